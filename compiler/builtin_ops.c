@@ -1,0 +1,300 @@
+/* builtin_ops.c - each primitive op: type checks, shape inference and the IR node(s) it makes. */
+#include <math.h>
+#include <string.h>
+#include "builtins.h"
+
+bool need_tensor(Elab *e, Value v, SrcLoc loc, const char *op, const char *what) {
+  if (v.kind == V_TENSOR) return true;
+  if (v.kind != V_ERROR)
+    elab_error(e, loc, NULL, "`%s` needs a tensor for `%s`, got %s", op, what, value_to_string(e, v));
+  return false;
+}
+
+Shape shape_of(Elab *e, Value v) { return e->g->nodes[v.node].out; }
+
+int new_node(Elab *e, Scope *s, OpKind k, const int *in, int n, SrcLoc loc, const char *name, Shape out) {
+  int id = elab_add_node(e, k, in, n, loc, scope_next_name(e, s, name));
+  e->g->nodes[id].out = out;
+  return id;
+}
+
+bool opt_int(Elab *e, const Bound *b, int i, const char *what, int64_t dflt, int64_t *out) {
+  if (!b->has[i]) {
+    *out = dflt;
+    return true;
+  }
+  return value_as_int(e, b->v[i], b->loc[i], what, out);
+}
+
+bool opt_pair(Elab *e, const Bound *b, int i, const char *what, int dflt, int out[2]) {
+  if (!b->has[i]) {
+    out[0] = out[1] = dflt;
+    return true;
+  }
+  return value_as_pair(e, b->v[i], b->loc[i], what, out);
+}
+
+bool opt_bool(Elab *e, const Bound *b, int i, const char *what, bool dflt, bool *out) {
+  if (!b->has[i]) {
+    *out = dflt;
+    return true;
+  }
+  if (b->v[i].kind != V_BOOL) {
+    elab_error(e, b->loc[i], "write true or false", "%s must be a bool, got %s", what, value_to_string(e, b->v[i]));
+    return false;
+  }
+  *out = b->v[i].i != 0;
+  return true;
+}
+
+bool positive(Elab *e, SrcLoc loc, const char *what, const int *v, int n, int min) {
+  for (int i = 0; i < n; i++)
+    if (v[i] < min || v[i] > 100000) {
+      elab_error(e, loc, NULL, "%s must be %s, got %d", what, min ? "positive" : "zero or more", v[i]);
+      return false;
+    }
+  return true;
+}
+
+static int conv_out(int in, int k, int s, int p, int d) { return (in + 2 * p - d * (k - 1) - 1) / s + 1; }
+
+static Value op_conv(Elab *e, Scope *s, const Expr *call, Bound *b) {
+  if (!need_tensor(e, b->v[0], call->loc, "conv", "x")) return v_error();
+  Shape in = shape_of(e, b->v[0]);
+  int64_t cout, groups;
+  int k[2], st[2], dil[2], pad[2];
+  bool bias;
+  if (!value_as_int(e, b->v[1], b->loc[1], "conv output channels", &cout) || !opt_pair(e, b, 2, "k", 1, k) ||
+      !opt_pair(e, b, 3, "stride", 1, st) || !opt_pair(e, b, 4, "dilation", 1, dil) ||
+      !opt_int(e, b, 5, "groups", 1, &groups) || !opt_bool(e, b, 6, "bias", false, &bias))
+    return v_error();
+  if (!positive(e, call->loc, "conv kernel", k, 2, 1) || !positive(e, call->loc, "conv stride", st, 2, 1) ||
+      !positive(e, call->loc, "conv dilation", dil, 2, 1))
+    return v_error();
+  pad[0] = dil[0] * (k[0] - 1) / 2;
+  pad[1] = dil[1] * (k[1] - 1) / 2;
+  if (b->has[7] && (!opt_pair(e, b, 7, "pad", 0, pad) || !positive(e, call->loc, "conv pad", pad, 2, 0)))
+    return v_error();
+  if (cout < 1 || cout > 1000000) {
+    elab_error(e, call->loc, NULL, "conv output channels must be positive, got %lld", (long long)cout);
+    return v_error();
+  }
+  if (groups < 1 || in.c % groups || cout % groups) {
+    elab_error(e, call->loc, "groups must divide both the input and the output channels",
+               "conv with groups=%lld cannot map %d to %lld channels", (long long)groups, in.c, (long long)cout);
+    return v_error();
+  }
+  Shape out = {(int)cout, conv_out(in.h, k[0], st[0], pad[0], dil[0]), conv_out(in.w, k[1], st[1], pad[1], dil[1])};
+  if (out.h < 1 || out.w < 1) {
+    elab_error(e, call->loc, "the input is too small for this kernel; use a larger --input",
+               "conv %dx%d (dilation %d) on a %dx%dx%d input produces an empty output", k[0], k[1], dil[0], in.c,
+               in.h, in.w);
+    return v_error();
+  }
+  int id = new_node(e, s, OP_CONV, &b->v[0].node, 1, call->loc, b->name, out);
+  IrNode *n = &e->g->nodes[id];
+  n->kh = k[0], n->kw = k[1], n->sh = st[0], n->sw = st[1], n->ph = pad[0], n->pw = pad[1];
+  n->dh = dil[0], n->dw = dil[1], n->groups = (int)groups, n->bias = bias;
+  int wd[4] = {(int)cout, in.c / (int)groups, k[0], k[1]};
+  ir_add_param(e->g, id, PARAM_CONV_WEIGHT, arena_printf(e->a, "%s.weight", n->name), 4, wd);
+  if (bias) ir_add_param(e->g, id, PARAM_CONV_BIAS, arena_printf(e->a, "%s.bias", n->name), 1, wd);
+  return v_tensor(id);
+}
+
+static Value op_bn(Elab *e, Scope *s, const Expr *call, Bound *b) {
+  if (!need_tensor(e, b->v[0], call->loc, "bn", "x")) return v_error();
+  Shape in = shape_of(e, b->v[0]);
+  int id = new_node(e, s, OP_BN, &b->v[0].node, 1, call->loc, b->name, in);
+  const char *nm = e->g->nodes[id].name;
+  int d[1] = {in.c};
+  static const ParamRole roles[4] = {PARAM_BN_WEIGHT, PARAM_BN_BIAS, PARAM_BN_MEAN, PARAM_BN_VAR};
+  for (int i = 0; i < 4; i++)
+    ir_add_param(e->g, id, roles[i], arena_printf(e->a, "%s.%s", nm, ir_param_role_name(roles[i])), 1, d);
+  return v_tensor(id);
+}
+
+static Value op_unary(Elab *e, Scope *s, const Expr *call, Bound *b, OpKind k) {
+  if (!need_tensor(e, b->v[0], call->loc, ir_op_name(k), "x")) return v_error();
+  return v_tensor(new_node(e, s, k, &b->v[0].node, 1, call->loc, b->name, shape_of(e, b->v[0])));
+}
+static Value op_relu(Elab *e, Scope *s, const Expr *c, Bound *b) { return op_unary(e, s, c, b, OP_RELU); }
+static Value op_relu6(Elab *e, Scope *s, const Expr *c, Bound *b) { return op_unary(e, s, c, b, OP_RELU6); }
+static Value op_sigmoid(Elab *e, Scope *s, const Expr *c, Bound *b) { return op_unary(e, s, c, b, OP_SIGMOID); }
+static Value op_hswish(Elab *e, Scope *s, const Expr *c, Bound *b) { return op_unary(e, s, c, b, OP_HSWISH); }
+static Value op_zero(Elab *e, Scope *s, const Expr *c, Bound *b) { return op_unary(e, s, c, b, OP_ZERO); }
+
+static bool broadcast_dim(int a, int b, int *out) {
+  if (a == b || b == 1) *out = a;
+  else if (a == 1) *out = b;
+  else return false;
+  return true;
+}
+
+Value builtin_broadcast(Elab *e, Scope *s, OpKind k, Value a, Value b, SrcLoc loc, bool counted, const char *name) {
+  Shape x = shape_of(e, a), y = shape_of(e, b), o;
+  if (!broadcast_dim(x.c, y.c, &o.c) || !broadcast_dim(x.h, y.h, &o.h) || !broadcast_dim(x.w, y.w, &o.w)) {
+    elab_error(e, loc, "shapes must match, or be 1 where they differ (broadcast)",
+               "cannot %s tensors of shapes %dx%dx%d and %dx%dx%d", k == OP_ADD ? "add" : "multiply", x.c, x.h,
+               x.w, y.c, y.h, y.w);
+    return v_error();
+  }
+  int in[2] = {a.node, b.node};
+  /* operators (+, *) take no sequential index: only calls do, as in nn.Sequential */
+  int id = counted ? new_node(e, s, k, in, 2, loc, name, o) : elab_add_node(e, k, in, 2, loc, NULL);
+  e->g->nodes[id].out = o;
+  return v_tensor(id);
+}
+
+static Value op_binary(Elab *e, Scope *s, const Expr *call, Bound *b, OpKind k) {
+  if (!need_tensor(e, b->v[0], call->loc, ir_op_name(k), "a") || !need_tensor(e, b->v[1], call->loc, ir_op_name(k), "b"))
+    return v_error();
+  return builtin_broadcast(e, s, k, b->v[0], b->v[1], call->loc, true, b->name);
+}
+static Value op_add(Elab *e, Scope *s, const Expr *c, Bound *b) { return op_binary(e, s, c, b, OP_ADD); }
+static Value op_mul(Elab *e, Scope *s, const Expr *c, Bound *b) { return op_binary(e, s, c, b, OP_MUL); }
+
+static Value op_concat(Elab *e, Scope *s, const Expr *call, Bound *b) {
+  Value items[17];
+  int n = 0;
+  if (b->v[0].kind == V_TUPLE) /* concat([a, b, c]) */
+    for (int i = 0; i < b->v[0].n && n < 17; i++) items[n++] = b->v[0].items[i];
+  else
+    items[n++] = b->v[0];
+  for (int i = 0; i < b->nextra && n < 17; i++) items[n++] = b->extra[i];
+  if (n > IR_MAX_INPUTS) {
+    elab_error(e, call->loc, "concatenate in two steps", "concat takes at most %d tensors, got %d", IR_MAX_INPUTS, n);
+    return v_error();
+  }
+  int in[IR_MAX_INPUTS];
+  Shape out = {0, 0, 0};
+  for (int i = 0; i < n; i++) {
+    if (!need_tensor(e, items[i], call->loc, "concat", "its inputs")) return v_error();
+    Shape x = shape_of(e, items[i]);
+    if (i && (x.h != out.h || x.w != out.w)) {
+      elab_error(e, call->loc, "resize the inputs to the same height and width first",
+                 "concat input %d is %dx%d but input 0 is %dx%d", i, x.h, x.w, out.h, out.w);
+      return v_error();
+    }
+    out.c += x.c, out.h = x.h, out.w = x.w;
+    in[i] = items[i].node;
+  }
+  return v_tensor(new_node(e, s, OP_CONCAT, in, n, call->loc, b->name, out));
+}
+
+static Value op_avgpool(Elab *e, Scope *s, const Expr *call, Bound *b) {
+  if (!need_tensor(e, b->v[0], call->loc, "avgpool", "x")) return v_error();
+  Shape in = shape_of(e, b->v[0]);
+  int k[2], st[2], pad[2];
+  bool cip;
+  if (!opt_pair(e, b, 1, "avgpool kernel", 1, k) || !positive(e, call->loc, "avgpool kernel", k, 2, 1) ||
+      !opt_pair(e, b, 2, "avgpool stride", 1, st) || !opt_pair(e, b, 3, "avgpool pad", 0, pad) ||
+      !opt_bool(e, b, 4, "count_include_pad", true, &cip))
+    return v_error();
+  if (!b->has[2]) st[0] = k[0], st[1] = k[1];
+  if (!positive(e, call->loc, "avgpool stride", st, 2, 1) || !positive(e, call->loc, "avgpool pad", pad, 2, 0))
+    return v_error();
+  if (pad[0] * 2 > k[0] || pad[1] * 2 > k[1]) {
+    elab_error(e, call->loc, NULL, "avgpool pad %dx%d must be at most half the kernel %dx%d", pad[0], pad[1], k[0], k[1]);
+    return v_error();
+  }
+  Shape out = {in.c, (in.h + 2 * pad[0] - k[0]) / st[0] + 1, (in.w + 2 * pad[1] - k[1]) / st[1] + 1};
+  if (in.h + 2 * pad[0] < k[0] || in.w + 2 * pad[1] < k[1]) {
+    elab_error(e, call->loc, "the network input is too small for this pooling window; pass a larger --input",
+               "avgpool window %dx%d is larger than its %dx%d input", k[0], k[1], in.h + 2 * pad[0],
+               in.w + 2 * pad[1]);
+    return v_error();
+  }
+  int id = new_node(e, s, OP_AVGPOOL, &b->v[0].node, 1, call->loc, b->name, out);
+  IrNode *n = &e->g->nodes[id];
+  n->kh = k[0], n->kw = k[1], n->sh = st[0], n->sw = st[1], n->ph = pad[0], n->pw = pad[1];
+  n->count_include_pad = cip;
+  return v_tensor(id);
+}
+
+static Value op_gap(Elab *e, Scope *s, const Expr *call, Bound *b) {
+  if (!need_tensor(e, b->v[0], call->loc, "gap", "x")) return v_error();
+  Shape in = shape_of(e, b->v[0]);
+  return v_tensor(new_node(e, s, OP_GAP, &b->v[0].node, 1, call->loc, b->name, (Shape){in.c, 1, 1}));
+}
+
+/* Output size of a resize: exactly one of scale=, size=, like=. Scale follows PyTorch: floor(in * scale). */
+static bool resize_target(Elab *e, const Expr *call, Bound *b, Shape in, Shape *out) {
+  int given = b->has[1] + b->has[2] + b->has[3];
+  if (given != 1) {
+    elab_error(e, call->loc, "e.g. bilinear(x, scale=2), bilinear(x, size=(64, 128)) or bilinear(x, like=y)",
+               "`%s` needs exactly one of scale=, size= or like=", call->str);
+    return false;
+  }
+  *out = in;
+  if (b->has[1]) {
+    Value v = b->v[1];
+    if (v.kind != V_INT && v.kind != V_FLOAT) {
+      elab_error(e, b->loc[1], NULL, "scale must be a number, got %s", value_to_string(e, v));
+      return false;
+    }
+    double f = v.kind == V_INT ? (double)v.i : v.f;
+    if (!(f > 0 && f <= 1024)) {
+      elab_error(e, b->loc[1], NULL, "scale must be positive, got %g", f);
+      return false;
+    }
+    out->h = (int)floor(in.h * f), out->w = (int)floor(in.w * f);
+  } else if (b->has[2]) {
+    int sz[2];
+    if (!value_as_pair(e, b->v[2], b->loc[2], "size", sz) || !positive(e, b->loc[2], "size", sz, 2, 1)) return false;
+    out->h = sz[0], out->w = sz[1];
+  } else {
+    if (!need_tensor(e, b->v[3], b->loc[3], call->str, "like")) return false;
+    Shape l = shape_of(e, b->v[3]);
+    out->h = l.h, out->w = l.w;
+  }
+  if (out->h < 1 || out->w < 1) {
+    elab_error(e, call->loc, NULL, "`%s` produces an empty %dx%d output", call->str, out->h, out->w);
+    return false;
+  }
+  return true;
+}
+
+static Value op_resize(Elab *e, Scope *s, const Expr *call, Bound *b, OpKind k) {
+  if (!need_tensor(e, b->v[0], call->loc, call->str, "x")) return v_error();
+  Shape out;
+  bool ac = false;
+  if (!resize_target(e, call, b, shape_of(e, b->v[0]), &out)) return v_error();
+  if (k == OP_BILINEAR && !opt_bool(e, b, 4, "align_corners", false, &ac)) return v_error();
+  int id = new_node(e, s, k, &b->v[0].node, 1, call->loc, b->name, out);
+  e->g->nodes[id].align_corners = ac;
+  return v_tensor(id);
+}
+static Value op_bilinear(Elab *e, Scope *s, const Expr *c, Bound *b) { return op_resize(e, s, c, b, OP_BILINEAR); }
+static Value op_nearest(Elab *e, Scope *s, const Expr *c, Bound *b) { return op_resize(e, s, c, b, OP_NEAREST); }
+
+static Value op_crop(Elab *e, Scope *s, const Expr *call, Bound *b) {
+  if (!need_tensor(e, b->v[0], call->loc, "crop", "x")) return v_error();
+  Shape in = shape_of(e, b->v[0]);
+  int64_t c[4];
+  static const char *what[4] = {"top", "bottom", "left", "right"};
+  for (int i = 0; i < 4; i++)
+    if (!opt_int(e, b, i + 1, what[i], 0, &c[i])) return v_error();
+  for (int i = 0; i < 4; i++)
+    if (c[i] < 0 || c[i] > 100000) {
+      elab_error(e, call->loc, NULL, "crop %s must be zero or more, got %lld", what[i], (long long)c[i]);
+      return v_error();
+    }
+  Shape out = {in.c, in.h - (int)c[0] - (int)c[1], in.w - (int)c[2] - (int)c[3]};
+  if (out.h < 1 || out.w < 1) {
+    elab_error(e, call->loc, NULL, "crop removes the whole %dx%d input", in.h, in.w);
+    return v_error();
+  }
+  int id = new_node(e, s, OP_CROP, &b->v[0].node, 1, call->loc, b->name, out);
+  for (int i = 0; i < 4; i++) e->g->nodes[id].crop[i] = (int)c[i];
+  return v_tensor(id);
+}
+
+OpBuilder builtin_op_builder(const char *name) {
+  static const struct { const char *name; OpBuilder fn; } table[] = {
+      {"conv", op_conv}, {"bn", op_bn}, {"relu", op_relu}, {"relu6", op_relu6}, {"sigmoid", op_sigmoid},
+      {"hswish", op_hswish}, {"add", op_add}, {"mul", op_mul}, {"concat", op_concat}, {"avgpool", op_avgpool},
+      {"gap", op_gap}, {"bilinear", op_bilinear}, {"nearest", op_nearest}, {"crop", op_crop}, {"zero", op_zero}};
+  for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+    if (!strcmp(table[i].name, name)) return table[i].fn;
+  return NULL;
+}

@@ -1,0 +1,28 @@
+/* builtins.h - shared between builtins.c (argument binding, dispatch) and builtin_ops.c (the ops). */
+#ifndef SQN_BUILTINS_H
+#define SQN_BUILTINS_H
+#include "elab.h"
+
+#define MAXP 10
+typedef struct Bound {
+  Value v[MAXP];
+  bool has[MAXP];
+  SrcLoc loc[MAXP];
+  Value extra[16];          /* variadic positional values */
+  int nextra;
+  const char *name;         /* explicit name= for the op */
+} Bound;
+
+
+bool need_tensor(Elab *e, Value v, SrcLoc loc, const char *op, const char *what);
+Shape shape_of(Elab *e, Value v);
+int new_node(Elab *e, Scope *s, OpKind k, const int *in, int n, SrcLoc loc, const char *name, Shape out);
+bool opt_int(Elab *e, const Bound *b, int i, const char *what, int64_t dflt, int64_t *out);
+bool opt_pair(Elab *e, const Bound *b, int i, const char *what, int dflt, int out[2]);
+bool opt_bool(Elab *e, const Bound *b, int i, const char *what, bool dflt, bool *out);
+bool positive(Elab *e, SrcLoc loc, const char *what, const int *v, int n, int min);
+
+typedef Value (*OpBuilder)(Elab *e, Scope *s, const Expr *call, Bound *b);
+OpBuilder builtin_op_builder(const char *name);
+Value builtin_broadcast(Elab *e, Scope *s, OpKind k, Value a, Value b, SrcLoc loc, bool counted, const char *name);
+#endif

@@ -1,0 +1,95 @@
+/* elab.h - internal interface between the elaborator (elaborate.c), the expression
+   evaluator (eval.c) and the primitive ops (builtins.c). Not used outside compiler/. */
+#ifndef SQN_ELAB_H
+#define SQN_ELAB_H
+#include "ast.h"
+#include "compile.h"
+#include "ir.h"
+
+typedef enum { V_NONE, V_INT, V_FLOAT, V_BOOL, V_STRING, V_TENSOR, V_TUPLE, V_ERROR } ValueKind;
+
+typedef struct Value {
+  ValueKind kind;
+  int64_t i;            /* V_INT, V_BOOL */
+  double f;             /* V_FLOAT */
+  const char *s;        /* V_STRING */
+  int node;             /* V_TENSOR */
+  struct Value *items;  /* V_TUPLE */
+  int n;
+} Value;
+
+typedef struct Binding {
+  const char *name;
+  Value value;
+  struct Binding *next;
+} Binding;
+
+/* One instantiation of a block (or the space body): variables, naming and call site. */
+typedef struct Scope {
+  Binding *vars;
+  const char *prefix;        /* parameter name prefix, e.g. "encoder.residuals.3.op." */
+  int counter;               /* next sequential op index (nn.Sequential numbering) */
+  const Decl *block;         /* NULL for the space level */
+  SrcLoc call_site;          /* where this block was instantiated */
+  struct Scope *parent;
+  int depth;
+  const Value *taps;         /* decoder context: outputs of the superblocks, for tap(i) */
+  int ntaps;
+} Scope;
+
+typedef struct Elab {
+  Arena *a;
+  Diag *d;
+  IrGraph *g;
+  const CompileOptions *opt;
+  /* symbol tables over every loaded module */
+  const Decl **decls;
+  int ndecls, cap_decls;
+  const SourceFile **files;  /* loaded files, to make imports idempotent */
+  const char **file_keys;
+  int nfiles, cap_files;
+  int superblock, candidate; /* where new nodes go */
+  Scope *scope;              /* innermost scope, for "instantiated from" notes */
+} Elab;
+
+/* values */
+Value v_int(int64_t i);
+Value v_float(double f);
+Value v_bool(bool b);
+Value v_tensor(int node);
+Value v_error(void);
+const char *value_kind_name(ValueKind k);
+const char *value_to_string(Elab *e, Value v);
+bool value_equal(Value a, Value b);
+
+/* eval.c */
+Value eval_expr(Elab *e, Scope *s, const Expr *x);
+bool scope_lookup(const Scope *s, const char *name, Value *out);
+void scope_bind(Elab *e, Scope *s, const char *name, Value v);
+void elab_error(Elab *e, SrcLoc loc, const char *hint, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+bool value_as_int(Elab *e, Value v, SrcLoc loc, const char *what, int64_t *out);
+bool value_as_pair(Elab *e, Value v, SrcLoc loc, const char *what, int out[2]);
+
+/* builtins.c: primitive ops and scalar functions */
+bool builtin_is_op(const char *name);
+bool builtin_is_function(const char *name);
+Value builtin_call(Elab *e, Scope *s, const Expr *call, const Value *pos, int npos, const Arg *named);
+Value builtin_binary_tensor(Elab *e, Scope *s, Operator op, Value a, Value b, SrcLoc loc);
+const char *const *builtin_names(int *n);
+
+/* elaborate.c: user blocks */
+const Decl *elab_find(const Elab *e, DeclKind kind, const char *name);
+/* How a block is being instantiated: its input and the values the context supplies. */
+typedef struct BlockCtx {
+  Value input;
+  int cout, stride;          /* -1: not set by the context (defaults: in.c and 1) */
+  const char *prefix;        /* full parameter prefix; NULL = next sequential name in the caller */
+  int classes;               /* > 0 inside decoders */
+  const Value *image;        /* decoders: the network input */
+} BlockCtx;
+/* pos: evaluated positional parameters (not the input); named: the call's AST args (names != NULL used) */
+Value elab_call_block(Elab *e, Scope *caller, const Decl *block, const Expr *call, const BlockCtx *ctx,
+                      const Value *pos, int npos, const Arg *named);
+const char *scope_next_name(Elab *e, Scope *s, const char *explicit_name);
+int elab_add_node(Elab *e, OpKind kind, const int *inputs, int n, SrcLoc loc, const char *name);
+#endif

@@ -1,0 +1,334 @@
+/* elaborate.c - loads modules and imports, builds the symbol table, and instantiates blocks:
+   parameter binding, implicit names (in, cin, cout, stride), statements and `out`. */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include "elab.h"
+#include "source.h"
+#include "space.h"
+
+#define MAX_BLOCK_DEPTH 32
+
+const Decl *elab_find(const Elab *e, DeclKind kind, const char *name) {
+  for (int i = 0; i < e->ndecls; i++)
+    if (e->decls[i]->kind == kind && !strcmp(e->decls[i]->name, name)) return e->decls[i];
+  return NULL;
+}
+
+static const char *decl_kind_name(DeclKind k) {
+  static const char *n[] = {"import", "block", "candidate set", "space", "network"};
+  return n[k];
+}
+
+static void register_decl(Elab *e, const Decl *d) {
+  if (d->kind == DECL_IMPORT) return;
+  for (int i = 0; i < e->ndecls; i++) {
+    const Decl *o = e->decls[i];
+    bool same_ns = (o->kind == DECL_BLOCK) == (d->kind == DECL_BLOCK);
+    if (same_ns && !strcmp(o->name, d->name)) {
+      diag_error(e->d, d->loc, "rename one of them", "%s `%s` is defined twice", decl_kind_name(d->kind), d->name);
+      diag_note(e->d, o->loc, "the first definition is here");
+      return;
+    }
+  }
+  if (d->kind == DECL_BLOCK && (builtin_is_op(d->name) || builtin_is_function(d->name))) {
+    diag_error(e->d, d->loc, "pick another name", "block `%s` would hide the built-in op of the same name", d->name);
+    return;
+  }
+  if (e->ndecls == e->cap_decls) {
+    e->cap_decls = e->cap_decls ? e->cap_decls * 2 : 64;
+    const Decl **nd = ARENA_ARRAY(e->a, const Decl *, e->cap_decls);
+    if (e->ndecls) memcpy(nd, e->decls, sizeof *nd * (size_t)e->ndecls);
+    e->decls = nd;
+  }
+  e->decls[e->ndecls++] = d;
+}
+
+/* Import resolution: next to the importing file, then -I folders, then the standard library. */
+static const char *resolve_import(Elab *e, const SourceFile *from, const char *path) {
+  const char *dirs[12];
+  int n = 0;
+  const char *slash = strrchr(from->path, '/');
+  dirs[n++] = slash ? arena_strndup(e->a, from->path, (size_t)(slash - from->path)) : ".";
+  for (int i = 0; i < e->opt->ninclude && n < 10; i++) dirs[n++] = e->opt->include_dirs[i];
+  const char *env = getenv("SQN_STDLIB");
+  dirs[n++] = env && *env ? env : SQN_STDLIB_DIR;
+  for (int i = 0; i < n; i++) {
+    const char *p = path[0] == '/' ? path : arena_printf(e->a, "%s/%s", dirs[i], path);
+    FILE *f = fopen(p, "rb");
+    if (f) {
+      fclose(f);
+      return p;
+    }
+    if (path[0] == '/') break;
+  }
+  return NULL;
+}
+
+static void load_module(Elab *e, const SourceFile *file, int depth);
+
+static void do_import(Elab *e, const SourceFile *from, const Decl *d, int depth) {
+  if (e->opt->no_stdlib_fs && strncmp(d->name, "std/", 4)) {
+    diag_error(e->d, d->loc, NULL, "imports outside std/ are disabled here");
+    return;
+  }
+  const char *p = resolve_import(e, from, d->name);
+  if (!p) {
+    diag_error(e->d, d->loc, "imports are looked up next to this file, in -I folders, then in the standard library (std/...)",
+               "cannot find import \"%s\"", d->name);
+    return;
+  }
+  char *real = realpath(p, NULL);
+  const char *key = real ? arena_strdup(e->a, real) : p;
+  free(real);
+  for (int i = 0; i < e->nfiles; i++)
+    if (!strcmp(e->file_keys[i], key)) return; /* already loaded: imports are idempotent */
+  const char *err = NULL;
+  SourceFile *f = source_load(e->a, p, &err);
+  if (!f) {
+    diag_error(e->d, d->loc, NULL, "cannot read import \"%s\": %s", d->name, err);
+    return;
+  }
+  if (e->nfiles < e->cap_files) e->file_keys[e->nfiles++] = key;
+  load_module(e, f, depth + 1);
+}
+
+static void load_module(Elab *e, const SourceFile *file, int depth) {
+  if (depth > 32) return;
+  Module *m = parse_source(e->a, e->d, file);
+  for (const Decl *d = m->decls; d; d = d->next) {
+    if (d->kind == DECL_IMPORT) do_import(e, file, d, depth);
+    else register_decl(e, d);
+  }
+}
+
+/* The name of the next op or block in scope s: its sequential index, or the explicit name= given;
+   an explicit name starting with '/' is absolute (outside the scope's prefix). */
+const char *scope_next_name(Elab *e, Scope *s, const char *explicit_name) {
+  int idx = s->counter++;
+  if (explicit_name && explicit_name[0] == '/') return arena_strdup(e->a, explicit_name + 1);
+  if (explicit_name) return arena_printf(e->a, "%s%s", s->prefix, explicit_name);
+  return arena_printf(e->a, "%s%d", s->prefix, idx);
+}
+
+int elab_add_node(Elab *e, OpKind kind, const int *inputs, int n, SrcLoc loc, const char *name) {
+  int id = ir_add_node(e->g, kind, inputs, n);
+  IrNode *node = &e->g->nodes[id];
+  node->loc = loc;
+  node->name = name;
+  node->superblock = e->superblock;
+  node->candidate = e->candidate;
+  return id;
+}
+
+static bool check_type(Elab *e, const Param *p, Value *v, SrcLoc loc, const Decl *blk) {
+  ValueKind want[] = {V_NONE, V_INT, V_FLOAT, V_BOOL, V_TENSOR, V_TUPLE, V_STRING};
+  if (p->type == TY_ANY || v->kind == V_ERROR || v->kind == want[p->type]) return true;
+  if (p->type == TY_FLOAT && v->kind == V_INT) {
+    *v = v_float((double)v->i);
+    return true;
+  }
+  int64_t i;
+  if (p->type == TY_INT && v->kind == V_FLOAT && value_as_int(e, *v, loc, p->name, &i)) {
+    *v = v_int(i);
+    return true;
+  }
+  elab_error(e, loc, NULL, "parameter `%s` of `%s` is %s, got %s", p->name, blk->name, ast_type_name(p->type),
+             value_to_string(e, *v));
+  return false;
+}
+
+static const Param *find_param(const Decl *blk, const char *name, int *index) {
+  int i = 0;
+  for (const Param *p = blk->params; p; p = p->next, i++)
+    if (!strcmp(p->name, name)) {
+      *index = i;
+      return p;
+    }
+  return NULL;
+}
+
+static void unknown_param(Elab *e, const Decl *blk, const Arg *g) {
+  const char *names[40] = {"cout", "stride", "name"};
+  int n = 3;
+  for (const Param *p = blk->params; p && n < 40; p = p->next) names[n++] = p->name;
+  const char *best = diag_closest(g->name, names, n);
+  elab_error(e, g->loc, best ? arena_printf(e->a, "did you mean `%s`?", best) : NULL, "block `%s` has no parameter `%s`",
+             blk->name, g->name);
+}
+
+typedef struct CallArgs {
+  Value v[32];
+  bool has[32];
+  SrcLoc loc[32];
+  int cout, stride;          /* -1 when not given */
+  const char *name;
+} CallArgs;
+
+static bool named_int(Elab *e, Scope *caller, const Arg *g, int *out) {
+  int64_t i;
+  Value v = eval_expr(e, caller, g->value);
+  if (!value_as_int(e, v, g->loc, g->name, &i)) return false;
+  if (i < 1 || i > 100000) {
+    elab_error(e, g->loc, NULL, "%s must be positive, got %lld", g->name, (long long)i);
+    return false;
+  }
+  *out = (int)i;
+  return true;
+}
+
+static bool bind_call_args(Elab *e, Scope *caller, const Decl *blk, const Expr *call, const Value *pos, int npos,
+                           const Arg *named, CallArgs *ca) {
+  int nparams = 0;
+  for (const Param *p = blk->params; p; p = p->next) nparams++;
+  if (npos > nparams || nparams > 32) {
+    elab_error(e, call->loc, NULL, "block `%s` takes %d parameters, got %d", blk->name, nparams, npos);
+    return false;
+  }
+  for (int i = 0; i < npos; i++) ca->v[i] = pos[i], ca->has[i] = true, ca->loc[i] = call->loc;
+  bool ok = true;
+  for (const Arg *g = named; g; g = g->next) {
+    if (!g->name) continue;
+    int idx;
+    if (!strcmp(g->name, "cout")) ok &= named_int(e, caller, g, &ca->cout);
+    else if (!strcmp(g->name, "stride")) ok &= named_int(e, caller, g, &ca->stride);
+    else if (!strcmp(g->name, "name")) {
+      Value v = eval_expr(e, caller, g->value);
+      if (v.kind != V_STRING) {
+        elab_error(e, g->loc, NULL, "name= must be a string");
+        ok = false;
+      }
+      ca->name = v.s;
+    } else if (!find_param(blk, g->name, &idx)) {
+      unknown_param(e, blk, g);
+      ok = false;
+    } else if (ca->has[idx]) {
+      elab_error(e, g->loc, NULL, "parameter `%s` of `%s` is given twice", g->name, blk->name);
+      ok = false;
+    } else {
+      ca->v[idx] = eval_expr(e, caller, g->value), ca->has[idx] = true, ca->loc[idx] = g->loc;
+      ok &= ca->v[idx].kind != V_ERROR;
+    }
+  }
+  return ok;
+}
+
+static void bind_implicit(Elab *e, Scope *ns, const BlockCtx *ctx, const CallArgs *ca) {
+  Shape in = e->g->nodes[ctx->input.node].out;
+  int cout = ca->cout > 0 ? ca->cout : ctx->cout > 0 ? ctx->cout : ctx->classes > 0 ? ctx->classes : in.c;
+  int stride = ca->stride > 0 ? ca->stride : ctx->stride > 0 ? ctx->stride : 1;
+  scope_bind(e, ns, "in", ctx->input);
+  scope_bind(e, ns, "cin", v_int(in.c));
+  scope_bind(e, ns, "cout", v_int(cout));
+  scope_bind(e, ns, "stride", v_int(stride));
+  if (ctx->classes > 0) scope_bind(e, ns, "classes", v_int(ctx->classes));
+  if (ctx->image) scope_bind(e, ns, "image", *ctx->image);
+}
+
+static bool bind_params(Elab *e, Scope *ns, const Decl *blk, const Expr *call, CallArgs *ca) {
+  int i = 0;
+  bool ok = true;
+  for (const Param *p = blk->params; p; p = p->next, i++) {
+    Value v;
+    SrcLoc loc = ca->has[i] ? ca->loc[i] : p->loc;
+    if (ca->has[i]) v = ca->v[i];
+    else if (p->deflt) v = eval_expr(e, ns, p->deflt);
+    else {
+      elab_error(e, call->loc, arena_printf(e->a, "pass it as `%s=...`", p->name), "block `%s` needs parameter `%s`",
+                 blk->name, p->name);
+      ok = false;
+      continue;
+    }
+    if (v.kind == V_ERROR || !check_type(e, p, &v, loc, blk)) ok = false;
+    scope_bind(e, ns, p->name, v);
+  }
+  return ok;
+}
+
+static void run_statements(Elab *e, Scope *ns, const Decl *blk) {
+  for (const Stmt *st = blk->body; st && !diag_too_many(e->d); st = st->next) {
+    Value v = eval_expr(e, ns, st->value);
+    if (st->kind == STMT_LET) {
+      if (!strcmp(st->name, "in") || !strcmp(st->name, "cin"))
+        elab_error(e, st->loc, "pick another name", "`%s` is the block's input and cannot be reassigned", st->name);
+      scope_bind(e, ns, st->name, v);
+    } else if (v.kind == V_BOOL && !v.i) {
+      elab_error(e, st->loc, NULL, "assertion failed in `%s`: %s", blk->name,
+                 st->message ? st->message : ast_expr_text(e->a, st->value));
+    } else if (v.kind != V_BOOL && v.kind != V_ERROR) {
+      elab_error(e, st->loc, NULL, "assert needs a bool, got %s", value_to_string(e, v));
+    }
+  }
+}
+
+Value elab_call_block(Elab *e, Scope *caller, const Decl *blk, const Expr *call, const BlockCtx *ctx,
+                      const Value *pos, int npos, const Arg *named) {
+  if (caller && caller->depth >= MAX_BLOCK_DEPTH) {
+    elab_error(e, call->loc, "a block may not (indirectly) instantiate itself", "blocks nested more than %d deep",
+               MAX_BLOCK_DEPTH);
+    return v_error();
+  }
+  CallArgs ca;
+  memset(&ca, 0, sizeof ca);
+  ca.cout = ca.stride = -1;
+  if (!bind_call_args(e, caller, blk, call, pos, npos, named, &ca)) return v_error();
+  Scope ns = {.block = blk, .call_site = call->loc, .parent = caller, .depth = caller ? caller->depth + 1 : 1};
+  if (ctx->prefix) ns.prefix = ctx->prefix;
+  else if (ca.name && !ca.name[0]) ns.prefix = (caller->counter++, caller->prefix); /* name="": caller's namespace */
+  else ns.prefix = arena_printf(e->a, "%s.", scope_next_name(e, caller, ca.name));
+  Scope *saved = e->scope;
+  e->scope = &ns;
+  bind_implicit(e, &ns, ctx, &ca);
+  Value out = v_error();
+  if (bind_params(e, &ns, blk, call, &ca)) {
+    run_statements(e, &ns, blk);
+    if (!scope_lookup(&ns, "out", &out)) {
+      elab_error(e, blk->loc, "assign the block's result: `out = ...`", "block `%s` never assigns `out`", blk->name);
+      out = v_error();
+    } else if (out.kind != V_TENSOR && out.kind != V_ERROR) {
+      elab_error(e, blk->loc, NULL, "`out` of block `%s` must be a tensor, got %s", blk->name,
+                 value_to_string(e, out));
+      out = v_error();
+    }
+  }
+  e->scope = saved;
+  return out;
+}
+
+static IrGraph *compile_loaded(Elab *e, const SourceFile *main_file) {
+  load_module(e, main_file, 0);
+  if (e->d->errors) return NULL;
+  return space_build(e, main_file);
+}
+
+static void elab_init(Elab *e, Arena *a, Diag *d, const CompileOptions *opt) {
+  static const CompileOptions none;
+  memset(e, 0, sizeof *e);
+  e->a = a;
+  e->d = d;
+  e->opt = opt ? opt : &none;
+  e->cap_files = 256;
+  e->file_keys = ARENA_ARRAY(a, const char *, e->cap_files);
+  e->superblock = e->candidate = -1;
+}
+
+IrGraph *compile_file(Arena *a, Diag *d, const char *path, const CompileOptions *opt) {
+  Elab e;
+  elab_init(&e, a, d, opt);
+  const char *err = NULL;
+  SourceFile *f = source_load(a, path, &err);
+  if (!f) {
+    diag_error(d, (SrcLoc){0}, "check the path", "cannot read %s: %s", path, err);
+    return NULL;
+  }
+  char *real = realpath(path, NULL);
+  e.file_keys[e.nfiles++] = arena_strdup(a, real ? real : path);
+  free(real);
+  return compile_loaded(&e, f);
+}
+
+IrGraph *compile_source(Arena *a, Diag *d, const char *name, const char *text, size_t len, const CompileOptions *opt) {
+  Elab e;
+  elab_init(&e, a, d, opt);
+  return compile_loaded(&e, source_from_memory(a, name, text, len));
+}

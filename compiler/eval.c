@@ -1,0 +1,335 @@
+/* eval.c - evaluates .sqn expressions: scalars, tuples, tensors, conditionals and calls. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "elab.h"
+
+Value v_int(int64_t i) { return (Value){.kind = V_INT, .i = i}; }
+Value v_float(double f) { return (Value){.kind = V_FLOAT, .f = f}; }
+Value v_bool(bool b) { return (Value){.kind = V_BOOL, .i = b}; }
+Value v_tensor(int node) { return (Value){.kind = V_TENSOR, .node = node}; }
+Value v_error(void) { return (Value){.kind = V_ERROR}; }
+
+const char *value_kind_name(ValueKind k) {
+  static const char *names[] = {"nothing", "int", "float", "bool", "string", "tensor", "tuple", "error"};
+  return names[k];
+}
+
+const char *value_to_string(Elab *e, Value v) {
+  switch (v.kind) {
+  case V_INT: return arena_printf(e->a, "%lld", (long long)v.i);
+  case V_FLOAT: return arena_printf(e->a, "%g", v.f);
+  case V_BOOL: return v.i ? "true" : "false";
+  case V_STRING: return arena_printf(e->a, "\"%s\"", v.s);
+  case V_TENSOR: {
+    Shape s = e->g->nodes[v.node].out;
+    return arena_printf(e->a, "tensor %dx%dx%d", s.c, s.h, s.w);
+  }
+  case V_TUPLE: {
+    const char *out = "(";
+    for (int i = 0; i < v.n; i++)
+      out = arena_printf(e->a, "%s%s%s", out, i ? ", " : "", value_to_string(e, v.items[i]));
+    return arena_printf(e->a, "%s)", out);
+  }
+  default: return value_kind_name(v.kind);
+  }
+}
+
+bool value_equal(Value a, Value b) {
+  if ((a.kind == V_INT || a.kind == V_FLOAT) && (b.kind == V_INT || b.kind == V_FLOAT)) {
+    double x = a.kind == V_INT ? (double)a.i : a.f, y = b.kind == V_INT ? (double)b.i : b.f;
+    return x == y;
+  }
+  if (a.kind != b.kind) return false;
+  switch (a.kind) {
+  case V_BOOL: return a.i == b.i;
+  case V_STRING: return !strcmp(a.s, b.s);
+  case V_TENSOR: return a.node == b.node;
+  case V_TUPLE:
+    if (a.n != b.n) return false;
+    for (int i = 0; i < a.n; i++)
+      if (!value_equal(a.items[i], b.items[i])) return false;
+    return true;
+  default: return true;
+  }
+}
+
+/* Errors raised while a block is being instantiated also say where it was instantiated from. */
+void elab_error(Elab *e, SrcLoc loc, const char *hint, const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  diag_error(e->d, loc, hint, "%s", msg);
+  int shown = 0;
+  for (Scope *s = e->scope; s && shown < 4; s = s->parent) {
+    if (!s->block || !s->call_site.file) continue;
+    if (!diag_too_many(e->d))
+      diag_note(e->d, s->call_site, "in %s `%s` instantiated here", s->block->is_decoder ? "decoder" : "block",
+                s->block->name);
+    shown++;
+  }
+}
+
+bool scope_lookup(const Scope *s, const char *name, Value *out) {
+  for (const Binding *b = s->vars; b; b = b->next)
+    if (!strcmp(b->name, name)) {
+      *out = b->value;
+      return true;
+    }
+  return false;
+}
+
+void scope_bind(Elab *e, Scope *s, const char *name, Value v) {
+  Binding *b = ARENA_NEW(e->a, Binding);
+  b->name = name;
+  b->value = v;
+  b->next = s->vars;
+  s->vars = b;
+}
+
+bool value_as_int(Elab *e, Value v, SrcLoc loc, const char *what, int64_t *out) {
+  if (v.kind == V_INT) {
+    *out = v.i;
+    return true;
+  }
+  if (v.kind == V_FLOAT && v.f == floor(v.f) && fabs(v.f) < 1e15) {
+    *out = (int64_t)v.f;
+    return true;
+  }
+  if (v.kind != V_ERROR)
+    elab_error(e, loc, v.kind == V_FLOAT ? "use round(), floor() or ceil() to make an int" : NULL,
+               "%s must be an int, got %s", what, value_to_string(e, v));
+  return false;
+}
+
+/* An int n means (n, n); a tuple (a, b) means itself. */
+bool value_as_pair(Elab *e, Value v, SrcLoc loc, const char *what, int out[2]) {
+  int64_t x;
+  if (v.kind == V_TUPLE && v.n == 2) {
+    for (int i = 0; i < 2; i++) {
+      if (!value_as_int(e, v.items[i], loc, what, &x)) return false;
+      out[i] = (int)x;
+    }
+    return true;
+  }
+  if (v.kind == V_TUPLE) {
+    elab_error(e, loc, "write (h, w) or a single int", "%s must be an int or a pair, got %d values", what, v.n);
+    return false;
+  }
+  if (!value_as_int(e, v, loc, what, &x)) return false;
+  out[0] = out[1] = (int)x;
+  return true;
+}
+
+static bool is_number(Value v) { return v.kind == V_INT || v.kind == V_FLOAT; }
+static double num(Value v) { return v.kind == V_INT ? (double)v.i : v.f; }
+
+static Value eval_identifier(Elab *e, Scope *s, const Expr *x) {
+  Value v;
+  for (Scope *p = s; p; p = p->parent) {
+    if (scope_lookup(p, x->str, &v)) return v;
+    if (p->block) break; /* blocks see only their own names */
+  }
+  const char *names[64];
+  int n = 0;
+  for (Scope *p = s; p && n < 60; p = p->parent) {
+    for (Binding *b = p->vars; b && n < 60; b = b->next) names[n++] = b->name;
+    if (p->block) break;
+  }
+  const char *best = diag_closest(x->str, names, n);
+  char hint[128];
+  if (best) snprintf(hint, sizeof hint, "did you mean `%s`?", best);
+  else if (elab_find(e, DECL_BLOCK, x->str)) snprintf(hint, sizeof hint, "`%s` is a block: call it, e.g. `%s(x)` or `x -> %s`", x->str, x->str, x->str);
+  else snprintf(hint, sizeof hint, "inside a block the names are its parameters, `in`, `cin`, `cout`, `stride` and earlier assignments");
+  elab_error(e, x->loc, hint, "unknown name `%s`", x->str);
+  return v_error();
+}
+
+static Value eval_member(Elab *e, Scope *s, const Expr *x) {
+  Value obj = eval_expr(e, s, x->a);
+  if (obj.kind == V_ERROR) return obj;
+  if (obj.kind == V_TENSOR) {
+    Shape sh = e->g->nodes[obj.node].out;
+    if (!strcmp(x->str, "c")) return v_int(sh.c);
+    if (!strcmp(x->str, "h")) return v_int(sh.h);
+    if (!strcmp(x->str, "w")) return v_int(sh.w);
+    static const char *fields[] = {"c", "h", "w"};
+    const char *best = diag_closest(x->str, fields, 3);
+    elab_error(e, x->loc, best ? arena_printf(e->a, "did you mean `.%s`?", best) : "tensors have .c, .h and .w",
+               "tensor has no field `%s`", x->str);
+    return v_error();
+  }
+  elab_error(e, x->loc, NULL, "`.%s` needs a tensor, got %s", x->str, value_to_string(e, obj));
+  return v_error();
+}
+
+static Value arith(Elab *e, Operator op, Value a, Value b, SrcLoc loc) {
+  if (op == OPR_DIV || op == OPR_IDIV || op == OPR_MOD) {
+    if (num(b) == 0) {
+      elab_error(e, loc, NULL, "division by zero");
+      return v_error();
+    }
+  }
+  bool ints = a.kind == V_INT && b.kind == V_INT;
+  switch (op) {
+  case OPR_ADD: return ints ? v_int(a.i + b.i) : v_float(num(a) + num(b));
+  case OPR_SUB: return ints ? v_int(a.i - b.i) : v_float(num(a) - num(b));
+  case OPR_MUL: return ints ? v_int(a.i * b.i) : v_float(num(a) * num(b));
+  case OPR_DIV: return v_float(num(a) / num(b));
+  case OPR_IDIV: return ints ? v_int((int64_t)floor((double)a.i / (double)b.i)) : v_float(floor(num(a) / num(b)));
+  case OPR_MOD: return ints ? v_int(((a.i % b.i) + b.i) % b.i) : v_float(fmod(num(a), num(b)));
+  case OPR_LT: return v_bool(num(a) < num(b));
+  case OPR_LE: return v_bool(num(a) <= num(b));
+  case OPR_GT: return v_bool(num(a) > num(b));
+  case OPR_GE: return v_bool(num(a) >= num(b));
+  default: return v_error();
+  }
+}
+
+static bool as_bool(Elab *e, Value v, SrcLoc loc, const char *what, bool *out) {
+  if (v.kind == V_BOOL) {
+    *out = v.i != 0;
+    return true;
+  }
+  if (v.kind != V_ERROR)
+    elab_error(e, loc, "compare with ==, !=, <, ... to get a bool", "%s must be a bool, got %s", what,
+               value_to_string(e, v));
+  return false;
+}
+
+static Value eval_binary(Elab *e, Scope *s, const Expr *x) {
+  if (x->op == OPR_AND || x->op == OPR_OR) { /* short-circuit */
+    bool a, b;
+    if (!as_bool(e, eval_expr(e, s, x->a), x->a->loc, "left side of the condition", &a)) return v_error();
+    if (x->op == OPR_AND ? !a : a) return v_bool(a);
+    if (!as_bool(e, eval_expr(e, s, x->b), x->b->loc, "right side of the condition", &b)) return v_error();
+    return v_bool(b);
+  }
+  Value a = eval_expr(e, s, x->a);
+  Value b = eval_expr(e, s, x->b);
+  if (a.kind == V_ERROR || b.kind == V_ERROR) return v_error();
+  if (x->op == OPR_EQ) return v_bool(value_equal(a, b));
+  if (x->op == OPR_NE) return v_bool(!value_equal(a, b));
+  if (a.kind == V_TENSOR || b.kind == V_TENSOR) return builtin_binary_tensor(e, s, x->op, a, b, x->loc);
+  if (is_number(a) && is_number(b)) return arith(e, x->op, a, b, x->loc);
+  elab_error(e, x->loc, NULL, "operator `%s` cannot combine %s and %s", ast_operator_text(x->op),
+             value_to_string(e, a), value_to_string(e, b));
+  return v_error();
+}
+
+static Value eval_unary(Elab *e, Scope *s, const Expr *x) {
+  Value a = eval_expr(e, s, x->a);
+  if (a.kind == V_ERROR) return a;
+  if (x->op == OPR_NOT) {
+    bool b;
+    return as_bool(e, a, x->a->loc, "operand of !", &b) ? v_bool(!b) : v_error();
+  }
+  if (a.kind == V_INT) return v_int(-a.i);
+  if (a.kind == V_FLOAT) return v_float(-a.f);
+  elab_error(e, x->loc, NULL, "cannot negate %s", value_to_string(e, a));
+  return v_error();
+}
+
+static Value eval_cond(Elab *e, Scope *s, const Expr *x) {
+  bool c;
+  if (!as_bool(e, eval_expr(e, s, x->a), x->a->loc, "condition of `?:`", &c)) return v_error();
+  return eval_expr(e, s, c ? x->b : x->c); /* only the chosen branch builds ops */
+}
+
+static Value eval_tuple(Elab *e, Scope *s, const Expr *x) {
+  Value v = {.kind = V_TUPLE, .n = x->nargs};
+  v.items = ARENA_ARRAY(e->a, Value, x->nargs ? x->nargs : 1);
+  int i = 0;
+  for (const Arg *g = x->args; g; g = g->next, i++) {
+    if (g->name) {
+      elab_error(e, g->loc, NULL, "named values are not allowed in a tuple or list");
+      return v_error();
+    }
+    v.items[i] = eval_expr(e, s, g->value);
+    if (v.items[i].kind == V_ERROR) return v_error();
+  }
+  return v;
+}
+
+static Value eval_call(Elab *e, Scope *s, const Expr *x);
+
+Value eval_expr(Elab *e, Scope *s, const Expr *x) {
+  switch (x->kind) {
+  case EX_INT: return v_int(x->ival);
+  case EX_FLOAT: return v_float(x->fval);
+  case EX_BOOL: return v_bool(x->ival != 0);
+  case EX_STRING: return (Value){.kind = V_STRING, .s = x->str};
+  case EX_IDENT: return eval_identifier(e, s, x);
+  case EX_MEMBER: return eval_member(e, s, x);
+  case EX_UNARY: return eval_unary(e, s, x);
+  case EX_BINARY: return eval_binary(e, s, x);
+  case EX_COND: return eval_cond(e, s, x);
+  case EX_TUPLE: case EX_LIST: return eval_tuple(e, s, x);
+  case EX_CALL: return eval_call(e, s, x);
+  case EX_DIMS:
+    elab_error(e, x->loc, "dimensions like 3x1024x2048 are only used by `input` and `crop` settings",
+               "unexpected dimensions");
+    return v_error();
+  case EX_RANGE:
+    elab_error(e, x->loc, "`a -> b` with numbers is only used by the `temperature` setting", "unexpected range");
+    return v_error();
+  }
+  return v_error();
+}
+
+/* Evaluates call arguments: positional values in order, named ones kept as AST for the callee. */
+static int eval_positional(Elab *e, Scope *s, const Expr *x, Value *pos, int cap, bool *ok) {
+  int n = 0;
+  bool seen_named = false;
+  for (const Arg *g = x->args; g; g = g->next) {
+    if (g->name) {
+      seen_named = true;
+      continue;
+    }
+    if (seen_named) {
+      elab_error(e, g->loc, "put positional arguments before named ones", "positional argument after a named one");
+      *ok = false;
+    }
+    if (n == cap) {
+      elab_error(e, g->loc, NULL, "too many arguments (at most %d)", cap);
+      *ok = false;
+      return n;
+    }
+    pos[n] = eval_expr(e, s, g->value);
+    if (pos[n].kind == V_ERROR) *ok = false;
+    n++;
+  }
+  return n;
+}
+
+static Value eval_call(Elab *e, Scope *s, const Expr *x) {
+  Value pos[16];
+  bool ok = true;
+  int npos = eval_positional(e, s, x, pos, 16, &ok);
+  if (!ok) return v_error();
+  if (builtin_is_op(x->str) || builtin_is_function(x->str)) return builtin_call(e, s, x, pos, npos, x->args);
+  const Decl *blk = elab_find(e, DECL_BLOCK, x->str);
+  if (blk) {
+    if (npos == 0 || pos[0].kind != V_TENSOR) {
+      elab_error(e, x->loc, arena_printf(e->a, "write `%s(x, ...)` or `x -> %s(...)`", x->str, x->str),
+                 "block `%s` needs an input tensor as its first argument", x->str);
+      return v_error();
+    }
+    BlockCtx ctx = {.input = pos[0], .cout = -1, .stride = -1};
+    return elab_call_block(e, s, blk, x, &ctx, pos + 1, npos - 1, x->args);
+  }
+  int nb;
+  const char *const *bn = builtin_names(&nb);
+  const char *cands[128];
+  int nc = 0;
+  for (int i = 0; i < nb && nc < 100; i++) cands[nc++] = bn[i];
+  for (int i = 0; i < e->ndecls && nc < 128; i++)
+    if (e->decls[i]->kind == DECL_BLOCK) cands[nc++] = e->decls[i]->name;
+  const char *best = diag_closest(x->str, cands, nc);
+  elab_error(e, x->loc, best ? arena_printf(e->a, "did you mean `%s`?", best) : "define it with `block NAME(...) { ... }` or import it",
+             "unknown op or block `%s`", x->str);
+  return v_error();
+}

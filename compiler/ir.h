@@ -1,0 +1,182 @@
+/* ir.h - the graph IR: ops with static shapes, parameters, and the superblock/candidate structure.
+   Built by elaborate.c, annotated by cost.c, grouped by fuse.c, written by plan_write.c. */
+#ifndef SQN_IR_H
+#define SQN_IR_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "../lang/arena.h"
+#include "../lang/diag.h"
+
+typedef enum {
+  OP_INPUT,        /* the network input image (N x C x H x W) */
+  OP_CONV,         /* 2-D convolution, weight [cout, cin/groups, kh, kw], optional bias */
+  OP_BN,           /* batch norm: weight, bias, running_mean, running_var (eps 1e-5, momentum 0.1) */
+  OP_RELU, OP_RELU6, OP_SIGMOID, OP_HSWISH,
+  OP_ADD,          /* elementwise a + b (with broadcast over size-1 dims) */
+  OP_MUL,          /* elementwise a * b (with broadcast over size-1 dims) */
+  OP_CONCAT,       /* along channels */
+  OP_AVGPOOL,      /* kernel, stride, pad, count_include_pad, ceil_mode = false */
+  OP_GAP,          /* global average pooling to C x 1 x 1 */
+  OP_BILINEAR,     /* bilinear resize to out shape, align_corners flag */
+  OP_NEAREST,      /* nearest resize to out shape */
+  OP_CROP,         /* drop rows/cols: x[:, :, top:H-bottom, left:W-right] */
+  OP_ZERO,         /* zeros shaped like the input (the Zero op of residual_skipish) */
+  OP_MIX,          /* superblock choice node: sum_k w[k,b] * input_k (Gumbel-softmax mixing) */
+  OP_OUTPUT,       /* marks the network output (logits at input resolution) */
+  OP__COUNT
+} OpKind;
+
+typedef struct Shape {
+  int c, h, w;     /* batch is dynamic */
+} Shape;
+
+typedef enum {
+  PARAM_CONV_WEIGHT, PARAM_CONV_BIAS, PARAM_BN_WEIGHT, PARAM_BN_BIAS, PARAM_BN_MEAN, PARAM_BN_VAR,
+  PARAM__COUNT
+} ParamRole;
+
+typedef struct IrParam {
+  const char *name;        /* state_dict name, e.g. encoder.residuals.3.op.0.weight */
+  ParamRole role;
+  int ndim;
+  int dims[4];
+  int64_t numel;
+  bool trainable;          /* false for BN running statistics */
+  int node;                /* owning node */
+} IrParam;
+
+#define IR_MAX_INPUTS 32 /* also the most candidates a superblock may have */
+
+typedef struct IrNode {
+  int id;
+  OpKind kind;
+  int inputs[IR_MAX_INPUTS];
+  int ninputs;
+  Shape out;
+  const char *name;        /* module path of the op (param prefix), e.g. encoder.residuals.3.op.0 */
+  SrcLoc loc;              /* .sqn location of the call that made it */
+  /* attributes */
+  int kh, kw, sh, sw, ph, pw, dh, dw, groups;
+  bool bias;
+  bool count_include_pad, align_corners;
+  int crop[4];             /* top, bottom, left, right */
+  /* parameters: indices into IrGraph.params, -1 if none */
+  int param[4];            /* conv: weight, bias; bn: weight, bias, mean, var use param[0..3] */
+  int nparams;
+  /* structure */
+  int superblock;          /* -1 outside any superblock */
+  int candidate;           /* -1 outside any candidate; index in the superblock's candidate list */
+  int kernel;              /* fused kernel this node belongs to, -1 before fusion */
+  /* costs (cost.c) */
+  int64_t macs;
+  int64_t params;
+} IrNode;
+
+typedef struct IrCandidate {
+  const char *name;        /* e.g. inverse_residual_k3_e1_g1 */
+  const char *display;     /* the block call as written, e.g. ir(k=3, e=1) */
+  const char *block;       /* block name */
+  int output;              /* node producing the candidate's output */
+  bool is_zero;            /* the candidate is the Zero op: contributes nothing */
+  bool is_identity;        /* the candidate returns its input unchanged */
+  int64_t macs, params;    /* cost.c */
+} IrCandidate;
+
+typedef struct IrSuperblock {
+  int index;               /* 0-based position in the encoder */
+  int stage;               /* stage number (0-based) */
+  int cin, cout, stride;
+  bool residual;           /* output = input + mix */
+  Shape in_shape, out_shape;
+  int input;               /* node feeding all candidates */
+  int output;              /* node after mixing (and the residual add) */
+  int ncand;
+  IrCandidate *cand;
+  SrcLoc loc;              /* the stage line */
+} IrSuperblock;
+
+typedef enum { OBJ_MACS, OBJ_PARAMS, OBJ_LATENCY } Objective;
+typedef enum { SCHED_STEP, SCHED_POLY, SCHED_CONSTANT } LrSchedule;
+
+typedef struct SearchSettings {
+  Objective objective;
+  double alpha;            /* weight of the resource loss */
+  double temp_start, temp_end;
+  double prune_below;      /* probability threshold, 0.005 = 0.5% */
+  int samples;             /* architectures sampled when deriving */
+  int warmup_epochs;
+  double arch_lr;          /* Adam LR for theta */
+  int epochs;
+} SearchSettings;
+
+typedef struct TrainSettings {
+  double lr, momentum, weight_decay;
+  LrSchedule schedule;
+  double milestones[4];    /* fractions of the run, for step schedule */
+  int nmilestones;
+  double gamma;            /* step factor */
+  double poly_power;
+  int epochs, batch;
+  int crop_h, crop_w;
+} TrainSettings;
+
+/* A fused kernel (fuse.c): a chain of nodes executed as one unit by a backend. Every node of an
+   inference program belongs to exactly one kernel; kernels are listed in execution order. */
+typedef enum {
+  KERNEL_SINGLE,            /* one op, not fused */
+  KERNEL_CONV,              /* conv [+ BN folded] [+ activation] [+ residual add] */
+  KERNEL_INVERTED_RESIDUAL, /* 1x1 conv -> BN -> act -> kxk depthwise -> BN -> act -> 1x1 conv -> BN [+ add] */
+  KERNEL_ELEMENTWISE,       /* chain of elementwise ops (add/mul/activation) */
+  KERNEL__COUNT
+} KernelKind;
+
+#define IR_KERNEL_MAX_NODES 16
+typedef struct IrKernel {
+  KernelKind kind;
+  int nodes[IR_KERNEL_MAX_NODES]; /* member nodes in execution order */
+  int nnodes;
+  int output;               /* the node whose value leaves the kernel */
+  bool folds_bn;            /* BN nodes are folded into the preceding conv (inference) */
+  int superblock, candidate;/* -1 outside */
+} IrKernel;
+
+typedef struct IrGraph {
+  Arena *arena;
+  const char *name;        /* space or network name */
+  bool is_space;           /* superblocks hold all candidates (supernet) */
+  Shape input;
+  int classes;
+  IrNode *nodes;
+  int nnodes, cap_nodes;
+  IrParam *params;
+  int nparams, cap_params;
+  IrSuperblock *sb;
+  int nsb;
+  int stem_output;         /* node ids of the macro parts */
+  int encoder_output;
+  int output;
+  IrKernel *kernels;       /* fused inference program (fuse.c), execution order */
+  int nkernels;
+  SearchSettings search;
+  TrainSettings train;
+} IrGraph;
+
+IrGraph *ir_new(Arena *a);
+int ir_add_node(IrGraph *g, OpKind kind, const int *inputs, int ninputs);
+int ir_add_param(IrGraph *g, int node, ParamRole role, const char *name, int ndim, const int *dims);
+const char *ir_op_name(OpKind k);
+const char *ir_param_role_name(ParamRole r);
+bool ir_op_from_name(const char *name, OpKind *out);
+void ir_default_settings(IrGraph *g);
+
+/* cost.c: fills node, candidate and graph costs. */
+typedef struct IrCostTotals {
+  int64_t macs, params;          /* fixed network: the network; space: fixed parts + cheapest path */
+  int64_t macs_min, macs_max;    /* over all architectures of a space */
+  int64_t params_min, params_max;
+  int64_t fixed_macs, fixed_params; /* stem, head, decoder */
+  int64_t all_params;            /* every parameter in the graph (the whole supernet) */
+} IrCostTotals;
+void ir_compute_costs(IrGraph *g, IrCostTotals *t);
+
+#endif

@@ -1,0 +1,530 @@
+/* plan_write.c - serializes the graph IR into a .plan file (layout: runtime/plan_format.h,
+   docs/plan-format.md). Each section is encoded into its own buffer, strings are interned into
+   one table, then the file is assembled, checksummed, verified with the runtime's reader and
+   written atomically. */
+#include "plan_write.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include "../runtime/plan.h"
+
+/* The format stores the IR's enum values as they are: tie them to the documented numbers. */
+_Static_assert(OP__COUNT == SQN_PLAN_OP_COUNT && OP__COUNT == PLAN_OP__COUNT, "op count");
+_Static_assert(OP_INPUT == PLAN_OP_INPUT && OP_CONV == PLAN_OP_CONV && OP_BN == PLAN_OP_BN &&
+               OP_RELU == PLAN_OP_RELU && OP_RELU6 == PLAN_OP_RELU6 && OP_SIGMOID == PLAN_OP_SIGMOID &&
+               OP_HSWISH == PLAN_OP_HSWISH && OP_ADD == PLAN_OP_ADD && OP_MUL == PLAN_OP_MUL &&
+               OP_CONCAT == PLAN_OP_CONCAT && OP_AVGPOOL == PLAN_OP_AVGPOOL && OP_GAP == PLAN_OP_GAP &&
+               OP_BILINEAR == PLAN_OP_BILINEAR && OP_NEAREST == PLAN_OP_NEAREST &&
+               OP_CROP == PLAN_OP_CROP && OP_ZERO == PLAN_OP_ZERO && OP_MIX == PLAN_OP_MIX &&
+               OP_OUTPUT == PLAN_OP_OUTPUT, "op values");
+_Static_assert(PARAM__COUNT == SQN_PLAN_PARAM_ROLE_COUNT && PARAM_CONV_WEIGHT == PLAN_PARAM_CONV_WEIGHT &&
+               PARAM_CONV_BIAS == PLAN_PARAM_CONV_BIAS && PARAM_BN_WEIGHT == PLAN_PARAM_BN_WEIGHT &&
+               PARAM_BN_BIAS == PLAN_PARAM_BN_BIAS && PARAM_BN_MEAN == PLAN_PARAM_BN_MEAN &&
+               PARAM_BN_VAR == PLAN_PARAM_BN_VAR, "param roles");
+_Static_assert(KERNEL__COUNT == SQN_PLAN_KERNEL_KIND_COUNT && KERNEL_SINGLE == PLAN_KERNEL_SINGLE &&
+               KERNEL_CONV == PLAN_KERNEL_CONV && KERNEL_INVERTED_RESIDUAL == PLAN_KERNEL_INVERTED_RESIDUAL &&
+               KERNEL_ELEMENTWISE == PLAN_KERNEL_ELEMENTWISE, "kernel kinds");
+_Static_assert(OBJ_MACS == PLAN_OBJ_MACS && OBJ_PARAMS == PLAN_OBJ_PARAMS &&
+               OBJ_LATENCY == PLAN_OBJ_LATENCY && PLAN_OBJ__COUNT == SQN_PLAN_OBJECTIVE_COUNT, "objectives");
+_Static_assert(SCHED_STEP == PLAN_SCHED_STEP && SCHED_POLY == PLAN_SCHED_POLY &&
+               SCHED_CONSTANT == PLAN_SCHED_CONSTANT && PLAN_SCHED__COUNT == SQN_PLAN_SCHEDULE_COUNT,
+               "schedules");
+_Static_assert(IR_MAX_INPUTS == SQN_PLAN_MAX_INPUTS && IR_KERNEL_MAX_NODES == SQN_PLAN_KERNEL_MAX_NODES,
+               "fixed arrays");
+
+/* ---- growable byte buffer ---- */
+
+typedef struct Buf {
+  unsigned char *p;
+  size_t len, cap;
+  bool bad; /* out of memory or a record of the wrong size */
+} Buf;
+
+static void put_bytes(Buf *b, const void *src, size_t n) {
+  if (b->bad) return;
+  if (b->len + n > b->cap) {
+    size_t ncap = b->cap ? b->cap : 4096;
+    while (ncap < b->len + n) ncap *= 2;
+    unsigned char *np = realloc(b->p, ncap);
+    if (!np) {
+      b->bad = true;
+      return;
+    }
+    b->p = np;
+    b->cap = ncap;
+  }
+  if (n) memcpy(b->p + b->len, src, n);
+  b->len += n;
+}
+
+static void set_u32(unsigned char *p, uint32_t v) {
+  for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void set_u64(unsigned char *p, uint64_t v) {
+  for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void put_u32(Buf *b, uint32_t v) {
+  unsigned char t[4];
+  set_u32(t, v);
+  put_bytes(b, t, 4);
+}
+
+static void put_u64(Buf *b, uint64_t v) {
+  unsigned char t[8];
+  set_u64(t, v);
+  put_bytes(b, t, 8);
+}
+
+static void put_i32(Buf *b, int v) { put_u32(b, (uint32_t)v); }
+static void put_i64(Buf *b, int64_t v) { put_u64(b, (uint64_t)v); }
+static void put_bool(Buf *b, bool v) { put_u32(b, v ? 1u : 0u); }
+
+static void put_f64(Buf *b, double d) {
+  uint64_t u;
+  memcpy(&u, &d, sizeof u);
+  put_u64(b, u);
+}
+
+static void put_i32s(Buf *b, const int *v, int n) {
+  for (int i = 0; i < n; i++) put_i32(b, v[i]);
+}
+
+static void put_shape(Buf *b, Shape s) {
+  put_i32(b, s.c);
+  put_i32(b, s.h);
+  put_i32(b, s.w);
+}
+
+/* Start a table of fixed-size records; returns where the records begin. */
+static size_t put_table(Buf *b, int count, uint32_t recsize) {
+  put_u32(b, (uint32_t)count);
+  put_u32(b, recsize);
+  return b->len;
+}
+
+/* After the records: the table must be exactly count * recsize bytes. */
+static void end_table(Buf *b, size_t start, int count, uint32_t recsize) {
+  if (b->len - start != (size_t)count * recsize) b->bad = true;
+}
+
+/* ---- string interning: identical strings share one STRS entry ---- */
+
+typedef struct StrTab {
+  const char **strs;
+  uint32_t n, cap;
+  uint32_t *slots; /* open addressing, index + 1, 0 = empty */
+  uint32_t nslots;
+  bool bad;
+} StrTab;
+
+static uint32_t str_hash(const char *s) {
+  uint32_t h = 2166136261u;
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+  return h;
+}
+
+static bool strtab_rehash(StrTab *t) {
+  uint32_t ns = t->nslots ? t->nslots * 2 : 256;
+  uint32_t *slots = calloc(ns, sizeof *slots);
+  if (!slots) return false;
+  for (uint32_t i = 0; i < t->n; i++) {
+    uint32_t h = str_hash(t->strs[i]) & (ns - 1);
+    while (slots[h]) h = (h + 1) & (ns - 1);
+    slots[h] = i + 1;
+  }
+  free(t->slots);
+  t->slots = slots;
+  t->nslots = ns;
+  return true;
+}
+
+static bool strtab_push(StrTab *t, const char *s) {
+  if (t->n == t->cap) {
+    uint32_t nc = t->cap ? t->cap * 2 : 256;
+    const char **np = realloc(t->strs, nc * sizeof *np);
+    if (!np) return false;
+    t->strs = np;
+    t->cap = nc;
+  }
+  t->strs[t->n++] = s;
+  return true;
+}
+
+static uint32_t strtab_index(StrTab *t, const char *s) {
+  if (!s || t->bad) return SQN_PLAN_NO_STRING;
+  if ((t->n + 1) * 2 > t->nslots && !strtab_rehash(t)) goto oom;
+  uint32_t h = str_hash(s) & (t->nslots - 1);
+  for (; t->slots[h]; h = (h + 1) & (t->nslots - 1))
+    if (!strcmp(t->strs[t->slots[h] - 1], s)) return t->slots[h] - 1;
+  if (!strtab_push(t, s)) goto oom;
+  t->slots[h] = t->n;
+  return t->n - 1;
+oom:
+  t->bad = true;
+  return SQN_PLAN_NO_STRING;
+}
+
+static void strtab_free(StrTab *t) {
+  free(t->strs);
+  free(t->slots);
+}
+
+static void put_str(Buf *b, StrTab *t, const char *s) { put_u32(b, strtab_index(t, s)); }
+
+static void put_loc(Buf *b, StrTab *t, SrcLoc loc) {
+  put_str(b, t, loc.file ? loc.file->path : NULL);
+  put_i32(b, loc.line);
+  put_i32(b, loc.col);
+}
+
+/* ---- sections ---- */
+
+static void write_strings(Buf *b, const StrTab *t) {
+  put_u32(b, t->n);
+  for (uint32_t i = 0; i < t->n; i++) {
+    size_t n = strlen(t->strs[i]);
+    if (n > UINT32_MAX) b->bad = true;
+    put_u32(b, (uint32_t)n);
+    put_bytes(b, t->strs[i], n);
+  }
+}
+
+/* Compile-time totals, as documented for META (see PlanCosts in runtime/plan.h). */
+static void graph_costs(const IrGraph *g, int64_t c[8]) {
+  memset(c, 0, 8 * sizeof *c);
+  for (int i = 0; i < g->nnodes; i++) {
+    const IrNode *n = &g->nodes[i];
+    c[0] += n->macs;
+    c[1] += n->params;
+    if (n->candidate < 0) c[2] += n->macs, c[3] += n->params;
+  }
+  c[4] = c[5] = c[2];
+  c[6] = c[7] = c[3];
+  for (int s = 0; s < g->nsb; s++) {
+    const IrSuperblock *sb = &g->sb[s];
+    int64_t mn = 0, mx = 0, pmn = 0, pmx = 0;
+    for (int k = 0; k < sb->ncand; k++) {
+      const IrCandidate *cd = &sb->cand[k];
+      if (k == 0 || cd->macs < mn) mn = cd->macs;
+      if (k == 0 || cd->macs > mx) mx = cd->macs;
+      if (k == 0 || cd->params < pmn) pmn = cd->params;
+      if (k == 0 || cd->params > pmx) pmx = cd->params;
+    }
+    c[4] += mn, c[5] += mx, c[6] += pmn, c[7] += pmx;
+  }
+}
+
+static void write_meta(Buf *b, StrTab *t, const IrGraph *g) {
+  size_t start = put_table(b, 1, SQN_META_RECORD);
+  put_str(b, t, g->name);
+  put_bool(b, g->is_space);
+  put_shape(b, g->input);
+  put_i32(b, g->classes);
+  put_i32(b, g->stem_output);
+  put_i32(b, g->encoder_output);
+  put_i32(b, g->output);
+  int64_t c[8];
+  graph_costs(g, c);
+  for (int i = 0; i < 8; i++) put_i64(b, c[i]);
+  end_table(b, start, 1, SQN_META_RECORD);
+}
+
+static void write_node(Buf *b, StrTab *t, const IrNode *n) {
+  put_u32(b, (uint32_t)n->kind);
+  put_i32(b, n->ninputs);
+  for (int i = 0; i < IR_MAX_INPUTS; i++) put_i32(b, i < n->ninputs ? n->inputs[i] : -1);
+  put_shape(b, n->out);
+  put_str(b, t, n->name);
+  put_loc(b, t, n->loc);
+  int attrs[9] = {n->kh, n->kw, n->sh, n->sw, n->ph, n->pw, n->dh, n->dw, n->groups};
+  put_i32s(b, attrs, 9);
+  put_bool(b, n->bias);
+  put_bool(b, n->count_include_pad);
+  put_bool(b, n->align_corners);
+  put_i32s(b, n->crop, 4);
+  put_i32(b, n->nparams);
+  for (int i = 0; i < 4; i++) put_i32(b, i < n->nparams ? n->param[i] : -1);
+  put_i32(b, n->superblock);
+  put_i32(b, n->candidate);
+  put_i32(b, n->kernel);
+  put_i64(b, n->macs);
+  put_i64(b, n->params);
+}
+
+static void write_nodes(Buf *b, StrTab *t, const IrGraph *g) {
+  size_t start = put_table(b, g->nnodes, SQN_NODE_RECORD);
+  for (int i = 0; i < g->nnodes; i++) write_node(b, t, &g->nodes[i]);
+  end_table(b, start, g->nnodes, SQN_NODE_RECORD);
+}
+
+static void write_params(Buf *b, StrTab *t, const IrGraph *g) {
+  size_t start = put_table(b, g->nparams, SQN_PARM_RECORD);
+  for (int i = 0; i < g->nparams; i++) {
+    const IrParam *p = &g->params[i];
+    put_str(b, t, p->name);
+    put_u32(b, (uint32_t)p->role);
+    put_i32(b, p->ndim);
+    for (int d = 0; d < 4; d++) put_i32(b, d < p->ndim ? p->dims[d] : 0);
+    put_i64(b, p->numel);
+    put_bool(b, p->trainable);
+    put_i32(b, p->node);
+  }
+  end_table(b, start, g->nparams, SQN_PARM_RECORD);
+}
+
+static void write_superblock(Buf *b, StrTab *t, const IrSuperblock *sb, int first_cand) {
+  int head[5] = {sb->index, sb->stage, sb->cin, sb->cout, sb->stride};
+  put_i32s(b, head, 5);
+  put_bool(b, sb->residual);
+  put_shape(b, sb->in_shape);
+  put_shape(b, sb->out_shape);
+  put_i32(b, sb->input);
+  put_i32(b, sb->output);
+  put_i32(b, first_cand);
+  put_i32(b, sb->ncand);
+  put_loc(b, t, sb->loc);
+}
+
+static void write_candidate(Buf *b, StrTab *t, const IrCandidate *c) {
+  put_str(b, t, c->name);
+  put_str(b, t, c->display);
+  put_str(b, t, c->block);
+  put_i32(b, c->output);
+  put_bool(b, c->is_zero);
+  put_bool(b, c->is_identity);
+  put_i64(b, c->macs);
+  put_i64(b, c->params);
+}
+
+static void write_superblocks(Buf *b, StrTab *t, const IrGraph *g) {
+  size_t start = put_table(b, g->nsb, SQN_SUPB_RECORD);
+  int64_t ncand = 0;
+  for (int s = 0; s < g->nsb; s++) {
+    write_superblock(b, t, &g->sb[s], (int)ncand);
+    ncand += g->sb[s].ncand;
+  }
+  end_table(b, start, g->nsb, SQN_SUPB_RECORD);
+  if (ncand > INT32_MAX) b->bad = true;
+  start = put_table(b, (int)ncand, SQN_CAND_RECORD);
+  for (int s = 0; s < g->nsb; s++)
+    for (int k = 0; k < g->sb[s].ncand; k++) write_candidate(b, t, &g->sb[s].cand[k]);
+  end_table(b, start, (int)ncand, SQN_CAND_RECORD);
+}
+
+static void write_kernels(Buf *b, const IrGraph *g) {
+  size_t start = put_table(b, g->nkernels, SQN_KERN_RECORD);
+  for (int i = 0; i < g->nkernels; i++) {
+    const IrKernel *k = &g->kernels[i];
+    put_u32(b, (uint32_t)k->kind);
+    put_i32(b, k->nnodes);
+    for (int j = 0; j < IR_KERNEL_MAX_NODES; j++) put_i32(b, j < k->nnodes ? k->nodes[j] : -1);
+    put_i32(b, k->output);
+    put_bool(b, k->folds_bn);
+    put_i32(b, k->superblock);
+    put_i32(b, k->candidate);
+  }
+  end_table(b, start, g->nkernels, SQN_KERN_RECORD);
+}
+
+static void write_search(Buf *b, const SearchSettings *s) {
+  size_t start = put_table(b, 1, SQN_SRCH_RECORD);
+  put_u32(b, (uint32_t)s->objective);
+  put_f64(b, s->alpha);
+  put_f64(b, s->temp_start);
+  put_f64(b, s->temp_end);
+  put_f64(b, s->prune_below);
+  put_i32(b, s->samples);
+  put_i32(b, s->warmup_epochs);
+  put_f64(b, s->arch_lr);
+  put_i32(b, s->epochs);
+  end_table(b, start, 1, SQN_SRCH_RECORD);
+}
+
+static void write_train(Buf *b, const TrainSettings *s) {
+  size_t start = put_table(b, 1, SQN_TRAN_RECORD);
+  put_f64(b, s->lr);
+  put_f64(b, s->momentum);
+  put_f64(b, s->weight_decay);
+  put_u32(b, (uint32_t)s->schedule);
+  for (int i = 0; i < 4; i++) put_f64(b, i < s->nmilestones ? s->milestones[i] : 0.0);
+  put_i32(b, s->nmilestones);
+  put_f64(b, s->gamma);
+  put_f64(b, s->poly_power);
+  int tail[4] = {s->epochs, s->batch, s->crop_h, s->crop_w};
+  put_i32s(b, tail, 4);
+  end_table(b, start, 1, SQN_TRAN_RECORD);
+}
+
+/* ---- assembly ---- */
+
+enum { SEC_STRS, SEC_META, SEC_NODE, SEC_PARM, SEC_SUPB, SEC_KERN, SEC_SRCH, SEC_TRAN, SEC__COUNT };
+static const char *const sec_tags[SEC__COUNT] = {SQN_TAG_STRS, SQN_TAG_META, SQN_TAG_NODE, SQN_TAG_PARM,
+                                                 SQN_TAG_SUPB, SQN_TAG_KERN, SQN_TAG_SRCH, SQN_TAG_TRAN};
+
+/* Encode every section; STRS last, once all strings are interned. */
+static bool encode_sections(const IrGraph *g, Buf sec[SEC__COUNT]) {
+  StrTab t = {0};
+  write_meta(&sec[SEC_META], &t, g);
+  write_nodes(&sec[SEC_NODE], &t, g);
+  write_params(&sec[SEC_PARM], &t, g);
+  write_superblocks(&sec[SEC_SUPB], &t, g);
+  write_kernels(&sec[SEC_KERN], g);
+  write_search(&sec[SEC_SRCH], &g->search);
+  write_train(&sec[SEC_TRAN], &g->train);
+  write_strings(&sec[SEC_STRS], &t);
+  bool ok = !t.bad;
+  strtab_free(&t);
+  for (int i = 0; i < SEC__COUNT; i++) ok = ok && !sec[i].bad;
+  return ok;
+}
+
+static uint32_t plan_crc(const unsigned char *p, size_t len) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  crc = crc32(crc, p, SQN_PLAN_OFF_CRC);
+  for (size_t off = SQN_PLAN_OFF_FILESIZE; off < len;) {
+    size_t n = len - off > (1u << 30) ? (1u << 30) : len - off;
+    crc = crc32(crc, p + off, (uInt)n);
+    off += n;
+  }
+  return (uint32_t)crc;
+}
+
+/* Header, section table, then the sections, each aligned to 8 bytes. */
+static void assemble(Buf *out, Buf sec[SEC__COUNT]) {
+  size_t table = SQN_PLAN_HEADER_SIZE;
+  static const unsigned char zeros[SQN_PLAN_HEADER_SIZE + SEC__COUNT * SQN_PLAN_SECTION_ENTRY_SIZE];
+  put_bytes(out, zeros, sizeof zeros);
+  for (int i = 0; i < SEC__COUNT && !out->bad; i++) {
+    put_bytes(out, zeros, (SQN_PLAN_SECTION_ALIGN - out->len % SQN_PLAN_SECTION_ALIGN) % SQN_PLAN_SECTION_ALIGN);
+    size_t off = out->len;
+    put_bytes(out, sec[i].p, sec[i].len);
+    if (out->bad) return;
+    unsigned char *e = out->p + table + (size_t)i * SQN_PLAN_SECTION_ENTRY_SIZE;
+    memcpy(e, sec_tags[i], 4);
+    set_u64(e + 8, off);
+    set_u64(e + 16, sec[i].len);
+  }
+  if (out->bad) return;
+  memcpy(out->p, SQN_PLAN_MAGIC, SQN_PLAN_MAGIC_LEN);
+  set_u32(out->p + SQN_PLAN_OFF_VERSION, SQN_PLAN_VERSION);
+  set_u32(out->p + SQN_PLAN_OFF_FLAGS, 0);
+  set_u32(out->p + SQN_PLAN_OFF_NSECTIONS, SEC__COUNT);
+  set_u64(out->p + SQN_PLAN_OFF_FILESIZE, out->len);
+  set_u32(out->p + SQN_PLAN_OFF_CRC, plan_crc(out->p, out->len));
+}
+
+bool plan_write_mem(const IrGraph *g, unsigned char **buf, size_t *len) {
+  Buf sec[SEC__COUNT] = {0}, out = {0};
+  bool ok = encode_sections(g, sec);
+  if (ok) assemble(&out, sec);
+  for (int i = 0; i < SEC__COUNT; i++) free(sec[i].p);
+  ok = ok && !out.bad && out.len <= SQN_PLAN_MAX_FILE_SIZE;
+  if (!ok) {
+    free(out.p);
+    out.p = NULL;
+    out.len = 0;
+  }
+  *buf = out.p;
+  *len = out.len;
+  return ok;
+}
+
+/* ---- atomic file write ---- */
+
+static void errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void errf(char *err, size_t errlen, const char *fmt, ...) {
+  if (!err || !errlen) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err, errlen, fmt, ap);
+  va_end(ap);
+}
+
+static bool write_all(int fd, const unsigned char *p, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    p += w;
+    n -= (size_t)w;
+  }
+  return true;
+}
+
+/* Best effort: make the rename itself durable. */
+static void sync_parent_dir(const char *path) {
+  const char *slash = strrchr(path, '/');
+  char dir[4096];
+  if (!slash) snprintf(dir, sizeof dir, ".");
+  else if (slash == path) snprintf(dir, sizeof dir, "/");
+  else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+  int fd = open(dir, O_RDONLY);
+  if (fd < 0) return;
+  (void)fsync(fd);
+  close(fd);
+}
+
+/* Temp file next to path: fill, fsync, close. Returns false with err set and the temp removed. */
+static bool write_temp(const char *path, char *tmp, const unsigned char *buf, size_t len, char *err,
+                       size_t errlen) {
+  int fd = mkstemp(tmp);
+  if (fd < 0) {
+    errf(err, errlen, "cannot create a temporary file next to '%s': %s", path, strerror(errno));
+    return false;
+  }
+  mode_t mask = umask(0);
+  umask(mask);
+  bool ok = fchmod(fd, 0666 & ~mask) == 0 && write_all(fd, buf, len) && fsync(fd) == 0;
+  int saved = errno;
+  if (close(fd) != 0 && ok) ok = false, saved = errno;
+  if (!ok) {
+    unlink(tmp);
+    errf(err, errlen, "cannot write '%s': %s", path, strerror(saved));
+  }
+  return ok;
+}
+
+static bool write_file_atomic(const char *path, const unsigned char *buf, size_t len, char *err,
+                              size_t errlen) {
+  size_t n = strlen(path) + sizeof ".tmp.XXXXXX";
+  char *tmp = malloc(n);
+  if (!tmp) {
+    errf(err, errlen, "out of memory");
+    return false;
+  }
+  snprintf(tmp, n, "%s.tmp.XXXXXX", path);
+  bool ok = write_temp(path, tmp, buf, len, err, errlen);
+  if (ok && rename(tmp, path) != 0) {
+    errf(err, errlen, "cannot write '%s': %s", path, strerror(errno));
+    unlink(tmp);
+    ok = false;
+  }
+  if (ok) sync_parent_dir(path);
+  free(tmp);
+  return ok;
+}
+
+bool plan_write(const IrGraph *g, const char *path, char *err, size_t errlen) {
+  unsigned char *buf;
+  size_t len;
+  if (!plan_write_mem(g, &buf, &len)) {
+    errf(err, errlen, "cannot encode the plan: out of memory or the graph is too large");
+    return false;
+  }
+  char why[256];
+  Plan *check = plan_read_mem(buf, len, why, sizeof why);
+  bool ok = check != NULL;
+  if (!ok) errf(err, errlen, "internal error: the encoded plan does not validate: %s", why);
+  plan_free(check);
+  ok = ok && write_file_atomic(path, buf, len, err, errlen);
+  free(buf);
+  return ok;
+}

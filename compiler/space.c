@@ -1,0 +1,452 @@
+/* space.c - elaborates a space (all candidates per superblock: the supernet) or a network (one
+   chosen candidate per superblock) into the graph IR: input, stem, stages, head, decoder, output. */
+#include <string.h>
+#include "space.h"
+
+#define MAX_STAGES 64
+typedef struct StageSpec {
+  const Setting *st;
+  int channels, repeats, stride;
+  const Decl *set;           /* candidate set (may be NULL for networks that give calls) */
+} StageSpec;
+
+typedef struct SpaceSpec {
+  const Decl *space, *network;
+  const Setting *input, *classes, *stem, *head, *decoder, *residual, *search, *train;
+  StageSpec stages[MAX_STAGES];
+  int nstages, nblocks;
+} SpaceSpec;
+
+static const char *space_keys[] = {"input", "classes", "stem", "stage", "head", "decoder", "residual", "search", "train"};
+
+static const Setting **slot_for(SpaceSpec *sp, const char *key) {
+  if (!strcmp(key, "input")) return &sp->input;
+  if (!strcmp(key, "classes")) return &sp->classes;
+  if (!strcmp(key, "stem")) return &sp->stem;
+  if (!strcmp(key, "head")) return &sp->head;
+  if (!strcmp(key, "decoder")) return &sp->decoder;
+  if (!strcmp(key, "residual")) return &sp->residual;
+  if (!strcmp(key, "search")) return &sp->search;
+  if (!strcmp(key, "train")) return &sp->train;
+  return NULL;
+}
+
+static int stage_int(Elab *e, const Setting *st, const Arg *g, const char *what) {
+  Scope s = {0};
+  Value v = eval_expr(e, &s, g->value);
+  int64_t i;
+  if (!value_as_int(e, v, g->loc, what, &i)) return -1;
+  if (i < 1 || i > 100000) {
+    elab_error(e, g->loc, NULL, "stage %s must be positive, got %lld", what, (long long)i);
+    return -1;
+  }
+  (void)st;
+  return (int)i;
+}
+
+/* stage CHANNELS [repeat N] [stride S] [choose SET] */
+static bool parse_stage(Elab *e, const Setting *st, StageSpec *out) {
+  static const char *keys[] = {"repeat", "stride", "choose"};
+  memset(out, 0, sizeof *out);
+  out->st = st;
+  out->repeats = out->stride = 1;
+  const Arg *g = st->values;
+  if (!g || (out->channels = stage_int(e, st, g, "channels")) < 0) {
+    if (!g) elab_error(e, st->loc, "write e.g. `stage 24 repeat 4 stride 2 choose squeezenas13`", "stage needs a channel count");
+    return false;
+  }
+  for (g = g->next; g; g = g->next) {
+    const Expr *k = g->value;
+    const char *key = k->kind == EX_IDENT ? k->str : "";
+    const char *best = diag_closest(key, keys, 3);
+    if (!g->next || (strcmp(key, "repeat") && strcmp(key, "stride") && strcmp(key, "choose"))) {
+      elab_error(e, g->loc, best ? arena_printf(e->a, "did you mean `%s`?", best) : "write `repeat N`, `stride S` and `choose SET`",
+                 g->next ? "unknown stage option `%s`" : "stage option `%s` needs a value", ast_expr_text(e->a, k));
+      return false;
+    }
+    g = g->next;
+    if (!strcmp(key, "repeat") && (out->repeats = stage_int(e, st, g, "repeat")) < 0) return false;
+    if (!strcmp(key, "stride") && (out->stride = stage_int(e, st, g, "stride")) < 0) return false;
+    if (!strcmp(key, "choose")) {
+      const char *name = g->value->kind == EX_IDENT ? g->value->str : "";
+      out->set = elab_find(e, DECL_CANDIDATES, name);
+      if (!out->set) {
+        elab_error(e, g->loc, "define it with `candidates NAME = [ ... ]` or import it",
+                   "unknown candidate set `%s`", ast_expr_text(e->a, g->value));
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+static void collect(Elab *e, const Setting *list, SpaceSpec *sp, bool allow_stages) {
+  for (const Setting *st = list; st; st = st->next) {
+    if (!strcmp(st->key, "stage")) {
+      if (!allow_stages) elab_error(e, st->loc, "stages belong to the space; a network only chooses candidates", "a network cannot add stages");
+      else if (sp->nstages == MAX_STAGES) elab_error(e, st->loc, NULL, "more than %d stages", MAX_STAGES);
+      else if (parse_stage(e, st, &sp->stages[sp->nstages])) sp->nblocks += sp->stages[sp->nstages++].repeats;
+      continue;
+    }
+    const Setting **slot = slot_for(sp, st->key);
+    if (!slot) setting_unknown(e, st, "space", space_keys, 9);
+    else if (*slot && allow_stages) elab_error(e, st->loc, NULL, "`%s` is set twice", st->key);
+    else *slot = st; /* a network's setting overrides its space's */
+  }
+}
+
+static bool build_input(Elab *e, SpaceSpec *sp) {
+  IrGraph *g = e->g;
+  if (e->opt->has_input) {
+    g->input = e->opt->input;
+  } else if (!sp->input) {
+    elab_error(e, sp->space->loc, "add e.g. `input 3x1024x2048`", "space `%s` has no input shape", sp->space->name);
+    return false;
+  } else {
+    const Expr *x = sp->input->nvalues == 1 ? sp->input->values->value : NULL;
+    if (!x || x->kind != EX_DIMS || x->ndims != 3) {
+      elab_error(e, sp->input->loc, "write it as CxHxW, e.g. `input 3x1024x2048`", "bad input shape");
+      return false;
+    }
+    g->input = (Shape){x->dims[0], x->dims[1], x->dims[2]};
+  }
+  g->classes = 19;
+  if (sp->classes) {
+    Scope s = {0};
+    Value v;
+    int64_t c;
+    if (!setting_value(e, &s, sp->classes, 0, &v) || !value_as_int(e, v, sp->classes->loc, "classes", &c)) return false;
+    if (c < 1 || c > 65535) {
+      elab_error(e, sp->classes->loc, NULL, "classes must be between 1 and 65535, got %lld", (long long)c);
+      return false;
+    }
+    g->classes = (int)c;
+  }
+  int id = elab_add_node(e, OP_INPUT, NULL, 0, sp->input ? sp->input->loc : sp->space->loc, "input");
+  g->nodes[id].out = g->input;
+  return true;
+}
+
+/* Instantiates `blockname(args)` or `blockname` with an implicit input, as stem/head/candidate/decoder. */
+static Value instantiate(Elab *e, Scope *s, const Expr *x, const char *role, const BlockCtx *ctx) {
+  if (x->kind != EX_CALL && x->kind != EX_IDENT) {
+    elab_error(e, x->loc, "e.g. conv_bn_relu(cout=16, k=3, stride=2)", "%s must be a block, got `%s`", role,
+               ast_expr_text(e->a, x));
+    return v_error();
+  }
+  const Decl *blk = elab_find(e, DECL_BLOCK, x->str);
+  if (!blk) {
+    const char *names[256];
+    int n = 0;
+    for (int i = 0; i < e->ndecls && n < 256; i++)
+      if (e->decls[i]->kind == DECL_BLOCK) names[n++] = e->decls[i]->name;
+    const char *best = diag_closest(x->str, names, n);
+    const char *hint = best ? arena_printf(e->a, "did you mean `%s`?", best)
+                       : builtin_is_op(x->str) ? "primitive ops need an explicit input: wrap them in a block"
+                                               : "define it with `block NAME(...) { ... }` or import it";
+    elab_error(e, x->loc, hint, "unknown block `%s` used as %s", x->str, role);
+    return v_error();
+  }
+  Value pos[16];
+  int npos = 0;
+  for (const Arg *g = x->kind == EX_CALL ? x->args : NULL; g; g = g->next) {
+    if (g->name) continue;
+    if (npos == 16) break;
+    pos[npos] = eval_expr(e, s, g->value);
+    if (pos[npos++].kind == V_ERROR) return v_error();
+  }
+  return elab_call_block(e, s, blk, x, ctx, pos, npos, x->kind == EX_CALL ? x->args : NULL);
+}
+
+static Value build_part(Elab *e, Scope *s, const Setting *st, Value input, const char *role, const char *prefix) {
+  if (st->nvalues != 1) {
+    elab_error(e, st->loc, NULL, "`%s` takes one block, got %d values", st->key, st->nvalues);
+    return v_error();
+  }
+  BlockCtx ctx = {.input = input, .cout = -1, .stride = -1, .prefix = prefix};
+  return instantiate(e, s, st->values->value, role, &ctx);
+}
+
+static bool residual_rule(Elab *e, SpaceSpec *sp, int stride, int cin, int cout) {
+  if (!sp->residual) return stride == 1 && cin == cout;
+  Scope s = {0};
+  scope_bind(e, &s, "stride", v_int(stride));
+  scope_bind(e, &s, "cin", v_int(cin));
+  scope_bind(e, &s, "cout", v_int(cout));
+  Value v;
+  if (!setting_value(e, &s, sp->residual, 0, &v)) return false;
+  if (v.kind != V_BOOL) {
+    elab_error(e, sp->residual->loc, "e.g. `residual (stride == 1 && cin == cout)`", "residual rule must be a bool, got %s",
+               value_to_string(e, v));
+    return false;
+  }
+  return v.i != 0;
+}
+
+typedef struct Choice {
+  const char *name, *display;
+  const Expr *expr;
+} Choice;
+
+static const char *sanitize(Elab *e, const char *text) {
+  char *s = arena_strdup(e->a, text);
+  int n = 0;
+  for (const char *p = text; *p; p++) {
+    if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')) s[n++] = *p;
+    else if (n && s[n - 1] != '_') s[n++] = '_';
+  }
+  while (n && s[n - 1] == '_') n--;
+  s[n] = 0;
+  return s;
+}
+
+static Choice set_choice(Elab *e, const Arg *item) {
+  Choice c = {.expr = item->value, .display = ast_expr_text(e->a, item->value)};
+  c.name = item->name ? item->name : sanitize(e, c.display);
+  return c;
+}
+
+static bool genotype_choice(Elab *e, const StageSpec *stg, const Arg *item, Choice *out) {
+  const Expr *x = item->value;
+  const char *text = ast_expr_text(e->a, x);
+  for (const Arg *g = stg->set ? stg->set->items : NULL; g; g = g->next) {
+    Choice c = set_choice(e, g);
+    if ((x->kind == EX_IDENT && !strcmp(c.name, x->str)) || !strcmp(c.display, text)) {
+      *out = c;
+      return true;
+    }
+  }
+  if ((x->kind == EX_IDENT || x->kind == EX_CALL) && elab_find(e, DECL_BLOCK, x->str)) {
+    *out = (Choice){.name = sanitize(e, text), .display = text, .expr = x};
+    return true;
+  }
+  const char *names[64];
+  int n = 0;
+  for (const Arg *g = stg->set ? stg->set->items : NULL; g && n < 64; g = g->next) names[n++] = set_choice(e, g).name;
+  const char *best = x->kind == EX_IDENT ? diag_closest(x->str, names, n) : NULL;
+  elab_error(e, item->loc, best ? arena_printf(e->a, "did you mean `%s`?", best) : "name a candidate of the stage's set or call a block",
+             "`%s` is not a candidate of set `%s` nor a block", text, stg->set ? stg->set->name : "(none)");
+  return false;
+}
+
+static void add_candidate(Elab *e, IrSuperblock *sb, Choice c, Value out) {
+  IrCandidate *cd = &sb->cand[sb->ncand++];
+  cd->name = c.name;
+  cd->display = c.display;
+  cd->block = c.expr->str;
+  cd->output = out.kind == V_TENSOR ? out.node : -1;
+  cd->is_zero = out.kind == V_TENSOR && e->g->nodes[out.node].kind == OP_ZERO;
+  cd->is_identity = out.kind == V_TENSOR && out.node == sb->input;
+}
+
+static bool check_candidate(Elab *e, const StageSpec *stg, IrSuperblock *sb, const Choice *c, Value out, Shape *expect) {
+  if (out.kind != V_TENSOR) return false;
+  Shape o = e->g->nodes[out.node].out;
+  if (o.c != sb->cout) {
+    elab_error(e, c->expr->loc, "a candidate must produce the stage's channel count (use `cout` in the block)",
+               "stage %d expects %d channels but candidate `%s` (superblock %d) produces %d", sb->stage + 1, sb->cout,
+               c->display, sb->index, o.c);
+    return false;
+  }
+  if (expect->c && (o.h != expect->h || o.w != expect->w)) {
+    elab_error(e, c->expr->loc, "all candidates of a superblock must produce the same height and width",
+               "candidate `%s` (superblock %d) produces %dx%d, the first candidate %dx%d", c->display, sb->index, o.h,
+               o.w, expect->h, expect->w);
+    return false;
+  }
+  (void)stg;
+  *expect = o;
+  return true;
+}
+
+static Value mix_candidates(Elab *e, IrSuperblock *sb, Shape out) {
+  IrGraph *g = e->g;
+  if (!g->is_space) {
+    IrCandidate *c = &sb->cand[0];
+    if (c->is_zero && sb->residual) return v_tensor(sb->input); /* Zero op + residual = identity */
+    int in[2] = {sb->input, c->output};
+    if (!sb->residual) return v_tensor(c->output);
+    int add = elab_add_node(e, OP_ADD, in, 2, sb->loc, arena_printf(e->a, "encoder.residuals.%d.add", sb->index));
+    g->nodes[add].out = out;
+    return v_tensor(add);
+  }
+  int ins[IR_MAX_INPUTS];
+  for (int k = 0; k < sb->ncand; k++) ins[k] = sb->cand[k].output;
+  int mix = elab_add_node(e, OP_MIX, ins, sb->ncand, sb->loc, arena_printf(e->a, "encoder.residuals.%d.mix", sb->index));
+  g->nodes[mix].out = out;
+  if (!sb->residual) return v_tensor(mix);
+  int in[2] = {sb->input, mix};
+  int add = elab_add_node(e, OP_ADD, in, 2, sb->loc, arena_printf(e->a, "encoder.residuals.%d.add", sb->index));
+  g->nodes[add].out = out;
+  return v_tensor(add);
+}
+
+static int stage_choices(Elab *e, SpaceSpec *sp, int stage, int index, Choice *out) {
+  const StageSpec *stg = &sp->stages[stage];
+  if (sp->network) {
+    const Arg *item = sp->network->items;
+    for (int k = 0; k < index && item; k++) item = item->next;
+    return item && genotype_choice(e, stg, item, &out[0]) ? 1 : 0;
+  }
+  if (!stg->set) {
+    elab_error(e, stg->st->loc, "add `choose SET` to the stage", "stage %d of a space needs a candidate set", stage + 1);
+    return 0;
+  }
+  if (stg->set->nitems < 1 || stg->set->nitems > IR_MAX_INPUTS) {
+    elab_error(e, stg->set->loc, NULL, "a candidate set needs 1 to %d candidates, `%s` has %d", IR_MAX_INPUTS,
+               stg->set->name, stg->set->nitems);
+    return 0;
+  }
+  int n = 0;
+  for (const Arg *g = stg->set->items; g; g = g->next) out[n++] = set_choice(e, g);
+  return n;
+}
+
+static Value build_superblock(Elab *e, SpaceSpec *sp, Scope *s, int stage, int rep, Value x) {
+  IrGraph *g = e->g;
+  const StageSpec *stg = &sp->stages[stage];
+  IrSuperblock *sb = &g->sb[g->nsb];
+  sb->index = g->nsb;
+  sb->stage = stage;
+  sb->cin = g->nodes[x.node].out.c;
+  sb->cout = stg->channels;
+  sb->stride = rep == 0 ? stg->stride : 1;
+  sb->residual = residual_rule(e, sp, sb->stride, sb->cin, sb->cout);
+  sb->in_shape = g->nodes[x.node].out;
+  sb->input = x.node;
+  sb->loc = stg->st->loc;
+  Choice ch[IR_MAX_INPUTS];
+  int n = stage_choices(e, sp, stage, sb->index, ch);
+  if (!n) return v_error();
+  sb->cand = ARENA_ARRAY(e->a, IrCandidate, n);
+  e->superblock = sb->index;
+  Shape expect = {0, 0, 0};
+  bool ok = true;
+  for (int k = 0; k < n; k++) {
+    e->candidate = k;
+    const char *prefix = g->is_space ? arena_printf(e->a, "encoder.residuals.%d.ops.%s.", sb->index, ch[k].name)
+                                     : arena_printf(e->a, "encoder.residuals.%d.op.", sb->index);
+    BlockCtx ctx = {.input = x, .cout = sb->cout, .stride = sb->stride, .prefix = prefix};
+    Value out = instantiate(e, s, ch[k].expr, "candidate", &ctx);
+    ok = check_candidate(e, stg, sb, &ch[k], out, &expect) && ok;
+    add_candidate(e, sb, ch[k], out);
+  }
+  e->candidate = -1;
+  g->nsb++;
+  Value out = ok ? mix_candidates(e, sb, expect) : v_error();
+  e->superblock = -1;
+  if (out.kind == V_TENSOR) sb->out_shape = g->nodes[out.node].out, sb->output = out.node;
+  return out;
+}
+
+static Value build_encoder(Elab *e, SpaceSpec *sp, Scope *s, Value x, Value *taps) {
+  IrGraph *g = e->g;
+  g->sb = ARENA_ARRAY(e->a, IrSuperblock, sp->nblocks ? sp->nblocks : 1);
+  for (int st = 0; st < sp->nstages && x.kind == V_TENSOR; st++)
+    for (int r = 0; r < sp->stages[st].repeats && x.kind == V_TENSOR; r++) {
+      x = build_superblock(e, sp, s, st, r, x);
+      taps[g->nsb - 1] = x;
+    }
+  return x;
+}
+
+static bool check_genotype_length(Elab *e, SpaceSpec *sp) {
+  if (!sp->network || sp->network->nitems == sp->nblocks) return true;
+  elab_error(e, sp->network->loc, "give one choice per superblock, in order",
+             "network `%s` gives %d choices but space `%s` has %d superblocks", sp->network->name,
+             sp->network->nitems, sp->space->name, sp->nblocks);
+  return false;
+}
+
+static void check_output(Elab *e, SpaceSpec *sp, Value out) {
+  IrGraph *g = e->g;
+  Shape o = g->nodes[out.node].out;
+  if (o.c != g->classes || o.h != g->input.h || o.w != g->input.w) {
+    elab_error(e, sp->decoder->loc, "end the decoder with a resize to the input size, e.g. bilinear(x, like=image)",
+               "the decoder produces %dx%dx%d but the network must output %dx%dx%d logits (classes x input size)", o.c,
+               o.h, o.w, g->classes, g->input.h, g->input.w);
+    return;
+  }
+  g->output = elab_add_node(e, OP_OUTPUT, &out.node, 1, sp->decoder->loc, "output");
+  g->nodes[g->output].out = o;
+}
+
+static const Decl *select_target(Elab *e, const SourceFile *main_file) {
+  const Decl *last = NULL;
+  for (int i = 0; i < e->ndecls; i++) {
+    const Decl *d = e->decls[i];
+    if (d->kind != DECL_SPACE && d->kind != DECL_NETWORK) continue;
+    if (e->opt->select ? !strcmp(d->name, e->opt->select) : d->loc.file == main_file) last = d;
+  }
+  if (last) return last;
+  if (e->opt->select) {
+    const char *names[128];
+    int n = 0;
+    for (int i = 0; i < e->ndecls && n < 128; i++)
+      if (e->decls[i]->kind == DECL_SPACE || e->decls[i]->kind == DECL_NETWORK) names[n++] = e->decls[i]->name;
+    const char *best = diag_closest(e->opt->select, names, n);
+    diag_error(e->d, (SrcLoc){0}, best ? arena_printf(e->a, "did you mean `%s`?", best) : NULL,
+               "no space or network named `%s`", e->opt->select);
+  } else {
+    diag_error(e->d, (SrcLoc){main_file, 1, 1}, "declare one with `space NAME { ... }` or `network NAME = SPACE [ ... ]`",
+               "%s declares no space or network", main_file->path);
+  }
+  return NULL;
+}
+
+static bool prepare(Elab *e, const Decl *target, SpaceSpec *sp) {
+  memset(sp, 0, sizeof *sp);
+  if (target->kind == DECL_NETWORK) {
+    sp->network = target;
+    sp->space = elab_find(e, DECL_SPACE, target->base);
+    if (!sp->space) {
+      elab_error(e, target->base_loc, "a network is `network NAME = SPACE [ choices ]`; import the space's file",
+                 "unknown space `%s`", target->base);
+      return false;
+    }
+  } else {
+    sp->space = target;
+  }
+  collect(e, sp->space->settings, sp, true);
+  if (sp->network) collect(e, sp->network->settings, sp, false);
+  if (!sp->nstages) elab_error(e, sp->space->loc, "add e.g. `stage 16 repeat 4 stride 2 choose squeezenas13`", "space `%s` has no stages", sp->space->name);
+  if (!sp->decoder) elab_error(e, sp->space->loc, "add e.g. `decoder lr_aspp(low=tap(7))`", "space `%s` has no decoder", sp->space->name);
+  return !e->d->errors && check_genotype_length(e, sp);
+}
+
+static void build_graph(Elab *e, SpaceSpec *sp) {
+  IrGraph *g = e->g;
+  Scope s = {.prefix = ""};
+  if (!build_input(e, sp)) return;
+  Value x = v_tensor(0), image = x;
+  if (sp->stem) x = build_part(e, &s, sp->stem, x, "stem", "encoder.conv1.");
+  if (x.kind != V_TENSOR) return;
+  g->stem_output = x.node;
+  Value *taps = ARENA_ARRAY(e->a, Value, sp->nblocks ? sp->nblocks : 1);
+  x = build_encoder(e, sp, &s, x, taps);
+  if (x.kind == V_TENSOR && sp->head) x = build_part(e, &s, sp->head, x, "head", "encoder.last_conv.");
+  if (x.kind != V_TENSOR) return;
+  g->encoder_output = x.node;
+  Scope ds = {.prefix = "", .taps = taps, .ntaps = g->nsb};
+  if (sp->decoder->nvalues != 1) {
+    elab_error(e, sp->decoder->loc, NULL, "`decoder` takes one block");
+    return;
+  }
+  BlockCtx ctx = {.input = x, .cout = -1, .stride = -1, .prefix = "decoder.", .classes = g->classes, .image = &image};
+  Value out = instantiate(e, &ds, sp->decoder->values->value, "decoder", &ctx);
+  if (out.kind == V_TENSOR) check_output(e, sp, out);
+}
+
+IrGraph *space_build(Elab *e, const SourceFile *main_file) {
+  const Decl *target = select_target(e, main_file);
+  if (!target) return NULL;
+  e->g = ir_new(e->a);
+  e->g->name = target->name;
+  e->g->is_space = target->kind == DECL_SPACE;
+  SpaceSpec sp;
+  if (!prepare(e, target, &sp)) return NULL;
+  if (sp.search) settings_search(e, sp.search->body, &e->g->search);
+  if (sp.train) settings_train(e, sp.train->body, &e->g->train);
+  build_graph(e, &sp);
+  return e->d->errors ? NULL : e->g;
+}

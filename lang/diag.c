@@ -1,0 +1,102 @@
+/* diag.c - prints diagnostics with location, source line, caret and hint. */
+#include "diag.h"
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+void diag_init(Diag *d, FILE *out) {
+  memset(d, 0, sizeof *d);
+  d->out = out ? out : stderr;
+  d->max_errors = 20;
+}
+
+bool diag_too_many(const Diag *d) { return d->errors >= (d->max_errors ? d->max_errors : 20); }
+
+static void print_source_line(FILE *out, SrcLoc loc) {
+  if (!loc.file || !loc.file->text || loc.line <= 0) return;
+  const char *p = loc.file->text;
+  for (int l = 1; l < loc.line && *p; p++)
+    if (*p == '\n') l++;
+  const char *end = strchr(p, '\n');
+  int n = end ? (int)(end - p) : (int)strlen(p);
+  if (n > 200) n = 200;
+  fprintf(out, " %5d | %.*s\n       | ", loc.line, n, p);
+  for (int i = 1; i < loc.col && i <= n; i++) fputc(p[i - 1] == '\t' ? '\t' : ' ', out);
+  fputs("^\n", out);
+}
+
+static void report(Diag *d, const char *kind, SrcLoc loc, const char *hint, const char *fmt,
+                   va_list ap) {
+  if (loc.file)
+    fprintf(d->out, "%s:%d:%d: %s: ", loc.file->path, loc.line, loc.col, kind);
+  else
+    fprintf(d->out, "sqnc: %s: ", kind);
+  vfprintf(d->out, fmt, ap);
+  fputc('\n', d->out);
+  print_source_line(d->out, loc);
+  if (hint) fprintf(d->out, "       = hint: %s\n", hint);
+}
+
+void diag_error(Diag *d, SrcLoc loc, const char *hint, const char *fmt, ...) {
+  d->errors++;
+  int cap = d->max_errors ? d->max_errors : 20;
+  if (d->errors > cap) return;
+  va_list ap;
+  va_start(ap, fmt);
+  report(d, "error", loc, hint, fmt, ap);
+  va_end(ap);
+  if (d->errors == cap) fprintf(d->out, "sqnc: too many errors, stopping\n");
+}
+
+void diag_warning(Diag *d, SrcLoc loc, const char *hint, const char *fmt, ...) {
+  d->warnings++;
+  va_list ap;
+  va_start(ap, fmt);
+  report(d, "warning", loc, hint, fmt, ap);
+  va_end(ap);
+}
+
+void diag_note(Diag *d, SrcLoc loc, const char *fmt, ...) {
+  if (diag_too_many(d) && d->errors > (d->max_errors ? d->max_errors : 20)) return;
+  va_list ap;
+  va_start(ap, fmt);
+  report(d, "note", loc, NULL, fmt, ap);
+  va_end(ap);
+}
+
+static int edit_distance(const char *a, const char *b) {
+  int la = (int)strlen(a), lb = (int)strlen(b);
+  if (la > 64 || lb > 64) return 99;
+  int row[65];
+  for (int j = 0; j <= lb; j++) row[j] = j;
+  for (int i = 1; i <= la; i++) {
+    int prev = row[0];
+    row[0] = i;
+    for (int j = 1; j <= lb; j++) {
+      int cur = row[j];
+      int cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      int best = prev + cost;
+      if (row[j] + 1 < best) best = row[j] + 1;
+      if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+      row[j] = best;
+      prev = cur;
+    }
+  }
+  return row[lb];
+}
+
+const char *diag_closest(const char *word, const char *const *candidates, int n) {
+  const char *best = NULL;
+  int best_d = 99;
+  int len = (int)strlen(word);
+  int limit = len <= 3 ? 1 : len <= 6 ? 2 : 3;
+  for (int i = 0; i < n; i++) {
+    if (!candidates[i]) continue;
+    int dist = edit_distance(word, candidates[i]);
+    if (dist < best_d && dist <= limit) {
+      best_d = dist;
+      best = candidates[i];
+    }
+  }
+  return best;
+}

@@ -1,0 +1,146 @@
+/* lex_support.c - helpers for the scanner and parser: locations, literals, syntax errors, parse entry. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "lex_state.h"
+#include "parser.h"
+#include "lexer.h"
+
+SrcLoc lex_loc(const LexState *s, SqnLoc l) {
+  return (SrcLoc){s->file, l.first_line, l.first_column};
+}
+
+void lex_advance(LexState *s, SqnLoc *loc, const char *text, int len) {
+  loc->first_line = s->line;
+  loc->first_column = s->col;
+  for (int i = 0; i < len; i++) {
+    if (text[i] == '\n') {
+      s->line++;
+      s->col = 1;
+    } else {
+      s->col++;
+    }
+  }
+  loc->last_line = s->line;
+  loc->last_column = s->col;
+}
+
+bool lex_ends_statement(int token) {
+  switch (token) {
+  case IDENT: case INT_LIT: case FLOAT_LIT: case PERCENT: case BOOL_LIT: case STRING_LIT: case DIMS:
+  case ')': case ']': case '}':
+    return true;
+  default:
+    return false;
+  }
+}
+
+const char *lex_intern(LexState *s, const char *text, int len) { return arena_strndup(s->arena, text, (size_t)len); }
+
+const char *lex_string(LexState *s, const char *text, int len) {
+  char *out = arena_alloc(s->arena, (size_t)len);
+  int n = 0;
+  for (int i = 1; i < len - 1; i++) {
+    char c = text[i];
+    if (c == '\\' && i + 1 < len - 1) {
+      c = text[++i];
+      if (c == 'n') c = '\n';
+      else if (c == 't') c = '\t';
+    }
+    out[n++] = c;
+  }
+  out[n] = 0;
+  return out;
+}
+
+void lex_error(LexState *s, SqnLoc loc, const char *msg, const char *hint) {
+  diag_error(s->diag, lex_loc(s, loc), hint, "%s", msg);
+}
+
+void lex_bad_char(LexState *s, SqnLoc loc, char c) {
+  const char *hint = NULL;
+  if (c == '&') hint = "logical and is written &&";
+  else if (c == '|') hint = "logical or is written ||";
+  else if (c == '\'') hint = "strings use double quotes";
+  if ((unsigned char)c >= 32 && (unsigned char)c < 127)
+    diag_error(s->diag, lex_loc(s, loc), hint, "unexpected character '%c'", c);
+  else
+    diag_error(s->diag, lex_loc(s, loc), hint, "unexpected byte 0x%02x", (unsigned char)c);
+}
+
+bool lex_int(LexState *s, YYSTYPE *lval, const char *text, YYLTYPE loc) {
+  errno = 0;
+  long long v = strtoll(text, NULL, 10);
+  if (errno || v > 2147483647LL) {
+    diag_error(s->diag, lex_loc(s, loc), "integers must fit in 31 bits", "integer literal '%s' is too large", text);
+    return false;
+  }
+  lval->ival = v;
+  return true;
+}
+
+bool lex_dims(LexState *s, YYSTYPE *lval, const char *text, YYLTYPE loc) {
+  int n = 0;
+  const char *p = text;
+  while (*p) {
+    if (n == 4) {
+      diag_error(s->diag, lex_loc(s, loc), "write at most 4 dimensions, e.g. 3x1024x2048",
+                 "too many dimensions in '%s'", text);
+      return false;
+    }
+    errno = 0;
+    char *end;
+    long v = strtol(p, &end, 10);
+    if (errno || v <= 0 || v > 1000000) {
+      diag_error(s->diag, lex_loc(s, loc), "each dimension must be between 1 and 1000000",
+                 "bad dimension in '%s'", text);
+      return false;
+    }
+    lval->dims.dims[n++] = (int)v;
+    p = *end == 'x' ? end + 1 : end;
+  }
+  lval->dims.n = n;
+  return true;
+}
+
+TypeName param_type(LexState *s, const char *name, SqnLoc loc) {
+  static const char *names[] = {"any", "int", "float", "bool", "tensor", "tuple", "string"};
+  for (int i = 0; i < 7; i++)
+    if (!strcmp(name, names[i])) return (TypeName)i;
+  const char *best = diag_closest(name, names, 7);
+  char hint[96];
+  snprintf(hint, sizeof hint, best ? "did you mean `%s`?" : "types are int, float, bool, tensor, tuple, string",
+           best);
+  diag_error(s->diag, lex_loc(s, loc), hint, "unknown type `%s`", name);
+  return TY_ANY;
+}
+
+/* Rewrites bison's "syntax error, unexpected X, expecting Y or Z" into a friendlier message. */
+void yyerror(YYLTYPE *loc, void *scanner, LexState *st, const char *msg) {
+  (void)scanner;
+  const char *hint = NULL;
+  if (strstr(msg, "unexpected end of line")) hint = "a statement ended early: to continue on the next line, end this one with an operator or `->`, or wrap it in ( )";
+  else if (strstr(msg, "expecting \"end of line\"") || strstr(msg, "expecting ';'")) hint = "put each statement on its own line (or separate with `;`)";
+  else if (strstr(msg, "unexpected end of file")) hint = "a `}` or `)` may be missing";
+  const char *m = msg;
+  if (!strncmp(m, "syntax error, ", 14)) m += 14;
+  diag_error(st->diag, lex_loc(st, *loc), hint, "syntax error: %s", m);
+}
+
+Module *parse_source(Arena *arena, Diag *diag, const SourceFile *file) {
+  LexState st = {0};
+  st.arena = arena;
+  st.diag = diag;
+  st.file = file;
+  st.line = 1;
+  st.col = 1;
+  st.module = ARENA_NEW(arena, Module);
+  st.module->file = file;
+  yyscan_t scanner;
+  if (yylex_init_extra(&st, &scanner)) return st.module;
+  YY_BUFFER_STATE buf = yy_scan_bytes(file->text, (int)file->len, scanner);
+  yyparse(scanner, &st);
+  yy_delete_buffer(buf, scanner);
+  yylex_destroy(scanner);
+  return st.module;
+}

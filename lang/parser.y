@@ -1,0 +1,234 @@
+/* parser.y - grammar of the .sqn language (bison, pure, with locations). Builds the AST in lang/ast.h. */
+%define api.pure full
+%define parse.error verbose
+/* One expected conflict: in a setting, `name (` is read as a call (shift), never as a name followed by a parenthesized value. */
+%expect 1
+%locations
+%param {void *scanner}
+%parse-param {LexState *st}
+
+%code requires {
+#include "lex_state.h"
+}
+%code provides {
+int yylex(YYSTYPE *lval, YYLTYPE *lloc, void *scanner);
+void yyerror(YYLTYPE *loc, void *scanner, LexState *st, const char *msg);
+bool lex_dims(LexState *s, YYSTYPE *lval, const char *text, YYLTYPE loc);
+bool lex_int(LexState *s, YYSTYPE *lval, const char *text, YYLTYPE loc);
+}
+%code {
+#define L(l) lex_loc(st, (l))
+#define A (st->arena)
+static Expr *binary(LexState *st, Operator op, Expr *a, Expr *b, SqnLoc loc);
+static Expr *pipe_call(LexState *st, Expr *input, const char *callee, Arg *args, SqnLoc loc);
+}
+
+%union {
+  int64_t ival;
+  double fval;
+  const char *str;
+  struct { int dims[4]; int n; } dims;
+  Expr *expr;
+  Arg *arg;
+  Stmt *stmt;
+  Param *param;
+  Setting *setting;
+  Decl *decl;
+  TypeName type;
+}
+
+%token IMPORT "import" BLOCK "block" DECODER "decoder" CANDIDATES "candidates" SPACE "space"
+%token NETWORK "network" ASSERT "assert"
+%token <ival> INT_LIT "integer" BOOL_LIT "true/false"
+%token <fval> FLOAT_LIT "number" PERCENT "percentage"
+%token <str> IDENT "name" STRING_LIT "string"
+%token <dims> DIMS "dimensions (like 3x1024x2048)"
+%token ARROW "->" EQ "==" NE "!=" LE "<=" GE ">=" AND "&&" OR "||"
+%token NL "end of line" ERROR_TOKEN "invalid token"
+
+%type <expr> expr postfix primary value
+%type <arg> args arg_list arg items item_list item values
+%type <stmt> stmts stmt_list stmt
+%type <param> params param_list param
+%type <setting> settings setting_list setting
+%type <decl> decl decls
+
+%right '?' ':'
+%left ARROW
+%left OR
+%left AND
+%left EQ NE
+%left '<' '>' LE GE
+%left '+' '-'
+%left '*' '/' '%'
+%right UNARY
+%left '.'
+
+%%
+program: opt_seps decls           { st->module->decls = $2; }
+       ;
+decls: %empty                     { $$ = NULL; }
+     | decls decl seps            { $$ = $1;
+                                    if ($2) { Decl **p = &$$; while (*p) p = &(*p)->next; *p = $2; } }
+     | decls error seps           { $$ = $1; yyerrok; }
+     ;
+seps: sep | seps sep ;
+sep: NL | ';' ;
+opt_seps: %empty | seps ;
+
+decl: IMPORT STRING_LIT          { $$ = ARENA_NEW(A, Decl); $$->kind = DECL_IMPORT; $$->name = $2; $$->loc = L(@2); }
+    | BLOCK IDENT '(' params ')' '{' stmts '}'
+                                  { $$ = ARENA_NEW(A, Decl); $$->kind = DECL_BLOCK; $$->name = $2;
+                                    $$->loc = L(@2); $$->params = $4; $$->body = $7; }
+    | DECODER IDENT '(' params ')' '{' stmts '}'
+                                  { $$ = ARENA_NEW(A, Decl); $$->kind = DECL_BLOCK; $$->is_decoder = true;
+                                    $$->name = $2; $$->loc = L(@2); $$->params = $4; $$->body = $7; }
+    | CANDIDATES IDENT '=' '[' items ']'
+                                  { $$ = ARENA_NEW(A, Decl); $$->kind = DECL_CANDIDATES; $$->name = $2;
+                                    $$->loc = L(@2); $$->items = $5; $$->nitems = ast_arg_count($5); }
+    | SPACE IDENT '{' settings '}'
+                                  { $$ = ARENA_NEW(A, Decl); $$->kind = DECL_SPACE; $$->name = $2;
+                                    $$->loc = L(@2); $$->settings = $4; }
+    | NETWORK IDENT '=' IDENT '[' items ']'
+                                  { $$ = ARENA_NEW(A, Decl); $$->kind = DECL_NETWORK; $$->name = $2;
+                                    $$->loc = L(@2); $$->base = $4; $$->base_loc = L(@4);
+                                    $$->items = $6; $$->nitems = ast_arg_count($6); }
+    | NETWORK IDENT '=' IDENT '[' items ']' '{' settings '}'
+                                  { $$ = ARENA_NEW(A, Decl); $$->kind = DECL_NETWORK; $$->name = $2;
+                                    $$->loc = L(@2); $$->base = $4; $$->base_loc = L(@4);
+                                    $$->items = $6; $$->nitems = ast_arg_count($6); $$->settings = $9; }
+    ;
+
+params: %empty                    { $$ = NULL; }
+      | param_list                { $$ = $1; }
+      | param_list ','            { $$ = $1; }
+      ;
+param_list: param                 { $$ = $1; }
+          | param_list ',' param  { $$ = $1; Param *p = $1; while (p->next) p = p->next; p->next = $3; }
+          ;
+param: IDENT                      { $$ = ARENA_NEW(A, Param); $$->name = $1; $$->loc = L(@1); }
+     | IDENT ':' IDENT            { $$ = ARENA_NEW(A, Param); $$->name = $1; $$->loc = L(@1);
+                                    $$->type = param_type(st, $3, @3); }
+     | IDENT '=' expr             { $$ = ARENA_NEW(A, Param); $$->name = $1; $$->loc = L(@1); $$->deflt = $3; }
+     | IDENT ':' IDENT '=' expr   { $$ = ARENA_NEW(A, Param); $$->name = $1; $$->loc = L(@1);
+                                    $$->type = param_type(st, $3, @3); $$->deflt = $5; }
+     ;
+
+stmts: opt_seps                   { $$ = NULL; }
+     | opt_seps stmt_list opt_seps { $$ = $2; }
+     ;
+stmt_list: stmt                   { $$ = $1; }
+         | stmt_list seps stmt    { $$ = $1; if ($3) { Stmt **p = &$$; while (*p) p = &(*p)->next; *p = $3; } }
+         ;
+stmt: IDENT '=' expr              { $$ = ARENA_NEW(A, Stmt); $$->kind = STMT_LET; $$->name = $1;
+                                    $$->loc = L(@1); $$->value = $3; }
+    | ASSERT expr                 { $$ = ARENA_NEW(A, Stmt); $$->kind = STMT_ASSERT; $$->loc = L(@2); $$->value = $2; }
+    | ASSERT expr ',' STRING_LIT  { $$ = ARENA_NEW(A, Stmt); $$->kind = STMT_ASSERT; $$->loc = L(@2);
+                                    $$->value = $2; $$->message = $4; }
+    | error                       { $$ = NULL; }
+    ;
+
+settings: opt_seps                { $$ = NULL; }
+        | opt_seps setting_list opt_seps { $$ = $2; }
+        ;
+setting_list: setting             { $$ = $1; }
+            | setting_list seps setting { $$ = $1; if ($3) { Setting *p = $1; while (p->next) p = p->next; p->next = $3; } }
+            ;
+setting: DECODER values           { $$ = ARENA_NEW(A, Setting); $$->key = "decoder"; $$->loc = L(@1);
+                                    $$->values = $2; $$->nvalues = ast_arg_count($2); }
+       | IDENT values             { $$ = ARENA_NEW(A, Setting); $$->key = $1; $$->loc = L(@1);
+                                    $$->values = $2; $$->nvalues = ast_arg_count($2); }
+       | IDENT '{' settings '}'   { $$ = ARENA_NEW(A, Setting); $$->key = $1; $$->loc = L(@1);
+                                    $$->body = $3; $$->has_body = true; }
+       | error                    { $$ = NULL; }
+       ;
+values: value                     { $$ = ast_arg(A, NULL, $1, L(@1)); }
+      | values value              { $$ = ast_arg_append($1, ast_arg(A, NULL, $2, L(@2))); }
+      | values ARROW value        { Arg *last = $1; while (last->next) last = last->next;
+                                    Expr *r = ast_expr(A, EX_RANGE, last->value->loc);
+                                    r->a = last->value; r->b = $3; last->value = r; $$ = $1; }
+      ;
+value: primary                    { $$ = $1; }
+     | IDENT '(' args ')'         { $$ = ast_expr(A, EX_CALL, L(@1)); $$->str = $1; $$->args = $3;
+                                    $$->nargs = ast_arg_count($3); }
+     | '-' primary                { $$ = ast_expr(A, EX_UNARY, L(@1)); $$->op = OPR_NEG; $$->a = $2; }
+     ;
+
+items: %empty                     { $$ = NULL; }
+     | item_list                  { $$ = $1; }
+     | item_list ','              { $$ = $1; }
+     ;
+item_list: item                   { $$ = $1; }
+         | item_list ',' item     { $$ = ast_arg_append($1, $3); }
+         ;
+item: expr                        { $$ = ast_arg(A, NULL, $1, L(@1)); }
+    | IDENT '=' expr              { $$ = ast_arg(A, $1, $3, L(@1)); }
+    ;
+
+args: %empty                      { $$ = NULL; }
+    | arg_list                    { $$ = $1; }
+    | arg_list ','                { $$ = $1; }
+    ;
+arg_list: arg                     { $$ = $1; }
+        | arg_list ',' arg        { $$ = ast_arg_append($1, $3); }
+        ;
+arg: expr                         { $$ = ast_arg(A, NULL, $1, L(@1)); }
+   | IDENT '=' expr               { $$ = ast_arg(A, $1, $3, L(@1)); }
+   ;
+
+expr: postfix                     { $$ = $1; }
+    | expr '+' expr               { $$ = binary(st, OPR_ADD, $1, $3, @2); }
+    | expr '-' expr               { $$ = binary(st, OPR_SUB, $1, $3, @2); }
+    | expr '*' expr               { $$ = binary(st, OPR_MUL, $1, $3, @2); }
+    | expr '/' expr               { $$ = binary(st, OPR_DIV, $1, $3, @2); }
+    | expr '%' expr               { $$ = binary(st, OPR_MOD, $1, $3, @2); }
+    | expr EQ expr                { $$ = binary(st, OPR_EQ, $1, $3, @2); }
+    | expr NE expr                { $$ = binary(st, OPR_NE, $1, $3, @2); }
+    | expr '<' expr               { $$ = binary(st, OPR_LT, $1, $3, @2); }
+    | expr LE expr                { $$ = binary(st, OPR_LE, $1, $3, @2); }
+    | expr '>' expr               { $$ = binary(st, OPR_GT, $1, $3, @2); }
+    | expr GE expr                { $$ = binary(st, OPR_GE, $1, $3, @2); }
+    | expr AND expr               { $$ = binary(st, OPR_AND, $1, $3, @2); }
+    | expr OR expr                { $$ = binary(st, OPR_OR, $1, $3, @2); }
+    | expr '?' expr ':' expr      { $$ = ast_expr(A, EX_COND, L(@2)); $$->a = $1; $$->b = $3; $$->c = $5; }
+    | expr ARROW IDENT            { $$ = pipe_call(st, $1, $3, NULL, @3); }
+    | expr ARROW IDENT '(' args ')' { $$ = pipe_call(st, $1, $3, $5, @3); }
+    | '-' expr %prec UNARY        { $$ = ast_expr(A, EX_UNARY, L(@1)); $$->op = OPR_NEG; $$->a = $2; }
+    | '!' expr %prec UNARY        { $$ = ast_expr(A, EX_UNARY, L(@1)); $$->op = OPR_NOT; $$->a = $2; }
+    ;
+postfix: primary                  { $$ = $1; }
+       | postfix '.' IDENT        { $$ = ast_expr(A, EX_MEMBER, L(@3)); $$->a = $1; $$->str = $3; }
+       | IDENT '(' args ')'       { $$ = ast_expr(A, EX_CALL, L(@1)); $$->str = $1; $$->args = $3;
+                                    $$->nargs = ast_arg_count($3); }
+       ;
+primary: INT_LIT                  { $$ = ast_expr(A, EX_INT, L(@1)); $$->ival = $1; }
+       | FLOAT_LIT                { $$ = ast_expr(A, EX_FLOAT, L(@1)); $$->fval = $1; }
+       | PERCENT                  { $$ = ast_expr(A, EX_FLOAT, L(@1)); $$->fval = $1; $$->percent = true; }
+       | BOOL_LIT                 { $$ = ast_expr(A, EX_BOOL, L(@1)); $$->ival = $1; }
+       | STRING_LIT               { $$ = ast_expr(A, EX_STRING, L(@1)); $$->str = $1; }
+       | DIMS                     { $$ = ast_expr(A, EX_DIMS, L(@1)); $$->ndims = $1.n;
+                                    for (int i = 0; i < $1.n; i++) $$->dims[i] = $1.dims[i]; }
+       | IDENT                    { $$ = ast_expr(A, EX_IDENT, L(@1)); $$->str = $1; }
+       | '(' expr ')'             { $$ = $2; }
+       | '(' expr ',' args ')'    { $$ = ast_expr(A, EX_TUPLE, L(@1));
+                                    $$->args = ast_arg_append(ast_arg(A, NULL, $2, L(@2)), $4);
+                                    $$->nargs = ast_arg_count($$->args); }
+       | '[' args ']'             { $$ = ast_expr(A, EX_LIST, L(@1)); $$->args = $2; $$->nargs = ast_arg_count($2); }
+       ;
+%%
+
+static Expr *binary(LexState *st, Operator op, Expr *a, Expr *b, SqnLoc loc) {
+  Expr *e = ast_expr(A, EX_BINARY, L(loc));
+  e->op = op;
+  e->a = a;
+  e->b = b;
+  return e;
+}
+
+static Expr *pipe_call(LexState *st, Expr *input, const char *callee, Arg *args, SqnLoc loc) {
+  Expr *e = ast_expr(A, EX_CALL, L(loc));
+  e->str = callee;
+  e->args = ast_arg_append(ast_arg(A, NULL, input, input->loc), args);
+  e->nargs = ast_arg_count(e->args);
+  return e;
+}

@@ -1,0 +1,161 @@
+/* plan.h - the runtime's in-memory plan: what sqnrun knows about a network, read from a .plan
+   file (plan_read.c) and summarized by plan_info.c. Stands alone: no compiler or LLVM headers.
+   The enums have the same values as the compiler's IR (compiler/ir.h); plan_write.c checks that
+   with static assertions. A Plan returned by the reader has been fully validated: every index is
+   in range, node inputs come earlier in the node list, enums are known and shapes positive. */
+#ifndef SQN_PLAN_H
+#define SQN_PLAN_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "plan_format.h"
+
+typedef enum {
+  PLAN_OP_INPUT, PLAN_OP_CONV, PLAN_OP_BN, PLAN_OP_RELU, PLAN_OP_RELU6, PLAN_OP_SIGMOID,
+  PLAN_OP_HSWISH, PLAN_OP_ADD, PLAN_OP_MUL, PLAN_OP_CONCAT, PLAN_OP_AVGPOOL, PLAN_OP_GAP,
+  PLAN_OP_BILINEAR, PLAN_OP_NEAREST, PLAN_OP_CROP, PLAN_OP_ZERO, PLAN_OP_MIX, PLAN_OP_OUTPUT,
+  PLAN_OP__COUNT
+} PlanOpKind;
+
+typedef enum {
+  PLAN_PARAM_CONV_WEIGHT, PLAN_PARAM_CONV_BIAS, PLAN_PARAM_BN_WEIGHT, PLAN_PARAM_BN_BIAS,
+  PLAN_PARAM_BN_MEAN, PLAN_PARAM_BN_VAR, PLAN_PARAM__COUNT
+} PlanParamRole;
+
+typedef enum {
+  PLAN_KERNEL_SINGLE, PLAN_KERNEL_CONV, PLAN_KERNEL_INVERTED_RESIDUAL, PLAN_KERNEL_ELEMENTWISE,
+  PLAN_KERNEL__COUNT
+} PlanKernelKind;
+
+typedef enum { PLAN_OBJ_MACS, PLAN_OBJ_PARAMS, PLAN_OBJ_LATENCY, PLAN_OBJ__COUNT } PlanObjective;
+typedef enum { PLAN_SCHED_STEP, PLAN_SCHED_POLY, PLAN_SCHED_CONSTANT, PLAN_SCHED__COUNT } PlanLrSchedule;
+
+typedef struct PlanShape {
+  int c, h, w; /* batch is dynamic */
+} PlanShape;
+
+typedef struct PlanLoc {
+  const char *file; /* .sqn path as given to sqnc, NULL if none */
+  int line, col;
+} PlanLoc;
+
+typedef struct PlanNode {
+  int id;                 /* == index in Plan.nodes */
+  PlanOpKind kind;
+  int inputs[SQN_PLAN_MAX_INPUTS];
+  int ninputs;
+  PlanShape out;
+  const char *name;       /* module path, NULL if none */
+  PlanLoc loc;
+  int kh, kw, sh, sw, ph, pw, dh, dw, groups;
+  bool bias, count_include_pad, align_corners;
+  int crop[4];            /* top, bottom, left, right */
+  int param[SQN_PLAN_NODE_PARAMS]; /* indices into Plan.params, -1 past nparams */
+  int nparams;
+  int superblock, candidate, kernel; /* -1 if none */
+  int64_t macs, params;
+} PlanNode;
+
+typedef struct PlanParam {
+  const char *name;       /* state_dict name */
+  PlanParamRole role;
+  int ndim;
+  int dims[SQN_PLAN_MAX_DIMS];
+  int64_t numel;
+  bool trainable;
+  int node;               /* owning node */
+} PlanParam;
+
+typedef struct PlanCandidate {
+  const char *name, *display, *block;
+  int output;             /* node producing the candidate's output */
+  bool is_zero, is_identity;
+  int64_t macs, params;
+} PlanCandidate;
+
+typedef struct PlanSuperblock {
+  int index, stage, cin, cout, stride;
+  bool residual;
+  PlanShape in_shape, out_shape;
+  int input, output;      /* node ids */
+  int first_cand, ncand;  /* this superblock's candidates: Plan.cands[first_cand ..] */
+  PlanCandidate *cand;    /* == Plan.cands + first_cand */
+  PlanLoc loc;
+} PlanSuperblock;
+
+typedef struct PlanKernel {
+  PlanKernelKind kind;
+  int nodes[SQN_PLAN_KERNEL_MAX_NODES];
+  int nnodes;
+  int output;
+  bool folds_bn;
+  int superblock, candidate;
+} PlanKernel;
+
+typedef struct PlanSearch {
+  PlanObjective objective;
+  double alpha, temp_start, temp_end, prune_below;
+  int samples, warmup_epochs;
+  double arch_lr;
+  int epochs;
+} PlanSearch;
+
+typedef struct PlanTrain {
+  double lr, momentum, weight_decay;
+  PlanLrSchedule schedule;
+  double milestones[SQN_PLAN_MAX_MILESTONES];
+  int nmilestones;
+  double gamma, poly_power;
+  int epochs, batch, crop_h, crop_w;
+} PlanTrain;
+
+/* Compile-time totals (META). MACs and params are those of cost.c (node.macs, node.params). */
+typedef struct PlanCosts {
+  int64_t macs_all, params_all;     /* every node: for a space, the whole supernet */
+  int64_t macs_fixed, params_fixed; /* nodes outside any candidate (stem, head, decoder, mixing) */
+  int64_t macs_min, macs_max;       /* fixed + per-superblock cheapest / dearest candidate */
+  int64_t params_min, params_max;
+} PlanCosts;
+
+typedef struct Plan {
+  uint32_t version;       /* format version of the file it came from */
+  uint64_t file_size;
+  const char *name;
+  bool is_space;
+  PlanShape input;
+  int classes;
+  int stem_output, encoder_output, output; /* node ids, -1 if none */
+  PlanNode *nodes;
+  int nnodes;
+  PlanParam *params;
+  int nparams;
+  int64_t param_numel, param_numel_trainable; /* sums over params */
+  PlanSuperblock *sb;
+  int nsb;
+  PlanCandidate *cands;   /* all candidates, superblock by superblock */
+  int ncands;
+  PlanKernel *kernels;
+  int nkernels;
+  PlanSearch search;
+  PlanTrain train;
+  PlanCosts costs;
+  const char **strings;   /* the string table: pointers into strpool */
+  int nstrings;
+  char *strpool;          /* owned: every string, NUL-terminated */
+} Plan;
+
+/* Read and validate a plan. On failure: NULL, and err holds a one-line reason. */
+Plan *plan_read_file(const char *path, char *err, size_t errlen);
+Plan *plan_read_mem(const unsigned char *buf, size_t len, char *err, size_t errlen);
+void plan_free(Plan *p);
+
+/* A summary for people (json = false) or one JSON object (json = true). */
+void plan_print_info(const Plan *p, FILE *out, bool json);
+
+const char *plan_op_name(PlanOpKind k);
+const char *plan_objective_name(PlanObjective o);
+const char *plan_schedule_name(PlanLrSchedule s);
+const char *plan_kernel_kind_name(PlanKernelKind k);
+
+#endif

@@ -1,0 +1,84 @@
+/* plan_format.h - on-disk layout of a .plan file, shared by the writer (compiler/plan_write.c)
+   and the reader (runtime/plan_read.c). docs/plan-format.md is the prose version of this file.
+   All integers are little-endian and are written and read byte by byte; doubles are IEEE-754
+   binary64 bit patterns stored as u64. Nothing here depends on host struct layout. */
+#ifndef SQN_PLAN_FORMAT_H
+#define SQN_PLAN_FORMAT_H
+
+/* Header: 32 bytes at offset 0.
+     0  u8[8] magic "SQNPLAN\0"
+     8  u32   format version
+    12  u32   flags (must be 0 in version 1)
+    16  u32   section count
+    20  u32   CRC-32 (zlib crc32) of bytes [0,20) followed by bytes [24, file size)
+    24  u64   total file size in bytes                                                   */
+#define SQN_PLAN_MAGIC "SQNPLAN\0"
+#define SQN_PLAN_MAGIC_LEN 8
+#define SQN_PLAN_VERSION 1u
+#define SQN_PLAN_HEADER_SIZE 32u
+#define SQN_PLAN_OFF_VERSION 8u
+#define SQN_PLAN_OFF_FLAGS 12u
+#define SQN_PLAN_OFF_NSECTIONS 16u
+#define SQN_PLAN_OFF_CRC 20u
+#define SQN_PLAN_OFF_FILESIZE 24u
+
+/* Section table: right after the header, one 24-byte entry per section.
+     0  u8[4] tag (e.g. "NODE")
+     4  u32   reserved, 0
+     8  u64   offset of the section's first byte from the start of the file
+    16  u64   size of the section in bytes                                               */
+#define SQN_PLAN_SECTION_ENTRY_SIZE 24u
+#define SQN_PLAN_MAX_SECTIONS 64u
+#define SQN_PLAN_SECTION_ALIGN 8u
+
+/* Section tags. Sections may appear in any order; each tag at most once. A reader skips
+   tags it does not know. KPTX is reserved for embedded kernels (PTX/host code). */
+#define SQN_TAG_STRS "STRS" /* string table */
+#define SQN_TAG_META "META" /* graph-level facts and compile-time totals */
+#define SQN_TAG_NODE "NODE" /* graph nodes in topological order */
+#define SQN_TAG_PARM "PARM" /* parameter tensors */
+#define SQN_TAG_SUPB "SUPB" /* superblocks and their candidates (the cost tables) */
+#define SQN_TAG_KERN "KERN" /* fused kernels in execution order */
+#define SQN_TAG_SRCH "SRCH" /* search settings */
+#define SQN_TAG_TRAN "TRAN" /* training settings */
+#define SQN_TAG_KPTX "KPTX" /* reserved: embedded kernels */
+
+/* A string reference is a u32 index into STRS; this value means "no string" (NULL). */
+#define SQN_PLAN_NO_STRING 0xFFFFFFFFu
+
+/* Every section except STRS is a table of fixed-size records:
+     u32 record count, u32 record size, then count * record size bytes.
+   A record may be longer than the sizes below (a later writer appended fields): the reader
+   reads the fields it knows and skips the rest. A shorter record is an error.
+   SUPB holds two tables back to back: superblocks, then candidates. */
+#define SQN_PLAN_TABLE_HEADER 8u
+#define SQN_META_RECORD 100u /* count must be 1 */
+#define SQN_NODE_RECORD 180u
+#define SQN_PARM_RECORD 44u
+#define SQN_SUPB_RECORD 76u
+#define SQN_CAND_RECORD 40u
+#define SQN_KERN_RECORD 88u
+#define SQN_SRCH_RECORD 56u  /* count must be 1 */
+#define SQN_TRAN_RECORD 96u  /* count must be 1 */
+
+/* Enumerations as stored (the IR and the runtime both use these exact values). */
+#define SQN_PLAN_OP_COUNT 18       /* input conv bn relu relu6 sigmoid hswish add mul concat
+                                      avgpool gap bilinear nearest crop zero mix output */
+#define SQN_PLAN_PARAM_ROLE_COUNT 6 /* conv_weight conv_bias bn_weight bn_bias bn_mean bn_var */
+#define SQN_PLAN_KERNEL_KIND_COUNT 4 /* single conv inverted_residual elementwise */
+#define SQN_PLAN_OBJECTIVE_COUNT 3  /* macs params latency */
+#define SQN_PLAN_SCHEDULE_COUNT 3   /* step poly constant */
+
+/* Fixed array sizes inside records. */
+#define SQN_PLAN_MAX_INPUTS 8
+#define SQN_PLAN_NODE_PARAMS 4
+#define SQN_PLAN_MAX_DIMS 4
+#define SQN_PLAN_KERNEL_MAX_NODES 16
+#define SQN_PLAN_MAX_MILESTONES 4
+
+/* Sanity limits the reader enforces (a valid plan is far below them). */
+#define SQN_PLAN_MAX_FILE_SIZE (1ull << 32) /* 4 GiB */
+#define SQN_PLAN_MAX_DIM (1 << 24)         /* any shape or tensor dimension */
+#define SQN_PLAN_MAX_COST (1ll << 50)      /* any MAC or parameter count */
+
+#endif
