@@ -46,6 +46,7 @@ void ir_compute_costs(IrGraph *g, IrCostTotals *t) {
       if (c->params > phi) phi = c->params;
     }
     if (!sb->ncand) mlo = plo = 0;
+    if (g->is_space) t->arch_params += sb->ncand;
     t->macs_min += mlo, t->macs_max += mhi, t->params_min += plo, t->params_max += phi;
   }
   /* a fixed network has one architecture: min = max = its cost */

@@ -176,6 +176,7 @@ typedef struct IrCostTotals {
   int64_t params_min, params_max;
   int64_t fixed_macs, fixed_params; /* stem, head, decoder */
   int64_t all_params;            /* every parameter in the graph (the whole supernet) */
+  int64_t arch_params;           /* architecture weights theta: one per candidate of each superblock (spaces) */
 } IrCostTotals;
 void ir_compute_costs(IrGraph *g, IrCostTotals *t);
 

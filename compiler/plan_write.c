@@ -11,29 +11,29 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 #include "../runtime/plan.h"
 
 /* The format stores the IR's enum values as they are: tie them to the documented numbers. */
-_Static_assert(OP__COUNT == SQN_PLAN_OP_COUNT && OP__COUNT == PLAN_OP__COUNT, "op count");
-_Static_assert(OP_INPUT == PLAN_OP_INPUT && OP_CONV == PLAN_OP_CONV && OP_BN == PLAN_OP_BN &&
-               OP_RELU == PLAN_OP_RELU && OP_RELU6 == PLAN_OP_RELU6 && OP_SIGMOID == PLAN_OP_SIGMOID &&
-               OP_HSWISH == PLAN_OP_HSWISH && OP_ADD == PLAN_OP_ADD && OP_MUL == PLAN_OP_MUL &&
-               OP_CONCAT == PLAN_OP_CONCAT && OP_AVGPOOL == PLAN_OP_AVGPOOL && OP_GAP == PLAN_OP_GAP &&
-               OP_BILINEAR == PLAN_OP_BILINEAR && OP_NEAREST == PLAN_OP_NEAREST &&
-               OP_CROP == PLAN_OP_CROP && OP_ZERO == PLAN_OP_ZERO && OP_MIX == PLAN_OP_MIX &&
-               OP_OUTPUT == PLAN_OP_OUTPUT, "op values");
-_Static_assert(PARAM__COUNT == SQN_PLAN_PARAM_ROLE_COUNT && PARAM_CONV_WEIGHT == PLAN_PARAM_CONV_WEIGHT &&
-               PARAM_CONV_BIAS == PLAN_PARAM_CONV_BIAS && PARAM_BN_WEIGHT == PLAN_PARAM_BN_WEIGHT &&
-               PARAM_BN_BIAS == PLAN_PARAM_BN_BIAS && PARAM_BN_MEAN == PLAN_PARAM_BN_MEAN &&
-               PARAM_BN_VAR == PLAN_PARAM_BN_VAR, "param roles");
-_Static_assert(KERNEL__COUNT == SQN_PLAN_KERNEL_KIND_COUNT && KERNEL_SINGLE == PLAN_KERNEL_SINGLE &&
-               KERNEL_CONV == PLAN_KERNEL_CONV && KERNEL_INVERTED_RESIDUAL == PLAN_KERNEL_INVERTED_RESIDUAL &&
-               KERNEL_ELEMENTWISE == PLAN_KERNEL_ELEMENTWISE, "kernel kinds");
-_Static_assert(OBJ_MACS == PLAN_OBJ_MACS && OBJ_PARAMS == PLAN_OBJ_PARAMS &&
-               OBJ_LATENCY == PLAN_OBJ_LATENCY && PLAN_OBJ__COUNT == SQN_PLAN_OBJECTIVE_COUNT, "objectives");
-_Static_assert(SCHED_STEP == PLAN_SCHED_STEP && SCHED_POLY == PLAN_SCHED_POLY &&
-               SCHED_CONSTANT == PLAN_SCHED_CONSTANT && PLAN_SCHED__COUNT == SQN_PLAN_SCHEDULE_COUNT,
+#define SAME(a, b) ((int)(a) == (int)(b))
+_Static_assert(SAME(OP__COUNT, SQN_PLAN_OP_COUNT) && SAME(OP__COUNT, PLAN_OP__COUNT), "op count");
+_Static_assert(SAME(OP_INPUT, PLAN_OP_INPUT) && SAME(OP_CONV, PLAN_OP_CONV) && SAME(OP_BN, PLAN_OP_BN) &&
+               SAME(OP_RELU, PLAN_OP_RELU) && SAME(OP_RELU6, PLAN_OP_RELU6) && SAME(OP_SIGMOID, PLAN_OP_SIGMOID) &&
+               SAME(OP_HSWISH, PLAN_OP_HSWISH) && SAME(OP_ADD, PLAN_OP_ADD) && SAME(OP_MUL, PLAN_OP_MUL) &&
+               SAME(OP_CONCAT, PLAN_OP_CONCAT) && SAME(OP_AVGPOOL, PLAN_OP_AVGPOOL) && SAME(OP_GAP, PLAN_OP_GAP) &&
+               SAME(OP_BILINEAR, PLAN_OP_BILINEAR) && SAME(OP_NEAREST, PLAN_OP_NEAREST) &&
+               SAME(OP_CROP, PLAN_OP_CROP) && SAME(OP_ZERO, PLAN_OP_ZERO) && SAME(OP_MIX, PLAN_OP_MIX) &&
+               SAME(OP_OUTPUT, PLAN_OP_OUTPUT), "op values");
+_Static_assert(SAME(PARAM__COUNT, SQN_PLAN_PARAM_ROLE_COUNT) && SAME(PARAM_CONV_WEIGHT, PLAN_PARAM_CONV_WEIGHT) &&
+               SAME(PARAM_CONV_BIAS, PLAN_PARAM_CONV_BIAS) && SAME(PARAM_BN_WEIGHT, PLAN_PARAM_BN_WEIGHT) &&
+               SAME(PARAM_BN_BIAS, PLAN_PARAM_BN_BIAS) && SAME(PARAM_BN_MEAN, PLAN_PARAM_BN_MEAN) &&
+               SAME(PARAM_BN_VAR, PLAN_PARAM_BN_VAR), "param roles");
+_Static_assert(SAME(KERNEL__COUNT, SQN_PLAN_KERNEL_KIND_COUNT) && SAME(KERNEL_SINGLE, PLAN_KERNEL_SINGLE) &&
+               SAME(KERNEL_CONV, PLAN_KERNEL_CONV) && SAME(KERNEL_INVERTED_RESIDUAL, PLAN_KERNEL_INVERTED_RESIDUAL) &&
+               SAME(KERNEL_ELEMENTWISE, PLAN_KERNEL_ELEMENTWISE), "kernel kinds");
+_Static_assert(SAME(OBJ_MACS, PLAN_OBJ_MACS) && SAME(OBJ_PARAMS, PLAN_OBJ_PARAMS) &&
+               SAME(OBJ_LATENCY, PLAN_OBJ_LATENCY) && SAME(PLAN_OBJ__COUNT, SQN_PLAN_OBJECTIVE_COUNT), "objectives");
+_Static_assert(SAME(SCHED_STEP, PLAN_SCHED_STEP) && SAME(SCHED_POLY, PLAN_SCHED_POLY) &&
+               SAME(SCHED_CONSTANT, PLAN_SCHED_CONSTANT) && SAME(PLAN_SCHED__COUNT, SQN_PLAN_SCHEDULE_COUNT),
                "schedules");
 _Static_assert(IR_MAX_INPUTS == SQN_PLAN_MAX_INPUTS && IR_KERNEL_MAX_NODES == SQN_PLAN_KERNEL_MAX_NODES,
                "fixed arrays");
@@ -237,10 +237,15 @@ static void write_meta(Buf *b, StrTab *t, const IrGraph *g) {
   end_table(b, start, 1, SQN_META_RECORD);
 }
 
-static void write_node(Buf *b, StrTab *t, const IrNode *n) {
+/* ir_add_node keeps ninputs in 0..IR_MAX_INPUTS; never trust it further than that. */
+static int ninputs(const IrNode *n) {
+  return n->ninputs < 0 ? 0 : n->ninputs > IR_MAX_INPUTS ? IR_MAX_INPUTS : n->ninputs;
+}
+
+static void write_node(Buf *b, StrTab *t, const IrNode *n, int first_input) {
   put_u32(b, (uint32_t)n->kind);
-  put_i32(b, n->ninputs);
-  for (int i = 0; i < IR_MAX_INPUTS; i++) put_i32(b, i < n->ninputs ? n->inputs[i] : -1);
+  put_i32(b, ninputs(n));
+  put_i32(b, first_input);
   put_shape(b, n->out);
   put_str(b, t, n->name);
   put_loc(b, t, n->loc);
@@ -259,9 +264,16 @@ static void write_node(Buf *b, StrTab *t, const IrNode *n) {
   put_i64(b, n->params);
 }
 
+/* The input lists of all nodes, then the nodes. */
 static void write_nodes(Buf *b, StrTab *t, const IrGraph *g) {
-  size_t start = put_table(b, g->nnodes, SQN_NODE_RECORD);
-  for (int i = 0; i < g->nnodes; i++) write_node(b, t, &g->nodes[i]);
+  int64_t nin = 0;
+  for (int i = 0; i < g->nnodes; i++) nin += ninputs(&g->nodes[i]);
+  if (nin > INT32_MAX) b->bad = true;
+  size_t start = put_table(b, (int)nin, SQN_INPT_RECORD);
+  for (int i = 0; i < g->nnodes; i++) put_i32s(b, g->nodes[i].inputs, ninputs(&g->nodes[i]));
+  end_table(b, start, (int)nin, SQN_INPT_RECORD);
+  start = put_table(b, g->nnodes, SQN_NODE_RECORD);
+  for (int i = 0, first = 0; i < g->nnodes; first += ninputs(&g->nodes[i]), i++) write_node(b, t, &g->nodes[i], first);
   end_table(b, start, g->nnodes, SQN_NODE_RECORD);
 }
 
@@ -386,17 +398,6 @@ static bool encode_sections(const IrGraph *g, Buf sec[SEC__COUNT]) {
   return ok;
 }
 
-static uint32_t plan_crc(const unsigned char *p, size_t len) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  crc = crc32(crc, p, SQN_PLAN_OFF_CRC);
-  for (size_t off = SQN_PLAN_OFF_FILESIZE; off < len;) {
-    size_t n = len - off > (1u << 30) ? (1u << 30) : len - off;
-    crc = crc32(crc, p + off, (uInt)n);
-    off += n;
-  }
-  return (uint32_t)crc;
-}
-
 /* Header, section table, then the sections, each aligned to 8 bytes. */
 static void assemble(Buf *out, Buf sec[SEC__COUNT]) {
   size_t table = SQN_PLAN_HEADER_SIZE;
@@ -418,7 +419,7 @@ static void assemble(Buf *out, Buf sec[SEC__COUNT]) {
   set_u32(out->p + SQN_PLAN_OFF_FLAGS, 0);
   set_u32(out->p + SQN_PLAN_OFF_NSECTIONS, SEC__COUNT);
   set_u64(out->p + SQN_PLAN_OFF_FILESIZE, out->len);
-  set_u32(out->p + SQN_PLAN_OFF_CRC, plan_crc(out->p, out->len));
+  set_u32(out->p + SQN_PLAN_OFF_CRC, plan_checksum(out->p, out->len));
 }
 
 bool plan_write_mem(const IrGraph *g, unsigned char **buf, size_t *len) {

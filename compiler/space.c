@@ -1,5 +1,6 @@
 /* space.c - elaborates a space (all candidates per superblock: the supernet) or a network (one
    chosen candidate per superblock) into the graph IR: input, stem, stages, head, decoder, output. */
+#include <stdlib.h>
 #include <string.h>
 #include "space.h"
 
@@ -407,8 +408,10 @@ static bool prepare(Elab *e, const Decl *target, SpaceSpec *sp) {
   } else {
     sp->space = target;
   }
+  int before = e->d->errors;
   collect(e, sp->space->settings, sp, true);
   if (sp->network) collect(e, sp->network->settings, sp, false);
+  if (e->d->errors > before) return false; /* avoid cascades (e.g. "no stages" after a bad stage) */
   if (!sp->nstages) elab_error(e, sp->space->loc, "add e.g. `stage 16 repeat 4 stride 2 choose squeezenas13`", "space `%s` has no stages", sp->space->name);
   if (!sp->decoder) elab_error(e, sp->space->loc, "add e.g. `decoder lr_aspp(low=tap(7))`", "space `%s` has no decoder", sp->space->name);
   return !e->d->errors && check_genotype_length(e, sp);
@@ -437,6 +440,25 @@ static void build_graph(Elab *e, SpaceSpec *sp) {
   if (out.kind == V_TENSOR) check_output(e, sp, out);
 }
 
+static int cmp_param_name(const void *a, const void *b) {
+  return strcmp((*(const IrParam *const *)a)->name, (*(const IrParam *const *)b)->name);
+}
+
+/* Two parameters with one name could not be loaded from a state_dict: usually a name= clash. */
+static void check_unique_params(Elab *e) {
+  IrGraph *g = e->g;
+  const IrParam **v = ARENA_ARRAY(e->a, const IrParam *, g->nparams + 1);
+  for (int i = 0; i < g->nparams; i++) v[i] = &g->params[i];
+  qsort(v, (size_t)g->nparams, sizeof *v, cmp_param_name);
+  for (int i = 1; i < g->nparams && !diag_too_many(e->d); i++)
+    if (!strcmp(v[i]->name, v[i - 1]->name)) {
+      const IrNode *n = &g->nodes[v[i]->node];
+      elab_error(e, n->loc, "give one of the ops a different name= (name=\"\" shares the caller's names)",
+                 "parameter `%s` is defined twice", v[i]->name);
+      diag_note(e->d, g->nodes[v[i - 1]->node].loc, "the other definition is here");
+    }
+}
+
 IrGraph *space_build(Elab *e, const SourceFile *main_file) {
   const Decl *target = select_target(e, main_file);
   if (!target) return NULL;
@@ -448,5 +470,6 @@ IrGraph *space_build(Elab *e, const SourceFile *main_file) {
   if (sp.search) settings_search(e, sp.search->body, &e->g->search);
   if (sp.train) settings_train(e, sp.train->body, &e->g->train);
   build_graph(e, &sp);
+  if (!e->d->errors) check_unique_params(e);
   return e->d->errors ? NULL : e->g;
 }

@@ -150,6 +150,9 @@ Plan *plan_read_file(const char *path, char *err, size_t errlen);
 Plan *plan_read_mem(const unsigned char *buf, size_t len, char *err, size_t errlen);
 void plan_free(Plan *p);
 
+/* The header's CRC-32: bytes [0,20) then [24,len) (everything but the CRC field). */
+uint32_t plan_checksum(const unsigned char *buf, size_t len);
+
 /* A summary for people (json = false) or one JSON object (json = true). */
 void plan_print_info(const Plan *p, FILE *out, bool json);
 

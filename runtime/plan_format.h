@@ -50,10 +50,13 @@
      u32 record count, u32 record size, then count * record size bytes.
    A record may be longer than the sizes below (a later writer appended fields): the reader
    reads the fields it knows and skips the rest. A shorter record is an error.
+   NODE holds two tables back to back: the input lists of all nodes (one i32 node id per record,
+   node by node), then the nodes, each naming its run of that list (first, count).
    SUPB holds two tables back to back: superblocks, then candidates. */
 #define SQN_PLAN_TABLE_HEADER 8u
 #define SQN_META_RECORD 100u /* count must be 1 */
-#define SQN_NODE_RECORD 180u
+#define SQN_INPT_RECORD 4u
+#define SQN_NODE_RECORD 152u
 #define SQN_PARM_RECORD 44u
 #define SQN_SUPB_RECORD 76u
 #define SQN_CAND_RECORD 40u
@@ -70,7 +73,7 @@
 #define SQN_PLAN_SCHEDULE_COUNT 3   /* step poly constant */
 
 /* Fixed array sizes inside records. */
-#define SQN_PLAN_MAX_INPUTS 8
+#define SQN_PLAN_MAX_INPUTS 32 /* also the most candidates of a superblock */
 #define SQN_PLAN_NODE_PARAMS 4
 #define SQN_PLAN_MAX_DIMS 4
 #define SQN_PLAN_KERNEL_MAX_NODES 16

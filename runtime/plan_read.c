@@ -30,6 +30,8 @@ typedef struct Ctx {
   bool found[S__COUNT];
   const char *where; /* section being read, for messages */
   int rec;           /* record being read, -1 if none */
+  int *inputs;       /* NODE's input-list table */
+  int ninputs, next_input;
 } Ctx;
 
 /* ---- errors ---- */
@@ -150,7 +152,17 @@ static bool sb_cand_ref(Ctx *c, int sb, int cand) {
 
 /* ---- header and section table ---- */
 
-static bool check_header(Ctx *c) {
+uint32_t plan_checksum(const unsigned char *buf, size_t len) {
+  uLong crc = crc32(crc32(0L, Z_NULL, 0), buf, SQN_PLAN_OFF_CRC);
+  for (size_t off = SQN_PLAN_OFF_FILESIZE; off < len;) {
+    size_t k = len - off > (1u << 30) ? (1u << 30) : len - off;
+    crc = crc32(crc, buf + off, (uInt)k);
+    off += k;
+  }
+  return (uint32_t)crc;
+}
+
+static bool check_magic_version(Ctx *c) {
   size_t n = c->len < SQN_PLAN_MAGIC_LEN ? c->len : SQN_PLAN_MAGIC_LEN;
   if (c->len == 0) return fail(c, "empty file");
   if (memcmp(c->buf, SQN_PLAN_MAGIC, n)) return fail(c, "not an sqn plan (bad magic)");
@@ -159,22 +171,20 @@ static bool check_header(Ctx *c) {
   uint32_t version = get_u32(c->buf + SQN_PLAN_OFF_VERSION);
   if (version == 0) return fail(c, "corrupt: plan format version 0 does not exist");
   if (version > SQN_PLAN_VERSION)
-    return fail(c, "plan format version %u is newer than this sqnrun supports (%u); rebuild the plan with this sqnc or update sqnrun",
-                version, SQN_PLAN_VERSION);
-  uint64_t size = get_u64(c->buf + SQN_PLAN_OFF_FILESIZE);
-  if (size > c->len) return fail(c, "truncated: header says %llu bytes, file has %zu", (unsigned long long)size, c->len);
-  if (size < c->len)
-    return fail(c, "corrupt: header says %llu bytes, file has %zu (trailing data)", (unsigned long long)size, c->len);
-  uLong crc = crc32(crc32(0L, Z_NULL, 0), c->buf, SQN_PLAN_OFF_CRC);
-  for (size_t off = SQN_PLAN_OFF_FILESIZE; off < c->len;) {
-    size_t k = c->len - off > (1u << 30) ? (1u << 30) : c->len - off;
-    crc = crc32(crc, c->buf + off, (uInt)k);
-    off += k;
-  }
-  if ((uint32_t)crc != get_u32(c->buf + SQN_PLAN_OFF_CRC)) return fail(c, "corrupt: checksum mismatch");
+    return fail(c, "plan format version %u is newer than this sqnrun supports (%u); "
+                   "rebuild the plan with this sqnc or update sqnrun", version, SQN_PLAN_VERSION);
+  c->p->version = version;
+  return true;
+}
+
+static bool check_header(Ctx *c) {
+  if (!check_magic_version(c)) return false;
+  unsigned long long size = get_u64(c->buf + SQN_PLAN_OFF_FILESIZE);
+  if (size > c->len) return fail(c, "truncated: header says %llu bytes, file has %zu", size, c->len);
+  if (size < c->len) return fail(c, "corrupt: header says %llu bytes, file has %zu (trailing data)", size, c->len);
+  if (plan_checksum(c->buf, c->len) != get_u32(c->buf + SQN_PLAN_OFF_CRC)) return fail(c, "corrupt: checksum mismatch");
   uint32_t flags = get_u32(c->buf + SQN_PLAN_OFF_FLAGS);
   if (flags) return fail(c, "plan needs features this sqnrun does not support (flags 0x%x); update sqnrun", flags);
-  c->p->version = version;
   c->p->file_size = size;
   return true;
 }
@@ -237,7 +247,7 @@ static bool read_strings(Ctx *c) {
   uint32_t n = rd_u32(r);
   if (n > (r->len - 4) / 4) return bad(c, "%u strings cannot fit in %zu bytes", n, r->len);
   c->p->strings = calloc(n ? n : 1, sizeof *c->p->strings);
-  c->p->strpool = malloc(r->len - 4 - 3 * (size_t)n + 1); /* text + one NUL per string */
+  c->p->strpool = malloc(r->len - 3); /* text + one NUL per string: at most the section size - 4 */
   if (!c->p->strings || !c->p->strpool) return fail(c, "out of memory");
   c->p->nstrings = (int)n;
   size_t used = 0;
@@ -307,8 +317,16 @@ static bool read_costs(Ctx *c, Rd *r, PlanCosts *k) {
   return true;
 }
 
+typedef struct Meta { /* the META record, copied into the Plan once valid */
+  const char *name;
+  bool is_space;
+  PlanShape input;
+  int classes, stem_output, encoder_output, output;
+  PlanCosts costs;
+} Meta;
+
 static bool read_meta(Ctx *c, Rd *r, void *out) {
-  Plan *m = out;
+  Meta *m = out;
   uint32_t name = rd_u32(r), space = rd_u32(r);
   m->input = rd_shape(r);
   m->classes = rd_i32(r);
@@ -318,6 +336,16 @@ static bool read_meta(Ctx *c, Rd *r, void *out) {
   return get_str(c, name, &m->name) && get_bool(c, space, &m->is_space, "is_space") &&
          shape_ok(c, m->input, "input") && in_range(c, m->classes, 1, SQN_PLAN_MAX_DIM, "classes") &&
          read_costs(c, r, &m->costs);
+}
+
+static bool read_meta_section(Ctx *c) {
+  Meta m;
+  Plan *p = c->p;
+  if (!read_single(c, S_META, SQN_META_RECORD, sizeof m, read_meta, &m)) return false;
+  p->name = m.name, p->is_space = m.is_space, p->input = m.input, p->classes = m.classes;
+  p->stem_output = m.stem_output, p->encoder_output = m.encoder_output, p->output = m.output;
+  p->costs = m.costs;
+  return true;
 }
 
 static bool check_meta_refs(Ctx *c) {
@@ -363,20 +391,32 @@ static bool check_attrs(Ctx *c, const PlanNode *n) {
   return in_range(c, n->nparams, 0, SQN_PLAN_NODE_PARAMS, "nparams");
 }
 
+/* A node's inputs are the next run of the input-list table. */
+static bool take_inputs(Ctx *c, PlanNode *n, int first) {
+  if (!in_range(c, n->ninputs, 0, SQN_PLAN_MAX_INPUTS, "ninputs")) return false;
+  if (first != c->next_input) return bad(c, "first input is %d, expected %d", first, c->next_input);
+  if (n->ninputs > c->ninputs - first) return bad(c, "%d inputs run past the input-list table", n->ninputs);
+  memcpy(n->inputs, c->inputs + first, (size_t)n->ninputs * sizeof *n->inputs);
+  for (int i = n->ninputs; i < SQN_PLAN_MAX_INPUTS; i++) n->inputs[i] = -1;
+  c->next_input += n->ninputs;
+  return check_inputs(c, n);
+}
+
 static bool read_node(Ctx *c, Rd *r, void *out) {
   PlanNode *n = out;
   int a[9];
   uint32_t kind = rd_u32(r);
   n->id = c->rec;
   n->ninputs = rd_i32(r);
-  rd_i32s(r, n->inputs, SQN_PLAN_MAX_INPUTS);
+  int first = rd_i32(r);
   n->out = rd_shape(r);
   uint32_t name = rd_u32(r), file = rd_u32(r);
   n->loc.line = rd_i32(r), n->loc.col = rd_i32(r);
   rd_i32s(r, a, 9);
   n->kh = a[0], n->kw = a[1], n->sh = a[2], n->sw = a[3], n->ph = a[4], n->pw = a[5];
   n->dh = a[6], n->dw = a[7], n->groups = a[8];
-  uint32_t b[3] = {rd_u32(r), rd_u32(r), rd_u32(r)};
+  uint32_t b[3];
+  for (int i = 0; i < 3; i++) b[i] = rd_u32(r); /* in order: an initializer list would not sequence them */
   rd_i32s(r, n->crop, 4);
   n->nparams = rd_i32(r);
   rd_i32s(r, n->param, SQN_PLAN_NODE_PARAMS);
@@ -386,9 +426,27 @@ static bool read_node(Ctx *c, Rd *r, void *out) {
   n->kind = (PlanOpKind)kind;
   return get_str(c, name, &n->name) && get_str(c, file, &n->loc.file) && get_bool(c, b[0], &n->bias, "bias") &&
          get_bool(c, b[1], &n->count_include_pad, "count_include_pad") &&
-         get_bool(c, b[2], &n->align_corners, "align_corners") && in_range(c, n->ninputs, 0, 8, "ninputs") &&
-         check_inputs(c, n) && shape_ok(c, n->out, "output") && check_attrs(c, n) && cost_ok(c, n->macs, "macs") &&
+         get_bool(c, b[2], &n->align_corners, "align_corners") && take_inputs(c, n, first) &&
+         shape_ok(c, n->out, "output") && check_attrs(c, n) && cost_ok(c, n->macs, "macs") &&
          cost_ok(c, n->params, "params");
+}
+
+static bool read_input(Ctx *c, Rd *r, void *out) {
+  (void)c;
+  *(int *)out = rd_i32(r);
+  return true;
+}
+
+static bool read_node_section(Ctx *c) {
+  Plan *p = c->p;
+  Rd *r = &c->sec[S_NODE];
+  if (!read_table(c, r, SQN_TAG_NODE, SQN_INPT_RECORD, sizeof *c->inputs, read_input, (void **)&c->inputs,
+                  &c->ninputs) ||
+      !read_table(c, r, SQN_TAG_NODE, SQN_NODE_RECORD, sizeof *p->nodes, read_node, (void **)&p->nodes, &p->nnodes) ||
+      !section_done(c, S_NODE))
+    return false;
+  if (c->next_input != c->ninputs) return bad(c, "%d inputs belong to no node", c->ninputs - c->next_input);
+  return true;
 }
 
 /* ---- PARM ---- */
@@ -545,6 +603,19 @@ static bool kernel_has_node(const PlanKernel *k, int id) {
   return false;
 }
 
+/* A mix node belongs to a superblock and mixes exactly its candidates' outputs, in order. */
+static bool check_mix(Ctx *c, const PlanNode *n) {
+  if (n->kind != PLAN_OP_MIX) return true;
+  if (n->superblock < 0 || n->candidate != -1) return bad(c, "mix node outside a superblock");
+  const PlanSuperblock *sb = &c->p->sb[n->superblock];
+  if (n->ninputs != sb->ncand)
+    return bad(c, "mix node has %d inputs, superblock %d has %d candidates", n->ninputs, sb->index, sb->ncand);
+  for (int k = 0; k < sb->ncand; k++)
+    if (n->inputs[k] != sb->cand[k].output)
+      return bad(c, "mix input %d is node %d, candidate %d's output is node %d", k, n->inputs[k], k, sb->cand[k].output);
+  return true;
+}
+
 static bool check_node_links(Ctx *c, PlanNode *n) {
   const Plan *p = c->p;
   for (int k = 0; k < SQN_PLAN_NODE_PARAMS; k++) {
@@ -556,8 +627,7 @@ static bool check_node_links(Ctx *c, PlanNode *n) {
     if (q < 0 || q >= p->nparams || p->params[q].node != n->id)
       return bad(c, "parameter slot %d refers to parameter %d, which is not this node's", k, q);
   }
-  for (int i = n->ninputs; i < SQN_PLAN_MAX_INPUTS; i++) n->inputs[i] = -1;
-  if (!sb_cand_ref(c, n->superblock, n->candidate)) return false;
+  if (!sb_cand_ref(c, n->superblock, n->candidate) || !check_mix(c, n)) return false;
   if (n->kernel == -1) return true;
   if (n->kernel < 0 || n->kernel >= p->nkernels || !kernel_has_node(&p->kernels[n->kernel], n->id))
     return bad(c, "kernel %d does not list this node", n->kernel);
@@ -618,10 +688,8 @@ static bool check_links(Ctx *c) {
 
 static bool read_all(Ctx *c) {
   Plan *p = c->p;
-  return check_header(c) && read_section_table(c) && read_strings(c) &&
-         read_single(c, S_META, SQN_META_RECORD, sizeof *p, read_meta, p) &&
-         read_table(c, &c->sec[S_NODE], SQN_TAG_NODE, SQN_NODE_RECORD, sizeof *p->nodes, read_node,
-                    (void **)&p->nodes, &p->nnodes) && section_done(c, S_NODE) &&
+  return check_header(c) && read_section_table(c) && read_strings(c) && read_meta_section(c) &&
+         read_node_section(c) &&
          read_table(c, &c->sec[S_PARM], SQN_TAG_PARM, SQN_PARM_RECORD, sizeof *p->params, read_param,
                     (void **)&p->params, &p->nparams) && section_done(c, S_PARM) && read_supb(c) &&
          read_table(c, &c->sec[S_KERN], SQN_TAG_KERN, SQN_KERN_RECORD, sizeof *p->kernels, read_kernel,
@@ -636,15 +704,16 @@ Plan *plan_read_mem(const unsigned char *buf, size_t len, char *err, size_t errl
   c.p = calloc(1, sizeof *c.p);
   if (!c.p) return fail(&c, "out of memory"), NULL;
   if (!buf && len) len = c.len = 0;
-  if (read_all(&c)) return c.p;
+  bool ok = read_all(&c);
+  free(c.inputs);
+  if (ok) return c.p;
   plan_free(c.p);
   return NULL;
 }
 
-static unsigned char *slurp(FILE *f, const char *path, size_t *len, char *err, size_t errlen) {
+static unsigned char *slurp(FILE *f, size_t *len, char *err, size_t errlen) {
   struct stat st;
   Ctx c = {.err = err, .errlen = errlen};
-  (void)path;
   if (fstat(fileno(f), &st) != 0) return fail(&c, "cannot read: %s", strerror(errno)), NULL;
   if (!S_ISREG(st.st_mode)) return fail(&c, "not a regular file"), NULL;
   if (st.st_size == 0) return fail(&c, "empty file"), NULL;
@@ -667,7 +736,7 @@ Plan *plan_read_file(const char *path, char *err, size_t errlen) {
     return fail(&c, "cannot open: %s", strerror(errno)), NULL;
   }
   size_t len = 0;
-  unsigned char *buf = slurp(f, path, &len, err, errlen);
+  unsigned char *buf = slurp(f, &len, err, errlen);
   fclose(f);
   if (!buf) return NULL;
   Plan *p = plan_read_mem(buf, len, err, errlen);

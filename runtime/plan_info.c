@@ -1,0 +1,257 @@
+/* plan_info.c - `sqnrun FILE.plan --info`: a summary of a validated plan for people, or the same
+   facts as one JSON object. Also the names of the plan's enum values. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include "plan.h"
+
+const char *plan_op_name(PlanOpKind k) {
+  static const char *const names[PLAN_OP__COUNT] = {
+      "input", "conv", "bn", "relu", "relu6", "sigmoid", "hswish", "add", "mul", "concat",
+      "avgpool", "gap", "bilinear", "nearest", "crop", "zero", "mix", "output"};
+  return (unsigned)k < PLAN_OP__COUNT ? names[k] : "?";
+}
+
+const char *plan_objective_name(PlanObjective o) {
+  static const char *const names[PLAN_OBJ__COUNT] = {"macs", "params", "latency"};
+  return (unsigned)o < PLAN_OBJ__COUNT ? names[o] : "?";
+}
+
+const char *plan_schedule_name(PlanLrSchedule s) {
+  static const char *const names[PLAN_SCHED__COUNT] = {"step", "poly", "constant"};
+  return (unsigned)s < PLAN_SCHED__COUNT ? names[s] : "?";
+}
+
+const char *plan_kernel_kind_name(PlanKernelKind k) {
+  static const char *const names[PLAN_KERNEL__COUNT] = {"single", "conv", "inverted_residual", "elementwise"};
+  return (unsigned)k < PLAN_KERNEL__COUNT ? names[k] : "?";
+}
+
+/* ---- shared helpers ---- */
+
+static void cand_range(const PlanSuperblock *s, int64_t *mn, int64_t *mx) {
+  *mn = *mx = 0;
+  for (int k = 0; k < s->ncand; k++) {
+    if (k == 0 || s->cand[k].macs < *mn) *mn = s->cand[k].macs;
+    if (k == 0 || s->cand[k].macs > *mx) *mx = s->cand[k].macs;
+  }
+}
+
+static const char *cand_name(const PlanCandidate *c) {
+  return c->name ? c->name : c->display ? c->display : "?";
+}
+
+static bool same_candidates(const PlanSuperblock *a, const PlanSuperblock *b) {
+  if (a->ncand != b->ncand) return false;
+  for (int k = 0; k < a->ncand; k++)
+    if (strcmp(cand_name(&a->cand[k]), cand_name(&b->cand[k]))) return false;
+  return true;
+}
+
+/* All superblocks offer the same candidate list (the usual search space). */
+static bool uniform_candidates(const Plan *p) {
+  for (int s = 1; s < p->nsb; s++)
+    if (!same_candidates(&p->sb[0], &p->sb[s])) return false;
+  return p->nsb > 0;
+}
+
+/* ---- text ---- */
+
+/* 1234567 -> "1,234,567" */
+static const char *grouped(char *buf, int64_t v) {
+  char tmp[32];
+  int n = snprintf(tmp, sizeof tmp, "%" PRId64, v), o = 0;
+  for (int i = 0; i < n; i++) {
+    if (i > 0 && tmp[i - 1] != '-' && (n - i) % 3 == 0) buf[o++] = ',';
+    buf[o++] = tmp[i];
+  }
+  buf[o] = 0;
+  return buf;
+}
+
+/* 4470000000 -> "4.47 G" */
+static const char *si(char *buf, int64_t v) {
+  static const char *const unit[] = {"", " K", " M", " G", " T", " P"};
+  double d = (double)v;
+  int u = 0;
+  while (d >= 1000 && u < 5) d /= 1000, u++;
+  snprintf(buf, 32, u ? "%.3g%s" : "%.0f%s", d, unit[u]);
+  return buf;
+}
+
+static void print_costs_text(const Plan *p, FILE *out) {
+  char a[32], b[32], c[32], d[32];
+  const PlanCosts *k = &p->costs;
+  if (p->is_space) {
+    fprintf(out, "MACs         %s .. %s over the space's architectures (%s .. %s)\n", si(a, k->macs_min),
+            si(b, k->macs_max), grouped(c, k->macs_min), grouped(d, k->macs_max));
+    fprintf(out, "             fixed part %s; the whole supernet %s\n", si(a, k->macs_fixed), si(b, k->macs_all));
+  } else {
+    fprintf(out, "MACs         %s (%s)\n", si(a, k->macs_max), grouped(b, k->macs_max));
+  }
+}
+
+static void print_header_text(const Plan *p, FILE *out) {
+  char a[32], b[32];
+  fprintf(out, "network      %s (%s)\n", p->name ? p->name : "(unnamed)", p->is_space ? "search space" : "fixed network");
+  fprintf(out, "plan         format %u, %s bytes\n", p->version, grouped(a, (int64_t)p->file_size));
+  fprintf(out, "input        %dx%dx%d\n", p->input.c, p->input.h, p->input.w);
+  fprintf(out, "classes      %d\n", p->classes);
+  fprintf(out, "nodes        %d\n", p->nnodes);
+  fprintf(out, "parameters   %s trainable in %d tensors (+ %s BN running statistics)\n", grouped(a, p->param_numel_trainable),
+          p->nparams, grouped(b, p->param_numel - p->param_numel_trainable));
+  fprintf(out, "kernels      %d fused kernels\n", p->nkernels);
+  print_costs_text(p, out);
+}
+
+static void print_superblocks_text(const Plan *p, FILE *out) {
+  char a[32], b[32];
+  fprintf(out, "superblocks  %d\n", p->nsb);
+  if (!p->nsb) return;
+  fprintf(out, "    #  stage   cin -> cout  stride  residual  cands   min MACs   max MACs\n"); /* stage 1-based */
+  for (int s = 0; s < p->nsb; s++) {
+    const PlanSuperblock *sb = &p->sb[s];
+    int64_t mn, mx;
+    cand_range(sb, &mn, &mx);
+    fprintf(out, "  %3d  %5d  %4d -> %-4d  %6d  %-8s  %5d  %9s  %9s\n", sb->index, sb->stage + 1, sb->cin, sb->cout,
+            sb->stride, sb->residual ? "yes" : "no", sb->ncand, si(a, mn), si(b, mx));
+  }
+}
+
+static void print_cand_list(const PlanSuperblock *sb, FILE *out) {
+  for (int k = 0; k < sb->ncand; k++) fprintf(out, "%s%s", k ? ", " : "", cand_name(&sb->cand[k]));
+  fputc('\n', out);
+}
+
+static void print_candidates_text(const Plan *p, FILE *out) {
+  if (!p->nsb) return;
+  if (p->is_space && uniform_candidates(p)) {
+    fprintf(out, "candidates   (every superblock, %d) ", p->sb[0].ncand);
+    print_cand_list(&p->sb[0], out);
+    return;
+  }
+  fprintf(out, "%s\n", p->is_space ? "candidates" : "choices");
+  for (int s = 0; s < p->nsb; s++) {
+    fprintf(out, "  %3d: ", s);
+    print_cand_list(&p->sb[s], out);
+  }
+}
+
+static void print_settings_text(const Plan *p, FILE *out) {
+  const PlanSearch *s = &p->search;
+  const PlanTrain *t = &p->train;
+  fprintf(out, "search       objective %s, alpha %g, temperature %g -> %g, prune below %g%%, %d samples,\n",
+          plan_objective_name(s->objective), s->alpha, s->temp_start, s->temp_end, s->prune_below * 100, s->samples);
+  fprintf(out, "             %d epochs (%d warm-up), architecture lr %g\n", s->epochs, s->warmup_epochs, s->arch_lr);
+  fprintf(out, "train        SGD lr %g, momentum %g, weight decay %g, %s schedule", t->lr, t->momentum,
+          t->weight_decay, plan_schedule_name(t->schedule));
+  if (t->schedule == PLAN_SCHED_STEP) {
+    fprintf(out, " (x%g at", t->gamma);
+    for (int i = 0; i < t->nmilestones; i++) fprintf(out, "%s %g%%", i ? "," : "", t->milestones[i] * 100);
+    fputc(')', out);
+  } else if (t->schedule == PLAN_SCHED_POLY) {
+    fprintf(out, " (power %g)", t->poly_power);
+  }
+  fprintf(out, ",\n             %d epochs, batch %d, crop %dx%d\n", t->epochs, t->batch, t->crop_h, t->crop_w);
+}
+
+/* ---- JSON ---- */
+
+static void json_str(FILE *out, const char *s) {
+  if (!s) {
+    fputs("null", out);
+    return;
+  }
+  fputc('"', out);
+  for (; *s; s++) {
+    unsigned char ch = (unsigned char)*s;
+    if (ch == '"' || ch == '\\') fprintf(out, "\\%c", ch);
+    else if (ch < 0x20 || ch == 0x7f) fprintf(out, "\\u%04x", ch);
+    else fputc(ch, out);
+  }
+  fputc('"', out);
+}
+
+static void json_candidate(FILE *out, const PlanCandidate *c) {
+  fputs("{\"name\": ", out);
+  json_str(out, c->name);
+  fputs(", \"display\": ", out);
+  json_str(out, c->display);
+  fprintf(out, ", \"is_zero\": %s, \"is_identity\": %s, \"macs\": %" PRId64 ", \"params\": %" PRId64 "}",
+          c->is_zero ? "true" : "false", c->is_identity ? "true" : "false", c->macs, c->params);
+}
+
+static void json_superblock(FILE *out, const PlanSuperblock *sb) {
+  int64_t mn, mx;
+  cand_range(sb, &mn, &mx);
+  fprintf(out, "{\"index\": %d, \"stage\": %d, \"cin\": %d, \"cout\": %d, \"stride\": %d, \"residual\": %s, ",
+          sb->index, sb->stage, sb->cin, sb->cout, sb->stride, sb->residual ? "true" : "false");
+  fprintf(out, "\"macs_min\": %" PRId64 ", \"macs_max\": %" PRId64 ", \"candidates\": [", mn, mx);
+  for (int k = 0; k < sb->ncand; k++) {
+    if (k) fputs(", ", out);
+    json_candidate(out, &sb->cand[k]);
+  }
+  fputs("]}", out);
+}
+
+/* Shortest of %.15g / %.17g that reads back as the same double. */
+static const char *num(char *buf, double v) {
+  snprintf(buf, 32, "%.15g", v);
+  if (strtod(buf, NULL) != v) snprintf(buf, 32, "%.17g", v);
+  return buf;
+}
+
+static void json_settings(const Plan *p, FILE *out) {
+  const PlanSearch *s = &p->search;
+  const PlanTrain *t = &p->train;
+  char a[32], b[32], c[32], d[32];
+  fprintf(out, "  \"search\": {\"objective\": \"%s\", \"alpha\": %s, \"temp_start\": %s, \"temp_end\": %s, ",
+          plan_objective_name(s->objective), num(a, s->alpha), num(b, s->temp_start), num(c, s->temp_end));
+  fprintf(out, "\"prune_below\": %s, \"samples\": %d, \"warmup_epochs\": %d, \"arch_lr\": %s, \"epochs\": %d},\n",
+          num(a, s->prune_below), s->samples, s->warmup_epochs, num(b, s->arch_lr), s->epochs);
+  fprintf(out, "  \"train\": {\"lr\": %s, \"momentum\": %s, \"weight_decay\": %s, \"schedule\": \"%s\", ",
+          num(a, t->lr), num(b, t->momentum), num(c, t->weight_decay), plan_schedule_name(t->schedule));
+  fputs("\"milestones\": [", out);
+  for (int i = 0; i < t->nmilestones; i++) fprintf(out, "%s%s", i ? ", " : "", num(a, t->milestones[i]));
+  fprintf(out, "], \"gamma\": %s, \"poly_power\": %s, \"epochs\": %d, \"batch\": %d, \"crop\": [%d, %d]}\n",
+          num(d, t->gamma), num(b, t->poly_power), t->epochs, t->batch, t->crop_h, t->crop_w);
+}
+
+static void json_header(const Plan *p, FILE *out) {
+  const PlanCosts *k = &p->costs;
+  fputs("{\n  \"name\": ", out);
+  json_str(out, p->name);
+  fprintf(out, ",\n  \"kind\": \"%s\",\n  \"format_version\": %u,\n  \"file_size\": %" PRIu64 ",\n",
+          p->is_space ? "space" : "network", p->version, p->file_size);
+  fprintf(out, "  \"input\": [%d, %d, %d],\n  \"classes\": %d,\n  \"nodes\": %d,\n", p->input.c, p->input.h,
+          p->input.w, p->classes, p->nnodes);
+  fprintf(out, "  \"param_tensors\": %d,\n  \"params_total\": %" PRId64 ",\n  \"params_with_bn_stats\": %" PRId64 ",\n",
+          p->nparams, p->param_numel_trainable, p->param_numel);
+  fprintf(out, "  \"kernels\": %d,\n  \"macs_min\": %" PRId64 ",\n  \"macs_max\": %" PRId64 ",\n", p->nkernels,
+          k->macs_min, k->macs_max);
+  fprintf(out, "  \"macs_fixed\": %" PRId64 ",\n  \"macs_all\": %" PRId64 ",\n", k->macs_fixed, k->macs_all);
+  fprintf(out, "  \"params_min\": %" PRId64 ",\n  \"params_max\": %" PRId64 ",\n", k->params_min, k->params_max);
+}
+
+static void print_json(const Plan *p, FILE *out) {
+  json_header(p, out);
+  fputs("  \"superblocks\": [", out);
+  for (int s = 0; s < p->nsb; s++) {
+    fputs(s ? ",\n    " : "\n    ", out);
+    json_superblock(out, &p->sb[s]);
+  }
+  fputs(p->nsb ? "\n  ],\n" : "],\n", out);
+  json_settings(p, out);
+  fputs("}\n", out);
+}
+
+void plan_print_info(const Plan *p, FILE *out, bool json) {
+  if (json) {
+    print_json(p, out);
+    return;
+  }
+  print_header_text(p, out);
+  print_superblocks_text(p, out);
+  print_candidates_text(p, out);
+  print_settings_text(p, out);
+}

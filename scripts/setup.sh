@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# scripts/setup.sh - installs the build and test dependencies of sqn from Debian's packages.
+set -euo pipefail
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends \
+  build-essential cmake flex bison zlib1g-dev llvm-dev clang libclang-rt-14-dev >/dev/null
+echo "sqn: build dependencies installed"

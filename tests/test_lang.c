@@ -1,0 +1,310 @@
+/* test_lang.c - unit tests of the .sqn language: each construct compiles to the expected graph, and each
+   diagnostic (syntax, names, types, shapes) reports its expected message, location and hint. */
+#include <stdlib.h>
+#include "compile.h"
+#include "fuse.h"
+#include "test_util.h"
+
+static char diag_buf[65536];
+
+/* Compiles src; diagnostics go to diag_buf. */
+static IrGraph *compile_text(Arena *a, const char *src, const CompileOptions *opt) {
+  memset(diag_buf, 0, sizeof diag_buf);
+  FILE *f = fmemopen(diag_buf, sizeof diag_buf - 1, "w");
+  Diag d;
+  diag_init(&d, f);
+  IrGraph *g = compile_source(a, &d, "test.sqn", src, strlen(src), opt);
+  fclose(f);
+  return g;
+}
+
+static const char *prelude =
+    "import \"std/blocks.sqn\"\n"
+    "decoder tiny(low: tensor) {\n"
+    "  out = conv(in, classes, bias=true) -> bilinear(like=image)\n"
+    "}\n"
+    "candidates c = [ a = ir(k=3, e=1), b = ir(k=5, e=6), skip ]\n"
+    "space s {\n"
+    "  input 3x64x128\n"
+    "  classes 5\n"
+    "  stem conv_bn_relu(cout=8, k=3, stride=2)\n"
+    "  stage 8 repeat 2 stride 1 choose c\n"
+    "  stage 16 repeat 1 stride 2 choose c\n"
+    "  decoder tiny(low=tap(0))\n"
+    "}\n";
+
+static int find_param(const IrGraph *g, const char *name) {
+  for (int i = 0; i < g->nparams; i++)
+    if (!strcmp(g->params[i].name, name)) return i;
+  return -1;
+}
+
+static void test_space(void) {
+  Arena a = {0};
+  IrGraph *g = compile_text(&a, prelude, NULL);
+  CHECK(g != NULL);
+  if (!g) return (void)fprintf(stderr, "%s", diag_buf);
+  CHECK(g->is_space);
+  CHECK_EQ_I64(g->nsb, 3);
+  CHECK_EQ_I64(g->sb[0].ncand, 3);
+  CHECK_STR(g->sb[0].cand[0].name, "a");
+  CHECK_STR(g->sb[0].cand[2].name, "skip");
+  CHECK(g->sb[0].residual && g->sb[1].residual && !g->sb[2].residual);
+  CHECK(g->sb[0].cand[2].is_zero);        /* stride 1, same channels: Zero */
+  CHECK(!g->sb[2].cand[2].is_zero);       /* stride 2: factorized reduce */
+  CHECK_EQ_I64(g->nodes[g->output].out.c, 5);
+  CHECK_EQ_I64(g->nodes[g->output].out.h, 64);
+  CHECK(find_param(g, "encoder.conv1.0.weight") >= 0);
+  CHECK(find_param(g, "encoder.conv1.1.running_var") >= 0);
+  CHECK(find_param(g, "encoder.residuals.0.ops.a.0.weight") >= 0);
+  CHECK(find_param(g, "encoder.residuals.1.ops.b.3.weight") >= 0);
+  CHECK(find_param(g, "encoder.residuals.2.ops.skip.conv_2.0.weight") >= 0);
+  CHECK(find_param(g, "decoder.0.bias") >= 0);
+  CHECK_EQ_I64(g->nodes[g->sb[0].output].kind, OP_ADD); /* residual around the mixture */
+  CHECK_EQ_I64(g->nodes[g->nodes[g->sb[0].output].inputs[1]].kind, OP_MIX);
+  IrCostTotals t;
+  ir_compute_costs(g, &t);
+  CHECK(t.macs_min < t.macs_max);
+  CHECK_EQ_I64(g->sb[0].cand[2].macs, 0);
+  fuse_graph(g, true);
+  CHECK(fuse_check(g, NULL, 0) == 0);
+  arena_free(&a);
+}
+
+static void test_network(void) {
+  Arena a = {0};
+  char src[4096];
+  snprintf(src, sizeof src, "%snetwork n = s [a, skip, ir(k=3, e=3)]\n", prelude);
+  IrGraph *g = compile_text(&a, src, NULL);
+  CHECK(g != NULL);
+  if (!g) return (void)fprintf(stderr, "%s", diag_buf);
+  CHECK(!g->is_space);
+  CHECK_STR(g->name, "n");
+  CHECK_EQ_I64(g->sb[1].output, g->sb[1].input); /* Zero + residual = identity */
+  CHECK_STR(g->sb[2].cand[0].display, "ir(k=3, e=3)");
+  CHECK(find_param(g, "encoder.residuals.0.op.0.weight") >= 0);
+  CHECK(find_param(g, "encoder.residuals.2.op.6.weight") >= 0);
+  int p = find_param(g, "encoder.residuals.2.op.0.weight");
+  CHECK(p >= 0 && g->params[p].dims[0] == 24); /* round(8 * 3) hidden channels */
+  arena_free(&a);
+}
+
+/* A network whose single superblock (8 -> 8 channels, 32x64, stride 1) is the block `t` with BODY. */
+static IrGraph *compile_block(Arena *a, const char *body) {
+  static char src[8192];
+  snprintf(src, sizeof src,
+           "import \"std/blocks.sqn\"\n"
+           "decoder tiny(low: tensor) { out = conv(in, classes, bias=true) -> bilinear(like=image) }\n"
+           "block t(p: int = 2, f: float = 0.5) {\n%s\n}\n"
+           "candidates cs = [ t ]\n"
+           "space s { input 3x64x128; classes 5; stem conv_bn_relu(cout=8, k=3, stride=2)\n"
+           "  stage 8 repeat 1 stride 1 choose cs; residual false; decoder tiny(low=tap(0)) }\n"
+           "network n = s [ t ]\n",
+           body);
+  return compile_text(a, src, NULL);
+}
+
+static OpKind kind_of_output(IrGraph *g) { return g->nodes[g->sb[0].output].kind; }
+
+static void test_expressions(void) {
+  Arena a = {0};
+  IrGraph *g = compile_block(&a,
+      "  assert 1 + 2 * 3 == 7\n  assert (1 + 2) * 3 == 9\n  assert 7 / 2 == 3.5\n  assert 7 % 3 == 1\n"
+      "  assert -7 % 3 == 2\n  assert round(2.5) == 2 && round(3.5) == 4 && round(16 * 1.0) == 16\n"
+      "  assert floor(2.7) == 2 && ceil(2.1) == 3 && abs(-3) == 3 && min(4, 2, 9) == 2 && max(1, 5) == 5\n"
+      "  assert int(2.9) == 2 && float(2) == 2.0\n  assert in.c == 8 && cin == 8 && cout == 8 && stride == 1\n"
+      "  assert in.h == 32 && in.w == 64\n  assert p == 2 && f == 0.5\n  assert (1, 2) == (1, 2) && (1, 2) != (2, 1)\n"
+      "  assert !(1 > 2) && 2 >= 2 && 1 <= 1 && 1 < 2 && 3 > 2\n  assert (false && 1 / 0 == 0) == false\n"
+      "  assert true || 1 / 0 == 0\n  assert (cin == 8 ? 1 : 2) == 1\n  assert \"a\" == \"a\"\n"
+      "  x = true ? conv(in, cout) : conv(in, 999999999)\n" /* lazy: the other branch is never built */
+      "  out = x");
+  CHECK(g != NULL);
+  if (!g) fprintf(stderr, "%s", diag_buf);
+  else CHECK_EQ_I64(kind_of_output(g), OP_CONV);
+  arena_free(&a);
+}
+
+static void test_ops(void) {
+  Arena a = {0};
+  IrGraph *g = compile_block(&a,
+      "  x = in -> conv(16, k=(3, 5), stride=2, dilation=2, groups=8, bias=true) -> relu6 -> hswish\n"
+      "  assert x.c == 16 && x.h == 16 && x.w == 32\n" /* pad (2, 4): (32+4-4-1)/2+1, (64+8-8-1)/2+1 */
+      "  s = gap(x) -> conv(16, bias=true) -> sigmoid\n  assert s.h == 1 && s.w == 1\n"
+      "  y = x * s\n  assert y.c == 16 && y.h == x.h\n"
+      "  p = avgpool(in, k=7, stride=(2, 3), count_include_pad=false)\n  assert p.h == 13 && p.w == 20\n"
+      "  q = avgpool(in, 3, pad=1)\n  assert q.h == 11 && q.w == 22\n"
+      "  u = bilinear(y, scale=2, align_corners=true)\n  assert u.h == 2 * y.h\n"
+      "  v = nearest(u, size=(32, 64))\n  w = bilinear(v, like=in)\n  assert w.h == 32 && w.w == 64\n"
+      "  c = crop(in, top=1, left=1)\n  assert c.h == 31 && c.w == 63\n"
+      "  k = concat(in, in, mul(in, in), add(in, zero(in)))\n  assert k.c == 32\n"
+      "  out = conv(w, cout) + in");
+  CHECK(g != NULL);
+  if (!g) fprintf(stderr, "%s", diag_buf);
+  arena_free(&a);
+}
+
+static void test_naming(void) {
+  Arena a = {0};
+  IrGraph *g = compile_block(&a,
+      "  x = conv(in, cout) -> bn -> relu\n"                  /* .0 .1 .2 */
+      "  y = x + x\n"                                          /* operators take no index */
+      "  z = conv(y, cout, name=\"named.conv\")\n"             /* .3 is used by the name */
+      "  w = conv_bn_relu(z, cout=cout)\n"                     /* sub-block at .4 -> .4.0, .4.1 */
+      "  out = conv(w, cout, name=\"/root_conv\")");
+  CHECK(g != NULL);
+  if (!g) return (void)fprintf(stderr, "%s", diag_buf);
+  CHECK(find_param(g, "encoder.residuals.0.op.0.weight") >= 0);
+  CHECK(find_param(g, "encoder.residuals.0.op.1.running_mean") >= 0);
+  CHECK(find_param(g, "encoder.residuals.0.op.named.conv.weight") >= 0);
+  CHECK(find_param(g, "encoder.residuals.0.op.4.0.weight") >= 0);
+  CHECK(find_param(g, "encoder.residuals.0.op.4.1.bias") >= 0);
+  CHECK(find_param(g, "root_conv.weight") >= 0);
+  arena_free(&a);
+}
+
+static void test_settings(void) {
+  Arena a = {0};
+  char src[4096];
+  snprintf(src, sizeof src,
+           "%snetwork n = s [a, a, b] {\n  input 3x96x160\n  classes 7\n"
+           "  search { objective latency; alpha 0.5; temperature 3 -> 0.5; prune 1%%; samples 50; warmup 2 }\n"
+           "  train { lr 0.1; schedule poly(0.8); crop 512x1024; batch 4; epochs 10 }\n}\n",
+           prelude);
+  IrGraph *g = compile_text(&a, src, NULL);
+  CHECK(g != NULL);
+  if (!g) return (void)fprintf(stderr, "%s", diag_buf);
+  CHECK_EQ_I64(g->input.h, 96);
+  CHECK_EQ_I64(g->classes, 7);
+  CHECK_EQ_I64(g->search.objective, OBJ_LATENCY);
+  CHECK(g->search.alpha == 0.5 && g->search.temp_start == 3 && g->search.temp_end == 0.5);
+  CHECK(g->search.prune_below > 0.0099 && g->search.prune_below < 0.0101);
+  CHECK_EQ_I64(g->search.samples, 50);
+  CHECK_EQ_I64(g->search.warmup_epochs, 2);
+  CHECK(g->train.lr == 0.1 && g->train.schedule == SCHED_POLY && g->train.poly_power == 0.8);
+  CHECK(g->train.crop_h == 512 && g->train.crop_w == 1024 && g->train.batch == 4 && g->train.epochs == 10);
+  CHECK(g->train.momentum == 0.9 && g->train.weight_decay == 1e-5); /* paper defaults */
+  arena_free(&a);
+  CompileOptions opt = {.has_input = true, .input = {3, 128, 256}};
+  g = compile_text(&a, prelude, &opt);
+  CHECK(g && g->input.h == 128 && g->nodes[g->output].out.w == 256);
+  arena_free(&a);
+}
+
+typedef struct DiagCase {
+  const char *body;     /* block body of `t` (see compile_block), or a whole file when starting with '!' */
+  const char *expect[3];/* substrings that must all appear in the diagnostics */
+} DiagCase;
+
+static const DiagCase diag_cases[] = {
+    {"  out = conv(in, cuot)", {"test.sqn:4:18: error: unknown name `cuot`", "did you mean `cout`?"}},
+    {"  out = conv(in, cout, strid=2)", {"`conv` has no parameter `strid`", "did you mean `stride`?"}},
+    {"  out = conv(in)", {"`conv` needs its `cout` argument"}},
+    {"  out = cnv(in, cout)", {"unknown op or block `cnv`", "did you mean `conv`?"}},
+    {"  out = conv(in, cout, k=2.5)", {"k must be an int, got 2.5", "round()"}},
+    {"  out = conv(in, cout, groups=3)", {"groups=3 cannot map 8 to 8 channels"}},
+    {"  out = conv(in, 12)", {"stage 1 expects 8 channels but candidate `t` (superblock 0) produces 12"}},
+    {"  out = conv(in, cout, k=41, pad=0)", {"produces an empty output", "larger --input"}},
+    {"  out = avgpool(in, k=49)", {"avgpool window 49x49 is larger than its 32x64 input", "larger --input"}},
+    {"  out = in + conv(in, cout, stride=2)", {"cannot add tensors of shapes 8x32x64 and 8x16x32"}},
+    {"  out = concat(in, conv(in, cout, stride=2))", {"concat input 1 is 16x32 but input 0 is 32x64"}},
+    {"  x = conv(in, cout)", {"block `t` never assigns `out`"}},
+    {"  out = 3", {"`out` of block `t` must be a tensor, got 3"}},
+    {"  assert cin == 7, \"needs seven\"\n  out = in", {"assertion failed in `t`: needs seven"}},
+    {"  out = in.d", {"tensor has no field `d`"}},
+    {"  x = 1 / 0\n  out = in", {"division by zero"}},
+    {"  out = bilinear(in)", {"needs exactly one of scale=, size= or like="}},
+    {"  out = t(in)", {"nested more than 32 deep"}},
+    {"  out = ir(in, k=3, q=1)", {"block `ir` has no parameter `q`"}},
+    {"  out = ir(in, k=true)", {"parameter `k` of `ir` is int, got true"}},
+    {"  out = tap(0)", {"tap() is only available in a space's decoder"}},
+    {"  x = conv(in, cout)\n  out = conv_bn_relu(x, name=\"\")", {"parameter `encoder.residuals.0.op.0.weight` is defined twice"}},
+    {"  out = conv(in, cout, name=3)", {"name= must be a string"}},
+    {"  out = (in ? in : in)", {"condition of `?:` must be a bool"}},
+    {"  out = conv(in, cout) -> \n", {"test.sqn:6:1: error: syntax error: unexpected '}'"}},
+    {"  out = conv(in, cout\n  y = 1", {"syntax error", "expecting ')'"}},
+    {"  out = \"abc", {"unterminated string"}},
+    {"  out = in $ in", {"unexpected character '$'"}},
+    {"  x = 99999999999\n  out = in", {"integer literal '99999999999' is too large"}},
+    {"!import \"nope/none.sqn\"\n", {"cannot find import \"nope/none.sqn\""}},
+    {"!block a() { out = in }\nblock a() { out = in }\n", {"block `a` is defined twice", "the first definition is here"}},
+    {"!block conv() { out = in }\n", {"would hide the built-in op"}},
+    {"!block a(x: intt) { out = in }\n", {"unknown type `intt`", "did you mean `int`?"}},
+    {"!space s { input 3x64x64 }\n", {"space `s` has no stages"}},
+    {"!network n = nope [ ]\n", {"unknown space `nope`"}},
+    {"!block a() { out = in }\n", {"declares no space or network"}},
+    {"+network n = s [a, a]\n", {"network `n` gives 2 choices but space `s` has 3 superblocks"}},
+    {"+network n = s [a, bb, a]\n", {"`bb` is not a candidate of set `c` nor a block", "did you mean `b`?"}},
+    {"+network n = s [a, a, a] { decoder tiny(low=tap(5)) }\n", {"tap(5) is out of range", "0 to 2"}},
+    {"+network n = s [a, a, a] { search { objectiv macs } }\n", {"unknown search setting `objectiv`", "did you mean `objective`?"}},
+    {"+network n = s [a, a, a] { search { objective flops } }\n", {"unknown objective `flops`"}},
+    {"+network n = s [a, a, a] { train { crop 7 7 } }\n", {"bad crop size"}},
+    {"+network n = s [a, a, a] { stage 8 }\n", {"a network cannot add stages"}},
+    {"+decoder d2(low: tensor) { out = conv(in, classes) }\nnetwork n = s [a, a, a] { decoder d2(low=tap(0)) }\n",
+     {"the decoder produces 5x16x32 but the network must output 5x64x128 logits"}},
+    {"+space s2 { input 3x64x128; stem conv_bn_relu(cout=8); stage 8 repeat 1 strid 1 choose c; decoder tiny(low=tap(0)) }\n",
+     {"unknown stage option `strid`", "did you mean `stride`?"}},
+    {"+space s3 { input 3x64x128; stage 8 choose cc; decoder tiny(low=tap(0)) }\n", {"unknown candidate set `cc`"}},
+    {"+space s4 { input 3x64; stage 8 choose c; decoder tiny(low=tap(0)) }\n", {"bad input shape", "CxHxW"}},
+    {"+space s5 { input 3x64x128; stage 8 choose c; decoder tiny(low=tap(0)); colour red }\n",
+     {"unknown space setting `colour`"}},
+};
+
+static void run_diag_case(const DiagCase *c) {
+  Arena a = {0};
+  IrGraph *g;
+  if (c->body[0] == '!') {
+    g = compile_text(&a, c->body + 1, NULL);
+  } else if (c->body[0] == '+') {
+    char *src = malloc(strlen(prelude) + strlen(c->body) + 1);
+    strcpy(src, prelude);
+    strcat(src, c->body + 1);
+    g = compile_text(&a, src, NULL);
+    free(src);
+  } else {
+    g = compile_block(&a, c->body);
+  }
+  bool ok = g == NULL;
+  for (int i = 0; i < 3 && c->expect[i]; i++)
+    if (!strstr(diag_buf, c->expect[i])) ok = false;
+  CHECK(ok);
+  if (!ok)
+    fprintf(stderr, "--- case:\n%s\n--- expected: %s | %s\n--- got (%s):\n%s\n", c->body, c->expect[0],
+            c->expect[1] ? c->expect[1] : "", g ? "compiled" : "failed", diag_buf);
+  arena_free(&a);
+}
+
+static void test_diagnostics(void) {
+  for (size_t i = 0; i < sizeof diag_cases / sizeof diag_cases[0]; i++) run_diag_case(&diag_cases[i]);
+}
+
+/* Diagnostics show the source line and a caret under the column. */
+static void test_caret(void) {
+  Arena a = {0};
+  IrGraph *g = compile_block(&a, "  out = conv(in, cuot)");
+  CHECK(g == NULL);
+  CHECK(strstr(diag_buf, "  out = conv(in, cuot)\n") != NULL);
+  CHECK(strstr(diag_buf, "|                  ^") != NULL);
+  arena_free(&a);
+}
+
+/* Several independent errors are all reported. */
+static void test_multiple_errors(void) {
+  Arena a = {0};
+  IrGraph *g = compile_block(&a, "  x = conv(in, cuot)\n  y = relu(x, foo=1)\n  out = bogus(in)");
+  CHECK(g == NULL);
+  CHECK(strstr(diag_buf, "unknown name `cuot`") && strstr(diag_buf, "unknown op or block `bogus`"));
+  arena_free(&a);
+}
+
+int main(void) {
+  test_space();
+  test_network();
+  test_expressions();
+  test_ops();
+  test_naming();
+  test_settings();
+  test_diagnostics();
+  test_caret();
+  test_multiple_errors();
+  return test_summary();
+}
