@@ -154,13 +154,17 @@ static Value op_add(Elab *e, Scope *s, const Expr *c, Bound *b) { return op_bina
 static Value op_mul(Elab *e, Scope *s, const Expr *c, Bound *b) { return op_binary(e, s, c, b, OP_MUL); }
 
 static Value op_concat(Elab *e, Scope *s, const Expr *call, Bound *b) {
-  Value items[17];
+  Value items[IR_MAX_INPUTS + 17];
   int n = 0;
+  if (b->v[0].kind == V_TUPLE && b->v[0].n > IR_MAX_INPUTS) {
+    elab_error(e, call->loc, "concatenate in two steps", "concat takes at most %d tensors, got %d", IR_MAX_INPUTS, b->v[0].n);
+    return v_error();
+  }
   if (b->v[0].kind == V_TUPLE) /* concat([a, b, c]) */
-    for (int i = 0; i < b->v[0].n && n < 17; i++) items[n++] = b->v[0].items[i];
+    for (int i = 0; i < b->v[0].n; i++) items[n++] = b->v[0].items[i];
   else
     items[n++] = b->v[0];
-  for (int i = 0; i < b->nextra && n < 17; i++) items[n++] = b->extra[i];
+  for (int i = 0; i < b->nextra; i++) items[n++] = b->extra[i];
   if (n > IR_MAX_INPUTS) {
     elab_error(e, call->loc, "concatenate in two steps", "concat takes at most %d tensors, got %d", IR_MAX_INPUTS, n);
     return v_error();

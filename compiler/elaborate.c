@@ -26,7 +26,11 @@ static void register_decl(Elab *e, const Decl *d) {
     const Decl *o = e->decls[i];
     bool same_ns = (o->kind == DECL_BLOCK) == (d->kind == DECL_BLOCK);
     if (same_ns && !strcmp(o->name, d->name)) {
-      diag_error(e->d, d->loc, "rename one of them", "%s `%s` is defined twice", decl_kind_name(d->kind), d->name);
+      if (o->kind == d->kind)
+        diag_error(e->d, d->loc, "rename one of them", "%s `%s` is defined twice", decl_kind_name(d->kind), d->name);
+      else
+        diag_error(e->d, d->loc, "rename one of them", "%s `%s` has the name of a %s", decl_kind_name(d->kind),
+                   d->name, decl_kind_name(o->kind));
       diag_note(e->d, o->loc, "the first definition is here");
       return;
     }
@@ -94,7 +98,10 @@ static void do_import(Elab *e, const SourceFile *from, const Decl *d, int depth)
 }
 
 static void load_module(Elab *e, const SourceFile *file, int depth) {
-  if (depth > 32) return;
+  if (depth > 32) {
+    diag_error(e->d, (SrcLoc){file, 1, 1}, "imports nest more than 32 files deep; flatten them", "import chain too deep");
+    return;
+  }
   Module *m = parse_source(e->a, e->d, file);
   for (const Decl *d = m->decls; d; d = d->next) {
     if (d->kind == DECL_IMPORT) do_import(e, file, d, depth);
@@ -129,7 +136,8 @@ static bool check_type(Elab *e, const Param *p, Value *v, SrcLoc loc, const Decl
     return true;
   }
   int64_t i;
-  if (p->type == TY_INT && v->kind == V_FLOAT && value_as_int(e, *v, loc, p->name, &i)) {
+  if (p->type == TY_INT && v->kind == V_FLOAT) { /* value_as_int reports a non-integral float */
+    if (!value_as_int(e, *v, loc, p->name, &i)) return false;
     *v = v_int(i);
     return true;
   }
@@ -273,6 +281,11 @@ Value elab_call_block(Elab *e, Scope *caller, const Decl *blk, const Expr *call,
   ca.cout = ca.stride = -1;
   if (!bind_call_args(e, caller, blk, call, pos, npos, named, &ca)) return v_error();
   Scope ns = {.block = blk, .call_site = call->loc, .parent = caller, .depth = caller ? caller->depth + 1 : 1};
+  if (ctx->prefix && ca.name) {
+    elab_error(e, call->loc, "the stem, stages, head and decoder have fixed upstream names (see docs/language.md)",
+               "name= is not allowed here: this block's parameters are named %s*", ctx->prefix);
+    return v_error();
+  }
   if (ctx->prefix) ns.prefix = ctx->prefix;
   else if (ca.name && !ca.name[0]) ns.prefix = (caller->counter++, caller->prefix); /* name="": caller's namespace */
   else ns.prefix = arena_printf(e->a, "%s.", scope_next_name(e, caller, ca.name));

@@ -143,7 +143,8 @@ static Value eval_identifier(Elab *e, Scope *s, const Expr *x) {
   char hint[128];
   if (best) snprintf(hint, sizeof hint, "did you mean `%s`?", best);
   else if (elab_find(e, DECL_BLOCK, x->str)) snprintf(hint, sizeof hint, "`%s` is a block: call it, e.g. `%s(x)` or `x -> %s`", x->str, x->str, x->str);
-  else snprintf(hint, sizeof hint, "inside a block the names are its parameters, `in`, `cin`, `cout`, `stride` and earlier assignments");
+  else if (s->block) snprintf(hint, sizeof hint, "inside a block the names are its parameters, `in`, `cin`, `cout`, `stride` and earlier assignments");
+  else snprintf(hint, sizeof hint, "settings see only literals; `residual` also sees stride, cin and cout");
   elab_error(e, x->loc, hint, "unknown name `%s`", x->str);
   return v_error();
 }
@@ -180,7 +181,11 @@ static Value arith(Elab *e, Operator op, Value a, Value b, SrcLoc loc) {
   case OPR_MUL: return ints ? v_int(a.i * b.i) : v_float(num(a) * num(b));
   case OPR_DIV: return v_float(num(a) / num(b));
   case OPR_IDIV: return ints ? v_int((int64_t)floor((double)a.i / (double)b.i)) : v_float(floor(num(a) / num(b)));
-  case OPR_MOD: return ints ? v_int(((a.i % b.i) + b.i) % b.i) : v_float(fmod(num(a), num(b)));
+  case OPR_MOD: {
+    if (ints) return v_int(((a.i % b.i) + b.i) % b.i);
+    double r = fmod(num(a), num(b)); /* Python semantics: the result has the divisor's sign */
+    return v_float(r != 0 && (r < 0) != (num(b) < 0) ? r + num(b) : r);
+  }
   case OPR_LT: return v_bool(num(a) < num(b));
   case OPR_LE: return v_bool(num(a) <= num(b));
   case OPR_GT: return v_bool(num(a) > num(b));

@@ -108,6 +108,7 @@ static void read_schedule(Elab *e, const Setting *st, TrainSettings *t) {
     t->schedule = SCHED_STEP;
     if (x->kind == EX_CALL) {
       t->nmilestones = 0;
+      if (x->nargs > 4) elab_error(e, x->loc, NULL, "at most 4 step milestones, got %d", x->nargs);
       for (const Arg *g = x->args; g && t->nmilestones < 4; g = g->next) {
         const Expr *m = g->value;
         double v = m->kind == EX_FLOAT ? m->fval : m->kind == EX_INT ? (double)m->ival : -1;
@@ -117,7 +118,11 @@ static void read_schedule(Elab *e, const Setting *st, TrainSettings *t) {
     }
   } else if (st->nvalues == 1 && !strcmp(name, "poly")) {
     t->schedule = SCHED_POLY;
-    if (x->kind == EX_CALL && x->nargs == 1 && x->args->value->kind == EX_FLOAT) t->poly_power = x->args->value->fval;
+    const Expr *p = x->kind == EX_CALL && x->nargs == 1 ? x->args->value : NULL;
+    if (p && (p->kind == EX_FLOAT || p->kind == EX_INT) && !x->args->name)
+      t->poly_power = p->kind == EX_INT ? (double)p->ival : p->fval;
+    else if (x->kind == EX_CALL)
+      elab_error(e, x->loc, "write e.g. `schedule poly(0.9)`", "poly() takes one number, the power");
   } else {
     elab_error(e, st->loc, "write `schedule step(0.5, 0.75)`, `schedule poly(0.9)` or `schedule constant`",
                "bad learning-rate schedule");

@@ -2,6 +2,7 @@
    chosen candidate per superblock) into the graph IR: input, stem, stages, head, decoder, output. */
 #include <stdlib.h>
 #include <string.h>
+#include "prune.h"
 #include "space.h"
 
 #define MAX_STAGES 64
@@ -14,6 +15,7 @@ typedef struct StageSpec {
 typedef struct SpaceSpec {
   const Decl *space, *network;
   const Setting *input, *classes, *stem, *head, *decoder, *residual, *search, *train;
+  const Setting *net_search, *net_train; /* a network's search/train settings, applied over the space's */
   StageSpec stages[MAX_STAGES];
   int nstages, nblocks;
 } SpaceSpec;
@@ -90,6 +92,13 @@ static void collect(Elab *e, const Setting *list, SpaceSpec *sp, bool allow_stag
       continue;
     }
     const Setting **slot = slot_for(sp, st->key);
+    bool block_key = !strcmp(st->key, "search") || !strcmp(st->key, "train");
+    if (slot && block_key != st->has_body) {
+      elab_error(e, st->loc, block_key ? arena_printf(e->a, "write `%s { key value ... }`", st->key) : NULL,
+                 block_key ? "`%s` takes a { } body of settings" : "`%s` takes values, not a { } body", st->key);
+      continue;
+    }
+    if (slot && block_key && !allow_stages) slot = !strcmp(st->key, "search") ? &sp->net_search : &sp->net_train;
     if (!slot) setting_unknown(e, st, "space", space_keys, 9);
     else if (*slot && allow_stages) elab_error(e, st->loc, NULL, "`%s` is set twice", st->key);
     else *slot = st; /* a network's setting overrides its space's */
@@ -260,26 +269,35 @@ static bool check_candidate(Elab *e, const StageSpec *stg, IrSuperblock *sb, con
   return true;
 }
 
+static Value residual_add(Elab *e, IrSuperblock *sb, int node, Shape out) {
+  if (!sb->residual) return v_tensor(node);
+  int in[2] = {sb->input, node};
+  int add = elab_add_node(e, OP_ADD, in, 2, sb->loc, arena_printf(e->a, "encoder.residuals.%d.add", sb->index));
+  e->g->nodes[add].out = out;
+  return v_tensor(add);
+}
+
+/* The superblock's output: the mixture of its candidates (space) or its one candidate (network),
+   plus the residual add where the rule says so. */
 static Value mix_candidates(Elab *e, IrSuperblock *sb, Shape out) {
   IrGraph *g = e->g;
+  Shape x = sb->in_shape;
+  if (sb->residual && (x.c != out.c || x.h != out.h || x.w != out.w)) {
+    elab_error(e, sb->loc, "the residual rule must be false where a superblock changes shape",
+               "superblock %d is residual but its input %dx%dx%d and output %dx%dx%d differ", sb->index, x.c, x.h,
+               x.w, out.c, out.h, out.w);
+    return v_error();
+  }
   if (!g->is_space) {
     IrCandidate *c = &sb->cand[0];
     if (c->is_zero && sb->residual) return v_tensor(sb->input); /* Zero op + residual = identity */
-    int in[2] = {sb->input, c->output};
-    if (!sb->residual) return v_tensor(c->output);
-    int add = elab_add_node(e, OP_ADD, in, 2, sb->loc, arena_printf(e->a, "encoder.residuals.%d.add", sb->index));
-    g->nodes[add].out = out;
-    return v_tensor(add);
+    return residual_add(e, sb, c->output, out);
   }
   int ins[IR_MAX_INPUTS];
   for (int k = 0; k < sb->ncand; k++) ins[k] = sb->cand[k].output;
   int mix = elab_add_node(e, OP_MIX, ins, sb->ncand, sb->loc, arena_printf(e->a, "encoder.residuals.%d.mix", sb->index));
   g->nodes[mix].out = out;
-  if (!sb->residual) return v_tensor(mix);
-  int in[2] = {sb->input, mix};
-  int add = elab_add_node(e, OP_ADD, in, 2, sb->loc, arena_printf(e->a, "encoder.residuals.%d.add", sb->index));
-  g->nodes[add].out = out;
-  return v_tensor(add);
+  return residual_add(e, sb, mix, out);
 }
 
 static int stage_choices(Elab *e, SpaceSpec *sp, int stage, int index, Choice *out) {
@@ -468,8 +486,11 @@ IrGraph *space_build(Elab *e, const SourceFile *main_file) {
   SpaceSpec sp;
   if (!prepare(e, target, &sp)) return NULL;
   if (sp.search) settings_search(e, sp.search->body, &e->g->search);
+  if (sp.net_search) settings_search(e, sp.net_search->body, &e->g->search);
   if (sp.train) settings_train(e, sp.train->body, &e->g->train);
+  if (sp.net_train) settings_train(e, sp.net_train->body, &e->g->train);
   build_graph(e, &sp);
   if (!e->d->errors) check_unique_params(e);
+  if (!e->d->errors) ir_prune_dead(e->g, e->d);
   return e->d->errors ? NULL : e->g;
 }

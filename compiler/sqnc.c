@@ -145,8 +145,8 @@ int main(int argc, char **argv) {
   ir_compute_costs(g, &totals);
   rc = emit(&c, g, &totals);
   if (rc == 0 && !c.output && !c.stats && !c.dump_ir && !c.dot && !c.quiet)
-    fprintf(stderr, "sqnc: %s %s is valid (%d superblocks); use -o FILE.plan to write a plan\n",
-            g->is_space ? "space" : "network", g->name, g->nsb);
+    fprintf(stderr, "sqnc: %s %s is valid (%d superblock%s); use -o FILE.plan to write a plan\n",
+            g->is_space ? "space" : "network", g->name, g->nsb, g->nsb == 1 ? "" : "s");
   arena_free(&arena);
   return rc;
 }

@@ -118,10 +118,12 @@ TypeName param_type(LexState *s, const char *name, SqnLoc loc) {
 /* Rewrites bison's "syntax error, unexpected X, expecting Y or Z" into a friendlier message. */
 void yyerror(YYLTYPE *loc, void *scanner, LexState *st, const char *msg) {
   (void)scanner;
+  if (strstr(msg, "unexpected invalid token")) return; /* the scanner already reported it */
   const char *hint = NULL;
   if (strstr(msg, "unexpected end of line")) hint = "a statement ended early: to continue on the next line, end this one with an operator or `->`, or wrap it in ( )";
   else if (strstr(msg, "expecting \"end of line\"") || strstr(msg, "expecting ';'")) hint = "put each statement on its own line (or separate with `;`)";
   else if (strstr(msg, "unexpected end of file")) hint = "a `}` or `)` may be missing";
+  else if (st->depth > 0) hint = "an opening ( or [ before this point is not closed";
   const char *m = msg;
   if (!strncmp(m, "syntax error, ", 14)) m += 14;
   diag_error(st->diag, lex_loc(st, *loc), hint, "syntax error: %s", m);

@@ -1,6 +1,7 @@
 /* parser.y - grammar of the .sqn language (bison, pure, with locations). Builds the AST in lang/ast.h. */
 %define api.pure full
 %define parse.error verbose
+%define parse.lac full
 /* One expected conflict: in a setting, `name (` is read as a call (shift), never as a name followed by a parenthesized value. */
 %expect 1
 %locations
@@ -118,6 +119,7 @@ stmts: opt_seps                   { $$ = NULL; }
      | opt_seps stmt_list opt_seps { $$ = $2; }
      ;
 stmt_list: stmt                   { $$ = $1; }
+         | stmt_list error        { $$ = $1; }
          | stmt_list seps stmt    { $$ = $1; if ($3) { Stmt **p = &$$; while (*p) p = &(*p)->next; *p = $3; } }
          ;
 stmt: IDENT '=' expr              { $$ = ARENA_NEW(A, Stmt); $$->kind = STMT_LET; $$->name = $1;
@@ -132,7 +134,7 @@ settings: opt_seps                { $$ = NULL; }
         | opt_seps setting_list opt_seps { $$ = $2; }
         ;
 setting_list: setting             { $$ = $1; }
-            | setting_list seps setting { $$ = $1; if ($3) { Setting *p = $1; while (p->next) p = p->next; p->next = $3; } }
+            | setting_list seps setting { $$ = $1; if ($3) { Setting **p = &$$; while (*p) p = &(*p)->next; *p = $3; } }
             ;
 setting: DECODER values           { $$ = ARENA_NEW(A, Setting); $$->key = "decoder"; $$->loc = L(@1);
                                     $$->values = $2; $$->nvalues = ast_arg_count($2); }

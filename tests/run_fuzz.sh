@@ -37,6 +37,8 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
   echo "== configuring $build ($cc)"
   cmake -S "$root" -B "$build" "${gen[@]}" -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=Debug \
         -DCMAKE_C_FLAGS="$flags" -DSQN_FUZZ=ON >/dev/null
+else
+  cmake -DSQN_FUZZ=ON "$build" >/dev/null # an existing build folder: just make sure the target exists
 fi
 echo "== building fuzz_frontend"
 cmake --build "$build" --target fuzz_frontend -j"$jobs"

@@ -221,7 +221,7 @@ static const DiagCase diag_cases[] = {
     {"  out = conv(in, cout, name=3)", {"name= must be a string"}},
     {"  out = (in ? in : in)", {"condition of `?:` must be a bool"}},
     {"  out = conv(in, cout) -> \n", {"test.sqn:6:1: error: syntax error: unexpected '}'"}},
-    {"  out = conv(in, cout\n  y = 1", {"syntax error", "expecting ')'"}},
+    {"  out = conv(in, cout\n  y = 1", {"test.sqn:5:3: error: syntax error", "is not closed"}},
     {"  out = \"abc", {"unterminated string"}},
     {"  out = in $ in", {"unexpected character '$'"}},
     {"  x = 99999999999\n  out = in", {"integer literal '99999999999' is too large"}},
@@ -245,6 +245,13 @@ static const DiagCase diag_cases[] = {
      {"unknown stage option `strid`", "did you mean `stride`?"}},
     {"+space s3 { input 3x64x128; stage 8 choose cc; decoder tiny(low=tap(0)) }\n", {"unknown candidate set `cc`"}},
     {"+space s4 { input 3x64; stage 8 choose c; decoder tiny(low=tap(0)) }\n", {"bad input shape", "CxHxW"}},
+    {"+network n = s [a, a, a] { search objective }\n", {"`search` takes a { } body of settings"}},
+    {"+network n = s [a, a, a] { train { schedule poly(1, 2) } }\n", {"poly() takes one number"}},
+    {"+space s6 { input 3x64x128; stem conv_bn_relu(cout=8, name=\"x\"); stage 8 choose c; decoder tiny(low=tap(0)) }\n",
+     {"name= is not allowed here", "encoder.conv1.*"}},
+    {"+space s7 { input 3x64x128; stage 8 stride 2 choose c; residual true; decoder tiny(low=tap(0)) }\n",
+     {"superblock 0 is residual but its input 3x64x128 and output 8x32x64 differ"}},
+    {"  x = conv(in, cout, k=2.5)\n  out = ir(x, k=2.5)", {"k must be an int, got 2.5"}},
     {"+space s5 { input 3x64x128; stage 8 choose c; decoder tiny(low=tap(0)); colour red }\n",
      {"unknown space setting `colour`"}},
 };
@@ -296,7 +303,38 @@ static void test_multiple_errors(void) {
   arena_free(&a);
 }
 
+/* Ops whose value is never used are removed (with a warning) and cost nothing. */
+static void test_dead_code(void) {
+  Arena a = {0};
+  IrGraph *g = compile_block(&a, "  unused = conv(in, 64, k=3) -> relu\n  out = conv(in, cout)");
+  CHECK(g != NULL);
+  CHECK(strstr(diag_buf, "warning: this relu is never used") != NULL);
+  if (g) {
+    IrCostTotals t;
+    ir_compute_costs(g, &t);
+    CHECK_EQ_I64(g->sb[0].cand[0].macs, 8LL * 32 * 64 * 8); /* only the 1x1 conv */
+    CHECK(find_param(g, "encoder.residuals.0.op.0.weight") < 0);
+    CHECK(find_param(g, "encoder.residuals.0.op.2.weight") >= 0);
+  }
+  arena_free(&a);
+}
+
+/* A network's search/train settings apply on top of its space's. */
+static void test_settings_merge(void) {
+  Arena a = {0};
+  char src[4096];
+  snprintf(src, sizeof src, "%s", prelude);
+  char *close = strrchr(src, '}');
+  snprintf(close, sizeof src - (size_t)(close - src),
+           "  search { alpha 0.7; objective latency }\n}\nnetwork n = s [a, a, a] { search { samples 10 } }\n");
+  IrGraph *g = compile_text(&a, src, NULL);
+  CHECK(g && g->search.alpha == 0.7 && g->search.objective == OBJ_LATENCY && g->search.samples == 10);
+  arena_free(&a);
+}
+
 int main(void) {
+  test_dead_code();
+  test_settings_merge();
   test_space();
   test_network();
   test_expressions();
