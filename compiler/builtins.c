@@ -57,6 +57,17 @@ bool builtin_is_function(const char *name) {
   return s && !s->is_op;
 }
 
+/* Names a builtin accepts as named arguments (its parameters, and name= for ops); NULL if unknown. */
+const char *const *builtin_param_names(const char *name, int *n) {
+  static const char *names[MAXP + 1];
+  const OpSpec *sp = find_spec(name);
+  if (!sp) return NULL;
+  *n = 0;
+  for (int i = 0; i < MAXP && sp->params[i]; i++) names[(*n)++] = sp->params[i];
+  if (sp->is_op) names[(*n)++] = "name";
+  return names;
+}
+
 const char *const *builtin_names(int *n) {
   static const char *names[NSPECS];
   for (int i = 0; i < NSPECS; i++) names[i] = specs[i].name;

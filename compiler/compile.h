@@ -9,6 +9,7 @@ typedef struct CompileOptions {
   Shape input;
   const char *include_dirs[8];
   int ninclude;
+  bool allow_library;        /* a file without space/network is checked and returned as an empty graph */
   bool no_stdlib_fs;         /* fuzzing: resolve imports only from the embedded search path, never disk */
 } CompileOptions;
 

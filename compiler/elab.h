@@ -76,6 +76,10 @@ bool builtin_is_function(const char *name);
 Value builtin_call(Elab *e, Scope *s, const Expr *call, const Value *pos, int npos, const Arg *named);
 Value builtin_binary_tensor(Elab *e, Scope *s, Operator op, Value a, Value b, SrcLoc loc);
 const char *const *builtin_names(int *n);
+const char *const *builtin_param_names(const char *name, int *n);
+
+/* resolve.c: checks every block's names, calls and named arguments without instantiating it */
+bool resolve_blocks(Elab *e);
 
 /* elaborate.c: user blocks */
 const Decl *elab_find(const Elab *e, DeclKind kind, const char *name);

@@ -308,9 +308,20 @@ Value elab_call_block(Elab *e, Scope *caller, const Decl *blk, const Expr *call,
   return out;
 }
 
+static bool is_library(const Elab *e, const SourceFile *main_file) {
+  for (int i = 0; i < e->ndecls; i++)
+    if ((e->decls[i]->kind == DECL_SPACE || e->decls[i]->kind == DECL_NETWORK) && e->decls[i]->loc.file == main_file)
+      return false;
+  return true;
+}
+
 static IrGraph *compile_loaded(Elab *e, const SourceFile *main_file) {
   load_module(e, main_file, 0);
-  if (e->d->errors) return NULL;
+  if (e->d->errors || !resolve_blocks(e)) return NULL;
+  if (e->opt->allow_library && !e->opt->select && is_library(e, main_file)) {
+    IrGraph *g = ir_new(e->a); /* nothing to build: name == NULL, no nodes */
+    return g;
+  }
   return space_build(e, main_file);
 }
 

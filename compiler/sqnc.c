@@ -135,11 +135,19 @@ int main(int argc, char **argv) {
   Arena arena = {0};
   Diag diag;
   diag_init(&diag, stderr);
+  c.opt.allow_library = !c.output && !c.stats && !c.dump_ir && !c.dot;
   IrGraph *g = compile_file(&arena, &diag, c.input_file, &c.opt);
   if (!g) {
     fprintf(stderr, "sqnc: %d error%s in %s\n", diag.errors, diag.errors == 1 ? "" : "s", c.input_file);
     arena_free(&arena);
     return 1;
+  }
+  if (!g->name) {
+    if (!c.quiet)
+      fprintf(stderr, "sqnc: %s checked: its blocks resolve; it declares no space or network to compile\n",
+              c.input_file);
+    arena_free(&arena);
+    return 0;
   }
   IrCostTotals totals;
   ir_compute_costs(g, &totals);

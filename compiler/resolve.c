@@ -1,0 +1,102 @@
+/* resolve.c - name resolution over every block, used or not: each name refers to a parameter, an
+   implicit name or an earlier assignment, each call to an op or a block, each named argument to a
+   parameter of its callee. Shape-independent errors are thus reported for library files too. */
+#include <string.h>
+#include "elab.h"
+
+#define MAX_NAMES 256
+typedef struct Names {
+  const char *v[MAX_NAMES];
+  int n;
+} Names;
+
+static bool known(const Names *ns, const char *name) {
+  for (int i = 0; i < ns->n; i++)
+    if (!strcmp(ns->v[i], name)) return true;
+  return false;
+}
+
+static void add(Names *ns, const char *name) {
+  if (ns->n < MAX_NAMES && !known(ns, name)) ns->v[ns->n++] = name;
+}
+
+static void hint_error(Elab *e, SrcLoc loc, const char *word, const char *const *cands, int n, const char *fallback,
+                       const char *fmt, const char *a, const char *b) {
+  const char *best = diag_closest(word, cands, n);
+  char msg[256];
+  snprintf(msg, sizeof msg, fmt, a, b);
+  diag_error(e->d, loc, best ? arena_printf(e->a, "did you mean `%s`?", best) : fallback, "%s", msg);
+}
+
+static void check_named(Elab *e, const Expr *x) {
+  const char *names[40];
+  int n = 0;
+  const Decl *blk = elab_find(e, DECL_BLOCK, x->str);
+  if (blk) {
+    names[n++] = "cout", names[n++] = "stride", names[n++] = "name";
+    for (const Param *p = blk->params; p && n < 40; p = p->next) names[n++] = p->name;
+  } else {
+    const char *const *bn = builtin_param_names(x->str, &n);
+    for (int i = 0; i < n; i++) names[i] = bn[i];
+  }
+  for (const Arg *g = x->args; g; g = g->next)
+    if (g->name) {
+      bool ok = false;
+      for (int i = 0; i < n && !ok; i++) ok = !strcmp(names[i], g->name);
+      if (!ok)
+        hint_error(e, g->loc, g->name, names, n, NULL, blk ? "block `%s` has no parameter `%s`" : "`%s` has no parameter `%s`",
+                   x->str, g->name);
+    }
+}
+
+static void check_callee(Elab *e, const Expr *x) {
+  if (builtin_is_op(x->str) || builtin_is_function(x->str) || elab_find(e, DECL_BLOCK, x->str)) {
+    check_named(e, x);
+    return;
+  }
+  int nb;
+  const char *const *bn = builtin_names(&nb);
+  const char *cands[256];
+  int nc = 0;
+  for (int i = 0; i < nb; i++) cands[nc++] = bn[i];
+  for (int i = 0; i < e->ndecls && nc < 256; i++)
+    if (e->decls[i]->kind == DECL_BLOCK) cands[nc++] = e->decls[i]->name;
+  hint_error(e, x->loc, x->str, cands, nc, "define it with `block NAME(...) { ... }` or import it",
+             "unknown op or block `%s`%s", x->str, "");
+}
+
+static void check_expr(Elab *e, const Names *ns, const Expr *x) {
+  if (!x) return;
+  if (x->kind == EX_IDENT && !known(ns, x->str)) {
+    const char *hint = elab_find(e, DECL_BLOCK, x->str) ? arena_printf(e->a, "`%s` is a block: call it, e.g. `x -> %s`", x->str, x->str)
+                                                        : "a block sees its parameters, in, cin, cout, stride and earlier assignments";
+    hint_error(e, x->loc, x->str, ns->v, ns->n, hint, "unknown name `%s`%s", x->str, "");
+  }
+  if (x->kind == EX_CALL) check_callee(e, x);
+  check_expr(e, ns, x->a);
+  check_expr(e, ns, x->b);
+  check_expr(e, ns, x->c);
+  for (const Arg *g = x->args; g; g = g->next) check_expr(e, ns, g->value);
+}
+
+static void resolve_block(Elab *e, const Decl *d) {
+  Names ns = {.n = 0};
+  static const char *implicit[] = {"in", "cin", "cout", "stride"};
+  for (int i = 0; i < 4; i++) add(&ns, implicit[i]);
+  if (d->is_decoder) add(&ns, "classes"), add(&ns, "image");
+  for (const Param *p = d->params; p; p = p->next) {
+    check_expr(e, &ns, p->deflt);
+    add(&ns, p->name);
+  }
+  for (const Stmt *s = d->body; s && !diag_too_many(e->d); s = s->next) {
+    check_expr(e, &ns, s->value);
+    if (s->kind == STMT_LET) add(&ns, s->name);
+  }
+}
+
+bool resolve_blocks(Elab *e) {
+  int before = e->d->errors;
+  for (int i = 0; i < e->ndecls; i++)
+    if (e->decls[i]->kind == DECL_BLOCK) resolve_block(e, e->decls[i]);
+  return e->d->errors == before;
+}

@@ -1,0 +1,53 @@
+# End-to-end CLI tests of sqnc: every space and example compiles to a plan that sqnrun describes,
+# and every user error gives its message and exit code (0 ok, 1 compile error, 2 usage, 3 output).
+set(SQNC_OUT ${CMAKE_CURRENT_BINARY_DIR}/cli_out)
+file(MAKE_DIRECTORY ${SQNC_OUT})
+set(EXPECT sh ${CMAKE_CURRENT_SOURCE_DIR}/expect_exit.sh)
+
+function(sqnc_cli name code regex)
+  add_test(NAME sqnc_${name} COMMAND ${EXPECT} ${code} "${regex}" -- $<TARGET_FILE:sqnc> ${ARGN})
+endfunction()
+
+# Every shipped space and network compiles, and its plan reads back.
+foreach(src spaces/small.sqn spaces/large.sqn spaces/xlarge.sqn examples/mac_small.sqn examples/mac_large.sqn
+            examples/mac_xlarge.sqn examples/lat_small.sqn examples/lat_large.sqn examples/lat_xlarge.sqn
+            examples/se_space.sqn)
+  get_filename_component(stem ${src} NAME_WE)
+  add_test(NAME compile_${stem} COMMAND ${EXPECT} 0 "wrote .*${stem}.plan" --
+           $<TARGET_FILE:sqnc> ${PROJECT_SOURCE_DIR}/${src} -o ${SQNC_OUT}/${stem}.plan)
+  add_test(NAME info_${stem} COMMAND ${EXPECT} 0 "superblocks" -- $<TARGET_FILE:sqnrun> ${SQNC_OUT}/${stem}.plan --info)
+  set_tests_properties(compile_${stem} PROPERTIES FIXTURES_SETUP cli_${stem})
+  set_tests_properties(info_${stem} PROPERTIES FIXTURES_REQUIRED cli_${stem})
+endforeach()
+
+set(SMALL ${PROJECT_SOURCE_DIR}/spaces/small.sqn)
+set(MAC_SMALL ${PROJECT_SOURCE_DIR}/examples/mac_small.sqn)
+sqnc_cli(stats_table 0 "total MACs: 3007512576 .*total params: 277598" ${MAC_SMALL} --stats)
+sqnc_cli(stats_json 0 "\"total_macs\": 3007512576,.*\"total_params\": 277598," ${MAC_SMALL} --stats --json)
+sqnc_cli(stats_784 0 "total MACs: 1762970128 " ${MAC_SMALL} --stats --input 3x784x1568)
+sqnc_cli(space_stats 0 "superblocks: 20, architectures' MACs: 0.892600 .. 11.011097 G" ${SMALL} --stats)
+sqnc_cli(dump_ir 0 "== IR before passes ==.*conv.*== IR after fusion ==.*inverted_residual" ${MAC_SMALL} --dump-ir)
+sqnc_cli(dump_ir_after 0 "inverted_residual" ${MAC_SMALL} --dump-ir=after)
+sqnc_cli(dot 0 "^digraph .*cluster_sb0.*\\}" ${MAC_SMALL} --dot)
+sqnc_cli(select_name 0 "network lat_small is valid" ${PROJECT_SOURCE_DIR}/examples/lat_small.sqn --name lat_small)
+sqnc_cli(help 0 "usage: sqnc FILE.sqn" --help)
+sqnc_cli(version 0 "^sqnc [0-9]" --version)
+
+sqnc_cli(no_args 2 "usage: sqnc FILE.sqn")
+sqnc_cli(unknown_flag 2 "unknown option '--stat'.*did you mean '--stats'" ${SMALL} --stat)
+sqnc_cli(bad_input 2 "bad --input '3x1024'.*CxHxW" ${SMALL} --input 3x1024)
+sqnc_cli(missing_value 2 "option '-o' needs a value" ${SMALL} -o)
+sqnc_cli(two_files 2 "more than one input file" ${SMALL} ${SMALL})
+sqnc_cli(json_alone 2 "--json needs --stats" ${SMALL} --json)
+sqnc_cli(bad_dump 2 "bad --dump-ir value 'sometimes'" ${SMALL} --dump-ir=sometimes)
+sqnc_cli(missing_file 1 "cannot read .*nope.sqn: no such file" ${PROJECT_SOURCE_DIR}/nope.sqn)
+sqnc_cli(directory 1 "cannot read .*" ${PROJECT_SOURCE_DIR}/spaces)
+sqnc_cli(unknown_name 1 "no space or network named `smal`.*did you mean `small`" ${SMALL} --name smal)
+sqnc_cli(broken 1 "broken.sqn:4:16: error: unknown name `cuot`.*did you mean `cout`.*broken.sqn:5:9: error: unknown op or block `rellu`.*did you mean `relu`.*2 errors"
+         ${CMAKE_CURRENT_SOURCE_DIR}/cli/broken.sqn)
+# LR-ASPP pools a 49x49 window at output stride 16: a too-small input is a shape error, not a crash.
+sqnc_cli(input_too_small 1 "avgpool window 49x49 is larger than its 16x32 input.*larger --input.*in decoder `lr_aspp`"
+         ${MAC_SMALL} --stats --input 3x256x512)
+sqnc_cli(unwritable 3 "cannot write /nonexistent-dir/x.plan" ${MAC_SMALL} -o /nonexistent-dir/x.plan)
+sqnc_cli(library_check 0 "blocks.sqn checked" ${PROJECT_SOURCE_DIR}/lang/std/blocks.sqn)
+sqnc_cli(library_needs_space 1 "declares no space or network" ${PROJECT_SOURCE_DIR}/lang/std/blocks.sqn --stats)
