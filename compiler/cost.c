@@ -12,7 +12,7 @@ static void node_cost(IrGraph *g, IrNode *n) {
   }
   for (int i = 0; i < n->nparams; i++) {
     const IrParam *p = &g->params[n->param[i]];
-    if (p->trainable) n->params += p->numel;
+    if (p->trainable && p->role != PARAM_ARCH) n->params += p->numel;
   }
 }
 
@@ -33,6 +33,8 @@ void ir_compute_costs(IrGraph *g, IrCostTotals *t) {
       c->params += n->params;
     }
   }
+  for (int i = 0; i < g->nparams; i++)
+    if (g->params[i].role == PARAM_ARCH) t->arch_params += g->params[i].numel;
   t->macs_min = t->macs_max = t->fixed_macs;
   t->params_min = t->params_max = t->fixed_params;
   for (int s = 0; s < g->nsb; s++) {
@@ -46,7 +48,6 @@ void ir_compute_costs(IrGraph *g, IrCostTotals *t) {
       if (c->params > phi) phi = c->params;
     }
     if (!sb->ncand) mlo = plo = 0;
-    if (g->is_space) t->arch_params += sb->ncand;
     t->macs_min += mlo, t->macs_max += mhi, t->params_min += plo, t->params_max += phi;
   }
   /* a fixed network has one architecture: min = max = its cost */

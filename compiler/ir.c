@@ -20,7 +20,7 @@ bool ir_op_from_name(const char *name, OpKind *out) {
 
 const char *ir_param_role_name(ParamRole r) {
   static const char *const names[PARAM__COUNT] = {"weight", "bias", "weight", "bias", "running_mean",
-                                                  "running_var"};
+                                                  "running_var", "gumble_arch_params"};
   return (r >= 0 && r < PARAM__COUNT) ? names[r] : "?";
 }
 

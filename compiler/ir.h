@@ -32,6 +32,7 @@ typedef struct Shape {
 
 typedef enum {
   PARAM_CONV_WEIGHT, PARAM_CONV_BIAS, PARAM_BN_WEIGHT, PARAM_BN_BIAS, PARAM_BN_MEAN, PARAM_BN_VAR,
+  PARAM_ARCH,      /* architecture weights theta of a superblock [ncand, 1], on its OP_MIX node */
   PARAM__COUNT
 } ParamRole;
 

@@ -297,6 +297,8 @@ static Value mix_candidates(Elab *e, IrSuperblock *sb, Shape out) {
   for (int k = 0; k < sb->ncand; k++) ins[k] = sb->cand[k].output;
   int mix = elab_add_node(e, OP_MIX, ins, sb->ncand, sb->loc, arena_printf(e->a, "encoder.residuals.%d.mix", sb->index));
   g->nodes[mix].out = out;
+  int theta[2] = {sb->ncand, 1}; /* upstream's name and shape */
+  ir_add_param(g, mix, PARAM_ARCH, arena_printf(e->a, "encoder.residuals.%d.gumble_arch_params", sb->index), 2, theta);
   return residual_add(e, sb, mix, out);
 }
 

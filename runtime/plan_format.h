@@ -67,7 +67,7 @@
 /* Enumerations as stored (the IR and the runtime both use these exact values). */
 #define SQN_PLAN_OP_COUNT 18       /* input conv bn relu relu6 sigmoid hswish add mul concat
                                       avgpool gap bilinear nearest crop zero mix output */
-#define SQN_PLAN_PARAM_ROLE_COUNT 6 /* conv_weight conv_bias bn_weight bn_bias bn_mean bn_var */
+#define SQN_PLAN_PARAM_ROLE_COUNT 7 /* conv_weight conv_bias bn_weight bn_bias bn_mean bn_var arch */
 #define SQN_PLAN_KERNEL_KIND_COUNT 4 /* single conv inverted_residual elementwise */
 #define SQN_PLAN_OBJECTIVE_COUNT 3  /* macs params latency */
 #define SQN_PLAN_SCHEDULE_COUNT 3   /* step poly constant */

@@ -7,17 +7,7 @@
 #include "dump.h"
 #include "fuse.h"
 #include "ir.h"
-
-static int passed, failed;
-
-#define CHECK(cond)                                                          \
-  do {                                                                       \
-    if (cond) passed++;                                                      \
-    else {                                                                   \
-      failed++;                                                              \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                        \
-  } while (0)
+#include "test_util.h"
 
 /* ---- graph building ---- */
 
@@ -440,6 +430,5 @@ int main(int argc, char **argv) {
     write_dot(argv[1], "network.dot", fixed_residual_net(&a));
     arena_free(&a);
   }
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return test_summary();
 }

@@ -542,7 +542,7 @@ static void test_node_refs(void) {
 
 static void test_other_records(void) {
   Blob b = sample();
-  CHECK(patched_rejects(b, off_in(b, "PARM", 0, 4), 6, "unknown parameter role 6"));
+  CHECK(patched_rejects(b, off_in(b, "PARM", 0, 4), SQN_PLAN_PARAM_ROLE_COUNT, "unknown parameter role 7"));
   CHECK(patched_rejects(b, off_in(b, "PARM", 0, 40), 0, "not this node's"));    /* node */
   CHECK(patched_rejects(b, off_in(b, "NODE", 1, 104), 0, "does not list this parameter")); /* nparams */
   CHECK(patched_rejects(b, off_in(b, "PARM", 0, 12), 2, "does not match the dimensions"));
