@@ -12,7 +12,20 @@ bool need_tensor(Elab *e, Value v, SrcLoc loc, const char *op, const char *what)
 
 Shape shape_of(Elab *e, Value v) { return e->g->nodes[v.node].out; }
 
+static bool shape_in_limits(Elab *e, SrcLoc loc, OpKind k, Shape out) {
+  if (out.c <= IR_MAX_DIM && out.h <= IR_MAX_DIM && out.w <= IR_MAX_DIM &&
+      (int64_t)out.c * out.h * out.w <= IR_MAX_TENSOR_ELEMS)
+    return true;
+  elab_error(e, loc, "check the sizes: at most 1000000 per dimension and 2^36 elements per tensor",
+             "%s output %dx%dx%d is too large", ir_op_name(k), out.c, out.h, out.w);
+  return false;
+}
+
+static Value tensor_or_error(int id) { return id < 0 ? v_error() : v_tensor(id); }
+
+/* Returns -1 (after an error) when the output shape is beyond the limits. */
 int new_node(Elab *e, Scope *s, OpKind k, const int *in, int n, SrcLoc loc, const char *name, Shape out) {
+  if (!shape_in_limits(e, loc, k, out)) return -1;
   int id = elab_add_node(e, k, in, n, loc, scope_next_name(e, s, name));
   e->g->nodes[id].out = out;
   return id;
@@ -58,46 +71,72 @@ bool positive(Elab *e, SrcLoc loc, const char *what, const int *v, int n, int mi
 
 static int conv_out(int in, int k, int s, int p, int d) { return (in + 2 * p - d * (k - 1) - 1) / s + 1; }
 
-static Value op_conv(Elab *e, Scope *s, const Expr *call, Bound *b) {
-  if (!need_tensor(e, b->v[0], call->loc, "conv", "x")) return v_error();
-  Shape in = shape_of(e, b->v[0]);
+typedef struct ConvGeom {
   int64_t cout, groups;
   int k[2], st[2], dil[2], pad[2];
   bool bias;
-  if (!value_as_int(e, b->v[1], b->loc[1], "conv output channels", &cout) || !opt_pair(e, b, 2, "k", 1, k) ||
-      !opt_pair(e, b, 3, "stride", 1, st) || !opt_pair(e, b, 4, "dilation", 1, dil) ||
-      !opt_int(e, b, 5, "groups", 1, &groups) || !opt_bool(e, b, 6, "bias", false, &bias))
-    return v_error();
-  if (!positive(e, call->loc, "conv kernel", k, 2, 1) || !positive(e, call->loc, "conv stride", st, 2, 1) ||
-      !positive(e, call->loc, "conv dilation", dil, 2, 1))
-    return v_error();
-  pad[0] = dil[0] * (k[0] - 1) / 2;
-  pad[1] = dil[1] * (k[1] - 1) / 2;
-  if (b->has[7] && (!opt_pair(e, b, 7, "pad", 0, pad) || !positive(e, call->loc, "conv pad", pad, 2, 0)))
-    return v_error();
-  if (cout < 1 || cout > 1000000) {
-    elab_error(e, call->loc, NULL, "conv output channels must be positive, got %lld", (long long)cout);
-    return v_error();
+} ConvGeom;
+
+/* Reads and range-checks conv's arguments; pad defaults to dilation * (k - 1) / 2 ("same" for odd k). */
+static bool conv_args(Elab *e, const Expr *call, const Bound *b, ConvGeom *c) {
+  if (!value_as_int(e, b->v[1], b->loc[1], "conv output channels", &c->cout) || !opt_pair(e, b, 2, "k", 1, c->k) ||
+      !opt_pair(e, b, 3, "stride", 1, c->st) || !opt_pair(e, b, 4, "dilation", 1, c->dil) ||
+      !opt_int(e, b, 5, "groups", 1, &c->groups) || !opt_bool(e, b, 6, "bias", false, &c->bias))
+    return false;
+  if (!positive(e, call->loc, "conv kernel", c->k, 2, 1) || !positive(e, call->loc, "conv stride", c->st, 2, 1) ||
+      !positive(e, call->loc, "conv dilation", c->dil, 2, 1))
+    return false;
+  if (c->k[0] > 4096 || c->k[1] > 4096 || c->dil[0] > 4096 || c->dil[1] > 4096) {
+    elab_error(e, call->loc, NULL, "conv kernel and dilation must be at most 4096");
+    return false;
   }
-  if (groups < 1 || in.c % groups || cout % groups) {
+  c->pad[0] = c->dil[0] * (c->k[0] - 1) / 2;
+  c->pad[1] = c->dil[1] * (c->k[1] - 1) / 2;
+  if (b->has[7] && (!opt_pair(e, b, 7, "pad", 0, c->pad) || !positive(e, call->loc, "conv pad", c->pad, 2, 0)))
+    return false;
+  if (c->cout < 1 || c->cout > IR_MAX_DIM) {
+    elab_error(e, call->loc, NULL, "conv output channels must be 1 to %d, got %lld", IR_MAX_DIM, (long long)c->cout);
+    return false;
+  }
+  return true;
+}
+
+/* The weight and the MACs of one conv stay within the limits, so that costs never overflow. */
+static bool conv_cost_ok(Elab *e, const Expr *call, const ConvGeom *c, Shape in, Shape out) {
+  double weight = (double)c->cout * (double)(in.c / c->groups) * c->k[0] * c->k[1];
+  double macs = weight * out.h * out.w;
+  if (weight <= (double)IR_MAX_TENSOR_ELEMS && macs <= (double)IR_MAX_CONV_MACS) return true;
+  elab_error(e, call->loc, NULL, "conv is too large: %.3g weights, %.3g MACs (limits 2^36 and 1e13)", weight, macs);
+  return false;
+}
+
+static Value op_conv(Elab *e, Scope *s, const Expr *call, Bound *b) {
+  if (!need_tensor(e, b->v[0], call->loc, "conv", "x")) return v_error();
+  Shape in = shape_of(e, b->v[0]);
+  ConvGeom c;
+  if (!conv_args(e, call, b, &c)) return v_error();
+  if (c.groups < 1 || in.c % c.groups || c.cout % c.groups) {
     elab_error(e, call->loc, "groups must divide both the input and the output channels",
-               "conv with groups=%lld cannot map %d to %lld channels", (long long)groups, in.c, (long long)cout);
+               "conv with groups=%lld cannot map %d to %lld channels", (long long)c.groups, in.c, (long long)c.cout);
     return v_error();
   }
-  Shape out = {(int)cout, conv_out(in.h, k[0], st[0], pad[0], dil[0]), conv_out(in.w, k[1], st[1], pad[1], dil[1])};
+  Shape out = {(int)c.cout, conv_out(in.h, c.k[0], c.st[0], c.pad[0], c.dil[0]),
+               conv_out(in.w, c.k[1], c.st[1], c.pad[1], c.dil[1])};
   if (out.h < 1 || out.w < 1) {
     elab_error(e, call->loc, "the input is too small for this kernel; use a larger --input",
-               "conv %dx%d (dilation %d) on a %dx%dx%d input produces an empty output", k[0], k[1], dil[0], in.c,
-               in.h, in.w);
+               "conv %dx%d (dilation %d) on a %dx%dx%d input produces an empty output", c.k[0], c.k[1], c.dil[0],
+               in.c, in.h, in.w);
     return v_error();
   }
+  if (!conv_cost_ok(e, call, &c, in, out)) return v_error();
   int id = new_node(e, s, OP_CONV, &b->v[0].node, 1, call->loc, b->name, out);
+  if (id < 0) return v_error();
   IrNode *n = &e->g->nodes[id];
-  n->kh = k[0], n->kw = k[1], n->sh = st[0], n->sw = st[1], n->ph = pad[0], n->pw = pad[1];
-  n->dh = dil[0], n->dw = dil[1], n->groups = (int)groups, n->bias = bias;
-  int wd[4] = {(int)cout, in.c / (int)groups, k[0], k[1]};
+  n->kh = c.k[0], n->kw = c.k[1], n->sh = c.st[0], n->sw = c.st[1], n->ph = c.pad[0], n->pw = c.pad[1];
+  n->dh = c.dil[0], n->dw = c.dil[1], n->groups = (int)c.groups, n->bias = c.bias;
+  int wd[4] = {(int)c.cout, in.c / (int)c.groups, c.k[0], c.k[1]};
   ir_add_param(e->g, id, PARAM_CONV_WEIGHT, arena_printf(e->a, "%s.weight", n->name), 4, wd);
-  if (bias) ir_add_param(e->g, id, PARAM_CONV_BIAS, arena_printf(e->a, "%s.bias", n->name), 1, wd);
+  if (c.bias) ir_add_param(e->g, id, PARAM_CONV_BIAS, arena_printf(e->a, "%s.bias", n->name), 1, wd);
   return v_tensor(id);
 }
 
@@ -105,6 +144,7 @@ static Value op_bn(Elab *e, Scope *s, const Expr *call, Bound *b) {
   if (!need_tensor(e, b->v[0], call->loc, "bn", "x")) return v_error();
   Shape in = shape_of(e, b->v[0]);
   int id = new_node(e, s, OP_BN, &b->v[0].node, 1, call->loc, b->name, in);
+  if (id < 0) return v_error();
   const char *nm = e->g->nodes[id].name;
   int d[1] = {in.c};
   static const ParamRole roles[4] = {PARAM_BN_WEIGHT, PARAM_BN_BIAS, PARAM_BN_MEAN, PARAM_BN_VAR};
@@ -115,7 +155,7 @@ static Value op_bn(Elab *e, Scope *s, const Expr *call, Bound *b) {
 
 static Value op_unary(Elab *e, Scope *s, const Expr *call, Bound *b, OpKind k) {
   if (!need_tensor(e, b->v[0], call->loc, ir_op_name(k), "x")) return v_error();
-  return v_tensor(new_node(e, s, k, &b->v[0].node, 1, call->loc, b->name, shape_of(e, b->v[0])));
+  return tensor_or_error(new_node(e, s, k, &b->v[0].node, 1, call->loc, b->name, shape_of(e, b->v[0])));
 }
 static Value op_relu(Elab *e, Scope *s, const Expr *c, Bound *b) { return op_unary(e, s, c, b, OP_RELU); }
 static Value op_relu6(Elab *e, Scope *s, const Expr *c, Bound *b) { return op_unary(e, s, c, b, OP_RELU6); }
@@ -141,6 +181,7 @@ Value builtin_broadcast(Elab *e, Scope *s, OpKind k, Value a, Value b, SrcLoc lo
   int in[2] = {a.node, b.node};
   /* operators (+, *) take no sequential index: only calls do, as in nn.Sequential */
   int id = counted ? new_node(e, s, k, in, 2, loc, name, o) : elab_add_node(e, k, in, 2, loc, NULL);
+  if (id < 0) return v_error();
   e->g->nodes[id].out = o;
   return v_tensor(id);
 }
@@ -182,7 +223,7 @@ static Value op_concat(Elab *e, Scope *s, const Expr *call, Bound *b) {
     out.c += x.c, out.h = x.h, out.w = x.w;
     in[i] = items[i].node;
   }
-  return v_tensor(new_node(e, s, OP_CONCAT, in, n, call->loc, b->name, out));
+  return tensor_or_error(new_node(e, s, OP_CONCAT, in, n, call->loc, b->name, out));
 }
 
 static Value op_avgpool(Elab *e, Scope *s, const Expr *call, Bound *b) {
@@ -209,6 +250,7 @@ static Value op_avgpool(Elab *e, Scope *s, const Expr *call, Bound *b) {
     return v_error();
   }
   int id = new_node(e, s, OP_AVGPOOL, &b->v[0].node, 1, call->loc, b->name, out);
+  if (id < 0) return v_error();
   IrNode *n = &e->g->nodes[id];
   n->kh = k[0], n->kw = k[1], n->sh = st[0], n->sw = st[1], n->ph = pad[0], n->pw = pad[1];
   n->count_include_pad = cip;
@@ -218,7 +260,7 @@ static Value op_avgpool(Elab *e, Scope *s, const Expr *call, Bound *b) {
 static Value op_gap(Elab *e, Scope *s, const Expr *call, Bound *b) {
   if (!need_tensor(e, b->v[0], call->loc, "gap", "x")) return v_error();
   Shape in = shape_of(e, b->v[0]);
-  return v_tensor(new_node(e, s, OP_GAP, &b->v[0].node, 1, call->loc, b->name, (Shape){in.c, 1, 1}));
+  return tensor_or_error(new_node(e, s, OP_GAP, &b->v[0].node, 1, call->loc, b->name, (Shape){in.c, 1, 1}));
 }
 
 /* Output size of a resize: exactly one of scale=, size=, like=. Scale follows PyTorch: floor(in * scale). */
@@ -265,6 +307,7 @@ static Value op_resize(Elab *e, Scope *s, const Expr *call, Bound *b, OpKind k) 
   if (!resize_target(e, call, b, shape_of(e, b->v[0]), &out)) return v_error();
   if (k == OP_BILINEAR && !opt_bool(e, b, 4, "align_corners", false, &ac)) return v_error();
   int id = new_node(e, s, k, &b->v[0].node, 1, call->loc, b->name, out);
+  if (id < 0) return v_error();
   e->g->nodes[id].align_corners = ac;
   return v_tensor(id);
 }
@@ -289,6 +332,7 @@ static Value op_crop(Elab *e, Scope *s, const Expr *call, Bound *b) {
     return v_error();
   }
   int id = new_node(e, s, OP_CROP, &b->v[0].node, 1, call->loc, b->name, out);
+  if (id < 0) return v_error();
   for (int i = 0; i < 4; i++) e->g->nodes[id].crop[i] = (int)c[i];
   return v_tensor(id);
 }

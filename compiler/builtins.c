@@ -168,6 +168,11 @@ static Value scalar_function(Elab *e, Scope *s, const OpSpec *sp, const Expr *ca
     }
   const char *f = sp->name;
   double x = num(args[0]);
+  bool to_int = !strcmp(f, "round") || !strcmp(f, "floor") || !strcmp(f, "ceil") || !strcmp(f, "int");
+  if ((to_int && !(fabs(x) < 9.0e15)) || (!strcmp(f, "abs") && args[0].kind == V_INT && args[0].i == INT64_MIN)) {
+    elab_error(e, call->loc, NULL, "`%s(%g)` does not fit in an integer", f, x);
+    return v_error();
+  }
   if (!strcmp(f, "round")) return v_int((int64_t)nearbyint(x)); /* half to even, as Python's round */
   if (!strcmp(f, "floor")) return v_int((int64_t)floor(x));
   if (!strcmp(f, "ceil")) return v_int((int64_t)ceil(x));
@@ -183,6 +188,7 @@ static Value scalar_function(Elab *e, Scope *s, const OpSpec *sp, const Expr *ca
 
 Value builtin_call(Elab *e, Scope *s, const Expr *call, const Value *pos, int npos, const Arg *named) {
   const OpSpec *sp = find_spec(call->str);
+  if (sp->is_op && !elab_can_add_nodes(e, call->loc)) return v_error();
   Bound b;
   memset(&b, 0, sizeof b);
   if (!bind_args(e, s, sp, call, pos, npos, named, &b)) return v_error();

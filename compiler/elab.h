@@ -50,6 +50,8 @@ typedef struct Elab {
   int nfiles, cap_files;
   int superblock, candidate; /* where new nodes go */
   Scope *scope;              /* innermost scope, for "instantiated from" notes */
+  bool abort;                /* a limit was hit: stop elaborating (every evaluation returns an error) */
+  int eval_depth;            /* nesting of eval_expr, bounded */
 } Elab;
 
 /* values */
@@ -67,6 +69,7 @@ Value eval_expr(Elab *e, Scope *s, const Expr *x);
 bool scope_lookup(const Scope *s, const char *name, Value *out);
 void scope_bind(Elab *e, Scope *s, const char *name, Value v);
 void elab_error(Elab *e, SrcLoc loc, const char *hint, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+bool elab_can_add_nodes(Elab *e, SrcLoc loc);
 bool value_as_int(Elab *e, Value v, SrcLoc loc, const char *what, int64_t *out);
 bool value_as_pair(Elab *e, Value v, SrcLoc loc, const char *what, int out[2]);
 

@@ -52,8 +52,10 @@ static void register_decl(Elab *e, const Decl *d) {
 static const char *resolve_import(Elab *e, const SourceFile *from, const char *path) {
   const char *dirs[12];
   int n = 0;
-  const char *slash = strrchr(from->path, '/');
-  dirs[n++] = slash ? arena_strndup(e->a, from->path, (size_t)(slash - from->path)) : ".";
+  if (from) { /* from == NULL: the standard library only */
+    const char *slash = strrchr(from->path, '/');
+    dirs[n++] = slash ? arena_strndup(e->a, from->path, (size_t)(slash - from->path)) : ".";
+  }
   for (int i = 0; i < e->opt->ninclude && n < 10; i++) dirs[n++] = e->opt->include_dirs[i];
   const char *env = getenv("SQN_STDLIB");
   dirs[n++] = env && *env ? env : SQN_STDLIB_DIR;
@@ -66,17 +68,17 @@ static const char *resolve_import(Elab *e, const SourceFile *from, const char *p
     }
     if (path[0] == '/') break;
   }
-  return NULL;
+  return NULL; /* (a path that is a folder fails in source_load with a clear message) */
 }
 
 static void load_module(Elab *e, const SourceFile *file, int depth);
 
 static void do_import(Elab *e, const SourceFile *from, const Decl *d, int depth) {
-  if (e->opt->no_stdlib_fs && strncmp(d->name, "std/", 4)) {
+  if (e->opt->no_stdlib_fs && (strncmp(d->name, "std/", 4) || strstr(d->name, ".."))) {
     diag_error(e->d, d->loc, NULL, "imports outside std/ are disabled here");
     return;
   }
-  const char *p = resolve_import(e, from, d->name);
+  const char *p = resolve_import(e, e->opt->no_stdlib_fs ? NULL : from, d->name);
   if (!p) {
     diag_error(e->d, d->loc, "imports are looked up next to this file, in -I folders, then in the standard library (std/...)",
                "cannot find import \"%s\"", d->name);
@@ -276,6 +278,7 @@ Value elab_call_block(Elab *e, Scope *caller, const Decl *blk, const Expr *call,
                MAX_BLOCK_DEPTH);
     return v_error();
   }
+  if (!elab_can_add_nodes(e, call->loc)) return v_error();
   CallArgs ca;
   memset(&ca, 0, sizeof ca);
   ca.cout = ca.stride = -1;

@@ -106,11 +106,17 @@ bool value_as_int(Elab *e, Value v, SrcLoc loc, const char *what, int64_t *out) 
 }
 
 /* An int n means (n, n); a tuple (a, b) means itself. */
+static bool fits_int(Elab *e, int64_t x, SrcLoc loc, const char *what) {
+  if (x >= -1000000000 && x <= 1000000000) return true;
+  elab_error(e, loc, NULL, "%s is out of range: %lld", what, (long long)x);
+  return false;
+}
+
 bool value_as_pair(Elab *e, Value v, SrcLoc loc, const char *what, int out[2]) {
   int64_t x;
   if (v.kind == V_TUPLE && v.n == 2) {
     for (int i = 0; i < 2; i++) {
-      if (!value_as_int(e, v.items[i], loc, what, &x)) return false;
+      if (!value_as_int(e, v.items[i], loc, what, &x) || !fits_int(e, x, loc, what)) return false;
       out[i] = (int)x;
     }
     return true;
@@ -119,7 +125,7 @@ bool value_as_pair(Elab *e, Value v, SrcLoc loc, const char *what, int out[2]) {
     elab_error(e, loc, "write (h, w) or a single int", "%s must be an int or a pair, got %d values", what, v.n);
     return false;
   }
-  if (!value_as_int(e, v, loc, what, &x)) return false;
+  if (!value_as_int(e, v, loc, what, &x) || !fits_int(e, x, loc, what)) return false;
   out[0] = out[1] = (int)x;
   return true;
 }
@@ -167,29 +173,46 @@ static Value eval_member(Elab *e, Scope *s, const Expr *x) {
   return v_error();
 }
 
-static Value arith(Elab *e, Operator op, Value a, Value b, SrcLoc loc) {
-  if (op == OPR_DIV || op == OPR_IDIV || op == OPR_MOD) {
-    if (num(b) == 0) {
-      elab_error(e, loc, NULL, "division by zero");
-      return v_error();
-    }
-  }
-  bool ints = a.kind == V_INT && b.kind == V_INT;
+static Value int_overflow(Elab *e, SrcLoc loc, Operator op) {
+  elab_error(e, loc, "integers are 64-bit", "integer overflow in `%s`", ast_operator_text(op));
+  return v_error();
+}
+
+/* Integer arithmetic (Python semantics for % and //), checked for overflow. */
+static Value int_arith(Elab *e, Operator op, int64_t a, int64_t b, SrcLoc loc) {
+  int64_t r;
   switch (op) {
-  case OPR_ADD: return ints ? v_int(a.i + b.i) : v_float(num(a) + num(b));
-  case OPR_SUB: return ints ? v_int(a.i - b.i) : v_float(num(a) - num(b));
-  case OPR_MUL: return ints ? v_int(a.i * b.i) : v_float(num(a) * num(b));
-  case OPR_DIV: return v_float(num(a) / num(b));
-  case OPR_IDIV: return ints ? v_int((int64_t)floor((double)a.i / (double)b.i)) : v_float(floor(num(a) / num(b)));
-  case OPR_MOD: {
-    if (ints) return v_int(((a.i % b.i) + b.i) % b.i);
-    double r = fmod(num(a), num(b)); /* Python semantics: the result has the divisor's sign */
-    return v_float(r != 0 && (r < 0) != (num(b) < 0) ? r + num(b) : r);
+  case OPR_ADD: return __builtin_add_overflow(a, b, &r) ? int_overflow(e, loc, op) : v_int(r);
+  case OPR_SUB: return __builtin_sub_overflow(a, b, &r) ? int_overflow(e, loc, op) : v_int(r);
+  case OPR_MUL: return __builtin_mul_overflow(a, b, &r) ? int_overflow(e, loc, op) : v_int(r);
+  case OPR_MOD:
+    if (b == -1) return v_int(0); /* also avoids INT64_MIN % -1 */
+    r = a % b;
+    return v_int(r != 0 && (r < 0) != (b < 0) ? r + b : r);
+  default: return v_error();
   }
-  case OPR_LT: return v_bool(num(a) < num(b));
-  case OPR_LE: return v_bool(num(a) <= num(b));
-  case OPR_GT: return v_bool(num(a) > num(b));
-  case OPR_GE: return v_bool(num(a) >= num(b));
+}
+
+static Value arith(Elab *e, Operator op, Value a, Value b, SrcLoc loc) {
+  if ((op == OPR_DIV || op == OPR_MOD) && num(b) == 0) {
+    elab_error(e, loc, NULL, "division by zero");
+    return v_error();
+  }
+  if (a.kind == V_INT && b.kind == V_INT && op != OPR_DIV && op < OPR_EQ) return int_arith(e, op, a.i, b.i, loc);
+  double x = num(a), y = num(b);
+  switch (op) {
+  case OPR_ADD: return v_float(x + y);
+  case OPR_SUB: return v_float(x - y);
+  case OPR_MUL: return v_float(x * y);
+  case OPR_DIV: return v_float(x / y);
+  case OPR_MOD: {
+    double r = fmod(x, y); /* Python semantics: the result has the divisor's sign */
+    return v_float(r != 0 && (r < 0) != (y < 0) ? r + y : r);
+  }
+  case OPR_LT: return v_bool(x < y);
+  case OPR_LE: return v_bool(x <= y);
+  case OPR_GT: return v_bool(x > y);
+  case OPR_GE: return v_bool(x >= y);
   default: return v_error();
   }
 }
@@ -232,7 +255,7 @@ static Value eval_unary(Elab *e, Scope *s, const Expr *x) {
     bool b;
     return as_bool(e, a, x->a->loc, "operand of !", &b) ? v_bool(!b) : v_error();
   }
-  if (a.kind == V_INT) return v_int(-a.i);
+  if (a.kind == V_INT) return a.i == INT64_MIN ? int_overflow(e, x->loc, OPR_NEG) : v_int(-a.i);
   if (a.kind == V_FLOAT) return v_float(-a.f);
   elab_error(e, x->loc, NULL, "cannot negate %s", value_to_string(e, a));
   return v_error();
@@ -261,7 +284,35 @@ static Value eval_tuple(Elab *e, Scope *s, const Expr *x) {
 
 static Value eval_call(Elab *e, Scope *s, const Expr *x);
 
+#define MAX_EVAL_DEPTH 400
+
+/* False (after one error) once the graph is as large as allowed; elaboration then stops. */
+bool elab_can_add_nodes(Elab *e, SrcLoc loc) {
+  if (e->abort) return false;
+  if (e->g->nnodes < IR_MAX_NODES) return true;
+  elab_error(e, loc, "a block may instantiate blocks that double the graph at every level",
+             "the network has more than %d ops", IR_MAX_NODES);
+  e->abort = true;
+  return false;
+}
+
+static Value eval_node(Elab *e, Scope *s, const Expr *x);
+
 Value eval_expr(Elab *e, Scope *s, const Expr *x) {
+  if (e->abort) return v_error();
+  if (e->eval_depth >= MAX_EVAL_DEPTH) {
+    elab_error(e, x->loc, "split it into several statements", "expression nested more than %d levels deep",
+               MAX_EVAL_DEPTH);
+    e->abort = true;
+    return v_error();
+  }
+  e->eval_depth++;
+  Value v = eval_node(e, s, x);
+  e->eval_depth--;
+  return v;
+}
+
+static Value eval_node(Elab *e, Scope *s, const Expr *x) {
   switch (x->kind) {
   case EX_INT: return v_int(x->ival);
   case EX_FLOAT: return v_float(x->fval);

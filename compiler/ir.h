@@ -46,6 +46,13 @@ typedef struct IrParam {
   int node;                /* owning node */
 } IrParam;
 
+/* Limits that keep every count and cost within 64-bit integers (and memory within reason). */
+#define IR_MAX_DIM 1000000               /* channels, height, width */
+#define IR_MAX_TENSOR_ELEMS (1LL << 36)  /* c * h * w of one tensor */
+#define IR_MAX_CONV_MACS 10000000000000LL /* 1e13 per op */
+#define IR_MAX_NODES 500000
+#define IR_MAX_SUPERBLOCKS 4096
+
 #define IR_MAX_INPUTS 32 /* also the most candidates a superblock may have */
 
 typedef struct IrNode {

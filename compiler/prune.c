@@ -14,7 +14,8 @@ static void mark_live(const IrGraph *g, bool *live) {
 
 /* A dead op nobody consumes is where an unused value was written (the rest of its chain is dead too). */
 static void warn_unused(const IrGraph *g, const bool *live, Diag *d) {
-  int *uses = calloc((size_t)g->nnodes, sizeof *uses);
+  size_t n = g->nnodes > 0 ? (size_t)g->nnodes : 1;
+  int *uses = calloc(n, sizeof *uses);
   for (int i = 0; i < g->nnodes; i++)
     for (int k = 0; k < g->nodes[i].ninputs; k++) uses[g->nodes[i].inputs[k]]++;
   for (int i = 0; i < g->nnodes; i++) {
@@ -63,10 +64,17 @@ static void compact_nodes(IrGraph *g, const bool *live, int *map) {
 
 int ir_prune_dead(IrGraph *g, Diag *d) {
   int total = g->nnodes;
+  if (total <= 0 || g->output < 0) return 0;
   bool *live = calloc((size_t)total, sizeof *live);
-  int *map = malloc(sizeof(int) * (size_t)total);
   mark_live(g, live);
+  if (g->encoder_output >= 0 && !live[g->encoder_output]) {
+    diag_error(d, g->nodes[g->output].loc, "a decoder computes from `in`, the encoder output",
+               "the decoder never uses the encoder output, so the network would not depend on it");
+    free(live);
+    return 0;
+  }
   warn_unused(g, live, d);
+  int *map = malloc(sizeof(int) * (size_t)total);
   compact_nodes(g, live, map);
   compact_params(g, map);
   for (int s = 0; s < g->nsb; s++) {

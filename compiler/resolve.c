@@ -4,10 +4,11 @@
 #include <string.h>
 #include "elab.h"
 
-#define MAX_NAMES 256
+#define MAX_DEPTH 200
 typedef struct Names {
-  const char *v[MAX_NAMES];
-  int n;
+  Arena *a;
+  const char **v;
+  int n, cap;
 } Names;
 
 static bool known(const Names *ns, const char *name) {
@@ -17,7 +18,14 @@ static bool known(const Names *ns, const char *name) {
 }
 
 static void add(Names *ns, const char *name) {
-  if (ns->n < MAX_NAMES && !known(ns, name)) ns->v[ns->n++] = name;
+  if (known(ns, name)) return;
+  if (ns->n == ns->cap) {
+    ns->cap = ns->cap ? ns->cap * 2 : 64;
+    const char **v = ARENA_ARRAY(ns->a, const char *, ns->cap);
+    if (ns->n) memcpy(v, ns->v, sizeof *v * (size_t)ns->n);
+    ns->v = v;
+  }
+  ns->v[ns->n++] = name;
 }
 
 static void hint_error(Elab *e, SrcLoc loc, const char *word, const char *const *cands, int n, const char *fallback,
@@ -65,31 +73,36 @@ static void check_callee(Elab *e, const Expr *x) {
              "unknown op or block `%s`%s", x->str, "");
 }
 
-static void check_expr(Elab *e, const Names *ns, const Expr *x) {
-  if (!x) return;
+/* Returns false when the expression nests too deeply (reported once; the block is abandoned). */
+static bool check_expr(Elab *e, const Names *ns, const Expr *x, int depth) {
+  if (!x) return true;
+  if (depth > MAX_DEPTH) {
+    diag_error(e->d, x->loc, "split it into several statements", "expression nested more than %d levels deep", MAX_DEPTH);
+    return false;
+  }
   if (x->kind == EX_IDENT && !known(ns, x->str)) {
     const char *hint = elab_find(e, DECL_BLOCK, x->str) ? arena_printf(e->a, "`%s` is a block: call it, e.g. `x -> %s`", x->str, x->str)
                                                         : "a block sees its parameters, in, cin, cout, stride and earlier assignments";
     hint_error(e, x->loc, x->str, ns->v, ns->n, hint, "unknown name `%s`%s", x->str, "");
   }
   if (x->kind == EX_CALL) check_callee(e, x);
-  check_expr(e, ns, x->a);
-  check_expr(e, ns, x->b);
-  check_expr(e, ns, x->c);
-  for (const Arg *g = x->args; g; g = g->next) check_expr(e, ns, g->value);
+  bool ok = check_expr(e, ns, x->a, depth + 1) && check_expr(e, ns, x->b, depth + 1) &&
+            check_expr(e, ns, x->c, depth + 1);
+  for (const Arg *g = x->args; g && ok; g = g->next) ok = check_expr(e, ns, g->value, depth + 1);
+  return ok;
 }
 
 static void resolve_block(Elab *e, const Decl *d) {
-  Names ns = {.n = 0};
+  Names ns = {.a = e->a};
   static const char *implicit[] = {"in", "cin", "cout", "stride"};
   for (int i = 0; i < 4; i++) add(&ns, implicit[i]);
   if (d->is_decoder) add(&ns, "classes"), add(&ns, "image");
   for (const Param *p = d->params; p; p = p->next) {
-    check_expr(e, &ns, p->deflt);
+    if (!check_expr(e, &ns, p->deflt, 0)) return;
     add(&ns, p->name);
   }
   for (const Stmt *s = d->body; s && !diag_too_many(e->d); s = s->next) {
-    check_expr(e, &ns, s->value);
+    if (!check_expr(e, &ns, s->value, 0)) return;
     if (s->kind == STMT_LET) add(&ns, s->name);
   }
 }

@@ -89,6 +89,10 @@ static void collect(Elab *e, const Setting *list, SpaceSpec *sp, bool allow_stag
       if (!allow_stages) elab_error(e, st->loc, "stages belong to the space; a network only chooses candidates", "a network cannot add stages");
       else if (sp->nstages == MAX_STAGES) elab_error(e, st->loc, NULL, "more than %d stages", MAX_STAGES);
       else if (parse_stage(e, st, &sp->stages[sp->nstages])) sp->nblocks += sp->stages[sp->nstages++].repeats;
+      if (sp->nblocks > IR_MAX_SUPERBLOCKS) {
+        elab_error(e, st->loc, NULL, "the space has more than %d superblocks", IR_MAX_SUPERBLOCKS);
+        return;
+      }
       continue;
     }
     const Setting **slot = slot_for(sp, st->key);
@@ -161,7 +165,10 @@ static Value instantiate(Elab *e, Scope *s, const Expr *x, const char *role, con
   int npos = 0;
   for (const Arg *g = x->kind == EX_CALL ? x->args : NULL; g; g = g->next) {
     if (g->name) continue;
-    if (npos == 16) break;
+    if (npos == 16) {
+      elab_error(e, g->loc, NULL, "too many arguments (at most 16)");
+      return v_error();
+    }
     pos[npos] = eval_expr(e, s, g->value);
     if (pos[npos++].kind == V_ERROR) return v_error();
   }

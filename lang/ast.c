@@ -36,36 +36,42 @@ const char *ast_type_name(TypeName t) {
 }
 
 const char *ast_operator_text(Operator op) {
-  static const char *names[] = {"+", "-", "*", "/", "//", "%", "==", "!=", "<",
+  static const char *names[] = {"+", "-", "*", "/", "%", "==", "!=", "<",
                                 "<=", ">", ">=", "&&", "||", "-", "!"};
   return names[op];
 }
 
-static const char *join_args(Arena *a, const Arg *g) {
+static const char *expr_text(Arena *a, const Expr *e, int depth);
+
+static const char *join_args(Arena *a, const Arg *g, int depth) {
   const char *out = "";
   for (; g; g = g->next)
     out = arena_printf(a, "%s%s%s%s%s", out, *out ? ", " : "", g->name ? g->name : "", g->name ? "=" : "",
-                       ast_expr_text(a, g->value));
+                       expr_text(a, g->value, depth + 1));
   return out;
 }
 
-const char *ast_expr_text(Arena *a, const Expr *e) {
+const char *ast_expr_text(Arena *a, const Expr *e) { return expr_text(a, e, 0); }
+
+/* Deeply nested expressions are abbreviated, so printing never recurses without bound. */
+static const char *expr_text(Arena *a, const Expr *e, int depth) {
+  if (depth > 64) return "...";
   switch (e->kind) {
   case EX_INT: return arena_printf(a, "%lld", (long long)e->ival);
   case EX_FLOAT: return e->percent ? arena_printf(a, "%g%%", e->fval * 100) : arena_printf(a, "%g", e->fval);
   case EX_BOOL: return e->ival ? "true" : "false";
   case EX_STRING: return arena_printf(a, "\"%s\"", e->str);
   case EX_IDENT: return e->str;
-  case EX_MEMBER: return arena_printf(a, "%s.%s", ast_expr_text(a, e->a), e->str);
-  case EX_UNARY: return arena_printf(a, "%s%s", ast_operator_text(e->op), ast_expr_text(a, e->a));
+  case EX_MEMBER: return arena_printf(a, "%s.%s", expr_text(a, e->a, depth + 1), e->str);
+  case EX_UNARY: return arena_printf(a, "%s%s", ast_operator_text(e->op), expr_text(a, e->a, depth + 1));
   case EX_BINARY:
-    return arena_printf(a, "(%s %s %s)", ast_expr_text(a, e->a), ast_operator_text(e->op), ast_expr_text(a, e->b));
+    return arena_printf(a, "(%s %s %s)", expr_text(a, e->a, depth + 1), ast_operator_text(e->op), expr_text(a, e->b, depth + 1));
   case EX_COND:
-    return arena_printf(a, "(%s ? %s : %s)", ast_expr_text(a, e->a), ast_expr_text(a, e->b), ast_expr_text(a, e->c));
-  case EX_CALL: return arena_printf(a, "%s(%s)", e->str, join_args(a, e->args));
-  case EX_TUPLE: return arena_printf(a, "(%s)", join_args(a, e->args));
-  case EX_LIST: return arena_printf(a, "[%s]", join_args(a, e->args));
-  case EX_RANGE: return arena_printf(a, "%s -> %s", ast_expr_text(a, e->a), ast_expr_text(a, e->b));
+    return arena_printf(a, "(%s ? %s : %s)", expr_text(a, e->a, depth + 1), expr_text(a, e->b, depth + 1), expr_text(a, e->c, depth + 1));
+  case EX_CALL: return arena_printf(a, "%s(%s)", e->str, join_args(a, e->args, depth));
+  case EX_TUPLE: return arena_printf(a, "(%s)", join_args(a, e->args, depth));
+  case EX_LIST: return arena_printf(a, "[%s]", join_args(a, e->args, depth));
+  case EX_RANGE: return arena_printf(a, "%s -> %s", expr_text(a, e->a, depth + 1), expr_text(a, e->b, depth + 1));
   case EX_DIMS: {
     const char *out = "";
     for (int i = 0; i < e->ndims; i++) out = arena_printf(a, "%s%s%d", out, i ? "x" : "", e->dims[i]);

@@ -14,7 +14,7 @@ typedef enum {
 } ExprKind;
 
 typedef enum {
-  OPR_ADD, OPR_SUB, OPR_MUL, OPR_DIV, OPR_IDIV, OPR_MOD,
+  OPR_ADD, OPR_SUB, OPR_MUL, OPR_DIV, OPR_MOD,
   OPR_EQ, OPR_NE, OPR_LT, OPR_LE, OPR_GT, OPR_GE, OPR_AND, OPR_OR,
   OPR_NEG, OPR_NOT
 } Operator;

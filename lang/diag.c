@@ -57,7 +57,7 @@ void diag_warning(Diag *d, SrcLoc loc, const char *hint, const char *fmt, ...) {
 }
 
 void diag_note(Diag *d, SrcLoc loc, const char *fmt, ...) {
-  if (diag_too_many(d) && d->errors > (d->max_errors ? d->max_errors : 20)) return;
+  if (diag_too_many(d)) return; /* past the cap, errors are not shown: neither are their notes */
   va_list ap;
   va_start(ap, fmt);
   report(d, "note", loc, NULL, fmt, ap);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define SQN_MAX_SOURCE (16 << 20)
 
@@ -20,6 +21,11 @@ SourceFile *source_from_memory(Arena *a, const char *name, const char *text, siz
 }
 
 SourceFile *source_load(Arena *a, const char *path, const char **err) {
+  struct stat st;
+  if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+    *err = S_ISDIR(st.st_mode) ? "it is a folder, not a file" : "it is not a regular file";
+    return NULL;
+  }
   FILE *fp = fopen(path, "rb");
   if (!fp) {
     *err = errno == ENOENT ? "no such file" : strerror(errno);
