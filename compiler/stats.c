@@ -49,7 +49,8 @@ void stats_print_table(const IrGraph *g, const IrCostTotals *t, FILE *out) {
     fprintf(out, "superblocks: %d, architectures' MACs: %s .. %s G (%" PRId64 " .. %" PRId64 ")\n", g->nsb, a, b,
             t->macs_min, t->macs_max);
     fprintf(out, "architectures' params: %" PRId64 " .. %" PRId64 "\n", t->params_min, t->params_max);
-    fprintf(out, "supernet params (all candidates): %" PRId64 "\n", t->all_params);
+    fprintf(out, "supernet params (all candidates): %" PRId64 " + %" PRId64 " architecture weights = %" PRId64 "\n",
+            t->all_params, t->arch_params, t->all_params + t->arch_params);
   } else {
     fmt_gmacs(a, sizeof a, t->macs);
     fprintf(out, "total MACs: %" PRId64 " (%s G)\ntotal params: %" PRId64 "\n", t->macs, a, t->params);
@@ -118,5 +119,6 @@ void stats_print_json(const IrGraph *g, const IrCostTotals *t, FILE *out) {
   fprintf(out, "  \"macs_min\": %" PRId64 ",\n  \"macs_max\": %" PRId64 ",\n  \"params_min\": %" PRId64
                ",\n  \"params_max\": %" PRId64 ",\n",
           t->macs_min, t->macs_max, t->params_min, t->params_max);
+  fprintf(out, "  \"arch_params\": %" PRId64 ",\n", t->arch_params);
   fprintf(out, "  \"fixed_macs\": %" PRId64 ",\n  \"fixed_params\": %" PRId64 "\n}\n", t->fixed_macs, t->fixed_params);
 }
