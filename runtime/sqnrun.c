@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include "mode_infer.h"
 #include "plan.h"
 
 #ifndef SQN_VERSION
@@ -11,12 +13,15 @@
 #endif
 
 static const char *const options[] = {"--info", "--json", "--help", "--version", "--search", "--train",
-                                      "--eval", "--infer", "--bench", "--profile"};
-static const char *const later_modes[] = {"--search", "--train", "--eval", "--infer", "--bench", "--profile"};
+                                      "--eval", "--infer", "--bench", "--profile", "--weights", "--logits",
+                                      "--argmax", "--threads"};
+static const char *const later_modes[] = {"--search", "--train", "--eval", "--bench", "--profile"};
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static void usage(FILE *out) {
   fputs("usage: sqnrun FILE.plan --info [--json]\n"
+        "       sqnrun NET.plan --weights W.pth|W.safetensors --infer IN.npy [--logits OUT.npy] [--argmax OUT.npy]\n"
+        "              [--threads N]\n"
         "       sqnrun --help | --version\n"
         "\n"
         "Runs a plan compiled by sqnc (sqnc FILE.sqn -o FILE.plan).\n"
@@ -24,7 +29,12 @@ static void usage(FILE *out) {
         "  --json      with --info: print one JSON object instead\n"
         "  --help      show this help\n"
         "  --version   show the version and the plan format it reads\n"
-        "Not in this build yet: --search --train --eval --infer --bench --profile\n",
+        "  --infer IN.npy   run a fixed network on a normalized float32 N x C x H x W array\n"
+        "  --weights FILE   PyTorch .pth (legacy or zip) or safetensors, upstream state_dict names\n"
+        "  --logits OUT.npy write the float32 logits (N x classes x H x W)\n"
+        "  --argmax OUT.npy write the per-pixel class (uint8, N x H x W)\n"
+        "  --threads N      CPU threads (default: all cores)\n"
+        "Not in this build yet: --search --train --eval --bench --profile (PNG/JPEG input for --infer too)\n",
         out);
 }
 
@@ -62,7 +72,17 @@ static int unknown_option(const char *arg) {
 typedef struct Args {
   const char *plan;
   bool info, json;
+  InferArgs infer;
 } Args;
+
+/* Options that take a value: returns its slot, or NULL. */
+static const char **value_slot(Args *a, const char *arg) {
+  if (!strcmp(arg, "--weights")) return &a->infer.weights;
+  if (!strcmp(arg, "--infer")) return &a->infer.input;
+  if (!strcmp(arg, "--logits")) return &a->infer.logits;
+  if (!strcmp(arg, "--argmax")) return &a->infer.argmax;
+  return NULL;
+}
 
 /* Returns -1 to go on, or an exit code. */
 static int parse_arg(Args *a, const char *arg) {
@@ -86,16 +106,30 @@ static int check_args(const Args *a) {
     usage(stderr);
     return 2;
   }
-  if (!a->info) {
+  if (a->info && a->infer.input) return fputs("sqnrun: choose one mode: --info or --infer\n", stderr), 2;
+  if (!a->info && !a->infer.input) {
     fprintf(stderr, "sqnrun: what should I do with '%s'? (try --info)\n", a->plan);
     return 2;
   }
+  if (a->infer.input && !a->infer.weights)
+    return fputs("sqnrun: --infer needs --weights FILE (.pth or .safetensors)\n", stderr), 2;
+  if (a->infer.input && !a->infer.logits && !a->infer.argmax)
+    return fputs("sqnrun: --infer needs an output: --logits OUT.npy and/or --argmax OUT.npy\n", stderr), 2;
   return -1;
 }
 
 int main(int argc, char **argv) {
   Args a = {0};
+  a.infer.threads = -1;
   for (int i = 1; i < argc; i++) {
+    const char **slot = value_slot(&a, argv[i]);
+    if (slot || !strcmp(argv[i], "--threads")) {
+      if (i + 1 >= argc) return fprintf(stderr, "sqnrun: option '%s' needs a value\n", argv[i]), 2;
+      if (slot) *slot = argv[++i];
+      else if (sscanf(argv[++i], "%d", &a.infer.threads) != 1 || a.infer.threads < 0 || a.infer.threads > 1024)
+        return fprintf(stderr, "sqnrun: bad --threads '%s' (0 = all cores)\n", argv[i]), 2;
+      continue;
+    }
     int rc = parse_arg(&a, argv[i]);
     if (rc >= 0) return rc;
   }
@@ -106,6 +140,11 @@ int main(int argc, char **argv) {
   if (!p) {
     fprintf(stderr, "sqnrun: %s: %s\n", a.plan, err);
     return 1;
+  }
+  if (a.infer.input) {
+    rc = mode_infer(p, a.plan, &a.infer);
+    plan_free(p);
+    return rc;
   }
   plan_print_info(p, stdout, a.json);
   plan_free(p);

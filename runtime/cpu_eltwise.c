@@ -1,0 +1,147 @@
+/* cpu_eltwise.c - elementwise CPU ops: inference batchnorm, relu/relu6/sigmoid/hswish, broadcast add/mul,
+ * channel concat, the superblock mixture, and the thread count. y may equal x (in place) for all of them
+ * except concat. Float arithmetic in PyTorch's order (BN: x * alpha + beta with alpha = gamma / sqrt(var + eps)). */
+#include "cpu_ops.h"
+
+#include <math.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#define OMP(directive) _Pragma(#directive)
+#else
+#define OMP(directive)
+#endif
+#if defined(SQN_HAVE_CBLAS) && defined(SQN_HAVE_OPENBLAS_THREADS)
+#include <cblas.h>
+#endif
+
+enum { PAR_MIN = 1 << 15 }; /* elements below which a parallel region costs more than it saves */
+
+void cpu_set_threads(int n) {
+#ifdef _OPENMP
+  omp_set_num_threads(n > 0 ? n : omp_get_num_procs());
+#elif defined(SQN_HAVE_CBLAS) && defined(SQN_HAVE_OPENBLAS_THREADS)
+  if (n > 0) openblas_set_num_threads(n); /* no OpenMP: sgemm is the only parallel part */
+#else
+  (void)n;
+#endif
+}
+
+void cpu_batchnorm_infer(const float *x, TShape s, const float *gamma, const float *beta, const float *mean,
+                         const float *var, float eps, float *y) {
+  const size_t hw = (size_t)s.h * s.w;
+  OMP(omp parallel for schedule(static) if (tshape_numel(s) > PAR_MIN))
+  for (long pl = 0; pl < (long)s.n * s.c; pl++) {
+    const int c = (int)(pl % s.c);
+    const float invstd = 1.0f / sqrtf(var[c] + eps);
+    const float alpha = invstd * (gamma ? gamma[c] : 1.0f);
+    const float b = (beta ? beta[c] : 0.0f) - mean[c] * alpha;
+    const float *xp = x + (size_t)pl * hw;
+    float *yp = y + (size_t)pl * hw;
+    for (size_t i = 0; i < hw; i++) yp[i] = xp[i] * alpha + b;
+  }
+}
+
+/* NaN passes through all of these, as in PyTorch (relu is clamp_min, relu6 is hardtanh). */
+void cpu_relu(const float *x, size_t n, float *y) {
+  OMP(omp parallel for schedule(static) if (n > PAR_MIN))
+  for (size_t i = 0; i < n; i++) y[i] = x[i] < 0.0f ? 0.0f : x[i];
+}
+
+void cpu_relu6(const float *x, size_t n, float *y) {
+  OMP(omp parallel for schedule(static) if (n > PAR_MIN))
+  for (size_t i = 0; i < n; i++) {
+    const float v = x[i];
+    y[i] = v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);
+  }
+}
+
+void cpu_sigmoid(const float *x, size_t n, float *y) {
+  OMP(omp parallel for schedule(static) if (n > PAR_MIN / 4))
+  for (size_t i = 0; i < n; i++) y[i] = 1.0f / (1.0f + expf(-x[i]));
+}
+
+void cpu_hswish(const float *x, size_t n, float *y) {
+  OMP(omp parallel for schedule(static) if (n > PAR_MIN))
+  for (size_t i = 0; i < n; i++) {
+    const float v = x[i], t = v + 3.0f;
+    y[i] = v * (t < 0.0f ? 0.0f : (t > 6.0f ? 6.0f : t)) / 6.0f;
+  }
+}
+
+static void binop(const float *a, TShape as, const float *b, TShape bs, float *y, TShape ys, int mul) {
+  const size_t total = tshape_numel(ys);
+  if (as.n == ys.n && as.c == ys.c && as.h == ys.h && as.w == ys.w && bs.n == ys.n && bs.c == ys.c &&
+      bs.h == ys.h && bs.w == ys.w) {
+    if (mul) {
+      OMP(omp parallel for schedule(static) if (total > PAR_MIN))
+      for (size_t i = 0; i < total; i++) y[i] = a[i] * b[i];
+    } else {
+      OMP(omp parallel for schedule(static) if (total > PAR_MIN))
+      for (size_t i = 0; i < total; i++) y[i] = a[i] + b[i];
+    }
+    return;
+  }
+  /* broadcast: a size-1 dim of an input is read at index 0 for every output index */
+  const int W = ys.w;
+  const size_t asw = as.w == 1 ? 0 : 1, bsw = bs.w == 1 ? 0 : 1;
+  OMP(omp parallel for schedule(static) if (total > PAR_MIN))
+  for (long pl = 0; pl < (long)ys.n * ys.c; pl++) {
+    const int n = (int)(pl / ys.c), c = (int)(pl % ys.c);
+    const float *ap = a + ((size_t)(as.n == 1 ? 0 : n) * as.c + (as.c == 1 ? 0 : c)) * as.h * as.w;
+    const float *bp = b + ((size_t)(bs.n == 1 ? 0 : n) * bs.c + (bs.c == 1 ? 0 : c)) * bs.h * bs.w;
+    for (int h = 0; h < ys.h; h++) {
+      const float *ar = ap + (size_t)(as.h == 1 ? 0 : h) * as.w;
+      const float *br = bp + (size_t)(bs.h == 1 ? 0 : h) * bs.w;
+      float *yr = y + ((size_t)pl * ys.h + h) * W;
+      if (asw && bsw) {
+        if (mul)
+          for (int i = 0; i < W; i++) yr[i] = ar[i] * br[i];
+        else
+          for (int i = 0; i < W; i++) yr[i] = ar[i] + br[i];
+      } else if (asw) {
+        const float bv = br[0];
+        if (mul)
+          for (int i = 0; i < W; i++) yr[i] = ar[i] * bv;
+        else
+          for (int i = 0; i < W; i++) yr[i] = ar[i] + bv;
+      } else {
+        const float av = ar[0];
+        if (mul)
+          for (int i = 0; i < W; i++) yr[i] = av * br[(size_t)i * bsw];
+        else
+          for (int i = 0; i < W; i++) yr[i] = av + br[(size_t)i * bsw];
+      }
+    }
+  }
+}
+
+void cpu_add(const float *a, TShape as, const float *b, TShape bs, float *y, TShape ys) { binop(a, as, b, bs, y, ys, 0); }
+void cpu_mul(const float *a, TShape as, const float *b, TShape bs, float *y, TShape ys) { binop(a, as, b, bs, y, ys, 1); }
+
+void cpu_concat(const float *const *xs, const TShape *shapes, int n, float *y, TShape ys) {
+  const size_t hw = (size_t)ys.h * ys.w;
+  for (int b = 0; b < ys.n; b++) {
+    size_t coff = 0;
+    for (int i = 0; i < n; i++) {
+      const size_t len = (size_t)shapes[i].c * hw;
+      if (len) memcpy(y + ((size_t)b * ys.c + coff) * hw, xs[i] + (size_t)b * len, len * sizeof(float));
+      coff += (size_t)shapes[i].c;
+    }
+  }
+}
+
+void cpu_mix(const float *const *xs, int k, const float *w, TShape s, float *y) {
+  const size_t per = (size_t)s.c * s.h * s.w;
+  OMP(omp parallel if (tshape_numel(s) > PAR_MIN))
+  for (int b = 0; b < s.n; b++) {
+    const size_t base = (size_t)b * per;
+    OMP(omp for schedule(static))
+    for (size_t i = 0; i < per; i++) {
+      float acc = 0.0f;
+      for (int j = 0; j < k; j++)
+        if (xs[j]) acc += w[(size_t)j * s.n + b] * xs[j][base + i];
+      y[base + i] = acc;
+    }
+  }
+}

@@ -1,0 +1,21 @@
+/* executor.h - runs a fixed network's forward program (inference mode) on the CPU backend:
+   binds the plan's parameters to a weights file by state_dict name, then executes the nodes in
+   order, freeing each activation after its last use. */
+#ifndef SQN_EXECUTOR_H
+#define SQN_EXECUTOR_H
+#include "cpu_ops.h"
+#include "plan.h"
+#include "tensor_set.h"
+
+typedef struct Executor Executor;
+
+/* Checks every plan parameter against `weights` (name, dtype float32, shape) and rejects tensors the
+   network does not have; the weights must outlive the executor. NULL with a message on error. */
+Executor *executor_new(const Plan *p, const TensorSet *weights, char *err, size_t errlen);
+/* Runs the network on input [batch, C, H, W] (C, H, W as compiled into the plan). */
+bool executor_run(Executor *x, const float *input, int batch, char *err, size_t errlen);
+/* The network output (logits at input resolution) of the last run, owned by the executor. */
+const float *executor_output(const Executor *x, TShape *shape);
+size_t executor_peak_bytes(const Executor *x);
+void executor_free(Executor *x);
+#endif

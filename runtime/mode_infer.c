@@ -1,0 +1,93 @@
+/* mode_infer.c - inference on a NumPy input: loads the weights, checks the input shape against the
+   plan, runs the executor, writes the float32 logits and/or the per-pixel argmax (uint8). */
+#include "mode_infer.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "executor.h"
+#include "npy.h"
+#include "pth.h"
+#include "safetensors.h"
+
+TensorSet *weights_load(const char *path, char *err, size_t n) {
+  size_t len = strlen(path);
+  if (len > 12 && !strcmp(path + len - 12, ".safetensors")) return safetensors_read(path, err, n);
+  return pth_read(path, err, n);
+}
+
+static bool check_input(const Plan *p, const NamedTensor *t, char *err, size_t n) {
+  if (t->dtype != DT_F32 || t->ndim != 4)
+    return snprintf(err, n, "the input must be a float32 array N x C x H x W (normalized), got %s with %d dims",
+                    dtype_name(t->dtype), t->ndim), false;
+  if (t->dims[1] != p->input.c || t->dims[2] != p->input.h || t->dims[3] != p->input.w || t->dims[0] < 1)
+    return snprintf(err, n, "the input is %lldx%lldx%lld but the plan was compiled for %dx%dx%d "
+                    "(hint: sqnc NET.sqn --input %lldx%lldx%lld -o NET.plan)",
+                    (long long)t->dims[1], (long long)t->dims[2], (long long)t->dims[3], p->input.c, p->input.h,
+                    p->input.w, (long long)t->dims[1], (long long)t->dims[2], (long long)t->dims[3]), false;
+  return true;
+}
+
+static bool write_logits(const char *path, const float *y, TShape s, char *err, size_t n) {
+  NamedTensor t = {.dtype = DT_F32, .ndim = 4, .dims = {s.n, s.c, s.h, s.w}, .data = (void *)y,
+                   .nbytes = tshape_numel(s) * sizeof(float)};
+  return npy_write(path, &t, err, n);
+}
+
+static bool write_argmax(const char *path, const float *y, TShape s, char *err, size_t n) {
+  size_t plane = (size_t)s.h * s.w;
+  unsigned char *am = malloc((size_t)s.n * plane);
+  for (int b = 0; b < s.n; b++)
+    for (size_t i = 0; i < plane; i++) {
+      const float *px = y + (size_t)b * s.c * plane + i;
+      int best = 0;
+      for (int c = 1; c < s.c; c++)
+        if (px[c * plane] > px[best * plane]) best = c;
+      am[(size_t)b * plane + i] = (unsigned char)best;
+    }
+  NamedTensor t = {.dtype = DT_U8, .ndim = 3, .dims = {s.n, s.h, s.w}, .data = am, .nbytes = (size_t)s.n * plane};
+  bool ok = npy_write(path, &t, err, n);
+  free(am);
+  return ok;
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int run(const Plan *p, const InferArgs *a, TensorSet *w, NamedTensor *in, char *err, size_t n) {
+  Executor *x = executor_new(p, w, err, n);
+  if (!x) return fprintf(stderr, "sqnrun: %s: %s\n", a->weights, err), 1;
+  double t0 = now_s();
+  bool ok = executor_run(x, in->data, (int)in->dims[0], err, n);
+  double dt = now_s() - t0;
+  TShape s;
+  const float *y = ok ? executor_output(x, &s) : NULL;
+  if (ok) fprintf(stderr, "sqnrun: %s: %lldx%dx%dx%d in %.3f s, peak activations %.1f MiB\n", p->name,
+                  (long long)in->dims[0], p->input.c, p->input.h, p->input.w, dt, executor_peak_bytes(x) / 1048576.0);
+  if (ok && a->logits) ok = write_logits(a->logits, y, s, err, n);
+  if (ok && a->argmax) ok = write_argmax(a->argmax, y, s, err, n);
+  if (!ok) fprintf(stderr, "sqnrun: %s\n", err);
+  executor_free(x);
+  return ok ? 0 : 1;
+}
+
+int mode_infer(const Plan *p, const char *plan_path, const InferArgs *a) {
+  (void)plan_path;
+  char err[1024];
+  if (a->threads >= 0) cpu_set_threads(a->threads);
+  TensorSet *w = weights_load(a->weights, err, sizeof err);
+  if (!w) return fprintf(stderr, "sqnrun: %s: %s\n", a->weights, err), 1;
+  NamedTensor in;
+  int rc = 1;
+  if (!npy_read(a->input, &in, err, sizeof err)) fprintf(stderr, "sqnrun: %s: %s\n", a->input, err);
+  else {
+    if (!check_input(p, &in, err, sizeof err)) fprintf(stderr, "sqnrun: %s: %s\n", a->input, err);
+    else rc = run(p, a, w, &in, err, sizeof err);
+    npy_free(&in);
+  }
+  tensor_set_free(w);
+  return rc;
+}

@@ -1,0 +1,15 @@
+/* mode_infer.h - `sqnrun NET.plan --weights W --infer IN.npy [--logits OUT.npy] [--argmax OUT.npy]`. */
+#ifndef SQN_MODE_INFER_H
+#define SQN_MODE_INFER_H
+#include "plan.h"
+
+typedef struct InferArgs {
+  const char *weights, *input, *logits, *argmax;
+  int threads;
+} InferArgs;
+
+/* Returns the process exit code: 0 ok, 1 a file or the run failed. */
+int mode_infer(const Plan *p, const char *plan_path, const InferArgs *a);
+/* Reads a .pth (legacy or zip) or .safetensors file by its extension. */
+struct TensorSet *weights_load(const char *path, char *err, size_t n);
+#endif

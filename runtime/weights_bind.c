@@ -1,0 +1,60 @@
+/* weights_bind.c - matches a weights file to a plan: every parameter present with its shape and
+   dtype, no tensor the network does not have (BN's num_batches_tracked and the supernet buffers
+   ops_cost / gumbel_temperature are accepted and ignored). Errors name the tensor. */
+#include <stdio.h>
+#include <string.h>
+#include "weights_bind.h"
+
+static void shape_text(char *buf, size_t n, int ndim, const int64_t *dims) {
+  size_t used = (size_t)snprintf(buf, n, "[");
+  for (int i = 0; i < ndim && used < n; i++) used += (size_t)snprintf(buf + used, n - used, "%s%lld", i ? ", " : "", (long long)dims[i]);
+  if (used < n) snprintf(buf + used, n - used, "]");
+}
+
+static bool bind_one(const PlanParam *pp, const TensorSet *w, const float **out, char *err, size_t n) {
+  const NamedTensor *t = tensor_set_find(w, pp->name);
+  int64_t want[SQN_PLAN_MAX_DIMS];
+  for (int d = 0; d < pp->ndim; d++) want[d] = pp->dims[d];
+  char ws[128], gs[128];
+  shape_text(ws, sizeof ws, pp->ndim, want);
+  if (!t) return snprintf(err, n, "missing tensor '%s' (the network needs float32 %s)", pp->name, ws), false;
+  shape_text(gs, sizeof gs, t->ndim, t->dims);
+  bool same = t->ndim == pp->ndim;
+  for (int d = 0; same && d < pp->ndim; d++) same = t->dims[d] == want[d];
+  if (!same) return snprintf(err, n, "tensor '%s' has shape %s, the network needs %s", pp->name, gs, ws), false;
+  if (t->dtype != DT_F32)
+    return snprintf(err, n, "tensor '%s' is %s, the network needs float32", pp->name, dtype_name(t->dtype)), false;
+  *out = t->data;
+  return true;
+}
+
+static bool ends_with(const char *s, const char *suffix) {
+  size_t a = strlen(s), b = strlen(suffix);
+  return a >= b && !strcmp(s + a - b, suffix);
+}
+
+/* Buffers upstream's state_dicts carry that a plan does not need. */
+static bool ignorable(const char *name) {
+  return ends_with(name, ".num_batches_tracked") || ends_with(name, ".ops_cost") || ends_with(name, ".gumbel_temperature");
+}
+
+static bool name_in_plan(const Plan *p, const char *name) {
+  for (int i = 0; i < p->nparams; i++)
+    if (!strcmp(p->params[i].name, name)) return true;
+  return false;
+}
+
+bool weights_bind(const Plan *p, const TensorSet *w, const float **params, char *err, size_t n) {
+  for (int i = 0; i < p->nparams; i++) {
+    if (p->params[i].role == PLAN_PARAM_ARCH && !tensor_set_find(w, p->params[i].name)) {
+      params[i] = NULL; /* architecture weights are optional: a search starts them at zero */
+      continue;
+    }
+    if (!bind_one(&p->params[i], w, &params[i], err, n)) return false;
+  }
+  for (int i = 0; i < w->n; i++)
+    if (!ignorable(w->t[i].name) && !name_in_plan(p, w->t[i].name))
+      return snprintf(err, n, "unexpected tensor '%s' in the weights: network %s has no such parameter", w->t[i].name,
+                      p->name), false;
+  return true;
+}
