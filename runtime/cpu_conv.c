@@ -49,7 +49,7 @@ static inline int imax(int a, int b) { return a > b ? a : b; }
 
 /* Output columns ox whose input column ox*sw + off lies in [0, W): [*lo, *hi) (may be empty). */
 static void valid_cols(int off, int sw, int W, int OW, int *lo, int *hi) {
-  *lo = imax(0, ceil_div(-off, sw));
+  *lo = imin(OW, imax(0, ceil_div(-off, sw)));
   *hi = imin(OW, floor_div(W - 1 - off, sw) + 1);
   if (*hi < *lo) *hi = *lo;
 }

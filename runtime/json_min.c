@@ -11,8 +11,8 @@ void json_in_init(JsonIn *j, const char *p, size_t len, char *err, size_t errlen
   *j = (JsonIn){.p = p, .len = len, .err = err, .errlen = errlen};
 }
 
-bool json_fail(JsonIn *j, const char *fmt, ...) {
-  if (j->failed) return false;
+void json_error(JsonIn *j, const char *fmt, ...) {
+  if (j->failed) return;
   j->failed = true;
   char msg[256];
   va_list ap;
@@ -20,7 +20,6 @@ bool json_fail(JsonIn *j, const char *fmt, ...) {
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
   if (j->err && j->errlen) snprintf(j->err, j->errlen, "byte %zu: %s", j->pos, msg);
-  return false;
 }
 
 char json_peek(JsonIn *j) {

@@ -21,7 +21,9 @@ typedef struct JsonIn {
 } JsonIn;
 
 void json_in_init(JsonIn *j, const char *p, size_t len, char *err, size_t errlen);
-bool json_fail(JsonIn *j, const char *fmt, ...) __attribute__((format(printf, 2, 3))); /* always false */
+/* Records an error (the first one wins); json_fail(...) does the same and is false. */
+void json_error(JsonIn *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define json_fail(...) (json_error(__VA_ARGS__), false)
 char json_peek(JsonIn *j);          /* skips whitespace; the next byte, or 0 at the end */
 bool json_eat(JsonIn *j, char c);   /* skips whitespace, then requires c */
 bool json_end(JsonIn *j);           /* only whitespace is left */

@@ -86,8 +86,10 @@ static const char *op_name(unsigned char op) {
 
 /* ---- errors ---- */
 
-static bool fail(U *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static bool fail(U *u, const char *fmt, ...) {
+/* fail(...) is always false; the macro lets the compiler see that through the variadic call. */
+static void report(U *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define fail(...) (report(__VA_ARGS__), false)
+static void report(U *u, const char *fmt, ...) {
   char msg[256];
   va_list ap;
   va_start(ap, fmt);
@@ -99,7 +101,6 @@ static bool fail(U *u, const char *fmt, ...) {
     else if (name) snprintf(u->err, u->errlen, "pickle byte %zu (%s): %s", u->op_pos, name, msg);
     else snprintf(u->err, u->errlen, "pickle byte %zu (opcode 0x%02x): %s", u->op_pos, u->op, msg);
   }
-  return false;
 }
 
 /* Copies up to 100 bytes of s into out (121 bytes) with non-printable bytes shown as '?'. */

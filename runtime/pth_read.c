@@ -49,17 +49,18 @@ typedef struct Ctx {
   char prefix[256];            /* zip: "<archive>/" */
 } Ctx;
 
-static bool fail(Ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static bool fail(Ctx *c, const char *fmt, ...) {
+/* fail(...) is always false; the macro lets the compiler see that through the variadic call. */
+static void report(Ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define fail(...) (report(__VA_ARGS__), false)
+static void report(Ctx *c, const char *fmt, ...) {
   char msg[400];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  if (!c->err || !c->errlen) return false;
+  if (!c->err || !c->errlen) return;
   if (c->where) snprintf(c->err, c->errlen, "state_dict entry '%.100s': %s", c->where, msg);
   else snprintf(c->err, c->errlen, "%s", msg);
-  return false;
 }
 
 /* ---- storages ---- */
@@ -83,9 +84,9 @@ static int use_storage(Ctx *c, const char *key, DType dt, int64_t numel) {
   size_t i = storage_slot(c, key);
   if (c->slot[i]) {
     Storage *s = &c->st[c->slot[i] - 1];
-    if (s->dt != dt) return fail(c, "storage '%.60s' is used as both %s and %s", key, dtype_name(s->dt), dtype_name(dt)), -1;
+    if (s->dt != dt) return report(c, "storage '%.60s' is used as both %s and %s", key, dtype_name(s->dt), dtype_name(dt)), -1;
     if (s->numel != numel)
-      return fail(c, "storage '%.60s' has two sizes: %lld and %lld", key, (long long)s->numel, (long long)numel), -1;
+      return report(c, "storage '%.60s' has two sizes: %lld and %lld", key, (long long)s->numel, (long long)numel), -1;
     return c->slot[i] - 1;
   }
   c->st[c->nst] = (Storage){.key = key, .dt = dt, .numel = numel};
@@ -270,13 +271,13 @@ static void copy_strided(const Spec *sp, const unsigned char *src, unsigned char
 
 static TensorSet *build(Ctx *c) {
   TensorSet *s = tensor_set_new();
-  if (!s) return fail(c, "out of memory"), NULL;
+  if (!s) return report(c, "out of memory"), NULL;
   for (int i = 0; i < c->nspec; i++) {
     const Spec *sp = &c->spec[i];
     const Storage *st = &c->st[sp->storage];
-    if (tensor_set_find(s, sp->name)) return fail(c, "duplicate tensor name '%.100s'", sp->name), tensor_set_free(s), NULL;
+    if (tensor_set_find(s, sp->name)) return report(c, "duplicate tensor name '%.100s'", sp->name), tensor_set_free(s), NULL;
     NamedTensor *t = tensor_set_add(s, sp->name, st->dt, sp->ndim, sp->size, NULL);
-    if (!t) return fail(c, "out of memory"), tensor_set_free(s), NULL;
+    if (!t) return report(c, "out of memory"), tensor_set_free(s), NULL;
     if (t->nbytes == 0) continue; /* (its offset was not bounds-checked) */
     size_t es = dtype_size(st->dt);
     const unsigned char *src = st->data + (size_t)(sp->base + sp->offset) * es;
@@ -292,7 +293,7 @@ static Pickle *next_pickle(Ctx *c, const unsigned char *buf, size_t len, size_t 
   char perr[300];
   size_t used = 0;
   Pickle *p = pickle_load(buf + *pos, len - *pos, &used, perr, sizeof perr);
-  if (!p) return fail(c, "%s (at byte %zu): %s", what, *pos, perr), NULL;
+  if (!p) return report(c, "%s (at byte %zu): %s", what, *pos, perr), NULL;
   *pos += used;
   return p;
 }
@@ -376,13 +377,13 @@ static unsigned char *zip_record(Ctx *c, const char *name, int64_t exact, uint64
   zip_int64_t i = zip_name_locate(c->za, name, 0);
   zip_stat_t st;
   zip_stat_init(&st);
-  if (i < 0) return fail(c, "zip archive has no record '%.200s'", name), NULL;
+  if (i < 0) return report(c, "zip archive has no record '%.200s'", name), NULL;
   if (zip_stat_index(c->za, (zip_uint64_t)i, 0, &st) != 0) return zip_fail(c, "cannot stat", name), NULL;
-  if (!(st.valid & ZIP_STAT_SIZE) || !(st.valid & ZIP_STAT_COMP_SIZE)) return fail(c, "zip: no size for '%.200s'", name), NULL;
+  if (!(st.valid & ZIP_STAT_SIZE) || !(st.valid & ZIP_STAT_COMP_SIZE)) return report(c, "zip: no size for '%.200s'", name), NULL;
   if (exact >= 0 && st.size != (uint64_t)exact)
-    return fail(c, "zip record '%.200s' has %llu bytes, expected %lld", name, (unsigned long long)st.size, (long long)exact), NULL;
+    return report(c, "zip record '%.200s' has %llu bytes, expected %lld", name, (unsigned long long)st.size, (long long)exact), NULL;
   if (st.size > max || st.size > st.comp_size * 1100 + 4096)
-    return fail(c, "zip record '%.200s' is implausibly large (%llu bytes)", name, (unsigned long long)st.size), NULL;
+    return report(c, "zip record '%.200s' is implausibly large (%llu bytes)", name, (unsigned long long)st.size), NULL;
   zip_file_t *zf = zip_fopen_index(c->za, (zip_uint64_t)i, 0);
   if (!zf) return zip_fail(c, "cannot open", name), NULL;
   unsigned char *buf = malloc(st.size ? (size_t)st.size : 1), extra;
@@ -390,8 +391,8 @@ static unsigned char *zip_record(Ctx *c, const char *name, int64_t exact, uint64
   while (buf && (uint64_t)got < st.size && (r = zip_fread(zf, buf + got, st.size - (uint64_t)got)) > 0) got += r;
   if (buf && r > 0) r = zip_fread(zf, &extra, 1); /* reach the end: libzip checks the CRC there */
   bool ok = buf && (uint64_t)got == st.size && r == 0;
-  if (!ok && buf) fail(c, "zip: cannot read '%.200s': %s", name, r < 0 ? zip_file_strerror(zf) : "wrong length");
-  if (!buf) fail(c, "out of memory");
+  if (!ok && buf) report(c, "zip: cannot read '%.200s': %s", name, r < 0 ? zip_file_strerror(zf) : "wrong length");
+  if (!buf) report(c, "out of memory");
   zip_fclose(zf);
   if (!ok) return free(buf), NULL;
   *len = (size_t)st.size;
@@ -445,8 +446,8 @@ static TensorSet *read_zip_archive(Ctx *c) {
   if (!pkl) return NULL;
   Pickle *p = pickle_load(pkl, n, &used, perr, sizeof perr);
   TensorSet *s = NULL;
-  if (!p) fail(c, "data.pkl: %s", perr);
-  else if (used != n) fail(c, "data.pkl: %zu unexpected bytes after STOP", n - used);
+  if (!p) report(c, "data.pkl: %s", perr);
+  else if (used != n) report(c, "data.pkl: %zu unexpected bytes after STOP", n - used);
   else if (walk(c, pickle_root(p)) && zip_storages(c)) s = build(c);
   pickle_free(p);
   free(pkl);
@@ -459,7 +460,7 @@ static TensorSet *read_zip(Ctx *c, const void *buf, size_t len) {
   zip_source_t *src = zip_source_buffer_create(buf, len, 0, &ze);
   if (src) c->za = zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &ze);
   if (!c->za) {
-    fail(c, "damaged or truncated zip archive: %s", zip_error_strerror(&ze));
+    report(c, "damaged or truncated zip archive: %s", zip_error_strerror(&ze));
     zip_source_free(src);
     zip_error_fini(&ze);
     return NULL;
@@ -478,11 +479,11 @@ TensorSet *pth_read_mem(const void *buf, size_t len, char *err, size_t errlen) {
   TensorSet *s = NULL;
   if (err && errlen) err[0] = 0;
   c.out_cap = (uint64_t)len * 16 + (16u << 20);
-  if (!buf || !len) fail(&c, "empty file");
+  if (!buf || !len) report(&c, "empty file");
   else if (len >= 4 && !memcmp(b, "PK\x03\x04", 4)) s = read_zip(&c, buf, len);
   else if (b[0] == 0x80) s = (c.legacy = true, read_legacy(&c, b, len));
-  else if (len >= 4) fail(&c, "not a PyTorch file (starts with %02x %02x %02x %02x)", b[0], b[1], b[2], b[3]);
-  else fail(&c, "not a PyTorch file (only %zu bytes)", len);
+  else if (len >= 4) report(&c, "not a PyTorch file (starts with %02x %02x %02x %02x)", b[0], b[1], b[2], b[3]);
+  else report(&c, "not a PyTorch file (only %zu bytes)", len);
   for (int i = 0; i < c.nst; i++) free(c.st[i].owned);
   free(c.st);
   free(c.slot);

@@ -40,14 +40,15 @@ typedef struct Rd {
   size_t errlen;
 } Rd;
 
-static bool fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static bool fail(char *err, size_t errlen, const char *fmt, ...) {
-  if (!err || !errlen) return false;
+/* fail(...) is always false; the macro lets the compiler see that through the variadic call. */
+static void report(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+#define fail(...) (report(__VA_ARGS__), false)
+static void report(char *err, size_t errlen, const char *fmt, ...) {
+  if (!err || !errlen) return;
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(err, errlen, fmt, ap);
   va_end(ap);
-  return false;
 }
 
 /* Reports the JSON cursor's error (or msg) with the tensor being read. */
@@ -117,7 +118,7 @@ static bool parse_dtype(Rd *r, Entry *e) {
   char *s;
   size_t n;
   char msg[200];
-  if (json_peek(&r->j) != '"') return json_fail(&r->j, "dtype is not a string"), rfail(r, NULL);
+  if (json_peek(&r->j) != '"') return json_error(&r->j, "dtype is not a string"), rfail(r, NULL);
   if (!json_string(&r->j, &s, &n)) return rfail(r, NULL);
   bool ok = strlen(s) == n && dtype_from_name(s, &e->dt);
   if (!ok) {
@@ -284,12 +285,12 @@ static TensorSet *read_body(Rd *r, const unsigned char *b, size_t len, char **me
   uint64_t hl = 0;
   for (int i = 7; i >= 0; i--) hl = (hl << 8) | b[i];
   if (hl > SAFETENSORS_MAX_HEADER)
-    return fail(r->err, r->errlen, "header length %llu is over the %u-byte limit", (unsigned long long)hl,
+    return report(r->err, r->errlen, "header length %llu is over the %u-byte limit", (unsigned long long)hl,
                 SAFETENSORS_MAX_HEADER), NULL;
   if (hl > len - 8)
-    return fail(r->err, r->errlen, "truncated: header length %llu, but only %zu bytes follow", (unsigned long long)hl,
+    return report(r->err, r->errlen, "truncated: header length %llu, but only %zu bytes follow", (unsigned long long)hl,
                 len - 8), NULL;
-  if (hl == 0 || b[8] != '{') return fail(r->err, r->errlen, "header does not start with '{'"), NULL;
+  if (hl == 0 || b[8] != '{') return report(r->err, r->errlen, "header does not start with '{'"), NULL;
   json_in_init(&r->j, (const char *)b + 8, (size_t)hl, r->jerr, sizeof r->jerr);
   r->data_len = len - 8 - hl;
   if (!parse_header(r)) return NULL;
@@ -309,7 +310,7 @@ TensorSet *safetensors_read_mem(const void *buf, size_t len, char **metadata_jso
   Rd r = {.err = err, .errlen = n};
   if (err && n) err[0] = 0;
   if (metadata_json) *metadata_json = NULL;
-  if (!buf || len < 8) return fail(err, n, "too short for a safetensors file (%zu bytes)", buf ? len : 0), NULL;
+  if (!buf || len < 8) return report(err, n, "too short for a safetensors file (%zu bytes)", buf ? len : 0), NULL;
   TensorSet *s = read_body(&r, buf, len, metadata_json);
   for (size_t i = 0; i < r.n; i++) free(r.e[i].name);
   free(r.e);
@@ -361,7 +362,7 @@ static bool check_set(const TensorSet *s, char *err, size_t n) {
   for (int i = 0; i < s->n; i++) names[i] = s->t[i].name;
   qsort(names, (size_t)s->n, sizeof *names, cmp_name);
   for (int i = 1; i < s->n; i++)
-    if (!strcmp(names[i - 1], names[i])) return fail(err, n, "duplicate tensor name '%.100s'", names[i]), free(names), false;
+    if (!strcmp(names[i - 1], names[i])) return report(err, n, "duplicate tensor name '%.100s'", names[i]), free(names), false;
   free(names);
   return true;
 }
@@ -493,7 +494,7 @@ bool safetensors_write(const TensorSet *s, const char *path, const char *meta, c
   snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
   int fd = mkstemp(tmp);
   if (fd < 0) {
-    fail(err, n, "cannot create a temporary file next to it: %s", strerror(errno));
+    report(err, n, "cannot create a temporary file next to it: %s", strerror(errno));
     return free(tmp), layout_free(&L), false;
   }
   fchmod(fd, 0644);
@@ -504,7 +505,7 @@ bool safetensors_write(const TensorSet *s, const char *path, const char *meta, c
   else close(fd);
   if (ok && rename(tmp, path) != 0) ok = false, e = errno;
   if (!ok) {
-    fail(err, n, "cannot write: %s", strerror(e));
+    report(err, n, "cannot write: %s", strerror(e));
     unlink(tmp);
   } else sync_dir(path);
   free(tmp);

@@ -1,10 +1,11 @@
-/* sqnrun.c - the sqnrun command line: loads a compiled .plan file and runs one mode on it.
-   For now the only mode is --info; the others are recognised and refused until they exist.
-   Exit codes: 0 success, 1 the plan could not be used, 2 bad command line. */
+/* sqnrun.c - the sqnrun command line: loads a compiled .plan file and runs one mode on it
+   (--info, --infer, --bench); the modes of later issues are recognised and refused.
+   Exit codes: 0 success, 1 the plan, a file or the run failed, 2 bad command line. */
 #include <stdbool.h>
 #include <stdio.h>
-#include <string.h>
 #include <stdlib.h>
+#include <string.h>
+#include "mode_bench.h"
 #include "mode_infer.h"
 #include "plan.h"
 
@@ -12,33 +13,34 @@
 #define SQN_VERSION "0.1.0"
 #endif
 
-static const char *const options[] = {"--info", "--json", "--help", "--version", "--search", "--train",
-                                      "--eval", "--infer", "--bench", "--profile", "--weights", "--logits",
-                                      "--argmax", "--threads"};
-static const char *const later_modes[] = {"--search", "--train", "--eval", "--bench", "--profile"};
+static const char *const options[] = {"--info", "--json", "--help", "--version", "--search", "--train", "--eval",
+                                      "--infer", "--bench", "--profile", "--weights", "--logits", "--argmax",
+                                      "--threads", "--iters", "--warmup", "--input"};
+static const char *const later_modes[] = {"--search", "--train", "--eval", "--profile"};
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static void usage(FILE *out) {
   fputs("usage: sqnrun FILE.plan --info [--json]\n"
         "       sqnrun NET.plan --weights W.pth|W.safetensors --infer IN.npy [--logits OUT.npy] [--argmax OUT.npy]\n"
-        "              [--threads N]\n"
+        "       sqnrun NET.plan --bench [--weights W] [--input CxHxW] [--iters N] [--warmup N] [--json]\n"
         "       sqnrun --help | --version\n"
         "\n"
         "Runs a plan compiled by sqnc (sqnc FILE.sqn -o FILE.plan).\n"
-        "  --info      summarize the plan: network, superblocks, candidates, MAC range, settings\n"
-        "  --json      with --info: print one JSON object instead\n"
-        "  --help      show this help\n"
-        "  --version   show the version and the plan format it reads\n"
+        "  --info           summarize the plan: network, superblocks, candidates, MAC range, settings\n"
+        "  --json           with --info or --bench: print one JSON object instead\n"
         "  --infer IN.npy   run a fixed network on a normalized float32 N x C x H x W array\n"
         "  --weights FILE   PyTorch .pth (legacy or zip) or safetensors, upstream state_dict names\n"
         "  --logits OUT.npy write the float32 logits (N x classes x H x W)\n"
         "  --argmax OUT.npy write the per-pixel class (uint8, N x H x W)\n"
+        "  --bench          batch-1 latency: warm-up, then min/median/mean/p90/p99, throughput, GMAC/s, memory\n"
+        "  --iters N        timed runs for --bench (default 20); --warmup N (default 3)\n"
+        "  --input CxHxW    with --bench: check the plan's input shape\n"
         "  --threads N      CPU threads (default: all cores)\n"
-        "Not in this build yet: --search --train --eval --bench --profile (PNG/JPEG input for --infer too)\n",
+        "  --help, --version\n"
+        "Not in this build yet: --search --train --eval --profile, PNG/JPEG input for --infer\n",
         out);
 }
 
-/* Levenshtein distance, for "did you mean". */
 static int edit_distance(const char *a, const char *b) {
   int la = (int)strlen(a), lb = (int)strlen(b), row[64];
   if (la > 62 || lb > 62) return 99;
@@ -71,25 +73,48 @@ static int unknown_option(const char *arg) {
 
 typedef struct Args {
   const char *plan;
-  bool info, json;
+  bool info, bench, json;
   InferArgs infer;
+  BenchArgs b;
 } Args;
 
-/* Options that take a value: returns its slot, or NULL. */
-static const char **value_slot(Args *a, const char *arg) {
+static const char **string_slot(Args *a, const char *arg) {
   if (!strcmp(arg, "--weights")) return &a->infer.weights;
   if (!strcmp(arg, "--infer")) return &a->infer.input;
   if (!strcmp(arg, "--logits")) return &a->infer.logits;
   if (!strcmp(arg, "--argmax")) return &a->infer.argmax;
+  if (!strcmp(arg, "--input")) return &a->b.input;
   return NULL;
 }
 
-/* Returns -1 to go on, or an exit code. */
+static int *int_slot(Args *a, const char *arg, int *max) {
+  *max = 1000000;
+  if (!strcmp(arg, "--threads")) return *max = 1024, &a->infer.threads;
+  if (!strcmp(arg, "--iters")) return &a->b.iters;
+  if (!strcmp(arg, "--warmup")) return &a->b.warmup;
+  return NULL;
+}
+
+/* Options with a value; returns -1 to go on (consuming argv[*i + 1]), 0 when not one, or an exit code. */
+static int parse_value(Args *a, int argc, char **argv, int *i) {
+  int max, *iv = int_slot(a, argv[*i], &max);
+  const char **sv = string_slot(a, argv[*i]);
+  if (!iv && !sv) return 0;
+  if (*i + 1 >= argc) return fprintf(stderr, "sqnrun: option '%s' needs a value\n", argv[*i]), 2;
+  const char *v = argv[++*i];
+  if (sv) return *sv = v, -1;
+  char tail;
+  if (sscanf(v, "%d%c", iv, &tail) != 1 || *iv < (iv == &a->b.iters) || *iv > max)
+    return fprintf(stderr, "sqnrun: bad %s '%s' (an integer from %d to %d)\n", argv[*i - 1], v, iv == &a->b.iters, max), 2;
+  return -1;
+}
+
+/* Flags and the plan path; returns -1 to go on, or an exit code. */
 static int parse_arg(Args *a, const char *arg) {
   if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) return usage(stdout), 0;
-  if (!strcmp(arg, "--version"))
-    return printf("sqnrun %s (plan format %u)\n", SQN_VERSION, SQN_PLAN_VERSION), 0;
+  if (!strcmp(arg, "--version")) return printf("sqnrun %s (plan format %u)\n", SQN_VERSION, SQN_PLAN_VERSION), 0;
   if (!strcmp(arg, "--info")) return a->info = true, -1;
+  if (!strcmp(arg, "--bench")) return a->bench = true, -1;
   if (!strcmp(arg, "--json")) return a->json = true, -1;
   for (int i = 0; i < COUNT(later_modes); i++)
     if (!strcmp(arg, later_modes[i]))
@@ -101,16 +126,10 @@ static int parse_arg(Args *a, const char *arg) {
 }
 
 static int check_args(const Args *a) {
-  if (!a->plan) {
-    fputs("sqnrun: no plan file given\n", stderr);
-    usage(stderr);
-    return 2;
-  }
-  if (a->info && a->infer.input) return fputs("sqnrun: choose one mode: --info or --infer\n", stderr), 2;
-  if (!a->info && !a->infer.input) {
-    fprintf(stderr, "sqnrun: what should I do with '%s'? (try --info)\n", a->plan);
-    return 2;
-  }
+  if (!a->plan) return fputs("sqnrun: no plan file given\n", stderr), usage(stderr), 2;
+  int modes = a->info + a->bench + (a->infer.input != NULL);
+  if (modes > 1) return fputs("sqnrun: choose one mode: --info, --infer or --bench\n", stderr), 2;
+  if (!modes) return fprintf(stderr, "sqnrun: what should I do with '%s'? (try --info)\n", a->plan), 2;
   if (a->infer.input && !a->infer.weights)
     return fputs("sqnrun: --infer needs --weights FILE (.pth or .safetensors)\n", stderr), 2;
   if (a->infer.input && !a->infer.logits && !a->infer.argmax)
@@ -118,35 +137,29 @@ static int check_args(const Args *a) {
   return -1;
 }
 
+static int run_mode(Args *a, const Plan *p) {
+  if (a->infer.input) return mode_infer(p, a->plan, &a->infer);
+  if (a->bench) {
+    a->b.weights = a->infer.weights, a->b.threads = a->infer.threads, a->b.json = a->json;
+    return mode_bench(p, &a->b);
+  }
+  plan_print_info(p, stdout, a->json);
+  return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
-  Args a = {0};
-  a.infer.threads = -1;
+  Args a = {.infer.threads = -1, .b.iters = 20, .b.warmup = 3};
   for (int i = 1; i < argc; i++) {
-    const char **slot = value_slot(&a, argv[i]);
-    if (slot || !strcmp(argv[i], "--threads")) {
-      if (i + 1 >= argc) return fprintf(stderr, "sqnrun: option '%s' needs a value\n", argv[i]), 2;
-      if (slot) *slot = argv[++i];
-      else if (sscanf(argv[++i], "%d", &a.infer.threads) != 1 || a.infer.threads < 0 || a.infer.threads > 1024)
-        return fprintf(stderr, "sqnrun: bad --threads '%s' (0 = all cores)\n", argv[i]), 2;
-      continue;
-    }
-    int rc = parse_arg(&a, argv[i]);
+    int rc = parse_value(&a, argc, argv, &i);
+    if (rc == 0) rc = parse_arg(&a, argv[i]);
     if (rc >= 0) return rc;
   }
   int rc = check_args(&a);
   if (rc >= 0) return rc;
   char err[512];
   Plan *p = plan_read_file(a.plan, err, sizeof err);
-  if (!p) {
-    fprintf(stderr, "sqnrun: %s: %s\n", a.plan, err);
-    return 1;
-  }
-  if (a.infer.input) {
-    rc = mode_infer(p, a.plan, &a.infer);
-    plan_free(p);
-    return rc;
-  }
-  plan_print_info(p, stdout, a.json);
+  if (!p) return fprintf(stderr, "sqnrun: %s: %s\n", a.plan, err), 1;
+  rc = run_mode(&a, p);
   plan_free(p);
-  return fflush(stdout) == 0 ? 0 : 1;
+  return rc;
 }

@@ -52,3 +52,21 @@ sqnc_cli(unwritable 3 "cannot write /nonexistent-dir/x.plan" ${MAC_SMALL} -o /no
 sqnc_cli(library_check 0 "blocks.sqn checked" ${PROJECT_SOURCE_DIR}/lang/std/blocks.sqn)
 sqnc_cli(library_needs_space 1 "declares no space or network" ${PROJECT_SOURCE_DIR}/lang/std/blocks.sqn --stats)
 sqnc_cli(supernet_params 0 "supernet params \\(all candidates\\): 3668366 \\+ 260 architecture weights = 3668626" ${SMALL} --stats)
+
+# sqnrun --bench (random Kaiming weights) on a small input; the input check and bad values.
+add_test(NAME bench_compile COMMAND sqnc ${PROJECT_SOURCE_DIR}/examples/mac_xlarge.sqn --input 3x256x512 -q
+         -o ${SQNC_OUT}/mac_xlarge_256.plan)
+set_tests_properties(bench_compile PROPERTIES FIXTURES_SETUP bench_plan)
+set(XL256 ${SQNC_OUT}/mac_xlarge_256.plan)
+add_test(NAME sqnrun_bench_json COMMAND ${EXPECT} 0 "^\\{\"network\": \"mac_xlarge\", \"input\": \\[1, 3, 256, 512\\], \"iters\": 2, .*\"gmacs\": 1.364894,"
+         -- $<TARGET_FILE:sqnrun> ${XL256} --bench --iters 2 --warmup 1 --json)
+add_test(NAME sqnrun_bench_table COMMAND ${EXPECT} 0 "latency +min .* median .* p99 .*throughput .*peak activations"
+         -- $<TARGET_FILE:sqnrun> ${XL256} --bench --iters 1 --warmup 0 --threads 1)
+add_test(NAME sqnrun_bench_input_mismatch COMMAND ${EXPECT} 2 "compiled for 3x256x512, not 3x512x1024.*sqnc NET.sqn --input 3x512x1024"
+         -- $<TARGET_FILE:sqnrun> ${XL256} --bench --input 3x512x1024)
+add_test(NAME sqnrun_bench_bad_iters COMMAND ${EXPECT} 2 "bad --iters '0'" -- $<TARGET_FILE:sqnrun> ${XL256} --bench --iters 0)
+add_test(NAME sqnrun_infer_space COMMAND ${EXPECT} 1 "is a search space: inference needs a fixed network"
+         -- $<TARGET_FILE:sqnrun> ${SQNC_OUT}/small.plan --bench --iters 1)
+set_tests_properties(sqnrun_bench_json sqnrun_bench_table sqnrun_bench_input_mismatch sqnrun_bench_bad_iters
+                     PROPERTIES FIXTURES_REQUIRED bench_plan)
+set_tests_properties(sqnrun_infer_space PROPERTIES FIXTURES_REQUIRED cli_small)

@@ -138,11 +138,14 @@ static void test_conv(void) {
       {1, 2, 5, 5, 3, CP(3, 3, 3, 3, 0, 0, 1, 1, 1), 1},      /* stride 3 */
       {1, 1, 1, 1, 5, CP(1, 1, 1, 1, 0, 0, 1, 1, 1), 1},      /* 1x1 map */
       {1, 2, 3, 3, 6, CP(3, 3, 1, 1, 1, 1, 1, 1, 1), 1},      /* tiny */
+      {1, 8, 3, 2, 8, CP(3, 3, 1, 1, 6, 6, 6, 6, 1), 1},      /* padding wider than the map: im2col */
+      {2, 8, 3, 2, 8, CP(3, 3, 1, 1, 6, 6, 6, 6, 4), 1},      /* the same, direct */
+      {1, 8, 2, 3, 8, CP(3, 3, 2, 2, 12, 12, 12, 12, 2), 0},  /* ... stride 2, dilation 12 */
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_conv_case(&cases[i], "fixed");
 
   /* random configurations */
-  for (int it = 0; it < 60; it++) {
+  for (int it = 0; it < 90; it++) {
     ConvCase cc;
     const int kind = it % 4; /* 0 dense, 1 depthwise, 2 grouped, 3 pointwise */
     const int groups = kind == 0 || kind == 3 ? (rng_int(0, 3) == 0 ? 2 : 1) : (kind == 1 ? 0 : rng_int(2, 4));
@@ -160,11 +163,13 @@ static void test_conv(void) {
     cc.p.sh = cc.p.sw = rng_int(1, 2);
     if (rng_int(0, 4) == 0) cc.p.sw = 3 - cc.p.sh;
     cc.p.dh = cc.p.dw = k == 1 ? 1 : rng_int(1, 2);
-    cc.p.ph = kind == 3 ? 0 : rng_int(0, cc.p.dh * (k / 2) + 1);
-    cc.p.pw = kind == 3 ? 0 : rng_int(0, cc.p.dw * (k / 2) + 1);
+    cc.p.ph = kind == 3 ? 0 : rng_int(0, cc.p.dh * (k / 2) + 2);
+    cc.p.pw = kind == 3 ? 0 : rng_int(0, cc.p.dw * (k / 2) + 2);
     const int need = cc.p.dh * (k - 1) + 1;
-    cc.h = rng_int(need > 2 * cc.p.ph ? need - 2 * cc.p.ph : 1, 19);
-    cc.w = rng_int(need > 2 * cc.p.pw ? need - 2 * cc.p.pw : 1, 23);
+    const int min_h = need > 2 * cc.p.ph ? need - 2 * cc.p.ph : 1, min_w = need > 2 * cc.p.pw ? need - 2 * cc.p.pw : 1;
+    const int small = it % 3 == 0; /* every third map is tiny, often narrower than the padding */
+    cc.h = rng_int(min_h, small ? (min_h > 4 ? min_h : 4) : min_h + 18);
+    cc.w = rng_int(min_w, small ? (min_w > 4 ? min_w : 4) : min_w + 22);
     cc.bias = rng_int(0, 1);
     run_conv_case(&cc, "random");
   }

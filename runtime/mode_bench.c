@@ -1,0 +1,118 @@
+/* mode_bench.c - batch-1 latency as trtexec reports it: warm-up runs, then timed runs; min, median,
+   mean, p90, p99, throughput, achieved GMAC/s, and peak memory (activations and process RSS). */
+#include "mode_bench.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include "executor.h"
+#include "mode_infer.h"
+#include "weights_init.h"
+
+typedef struct BenchStats {
+  double min, median, mean, p90, p99; /* seconds */
+  int n;
+} BenchStats;
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static double percentile(const double *sorted, int n, double q) { /* nearest rank */
+  int k = (int)(q * n + 0.999999) - 1;
+  return sorted[k < 0 ? 0 : k >= n ? n - 1 : k];
+}
+
+static BenchStats summarize(double *t, int n) {
+  qsort(t, (size_t)n, sizeof *t, cmp_double);
+  BenchStats s = {.min = t[0], .n = n};
+  for (int i = 0; i < n; i++) s.mean += t[i] / n;
+  s.median = n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+  s.p90 = percentile(t, n, 0.90);
+  s.p99 = percentile(t, n, 0.99);
+  return s;
+}
+
+static bool check_input_arg(const Plan *p, const char *spec) {
+  int c, h, w;
+  char tail;
+  if (!spec) return true;
+  if (sscanf(spec, "%dx%dx%d%c", &c, &h, &w, &tail) != 3) {
+    fprintf(stderr, "sqnrun: bad --input '%s' (write CxHxW, e.g. 3x1024x2048)\n", spec);
+    return false;
+  }
+  if (c == p->input.c && h == p->input.h && w == p->input.w) return true;
+  fprintf(stderr, "sqnrun: the plan was compiled for %dx%dx%d, not %s (hint: sqnc NET.sqn --input %s -o NET.plan)\n",
+          p->input.c, p->input.h, p->input.w, spec, spec);
+  return false;
+}
+
+static void print_stats(const Plan *p, const BenchStats *s, double peak_act, double rss, bool json) {
+  double gmacs = (double)p->costs.macs_all / 1e9;
+  if (json) {
+    printf("{\"network\": \"%s\", \"input\": [1, %d, %d, %d], \"iters\": %d, \"min_ms\": %.4f, \"median_ms\": %.4f, "
+           "\"mean_ms\": %.4f, \"p90_ms\": %.4f, \"p99_ms\": %.4f, \"throughput_ips\": %.4f, \"gmacs\": %.6f, "
+           "\"gmac_per_s\": %.3f, \"peak_activation_mib\": %.2f, \"peak_rss_mib\": %.2f}\n",
+           p->name, p->input.c, p->input.h, p->input.w, s->n, s->min * 1e3, s->median * 1e3, s->mean * 1e3,
+           s->p90 * 1e3, s->p99 * 1e3, 1 / s->median, gmacs, gmacs / s->median, peak_act, rss);
+    return;
+  }
+  printf("network     %s, batch 1, input %dx%dx%d, %.3f GMACs\n", p->name, p->input.c, p->input.h, p->input.w, gmacs);
+  printf("latency     min %.2f ms, median %.2f ms, mean %.2f ms, p90 %.2f ms, p99 %.2f ms (%d runs)\n", s->min * 1e3,
+         s->median * 1e3, s->mean * 1e3, s->p90 * 1e3, s->p99 * 1e3, s->n);
+  printf("throughput  %.2f images/s, %.1f GMAC/s\n", 1 / s->median, gmacs / s->median);
+  printf("memory      peak activations %.1f MiB, peak process RSS %.1f MiB\n", peak_act, rss);
+}
+
+static bool timed_runs(Executor *x, const float *in, const BenchArgs *a, double *t, char *err, size_t n) {
+  for (int i = 0; i < a->warmup; i++)
+    if (!executor_run(x, in, 1, err, n)) return false;
+  for (int i = 0; i < a->iters; i++) {
+    double t0 = now_s();
+    if (!executor_run(x, in, 1, err, n)) return false;
+    t[i] = now_s() - t0;
+  }
+  return true;
+}
+
+static int run(const Plan *p, const BenchArgs *a, TensorSet *w) {
+  char err[1024];
+  Executor *x = executor_new(p, w, err, sizeof err);
+  if (!x) return fprintf(stderr, "sqnrun: %s\n", err), 1;
+  size_t numel = (size_t)p->input.c * p->input.h * p->input.w;
+  float *in = malloc(numel * sizeof *in);
+  uint64_t s = 42;
+  for (size_t i = 0; i < numel; i++) s = s * 6364136223846793005ULL + 1442695040888963407ULL, in[i] = (float)((s >> 40) / 16777216.0 * 4 - 2);
+  double *t = malloc(sizeof *t * (size_t)a->iters);
+  int rc = 0;
+  if (!timed_runs(x, in, a, t, err, sizeof err)) rc = 1, fprintf(stderr, "sqnrun: %s\n", err);
+  else {
+    BenchStats st = summarize(t, a->iters);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    print_stats(p, &st, executor_peak_bytes(x) / 1048576.0, ru.ru_maxrss / 1024.0, a->json);
+  }
+  free(t);
+  free(in);
+  executor_free(x);
+  return rc;
+}
+
+int mode_bench(const Plan *p, const BenchArgs *a) {
+  if (!check_input_arg(p, a->input)) return 2;
+  if (a->threads >= 0) cpu_set_threads(a->threads);
+  char err[1024];
+  TensorSet *w = a->weights ? weights_load(a->weights, err, sizeof err) : weights_init(p, 1);
+  if (!w) return fprintf(stderr, "sqnrun: %s: %s\n", a->weights ? a->weights : "weights", a->weights ? err : "out of memory"), 1;
+  int rc = run(p, a, w);
+  tensor_set_free(w);
+  return rc;
+}
