@@ -264,7 +264,14 @@ static Value op_gap(Elab *e, Scope *s, const Expr *call, Bound *b) {
 }
 
 /* Output size of a resize: exactly one of scale=, size=, like=. Scale follows PyTorch: floor(in * scale). */
-static bool resize_target(Elab *e, const Expr *call, Bound *b, Shape in, Shape *out) {
+/* How a resize's output size follows its input, so the runtime can recompute it for other sizes. */
+typedef struct ResizeRule {
+  int mode;
+  double scale;
+  int like;
+} ResizeRule;
+
+static bool resize_target(Elab *e, const Expr *call, Bound *b, Shape in, Shape *out, ResizeRule *rule) {
   int given = b->has[1] + b->has[2] + b->has[3];
   if (given != 1) {
     elab_error(e, call->loc, "e.g. bilinear(x, scale=2), bilinear(x, size=(64, 128)) or bilinear(x, like=y)",
@@ -284,14 +291,17 @@ static bool resize_target(Elab *e, const Expr *call, Bound *b, Shape in, Shape *
       return false;
     }
     out->h = (int)floor(in.h * f), out->w = (int)floor(in.w * f);
+    *rule = (ResizeRule){RESIZE_SCALE, f, -1};
   } else if (b->has[2]) {
     int sz[2];
     if (!value_as_pair(e, b->v[2], b->loc[2], "size", sz) || !positive(e, b->loc[2], "size", sz, 2, 1)) return false;
     out->h = sz[0], out->w = sz[1];
+    *rule = (ResizeRule){RESIZE_SIZE, 0, -1};
   } else {
     if (!need_tensor(e, b->v[3], b->loc[3], call->str, "like")) return false;
     Shape l = shape_of(e, b->v[3]);
     out->h = l.h, out->w = l.w;
+    *rule = (ResizeRule){RESIZE_LIKE, 0, b->v[3].node};
   }
   if (out->h < 1 || out->w < 1) {
     elab_error(e, call->loc, NULL, "`%s` produces an empty %dx%d output", call->str, out->h, out->w);
@@ -304,11 +314,14 @@ static Value op_resize(Elab *e, Scope *s, const Expr *call, Bound *b, OpKind k) 
   if (!need_tensor(e, b->v[0], call->loc, call->str, "x")) return v_error();
   Shape out;
   bool ac = false;
-  if (!resize_target(e, call, b, shape_of(e, b->v[0]), &out)) return v_error();
+  ResizeRule rule;
+  if (!resize_target(e, call, b, shape_of(e, b->v[0]), &out, &rule)) return v_error();
   if (k == OP_BILINEAR && !opt_bool(e, b, 4, "align_corners", false, &ac)) return v_error();
   int id = new_node(e, s, k, &b->v[0].node, 1, call->loc, b->name, out);
   if (id < 0) return v_error();
-  e->g->nodes[id].align_corners = ac;
+  IrNode *n = &e->g->nodes[id];
+  n->align_corners = ac;
+  n->resize_mode = rule.mode, n->scale = rule.scale, n->like = rule.like;
   return v_tensor(id);
 }
 static Value op_bilinear(Elab *e, Scope *s, const Expr *c, Bound *b) { return op_resize(e, s, c, b, OP_BILINEAR); }

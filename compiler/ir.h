@@ -53,6 +53,8 @@ typedef struct IrParam {
 #define IR_MAX_NODES 500000
 #define IR_MAX_SUPERBLOCKS 4096
 
+enum { RESIZE_SIZE, RESIZE_SCALE, RESIZE_LIKE };
+
 #define IR_MAX_INPUTS 32 /* also the most candidates a superblock may have */
 
 typedef struct IrNode {
@@ -68,6 +70,9 @@ typedef struct IrNode {
   bool bias;
   bool count_include_pad, align_corners;
   int crop[4];             /* top, bottom, left, right */
+  int resize_mode;         /* bilinear/nearest: RESIZE_SIZE, RESIZE_SCALE or RESIZE_LIKE (for other input sizes) */
+  double scale;            /* RESIZE_SCALE: out = floor(in * scale) */
+  int like;                /* RESIZE_LIKE: the node whose height and width the output takes; else -1 */
   /* parameters: indices into IrGraph.params, -1 if none */
   int param[4];            /* conv: weight, bias; bn: weight, bias, mean, var use param[0..3] */
   int nparams;

@@ -262,6 +262,9 @@ static void write_node(Buf *b, StrTab *t, const IrNode *n, int first_input) {
   put_i32(b, n->kernel);
   put_i64(b, n->macs);
   put_i64(b, n->params);
+  put_i32(b, n->resize_mode);
+  put_f64(b, n->scale);
+  put_i32(b, n->like);
 }
 
 /* The input lists of all nodes, then the nodes. */

@@ -8,8 +8,10 @@ static void mark_live(const IrGraph *g, bool *live) {
   live[0] = true; /* the input always stays */
   if (g->output >= 0) live[g->output] = true;
   for (int i = g->nnodes - 1; i >= 0; i--)
-    if (live[i])
+    if (live[i]) {
       for (int k = 0; k < g->nodes[i].ninputs; k++) live[g->nodes[i].inputs[k]] = true;
+      if (g->nodes[i].like >= 0) live[g->nodes[i].like] = true; /* its shape sizes this resize */
+    }
 }
 
 /* A dead op nobody consumes is where an unused value was written (the rest of its chain is dead too). */
@@ -57,6 +59,7 @@ static void compact_nodes(IrGraph *g, const bool *live, int *map) {
     IrNode node = g->nodes[i];
     node.id = map[i];
     for (int k = 0; k < node.ninputs; k++) node.inputs[k] = map[node.inputs[k]];
+    node.like = node.like < 0 ? -1 : map[node.like];
     g->nodes[map[i]] = node;
   }
   g->nnodes = n;

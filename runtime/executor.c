@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "shapes.h"
 #include "weights_bind.h"
 
 struct Executor {
@@ -11,6 +12,7 @@ struct Executor {
   const float **param;   /* per plan parameter */
   float **buf;           /* per node, NULL when not live */
   int *uses, *left;      /* consumers per node; consumers still to run */
+  PlanShape *shapes;     /* per node, for the current input size */
   int batch;
   size_t live_bytes, peak_bytes;
   const float *output;
@@ -28,6 +30,7 @@ Executor *executor_new(const Plan *p, const TensorSet *weights, char *err, size_
   x->buf = calloc((size_t)p->nnodes, sizeof *x->buf);
   x->uses = calloc((size_t)p->nnodes, sizeof *x->uses);
   x->left = calloc((size_t)p->nnodes, sizeof *x->left);
+  x->shapes = calloc((size_t)p->nnodes, sizeof *x->shapes);
   for (int i = 0; i < p->nnodes; i++)
     for (int k = 0; k < p->nodes[i].ninputs; k++) x->uses[p->nodes[i].inputs[k]]++;
   if (!weights_bind(p, weights, x->param, err, n)) {
@@ -38,7 +41,7 @@ Executor *executor_new(const Plan *p, const TensorSet *weights, char *err, size_
 }
 
 static TShape shape_of(const Executor *x, int node) {
-  PlanShape s = x->p->nodes[node].out;
+  PlanShape s = x->shapes[node];
   return (TShape){x->batch, s.c, s.h, s.w};
 }
 
@@ -109,9 +112,10 @@ static void reset(Executor *x) {
   x->output = NULL;
 }
 
-bool executor_run(Executor *x, const float *input, int batch, char *err, size_t n) {
-  if (batch < 1) return snprintf(err, n, "batch must be at least 1"), false;
-  x->batch = batch;
+bool executor_run(Executor *x, const float *input, TShape in, char *err, size_t n) {
+  if (in.n < 1) return snprintf(err, n, "batch must be at least 1"), false;
+  if (!plan_shapes(x->p, (PlanShape){in.c, in.h, in.w}, x->shapes, err, n)) return false;
+  x->batch = in.n;
   reset(x);
   for (int i = 0; i < x->p->nnodes; i++) {
     const PlanNode *nd = &x->p->nodes[i];
@@ -146,5 +150,6 @@ void executor_free(Executor *x) {
   free(x->param);
   free(x->uses);
   free(x->left);
+  free(x->shapes);
   free(x);
 }

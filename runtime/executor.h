@@ -12,8 +12,9 @@ typedef struct Executor Executor;
 /* Checks every plan parameter against `weights` (name, dtype float32, shape) and rejects tensors the
    network does not have; the weights must outlive the executor. NULL with a message on error. */
 Executor *executor_new(const Plan *p, const TensorSet *weights, char *err, size_t errlen);
-/* Runs the network on input [batch, C, H, W] (C, H, W as compiled into the plan). */
-bool executor_run(Executor *x, const float *input, int batch, char *err, size_t errlen);
+/* Runs the network on input [n, c, h, w]: c as compiled, any h x w the network accepts (shapes are
+   recomputed when they differ from the compiled size; an unsupported size is an explained error). */
+bool executor_run(Executor *x, const float *input, TShape in, char *err, size_t errlen);
 /* The network output (logits at input resolution) of the last run, owned by the executor. */
 const float *executor_output(const Executor *x, TShape *shape);
 size_t executor_peak_bytes(const Executor *x);

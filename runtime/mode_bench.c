@@ -8,6 +8,7 @@
 #include <time.h>
 #include "executor.h"
 #include "mode_infer.h"
+#include "shapes.h"
 #include "weights_init.h"
 
 typedef struct BenchStats {
@@ -41,64 +42,69 @@ static BenchStats summarize(double *t, int n) {
   return s;
 }
 
-static bool check_input_arg(const Plan *p, const char *spec) {
+/* The benchmark input: --input CxHxW, or the size the plan was compiled for. */
+static bool bench_shape(const Plan *p, const char *spec, TShape *out) {
   int c, h, w;
   char tail;
+  *out = (TShape){1, p->input.c, p->input.h, p->input.w};
   if (!spec) return true;
-  if (sscanf(spec, "%dx%dx%d%c", &c, &h, &w, &tail) != 3) {
+  if (sscanf(spec, "%dx%dx%d%c", &c, &h, &w, &tail) != 3 || c < 1 || h < 1 || w < 1 || h > 65536 || w > 65536) {
     fprintf(stderr, "sqnrun: bad --input '%s' (write CxHxW, e.g. 3x1024x2048)\n", spec);
     return false;
   }
-  if (c == p->input.c && h == p->input.h && w == p->input.w) return true;
-  fprintf(stderr, "sqnrun: the plan was compiled for %dx%dx%d, not %s (hint: sqnc NET.sqn --input %s -o NET.plan)\n",
-          p->input.c, p->input.h, p->input.w, spec, spec);
-  return false;
+  *out = (TShape){1, c, h, w};
+  return true;
 }
 
-static void print_stats(const Plan *p, const BenchStats *s, double peak_act, double rss, bool json) {
-  double gmacs = (double)p->costs.macs_all / 1e9;
+static void print_stats(const Plan *p, TShape in, double gmacs, const BenchStats *s, double peak_act, double rss,
+                        bool json) {
   if (json) {
     printf("{\"network\": \"%s\", \"input\": [1, %d, %d, %d], \"iters\": %d, \"min_ms\": %.4f, \"median_ms\": %.4f, "
            "\"mean_ms\": %.4f, \"p90_ms\": %.4f, \"p99_ms\": %.4f, \"throughput_ips\": %.4f, \"gmacs\": %.6f, "
            "\"gmac_per_s\": %.3f, \"peak_activation_mib\": %.2f, \"peak_rss_mib\": %.2f}\n",
-           p->name, p->input.c, p->input.h, p->input.w, s->n, s->min * 1e3, s->median * 1e3, s->mean * 1e3,
+           p->name, in.c, in.h, in.w, s->n, s->min * 1e3, s->median * 1e3, s->mean * 1e3,
            s->p90 * 1e3, s->p99 * 1e3, 1 / s->median, gmacs, gmacs / s->median, peak_act, rss);
     return;
   }
-  printf("network     %s, batch 1, input %dx%dx%d, %.3f GMACs\n", p->name, p->input.c, p->input.h, p->input.w, gmacs);
+  printf("network     %s, batch 1, input %dx%dx%d, %.3f GMACs\n", p->name, in.c, in.h, in.w, gmacs);
   printf("latency     min %.2f ms, median %.2f ms, mean %.2f ms, p90 %.2f ms, p99 %.2f ms (%d runs)\n", s->min * 1e3,
          s->median * 1e3, s->mean * 1e3, s->p90 * 1e3, s->p99 * 1e3, s->n);
   printf("throughput  %.2f images/s, %.1f GMAC/s\n", 1 / s->median, gmacs / s->median);
   printf("memory      peak activations %.1f MiB, peak process RSS %.1f MiB\n", peak_act, rss);
 }
 
-static bool timed_runs(Executor *x, const float *in, const BenchArgs *a, double *t, char *err, size_t n) {
+static bool timed_runs(Executor *x, const float *in, TShape is, const BenchArgs *a, double *t, char *err, size_t n) {
   for (int i = 0; i < a->warmup; i++)
-    if (!executor_run(x, in, 1, err, n)) return false;
+    if (!executor_run(x, in, is, err, n)) return false;
   for (int i = 0; i < a->iters; i++) {
     double t0 = now_s();
-    if (!executor_run(x, in, 1, err, n)) return false;
+    if (!executor_run(x, in, is, err, n)) return false;
     t[i] = now_s() - t0;
   }
   return true;
 }
 
-static int run(const Plan *p, const BenchArgs *a, TensorSet *w) {
+static int run(const Plan *p, const BenchArgs *a, TensorSet *w, TShape is) {
   char err[1024];
+  PlanShape *sh = malloc(sizeof *sh * (size_t)p->nnodes);
+  bool fits = plan_shapes(p, (PlanShape){is.c, is.h, is.w}, sh, err, sizeof err);
+  double gmacs = fits ? (double)plan_macs(p, sh) / 1e9 : 0;
+  free(sh);
+  if (!fits) return fprintf(stderr, "sqnrun: %s\n", err), 1;
   Executor *x = executor_new(p, w, err, sizeof err);
   if (!x) return fprintf(stderr, "sqnrun: %s\n", err), 1;
-  size_t numel = (size_t)p->input.c * p->input.h * p->input.w;
+  size_t numel = tshape_numel(is);
   float *in = malloc(numel * sizeof *in);
   uint64_t s = 42;
   for (size_t i = 0; i < numel; i++) s = s * 6364136223846793005ULL + 1442695040888963407ULL, in[i] = (float)((s >> 40) / 16777216.0 * 4 - 2);
   double *t = malloc(sizeof *t * (size_t)a->iters);
   int rc = 0;
-  if (!timed_runs(x, in, a, t, err, sizeof err)) rc = 1, fprintf(stderr, "sqnrun: %s\n", err);
+  if (!timed_runs(x, in, is, a, t, err, sizeof err)) rc = 1, fprintf(stderr, "sqnrun: %s\n", err);
   else {
     BenchStats st = summarize(t, a->iters);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    print_stats(p, &st, executor_peak_bytes(x) / 1048576.0, ru.ru_maxrss / 1024.0, a->json);
+    print_stats(p, is, gmacs, &st, executor_peak_bytes(x) / 1048576.0, ru.ru_maxrss / 1024.0, a->json);
   }
   free(t);
   free(in);
@@ -107,12 +113,13 @@ static int run(const Plan *p, const BenchArgs *a, TensorSet *w) {
 }
 
 int mode_bench(const Plan *p, const BenchArgs *a) {
-  if (!check_input_arg(p, a->input)) return 2;
+  TShape is;
+  if (!bench_shape(p, a->input, &is)) return 2;
   if (a->threads >= 0) cpu_set_threads(a->threads);
   char err[1024];
   TensorSet *w = a->weights ? weights_load(a->weights, err, sizeof err) : weights_init(p, 1);
   if (!w) return fprintf(stderr, "sqnrun: %s: %s\n", a->weights ? a->weights : "weights", a->weights ? err : "out of memory"), 1;
-  int rc = run(p, a, w);
+  int rc = run(p, a, w, is);
   tensor_set_free(w);
   return rc;
 }

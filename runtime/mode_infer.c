@@ -20,11 +20,10 @@ static bool check_input(const Plan *p, const NamedTensor *t, char *err, size_t n
   if (t->dtype != DT_F32 || t->ndim != 4)
     return snprintf(err, n, "the input must be a float32 array N x C x H x W (normalized), got %s with %d dims",
                     dtype_name(t->dtype), t->ndim), false;
-  if (t->dims[1] != p->input.c || t->dims[2] != p->input.h || t->dims[3] != p->input.w || t->dims[0] < 1)
-    return snprintf(err, n, "the input is %lldx%lldx%lld but the plan was compiled for %dx%dx%d "
-                    "(hint: sqnc NET.sqn --input %lldx%lldx%lld -o NET.plan)",
-                    (long long)t->dims[1], (long long)t->dims[2], (long long)t->dims[3], p->input.c, p->input.h,
-                    p->input.w, (long long)t->dims[1], (long long)t->dims[2], (long long)t->dims[3]), false;
+  if (t->dims[1] != p->input.c || t->dims[0] < 1 || t->dims[0] > 4096 || t->dims[2] > SQN_PLAN_MAX_DIM ||
+      t->dims[3] > SQN_PLAN_MAX_DIM)
+    return snprintf(err, n, "the input is %lldx%lldx%lldx%lld but network %s takes N x %d x H x W", (long long)t->dims[0],
+                    (long long)t->dims[1], (long long)t->dims[2], (long long)t->dims[3], p->name, p->input.c), false;
   return true;
 }
 
@@ -61,12 +60,13 @@ static int run(const Plan *p, const InferArgs *a, TensorSet *w, NamedTensor *in,
   Executor *x = executor_new(p, w, err, n);
   if (!x) return fprintf(stderr, "sqnrun: %s: %s\n", a->weights, err), 1;
   double t0 = now_s();
-  bool ok = executor_run(x, in->data, (int)in->dims[0], err, n);
+  TShape is = {(int)in->dims[0], (int)in->dims[1], (int)in->dims[2], (int)in->dims[3]};
+  bool ok = executor_run(x, in->data, is, err, n);
   double dt = now_s() - t0;
   TShape s;
   const float *y = ok ? executor_output(x, &s) : NULL;
-  if (ok) fprintf(stderr, "sqnrun: %s: %lldx%dx%dx%d in %.3f s, peak activations %.1f MiB\n", p->name,
-                  (long long)in->dims[0], p->input.c, p->input.h, p->input.w, dt, executor_peak_bytes(x) / 1048576.0);
+  if (ok) fprintf(stderr, "sqnrun: %s: %dx%dx%dx%d in %.3f s, peak activations %.1f MiB\n", p->name, is.n, is.c,
+                  is.h, is.w, dt, executor_peak_bytes(x) / 1048576.0);
   if (ok && a->logits) ok = write_logits(a->logits, y, s, err, n);
   if (ok && a->argmax) ok = write_argmax(a->argmax, y, s, err, n);
   if (!ok) fprintf(stderr, "sqnrun: %s\n", err);

@@ -28,6 +28,8 @@ typedef enum {
   PLAN_KERNEL__COUNT
 } PlanKernelKind;
 
+typedef enum { PLAN_RESIZE_SIZE, PLAN_RESIZE_SCALE, PLAN_RESIZE_LIKE, PLAN_RESIZE__COUNT } PlanResize;
+
 typedef enum { PLAN_OBJ_MACS, PLAN_OBJ_PARAMS, PLAN_OBJ_LATENCY, PLAN_OBJ__COUNT } PlanObjective;
 typedef enum { PLAN_SCHED_STEP, PLAN_SCHED_POLY, PLAN_SCHED_CONSTANT, PLAN_SCHED__COUNT } PlanLrSchedule;
 
@@ -51,6 +53,9 @@ typedef struct PlanNode {
   int kh, kw, sh, sw, ph, pw, dh, dw, groups;
   bool bias, count_include_pad, align_corners;
   int crop[4];            /* top, bottom, left, right */
+  int resize_mode;        /* PlanResize: how a bilinear/nearest output size follows the input */
+  double scale;           /* PLAN_RESIZE_SCALE: out = floor(in * scale) */
+  int like;               /* PLAN_RESIZE_LIKE: the earlier node whose H x W the output takes; else -1 */
   int param[SQN_PLAN_NODE_PARAMS]; /* indices into Plan.params, -1 past nparams */
   int nparams;
   int superblock, candidate, kernel; /* -1 if none */

@@ -386,6 +386,11 @@ static bool check_attrs(Ctx *c, const PlanNode *n) {
     if (!in_range(c, pos[i], 1, SQN_PLAN_MAX_DIM, "kernel/stride/dilation/groups")) return false;
   for (int i = 0; i < 6; i++)
     if (!in_range(c, nonneg[i], 0, SQN_PLAN_MAX_DIM, "padding/crop")) return false;
+  if (!in_range(c, n->resize_mode, 0, PLAN_RESIZE__COUNT - 1, "resize mode")) return false;
+  if (n->resize_mode == PLAN_RESIZE_SCALE && !(n->scale > 0 && n->scale <= 1024))
+    return bad(c, "resize scale %g out of range", n->scale);
+  if (n->resize_mode == PLAN_RESIZE_LIKE && !in_range(c, n->like, 0, n->id - 1, "resize reference node"))
+    return false;
   if (n->kind == PLAN_OP_CONV && n->out.c % n->groups)
     return bad(c, "conv with %d output channels cannot have %d groups", n->out.c, n->groups);
   return in_range(c, n->nparams, 0, SQN_PLAN_NODE_PARAMS, "nparams");
@@ -422,6 +427,9 @@ static bool read_node(Ctx *c, Rd *r, void *out) {
   rd_i32s(r, n->param, SQN_PLAN_NODE_PARAMS);
   n->superblock = rd_i32(r), n->candidate = rd_i32(r), n->kernel = rd_i32(r);
   n->macs = rd_i64(r), n->params = rd_i64(r);
+  n->resize_mode = rd_i32(r);
+  n->scale = rd_f64(r);
+  n->like = rd_i32(r);
   if (kind >= PLAN_OP__COUNT) return bad(c, "unknown op kind %u", kind);
   n->kind = (PlanOpKind)kind;
   return get_str(c, name, &n->name) && get_str(c, file, &n->loc.file) && get_bool(c, b[0], &n->bias, "bias") &&

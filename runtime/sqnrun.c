@@ -34,7 +34,7 @@ static void usage(FILE *out) {
         "  --argmax OUT.npy write the per-pixel class (uint8, N x H x W)\n"
         "  --bench          batch-1 latency: warm-up, then min/median/mean/p90/p99, throughput, GMAC/s, memory\n"
         "  --iters N        timed runs for --bench (default 20); --warmup N (default 3)\n"
-        "  --input CxHxW    with --bench: check the plan's input shape\n"
+        "  --input CxHxW    with --bench: the input size (default: the compiled one)\n"
         "  --threads N      CPU threads (default: all cores)\n"
         "  --help, --version\n"
         "Not in this build yet: --search --train --eval --profile, PNG/JPEG input for --infer\n",

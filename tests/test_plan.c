@@ -130,6 +130,7 @@ static void build_head(IrGraph *g, int x) {
   conv_params(g, conv, 8, true);
   int up = add(g, OP_BILINEAR, conv, -1, (Shape){5, 16, 16}, NULL);
   g->nodes[up].align_corners = true;
+  g->nodes[up].resize_mode = RESIZE_SCALE, g->nodes[up].scale = 2.0;
   int crop = add(g, OP_CROP, up, -1, (Shape){5, 13, 9}, NULL);
   memcpy(g->nodes[crop].crop, (int[4]){1, 2, 3, 4}, sizeof(int[4]));
   int hs = add(g, OP_HSWISH, crop, -1, (Shape){5, 13, 9}, NULL);
@@ -294,6 +295,7 @@ static void compare_node(const IrNode *a, const PlanNode *b) {
   CHECK(a->kh == b->kh && a->kw == b->kw && a->sh == b->sh && a->sw == b->sw && a->ph == b->ph && a->pw == b->pw);
   CHECK(a->dh == b->dh && a->dw == b->dw && a->groups == b->groups && a->bias == b->bias);
   CHECK(a->count_include_pad == b->count_include_pad && a->align_corners == b->align_corners);
+  CHECK(a->resize_mode == b->resize_mode && a->scale == b->scale && a->like == b->like);
   CHECK(!memcmp(a->crop, b->crop, sizeof a->crop) && a->nparams == b->nparams);
   for (int i = 0; i < a->nparams; i++) CHECK(a->param[i] == b->param[i]);
   CHECK(a->superblock == b->superblock && a->candidate == b->candidate && a->kernel == b->kernel);
@@ -567,7 +569,7 @@ static void test_counts(void) {
   CHECK(patched_rejects(b, inputs + 4, 2, "records are 2 bytes, at least 4 expected"));
   CHECK(patched_rejects(b, node, 0xffffffffu, "do not fit"));
   CHECK(patched_rejects(b, node, 1, "unexpected bytes"));
-  CHECK(patched_rejects(b, node + 4, 10, "records are 10 bytes, at least 152 expected"));
+  CHECK(patched_rejects(b, node + 4, 10, "records are 10 bytes, at least 168 expected"));
   CHECK(patched_rejects(b, node + 4, 0, "at least"));
   size_t strs = (size_t)(section(b.p, "STRS") - b.p);
   CHECK(patched_rejects(b, strs, 0x40000000u, "strings cannot fit"));

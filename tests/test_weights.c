@@ -314,7 +314,7 @@ static void test_pickle(void) {
 /* ---- crafted .pth files ---- */
 
 /* Every truncation fails with a message; every single-byte corruption is handled (no crash). */
-static void truncate_and_corrupt(const Buf *b, bool zip) {
+static void truncate_and_corrupt(const Buf *b) {
   int bad_trunc = 0, msgless = 0;
   for (size_t len = 0; len < b->n; len++) {
     char err[300] = "";
@@ -337,7 +337,6 @@ static void truncate_and_corrupt(const Buf *b, bool zip) {
     }
   free(c);
   CHECK_EQ_I64(msgless, 0);
-  (void)zip;
 }
 
 static TensorSet *read_buf(const Buf *b, char *err, size_t n) { return pth_read_mem(b->p, b->n, err, n); }
@@ -381,7 +380,7 @@ static void test_legacy_crafted(void) {
   s = pth_read(tmp_path("crafted.pth"), err, sizeof err);
   check_crafted(s);
   tensor_set_free(s);
-  truncate_and_corrupt(&b, false);
+  truncate_and_corrupt(&b);
   Buf x = {0};
   put(&x, b.p, b.n);
   put_u8(&x, 0);
@@ -402,6 +401,10 @@ static void test_legacy_crafted(void) {
 #undef RX
   free(x.p);
   free(b.p);
+}
+
+/* The crafted state_dict plus one entry that breaks one rule. */
+static void test_legacy_bad_entries(void) {
   expect_legacy_err(crafted, NCRAFTED, "os", "system", "unsupported pickle global 'os.system'");
   expect_legacy_err(crafted, NCRAFTED, "torch._utils", "_rebuild_sparse_tensor",
                     "unsupported pickle global 'torch._utils._rebuild_sparse_tensor'");
@@ -563,7 +566,7 @@ static void test_zip_crafted(void) {
     CHECK(s->t[2].ndim == 0 && *(int64_t *)s->t[2].data == 7);
   }
   tensor_set_free(s);
-  truncate_and_corrupt(&z, true);
+  truncate_and_corrupt(&z);
   free(z.p);
 #define RZ(e, n) read_buf(&z, e, n)
   z = make_zip(zipped, 3, NULL, false, 0);
@@ -725,7 +728,15 @@ static void test_safetensors_roundtrip(void) {
   CHECK(sets_equal(s, r) && meta == NULL);
   tensor_set_free(r);
   tensor_set_free(s);
-  s = tensor_set_new();
+}
+
+/* Byte-exact reference layout, writer-side rejections, the empty file. */
+static void test_safetensors_small(void) {
+  char err[300] = "";
+  const char *path = tmp_path("rt.safetensors");
+  unsigned char *enc;
+  size_t enclen;
+  TensorSet *s = tensor_set_new();
   int64_t d2[1] = {2};
   float v[2] = {1.0f, 2.0f};
   tensor_set_add(s, "a", DT_F32, 1, d2, v);
@@ -771,6 +782,7 @@ static void st_err(const char *header, size_t data_len, const char *want) {
   free(b.p);
 }
 
+/* Every truncation and every single-bit flip of a small valid file. */
 static void test_safetensors_reject(void) {
   static const char good[] = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
                              "\"b\":{\"dtype\":\"U8\",\"shape\":[3],\"data_offsets\":[8,11]}}";
@@ -801,7 +813,11 @@ static void test_safetensors_reject(void) {
     }
   free(c);
   CHECK_EQ_I64(msgless, 0);
-  b.n = 0;
+  free(b.p);
+}
+
+static void test_safetensors_header_errors(void) {
+  Buf b = {0};
   put_le(&b, 100000001, 8);
   put(&b, "{}", 2);
 #define RS(e, n) st_read(&b, e, n)
@@ -1008,11 +1024,14 @@ int main(int argc, char **argv) {
   test_tensor_set();
   test_pickle();
   test_legacy_crafted();
+  test_legacy_bad_entries();
   test_legacy_shapes();
   test_zip_crafted();
   test_json();
   test_safetensors_roundtrip();
+  test_safetensors_small();
   test_safetensors_reject();
+  test_safetensors_header_errors();
   const char *ref = argc > 1 ? argv[1] : NULL;
   char probe[512];
   snprintf(probe, sizeof probe, "%s/weights/mac_small.pth", ref ? ref : ".");

@@ -1,0 +1,14 @@
+/* shapes.h - shape inference at run time: the plan's static shapes are those of the input size it
+   was compiled for; for another input size every node's shape is recomputed from its attributes. */
+#ifndef SQN_SHAPES_H
+#define SQN_SHAPES_H
+#include "plan.h"
+
+/* Fills out[nnodes]; false with an explanation (which op, which shapes, the valid multiple) when
+   the network cannot take this input size. */
+bool plan_shapes(const Plan *p, PlanShape input, PlanShape *out, char *err, size_t errlen);
+/* The network's output stride (input height / encoder output height at the compiled size). */
+int plan_output_stride(const Plan *p);
+/* MACs of the convolutions at these shapes (as upstream countmacs counts them). */
+int64_t plan_macs(const Plan *p, const PlanShape *shapes);
+#endif
