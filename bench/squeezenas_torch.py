@@ -392,6 +392,7 @@ def main():
     ap.add_argument("--load-weights", help="load a state_dict instead of random weights")
     ap.add_argument("--load-input", help="use this .npy input instead of a seeded randn")
     ap.add_argument("--list-params", action="store_true")
+    ap.add_argument("--double", action="store_true", help="compute the forward pass in float64 (logits saved as float32)")
     ap.add_argument("--bench", action="store_true", help="time the forward pass (median of --iters)")
     ap.add_argument("--iters", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=1)
@@ -426,7 +427,7 @@ def main():
     if a.save_input:
         npy_write(a.save_input, x)
 
-    if a.bench:
+    if a.bench and a.iters > 0:
         global _DUMP_DIR
         _DUMP_DIR = None
         times = []
@@ -446,11 +447,15 @@ def main():
             print("%s 1x3x%dx%d threads %d: median %.2f ms, min %.2f ms (%d runs)" % (
                 a.net, h, w, torch.get_num_threads(), med * 1e3, times[0] * 1e3, a.iters))
         return 0
+    if a.bench:
+        return 0
 
     if a.save_logits or _DUMP_DIR:
+        if a.double:
+            model, x = model.double(), x.double()
         t0 = time.time()
         with torch.no_grad():
-            y = model(x)
+            y = model(x).float()
         print("%s: forward 1x3x%dx%d in %.3f s, logits %s, max|logit| %.4g" % (
             a.net, h, w, time.time() - t0, "x".join(map(str, y.shape)), y.abs().max().item()), file=sys.stderr)
         if a.save_logits:

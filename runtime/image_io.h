@@ -27,8 +27,11 @@ extern const float image_mean[3], image_std[3];
 
 /* Reads a PNG (1/2/4/8/16-bit gray, gray+alpha, RGB, RGBA or palette; interlaced or not) or JPEG
    (gray, YCbCr, RGB, CMYK/YCCK; baseline or progressive) file as 8-bit RGB, row-major, h*w*3 bytes
-   in *rgb (caller frees). Alpha is dropped (not composited), 16-bit samples keep their high byte,
-   as PIL's convert('RGB') does; gAMA/iCCP/sRGB are ignored. */
+   in *rgb (caller frees). Bit-identical to PIL's Image.open(path).convert('RGB') (checked on PNGs
+   of every mode and on baseline, progressive, 4:2:0/4:2:2/4:4:4, gray and Adobe CMYK JPEGs):
+   alpha and tRNS are dropped (not composited), 16-bit samples keep their high byte, gAMA, iCCP and
+   sRGB are ignored. One difference: 16-bit grayscale keeps its high byte too, where PIL clips the
+   16-bit value to 255. */
 bool image_read_rgb8(const char *path, unsigned char **rgb, int *h, int *w, char *err, size_t errlen);
 
 /* Reads a PNG or JPEG file (as image_read_rgb8) and returns a float32 1 x 3 x H x W tensor

@@ -94,7 +94,8 @@ static bool decode(PngRead *r) {
     if (ct == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(r->png);
     if (ct == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(r->png);
     if (depth == 16) png_set_strip_16(r->png);
-    if (ct & PNG_COLOR_MASK_ALPHA) png_set_strip_alpha(r->png);
+    /* png_set_palette_to_rgb also turns a tRNS chunk into alpha: strip that too. */
+    if ((ct & PNG_COLOR_MASK_ALPHA) || png_get_valid(r->png, r->info, PNG_INFO_tRNS)) png_set_strip_alpha(r->png);
     if (ct == PNG_COLOR_TYPE_GRAY || ct == PNG_COLOR_TYPE_GRAY_ALPHA) png_set_gray_to_rgb(r->png);
   }
   png_set_interlace_handling(r->png);

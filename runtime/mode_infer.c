@@ -1,11 +1,13 @@
-/* mode_infer.c - inference on a NumPy input: loads the weights, checks the input shape against the
-   plan, runs the executor, writes the float32 logits and/or the per-pixel argmax (uint8). */
+/* mode_infer.c - inference: reads a PNG/JPEG image (normalized with ImageNet mean/std as upstream) or a
+   normalized NumPy array, runs the executor, writes the prediction as a Cityscapes-palette PNG, the train
+   ids as a gray PNG, the float32 logits and/or the per-pixel argmax (uint8) as .npy. */
 #include "mode_infer.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "executor.h"
+#include "image_io.h"
 #include "npy.h"
 #include "pth.h"
 #include "safetensors.h"
@@ -33,10 +35,10 @@ static bool write_logits(const char *path, const float *y, TShape s, char *err, 
   return npy_write(path, &t, err, n);
 }
 
-static bool write_argmax(const char *path, const float *y, TShape s, char *err, size_t n) {
+static unsigned char *argmax_of(const float *y, TShape s) {
   size_t plane = (size_t)s.h * s.w;
   unsigned char *am = malloc((size_t)s.n * plane);
-  for (int b = 0; b < s.n; b++)
+  for (int b = 0; am && b < s.n; b++)
     for (size_t i = 0; i < plane; i++) {
       const float *px = y + (size_t)b * s.c * plane + i;
       int best = 0;
@@ -44,8 +46,18 @@ static bool write_argmax(const char *path, const float *y, TShape s, char *err, 
         if (px[c * plane] > px[best * plane]) best = c;
       am[(size_t)b * plane + i] = (unsigned char)best;
     }
-  NamedTensor t = {.dtype = DT_U8, .ndim = 3, .dims = {s.n, s.h, s.w}, .data = am, .nbytes = (size_t)s.n * plane};
-  bool ok = npy_write(path, &t, err, n);
+  return am;
+}
+
+/* The per-pixel outputs: argmax .npy and the PNGs (of the first image of the batch). */
+static bool write_classes(const InferArgs *a, const float *y, TShape s, char *err, size_t n) {
+  if (!a->argmax && !a->color_png && !a->labels_png) return true;
+  unsigned char *am = argmax_of(y, s);
+  if (!am) return snprintf(err, n, "out of memory"), false;
+  NamedTensor t = {.dtype = DT_U8, .ndim = 3, .dims = {s.n, s.h, s.w}, .data = am, .nbytes = (size_t)s.n * s.h * s.w};
+  bool ok = !a->argmax || npy_write(a->argmax, &t, err, n);
+  if (ok && a->color_png) ok = image_write_palette_png(a->color_png, am, s.h, s.w, err, n);
+  if (ok && a->labels_png) ok = image_write_gray_png(a->labels_png, am, s.h, s.w, err, n);
   free(am);
   return ok;
 }
@@ -68,7 +80,7 @@ static int run(const Plan *p, const InferArgs *a, TensorSet *w, NamedTensor *in,
   if (ok) fprintf(stderr, "sqnrun: %s: %dx%dx%dx%d in %.3f s, peak activations %.1f MiB\n", p->name, is.n, is.c,
                   is.h, is.w, dt, executor_peak_bytes(x) / 1048576.0);
   if (ok && a->logits) ok = write_logits(a->logits, y, s, err, n);
-  if (ok && a->argmax) ok = write_argmax(a->argmax, y, s, err, n);
+  if (ok) ok = write_classes(a, y, s, err, n);
   if (!ok) fprintf(stderr, "sqnrun: %s\n", err);
   executor_free(x);
   return ok ? 0 : 1;
@@ -82,7 +94,9 @@ int mode_infer(const Plan *p, const char *plan_path, const InferArgs *a) {
   if (!w) return fprintf(stderr, "sqnrun: %s: %s\n", a->weights, err), 1;
   NamedTensor in;
   int rc = 1;
-  if (!npy_read(a->input, &in, err, sizeof err)) fprintf(stderr, "sqnrun: %s: %s\n", a->input, err);
+  bool image = image_sniff(a->input) != IMAGE_UNKNOWN;
+  if (!(image ? image_read_normalized(a->input, &in, err, sizeof err) : npy_read(a->input, &in, err, sizeof err)))
+    fprintf(stderr, "sqnrun: %s: %s\n", a->input, err);
   else {
     if (!check_input(p, &in, err, sizeof err)) fprintf(stderr, "sqnrun: %s: %s\n", a->input, err);
     else rc = run(p, a, w, &in, err, sizeof err);

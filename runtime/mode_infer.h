@@ -1,10 +1,12 @@
-/* mode_infer.h - `sqnrun NET.plan --weights W --infer IN.npy [--logits OUT.npy] [--argmax OUT.npy]`. */
+/* mode_infer.h - `sqnrun NET.plan --weights W --infer IN.png|IN.jpg|IN.npy [-o OUT.png] [--labels IDS.png]
+   [--logits OUT.npy] [--argmax OUT.npy]`. */
 #ifndef SQN_MODE_INFER_H
 #define SQN_MODE_INFER_H
 #include "plan.h"
 
 typedef struct InferArgs {
   const char *weights, *input, *logits, *argmax;
+  const char *color_png, *labels_png; /* Cityscapes-palette prediction; train ids as gray PNG */
   int threads;
 } InferArgs;
 

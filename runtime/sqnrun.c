@@ -15,20 +15,23 @@
 
 static const char *const options[] = {"--info", "--json", "--help", "--version", "--search", "--train", "--eval",
                                       "--infer", "--bench", "--profile", "--weights", "--logits", "--argmax",
-                                      "--threads", "--iters", "--warmup", "--input"};
+                                      "--threads", "--iters", "--warmup", "--input", "--labels"};
 static const char *const later_modes[] = {"--search", "--train", "--eval", "--profile"};
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static void usage(FILE *out) {
   fputs("usage: sqnrun FILE.plan --info [--json]\n"
-        "       sqnrun NET.plan --weights W.pth|W.safetensors --infer IN.npy [--logits OUT.npy] [--argmax OUT.npy]\n"
+        "       sqnrun NET.plan --weights W.pth|W.safetensors --infer IN.png|IN.jpg|IN.npy [-o OUT.png] [--labels IDS.png]\n"
+        "              [--logits OUT.npy] [--argmax OUT.npy]\n"
         "       sqnrun NET.plan --bench [--weights W] [--input CxHxW] [--iters N] [--warmup N] [--json]\n"
         "       sqnrun --help | --version\n"
         "\n"
         "Runs a plan compiled by sqnc (sqnc FILE.sqn -o FILE.plan).\n"
         "  --info           summarize the plan: network, superblocks, candidates, MAC range, settings\n"
         "  --json           with --info or --bench: print one JSON object instead\n"
-        "  --infer IN.npy   run a fixed network on a normalized float32 N x C x H x W array\n"
+        "  --infer IN       run a fixed network on a PNG/JPEG image (normalized as upstream: ImageNet\n"
+        "                   mean/std) or a normalized float32 N x C x H x W NumPy array\n"
+        "  -o OUT.png       the prediction in the Cityscapes palette; --labels IDS.png: train ids (gray)\n"
         "  --weights FILE   PyTorch .pth (legacy or zip) or safetensors, upstream state_dict names\n"
         "  --logits OUT.npy write the float32 logits (N x classes x H x W)\n"
         "  --argmax OUT.npy write the per-pixel class (uint8, N x H x W)\n"
@@ -37,7 +40,7 @@ static void usage(FILE *out) {
         "  --input CxHxW    with --bench: the input size (default: the compiled one)\n"
         "  --threads N      CPU threads (default: all cores)\n"
         "  --help, --version\n"
-        "Not in this build yet: --search --train --eval --profile, PNG/JPEG input for --infer\n",
+        "Not in this build yet: --search --train --eval --profile\n",
         out);
 }
 
@@ -83,6 +86,8 @@ static const char **string_slot(Args *a, const char *arg) {
   if (!strcmp(arg, "--infer")) return &a->infer.input;
   if (!strcmp(arg, "--logits")) return &a->infer.logits;
   if (!strcmp(arg, "--argmax")) return &a->infer.argmax;
+  if (!strcmp(arg, "-o")) return &a->infer.color_png;
+  if (!strcmp(arg, "--labels")) return &a->infer.labels_png;
   if (!strcmp(arg, "--input")) return &a->b.input;
   return NULL;
 }
@@ -132,8 +137,9 @@ static int check_args(const Args *a) {
   if (!modes) return fprintf(stderr, "sqnrun: what should I do with '%s'? (try --info)\n", a->plan), 2;
   if (a->infer.input && !a->infer.weights)
     return fputs("sqnrun: --infer needs --weights FILE (.pth or .safetensors)\n", stderr), 2;
-  if (a->infer.input && !a->infer.logits && !a->infer.argmax)
-    return fputs("sqnrun: --infer needs an output: --logits OUT.npy and/or --argmax OUT.npy\n", stderr), 2;
+  if (a->infer.input && !a->infer.logits && !a->infer.argmax && !a->infer.color_png && !a->infer.labels_png)
+    return fputs("sqnrun: --infer needs an output: -o OUT.png, --labels IDS.png, --logits OUT.npy or --argmax OUT.npy\n",
+                 stderr), 2;
   return -1;
 }
 

@@ -6,5 +6,5 @@ SUDO=""
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
-  build-essential cmake pkg-config flex bison zlib1g-dev libzip-dev libopenblas-dev llvm-dev clang libclang-rt-14-dev >/dev/null
+  build-essential cmake pkg-config flex bison zlib1g-dev libzip-dev libopenblas-dev libpng-dev libjpeg62-turbo-dev llvm-dev clang libclang-rt-14-dev >/dev/null
 echo "sqn: build dependencies installed"

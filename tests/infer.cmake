@@ -28,3 +28,28 @@ exec '$<TARGET_FILE:sqnrun>' '${GOLDEN_OUT}/${net}.plan' --weights '${REF}/weigh
   set_tests_properties(golden_${net}_logits golden_${net}_argmax PROPERTIES FIXTURES_REQUIRED golden_out_${net}
                        SKIP_RETURN_CODE 77)
 endforeach()
+
+# Image in, images out: the gray train-id PNG written from the NumPy run is itself a valid (gray)
+# input image; the second run reads it (PNG decode, gray -> RGB, ImageNet normalization) and writes the
+# Cityscapes-palette prediction. Bad inputs give clear errors.
+set(EXPECT sh ${CMAKE_CURRENT_SOURCE_DIR}/expect_exit.sh)
+add_test(NAME infer_png_labels COMMAND ${EXPECT} 0 "mac_small: 1x3x784x1568 in" --
+         $<TARGET_FILE:sqnrun> ${GOLDEN_OUT}/mac_small.plan --weights ${REF}/weights/mac_small.pth
+         --infer ${REF}/input_1x3x784x1568.npy --labels ${GOLDEN_OUT}/ids.png)
+add_test(NAME infer_png_input COMMAND ${EXPECT} 0 "mac_small: 1x3x784x1568 in" --
+         $<TARGET_FILE:sqnrun> ${GOLDEN_OUT}/mac_small.plan --weights ${REF}/weights/mac_small.pth
+         --infer ${GOLDEN_OUT}/ids.png -o ${GOLDEN_OUT}/pred.png)
+add_test(NAME infer_not_an_image COMMAND ${EXPECT} 1 "infer.cmake: not a .npy file" --
+         $<TARGET_FILE:sqnrun> ${GOLDEN_OUT}/mac_small.plan --weights ${REF}/weights/mac_small.pth
+         --infer ${CMAKE_CURRENT_SOURCE_DIR}/infer.cmake -o ${GOLDEN_OUT}/x.png)
+add_test(NAME infer_too_small COMMAND ${EXPECT} 1 "cannot take a 3x256x512 input: avgpool decoder.1 with a 49x49 window .*gets 256x16x32.*multiples of 16" --
+         $<TARGET_FILE:sqnrun> ${GOLDEN_OUT}/mac_small.plan --weights ${REF}/weights/mac_small.pth
+         --infer ${REF}/input_1x3x256x512.npy -o ${GOLDEN_OUT}/x.png)
+add_test(NAME infer_wrong_weights COMMAND ${EXPECT} 1 "tensor 'encoder.residuals.0.op.0.weight' has shape \\[16, 8, 1, 1\\], the network needs \\[16, 16, 1, 1\\]" --
+         $<TARGET_FILE:sqnrun> ${GOLDEN_OUT}/lat_small.plan --weights ${REF}/weights/mac_small.pth
+         --infer ${REF}/input_1x3x784x1568.npy -o ${GOLDEN_OUT}/x.png)
+foreach(t infer_png_labels infer_not_an_image infer_too_small infer_wrong_weights)
+  set_tests_properties(${t} PROPERTIES FIXTURES_REQUIRED "golden_plan_mac_small;golden_plan_lat_small")
+endforeach()
+set_tests_properties(infer_png_labels PROPERTIES FIXTURES_SETUP png_ids)
+set_tests_properties(infer_png_input PROPERTIES FIXTURES_REQUIRED "golden_plan_mac_small;png_ids")

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# bench/infer_cpu.sh - CPU inference benchmark: batch-1 latency of the six published SqueezeNAS nets,
+# sqnrun vs PyTorch eager (bench/squeezenas_torch.py: eval(), torch.no_grad(), torch.set_num_threads(N)),
+# same thread count, same weights and input. Prints a table with ratio = PyTorch time / sqnrun time
+# (> 1: sqnrun is faster). A benchmark, not a test: always exits 0.
+#
+# sqnrun time: `sqnrun --bench` median (warm-up, then --iters timed runs; load excluded) when the build
+# has --bench, otherwise the median of --iters separate `--infer` runs, each timed by sqnrun itself
+# ("... in X s" on stderr: the forward pass only, weight/input loading excluded).
+# PyTorch time: median of --iters forward passes after --warmup warm-up passes.
+#
+# usage: bench/infer_cpu.sh [--nets "mac_small ..."] [--sizes "1024x2048 784x1568"] [--threads 2]
+#                           [--iters 5] [--warmup 1] [--no-torch] [--no-sqnrun]
+#                           [--infer-timing]   (time separate --infer runs even if sqnrun has --bench)
+# environment: SQNC, SQNRUN (default $BUILD_DIR/{compiler/sqnc,runtime/sqnrun}), BUILD_DIR (default
+# /tmp/bench-build, configured and built if missing), PYTHON (default /usr/bin/python3).
+set -u
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+PYTHON="${PYTHON:-/usr/bin/python3}"
+BUILD_DIR="${BUILD_DIR:-/tmp/bench-build}"
+nets="mac_small lat_small mac_large lat_large mac_xlarge lat_xlarge"
+sizes="1024x2048 784x1568"
+threads=2
+iters=5
+warmup=1
+do_torch=1
+do_sqn=1
+force_infer=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --nets) nets="$2"; shift 2 ;;
+    --sizes) sizes="$2"; shift 2 ;;
+    --threads) threads="$2"; shift 2 ;;
+    --iters) iters="$2"; shift 2 ;;
+    --warmup) warmup="$2"; shift 2 ;;
+    --no-torch) do_torch=0; shift ;;
+    --no-sqnrun) do_sqn=0; shift ;;
+    --infer-timing) force_infer=1; shift ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "infer_cpu.sh: unknown argument '$1'" >&2; exit 0 ;;
+  esac
+done
+
+have_torch=1
+"$PYTHON" -c 'import torch' 2>/dev/null || { have_torch=0; echo "infer_cpu.sh: no torch in $PYTHON; PyTorch column skipped" >&2; }
+SQNC="${SQNC:-$BUILD_DIR/compiler/sqnc}"
+SQNRUN="${SQNRUN:-$BUILD_DIR/runtime/sqnrun}"
+if [ ! -x "$SQNC" ] || [ ! -x "$SQNRUN" ]; then
+  echo "infer_cpu.sh: building into $BUILD_DIR" >&2
+  cmake -S "$root" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null && \
+    cmake --build "$BUILD_DIR" -j2 --target sqnc sqnrun >/dev/null || { echo "infer_cpu.sh: build failed" >&2; exit 0; }
+fi
+has_bench=0
+[ "$force_infer" = 0 ] && "$SQNRUN" --help 2>&1 | grep -q '^  --bench' && has_bench=1
+
+work="$(mktemp -d /tmp/sqn-bench.XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+
+median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "-"; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+
+rows=()
+for hw in $sizes; do
+  for net in $nets; do
+    p="$work/${net}_$hw"
+    gmacs="-"; t_sqn="-"; t_torch="-"
+    # Weights (PyTorch constructor init) and input: written by the PyTorch side so both use the same data.
+    if [ "$have_torch" = 1 ]; then
+      if [ "$do_torch" = 1 ]; then
+        out="$("$PYTHON" "$here/squeezenas_torch.py" "$net" --input "$hw" --bench --json --threads "$threads" \
+               --iters "$iters" --warmup "$warmup" --save-weights "$p.pth" --save-input "$p.in.npy" 2>"$p.torch.log")"
+        t_torch="$(echo "$out" | sed -n 's/.*"median_ms": \([0-9.e+-]*\).*/\1/p')"
+        [ -n "$t_torch" ] || { t_torch="-"; tail -3 "$p.torch.log" >&2; }
+      else
+        "$PYTHON" "$here/squeezenas_torch.py" "$net" --input "$hw" --bench --iters 0 --warmup 0 \
+          --save-weights "$p.pth" --save-input "$p.in.npy" >/dev/null 2>"$p.torch.log"
+      fi
+    fi
+    if [ "$do_sqn" = 1 ] && "$SQNC" "$root/examples/$net.sqn" --input "3x$hw" -q -o "$p.plan" 2>"$p.sqnc.log"; then
+      gmacs="$("$SQNC" "$root/examples/$net.sqn" --input "3x$hw" --stats 2>/dev/null | \
+               sed -n 's/^total MACs: [0-9]* (\([0-9.]*\) G).*/\1/p' | awk '{printf "%.2f", $1}')"
+      wargs=()
+      [ -f "$p.pth" ] && wargs=(--weights "$p.pth")
+      if [ "$has_bench" = 1 ]; then
+        out="$("$SQNRUN" "$p.plan" --bench "${wargs[@]}" --iters "$iters" --warmup "$warmup" \
+               --threads "$threads" --json 2>"$p.sqnrun.log")"
+        t_sqn="$(echo "$out" | sed -n 's/.*"median_ms": \([0-9.e+-]*\).*/\1/p')"
+      elif [ -f "$p.in.npy" ]; then
+        for i in $(seq 1 "$iters"); do
+          "$SQNRUN" "$p.plan" "${wargs[@]}" --infer "$p.in.npy" --argmax "$p.am.npy" --threads "$threads" 2>&1 | \
+            sed -n 's/.* in \([0-9.]*\) s.*/\1/p'
+        done > "$p.sqn.times"
+        t_sqn="$(median < "$p.sqn.times" | awk '$1 != "-" {printf "%.2f", $1 * 1000} $1 == "-" {print "-"}')"
+      fi
+      [ -n "$t_sqn" ] || { t_sqn="-"; tail -3 "$p.sqnrun.log" >&2; }
+    elif [ "$do_sqn" = 1 ]; then
+      tail -3 "$p.sqnc.log" >&2
+    fi
+    ratio="-"
+    if [ "$t_sqn" != "-" ] && [ "$t_torch" != "-" ]; then
+      ratio="$(awk -v a="$t_torch" -v b="$t_sqn" 'BEGIN {printf "%.2f", a / b}')"
+    fi
+    fmt() { [ "$1" = "-" ] && echo "-" || awk -v v="$1" 'BEGIN {printf "%.1f", v}'; }
+    row="$(printf '| %-10s | %-9s | %7s | %12s | %12s | %6s |' "$net" "$hw" "${gmacs:--}" "$(fmt "$t_sqn")" \
+           "$(fmt "$t_torch")" "$ratio")"
+    echo "$row" >&2
+    rows+=("$row")
+    rm -f "$p".*
+  done
+done
+
+echo
+echo "CPU inference, batch 1, $threads threads, median of $iters runs after $warmup warm-up ($(date +%Y-%m-%d);" \
+     "$(nproc) CPUs, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1))"
+[ "$have_torch" = 1 ] && echo "PyTorch $("$PYTHON" -c 'import torch; print(torch.__version__)') eager; sqnrun timing: $([ "$has_bench" = 1 ] && echo '--bench median' || echo 'median of --infer runs')"
+printf '| %-10s | %-9s | %7s | %12s | %12s | %6s |\n' net input GMACs "sqnrun ms" "PyTorch ms" ratio
+echo "|------------|-----------|---------|--------------|--------------|--------|"
+for r in "${rows[@]}"; do echo "$r"; done
+echo "ratio = PyTorch time / sqnrun time (> 1: sqnrun faster)"
+exit 0
