@@ -41,7 +41,7 @@ while [ $# -gt 0 ]; do
     --aspp-sizes) aspp_sizes="$2"; shift 2 ;;
     --work) work="$2"; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h|--help) awk 'NR > 1 \&\& /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$0"; exit 0 ;;
     *) echo "crosscheck_torch.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done

@@ -37,7 +37,7 @@ while [ $# -gt 0 ]; do
     --no-torch) do_torch=0; shift ;;
     --no-sqnrun) do_sqn=0; shift ;;
     --infer-timing) force_infer=1; shift ;;
-    -h|--help) awk 'NR > 1 \&\& /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$0"; exit 0 ;;
     *) echo "infer_cpu.sh: unknown argument '$1'" >&2; exit 0 ;;
   esac
 done

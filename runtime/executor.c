@@ -1,6 +1,9 @@
 /* executor.c - the forward program of a fixed network on the CPU backend (inference: BN uses its
-   running statistics). Activations live from their op to their last consumer. */
+   running statistics). Where the plan's fused kernels say so, BN is folded into the preceding conv
+   (weights scaled once, at load); elementwise ops run in place when their input dies with them.
+   Activations live from their op to their last consumer. */
 #include "executor.h"
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +16,41 @@ struct Executor {
   float **buf;           /* per node, NULL when not live */
   int *uses, *left;      /* consumers per node; consumers still to run */
   PlanShape *shapes;     /* per node, for the current input size */
+  float **folded_w, **folded_b; /* per conv node with a folded BN: scaled weights and bias (owned) */
+  bool *bn_folded;       /* per BN node: folded into its input conv, so it is the identity */
   int batch;
   size_t live_bytes, peak_bytes;
   const float *output;
   TShape out_shape;
 };
+
+/* conv -> BN inside one fused kernel that folds BN: y = conv(x, w * s) + (b - mean) * s + beta,
+   s = gamma / sqrt(var + eps), the same arithmetic as BN applied to the conv's output. */
+static void fold_one(Executor *x, const PlanNode *conv, const PlanNode *bn) {
+  const float *w = x->param[conv->param[0]], *b = conv->bias ? x->param[conv->param[1]] : NULL;
+  const float *g = x->param[bn->param[0]], *be = x->param[bn->param[1]];
+  const float *m = x->param[bn->param[2]], *v = x->param[bn->param[3]];
+  int cout = conv->out.c;
+  size_t per = x->p->params[conv->param[0]].numel / cout;
+  float *fw = malloc(sizeof *fw * per * cout), *fb = malloc(sizeof *fb * cout);
+  for (int o = 0; o < cout; o++) {
+    float s = g[o] / sqrtf(v[o] + 1e-5f);
+    for (size_t k = 0; k < per; k++) fw[o * per + k] = w[o * per + k] * s;
+    fb[o] = ((b ? b[o] : 0.0f) - m[o]) * s + be[o];
+  }
+  x->folded_w[conv->id] = fw, x->folded_b[conv->id] = fb;
+  x->bn_folded[bn->id] = true;
+}
+
+static void fold_batchnorms(Executor *x) {
+  const Plan *p = x->p;
+  for (int i = 0; i < p->nnodes; i++) {
+    const PlanNode *bn = &p->nodes[i];
+    if (bn->kind != PLAN_OP_BN || bn->kernel < 0 || !p->kernels[bn->kernel].folds_bn) continue;
+    const PlanNode *conv = &p->nodes[bn->inputs[0]];
+    if (conv->kind == PLAN_OP_CONV && conv->kernel == bn->kernel && x->uses[conv->id] == 1) fold_one(x, conv, bn);
+  }
+}
 
 Executor *executor_new(const Plan *p, const TensorSet *weights, char *err, size_t n) {
   if (p->is_space) {
@@ -31,12 +64,16 @@ Executor *executor_new(const Plan *p, const TensorSet *weights, char *err, size_
   x->uses = calloc((size_t)p->nnodes, sizeof *x->uses);
   x->left = calloc((size_t)p->nnodes, sizeof *x->left);
   x->shapes = calloc((size_t)p->nnodes, sizeof *x->shapes);
+  x->folded_w = calloc((size_t)p->nnodes, sizeof *x->folded_w);
+  x->folded_b = calloc((size_t)p->nnodes, sizeof *x->folded_b);
+  x->bn_folded = calloc((size_t)p->nnodes, sizeof *x->bn_folded);
   for (int i = 0; i < p->nnodes; i++)
     for (int k = 0; k < p->nodes[i].ninputs; k++) x->uses[p->nodes[i].inputs[k]]++;
   if (!weights_bind(p, weights, x->param, err, n)) {
     executor_free(x);
     return NULL;
   }
+  fold_batchnorms(x);
   return x;
 }
 
@@ -51,8 +88,9 @@ static const float *prm(const Executor *x, const PlanNode *nd, int k) { return x
 
 static void run_conv(const Executor *x, const PlanNode *nd, float *y) {
   ConvParams cp = {nd->kh, nd->kw, nd->sh, nd->sw, nd->ph, nd->pw, nd->dh, nd->dw, nd->groups};
-  cpu_conv2d(in_buf(x, nd, 0), in_shape(x, nd, 0), prm(x, nd, 0), nd->bias ? prm(x, nd, 1) : NULL, &cp, y,
-             shape_of(x, nd->id));
+  const float *w = x->folded_w[nd->id] ? x->folded_w[nd->id] : prm(x, nd, 0);
+  const float *b = x->folded_b[nd->id] ? x->folded_b[nd->id] : nd->bias ? prm(x, nd, 1) : NULL;
+  cpu_conv2d(in_buf(x, nd, 0), in_shape(x, nd, 0), w, b, &cp, y, shape_of(x, nd->id));
 }
 
 static void run_concat(const Executor *x, const PlanNode *nd, float *y) {
@@ -69,7 +107,12 @@ static bool run_node(const Executor *x, const PlanNode *nd, float *y) {
   size_t numel = tshape_numel(ys);
   switch (nd->kind) {
   case PLAN_OP_CONV: run_conv(x, nd, y); break;
-  case PLAN_OP_BN: cpu_batchnorm_infer(a, s0, prm(x, nd, 0), prm(x, nd, 1), prm(x, nd, 2), prm(x, nd, 3), 1e-5f, y); break;
+  case PLAN_OP_BN:
+    if (x->bn_folded[nd->id]) { /* the identity: the conv already applied it */
+      if (y != a) memcpy(y, a, numel * sizeof *y);
+      break;
+    }
+    cpu_batchnorm_infer(a, s0, prm(x, nd, 0), prm(x, nd, 1), prm(x, nd, 2), prm(x, nd, 3), 1e-5f, y); break;
   case PLAN_OP_RELU: cpu_relu(a, numel, y); break;
   case PLAN_OP_RELU6: cpu_relu6(a, numel, y); break;
   case PLAN_OP_SIGMOID: cpu_sigmoid(a, numel, y); break;
@@ -94,7 +137,12 @@ static bool run_node(const Executor *x, const PlanNode *nd, float *y) {
 static void release_inputs(Executor *x, const PlanNode *nd) {
   for (int k = 0; k < nd->ninputs; k++) {
     int in = nd->inputs[k];
-    if (--x->left[in] == 0 && in != x->p->output) {
+    if (x->buf[in] == x->buf[nd->id]) { /* computed in place: the buffer now belongs to nd */
+      x->left[in]--;
+      x->buf[in] = NULL;
+      continue;
+    }
+    if (--x->left[in] == 0 && in != x->p->output && x->buf[in]) {
       x->live_bytes -= tshape_numel(shape_of(x, in)) * sizeof(float);
       free(x->buf[in]);
       x->buf[in] = NULL;
@@ -112,6 +160,31 @@ static void reset(Executor *x) {
   x->output = NULL;
 }
 
+static bool elementwise(PlanOpKind k) {
+  return k == PLAN_OP_BN || k == PLAN_OP_RELU || k == PLAN_OP_RELU6 || k == PLAN_OP_SIGMOID || k == PLAN_OP_HSWISH ||
+         k == PLAN_OP_ADD || k == PLAN_OP_MUL;
+}
+
+/* An input buffer this node may overwrite: it is the input's last use and has the output's shape. */
+static int steal_input(const Executor *x, const PlanNode *nd) {
+  if (!elementwise(nd->kind)) return -1;
+  int in = nd->inputs[0]; /* binary ops overwrite their first operand only (cpu_add/cpu_mul allow y == a) */
+  PlanShape a = x->shapes[in], o = x->shapes[nd->id];
+  bool once = x->left[in] == 1 && in != x->p->output;
+  return once && a.c == o.c && a.h == o.h && a.w == o.w ? in : -1;
+}
+
+/* The output buffer of node i: a stolen input's, or a new one. */
+static float *output_buffer(Executor *x, int i, size_t bytes) {
+  int in = steal_input(x, &x->p->nodes[i]);
+  if (in < 0) {
+    float *y = malloc(bytes ? bytes : 1);
+    if (y) x->live_bytes += bytes;
+    return y;
+  }
+  return x->buf[in]; /* the input keeps pointing at it until release_inputs hands it over */
+}
+
 bool executor_run(Executor *x, const float *input, TShape in, char *err, size_t n) {
   if (in.n < 1) return snprintf(err, n, "batch must be at least 1"), false;
   if (!plan_shapes(x->p, (PlanShape){in.c, in.h, in.w}, x->shapes, err, n)) return false;
@@ -120,10 +193,9 @@ bool executor_run(Executor *x, const float *input, TShape in, char *err, size_t 
   for (int i = 0; i < x->p->nnodes; i++) {
     const PlanNode *nd = &x->p->nodes[i];
     size_t bytes = tshape_numel(shape_of(x, i)) * sizeof(float);
-    float *y = malloc(bytes ? bytes : 1);
+    float *y = output_buffer(x, i, bytes);
     if (!y) return snprintf(err, n, "out of memory at node %d (%s, %zu bytes)", i, nd->name ? nd->name : "?", bytes), false;
     x->buf[i] = y;
-    x->live_bytes += bytes;
     if (x->live_bytes > x->peak_bytes) x->peak_bytes = x->live_bytes;
     if (nd->kind == PLAN_OP_INPUT) memcpy(y, input, bytes);
     else if (!run_node(x, nd, y))
@@ -151,5 +223,9 @@ void executor_free(Executor *x) {
   free(x->uses);
   free(x->left);
   free(x->shapes);
+  for (int i = 0; x->folded_w && i < x->p->nnodes; i++) free(x->folded_w[i]), free(x->folded_b[i]);
+  free(x->folded_w);
+  free(x->folded_b);
+  free(x->bn_folded);
   free(x);
 }
