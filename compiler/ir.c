@@ -50,7 +50,7 @@ int ir_add_node(IrGraph *g, OpKind kind, const int *inputs, int ninputs) {
   n->kind = kind;
   n->ninputs = ninputs > IR_MAX_INPUTS ? IR_MAX_INPUTS : ninputs;
   for (int i = 0; i < n->ninputs; i++) n->inputs[i] = inputs[i];
-  n->superblock = n->candidate = n->kernel = n->like = -1;
+  n->superblock = n->candidate = n->kernel = n->like = n->slot = -1;
   for (int i = 0; i < 4; i++) n->param[i] = -1;
   n->kh = n->kw = n->sh = n->sw = n->dh = n->dw = n->groups = 1;
   return g->nnodes++;

@@ -80,6 +80,7 @@ typedef struct IrNode {
   int superblock;          /* -1 outside any superblock */
   int candidate;           /* -1 outside any candidate; index in the superblock's candidate list */
   int kernel;              /* fused kernel this node belongs to, -1 before fusion */
+  int slot;                /* activation buffer (memplan.c): nodes sharing a slot never live at once; -1 none */
   /* costs (cost.c) */
   int64_t macs;
   int64_t params;
@@ -168,6 +169,8 @@ typedef struct IrGraph {
   int stem_output;         /* node ids of the macro parts */
   int encoder_output;
   int output;
+  int nslots;              /* activation buffers of the inference program (memplan.c) */
+  int64_t slot_bytes, naive_bytes; /* at the compiled input size, batch 1: planned vs one buffer per node */
   IrKernel *kernels;       /* fused inference program (fuse.c), execution order */
   int nkernels;
   SearchSettings search;

@@ -265,6 +265,7 @@ static void write_node(Buf *b, StrTab *t, const IrNode *n, int first_input) {
   put_i32(b, n->resize_mode);
   put_f64(b, n->scale);
   put_i32(b, n->like);
+  put_i32(b, n->slot);
 }
 
 /* The input lists of all nodes, then the nodes. */

@@ -6,6 +6,7 @@
 #include "compile.h"
 #include "dump.h"
 #include "fuse.h"
+#include "memplan.h"
 #include "plan_write.h"
 #include "stats.h"
 
@@ -108,6 +109,7 @@ static int emit(Cli *c, IrGraph *g, const IrCostTotals *t) {
     dump_ir(g, stdout);
   }
   fuse_graph(g, true);
+  memplan(g);
   if (c->dump_ir && (both || !strcmp(c->dump_ir, "after"))) {
     if (both) printf("\n== IR after fusion ==\n");
     dump_ir(g, stdout);

@@ -55,6 +55,9 @@ void stats_print_table(const IrGraph *g, const IrCostTotals *t, FILE *out) {
     fmt_gmacs(a, sizeof a, t->macs);
     fprintf(out, "total MACs: %" PRId64 " (%s G)\ntotal params: %" PRId64 "\n", t->macs, a, t->params);
   }
+  if (g->nslots)
+    fprintf(out, "activation memory (inference, batch 1): %.1f MiB in %d planned buffers (one buffer per op: %.1f MiB)\n",
+            g->slot_bytes / 1048576.0, g->nslots, g->naive_bytes / 1048576.0);
 }
 
 void json_string(FILE *out, const char *s) {
@@ -120,5 +123,7 @@ void stats_print_json(const IrGraph *g, const IrCostTotals *t, FILE *out) {
                ",\n  \"params_max\": %" PRId64 ",\n",
           t->macs_min, t->macs_max, t->params_min, t->params_max);
   fprintf(out, "  \"arch_params\": %" PRId64 ",\n", t->arch_params);
+  fprintf(out, "  \"activation_buffers\": %d,\n  \"activation_bytes\": %" PRId64 ",\n  \"activation_bytes_unplanned\": %" PRId64 ",\n",
+          g->nslots, g->slot_bytes, g->naive_bytes);
   fprintf(out, "  \"fixed_macs\": %" PRId64 ",\n  \"fixed_params\": %" PRId64 "\n}\n", t->fixed_macs, t->fixed_params);
 }

@@ -1,7 +1,7 @@
 /* executor.c - the forward program of a fixed network on the CPU backend (inference: BN uses its
    running statistics). Where the plan's fused kernels say so, BN is folded into the preceding conv
-   (weights scaled once, at load); elementwise ops run in place when their input dies with them.
-   Activations live from their op to their last consumer. */
+   (weights scaled once, at load). Activations live in one arena laid out from the buffer slots sqnc
+   planned (compiler/memplan.c); elementwise ops the plan put in their input's slot run in place. */
 #include "executor.h"
 #include <math.h>
 #include <stdio.h>
@@ -13,13 +13,16 @@
 struct Executor {
   const Plan *p;
   const float **param;   /* per plan parameter */
-  float **buf;           /* per node, NULL when not live */
-  int *uses, *left;      /* consumers per node; consumers still to run */
+  float **buf;           /* per node: its slot in the arena, for the current run */
+  int *uses;             /* consumers per node */
+  int *slot, nslots;     /* the plan's buffer slots (nodes without one get their own) */
+  size_t *slot_off;      /* per slot: byte offset in the arena */
+  float *arena;          /* every activation of a run */
+  size_t arena_bytes;
   PlanShape *shapes;     /* per node, for the current input size */
   float **folded_w, **folded_b; /* per conv node with a folded BN: scaled weights and bias (owned) */
   bool *bn_folded;       /* per BN node: folded into its input conv, so it is the identity */
   int batch;
-  size_t live_bytes, peak_bytes;
   const float *output;
   TShape out_shape;
 };
@@ -62,7 +65,11 @@ Executor *executor_new(const Plan *p, const TensorSet *weights, char *err, size_
   x->param = calloc((size_t)p->nparams + 1, sizeof *x->param);
   x->buf = calloc((size_t)p->nnodes, sizeof *x->buf);
   x->uses = calloc((size_t)p->nnodes, sizeof *x->uses);
-  x->left = calloc((size_t)p->nnodes, sizeof *x->left);
+  x->slot = malloc(sizeof *x->slot * (size_t)p->nnodes);
+  for (int i = 0; i < p->nnodes; i++) x->nslots = p->nodes[i].slot >= x->nslots ? p->nodes[i].slot + 1 : x->nslots;
+  for (int i = 0; i < p->nnodes; i++) x->slot[i] = p->nodes[i].slot >= 0 ? p->nodes[i].slot : x->nslots + i;
+  x->nslots += p->nnodes;
+  x->slot_off = calloc((size_t)x->nslots + 1, sizeof *x->slot_off);
   x->shapes = calloc((size_t)p->nnodes, sizeof *x->shapes);
   x->folded_w = calloc((size_t)p->nnodes, sizeof *x->folded_w);
   x->folded_b = calloc((size_t)p->nnodes, sizeof *x->folded_b);
@@ -134,73 +141,47 @@ static bool run_node(const Executor *x, const PlanNode *nd, float *y) {
   return true;
 }
 
-static void release_inputs(Executor *x, const PlanNode *nd) {
-  for (int k = 0; k < nd->ninputs; k++) {
-    int in = nd->inputs[k];
-    if (x->buf[in] == x->buf[nd->id]) { /* computed in place: the buffer now belongs to nd */
-      x->left[in]--;
-      x->buf[in] = NULL;
-      continue;
-    }
-    if (--x->left[in] == 0 && in != x->p->output && x->buf[in]) {
-      x->live_bytes -= tshape_numel(shape_of(x, in)) * sizeof(float);
-      free(x->buf[in]);
-      x->buf[in] = NULL;
-    }
-  }
-}
-
-static void reset(Executor *x) {
+/* Sizes the slots for the current shapes (each its largest member) and lays them out in one arena. */
+static bool layout_arena(Executor *x, char *err, size_t n) {
+  size_t *need = calloc((size_t)x->nslots, sizeof *need);
   for (int i = 0; i < x->p->nnodes; i++) {
-    free(x->buf[i]);
-    x->buf[i] = NULL;
-    x->left[i] = x->uses[i];
+    size_t bytes = tshape_numel(shape_of(x, i)) * sizeof(float);
+    if (bytes > need[x->slot[i]]) need[x->slot[i]] = bytes;
   }
-  x->live_bytes = x->peak_bytes = 0;
-  x->output = NULL;
-}
-
-static bool elementwise(PlanOpKind k) {
-  return k == PLAN_OP_BN || k == PLAN_OP_RELU || k == PLAN_OP_RELU6 || k == PLAN_OP_SIGMOID || k == PLAN_OP_HSWISH ||
-         k == PLAN_OP_ADD || k == PLAN_OP_MUL;
-}
-
-/* An input buffer this node may overwrite: it is the input's last use and has the output's shape. */
-static int steal_input(const Executor *x, const PlanNode *nd) {
-  if (!elementwise(nd->kind)) return -1;
-  int in = nd->inputs[0]; /* binary ops overwrite their first operand only (cpu_add/cpu_mul allow y == a) */
-  PlanShape a = x->shapes[in], o = x->shapes[nd->id];
-  bool once = x->left[in] == 1 && in != x->p->output;
-  return once && a.c == o.c && a.h == o.h && a.w == o.w ? in : -1;
-}
-
-/* The output buffer of node i: a stolen input's, or a new one. */
-static float *output_buffer(Executor *x, int i, size_t bytes) {
-  int in = steal_input(x, &x->p->nodes[i]);
-  if (in < 0) {
-    float *y = malloc(bytes ? bytes : 1);
-    if (y) x->live_bytes += bytes;
-    return y;
+  size_t total = 0;
+  for (int s = 0; s < x->nslots; s++) x->slot_off[s] = total, total += (need[s] + 63) & ~(size_t)63;
+  free(need);
+  if (total > x->arena_bytes) {
+    free(x->arena);
+    x->arena = aligned_alloc(64, total ? total : 64);
+    x->arena_bytes = x->arena ? total : 0;
+    if (!x->arena) return snprintf(err, n, "out of memory: activations need %.1f MiB", total / 1048576.0), false;
   }
-  return x->buf[in]; /* the input keeps pointing at it until release_inputs hands it over */
+  for (int i = 0; i < x->p->nnodes; i++) x->buf[i] = (float *)((char *)x->arena + x->slot_off[x->slot[i]]);
+  return true;
+}
+
+/* In place is only right where the shapes agree at this input size (the plan checked the compiled one). */
+static bool in_place_ok(const Executor *x, const PlanNode *nd) {
+  if (!nd->ninputs || x->slot[nd->inputs[0]] != x->slot[nd->id]) return true;
+  PlanShape a = x->shapes[nd->inputs[0]], o = x->shapes[nd->id];
+  return a.c == o.c && a.h == o.h && a.w == o.w;
 }
 
 bool executor_run(Executor *x, const float *input, TShape in, char *err, size_t n) {
   if (in.n < 1) return snprintf(err, n, "batch must be at least 1"), false;
   if (!plan_shapes(x->p, (PlanShape){in.c, in.h, in.w}, x->shapes, err, n)) return false;
   x->batch = in.n;
-  reset(x);
+  x->output = NULL;
+  if (!layout_arena(x, err, n)) return false;
   for (int i = 0; i < x->p->nnodes; i++) {
     const PlanNode *nd = &x->p->nodes[i];
-    size_t bytes = tshape_numel(shape_of(x, i)) * sizeof(float);
-    float *y = output_buffer(x, i, bytes);
-    if (!y) return snprintf(err, n, "out of memory at node %d (%s, %zu bytes)", i, nd->name ? nd->name : "?", bytes), false;
-    x->buf[i] = y;
-    if (x->live_bytes > x->peak_bytes) x->peak_bytes = x->live_bytes;
-    if (nd->kind == PLAN_OP_INPUT) memcpy(y, input, bytes);
+    float *y = x->buf[i];
+    if (!in_place_ok(x, nd))
+      return snprintf(err, n, "the buffer plan does not hold at this input size (node %d); recompile the plan for it", i), false;
+    if (nd->kind == PLAN_OP_INPUT) memcpy(y, input, tshape_numel(shape_of(x, i)) * sizeof *y);
     else if (!run_node(x, nd, y))
       return snprintf(err, n, "op %s (node %d) cannot run in inference mode", plan_op_name(nd->kind), i), false;
-    release_inputs(x, nd);
   }
   x->output = x->buf[x->p->output];
   x->out_shape = shape_of(x, x->p->output);
@@ -212,16 +193,16 @@ const float *executor_output(const Executor *x, TShape *shape) {
   return x->output;
 }
 
-size_t executor_peak_bytes(const Executor *x) { return x->peak_bytes; }
+size_t executor_peak_bytes(const Executor *x) { return x->arena_bytes; }
 
 void executor_free(Executor *x) {
   if (!x) return;
-  if (x->buf)
-    for (int i = 0; i < x->p->nnodes; i++) free(x->buf[i]);
   free(x->buf);
+  free(x->arena);
+  free(x->slot);
+  free(x->slot_off);
   free(x->param);
   free(x->uses);
-  free(x->left);
   free(x->shapes);
   for (int i = 0; x->folded_w && i < x->p->nnodes; i++) free(x->folded_w[i]), free(x->folded_b[i]);
   free(x->folded_w);

@@ -56,6 +56,7 @@ typedef struct PlanNode {
   int resize_mode;        /* PlanResize: how a bilinear/nearest output size follows the input */
   double scale;           /* PLAN_RESIZE_SCALE: out = floor(in * scale) */
   int like;               /* PLAN_RESIZE_LIKE: the earlier node whose H x W the output takes; else -1 */
+  int slot;               /* activation buffer planned by sqnc (nodes sharing one never live at once); -1 none */
   int param[SQN_PLAN_NODE_PARAMS]; /* indices into Plan.params, -1 past nparams */
   int nparams;
   int superblock, candidate, kernel; /* -1 if none */

@@ -56,7 +56,7 @@
 #define SQN_PLAN_TABLE_HEADER 8u
 #define SQN_META_RECORD 100u /* count must be 1 */
 #define SQN_INPT_RECORD 4u
-#define SQN_NODE_RECORD 168u
+#define SQN_NODE_RECORD 172u
 #define SQN_PARM_RECORD 44u
 #define SQN_SUPB_RECORD 76u
 #define SQN_CAND_RECORD 40u

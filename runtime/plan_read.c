@@ -387,6 +387,7 @@ static bool check_attrs(Ctx *c, const PlanNode *n) {
   for (int i = 0; i < 6; i++)
     if (!in_range(c, nonneg[i], 0, SQN_PLAN_MAX_DIM, "padding/crop")) return false;
   if (!in_range(c, n->resize_mode, 0, PLAN_RESIZE__COUNT - 1, "resize mode")) return false;
+  if (!in_range(c, n->slot, -1, c->rec, "buffer slot")) return false;
   if (n->resize_mode == PLAN_RESIZE_SCALE && !(n->scale > 0 && n->scale <= 1024))
     return bad(c, "resize scale %g out of range", n->scale);
   if (n->resize_mode == PLAN_RESIZE_LIKE && !in_range(c, n->like, 0, n->id - 1, "resize reference node"))
@@ -430,6 +431,7 @@ static bool read_node(Ctx *c, Rd *r, void *out) {
   n->resize_mode = rd_i32(r);
   n->scale = rd_f64(r);
   n->like = rd_i32(r);
+  n->slot = rd_i32(r);
   if (kind >= PLAN_OP__COUNT) return bad(c, "unknown op kind %u", kind);
   n->kind = (PlanOpKind)kind;
   return get_str(c, name, &n->name) && get_str(c, file, &n->loc.file) && get_bool(c, b[0], &n->bias, "bias") &&

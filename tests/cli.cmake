@@ -73,3 +73,4 @@ add_test(NAME sqnrun_infer_space COMMAND ${EXPECT} 1 "is a search space: inferen
 set_tests_properties(sqnrun_bench_json sqnrun_bench_table sqnrun_bench_other_size sqnrun_bench_bad_size sqnrun_bench_bad_iters
                      PROPERTIES FIXTURES_REQUIRED bench_plan)
 set_tests_properties(sqnrun_infer_space PROPERTIES FIXTURES_REQUIRED cli_small)
+sqnc_cli(stats_memory 0 "activation memory \\(inference, batch 1\\): 199.5 MiB in [0-9]+ planned buffers \\(one buffer per op: 1487.6 MiB\\)" ${MAC_SMALL} --stats)

@@ -295,7 +295,7 @@ static void compare_node(const IrNode *a, const PlanNode *b) {
   CHECK(a->kh == b->kh && a->kw == b->kw && a->sh == b->sh && a->sw == b->sw && a->ph == b->ph && a->pw == b->pw);
   CHECK(a->dh == b->dh && a->dw == b->dw && a->groups == b->groups && a->bias == b->bias);
   CHECK(a->count_include_pad == b->count_include_pad && a->align_corners == b->align_corners);
-  CHECK(a->resize_mode == b->resize_mode && a->scale == b->scale && a->like == b->like);
+  CHECK(a->resize_mode == b->resize_mode && a->scale == b->scale && a->like == b->like && a->slot == b->slot);
   CHECK(!memcmp(a->crop, b->crop, sizeof a->crop) && a->nparams == b->nparams);
   for (int i = 0; i < a->nparams; i++) CHECK(a->param[i] == b->param[i]);
   CHECK(a->superblock == b->superblock && a->candidate == b->candidate && a->kernel == b->kernel);
@@ -569,7 +569,7 @@ static void test_counts(void) {
   CHECK(patched_rejects(b, inputs + 4, 2, "records are 2 bytes, at least 4 expected"));
   CHECK(patched_rejects(b, node, 0xffffffffu, "do not fit"));
   CHECK(patched_rejects(b, node, 1, "unexpected bytes"));
-  CHECK(patched_rejects(b, node + 4, 10, "records are 10 bytes, at least 168 expected"));
+  CHECK(patched_rejects(b, node + 4, 10, "records are 10 bytes, at least 172 expected"));
   CHECK(patched_rejects(b, node + 4, 0, "at least"));
   size_t strs = (size_t)(section(b.p, "STRS") - b.p);
   CHECK(patched_rejects(b, strs, 0x40000000u, "strings cannot fit"));
