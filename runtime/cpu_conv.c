@@ -100,6 +100,18 @@ typedef struct ConvGeom {
   const int *lo, *hi; /* per kx: the valid output columns [lo, hi) (see valid_cols) */
 } ConvGeom;
 
+/* Bias and activation over n outputs of one channel. */
+static void epilogue(float *restrict r, size_t n, const float *bias, int co, int act) {
+  if (bias) {
+    const float b = bias[co];
+    for (size_t j = 0; j < n; j++) r[j] += b;
+  }
+  if (act == CONV_ACT_RELU)
+    for (size_t j = 0; j < n; j++) r[j] = r[j] < 0.0f ? 0.0f : r[j]; /* NaN passes, as in PyTorch */
+  else if (act == CONV_ACT_RELU6)
+    for (size_t j = 0; j < n; j++) r[j] = r[j] < 0.0f ? 0.0f : r[j] > 6.0f ? 6.0f : r[j];
+}
+
 /* Direct path: output rows [oy0, oy1) of channel co of sample n. */
 static void conv_direct_rows(const ConvGeom *gm, const float *x, const float *w, const float *bias, float *y, int n, int co,
                              int oy0, int oy1) {
@@ -109,7 +121,6 @@ static void conv_direct_rows(const ConvGeom *gm, const float *x, const float *w,
   const float *xg = x + ((size_t)n * gm->cin + (size_t)g * cin_g) * H * W;
   const float *wc = w + (size_t)co * cin_g * kh * kw;
   float *yp = y + ((size_t)n * gm->cout + co) * gm->OH * OW;
-  const float b = bias ? bias[co] : 0.0f;
   const int *lo = gm->lo, *hi = gm->hi;
   for (int oy = oy0; oy < oy1; oy++) {
     float *restrict yr = yp + (size_t)oy * OW;
@@ -135,8 +146,7 @@ static void conv_direct_rows(const ConvGeom *gm, const float *x, const float *w,
         }
       }
     }
-    if (bias)
-      for (int ox = 0; ox < OW; ox++) yr[ox] += b;
+    epilogue(yr, (size_t)OW, bias, co, p->act);
   }
 }
 
@@ -251,12 +261,8 @@ void cpu_conv2d(const float *x, TShape xs, const float *w, const float *bias, co
         }
         float *C = y + ((size_t)n * gm.cout + (size_t)g * gm.cout_g) * OHW + (size_t)oy0 * OW;
         gemm(gm.cout_g, L, K, w + (size_t)g * gm.cout_g * K, K, B, ldb, C, (int)OHW);
-        if (bias)
-          for (int c = 0; c < gm.cout_g; c++) {
-            const float b = bias[g * gm.cout_g + c];
-            float *restrict cr = C + (size_t)c * OHW;
-            for (int j = 0; j < L; j++) cr[j] += b;
-          }
+        if (bias || p->act)
+          for (int c = 0; c < gm.cout_g; c++) epilogue(C + (size_t)c * OHW, (size_t)L, bias, g * gm.cout_g + c, p->act);
       }
       free(col);
     }

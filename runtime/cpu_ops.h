@@ -11,7 +11,9 @@
 typedef struct TShape { int n, c, h, w; } TShape;
 static inline size_t tshape_numel(TShape s) { return (size_t)s.n * s.c * s.h * s.w; }
 
-typedef struct ConvParams { int kh, kw, sh, sw, ph, pw, dh, dw, groups; } ConvParams;
+/* act: the epilogue applied after the bias, while the output is in cache: CONV_ACT_NONE, _RELU, _RELU6. */
+enum { CONV_ACT_NONE, CONV_ACT_RELU, CONV_ACT_RELU6 };
+typedef struct ConvParams { int kh, kw, sh, sw, ph, pw, dh, dw, groups, act; } ConvParams;
 
 /* y[n, co, oy, ox] = bias[co] + sum over ci in group, ky, kx of x[n, ci, oy*sh - ph + ky*dh, ox*sw - pw + kx*dw] * w[co, ci - g*cin_g, ky, kx]
    (zero padding); w is [cout, cin/groups, kh, kw]; bias may be NULL. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "shapes.h"
 #include "weights_bind.h"
 
@@ -22,8 +23,11 @@ struct Executor {
   PlanShape *shapes;     /* per node, for the current input size */
   float **folded_w, **folded_b; /* per conv node with a folded BN: scaled weights and bias (owned) */
   bool *bn_folded;       /* per BN node: folded into its input conv, so it is the identity */
+  bool *act_fused;       /* per relu/relu6 node: applied by its conv's epilogue, so it is the identity */
+  int *conv_act;         /* per conv node: CONV_ACT_* epilogue */
   int batch;
   const float *output;
+  double *times;         /* per-node profile accumulator, NULL when off */
   TShape out_shape;
 };
 
@@ -55,6 +59,20 @@ static void fold_batchnorms(Executor *x) {
   }
 }
 
+/* relu/relu6 right after a conv (or a conv with its BN folded) in one fused kernel, as that conv's
+   epilogue: the value before the activation has no other reader. */
+static void fuse_activations(Executor *x) {
+  const Plan *p = x->p;
+  for (int i = 0; i < p->nnodes; i++) {
+    const PlanNode *act = &p->nodes[i];
+    if ((act->kind != PLAN_OP_RELU && act->kind != PLAN_OP_RELU6) || act->kernel < 0) continue;
+    int pre = act->inputs[0], conv = x->bn_folded[pre] ? p->nodes[pre].inputs[0] : pre;
+    if (p->nodes[conv].kind != PLAN_OP_CONV || p->nodes[conv].kernel != act->kernel || x->uses[pre] != 1) continue;
+    x->conv_act[conv] = act->kind == PLAN_OP_RELU ? CONV_ACT_RELU : CONV_ACT_RELU6;
+    x->act_fused[i] = true;
+  }
+}
+
 Executor *executor_new(const Plan *p, const TensorSet *weights, char *err, size_t n) {
   if (p->is_space) {
     snprintf(err, n, "%s is a search space: inference needs a fixed network (sqnc a `network` file)", p->name);
@@ -74,6 +92,8 @@ Executor *executor_new(const Plan *p, const TensorSet *weights, char *err, size_
   x->folded_w = calloc((size_t)p->nnodes, sizeof *x->folded_w);
   x->folded_b = calloc((size_t)p->nnodes, sizeof *x->folded_b);
   x->bn_folded = calloc((size_t)p->nnodes, sizeof *x->bn_folded);
+  x->act_fused = calloc((size_t)p->nnodes, sizeof *x->act_fused);
+  x->conv_act = calloc((size_t)p->nnodes, sizeof *x->conv_act);
   for (int i = 0; i < p->nnodes; i++)
     for (int k = 0; k < p->nodes[i].ninputs; k++) x->uses[p->nodes[i].inputs[k]]++;
   if (!weights_bind(p, weights, x->param, err, n)) {
@@ -81,6 +101,7 @@ Executor *executor_new(const Plan *p, const TensorSet *weights, char *err, size_
     return NULL;
   }
   fold_batchnorms(x);
+  fuse_activations(x);
   return x;
 }
 
@@ -94,7 +115,7 @@ static TShape in_shape(const Executor *x, const PlanNode *nd, int k) { return sh
 static const float *prm(const Executor *x, const PlanNode *nd, int k) { return x->param[nd->param[k]]; }
 
 static void run_conv(const Executor *x, const PlanNode *nd, float *y) {
-  ConvParams cp = {nd->kh, nd->kw, nd->sh, nd->sw, nd->ph, nd->pw, nd->dh, nd->dw, nd->groups};
+  ConvParams cp = {nd->kh, nd->kw, nd->sh, nd->sw, nd->ph, nd->pw, nd->dh, nd->dw, nd->groups, x->conv_act[nd->id]};
   const float *w = x->folded_w[nd->id] ? x->folded_w[nd->id] : prm(x, nd, 0);
   const float *b = x->folded_b[nd->id] ? x->folded_b[nd->id] : nd->bias ? prm(x, nd, 1) : NULL;
   cpu_conv2d(in_buf(x, nd, 0), in_shape(x, nd, 0), w, b, &cp, y, shape_of(x, nd->id));
@@ -120,8 +141,15 @@ static bool run_node(const Executor *x, const PlanNode *nd, float *y) {
       break;
     }
     cpu_batchnorm_infer(a, s0, prm(x, nd, 0), prm(x, nd, 1), prm(x, nd, 2), prm(x, nd, 3), 1e-5f, y); break;
-  case PLAN_OP_RELU: cpu_relu(a, numel, y); break;
-  case PLAN_OP_RELU6: cpu_relu6(a, numel, y); break;
+  case PLAN_OP_RELU: case PLAN_OP_RELU6:
+    if (x->act_fused[nd->id]) { /* the conv's epilogue applied it */
+      if (y != a) memcpy(y, a, numel * sizeof *y);
+    } else if (nd->kind == PLAN_OP_RELU) {
+      cpu_relu(a, numel, y);
+    } else {
+      cpu_relu6(a, numel, y);
+    }
+    break;
   case PLAN_OP_SIGMOID: cpu_sigmoid(a, numel, y); break;
   case PLAN_OP_HSWISH: cpu_hswish(a, numel, y); break;
   case PLAN_OP_ADD: cpu_add(a, s0, in_buf(x, nd, 1), in_shape(x, nd, 1), y, ys); break;
@@ -168,6 +196,14 @@ static bool in_place_ok(const Executor *x, const PlanNode *nd) {
   return a.c == o.c && a.h == o.h && a.w == o.w;
 }
 
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+void executor_profile(Executor *x, double *times) { x->times = times; }
+
 bool executor_run(Executor *x, const float *input, TShape in, char *err, size_t n) {
   if (in.n < 1) return snprintf(err, n, "batch must be at least 1"), false;
   if (!plan_shapes(x->p, (PlanShape){in.c, in.h, in.w}, x->shapes, err, n)) return false;
@@ -179,9 +215,11 @@ bool executor_run(Executor *x, const float *input, TShape in, char *err, size_t 
     float *y = x->buf[i];
     if (!in_place_ok(x, nd))
       return snprintf(err, n, "the buffer plan does not hold at this input size (node %d); recompile the plan for it", i), false;
+    double t0 = x->times ? now_s() : 0;
     if (nd->kind == PLAN_OP_INPUT) memcpy(y, input, tshape_numel(shape_of(x, i)) * sizeof *y);
     else if (!run_node(x, nd, y))
       return snprintf(err, n, "op %s (node %d) cannot run in inference mode", plan_op_name(nd->kind), i), false;
+    if (x->times) x->times[i] += now_s() - t0;
   }
   x->output = x->buf[x->p->output];
   x->out_shape = shape_of(x, x->p->output);
@@ -208,5 +246,7 @@ void executor_free(Executor *x) {
   free(x->folded_w);
   free(x->folded_b);
   free(x->bn_folded);
+  free(x->act_fused);
+  free(x->conv_act);
   free(x);
 }

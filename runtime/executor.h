@@ -18,5 +18,7 @@ bool executor_run(Executor *x, const float *input, TShape in, char *err, size_t 
 /* The network output (logits at input resolution) of the last run, owned by the executor. */
 const float *executor_output(const Executor *x, TShape *shape);
 size_t executor_peak_bytes(const Executor *x);
+/* Per-node timing: when on, every run adds each node's seconds to times[node] (nnodes entries). */
+void executor_profile(Executor *x, double *times);
 void executor_free(Executor *x);
 #endif

@@ -8,6 +8,7 @@
 #include <time.h>
 #include "executor.h"
 #include "mode_infer.h"
+#include "bench_profile.h"
 #include "shapes.h"
 #include "weights_init.h"
 
@@ -84,15 +85,28 @@ static bool timed_runs(Executor *x, const float *in, TShape is, const BenchArgs 
   return true;
 }
 
+/* Extra timed runs with per-node timing (kept apart so the latency figures carry no timer overhead). */
+static int profile(Executor *x, const Plan *p, const PlanShape *sh, const float *in, TShape is, const BenchArgs *a,
+                   char *err, size_t n) {
+  double *times = calloc((size_t)p->nnodes, sizeof *times);
+  executor_profile(x, times);
+  bool ok = true;
+  for (int i = 0; ok && i < a->iters; i++) ok = executor_run(x, in, is, err, n);
+  executor_profile(x, NULL);
+  if (ok) bench_print_profile(p, sh, times, a->iters, 15);
+  else fprintf(stderr, "sqnrun: %s\n", err);
+  free(times);
+  return ok ? 0 : 1;
+}
+
 static int run(const Plan *p, const BenchArgs *a, TensorSet *w, TShape is) {
   char err[1024];
   PlanShape *sh = malloc(sizeof *sh * (size_t)p->nnodes);
   bool fits = plan_shapes(p, (PlanShape){is.c, is.h, is.w}, sh, err, sizeof err);
   double gmacs = fits ? (double)plan_macs(p, sh) / 1e9 : 0;
-  free(sh);
-  if (!fits) return fprintf(stderr, "sqnrun: %s\n", err), 1;
+  if (!fits) return free(sh), fprintf(stderr, "sqnrun: %s\n", err), 1;
   Executor *x = executor_new(p, w, err, sizeof err);
-  if (!x) return fprintf(stderr, "sqnrun: %s\n", err), 1;
+  if (!x) return free(sh), fprintf(stderr, "sqnrun: %s\n", err), 1;
   size_t numel = tshape_numel(is);
   float *in = malloc(numel * sizeof *in);
   uint64_t s = 42;
@@ -105,7 +119,9 @@ static int run(const Plan *p, const BenchArgs *a, TensorSet *w, TShape is) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     print_stats(p, is, gmacs, &st, executor_peak_bytes(x) / 1048576.0, ru.ru_maxrss / 1024.0, a->json);
+    if (a->profile_ops && !a->json) rc = profile(x, p, sh, in, is, a, err, sizeof err);
   }
+  free(sh);
   free(t);
   free(in);
   executor_free(x);

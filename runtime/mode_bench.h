@@ -9,6 +9,7 @@ typedef struct BenchArgs {
   const char *input;    /* "CxHxW" to check against the plan, or NULL */
   int iters, warmup, threads;
   bool json;
+  bool profile_ops;     /* also time every node and print where the time goes */
 } BenchArgs;
 
 int mode_bench(const Plan *p, const BenchArgs *a);

@@ -15,7 +15,7 @@
 
 static const char *const options[] = {"--info", "--json", "--help", "--version", "--search", "--train", "--eval",
                                       "--infer", "--bench", "--profile", "--weights", "--logits", "--argmax",
-                                      "--threads", "--iters", "--warmup", "--input", "--labels"};
+                                      "--threads", "--iters", "--warmup", "--input", "--labels", "--profile-ops"};
 static const char *const later_modes[] = {"--search", "--train", "--eval", "--profile"};
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -38,6 +38,7 @@ static void usage(FILE *out) {
         "  --bench          batch-1 latency: warm-up, then min/median/mean/p90/p99, throughput, GMAC/s, memory\n"
         "  --iters N        timed runs for --bench (default 20); --warmup N (default 3)\n"
         "  --input CxHxW    with --bench: the input size (default: the compiled one)\n"
+        "  --profile-ops    with --bench: also time every op and show where the time goes\n"
         "  --threads N      CPU threads (default: all cores)\n"
         "  --help, --version\n"
         "Not in this build yet: --search --train --eval --profile\n",
@@ -120,6 +121,7 @@ static int parse_arg(Args *a, const char *arg) {
   if (!strcmp(arg, "--version")) return printf("sqnrun %s (plan format %u)\n", SQN_VERSION, SQN_PLAN_VERSION), 0;
   if (!strcmp(arg, "--info")) return a->info = true, -1;
   if (!strcmp(arg, "--bench")) return a->bench = true, -1;
+  if (!strcmp(arg, "--profile-ops")) return a->b.profile_ops = true, -1;
   if (!strcmp(arg, "--json")) return a->json = true, -1;
   for (int i = 0; i < COUNT(later_modes); i++)
     if (!strcmp(arg, later_modes[i]))

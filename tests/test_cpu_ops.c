@@ -91,6 +91,8 @@ static void run_conv_case(const ConvCase *cc, const char *label) {
                 acc += t;
                 m += fabs(t);
               }
+          if (p->act != CONV_ACT_NONE && acc < 0) acc = 0;
+          if (p->act == CONV_ACT_RELU6 && acc > 6) acc = 6;
           ref[idx4(ys, n, co, oy, ox)] = acc;
           mag[idx4(ys, n, co, oy, ox)] = m;
         }
@@ -98,13 +100,26 @@ static void run_conv_case(const ConvCase *cc, const char *label) {
   cpu_conv2d(x, xs, w, b, p, y, ys);
   char what[256];
   snprintf(what, sizeof what,
-           "conv %s [%d,%d,%d,%d]->[%d,%d,%d,%d] k%dx%d s%d,%d p%d,%d d%d,%d g%d%s", label, xs.n, xs.c, xs.h, xs.w, ys.n,
-           ys.c, ys.h, ys.w, p->kh, p->kw, p->sh, p->sw, p->ph, p->pw, p->dh, p->dw, p->groups, b ? " bias" : "");
+           "conv %s [%d,%d,%d,%d]->[%d,%d,%d,%d] k%dx%d s%d,%d p%d,%d d%d,%d g%d%s act%d", label, xs.n, xs.c, xs.h, xs.w, ys.n,
+           ys.c, ys.h, ys.w, p->kh, p->kw, p->sh, p->sw, p->ph, p->pw, p->dh, p->dw, p->groups, b ? " bias" : "", p->act);
   check_close(what, y, ref, mag, tshape_numel(ys), 1e-6, 1e-5);
   free(x), free(w), free(b), free(y), free(ref), free(mag);
 }
 
-#define CP(kh, kw, sh, sw, ph, pw, dh, dw, g) {kh, kw, sh, sw, ph, pw, dh, dw, g}
+#define CP(kh, kw, sh, sw, ph, pw, dh, dw, g) {kh, kw, sh, sw, ph, pw, dh, dw, g, CONV_ACT_NONE}
+
+/* The relu / relu6 epilogue on both paths (direct and sgemm), with and without bias. */
+static void test_conv_epilogue(void) {
+  for (int act = CONV_ACT_RELU; act <= CONV_ACT_RELU6; act++)
+    for (int bias = 0; bias < 2; bias++) {
+      ConvCase dw = {1, 8, 9, 11, 8, {3, 3, 1, 1, 1, 1, 1, 1, 8, act}, bias};
+      ConvCase pw = {2, 16, 7, 9, 24, {1, 1, 1, 1, 0, 0, 1, 1, 1, act}, bias};
+      ConvCase k3 = {1, 6, 10, 12, 10, {3, 3, 2, 2, 1, 1, 1, 1, 1, act}, bias};
+      run_conv_case(&dw, "epilogue depthwise");
+      run_conv_case(&pw, "epilogue pointwise");
+      run_conv_case(&k3, "epilogue im2col");
+    }
+}
 
 static void test_conv(void) {
   static const ConvCase cases[] = {
@@ -146,7 +161,7 @@ static void test_conv(void) {
 
   /* random configurations */
   for (int it = 0; it < 90; it++) {
-    ConvCase cc;
+    ConvCase cc = {0};
     const int kind = it % 4; /* 0 dense, 1 depthwise, 2 grouped, 3 pointwise */
     const int groups = kind == 0 || kind == 3 ? (rng_int(0, 3) == 0 ? 2 : 1) : (kind == 1 ? 0 : rng_int(2, 4));
     const int k = kind == 3 ? 1 : (rng_int(0, 2) == 0 ? 5 : 3);
@@ -570,6 +585,7 @@ int main(int argc, char **argv) {
   for (int threads = 1; threads >= 0; threads--) { /* one thread, then all cores */
     cpu_set_threads(threads);
     test_conv();
+  test_conv_epilogue();
     test_batchnorm();
     test_activations();
     test_binops();
