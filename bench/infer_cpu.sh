@@ -63,13 +63,14 @@ rows=()
 for hw in $sizes; do
   for net in $nets; do
     p="$work/${net}_$hw"
-    gmacs="-"; t_sqn="-"; t_torch="-"
+    gmacs="-"; t_sqn="-"; t_torch="-"; m_sqn="-"; m_torch="-"
     # Weights (PyTorch constructor init) and input: written by the PyTorch side so both use the same data.
     if [ "$have_torch" = 1 ]; then
       if [ "$do_torch" = 1 ]; then
         out="$("$PYTHON" "$here/squeezenas_torch.py" "$net" --input "$hw" --bench --json --threads "$threads" \
                --iters "$iters" --warmup "$warmup" --save-weights "$p.pth" --save-input "$p.in.npy" 2>"$p.torch.log")"
         t_torch="$(echo "$out" | sed -n 's/.*"median_ms": \([0-9.e+-]*\).*/\1/p')"
+        m_torch="$(echo "$out" | sed -n 's/.*"min_ms": \([0-9.e+-]*\).*/\1/p')"
         [ -n "$t_torch" ] || { t_torch="-"; tail -3 "$p.torch.log" >&2; }
       else
         "$PYTHON" "$here/squeezenas_torch.py" "$net" --input "$hw" --bench --iters 0 --warmup 0 \
@@ -85,12 +86,14 @@ for hw in $sizes; do
         out="$("$SQNRUN" "$p.plan" --bench "${wargs[@]}" --iters "$iters" --warmup "$warmup" \
                --threads "$threads" --json 2>"$p.sqnrun.log")"
         t_sqn="$(echo "$out" | sed -n 's/.*"median_ms": \([0-9.e+-]*\).*/\1/p')"
+        m_sqn="$(echo "$out" | sed -n 's/.*"min_ms": \([0-9.e+-]*\).*/\1/p')"
       elif [ -f "$p.in.npy" ]; then
         for i in $(seq 1 "$iters"); do
           "$SQNRUN" "$p.plan" "${wargs[@]}" --infer "$p.in.npy" --argmax "$p.am.npy" --threads "$threads" 2>&1 | \
             sed -n 's/.* in \([0-9.]*\) s.*/\1/p'
         done > "$p.sqn.times"
         t_sqn="$(median < "$p.sqn.times" | awk '$1 != "-" {printf "%.2f", $1 * 1000} $1 == "-" {print "-"}')"
+        m_sqn="$(sort -g "$p.sqn.times" | head -1 | awk '{printf "%.2f", $1 * 1000}')"
       fi
       [ -n "$t_sqn" ] || { t_sqn="-"; tail -3 "$p.sqnrun.log" >&2; }
     elif [ "$do_sqn" = 1 ]; then
@@ -101,8 +104,8 @@ for hw in $sizes; do
       ratio="$(awk -v a="$t_torch" -v b="$t_sqn" 'BEGIN {printf "%.2f", a / b}')"
     fi
     fmt() { [ "$1" = "-" ] && echo "-" || awk -v v="$1" 'BEGIN {printf "%.1f", v}'; }
-    row="$(printf '| %-10s | %-9s | %7s | %12s | %12s | %6s |' "$net" "$hw" "${gmacs:--}" "$(fmt "$t_sqn")" \
-           "$(fmt "$t_torch")" "$ratio")"
+    row="$(printf '| %-10s | %-9s | %6s | %10s | %10s | %10s | %10s | %6s |' "$net" "$hw" "${gmacs:--}" \
+           "$(fmt "$t_sqn")" "$(fmt "${m_sqn:--}")" "$(fmt "$t_torch")" "$(fmt "${m_torch:--}")" "$ratio")"
     echo "$row" >&2
     rows+=("$row")
     rm -f "$p".*
@@ -113,8 +116,9 @@ echo
 echo "CPU inference, batch 1, $threads threads, median of $iters runs after $warmup warm-up ($(date +%Y-%m-%d);" \
      "$(nproc) CPUs, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1))"
 [ "$have_torch" = 1 ] && echo "PyTorch $("$PYTHON" -c 'import torch; print(torch.__version__)') eager; sqnrun timing: $([ "$has_bench" = 1 ] && echo '--bench median' || echo 'median of --infer runs')"
-printf '| %-10s | %-9s | %7s | %12s | %12s | %6s |\n' net input GMACs "sqnrun ms" "PyTorch ms" ratio
-echo "|------------|-----------|---------|--------------|--------------|--------|"
+printf '| %-10s | %-9s | %6s | %10s | %10s | %10s | %10s | %6s |\n' net input GMACs "sqnrun med" "sqnrun min" \
+  "torch med" "torch min" ratio
+echo "|------------|-----------|--------|------------|------------|------------|------------|--------|"
 for r in "${rows[@]}"; do echo "$r"; done
-echo "ratio = PyTorch time / sqnrun time (> 1: sqnrun faster)"
+echo "times in ms; ratio = PyTorch median / sqnrun median (> 1: sqnrun faster)"
 exit 0

@@ -19,15 +19,6 @@
 #include "image_io.h"
 #include "test_util.h"
 
-static char tmpdir[64];
-
-static char *tmp_path(const char *name) {
-  static char path[4][256];
-  static int k;
-  k = (k + 1) % 4;
-  snprintf(path[k], sizeof path[k], "%s/%s", tmpdir, name);
-  return path[k];
-}
 
 /* Checks that expr (a bool call with err) fails with substr in its message. */
 #define CHECK_FAILS(expr, substr)                                                                  \

@@ -36,6 +36,18 @@ static int t_passed, t_failed;
     }                                                                                \
   } while (0)
 
+/* A scratch folder for tests that write files (create it with mkdtemp into tmpdir first). */
+static char tmpdir[64];
+
+/* tmpdir/name; the last four results stay valid. */
+static inline char *tmp_path(const char *name) {
+  static char path[4][256];
+  static int k;
+  k = (k + 1) % 4;
+  snprintf(path[k], sizeof path[k], "%s/%s", tmpdir, name);
+  return path[k];
+}
+
 static int test_summary(void) {
   printf("%d passed, %d failed\n", t_passed, t_failed);
   return t_failed ? 1 : 0;

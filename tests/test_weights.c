@@ -19,15 +19,6 @@
 #include "tensor_set.h"
 #include "test_util.h"
 
-static char tmpdir[64];
-
-static char *tmp_path(const char *name) {
-  static char path[4][256];
-  static int k;
-  k = (k + 1) % 4;
-  snprintf(path[k], sizeof path[k], "%s/%s", tmpdir, name);
-  return path[k];
-}
 
 #define CHECK_ERR(expr, substr)                                                                  \
   do {                                                                                           \
