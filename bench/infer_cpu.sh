@@ -63,7 +63,7 @@ rows=()
 for hw in $sizes; do
   for net in $nets; do
     p="$work/${net}_$hw"
-    gmacs="-"; t_sqn="-"; t_torch="-"; m_sqn="-"; m_torch="-"
+    gmacs="-"; t_sqn="-"; t_torch="-"; m_sqn="-"; m_torch="-"; r_sqn="-"; r_torch="-"
     # Weights (PyTorch constructor init) and input: written by the PyTorch side so both use the same data.
     if [ "$have_torch" = 1 ]; then
       if [ "$do_torch" = 1 ]; then
@@ -71,6 +71,7 @@ for hw in $sizes; do
                --iters "$iters" --warmup "$warmup" --save-weights "$p.pth" --save-input "$p.in.npy" 2>"$p.torch.log")"
         t_torch="$(echo "$out" | sed -n 's/.*"median_ms": \([0-9.e+-]*\).*/\1/p')"
         m_torch="$(echo "$out" | sed -n 's/.*"min_ms": \([0-9.e+-]*\).*/\1/p')"
+        r_torch="$(echo "$out" | sed -n 's/.*"peak_rss_mib": \([0-9.e+-]*\).*/\1/p')"
         [ -n "$t_torch" ] || { t_torch="-"; tail -3 "$p.torch.log" >&2; }
       else
         "$PYTHON" "$here/squeezenas_torch.py" "$net" --input "$hw" --bench --iters 0 --warmup 0 \
@@ -87,6 +88,7 @@ for hw in $sizes; do
                --threads "$threads" --json 2>"$p.sqnrun.log")"
         t_sqn="$(echo "$out" | sed -n 's/.*"median_ms": \([0-9.e+-]*\).*/\1/p')"
         m_sqn="$(echo "$out" | sed -n 's/.*"min_ms": \([0-9.e+-]*\).*/\1/p')"
+        r_sqn="$(echo "$out" | sed -n 's/.*"peak_rss_mib": \([0-9.e+-]*\).*/\1/p')"
       elif [ -f "$p.in.npy" ]; then
         for i in $(seq 1 "$iters"); do
           "$SQNRUN" "$p.plan" "${wargs[@]}" --infer "$p.in.npy" --argmax "$p.am.npy" --threads "$threads" 2>&1 | \
@@ -104,8 +106,9 @@ for hw in $sizes; do
       ratio="$(awk -v a="$t_torch" -v b="$t_sqn" 'BEGIN {printf "%.2f", a / b}')"
     fi
     fmt() { [ "$1" = "-" ] && echo "-" || awk -v v="$1" 'BEGIN {printf "%.1f", v}'; }
-    row="$(printf '| %-10s | %-9s | %6s | %10s | %10s | %10s | %10s | %6s |' "$net" "$hw" "${gmacs:--}" \
-           "$(fmt "$t_sqn")" "$(fmt "${m_sqn:--}")" "$(fmt "$t_torch")" "$(fmt "${m_torch:--}")" "$ratio")"
+    row="$(printf '| %-10s | %-9s | %6s | %10s | %10s | %10s | %10s | %6s | %9s | %9s |' "$net" "$hw" "${gmacs:--}" \
+           "$(fmt "$t_sqn")" "$(fmt "${m_sqn:--}")" "$(fmt "$t_torch")" "$(fmt "${m_torch:--}")" "$ratio" \
+           "$(fmt "${r_sqn:--}")" "$(fmt "${r_torch:--}")")"
     echo "$row" >&2
     rows+=("$row")
     rm -f "$p".*
@@ -116,9 +119,9 @@ echo
 echo "CPU inference, batch 1, $threads threads, median of $iters runs after $warmup warm-up ($(date +%Y-%m-%d);" \
      "$(nproc) CPUs, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1))"
 [ "$have_torch" = 1 ] && echo "PyTorch $("$PYTHON" -c 'import torch; print(torch.__version__)') eager; sqnrun timing: $([ "$has_bench" = 1 ] && echo '--bench median' || echo 'median of --infer runs')"
-printf '| %-10s | %-9s | %6s | %10s | %10s | %10s | %10s | %6s |\n' net input GMACs "sqnrun med" "sqnrun min" \
-  "torch med" "torch min" ratio
-echo "|------------|-----------|--------|------------|------------|------------|------------|--------|"
+printf '| %-10s | %-9s | %6s | %10s | %10s | %10s | %10s | %6s | %9s | %9s |\n' net input GMACs "sqnrun med" "sqnrun min" \
+  "torch med" "torch min" ratio "sqnrun RSS" "torch RSS"
+echo "|------------|-----------|--------|------------|------------|------------|------------|--------|-----------|-----------|"
 for r in "${rows[@]}"; do echo "$r"; done
-echo "times in ms; ratio = PyTorch median / sqnrun median (> 1: sqnrun faster)"
+echo "times in ms; ratio = PyTorch median / sqnrun median (> 1: sqnrun faster); peak RSS of each process in MiB"
 exit 0

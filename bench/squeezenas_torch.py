@@ -441,8 +441,11 @@ def main():
         times.sort()
         med = times[len(times) // 2] if len(times) % 2 else 0.5 * (times[len(times) // 2 - 1] + times[len(times) // 2])
         if a.json:
+            import resource  # peak RSS of this process (KiB on Linux)
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
             print(json.dumps({"network": a.net, "input": [1, 3, h, w], "threads": torch.get_num_threads(),
-                              "iters": a.iters, "min_ms": times[0] * 1e3, "median_ms": med * 1e3}))
+                              "iters": a.iters, "min_ms": times[0] * 1e3, "median_ms": med * 1e3,
+                              "peak_rss_mib": rss}))
         else:
             print("%s 1x3x%dx%d threads %d: median %.2f ms, min %.2f ms (%d runs)" % (
                 a.net, h, w, torch.get_num_threads(), med * 1e3, times[0] * 1e3, a.iters))
