@@ -53,3 +53,14 @@ foreach(t infer_png_labels infer_not_an_image infer_too_small infer_wrong_weight
 endforeach()
 set_tests_properties(infer_png_labels PROPERTIES FIXTURES_SETUP png_ids)
 set_tests_properties(infer_png_input PROPERTIES FIXTURES_REQUIRED "golden_plan_mac_small;png_ids")
+
+# A truncated .pth (the first 100000 bytes of the published file) and an odd input size.
+add_test(NAME infer_truncated_pth COMMAND sh -c "if [ ! -f '${REF}/weights/mac_small.pth' ]; then echo 'SKIPPED: no reference'; exit 77; fi; \
+head -c 100000 '${REF}/weights/mac_small.pth' > '${GOLDEN_OUT}/truncated.pth' && \
+exec sh '${CMAKE_CURRENT_SOURCE_DIR}/expect_exit.sh' 1 'truncated.pth: .*(truncated|unexpected end)' -- \
+'$<TARGET_FILE:sqnrun>' '${GOLDEN_OUT}/mac_small.plan' --weights '${GOLDEN_OUT}/truncated.pth' \
+--infer '${REF}/input_1x3x784x1568.npy' -o '${GOLDEN_OUT}/x.png'")
+set_tests_properties(infer_truncated_pth PROPERTIES FIXTURES_REQUIRED golden_plan_mac_small SKIP_RETURN_CODE 77)
+add_test(NAME infer_odd_size COMMAND ${EXPECT} 1 "cannot take a 3x1000x2000 input: .*multiples of 16" --
+         $<TARGET_FILE:sqnrun> ${GOLDEN_OUT}/mac_small.plan --bench --input 3x1000x2000 --iters 1)
+set_tests_properties(infer_odd_size PROPERTIES FIXTURES_REQUIRED golden_plan_mac_small)
