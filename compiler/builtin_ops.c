@@ -180,7 +180,8 @@ Value builtin_broadcast(Elab *e, Scope *s, OpKind k, Value a, Value b, SrcLoc lo
   }
   int in[2] = {a.node, b.node};
   /* operators (+, *) take no sequential index: only calls do, as in nn.Sequential */
-  int id = counted ? new_node(e, s, k, in, 2, loc, name, o) : elab_add_node(e, k, in, 2, loc, NULL);
+  int id = counted ? new_node(e, s, k, in, 2, loc, name, o)
+                   : elab_add_node(e, k, in, 2, loc, arena_printf(e->a, "%s%s", s->prefix, ir_op_name(k)));
   if (id < 0) return v_error();
   e->g->nodes[id].out = o;
   return v_tensor(id);

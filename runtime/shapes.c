@@ -58,13 +58,14 @@ static PlanShape node_shape(const PlanNode *nd, const PlanShape *sh, bool *ok) {
 
 static void explain(const Plan *p, const PlanNode *nd, const PlanShape *sh, PlanShape input, char *err, size_t n) {
   PlanShape a = nd->ninputs ? sh[nd->inputs[0]] : input, b = nd->ninputs > 1 ? sh[nd->inputs[1]] : a;
-  char second[48] = "", window[48] = "";
+  char second[48] = "", window[48] = "", where[320] = "";
+  if (nd->loc.file) snprintf(where, sizeof where, " at %s:%d:%d", nd->loc.file, nd->loc.line, nd->loc.col);
   if (nd->ninputs > 1) snprintf(second, sizeof second, " and %dx%dx%d", b.c, b.h, b.w);
   if (nd->kind == PLAN_OP_AVGPOOL || nd->kind == PLAN_OP_CONV) snprintf(window, sizeof window, " with a %dx%d window", nd->kh, nd->kw);
   snprintf(err, n,
-           "network %s cannot take a %dx%dx%d input: %s %s%s (node %d) gets %dx%dx%d%s "
+           "network %s cannot take a %dx%dx%d input: %s %s%s (node %d%s) gets %dx%dx%d%s "
            "(hint: use a height and width that are multiples of %d and large enough; it was compiled for %dx%d)",
-           p->name, input.c, input.h, input.w, plan_op_name(nd->kind), nd->name ? nd->name : "", window, nd->id, a.c, a.h, a.w,
+           p->name, input.c, input.h, input.w, plan_op_name(nd->kind), nd->name ? nd->name : "", window, nd->id, where, a.c, a.h, a.w,
            second, plan_output_stride(p), p->input.h, p->input.w);
 }
 
