@@ -1,4 +1,4 @@
-/* executor.h - runs a fixed network's forward program (inference mode) on the CPU backend:
+/* executor.h - runs a fixed network's forward program (inference mode) on a backend (backend.h):
    binds the plan's parameters to a weights file by state_dict name, then executes the nodes in
    order, freeing each activation after its last use. */
 #ifndef SQN_EXECUTOR_H
@@ -10,8 +10,9 @@
 typedef struct Executor Executor;
 
 /* Checks every plan parameter against `weights` (name, dtype float32, shape) and rejects tensors the
-   network does not have; the weights must outlive the executor. NULL with a message on error. */
-Executor *executor_new(const Plan *p, const TensorSet *weights, char *err, size_t errlen);
+   network does not have; prepares the network on `backend` (NULL or "cpu"; see backend.h). The
+   weights must outlive the executor. NULL with a message on error. */
+Executor *executor_new(const Plan *p, const TensorSet *weights, const char *backend, char *err, size_t errlen);
 /* Runs the network on input [n, c, h, w]: c as compiled, any h x w the network accepts (shapes are
    recomputed when they differ from the compiled size; an unsupported size is an explained error). */
 bool executor_run(Executor *x, const float *input, TShape in, char *err, size_t errlen);

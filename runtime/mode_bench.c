@@ -105,7 +105,7 @@ static int run(const Plan *p, const BenchArgs *a, TensorSet *w, TShape is) {
   bool fits = plan_shapes(p, (PlanShape){is.c, is.h, is.w}, sh, err, sizeof err);
   double gmacs = fits ? (double)plan_macs(p, sh) / 1e9 : 0;
   if (!fits) return free(sh), fprintf(stderr, "sqnrun: %s\n", err), 1;
-  Executor *x = executor_new(p, w, err, sizeof err);
+  Executor *x = executor_new(p, w, a->backend, err, sizeof err);
   if (!x) return free(sh), fprintf(stderr, "sqnrun: %s\n", err), 1;
   size_t numel = tshape_numel(is);
   float *in = malloc(numel * sizeof *in);

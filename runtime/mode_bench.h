@@ -8,6 +8,7 @@ typedef struct BenchArgs {
   const char *weights;  /* NULL: Kaiming-initialized random weights */
   const char *input;    /* "CxHxW" to check against the plan, or NULL */
   int iters, warmup, threads;
+  const char *backend;  /* "cpu" (default) */
   bool json;
   bool profile_ops;     /* also time every node and print where the time goes */
 } BenchArgs;

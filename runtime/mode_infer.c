@@ -69,8 +69,8 @@ static double now_s(void) {
 }
 
 static int run(const Plan *p, const InferArgs *a, TensorSet *w, NamedTensor *in, char *err, size_t n) {
-  Executor *x = executor_new(p, w, err, n);
-  if (!x) return fprintf(stderr, "sqnrun: %s: %s\n", a->weights, err), 1;
+  Executor *x = executor_new(p, w, a->backend, err, n);
+  if (!x) return fprintf(stderr, "sqnrun: %s\n", err), 1;
   double t0 = now_s();
   TShape is = {(int)in->dims[0], (int)in->dims[1], (int)in->dims[2], (int)in->dims[3]};
   bool ok = executor_run(x, in->data, is, err, n);

@@ -8,6 +8,7 @@ typedef struct InferArgs {
   const char *weights, *input, *logits, *argmax;
   const char *color_png, *labels_png; /* Cityscapes-palette prediction; train ids as gray PNG */
   int threads;
+  const char *backend;  /* "cpu" (default) */
 } InferArgs;
 
 /* Returns the process exit code: 0 ok, 1 a file or the run failed. */

@@ -15,7 +15,7 @@
 
 static const char *const options[] = {"--info", "--json", "--help", "--version", "--search", "--train", "--eval",
                                       "--infer", "--bench", "--profile", "--weights", "--logits", "--argmax",
-                                      "--threads", "--iters", "--warmup", "--input", "--labels", "--profile-ops"};
+                                      "--threads", "--iters", "--warmup", "--input", "--labels", "--profile-ops", "--backend"};
 static const char *const later_modes[] = {"--search", "--train", "--eval", "--profile"};
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -40,6 +40,7 @@ static void usage(FILE *out) {
         "  --input CxHxW    with --bench: the input size (default: the compiled one)\n"
         "  --profile-ops    with --bench: also time every op and show where the time goes\n"
         "  --threads N      CPU threads (default: all cores)\n"
+        "  --backend NAME   cpu (default; the CUDA backend arrives with its issue)\n"
         "  --help, --version\n"
         "Not in this build yet: --search --train --eval --profile\n",
         out);
@@ -90,6 +91,7 @@ static const char **string_slot(Args *a, const char *arg) {
   if (!strcmp(arg, "-o")) return &a->infer.color_png;
   if (!strcmp(arg, "--labels")) return &a->infer.labels_png;
   if (!strcmp(arg, "--input")) return &a->b.input;
+  if (!strcmp(arg, "--backend")) return &a->infer.backend;
   return NULL;
 }
 
@@ -149,6 +151,7 @@ static int run_mode(Args *a, const Plan *p) {
   if (a->infer.input) return mode_infer(p, a->plan, &a->infer);
   if (a->bench) {
     a->b.weights = a->infer.weights, a->b.threads = a->infer.threads, a->b.json = a->json;
+    a->b.backend = a->infer.backend;
     return mode_bench(p, &a->b);
   }
   plan_print_info(p, stdout, a->json);
