@@ -26,6 +26,9 @@ struct Executor {
   int batch;
   const float *output;
   double *times;         /* per-node profile accumulator, NULL when off */
+  int tap_node[8], ntaps; /* nodes whose outputs are copied out during a run */
+  float *tap_buf[8];
+  size_t tap_cap[8];
   TShape out_shape;
 };
 
@@ -101,6 +104,32 @@ static double now_s(void) {
 
 void executor_profile(Executor *x, double *times) { x->times = times; }
 
+int executor_add_tap(Executor *x, int node) {
+  if (x->ntaps == 8 || node < 0 || node >= x->p->nnodes) return -1;
+  x->tap_node[x->ntaps] = node;
+  return x->ntaps++;
+}
+
+const float *executor_tap(const Executor *x, int tap, TShape *shape) {
+  if (shape) *shape = shape_of(x, x->tap_node[tap]);
+  return x->tap_buf[tap];
+}
+
+/* Copies node i's output into the taps that watch it. */
+static bool copy_taps(Executor *x, int i, char *err, size_t n) {
+  for (int t = 0; t < x->ntaps; t++) {
+    if (x->tap_node[t] != i) continue;
+    size_t bytes = tshape_numel(shape_of(x, i)) * sizeof(float);
+    if (bytes > x->tap_cap[t]) {
+      free(x->tap_buf[t]);
+      x->tap_cap[t] = (x->tap_buf[t] = malloc(bytes)) ? bytes : 0;
+      if (!x->tap_buf[t]) return snprintf(err, n, "out of memory for a tap"), false;
+    }
+    memcpy(x->tap_buf[t], x->buf[i], bytes);
+  }
+  return true;
+}
+
 bool executor_run(Executor *x, const float *input, TShape in, char *err, size_t n) {
   if (in.n < 1) return snprintf(err, n, "batch must be at least 1"), false;
   if (!plan_shapes(x->p, (PlanShape){in.c, in.h, in.w}, x->shapes, err, n)) return false;
@@ -119,6 +148,7 @@ bool executor_run(Executor *x, const float *input, TShape in, char *err, size_t 
       return snprintf(err, n, "op %s (node %d) cannot run in inference mode on the %s backend", plan_op_name(nd->kind),
                       i, x->be->name), false;
     if (x->times) x->times[i] += now_s() - t0;
+    if (x->ntaps && !copy_taps(x, i, err, n)) return false;
   }
   x->output = x->buf[x->p->output];
   x->out_shape = shape_of(x, x->p->output);
@@ -142,5 +172,6 @@ void executor_free(Executor *x) {
   free(x->uses);
   free(x->shapes);
   if (x->be_state) x->be->release(x->be_state);
+  for (int t = 0; t < x->ntaps; t++) free(x->tap_buf[t]);
   free(x);
 }

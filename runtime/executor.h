@@ -21,5 +21,9 @@ const float *executor_output(const Executor *x, TShape *shape);
 size_t executor_peak_bytes(const Executor *x);
 /* Per-node timing: when on, every run adds each node's seconds to times[node] (nnodes entries). */
 void executor_profile(Executor *x, double *times);
+/* Keeps a copy of node `node`'s output of every later run (buffers are reused within a run);
+   returns the tap index, or -1 when out of taps (8). */
+int executor_add_tap(Executor *x, int node);
+const float *executor_tap(const Executor *x, int tap, TShape *shape);
 void executor_free(Executor *x);
 #endif

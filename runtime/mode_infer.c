@@ -62,6 +62,32 @@ static bool write_classes(const InferArgs *a, const float *y, TShape s, char *er
   return ok;
 }
 
+/* Registers the --tap NAME=OUT.npy requests; false with a message for an unknown op name. */
+static bool add_taps(Executor *x, const Plan *p, const InferArgs *a, char *err, size_t n) {
+  for (int t = 0; t < a->ntaps; t++) {
+    const char *eq = strchr(a->taps[t], '=');
+    size_t len = eq ? (size_t)(eq - a->taps[t]) : 0;
+    int node = -1;
+    for (int i = 0; eq && i < p->nnodes && node < 0; i++)
+      if (p->nodes[i].name && strlen(p->nodes[i].name) == len && !strncmp(p->nodes[i].name, a->taps[t], len)) node = i;
+    if (!eq || !eq[1]) return snprintf(err, n, "bad --tap '%s' (write OP_NAME=OUT.npy)", a->taps[t]), false;
+    if (node < 0)
+      return snprintf(err, n, "--tap: network %s has no op named '%.*s' (sqnc --dump-ir lists them)", p->name, (int)len,
+                      a->taps[t]), false;
+    executor_add_tap(x, node);
+  }
+  return true;
+}
+
+static bool write_taps(const Executor *x, const InferArgs *a, char *err, size_t n) {
+  for (int t = 0; t < a->ntaps; t++) {
+    TShape s;
+    const float *y = executor_tap(x, t, &s);
+    if (!write_logits(strchr(a->taps[t], '=') + 1, y, s, err, n)) return false;
+  }
+  return true;
+}
+
 static double now_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -71,6 +97,7 @@ static double now_s(void) {
 static int run(const Plan *p, const InferArgs *a, TensorSet *w, NamedTensor *in, char *err, size_t n) {
   Executor *x = executor_new(p, w, a->backend, err, n);
   if (!x) return fprintf(stderr, "sqnrun: %s\n", err), 1;
+  if (!add_taps(x, p, a, err, n)) return fprintf(stderr, "sqnrun: %s\n", err), executor_free(x), 2;
   double t0 = now_s();
   TShape is = {(int)in->dims[0], (int)in->dims[1], (int)in->dims[2], (int)in->dims[3]};
   bool ok = executor_run(x, in->data, is, err, n);
@@ -81,6 +108,7 @@ static int run(const Plan *p, const InferArgs *a, TensorSet *w, NamedTensor *in,
                   is.h, is.w, dt, executor_peak_bytes(x) / 1048576.0);
   if (ok && a->logits) ok = write_logits(a->logits, y, s, err, n);
   if (ok) ok = write_classes(a, y, s, err, n);
+  if (ok) ok = write_taps(x, a, err, n);
   if (!ok) fprintf(stderr, "sqnrun: %s\n", err);
   executor_free(x);
   return ok ? 0 : 1;

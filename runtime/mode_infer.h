@@ -9,6 +9,8 @@ typedef struct InferArgs {
   const char *color_png, *labels_png; /* Cityscapes-palette prediction; train ids as gray PNG */
   int threads;
   const char *backend;  /* "cpu" (default) */
+  const char *taps[8];  /* "OP_NAME=OUT.npy": also write that op's output (e.g. decoder.add) */
+  int ntaps;
 } InferArgs;
 
 /* Returns the process exit code: 0 ok, 1 a file or the run failed. */

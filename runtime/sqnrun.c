@@ -15,7 +15,7 @@
 
 static const char *const options[] = {"--info", "--json", "--help", "--version", "--search", "--train", "--eval",
                                       "--infer", "--bench", "--profile", "--weights", "--logits", "--argmax",
-                                      "--threads", "--iters", "--warmup", "--input", "--labels", "--profile-ops", "--backend"};
+                                      "--threads", "--iters", "--warmup", "--input", "--labels", "--profile-ops", "--backend", "--tap"};
 static const char *const later_modes[] = {"--search", "--train", "--eval", "--profile"};
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -35,6 +35,7 @@ static void usage(FILE *out) {
         "  --weights FILE   PyTorch .pth (legacy or zip) or safetensors, upstream state_dict names\n"
         "  --logits OUT.npy write the float32 logits (N x classes x H x W)\n"
         "  --argmax OUT.npy write the per-pixel class (uint8, N x H x W)\n"
+        "  --tap OP=OUT.npy also write the output of the op named OP (e.g. decoder.add; up to 8)\n"
         "  --bench          batch-1 latency: warm-up, then min/median/mean/p90/p99, throughput, GMAC/s, memory\n"
         "  --iters N        timed runs for --bench (default 20); --warmup N (default 3)\n"
         "  --input CxHxW    with --bench: the input size (default: the compiled one)\n"
@@ -105,6 +106,12 @@ static int *int_slot(Args *a, const char *arg, int *max) {
 
 /* Options with a value; returns -1 to go on (consuming argv[*i + 1]), 0 when not one, or an exit code. */
 static int parse_value(Args *a, int argc, char **argv, int *i) {
+  if (!strcmp(argv[*i], "--tap")) {
+    if (*i + 1 >= argc) return fprintf(stderr, "sqnrun: option '--tap' needs a value (OP_NAME=OUT.npy)\n"), 2;
+    if (a->infer.ntaps == 8) return fputs("sqnrun: at most 8 --tap options\n", stderr), 2;
+    a->infer.taps[a->infer.ntaps++] = argv[++*i];
+    return -1;
+  }
   int max, *iv = int_slot(a, argv[*i], &max);
   const char **sv = string_slot(a, argv[*i]);
   if (!iv && !sv) return 0;

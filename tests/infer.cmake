@@ -1,6 +1,7 @@
 # Golden inference: the published mac_small and lat_small weights (upstream .pth, legacy format) on
-# upstream's 1x3x784x1568 input reproduce upstream's logits (every 4th pixel, |diff| <= 1e-3) and
-# argmax (>= 99.99% of pixels). Skipped, visibly, without ../shared/reference.
+# upstream's 1x3x784x1568 input reproduce upstream's logits (every 4th pixel, |diff| <= 1e-3), the
+# decoder output before the final upsampling (|diff| <= 1e-4) and the argmax (>= 99.99% of pixels).
+# Skipped, visibly, without ../shared/reference.
 set(REF ${SQN_SHARED_DIR}/reference)
 set(GOLDEN_OUT ${CMAKE_CURRENT_BINARY_DIR}/golden_out)
 file(MAKE_DIRECTORY ${GOLDEN_OUT})
@@ -17,15 +18,19 @@ foreach(net mac_small lat_small)
   add_test(NAME golden_${net}_infer
            COMMAND sh -c "if [ ! -f '${REF}/weights/${net}.pth' ]; then echo 'SKIPPED: ${REF} not found'; exit 77; fi; \
 exec '$<TARGET_FILE:sqnrun>' '${GOLDEN_OUT}/${net}.plan' --weights '${REF}/weights/${net}.pth' \
---infer '${REF}/input_1x3x784x1568.npy' --logits '${GOLDEN_OUT}/${net}.logits.npy' --argmax '${GOLDEN_OUT}/${net}.argmax.npy'")
+--infer '${REF}/input_1x3x784x1568.npy' --logits '${GOLDEN_OUT}/${net}.logits.npy' --argmax '${GOLDEN_OUT}/${net}.argmax.npy' \
+--tap 'decoder.add=${GOLDEN_OUT}/${net}.os8.npy'")
   add_test(NAME golden_${net}_logits
            COMMAND compare_npy logits ${GOLDEN_OUT}/${net}.logits.npy ${REF}/${net}.logits_sub4.npy 4 1e-3)
+  # the decoder output before the final x8 upsampling (upstream's logits_os8): t3 + t4 of lr_aspp
+  add_test(NAME golden_${net}_logits_os8
+           COMMAND compare_npy logits ${GOLDEN_OUT}/${net}.os8.npy ${REF}/${net}.logits_os8.npy 1 1e-4)
   add_test(NAME golden_${net}_argmax
            COMMAND compare_npy argmax ${GOLDEN_OUT}/${net}.argmax.npy ${REF}/${net}.argmax.npy 0.9999)
   set_tests_properties(golden_${net}_compile PROPERTIES FIXTURES_SETUP golden_plan_${net})
   set_tests_properties(golden_${net}_infer PROPERTIES FIXTURES_REQUIRED golden_plan_${net}
                        FIXTURES_SETUP golden_out_${net} SKIP_RETURN_CODE 77 TIMEOUT 900)
-  set_tests_properties(golden_${net}_logits golden_${net}_argmax PROPERTIES FIXTURES_REQUIRED golden_out_${net}
+  set_tests_properties(golden_${net}_logits golden_${net}_logits_os8 golden_${net}_argmax PROPERTIES FIXTURES_REQUIRED golden_out_${net}
                        SKIP_RETURN_CODE 77)
 endforeach()
 
@@ -64,3 +69,7 @@ set_tests_properties(infer_truncated_pth PROPERTIES FIXTURES_REQUIRED golden_pla
 add_test(NAME infer_odd_size COMMAND ${EXPECT} 1 "cannot take a 3x1000x2000 input: .*multiples of 16" --
          $<TARGET_FILE:sqnrun> ${GOLDEN_OUT}/mac_small.plan --bench --input 3x1000x2000 --iters 1)
 set_tests_properties(infer_odd_size PROPERTIES FIXTURES_REQUIRED golden_plan_mac_small)
+add_test(NAME infer_tap_unknown COMMAND ${EXPECT} 2 "network mac_small has no op named 'decoder.ad'" --
+         $<TARGET_FILE:sqnrun> ${GOLDEN_OUT}/mac_small.plan --weights ${REF}/weights/mac_small.pth
+         --infer ${REF}/input_1x3x784x1568.npy --tap decoder.ad=${GOLDEN_OUT}/x.npy --argmax ${GOLDEN_OUT}/x.npy)
+set_tests_properties(infer_tap_unknown PROPERTIES FIXTURES_REQUIRED golden_plan_mac_small)
