@@ -2,7 +2,7 @@
 # for the zip and legacy formats with a strict unpickler, safetensors reader/writer, minimal JSON).
 # Included from runtime/CMakeLists.txt. Needs libzip (Debian: libzip-dev) through pkg-config.
 find_package(PkgConfig REQUIRED)
-pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)
+pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET GLOBAL libzip)
 
 add_library(sqnweights STATIC
   ${CMAKE_CURRENT_LIST_DIR}/tensor_set.c

@@ -68,6 +68,22 @@ if(SQN_FUZZ)
   target_link_options(fuzz_frontend PRIVATE ${SQN_FUZZ_FLAGS})
   target_link_libraries(fuzz_frontend PRIVATE m)
 
+  # The runtime's file readers: plans, .pth, safetensors (tests/fuzz_readers.c), built from their
+  # sources with the same instrumentation. tests/run_fuzz.sh runs them after fuzz_frontend.
+  set(_fz_rt ${PROJECT_SOURCE_DIR}/runtime)
+  set(_fz_reader_srcs_plan ${_fz_rt}/plan_read.c ${_fz_rt}/plan_info.c)
+  set(_fz_reader_srcs_pth ${_fz_rt}/tensor_set.c ${_fz_rt}/pickle.c ${_fz_rt}/pth_read.c ${_fz_rt}/safetensors.c ${_fz_rt}/json_min.c)
+  set(_fz_reader_srcs_safetensors ${_fz_reader_srcs_pth})
+  foreach(kind plan pth safetensors)
+    string(TOUPPER ${kind} _def)
+    add_executable(fuzz_${kind} fuzz_readers.c ${_fz_reader_srcs_${kind}})
+    target_include_directories(fuzz_${kind} PRIVATE ${_fz_rt})
+    target_compile_definitions(fuzz_${kind} PRIVATE FUZZ_${_def})
+    target_compile_options(fuzz_${kind} PRIVATE ${SQN_FUZZ_FLAGS})
+    target_link_options(fuzz_${kind} PRIVATE ${SQN_FUZZ_FLAGS})
+    target_link_libraries(fuzz_${kind} PRIVATE m ZLIB::ZLIB PkgConfig::LIBZIP)
+  endforeach()
+
   # Bounded fuzzing from a fresh copy of the corpus (libFuzzer adds new inputs to its first
   # folder; the source tree stays untouched). Findings go to <build>/tests/fuzz_smoke/findings/.
   set(SQN_FUZZ_SMOKE_SECONDS 60 CACHE STRING "How long ctest fuzz_frontend_smoke fuzzes, in seconds")
