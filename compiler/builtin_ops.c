@@ -231,11 +231,14 @@ static Value op_avgpool(Elab *e, Scope *s, const Expr *call, Bound *b) {
   if (!need_tensor(e, b->v[0], call->loc, "avgpool", "x")) return v_error();
   Shape in = shape_of(e, b->v[0]);
   int k[2], st[2], pad[2];
-  bool cip;
+  bool cip, fit;
   if (!opt_pair(e, b, 1, "avgpool kernel", 1, k) || !positive(e, call->loc, "avgpool kernel", k, 2, 1) ||
       !opt_pair(e, b, 2, "avgpool stride", 1, st) || !opt_pair(e, b, 3, "avgpool pad", 0, pad) ||
-      !opt_bool(e, b, 4, "count_include_pad", true, &cip))
+      !opt_bool(e, b, 4, "count_include_pad", true, &cip) || !opt_bool(e, b, 5, "fit", false, &fit))
     return v_error();
+  int nominal[2] = {k[0], k[1]};
+  if (fit) /* the window follows small inputs: at most the padded input */
+    for (int i = 0; i < 2; i++) k[i] = k[i] < (i ? in.w : in.h) + 2 * pad[i] ? k[i] : (i ? in.w : in.h) + 2 * pad[i];
   if (!b->has[2]) st[0] = k[0], st[1] = k[1];
   if (!positive(e, call->loc, "avgpool stride", st, 2, 1) || !positive(e, call->loc, "avgpool pad", pad, 2, 0))
     return v_error();
@@ -253,8 +256,9 @@ static Value op_avgpool(Elab *e, Scope *s, const Expr *call, Bound *b) {
   int id = new_node(e, s, OP_AVGPOOL, &b->v[0].node, 1, call->loc, b->name, out);
   if (id < 0) return v_error();
   IrNode *n = &e->g->nodes[id];
-  n->kh = k[0], n->kw = k[1], n->sh = st[0], n->sw = st[1], n->ph = pad[0], n->pw = pad[1];
+  n->kh = nominal[0], n->kw = nominal[1], n->sh = st[0], n->sw = st[1], n->ph = pad[0], n->pw = pad[1];
   n->count_include_pad = cip;
+  n->pool_fit = fit;
   return v_tensor(id);
 }
 

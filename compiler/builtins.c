@@ -24,7 +24,7 @@ static const OpSpec specs[] = {
     {"add", {"a", "b"}, 2, false, true},
     {"mul", {"a", "b"}, 2, false, true},
     {"concat", {"a"}, 1, true, true},
-    {"avgpool", {"x", "k", "stride", "pad", "count_include_pad"}, 2, false, true},
+    {"avgpool", {"x", "k", "stride", "pad", "count_include_pad", "fit"}, 2, false, true},
     {"gap", {"x"}, 1, false, true},
     {"bilinear", {"x", "scale", "size", "like", "align_corners"}, 1, false, true},
     {"nearest", {"x", "scale", "size", "like"}, 1, false, true},

@@ -28,6 +28,7 @@ static void print_attrs(FILE *out, const IrNode *n) {
     print_pair(out, "s", n->sh, n->sw);
     print_pair(out, "p", n->ph, n->pw);
     if (n->count_include_pad) fprintf(out, " count_include_pad");
+    if (n->pool_fit) fprintf(out, " fit");
     break;
   case OP_BILINEAR: fprintf(out, " align_corners=%s", n->align_corners ? "true" : "false"); break;
   case OP_CROP:

@@ -69,6 +69,7 @@ typedef struct IrNode {
   int kh, kw, sh, sw, ph, pw, dh, dw, groups;
   bool bias;
   bool count_include_pad, align_corners;
+  bool pool_fit;           /* avgpool: the window shrinks to the (padded) input where that is smaller */
   int crop[4];             /* top, bottom, left, right */
   int resize_mode;         /* bilinear/nearest: RESIZE_SIZE, RESIZE_SCALE or RESIZE_LIKE (for other input sizes) */
   double scale;            /* RESIZE_SCALE: out = floor(in * scale) */
@@ -154,6 +155,27 @@ typedef struct IrKernel {
   int superblock, candidate;/* -1 outside */
 } IrKernel;
 
+/* The training program (autodiff.c). Time runs over the forward nodes (0..nnodes-1), the loss
+   (nnodes), then the backward steps (nnodes + 1 + s). */
+#define GRAD_READS_OUTPUT (1u << 31)
+typedef struct IrGradStep {
+  int node;                /* the forward node whose backward runs */
+  uint32_t need_dx;        /* bit k: input k receives a gradient */
+  uint32_t acc_dx;         /* bit k: input k's gradient buffer already holds a contribution: add to it */
+} IrGradStep;
+
+typedef struct IrGradInfo {
+  IrGradStep *steps;       /* backward program, execution order (reverse topological) */
+  int nsteps;
+  int *train_slot;         /* per node: its forward value's buffer in the training program */
+  int *grad_slot;          /* per node: its gradient's buffer, -1 when it has none */
+  bool *saved;             /* per node: the backward reads its forward value */
+  int nslots;              /* training buffers (forward values and gradients share them) */
+  int64_t slot_bytes, naive_bytes; /* at the compiled input size, batch 1 */
+  int *update_params;      /* the update program: trainable parameters in order */
+  int nupdate;
+} IrGradInfo;
+
 typedef struct IrGraph {
   Arena *arena;
   const char *name;        /* space or network name */
@@ -175,6 +197,7 @@ typedef struct IrGraph {
   int nkernels;
   SearchSettings search;
   TrainSettings train;
+  IrGradInfo grad;         /* autodiff.c */
 } IrGraph;
 
 IrGraph *ir_new(Arena *a);

@@ -266,6 +266,7 @@ static void write_node(Buf *b, StrTab *t, const IrNode *n, int first_input) {
   put_f64(b, n->scale);
   put_i32(b, n->like);
   put_i32(b, n->slot);
+  put_bool(b, n->pool_fit);
 }
 
 /* The input lists of all nodes, then the nodes. */
@@ -379,11 +380,32 @@ static void write_train(Buf *b, const TrainSettings *s) {
   end_table(b, start, 1, SQN_TRAN_RECORD);
 }
 
+static void write_grad(Buf *b, const IrGraph *g) {
+  const IrGradInfo *gi = &g->grad;
+  size_t start = put_table(b, g->nnodes, SQN_TNOD_RECORD);
+  for (int i = 0; i < g->nnodes; i++) {
+    put_i32(b, gi->train_slot ? gi->train_slot[i] : -1);
+    put_i32(b, gi->grad_slot ? gi->grad_slot[i] : -1);
+    put_bool(b, gi->saved && gi->saved[i]);
+  }
+  end_table(b, start, g->nnodes, SQN_TNOD_RECORD);
+  start = put_table(b, gi->nsteps, SQN_STEP_RECORD);
+  for (int s = 0; s < gi->nsteps; s++) {
+    put_i32(b, gi->steps[s].node);
+    put_u32(b, gi->steps[s].need_dx);
+    put_u32(b, gi->steps[s].acc_dx);
+  }
+  end_table(b, start, gi->nsteps, SQN_STEP_RECORD);
+  start = put_table(b, gi->nupdate, SQN_UPDT_RECORD);
+  for (int u = 0; u < gi->nupdate; u++) put_i32(b, gi->update_params[u]);
+  end_table(b, start, gi->nupdate, SQN_UPDT_RECORD);
+}
+
 /* ---- assembly ---- */
 
-enum { SEC_STRS, SEC_META, SEC_NODE, SEC_PARM, SEC_SUPB, SEC_KERN, SEC_SRCH, SEC_TRAN, SEC__COUNT };
-static const char *const sec_tags[SEC__COUNT] = {SQN_TAG_STRS, SQN_TAG_META, SQN_TAG_NODE, SQN_TAG_PARM,
-                                                 SQN_TAG_SUPB, SQN_TAG_KERN, SQN_TAG_SRCH, SQN_TAG_TRAN};
+enum { SEC_STRS, SEC_META, SEC_NODE, SEC_PARM, SEC_SUPB, SEC_KERN, SEC_SRCH, SEC_TRAN, SEC_GRAD, SEC__COUNT };
+static const char *const sec_tags[SEC__COUNT] = {SQN_TAG_STRS, SQN_TAG_META, SQN_TAG_NODE, SQN_TAG_PARM, SQN_TAG_SUPB,
+                                                 SQN_TAG_KERN, SQN_TAG_SRCH, SQN_TAG_TRAN, SQN_TAG_GRAD};
 
 /* Encode every section; STRS last, once all strings are interned. */
 static bool encode_sections(const IrGraph *g, Buf sec[SEC__COUNT]) {
@@ -395,6 +417,7 @@ static bool encode_sections(const IrGraph *g, Buf sec[SEC__COUNT]) {
   write_kernels(&sec[SEC_KERN], g);
   write_search(&sec[SEC_SRCH], &g->search);
   write_train(&sec[SEC_TRAN], &g->train);
+  write_grad(&sec[SEC_GRAD], g);
   write_strings(&sec[SEC_STRS], &t);
   bool ok = !t.bad;
   strtab_free(&t);

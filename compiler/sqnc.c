@@ -7,6 +7,7 @@
 #include "dump.h"
 #include "fuse.h"
 #include "memplan.h"
+#include "autodiff.h"
 #include "plan_write.h"
 #include "stats.h"
 
@@ -110,6 +111,7 @@ static int emit(Cli *c, IrGraph *g, const IrCostTotals *t) {
   }
   fuse_graph(g, true);
   memplan(g);
+  autodiff(g);
   if (c->dump_ir && (both || !strcmp(c->dump_ir, "after"))) {
     if (both) printf("\n== IR after fusion ==\n");
     dump_ir(g, stdout);

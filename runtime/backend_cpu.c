@@ -7,6 +7,7 @@
 #include <string.h>
 #include "backend.h"
 #include "cpu_ops.h"
+#include "shapes.h"
 
 typedef struct CpuState {
   const Plan *p;
@@ -113,9 +114,12 @@ static bool cpu_run_node(void *state, const BackendRun *r, int i) {
   case PLAN_OP_ADD: cpu_add(a, s0, in_buf(r, nd, 1), in_shape(r, nd, 1), y, ys); break;
   case PLAN_OP_MUL: cpu_mul(a, s0, in_buf(r, nd, 1), in_shape(r, nd, 1), y, ys); break;
   case PLAN_OP_CONCAT: run_concat(r, nd, y); break;
-  case PLAN_OP_AVGPOOL:
-    cpu_avgpool(a, s0, nd->kh, nd->kw, nd->sh, nd->sw, nd->ph, nd->pw, nd->count_include_pad, y, ys);
+  case PLAN_OP_AVGPOOL: {
+    int kh, kw;
+    plan_pool_window(nd, r->shapes[nd->inputs[0]], &kh, &kw);
+    cpu_avgpool(a, s0, kh, kw, nd->sh, nd->sw, nd->ph, nd->pw, nd->count_include_pad, y, ys);
     break;
+  }
   case PLAN_OP_GAP: cpu_global_avgpool(a, s0, y); break;
   case PLAN_OP_BILINEAR: cpu_bilinear(a, s0, y, ys, nd->align_corners); break;
   case PLAN_OP_NEAREST: cpu_nearest(a, s0, y, ys); break;

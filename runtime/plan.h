@@ -52,6 +52,7 @@ typedef struct PlanNode {
   PlanLoc loc;
   int kh, kw, sh, sw, ph, pw, dh, dw, groups;
   bool bias, count_include_pad, align_corners;
+  bool pool_fit;          /* avgpool: the window is min(kernel, padded input) at run time */
   int crop[4];            /* top, bottom, left, right */
   int resize_mode;        /* PlanResize: how a bilinear/nearest output size follows the input */
   double scale;           /* PLAN_RESIZE_SCALE: out = floor(in * scale) */
@@ -116,6 +117,31 @@ typedef struct PlanTrain {
   int epochs, batch, crop_h, crop_w;
 } PlanTrain;
 
+/* The training program (GRAD), derived by the compiler's autodiff pass (compiler/autodiff.c). */
+typedef struct PlanTrainNode {
+  int train_slot;         /* buffer of the node's forward value in the training program */
+  int grad_slot;          /* buffer of its gradient; -1 when it has none */
+  bool saved;             /* a backward step reads the forward value */
+} PlanTrainNode;
+
+typedef struct PlanGradStep {
+  int node;               /* the forward node whose backward runs */
+  uint32_t need_dx;       /* bit k: input k receives a gradient */
+  uint32_t acc_dx;        /* bit k: add to input k's gradient (an earlier step wrote it) */
+} PlanGradStep;
+
+typedef struct PlanUpdate { int param; } PlanUpdate;
+
+typedef struct PlanGrad {
+  PlanTrainNode *node;    /* per node */
+  int nnode;
+  PlanGradStep *steps;    /* execution order */
+  int nsteps;
+  PlanUpdate *update;     /* trainable parameters, in order */
+  int nupdate;
+  int nslots;             /* training buffers: 1 + the largest slot index */
+} PlanGrad;
+
 /* Compile-time totals (META). MACs and params are those of cost.c (node.macs, node.params). */
 typedef struct PlanCosts {
   int64_t macs_all, params_all;     /* every node: for a space, the whole supernet */
@@ -146,6 +172,7 @@ typedef struct Plan {
   PlanSearch search;
   PlanTrain train;
   PlanCosts costs;
+  PlanGrad grad;
   const char **strings;   /* the string table: pointers into strpool */
   int nstrings;
   char *strpool;          /* owned: every string, NUL-terminated */

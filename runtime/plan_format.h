@@ -14,7 +14,8 @@
     24  u64   total file size in bytes                                                   */
 #define SQN_PLAN_MAGIC "SQNPLAN\0"
 #define SQN_PLAN_MAGIC_LEN 8
-#define SQN_PLAN_VERSION 1u
+#define SQN_PLAN_VERSION 2u
+#define SQN_PLAN_MIN_VERSION 2u /* version 1 had no training program: recompile */
 #define SQN_PLAN_HEADER_SIZE 32u
 #define SQN_PLAN_OFF_VERSION 8u
 #define SQN_PLAN_OFF_FLAGS 12u
@@ -41,6 +42,7 @@
 #define SQN_TAG_KERN "KERN" /* fused kernels in execution order */
 #define SQN_TAG_SRCH "SRCH" /* search settings */
 #define SQN_TAG_TRAN "TRAN" /* training settings */
+#define SQN_TAG_GRAD "GRAD" /* training program: buffer plan, backward steps, update list */
 #define SQN_TAG_KPTX "KPTX" /* reserved: embedded kernels */
 
 /* A string reference is a u32 index into STRS; this value means "no string" (NULL). */
@@ -52,17 +54,24 @@
    reads the fields it knows and skips the rest. A shorter record is an error.
    NODE holds two tables back to back: the input lists of all nodes (one i32 node id per record,
    node by node), then the nodes, each naming its run of that list (first, count).
-   SUPB holds two tables back to back: superblocks, then candidates. */
+   SUPB holds two tables back to back: superblocks, then candidates.
+   GRAD holds three tables back to back: one training record per node (its forward value's
+   training slot, its gradient's slot or -1, whether the backward reads the value), the backward
+   steps in execution order (node, need_dx and acc_dx input bit masks), and the update list (the
+   trainable parameters the optimizers step). */
 #define SQN_PLAN_TABLE_HEADER 8u
 #define SQN_META_RECORD 100u /* count must be 1 */
 #define SQN_INPT_RECORD 4u
-#define SQN_NODE_RECORD 172u
+#define SQN_NODE_RECORD 176u
 #define SQN_PARM_RECORD 44u
 #define SQN_SUPB_RECORD 76u
 #define SQN_CAND_RECORD 40u
 #define SQN_KERN_RECORD 88u
 #define SQN_SRCH_RECORD 56u  /* count must be 1 */
 #define SQN_TRAN_RECORD 96u  /* count must be 1 */
+#define SQN_TNOD_RECORD 12u  /* GRAD: per node, count must be the node count */
+#define SQN_STEP_RECORD 12u  /* GRAD: backward steps */
+#define SQN_UPDT_RECORD 4u   /* GRAD: update list */
 
 /* Enumerations as stored (the IR and the runtime both use these exact values). */
 #define SQN_PLAN_OP_COUNT 18       /* input conv bn relu relu6 sigmoid hswish add mul concat

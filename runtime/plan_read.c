@@ -11,9 +11,9 @@
 #include <zlib.h>
 #include "plan.h"
 
-enum { S_STRS, S_META, S_NODE, S_PARM, S_SUPB, S_KERN, S_SRCH, S_TRAN, S__COUNT };
-static const char *const known_tags[S__COUNT] = {SQN_TAG_STRS, SQN_TAG_META, SQN_TAG_NODE, SQN_TAG_PARM,
-                                                 SQN_TAG_SUPB, SQN_TAG_KERN, SQN_TAG_SRCH, SQN_TAG_TRAN};
+enum { S_STRS, S_META, S_NODE, S_PARM, S_SUPB, S_KERN, S_SRCH, S_TRAN, S_GRAD, S__COUNT };
+static const char *const known_tags[S__COUNT] = {SQN_TAG_STRS, SQN_TAG_META, SQN_TAG_NODE, SQN_TAG_PARM, SQN_TAG_SUPB,
+                                                 SQN_TAG_KERN, SQN_TAG_SRCH, SQN_TAG_TRAN, SQN_TAG_GRAD};
 
 typedef struct Rd { /* cursor over a byte range; reads past the end give 0 */
   const unsigned char *p;
@@ -173,6 +173,9 @@ static bool check_magic_version(Ctx *c) {
   if (version > SQN_PLAN_VERSION)
     return fail(c, "plan format version %u is newer than this sqnrun supports (%u); "
                    "rebuild the plan with this sqnc or update sqnrun", version, SQN_PLAN_VERSION);
+  if (version < SQN_PLAN_MIN_VERSION)
+    return fail(c, "plan format version %u is older than this sqnrun reads (%u..%u); recompile the plan with this sqnc",
+                version, SQN_PLAN_MIN_VERSION, SQN_PLAN_VERSION);
   c->p->version = version;
   return true;
 }
@@ -432,11 +435,13 @@ static bool read_node(Ctx *c, Rd *r, void *out) {
   n->scale = rd_f64(r);
   n->like = rd_i32(r);
   n->slot = rd_i32(r);
+  uint32_t fit = rd_u32(r);
   if (kind >= PLAN_OP__COUNT) return bad(c, "unknown op kind %u", kind);
   n->kind = (PlanOpKind)kind;
   return get_str(c, name, &n->name) && get_str(c, file, &n->loc.file) && get_bool(c, b[0], &n->bias, "bias") &&
          get_bool(c, b[1], &n->count_include_pad, "count_include_pad") &&
-         get_bool(c, b[2], &n->align_corners, "align_corners") && take_inputs(c, n, first) &&
+         get_bool(c, b[2], &n->align_corners, "align_corners") && get_bool(c, fit, &n->pool_fit, "pool_fit") &&
+         take_inputs(c, n, first) &&
          shape_ok(c, n->out, "output") && check_attrs(c, n) && cost_ok(c, n->macs, "macs") &&
          cost_ok(c, n->params, "params");
 }
@@ -599,6 +604,70 @@ static bool read_train(Ctx *c, Rd *r, void *out) {
   return ok;
 }
 
+/* ---- GRAD: the training program ---- */
+
+static bool read_train_node(Ctx *c, Rd *r, void *out) {
+  PlanTrainNode *t = out;
+  t->train_slot = rd_i32(r), t->grad_slot = rd_i32(r);
+  uint32_t saved = rd_u32(r);
+  int most = 2 * c->p->nnodes;
+  return get_bool(c, saved, &t->saved, "saved") && in_range(c, t->train_slot, 0, most - 1, "training slot") &&
+         in_range(c, t->grad_slot, -1, most - 1, "gradient slot");
+}
+
+static bool read_step(Ctx *c, Rd *r, void *out) {
+  PlanGradStep *s = out;
+  s->node = rd_i32(r), s->need_dx = rd_u32(r), s->acc_dx = rd_u32(r);
+  if (!in_range(c, s->node, 0, c->p->nnodes - 1, "node")) return false;
+  const PlanNode *n = &c->p->nodes[s->node];
+  uint32_t inputs = n->ninputs >= 32 ? 0xFFFFFFFFu : (1u << n->ninputs) - 1;
+  if (s->need_dx & ~inputs) return bad(c, "need_dx 0x%x names inputs node %d does not have", s->need_dx, s->node);
+  if (s->acc_dx & ~s->need_dx) return bad(c, "acc_dx 0x%x is not within need_dx 0x%x", s->acc_dx, s->need_dx);
+  return true;
+}
+
+static bool read_update(Ctx *c, Rd *r, void *out) {
+  PlanUpdate *u = out;
+  u->param = rd_i32(r);
+  if (!in_range(c, u->param, 0, c->p->nparams - 1, "parameter")) return false;
+  if (!c->p->params[u->param].trainable) return bad(c, "parameter %d is not trainable", u->param);
+  return true;
+}
+
+/* Steps run in reverse node order and only for nodes with a gradient buffer. */
+static bool check_grad(Ctx *c) {
+  PlanGrad *g = &c->p->grad;
+  c->where = SQN_TAG_GRAD, c->rec = -1;
+  if (g->nnode != c->p->nnodes) return bad(c, "%d training node records for %d nodes", g->nnode, c->p->nnodes);
+  for (int i = 0; i < g->nnode; i++) {
+    if (g->node[i].train_slot >= g->nslots) g->nslots = g->node[i].train_slot + 1;
+    if (g->node[i].grad_slot >= g->nslots) g->nslots = g->node[i].grad_slot + 1;
+  }
+  for (c->rec = 0; c->rec < g->nsteps; c->rec++) {
+    const PlanGradStep *s = &g->steps[c->rec];
+    if (c->rec && s->node >= g->steps[c->rec - 1].node) return bad(c, "steps are not in reverse node order");
+    if (g->node[s->node].grad_slot < 0) return bad(c, "node %d has a backward step but no gradient", s->node);
+    const PlanNode *n = &c->p->nodes[s->node];
+    for (int k = 0; k < n->ninputs && k < 32; k++)
+      if ((s->need_dx >> k) & 1 && g->node[n->inputs[k]].grad_slot < 0)
+        return bad(c, "input %d (node %d) receives a gradient but has no gradient slot", k, n->inputs[k]);
+  }
+  c->rec = -1;
+  return true;
+}
+
+static bool read_grad(Ctx *c) {
+  Plan *p = c->p;
+  Rd *r = &c->sec[S_GRAD];
+  return read_table(c, r, SQN_TAG_GRAD, SQN_TNOD_RECORD, sizeof *p->grad.node, read_train_node,
+                    (void **)&p->grad.node, &p->grad.nnode) &&
+         read_table(c, r, SQN_TAG_GRAD, SQN_STEP_RECORD, sizeof *p->grad.steps, read_step, (void **)&p->grad.steps,
+                    &p->grad.nsteps) &&
+         read_table(c, r, SQN_TAG_GRAD, SQN_UPDT_RECORD, sizeof *p->grad.update, read_update,
+                    (void **)&p->grad.update, &p->grad.nupdate) &&
+         section_done(c, S_GRAD) && check_grad(c);
+}
+
 /* ---- cross references (all tables are read) ---- */
 
 static bool node_has_param(const PlanNode *n, int q) {
@@ -705,7 +774,8 @@ static bool read_all(Ctx *c) {
          read_table(c, &c->sec[S_KERN], SQN_TAG_KERN, SQN_KERN_RECORD, sizeof *p->kernels, read_kernel,
                     (void **)&p->kernels, &p->nkernels) && section_done(c, S_KERN) &&
          read_single(c, S_SRCH, SQN_SRCH_RECORD, sizeof p->search, read_search, &p->search) &&
-         read_single(c, S_TRAN, SQN_TRAN_RECORD, sizeof p->train, read_train, &p->train) && check_links(c);
+         read_single(c, S_TRAN, SQN_TRAN_RECORD, sizeof p->train, read_train, &p->train) && check_links(c) &&
+         read_grad(c);
 }
 
 Plan *plan_read_mem(const unsigned char *buf, size_t len, char *err, size_t errlen) {
@@ -761,6 +831,9 @@ void plan_free(Plan *p) {
   free(p->sb);
   free(p->cands);
   free(p->kernels);
+  free(p->grad.node);
+  free(p->grad.steps);
+  free(p->grad.update);
   free(p->strings);
   free(p->strpool);
   free(p);

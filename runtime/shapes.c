@@ -17,6 +17,13 @@ static bool broadcast(int a, int b, int *o) {
   return true;
 }
 
+void plan_pool_window(const PlanNode *nd, PlanShape in, int *kh, int *kw) {
+  *kh = nd->kh, *kw = nd->kw;
+  if (!nd->pool_fit) return;
+  if (*kh > in.h + 2 * nd->ph) *kh = in.h + 2 * nd->ph;
+  if (*kw > in.w + 2 * nd->pw) *kw = in.w + 2 * nd->pw;
+}
+
 static int conv_out(int in, int k, int s, int p, int d) { return (in + 2 * p - d * (k - 1) - 1) / s + 1; }
 
 static PlanShape resized(const PlanNode *nd, PlanShape in, const PlanShape *sh) {
@@ -33,9 +40,12 @@ static PlanShape node_shape(const PlanNode *nd, const PlanShape *sh, bool *ok) {
   switch (nd->kind) {
   case PLAN_OP_CONV:
     return (PlanShape){nd->out.c, conv_out(a.h, nd->kh, nd->sh, nd->ph, nd->dh), conv_out(a.w, nd->kw, nd->sw, nd->pw, nd->dw)};
-  case PLAN_OP_AVGPOOL:
-    if (a.h + 2 * nd->ph < nd->kh || a.w + 2 * nd->pw < nd->kw) return (PlanShape){a.c, 0, 0};
-    return (PlanShape){a.c, (a.h + 2 * nd->ph - nd->kh) / nd->sh + 1, (a.w + 2 * nd->pw - nd->kw) / nd->sw + 1};
+  case PLAN_OP_AVGPOOL: {
+    int kh, kw;
+    plan_pool_window(nd, a, &kh, &kw);
+    if (a.h + 2 * nd->ph < kh || a.w + 2 * nd->pw < kw) return (PlanShape){a.c, 0, 0};
+    return (PlanShape){a.c, (a.h + 2 * nd->ph - kh) / nd->sh + 1, (a.w + 2 * nd->pw - kw) / nd->sw + 1};
+  }
   case PLAN_OP_GAP: return (PlanShape){a.c, 1, 1};
   case PLAN_OP_BILINEAR: case PLAN_OP_NEAREST: return resized(nd, a, sh);
   case PLAN_OP_CROP: return (PlanShape){a.c, a.h - nd->crop[0] - nd->crop[1], a.w - nd->crop[2] - nd->crop[3]};

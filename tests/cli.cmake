@@ -46,8 +46,8 @@ sqnc_cli(unknown_name 1 "no space or network named `smal`.*did you mean `small`"
 sqnc_cli(broken 1 "broken.sqn:4:16: error: unknown name `cuot`.*did you mean `cout`.*broken.sqn:5:9: error: unknown op or block `rellu`.*did you mean `relu`.*2 errors"
          ${CMAKE_CURRENT_SOURCE_DIR}/cli/broken.sqn)
 # LR-ASPP pools a 49x49 window at output stride 16: a too-small input is a shape error, not a crash.
-sqnc_cli(input_too_small 1 "avgpool window 49x49 is larger than its 16x32 input.*larger --input.*in decoder `lr_aspp`"
-         ${MAC_SMALL} --stats --input 3x256x512)
+sqnc_cli(input_too_small 1 "avgpool window 8x8 is larger than its 2x2 input.*larger --input.*in decoder `lr_aspp`"
+         ${PROJECT_SOURCE_DIR}/examples/se_block.sqn --stats --input 3x32x32)
 sqnc_cli(unwritable 3 "cannot write /nonexistent-dir/x.plan" ${MAC_SMALL} -o /nonexistent-dir/x.plan)
 sqnc_cli(library_check 0 "blocks.sqn checked" ${PROJECT_SOURCE_DIR}/lang/std/blocks.sqn)
 sqnc_cli(library_needs_space 1 "declares no space or network" ${PROJECT_SOURCE_DIR}/lang/std/blocks.sqn --stats)

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include "compile.h"
 #include "fuse.h"
+#include "autodiff.h"
 #include "ir.h"
 
 #define FUZZ_MAX_INPUT (64 * 1024) /* larger inputs add no coverage, only time */
@@ -62,6 +63,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ir_compute_costs(g, &totals);
     check_fusion(g, true);
     check_fusion(g, false); /* fuse_graph may be called again: regroups from scratch */
+    autodiff(g);
+    char err[256];
+    if (g->nnodes < 600 && autodiff_check(g, err, sizeof err)) finding(err);
   }
   arena_free(&arena);
   return 0;

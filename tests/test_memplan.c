@@ -1,8 +1,9 @@
-/* test_memplan.c - the buffer plan of every shipped space and network is valid (no two live values
-   share a buffer) and far smaller than one buffer per op. usage: test_memplan REPO_DIR */
+/* test_memplan.c - the buffer plans (inference, and training from autodiff.c) of every shipped space and
+   network are valid (no two live values share a buffer) and smaller than one buffer per value. usage: test_memplan REPO_DIR */
 #include "compile.h"
 #include "fuse.h"
 #include "memplan.h"
+#include "autodiff.h"
 #include "test_util.h"
 
 static void check_file(const char *repo, const char *rel) {
@@ -22,6 +23,14 @@ static void check_file(const char *repo, const char *rel) {
     CHECK(g->slot_bytes * 4 < g->naive_bytes);
     printf("%-24s %4d buffers %8.1f MiB (one per op: %8.1f MiB)\n", rel, g->nslots, g->slot_bytes / 1048576.0,
            g->naive_bytes / 1048576.0);
+    autodiff(g);
+    bad = autodiff_check(g, err, sizeof err);
+    CHECK(bad == 0);
+    if (bad) fprintf(stderr, "%s: training plan: %s\n", rel, err);
+    CHECK(g->grad.nsteps > 0 && g->grad.nupdate > 0);
+    CHECK(g->grad.slot_bytes < g->grad.naive_bytes);
+    printf("%-24s training: %d backward steps, %4d buffers %8.1f MiB (one per value and gradient: %8.1f MiB)\n", rel,
+           g->grad.nsteps, g->grad.nslots, g->grad.slot_bytes / 1048576.0, g->grad.naive_bytes / 1048576.0);
   }
   arena_free(&a);
 }

@@ -17,6 +17,7 @@
 #include "plan.h"
 #include "plan_format.h"
 #include "plan_write.h"
+#include "autodiff.h"
 
 static int npassed, nfailed;
 static bool cur_ok;
@@ -183,6 +184,7 @@ static IrGraph *build_graph(Arena *a) {
   build_head(g, x);
   build_kernels(g);
   set_settings(g);
+  autodiff(g);
   return g;
 }
 
@@ -403,6 +405,7 @@ static void test_roundtrip_minimal(void) {
   g->classes = 2;
   int in = add(g, OP_INPUT, -1, -1, g->input, NULL);
   g->output = add(g, OP_OUTPUT, in, -1, g->input, NULL);
+  autodiff(g);
   unsigned char *b;
   size_t n;
   CHECK(plan_write_mem(g, &b, &n));
@@ -473,12 +476,13 @@ static void test_bad_magic(void) {
 static void test_versions(void) {
   Blob b = sample();
   put32(b.p + SQN_PLAN_OFF_VERSION, 7); /* no new checksum: the version is checked first */
-  CHECK(rejects(b, "plan format version 7 is newer than this sqnrun supports (1); rebuild the plan with this sqnc "
+  CHECK(rejects(b, "plan format version 7 is newer than this sqnrun supports (2); rebuild the plan with this sqnc "
                    "or update sqnrun"));
   recrc(b.p, b.len);
   CHECK(rejects(b, "plan format version 7 is newer"));
   put32(b.p + SQN_PLAN_OFF_VERSION, SQN_PLAN_VERSION);
   CHECK(patched_rejects(b, SQN_PLAN_OFF_VERSION, 0, "version 0"));
+  CHECK(patched_rejects(b, SQN_PLAN_OFF_VERSION, 1, "version 1 is older than this sqnrun reads (2..2); recompile"));
   CHECK(patched_rejects(b, SQN_PLAN_OFF_FLAGS, 4, "features this sqnrun does not support"));
   free(b.p);
 }
@@ -492,7 +496,7 @@ static void test_sizes(void) {
   free(b.p), free(c.p);
   unsigned char h[SQN_PLAN_HEADER_SIZE] = {0};
   memcpy(h, SQN_PLAN_MAGIC, 8);
-  put32(h + SQN_PLAN_OFF_VERSION, 1), put32(h + SQN_PLAN_OFF_NSECTIONS, 1), put64(h + SQN_PLAN_OFF_FILESIZE, sizeof h);
+  put32(h + SQN_PLAN_OFF_VERSION, SQN_PLAN_VERSION), put32(h + SQN_PLAN_OFF_NSECTIONS, 1), put64(h + SQN_PLAN_OFF_FILESIZE, sizeof h);
   recrc(h, sizeof h);
   CHECK(rejects((Blob){h, sizeof h}, "section table runs past the end of the file"));
   put32(h + SQN_PLAN_OFF_NSECTIONS, 0), recrc(h, sizeof h);
@@ -569,7 +573,7 @@ static void test_counts(void) {
   CHECK(patched_rejects(b, inputs + 4, 2, "records are 2 bytes, at least 4 expected"));
   CHECK(patched_rejects(b, node, 0xffffffffu, "do not fit"));
   CHECK(patched_rejects(b, node, 1, "unexpected bytes"));
-  CHECK(patched_rejects(b, node + 4, 10, "records are 10 bytes, at least 172 expected"));
+  CHECK(patched_rejects(b, node + 4, 10, "records are 10 bytes, at least 176 expected"));
   CHECK(patched_rejects(b, node + 4, 0, "at least"));
   size_t strs = (size_t)(section(b.p, "STRS") - b.p);
   CHECK(patched_rejects(b, strs, 0x40000000u, "strings cannot fit"));
