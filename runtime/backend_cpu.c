@@ -8,6 +8,7 @@
 #include "backend.h"
 #include "cpu_ops.h"
 #include "shapes.h"
+#include "backend_cpu_train.h"
 
 typedef struct CpuState {
   const Plan *p;
@@ -84,31 +85,19 @@ static void run_concat(const BackendRun *r, const PlanNode *nd, float *y) {
   cpu_concat(xs, ss, nd->ninputs, y, shape_of(r, nd->id));
 }
 
-/* Computes node i into its buffer; false for ops the CPU backend cannot run in inference mode. */
-static bool cpu_run_node(void *state, const BackendRun *r, int i) {
-  const CpuState *x = state;
+/* The ops that compute the same in inference and training (everything but conv, BN, mix and the
+   activations a conv may have absorbed); false for any other op. */
+bool backend_cpu_forward_op(const BackendRun *r, int i) {
   const PlanNode *nd = &r->p->nodes[i];
   float *y = r->buf[i];
   TShape ys = shape_of(r, nd->id), s0 = nd->ninputs ? in_shape(r, nd, 0) : ys;
   const float *a = nd->ninputs ? in_buf(r, nd, 0) : NULL;
   size_t numel = tshape_numel(ys);
   switch (nd->kind) {
-  case PLAN_OP_CONV: run_conv(x, r, nd, y); break;
-  case PLAN_OP_BN:
-    if (x->bn_folded[nd->id]) { /* the identity: the conv already applied it */
-      if (y != a) memcpy(y, a, numel * sizeof *y);
-      break;
-    }
+  case PLAN_OP_BN: /* inference: running statistics */
     cpu_batchnorm_infer(a, s0, prm(r, nd, 0), prm(r, nd, 1), prm(r, nd, 2), prm(r, nd, 3), 1e-5f, y); break;
-  case PLAN_OP_RELU: case PLAN_OP_RELU6:
-    if (x->act_fused[nd->id]) { /* the conv's epilogue applied it */
-      if (y != a) memcpy(y, a, numel * sizeof *y);
-    } else if (nd->kind == PLAN_OP_RELU) {
-      cpu_relu(a, numel, y);
-    } else {
-      cpu_relu6(a, numel, y);
-    }
-    break;
+  case PLAN_OP_RELU: cpu_relu(a, numel, y); break;
+  case PLAN_OP_RELU6: cpu_relu6(a, numel, y); break;
   case PLAN_OP_SIGMOID: cpu_sigmoid(a, numel, y); break;
   case PLAN_OP_HSWISH: cpu_hswish(a, numel, y); break;
   case PLAN_OP_ADD: cpu_add(a, s0, in_buf(r, nd, 1), in_shape(r, nd, 1), y, ys); break;
@@ -126,10 +115,32 @@ static bool cpu_run_node(void *state, const BackendRun *r, int i) {
   case PLAN_OP_CROP: cpu_crop(a, s0, nd->crop[0], nd->crop[2], y, ys); break;
   case PLAN_OP_INPUT: break; /* the executor copies the input in */
   case PLAN_OP_ZERO: memset(y, 0, numel * sizeof *y); break;
-  case PLAN_OP_OUTPUT: memcpy(y, a, numel * sizeof *y); break;
+  case PLAN_OP_OUTPUT: if (y != a) memcpy(y, a, numel * sizeof *y); break;
   default: return false;
   }
   return true;
+}
+
+/* Computes node i into its buffer; false for ops the CPU backend cannot run in inference mode. */
+static bool cpu_run_node(void *state, const BackendRun *r, int i) {
+  const CpuState *x = state;
+  const PlanNode *nd = &r->p->nodes[i];
+  float *y = r->buf[i];
+  const float *a = nd->ninputs ? in_buf(r, nd, 0) : NULL;
+  size_t numel = tshape_numel(shape_of(r, i));
+  switch (nd->kind) {
+  case PLAN_OP_CONV: run_conv(x, r, nd, y); return true;
+  case PLAN_OP_BN:
+    if (!x->bn_folded[i]) break;
+    if (y != a) memcpy(y, a, numel * sizeof *y); /* the identity: the conv already applied it */
+    return true;
+  case PLAN_OP_RELU: case PLAN_OP_RELU6:
+    if (!x->act_fused[i]) break;
+    if (y != a) memcpy(y, a, numel * sizeof *y); /* the conv's epilogue applied it */
+    return true;
+  default: break;
+  }
+  return backend_cpu_forward_op(r, i);
 }
 
 
@@ -160,7 +171,7 @@ static void *cpu_prepare(const Plan *p, const float *const *param, const int *us
   return x;
 }
 
-const Backend backend_cpu = {"cpu", cpu_prepare, cpu_run_node, cpu_release};
+const Backend backend_cpu = {"cpu", cpu_prepare, cpu_run_node, cpu_release, cpu_train_node, cpu_backward_step};
 
 const Backend *backend_get(const char *name, char *err, size_t n) {
   if (!name || !strcmp(name, "cpu")) return &backend_cpu;

@@ -6,7 +6,10 @@ add_library(sqncpu STATIC
   ${CMAKE_CURRENT_LIST_DIR}/cpu_conv.c
   ${CMAKE_CURRENT_LIST_DIR}/cpu_pool.c
   ${CMAKE_CURRENT_LIST_DIR}/cpu_resize.c
-  ${CMAKE_CURRENT_LIST_DIR}/cpu_eltwise.c)
+  ${CMAKE_CURRENT_LIST_DIR}/cpu_eltwise.c
+  ${CMAKE_CURRENT_LIST_DIR}/cpu_grad_conv.c
+  ${CMAKE_CURRENT_LIST_DIR}/cpu_grad_norm.c
+  ${CMAKE_CURRENT_LIST_DIR}/cpu_grad_misc.c)
 target_include_directories(sqncpu PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(sqncpu PRIVATE m)
 # The inner loops want the vectorizer (-O2 of GCC 12 vectorizes almost none of them).

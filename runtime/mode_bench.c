@@ -132,6 +132,7 @@ int mode_bench(const Plan *p, const BenchArgs *a) {
   TShape is;
   if (!bench_shape(p, a->input, &is)) return 2;
   if (a->threads >= 0) cpu_set_threads(a->threads);
+  if (a->train) return mode_bench_train(p, a, is);
   char err[1024];
   TensorSet *w = a->weights ? weights_load(a->weights, err, sizeof err) : weights_init(p, 1);
   if (!w) return fprintf(stderr, "sqnrun: %s: %s\n", a->weights ? a->weights : "weights", a->weights ? err : "out of memory"), 1;

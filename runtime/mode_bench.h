@@ -2,6 +2,7 @@
 #ifndef SQN_MODE_BENCH_H
 #define SQN_MODE_BENCH_H
 #include <stdbool.h>
+#include "cpu_ops.h"
 #include "plan.h"
 
 typedef struct BenchArgs {
@@ -11,7 +12,11 @@ typedef struct BenchArgs {
   const char *backend;  /* "cpu" (default) */
   bool json;
   bool profile_ops;     /* also time every node and print where the time goes */
+  bool train;           /* --bench --train: time training steps (forward, loss, backward, SGD) */
+  int batch;            /* --batch for --bench --train (default 2) */
 } BenchArgs;
 
 int mode_bench(const Plan *p, const BenchArgs *a);
+/* mode_bench_train.c: `sqnrun NET.plan --bench --train [--batch B] [--input CxHxW]`. */
+int mode_bench_train(const Plan *p, const BenchArgs *a, TShape in);
 #endif

@@ -1,22 +1,28 @@
 /* sqnrun.c - the sqnrun command line: loads a compiled .plan file and runs one mode on it
    (--info, --infer, --bench); the modes of later issues are recognised and refused.
    Exit codes: 0 success, 1 the plan, a file or the run failed, 2 bad command line. */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "mode_bench.h"
 #include "mode_infer.h"
+#include "mode_synth.h"
+#include "mode_train.h"
 #include "plan.h"
 
 #ifndef SQN_VERSION
 #define SQN_VERSION "0.1.0"
 #endif
 
-static const char *const options[] = {"--info", "--json", "--help", "--version", "--search", "--train", "--eval",
-                                      "--infer", "--bench", "--profile", "--weights", "--logits", "--argmax",
-                                      "--threads", "--iters", "--warmup", "--input", "--labels", "--profile-ops", "--backend", "--tap"};
-static const char *const later_modes[] = {"--search", "--train", "--eval", "--profile"};
+static const char *const options[] = {
+    "--info", "--json", "--help", "--version", "--search", "--train", "--eval", "--infer", "--bench", "--profile",
+    "--weights", "--logits", "--argmax", "--threads", "--iters", "--warmup", "--input", "--labels", "--profile-ops",
+    "--backend", "--tap", "--data", "--out", "--epochs", "--batch", "--crop", "--lr", "--seed", "--resume",
+    "--freeze-bn", "--workers", "--synthetic-size", "--synthetic-train", "--synthetic-val", "--max-steps",
+    "--val-limit", "--make-synthetic"};
+static const char *const later_modes[] = {"--search", "--profile"};
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static void usage(FILE *out) {
@@ -24,6 +30,11 @@ static void usage(FILE *out) {
         "       sqnrun NET.plan --weights W.pth|W.safetensors --infer IN.png|IN.jpg|IN.npy [-o OUT.png] [--labels IDS.png]\n"
         "              [--logits OUT.npy] [--argmax OUT.npy]\n"
         "       sqnrun NET.plan --bench [--weights W] [--input CxHxW] [--iters N] [--warmup N] [--json]\n"
+        "       sqnrun NET.plan --bench --train [--batch B] [--input CxHxW] [--iters N] [--json]\n"
+        "       sqnrun NET.plan --train --data DIR|synthetic [--epochs N] [--batch B] [--crop HxW] [--lr X]\n"
+        "              [--weights W] [--out RUNDIR] [--resume] [--seed S]\n"
+        "       sqnrun NET.plan --eval --weights W --data DIR|synthetic [--json]\n"
+        "       sqnrun --make-synthetic DIR [--train N] [--val M] [--size HxW] [--seed S]\n"
         "       sqnrun --help | --version\n"
         "\n"
         "Runs a plan compiled by sqnc (sqnc FILE.sqn -o FILE.plan).\n"
@@ -43,7 +54,20 @@ static void usage(FILE *out) {
         "  --threads N      CPU threads (default: all cores)\n"
         "  --backend NAME   cpu (default; the CUDA backend arrives with its issue)\n"
         "  --help, --version\n"
-        "Not in this build yet: --search --train --eval --profile\n",
+        "  --train          train a fixed network (SGD, momentum and weight decay from the plan's train block);\n"
+        "                   evaluates after every epoch; RUNDIR (default run-NETWORK) gets last/best checkpoints\n"
+        "                   (.safetensors + .json run state) and log.jsonl\n"
+        "  --data DIR       Cityscapes layout (leftImg8bit/, gtFine/ with *_labelIds.png), or 'synthetic': street\n"
+        "                   scenes generated on the fly (--synthetic-size HxW, --synthetic-train N, --synthetic-val M)\n"
+        "  --epochs N --batch B --crop HxW --lr X   override the plan's train settings\n"
+        "  --resume         continue the run in --out RUNDIR from its last checkpoint (same result as never stopping)\n"
+        "  --seed S         initialization, shuffling and augmentation (default 1)\n"
+        "  --freeze-bn      batch norm uses and keeps its running statistics (fine-tuning with small batches)\n"
+        "  --max-steps N    at most N steps per epoch; --val-limit N: evaluate at most N validation images\n"
+        "  --workers N      data loader threads (default 2)\n"
+        "  --eval           per-class IoU, mIoU, category mIoU and pixel accuracy on the val split (cityscapesScripts' definitions)\n"
+        "  --make-synthetic DIR  write the synthetic dataset in the Cityscapes layout (default 200 train, 50 val, 256x512)\n"
+        "Not in this build yet: --search --profile\n",
         out);
 }
 
@@ -79,9 +103,10 @@ static int unknown_option(const char *arg) {
 
 typedef struct Args {
   const char *plan;
-  bool info, bench, json;
+  bool info, bench, json, train, eval;
   InferArgs infer;
   BenchArgs b;
+  TrainArgs t;
 } Args;
 
 static const char **string_slot(Args *a, const char *arg) {
@@ -93,6 +118,10 @@ static const char **string_slot(Args *a, const char *arg) {
   if (!strcmp(arg, "--labels")) return &a->infer.labels_png;
   if (!strcmp(arg, "--input")) return &a->b.input;
   if (!strcmp(arg, "--backend")) return &a->infer.backend;
+  if (!strcmp(arg, "--data")) return &a->t.data;
+  if (!strcmp(arg, "--out")) return &a->t.out;
+  if (!strcmp(arg, "--crop")) return &a->t.crop;
+  if (!strcmp(arg, "--synthetic-size")) return &a->t.synth_size;
   return NULL;
 }
 
@@ -101,7 +130,34 @@ static int *int_slot(Args *a, const char *arg, int *max) {
   if (!strcmp(arg, "--threads")) return *max = 1024, &a->infer.threads;
   if (!strcmp(arg, "--iters")) return &a->b.iters;
   if (!strcmp(arg, "--warmup")) return &a->b.warmup;
+  if (!strcmp(arg, "--epochs")) return &a->t.epochs;
+  if (!strcmp(arg, "--batch")) return *max = 4096, &a->t.batch;
+  if (!strcmp(arg, "--workers")) return *max = 64, &a->t.workers;
+  if (!strcmp(arg, "--synthetic-train")) return &a->t.synth_train;
+  if (!strcmp(arg, "--synthetic-val")) return &a->t.synth_val;
+  if (!strcmp(arg, "--max-steps")) return &a->t.max_steps;
+  if (!strcmp(arg, "--val-limit")) return &a->t.val_limit;
   return NULL;
+}
+
+/* --lr X (a non-negative number) and --seed S (a non-negative integer). */
+static int parse_number(Args *a, int argc, char **argv, int *i) {
+  const char *opt = argv[*i];
+  if (*i + 1 >= argc) return fprintf(stderr, "sqnrun: option '%s' needs a value\n", opt), 2;
+  const char *v = argv[++*i];
+  char *end;
+  errno = 0;
+  if (!strcmp(opt, "--lr")) {
+    double d = strtod(v, &end);
+    if (*end || end == v || errno || !(d >= 0 && d < 1e6))
+      return fprintf(stderr, "sqnrun: bad --lr '%s' (a learning rate such as 0.05)\n", v), 2;
+    a->t.lr = d;
+  } else {
+    long s = strtol(v, &end, 10);
+    if (*end || end == v || errno || s < 0) return fprintf(stderr, "sqnrun: bad --seed '%s' (a non-negative integer)\n", v), 2;
+    a->t.seed = s;
+  }
+  return -1;
 }
 
 /* Options with a value; returns -1 to go on (consuming argv[*i + 1]), 0 when not one, or an exit code. */
@@ -112,6 +168,7 @@ static int parse_value(Args *a, int argc, char **argv, int *i) {
     a->infer.taps[a->infer.ntaps++] = argv[++*i];
     return -1;
   }
+  if (!strcmp(argv[*i], "--lr") || !strcmp(argv[*i], "--seed")) return parse_number(a, argc, argv, i);
   int max, *iv = int_slot(a, argv[*i], &max);
   const char **sv = string_slot(a, argv[*i]);
   if (!iv && !sv) return 0;
@@ -132,6 +189,10 @@ static int parse_arg(Args *a, const char *arg) {
   if (!strcmp(arg, "--bench")) return a->bench = true, -1;
   if (!strcmp(arg, "--profile-ops")) return a->b.profile_ops = true, -1;
   if (!strcmp(arg, "--json")) return a->json = true, -1;
+  if (!strcmp(arg, "--train")) return a->train = true, -1;
+  if (!strcmp(arg, "--eval")) return a->eval = true, -1;
+  if (!strcmp(arg, "--resume")) return a->t.resume = true, -1;
+  if (!strcmp(arg, "--freeze-bn")) return a->t.freeze_bn = true, -1;
   for (int i = 0; i < COUNT(later_modes); i++)
     if (!strcmp(arg, later_modes[i]))
       return fprintf(stderr, "sqnrun: %s is not implemented yet in this build\n", arg), 2;
@@ -143,8 +204,10 @@ static int parse_arg(Args *a, const char *arg) {
 
 static int check_args(const Args *a) {
   if (!a->plan) return fputs("sqnrun: no plan file given\n", stderr), usage(stderr), 2;
-  int modes = a->info + a->bench + (a->infer.input != NULL);
-  if (modes > 1) return fputs("sqnrun: choose one mode: --info, --infer or --bench\n", stderr), 2;
+  int modes = a->info + a->bench + (a->infer.input != NULL) + (a->train && !a->bench) + a->eval;
+  if (modes > 1) return fputs("sqnrun: choose one mode: --info, --infer, --bench, --train or --eval\n", stderr), 2;
+  if (((a->train && !a->bench) || a->eval) && !a->t.data)
+    return fputs("sqnrun: --train and --eval need --data DIR (Cityscapes layout) or --data synthetic\n", stderr), 2;
   if (!modes) return fprintf(stderr, "sqnrun: what should I do with '%s'? (try --info)\n", a->plan), 2;
   if (a->infer.input && !a->infer.weights)
     return fputs("sqnrun: --infer needs --weights FILE (.pth or .safetensors)\n", stderr), 2;
@@ -156,9 +219,15 @@ static int check_args(const Args *a) {
 
 static int run_mode(Args *a, const Plan *p) {
   if (a->infer.input) return mode_infer(p, a->plan, &a->infer);
+  if ((a->train && !a->bench) || a->eval) {
+    a->t.weights = a->infer.weights, a->t.backend = a->infer.backend, a->t.json = a->json;
+    a->t.threads = a->infer.threads > 0 ? a->infer.threads : 0;
+    return a->train ? mode_train(p, &a->t) : mode_eval(p, &a->t);
+  }
   if (a->bench) {
     a->b.weights = a->infer.weights, a->b.threads = a->infer.threads, a->b.json = a->json;
     a->b.backend = a->infer.backend;
+    a->b.train = a->train, a->b.batch = a->t.batch ? a->t.batch : 2;
     return mode_bench(p, &a->b);
   }
   plan_print_info(p, stdout, a->json);
@@ -166,7 +235,10 @@ static int run_mode(Args *a, const Plan *p) {
 }
 
 int main(int argc, char **argv) {
+  for (int i = 1; i < argc; i++)
+    if (!strcmp(argv[i], "--make-synthetic")) return mode_make_synthetic(argc, argv);
   Args a = {.infer.threads = -1, .b.iters = 20, .b.warmup = 3};
+  train_args_defaults(&a.t);
   for (int i = 1; i < argc; i++) {
     int rc = parse_value(&a, argc, argv, &i);
     if (rc == 0) rc = parse_arg(&a, argv[i]);

@@ -1,0 +1,173 @@
+/* backend_cpu_train.c - the CPU backend in training mode. Forward: convs without folding or
+   epilogues, BN with batch statistics (updating the running ones), the superblock mixture with the
+   step's mixing weights; every other op as in inference. Backward: one step of the plan's backward
+   program, i.e. the gradient of one node's inputs and parameters from its output gradient, with the
+   first-writer/accumulate decisions the compiler made (PlanGradStep.acc_dx). */
+#include <string.h>
+#include "backend_cpu_train.h"
+#include "cpu_grad.h"
+#include "cpu_ops.h"
+#include "shapes.h"
+
+static TShape shape_of(const BackendRun *r, int node) {
+  PlanShape s = r->shapes[node];
+  return (TShape){r->batch, s.c, s.h, s.w};
+}
+
+static ConvParams conv_params(const PlanNode *nd) {
+  return (ConvParams){nd->kh, nd->kw, nd->sh, nd->sw, nd->ph, nd->pw, nd->dh, nd->dw, nd->groups, CONV_ACT_NONE};
+}
+
+static void mix_inputs(const BackendRun *r, const PlanNode *nd, const float **xs) {
+  for (int k = 0; k < nd->ninputs; k++)
+    xs[k] = r->p->nodes[nd->inputs[k]].kind == PLAN_OP_ZERO ? NULL : r->buf[nd->inputs[k]];
+}
+
+bool cpu_train_node(const BackendTrain *t, int i) {
+  const BackendRun *r = &t->run;
+  const PlanNode *nd = &r->p->nodes[i];
+  TShape ys = shape_of(r, i);
+  const float *x = nd->ninputs ? r->buf[nd->inputs[0]] : NULL;
+  switch (nd->kind) {
+  case PLAN_OP_CONV: {
+    ConvParams cp = conv_params(nd);
+    cpu_conv2d(x, shape_of(r, nd->inputs[0]), r->param[nd->param[0]], nd->bias ? r->param[nd->param[1]] : NULL, &cp,
+               r->buf[i], ys);
+    return true;
+  }
+  case PLAN_OP_BN:
+    if (t->bn_eval) return backend_cpu_forward_op(r, i);
+    cpu_batchnorm_train(x, ys, r->param[nd->param[0]], r->param[nd->param[1]], t->param_rw[nd->param[2]],
+                        t->param_rw[nd->param[3]], t->bn_momentum, 1e-5f, r->buf[i], t->bn_save[i],
+                        t->bn_save[i] + ys.c);
+    return true;
+  case PLAN_OP_MIX: {
+    const float *xs[SQN_PLAN_MAX_INPUTS];
+    mix_inputs(r, nd, xs);
+    if (!t->mix_w || !t->mix_w[i]) return false;
+    cpu_mix(xs, nd->ninputs, t->mix_w[i], ys, r->buf[i]);
+    return true;
+  }
+  default: return backend_cpu_forward_op(r, i);
+  }
+}
+
+/* The gradient buffer of input k, or NULL when the step gives it none. */
+static float *dx_of(const BackendTrain *t, const PlanNode *nd, const PlanGradStep *s, int k) {
+  return (s->need_dx >> k) & 1 ? t->grad[nd->inputs[k]] : NULL;
+}
+
+static bool acc_of(const PlanGradStep *s, int k) { return (s->acc_dx >> k) & 1; }
+
+static void conv_backward(const BackendTrain *t, const PlanNode *nd, const PlanGradStep *s) {
+  const BackendRun *r = &t->run;
+  ConvParams cp = conv_params(nd);
+  TShape xs = shape_of(r, nd->inputs[0]), ys = shape_of(r, nd->id);
+  const float *dy = t->grad[nd->id];
+  float *dx = dx_of(t, nd, s, 0);
+  if (dx) cpu_conv2d_backward_data(dy, ys, r->param[nd->param[0]], &cp, dx, xs, acc_of(s, 0));
+  cpu_conv2d_backward_weight(r->buf[nd->inputs[0]], xs, dy, ys, &cp, t->param_grad[nd->param[0]],
+                             nd->bias ? t->param_grad[nd->param[1]] : NULL);
+}
+
+static void bn_backward(const BackendTrain *t, const PlanNode *nd, const PlanGradStep *s) {
+  const BackendRun *r = &t->run;
+  TShape ys = shape_of(r, nd->id);
+  float *dx = dx_of(t, nd, s, 0);
+  bool acc = acc_of(s, 0);
+  if (!dx) dx = t->scratch, acc = false; /* parameter gradients only */
+  const float *x = r->buf[nd->inputs[0]], *dy = t->grad[nd->id], *gamma = r->param[nd->param[0]];
+  float *dg = t->param_grad[nd->param[0]], *db = t->param_grad[nd->param[1]];
+  if (t->bn_eval)
+    cpu_batchnorm_backward_eval(x, dy, ys, gamma, r->param[nd->param[2]], r->param[nd->param[3]], 1e-5f, dx, acc, dg, db);
+  else
+    cpu_batchnorm_backward(x, dy, ys, gamma, t->bn_save[nd->id], t->bn_save[nd->id] + ys.c, dx, acc, dg, db);
+}
+
+static void binary_backward(const BackendTrain *t, const PlanNode *nd, const PlanGradStep *s) {
+  const BackendRun *r = &t->run;
+  TShape ys = shape_of(r, nd->id);
+  for (int k = 0; k < 2; k++) {
+    float *dx = dx_of(t, nd, s, k);
+    if (!dx) continue;
+    TShape xs = shape_of(r, nd->inputs[k]);
+    if (nd->kind == PLAN_OP_ADD)
+      cpu_reduce_to(t->grad[nd->id], ys, dx, xs, acc_of(s, k));
+    else
+      cpu_mul_backward(t->grad[nd->id], ys, r->buf[nd->inputs[1 - k]], shape_of(r, nd->inputs[1 - k]), dx, xs,
+                       acc_of(s, k));
+  }
+}
+
+static void concat_backward(const BackendTrain *t, const PlanNode *nd, const PlanGradStep *s) {
+  const BackendRun *r = &t->run;
+  int c0 = 0;
+  for (int k = 0; k < nd->ninputs; k++) {
+    TShape xs = shape_of(r, nd->inputs[k]);
+    float *dx = dx_of(t, nd, s, k);
+    if (dx) cpu_concat_backward(t->grad[nd->id], shape_of(r, nd->id), c0, dx, xs, acc_of(s, k));
+    c0 += xs.c;
+  }
+}
+
+/* Candidates whose gradient is first written here and those that add to one: two calls, the mixing
+   weights' gradient taken once. */
+static bool mix_backward(const BackendTrain *t, const PlanNode *nd, const PlanGradStep *s) {
+  const BackendRun *r = &t->run;
+  if (!t->mix_w || !t->mix_w[nd->id]) return false;
+  const float *xs[SQN_PLAN_MAX_INPUTS], *none[SQN_PLAN_MAX_INPUTS] = {0};
+  float *first[SQN_PLAN_MAX_INPUTS], *add[SQN_PLAN_MAX_INPUTS];
+  mix_inputs(r, nd, xs);
+  for (int k = 0; k < nd->ninputs; k++) {
+    float *dx = dx_of(t, nd, s, k);
+    first[k] = dx && !acc_of(s, k) ? dx : NULL;
+    add[k] = dx && acc_of(s, k) ? dx : NULL;
+  }
+  TShape ys = shape_of(r, nd->id);
+  float *dw = t->mix_dw ? t->mix_dw[nd->id] : NULL;
+  cpu_mix_backward(t->grad[nd->id], ys, dw ? xs : none, nd->ninputs, t->mix_w[nd->id], first, false, dw);
+  if (s->acc_dx) cpu_mix_backward(t->grad[nd->id], ys, none, nd->ninputs, t->mix_w[nd->id], add, true, NULL);
+  return true;
+}
+
+/* Ops with one input whose backward needs only shapes and, for activations, a saved value. */
+static bool unary_backward(const BackendTrain *t, const PlanNode *nd, const PlanGradStep *s) {
+  const BackendRun *r = &t->run;
+  float *dx = dx_of(t, nd, s, 0);
+  if (!dx) return true;
+  bool acc = acc_of(s, 0);
+  TShape ys = shape_of(r, nd->id), xs = shape_of(r, nd->inputs[0]);
+  const float *dy = t->grad[nd->id], *y = r->buf[nd->id], *x = r->buf[nd->inputs[0]];
+  size_t n = tshape_numel(ys);
+  switch (nd->kind) {
+  case PLAN_OP_RELU: cpu_relu_backward(y, dy, n, dx, acc); break;
+  case PLAN_OP_RELU6: cpu_relu6_backward(y, dy, n, dx, acc); break;
+  case PLAN_OP_SIGMOID: cpu_sigmoid_backward(y, dy, n, dx, acc); break;
+  case PLAN_OP_HSWISH: cpu_hswish_backward(x, dy, n, dx, acc); break;
+  case PLAN_OP_AVGPOOL: {
+    int kh, kw;
+    plan_pool_window(nd, r->shapes[nd->inputs[0]], &kh, &kw);
+    cpu_avgpool_backward(dy, ys, kh, kw, nd->sh, nd->sw, nd->ph, nd->pw, nd->count_include_pad, dx, xs, acc);
+    break;
+  }
+  case PLAN_OP_GAP: cpu_global_avgpool_backward(dy, dx, xs, acc); break;
+  case PLAN_OP_BILINEAR: cpu_bilinear_backward(dy, ys, dx, xs, nd->align_corners, acc); break;
+  case PLAN_OP_NEAREST: cpu_nearest_backward(dy, ys, dx, xs, acc); break;
+  case PLAN_OP_CROP: cpu_crop_backward(dy, ys, nd->crop[0], nd->crop[2], dx, xs, acc); break;
+  case PLAN_OP_OUTPUT: cpu_reduce_to(dy, ys, dx, xs, acc); break;
+  default: return false;
+  }
+  return true;
+}
+
+bool cpu_backward_step(const BackendTrain *t, const PlanGradStep *s) {
+  const PlanNode *nd = &t->run.p->nodes[s->node];
+  switch (nd->kind) {
+  case PLAN_OP_CONV: conv_backward(t, nd, s); return true;
+  case PLAN_OP_BN: bn_backward(t, nd, s); return true;
+  case PLAN_OP_ADD: case PLAN_OP_MUL: binary_backward(t, nd, s); return true;
+  case PLAN_OP_CONCAT: concat_backward(t, nd, s); return true;
+  case PLAN_OP_MIX: return mix_backward(t, nd, s);
+  default: return unary_backward(t, nd, s);
+  }
+}

@@ -1,0 +1,405 @@
+/* cpu_grad_conv.c - conv2d backward (runtime/cpu_grad.h): the gradients w.r.t. the input (data) and the
+ * weights and bias, float32 NCHW with zero padding, groups and dilation. Two paths, as in cpu_conv.c:
+ *  - direct loops when a group has few output channels (cout/groups <= 4: depthwise, ASPP's narrow groups):
+ *    data: one task per input plane (sample, channel), scattering dy through the taps into it;
+ *    weight: one task per (output channel, input channel of its group), one dot product per tap;
+ *  - sgemm otherwise (CBLAS when SQN_HAVE_CBLAS, else plain loops):
+ *    data: per (sample, group, block of input channels) cols = W_g[:, block]^T * dy_g, a block of output rows at
+ *    a time, then col2im into the block's own dx planes; 1x1 stride-1 unpadded convs: dx_g = W_g^T * dy_g
+ *    directly, per block of columns;
+ *    weight: per (sample, group, block of output rows) dw_g += dy_g * im2col(x)^T into a per-thread copy of dw,
+ *    the copies summed into dw at the end.
+ * Every task writes memory no other task writes: no races. The results do not depend on the scheduling: the same
+ * for a given thread count (the weight path's per-thread copies take static shares of the tasks). */
+#include "cpu_grad.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#define OMP(directive) _Pragma(#directive)
+#else
+#define OMP(directive)
+#endif
+#ifdef SQN_HAVE_CBLAS
+#include <cblas.h>
+#endif
+
+static inline int floor_div(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); } /* b > 0 */
+static inline int ceil_div(int a, int b) { return -floor_div(-a, b); }
+static inline int imin(int a, int b) { return a < b ? a : b; }
+static inline int imax(int a, int b) { return a > b ? a : b; }
+
+static int max_threads(void) {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+static void *xmalloc(size_t bytes) {
+  void *p = malloc(bytes ? bytes : 1);
+  if (!p) {
+    fprintf(stderr, "cpu_grad_conv: out of memory\n");
+    abort();
+  }
+  return p;
+}
+
+static void *xcalloc(size_t n, size_t size) {
+  void *p = calloc(n ? n : 1, size);
+  if (!p) {
+    fprintf(stderr, "cpu_grad_conv: out of memory\n");
+    abort();
+  }
+  return p;
+}
+
+#if defined(SQN_HAVE_CBLAS) && defined(SQN_HAVE_OPENBLAS_THREADS) && defined(_OPENMP)
+/* As in cpu_conv.c: our OpenMP tasks call sgemm concurrently, so OpenBLAS's own pthread pool stays out of it. */
+static void blas_single_thread(void) {
+  if (openblas_get_parallel() == 1) openblas_set_num_threads(1);
+}
+#else
+static void blas_single_thread(void) {}
+#endif
+
+/* C[m x n] = beta*C + op(A) * op(B), row-major, in the calling thread; beta is 0 or 1.
+   ta: A is stored [k x m] (else [m x k]); tb: B is stored [n x k] (else [k x n]). */
+static void gemm(bool ta, bool tb, int m, int n, int k, const float *A, int lda, const float *B, int ldb, float beta,
+                 float *C, int ldc) {
+#ifdef SQN_HAVE_CBLAS
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, A, lda, B,
+              ldb, beta, C, ldc);
+#else
+  for (int i = 0; i < m; i++) {
+    float *restrict c = C + (size_t)i * ldc;
+    if (beta == 0.0f) memset(c, 0, (size_t)n * sizeof(float));
+    for (int kk = 0; kk < k; kk++) {
+      const float a = ta ? A[(size_t)kk * lda + i] : A[(size_t)i * lda + kk];
+      if (!tb) {
+        const float *restrict b = B + (size_t)kk * ldb;
+        for (int j = 0; j < n; j++) c[j] += a * b[j];
+      } else {
+        for (int j = 0; j < n; j++) c[j] += a * B[(size_t)j * ldb + kk];
+      }
+    }
+  }
+#endif
+}
+
+typedef struct Geom {
+  int N, cin, H, W, cout, OH, OW, G, cin_g, cout_g, kh, kw, sh, sw, ph, pw, dh, dw;
+  int *lo, *hi; /* per kx: the output columns [lo, hi) whose input column ox*sw - pw + kx*dw is in [0, W) */
+} Geom;
+
+static Geom geom_make(TShape xs, TShape ys, const ConvParams *p, const char *who) {
+  if (p->act != CONV_ACT_NONE) {
+    fprintf(stderr, "%s: the conv has an activation epilogue; backward needs act == CONV_ACT_NONE\n", who);
+    abort();
+  }
+  Geom g = {.N = xs.n, .cin = xs.c, .H = xs.h, .W = xs.w, .cout = ys.c, .OH = ys.h, .OW = ys.w, .kh = p->kh,
+            .kw = p->kw, .sh = p->sh, .sw = p->sw, .ph = p->ph, .pw = p->pw, .dh = p->dh, .dw = p->dw};
+  g.G = p->groups > 0 ? p->groups : 1;
+  g.cin_g = g.cin / g.G;
+  g.cout_g = g.cout / g.G;
+  g.lo = xmalloc(2 * (size_t)imax(1, g.kw) * sizeof(int));
+  g.hi = g.lo + imax(1, g.kw);
+  for (int kx = 0; kx < g.kw; kx++) {
+    const int off = kx * g.dw - g.pw;
+    g.lo[kx] = imin(g.OW, imax(0, ceil_div(-off, g.sw)));
+    g.hi[kx] = imax(g.lo[kx], imin(g.OW, floor_div(g.W - 1 - off, g.sw) + 1));
+  }
+  return g;
+}
+
+static bool use_direct(const Geom *g) { return g->cout_g <= 4; }
+static bool is_pointwise(const Geom *g) {
+  return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->ph == 0 && g->pw == 0 && g->OH == g->H &&
+         g->OW == g->W;
+}
+static double conv_macs(const Geom *g) { return (double)g->N * g->cout * g->OH * g->OW * g->cin_g * g->kh * g->kw; }
+
+/* ---- direct path ---- */
+
+/* dx row (+)= wv * dy row through one tap: dxr[ox*sw + off] += wv * dyr[ox] for ox in [l, h). */
+static inline void scatter_row(float *restrict dxr, const float *restrict dyr, float wv, int off, int sw, int l, int h) {
+  if (sw == 1)
+    for (int ox = l; ox < h; ox++) dxr[ox + off] += wv * dyr[ox];
+  else
+    for (int ox = l; ox < h; ox++) dxr[(size_t)ox * sw + off] += wv * dyr[ox];
+}
+
+/* dx of input plane (n, ci): the sum over the output channels of its group and their taps. */
+static void data_direct_plane(const Geom *g, const float *dy, const float *w, float *dx, int n, int ci, bool acc) {
+  const int grp = ci / g->cin_g, cil = ci % g->cin_g, kh = g->kh, kw = g->kw;
+  float *dxp = dx + ((size_t)n * g->cin + ci) * g->H * g->W;
+  if (!acc) memset(dxp, 0, (size_t)g->H * g->W * sizeof(float));
+  for (int j = 0; j < g->cout_g; j++) {
+    const int co = grp * g->cout_g + j;
+    const float *dyp = dy + ((size_t)n * g->cout + co) * g->OH * g->OW;
+    const float *wk = w + ((size_t)co * g->cin_g + cil) * kh * kw;
+    for (int oy = 0; oy < g->OH; oy++) {
+      const float *dyr = dyp + (size_t)oy * g->OW;
+      for (int ky = 0; ky < kh; ky++) {
+        const int iy = oy * g->sh - g->ph + ky * g->dh;
+        if (iy < 0 || iy >= g->H) continue;
+        for (int kx = 0; kx < kw; kx++)
+          scatter_row(dxp + (size_t)iy * g->W, dyr, wk[ky * kw + kx], kx * g->dw - g->pw, g->sw, g->lo[kx], g->hi[kx]);
+      }
+    }
+  }
+}
+
+/* sum over ox in [l, h) of dyr[ox] * xr[ox*sw + off] */
+static inline float dot_row(const float *restrict dyr, const float *restrict xr, int off, int sw, int l, int h) {
+  float s = 0.0f;
+  if (sw == 1) {
+    OMP(omp simd reduction(+ : s))
+    for (int ox = l; ox < h; ox++) s += dyr[ox] * xr[ox + off];
+  } else {
+    OMP(omp simd reduction(+ : s))
+    for (int ox = l; ox < h; ox++) s += dyr[ox] * xr[(size_t)ox * sw + off];
+  }
+  return s;
+}
+
+/* dw[co, cil, :, :] += the correlation of dy[:, co] with x[:, ci] per tap (rows summed in double). */
+static void weight_direct_pair(const Geom *g, const float *x, const float *dy, float *dw, int co, int cil) {
+  const int ci = co / g->cout_g * g->cin_g + cil, kh = g->kh, kw = g->kw;
+  float *dwk = dw + ((size_t)co * g->cin_g + cil) * kh * kw;
+  for (int ky = 0; ky < kh; ky++)
+    for (int kx = 0; kx < kw; kx++) {
+      const int off = kx * g->dw - g->pw, l = g->lo[kx], h = g->hi[kx];
+      double s = 0.0;
+      for (int n = 0; n < g->N; n++) {
+        const float *dyp = dy + ((size_t)n * g->cout + co) * g->OH * g->OW;
+        const float *xp = x + ((size_t)n * g->cin + ci) * g->H * g->W;
+        for (int oy = 0; oy < g->OH; oy++) {
+          const int iy = oy * g->sh - g->ph + ky * g->dh;
+          if (iy < 0 || iy >= g->H) continue;
+          s += dot_row(dyp + (size_t)oy * g->OW, xp + (size_t)iy * g->W, off, g->sw, l, h);
+        }
+      }
+      dwk[ky * kw + kx] += (float)s;
+    }
+}
+
+/* ---- sgemm path: data ---- */
+
+/* dx planes [ci0, ci0 + nci) of sample n += col2im(col), col holding output rows [oy0, oy1):
+   col[((ci - ci0)*kh + ky)*kw + kx][(oy - oy0)*OW + ox]. */
+static void col2im_rows(const Geom *g, const float *col, float *dx, int n, int ci0, int nci, int oy0, int oy1) {
+  const size_t L = (size_t)(oy1 - oy0) * g->OW;
+  for (int c = 0; c < nci; c++) {
+    float *dxp = dx + ((size_t)n * g->cin + ci0 + c) * g->H * g->W;
+    for (int ky = 0; ky < g->kh; ky++)
+      for (int kx = 0; kx < g->kw; kx++) {
+        const float *crow = col + ((size_t)(c * g->kh + ky) * g->kw + kx) * L;
+        for (int oy = oy0; oy < oy1; oy++) {
+          const int iy = oy * g->sh - g->ph + ky * g->dh;
+          if (iy < 0 || iy >= g->H) continue;
+          scatter_row(dxp + (size_t)iy * g->W, crow + (size_t)(oy - oy0) * g->OW, 1.0f, kx * g->dw - g->pw, g->sw,
+                      g->lo[kx], g->hi[kx]);
+        }
+      }
+  }
+}
+
+/* dx planes of input channels [ci0, ci1) of group grp (channels local to the group) of sample n. */
+static void data_gemm_block(const Geom *g, const float *dy, const float *w, float *dx, int n, int grp, int ci0, int ci1,
+                            int rows, float *col, bool acc) {
+  const int khw = g->kh * g->kw, K = g->cin_g * khw, M = (ci1 - ci0) * khw, cin0 = grp * g->cin_g + ci0;
+  const size_t OHW = (size_t)g->OH * g->OW, HW = (size_t)g->H * g->W;
+  if (!acc) memset(dx + ((size_t)n * g->cin + cin0) * HW, 0, (size_t)(ci1 - ci0) * HW * sizeof(float));
+  const float *wg = w + (size_t)grp * g->cout_g * K + (size_t)ci0 * khw;
+  const float *dyg = dy + ((size_t)n * g->cout + (size_t)grp * g->cout_g) * OHW;
+  for (int oy0 = 0; oy0 < g->OH; oy0 += rows) {
+    const int oy1 = imin(g->OH, oy0 + rows), L = (oy1 - oy0) * g->OW;
+    gemm(true, false, M, L, g->cout_g, wg, K, dyg + (size_t)oy0 * g->OW, (int)OHW, 0.0f, col, L);
+    col2im_rows(g, col, dx, n, cin0, ci1 - ci0, oy0, oy1);
+  }
+}
+
+static void data_gemm(const Geom *g, const float *dy, const float *w, float *dx, bool acc) {
+  const int T = max_threads(), khw = g->kh * g->kw;
+  const long units = (long)g->N * g->G;
+  int cb = imax(1, imin(g->cin_g, 256 / khw)); /* channels a block: M = cb*kh*kw rows of cols */
+  const long want = 4L * T;
+  if (units * ((g->cin_g + cb - 1) / cb) < want) cb = imax(1, (int)((g->cin_g * units + want - 1) / want));
+  const int nb = (g->cin_g + cb - 1) / cb;
+  const int rows = imax(1, imin(g->OH, (1 << 18) / imax(1, cb * khw * g->OW))); /* cols <= 1 MiB */
+  const long tasks = units * nb;
+  blas_single_thread();
+  const bool par = conv_macs(g) > 2e5; /* below this a parallel region costs more than it saves */
+  (void)par;
+  OMP(omp parallel if (par))
+  {
+    float *col = xmalloc((size_t)cb * khw * rows * g->OW * sizeof(float));
+    OMP(omp for schedule(dynamic, 1))
+    for (long t = 0; t < tasks; t++) {
+      const int b = (int)(t % nb), grp = (int)(t / nb % g->G), n = (int)(t / nb / g->G);
+      data_gemm_block(g, dy, w, dx, n, grp, b * cb, imin(g->cin_g, (b + 1) * cb), rows, col, acc);
+    }
+    free(col);
+  }
+}
+
+/* 1x1 stride-1 unpadded: dx_g[cin_g x HW] (+)= W_g^T * dy_g, per block of columns. */
+static void data_pointwise(const Geom *g, const float *dy, const float *w, float *dx, bool acc) {
+  const int T = max_threads();
+  const long units = (long)g->N * g->G;
+  const int HW = g->H * g->W;
+  const int nb = imax(1, imin((HW + 255) / 256, (int)((2L * T + units - 1) / units))); /* column blocks */
+  const int span = ((HW + nb - 1) / nb + 15) / 16 * 16;
+  const long tasks = units * nb;
+  const bool par = conv_macs(g) > 2e5;
+  (void)par;
+  blas_single_thread();
+  OMP(omp parallel for schedule(dynamic, 1) if (par))
+  for (long t = 0; t < tasks; t++) {
+    const int b = (int)(t % nb), grp = (int)(t / nb % g->G), n = (int)(t / nb / g->G);
+    const int j0 = b * span, j1 = imin(HW, j0 + span);
+    if (j0 >= j1) continue;
+    const float *dyg = dy + ((size_t)n * g->cout + (size_t)grp * g->cout_g) * HW + j0;
+    float *dxg = dx + ((size_t)n * g->cin + (size_t)grp * g->cin_g) * HW + j0;
+    gemm(true, false, g->cin_g, j1 - j0, g->cout_g, w + (size_t)grp * g->cout_g * g->cin_g, g->cin_g, dyg, HW,
+         acc ? 1.0f : 0.0f, dxg, HW);
+  }
+}
+
+void cpu_conv2d_backward_data(const float *dy, TShape ys, const float *w, const ConvParams *p, float *dx, TShape xs,
+                              bool acc) {
+  Geom g = geom_make(xs, ys, p, "cpu_conv2d_backward_data");
+  const bool par = conv_macs(&g) > 2e5;
+  (void)par;
+  if (tshape_numel(ys) == 0 || g.cin_g == 0) {
+    if (!acc) memset(dx, 0, tshape_numel(xs) * sizeof(float));
+  } else if (use_direct(&g)) {
+    const long planes = (long)g.N * g.cin;
+    OMP(omp parallel for schedule(dynamic, 1) if (par))
+    for (long pl = 0; pl < planes; pl++) data_direct_plane(&g, dy, w, dx, (int)(pl / g.cin), (int)(pl % g.cin), acc);
+  } else if (is_pointwise(&g)) {
+    data_pointwise(&g, dy, w, dx, acc);
+  } else {
+    data_gemm(&g, dy, w, dx, acc);
+  }
+  free(g.lo);
+}
+
+/* ---- sgemm path: weight ---- */
+
+/* im2col of output rows [oy0, oy1) of group grp of sample n: col[(ci*kh + ky)*kw + kx][(oy-oy0)*OW + ox]. */
+static void im2col_rows(const Geom *g, const float *x, int n, int grp, int oy0, int oy1, float *col) {
+  const size_t L = (size_t)(oy1 - oy0) * g->OW;
+  const float *xg = x + ((size_t)n * g->cin + (size_t)grp * g->cin_g) * g->H * g->W;
+  for (int ci = 0; ci < g->cin_g; ci++)
+    for (int ky = 0; ky < g->kh; ky++)
+      for (int kx = 0; kx < g->kw; kx++) {
+        float *crow = col + ((size_t)(ci * g->kh + ky) * g->kw + kx) * L;
+        const int off = kx * g->dw - g->pw, l = g->lo[kx], h = g->hi[kx];
+        for (int oy = oy0; oy < oy1; oy++) {
+          float *restrict c = crow + (size_t)(oy - oy0) * g->OW;
+          const int iy = oy * g->sh - g->ph + ky * g->dh;
+          memset(c, 0, (size_t)g->OW * sizeof(float));
+          if (iy < 0 || iy >= g->H) continue;
+          const float *restrict xr = xg + ((size_t)ci * g->H + iy) * g->W;
+          for (int ox = l; ox < h; ox++) c[ox] = xr[(size_t)ox * g->sw + off];
+        }
+      }
+}
+
+/* dwt[cout x K] += dy * im2col(x)^T over output rows [oy0, oy1) of group grp of sample n. */
+static void weight_gemm_rows(const Geom *g, const float *x, const float *dy, float *dwt, int n, int grp, int oy0, int oy1,
+                             float *col) {
+  const int K = g->cin_g * g->kh * g->kw, L = (oy1 - oy0) * g->OW;
+  const size_t OHW = (size_t)g->OH * g->OW;
+  const float *dyg = dy + ((size_t)n * g->cout + (size_t)grp * g->cout_g) * OHW + (size_t)oy0 * g->OW;
+  const float *B;
+  int ldb;
+  if (col) {
+    im2col_rows(g, x, n, grp, oy0, oy1, col);
+    B = col;
+    ldb = L;
+  } else { /* pointwise: the input rows themselves */
+    B = x + ((size_t)n * g->cin + (size_t)grp * g->cin_g) * OHW + (size_t)oy0 * g->OW;
+    ldb = (int)OHW;
+  }
+  gemm(false, true, g->cout_g, K, L, dyg, (int)OHW, B, ldb, 1.0f, dwt + (size_t)grp * g->cout_g * K, K);
+}
+
+static void weight_gemm(const Geom *g, const float *x, const float *dy, float *dw) {
+  const int T = max_threads(), K = g->cin_g * g->kh * g->kw;
+  const bool pointwise = is_pointwise(g);
+  const long units = (long)g->N * g->G;
+  const size_t nw = (size_t)g->cout * K;
+  int rows = pointwise ? imax(1, imin(g->OH, (1 << 16) / imax(1, g->OW)))
+                       : imax(1, imin(g->OH, (1 << 18) / imax(1, K * g->OW))); /* im2col chunk <= 1 MiB */
+  if (units * ((g->OH + rows - 1) / rows) < 2L * T) rows = imax(1, (int)((g->OH * units + 2L * T - 1) / (2L * T)));
+  const int nrb = (g->OH + rows - 1) / rows;
+  const long tasks = units * nrb;
+  float **part = xcalloc((size_t)T, sizeof(float *)); /* per-thread copies of dw */
+  const bool par = conv_macs(g) > 2e5;
+  (void)par;
+  blas_single_thread();
+  OMP(omp parallel if (par))
+  {
+#ifdef _OPENMP
+    const int tid = omp_get_thread_num();
+#else
+    const int tid = 0;
+#endif
+    float *dwt = part[tid] = xcalloc(nw, sizeof(float));
+    float *col = pointwise ? NULL : xmalloc((size_t)K * rows * g->OW * sizeof(float));
+    OMP(omp for schedule(static))
+    for (long t = 0; t < tasks; t++) {
+      const int rb = (int)(t % nrb), grp = (int)(t / nrb % g->G), n = (int)(t / nrb / g->G);
+      weight_gemm_rows(g, x, dy, dwt, n, grp, rb * rows, imin(g->OH, (rb + 1) * rows), col);
+    }
+    free(col);
+  }
+  OMP(omp parallel for schedule(static) if (nw * T > (1 << 16)))
+  for (size_t i = 0; i < nw; i++) {
+    float s = 0.0f;
+    for (int t = 0; t < T; t++)
+      if (part[t]) s += part[t][i];
+    dw[i] += s;
+  }
+  for (int t = 0; t < T; t++) free(part[t]);
+  free(part);
+}
+
+/* db[co] += sum of dy[:, co] (in double) */
+static void bias_grad(const Geom *g, const float *dy, float *db) {
+  const size_t OHW = (size_t)g->OH * g->OW;
+  OMP(omp parallel for schedule(static) if ((double)g->N * g->cout * OHW > (1 << 16)))
+  for (int co = 0; co < g->cout; co++) {
+    double s = 0.0;
+    for (int n = 0; n < g->N; n++) {
+      const float *d = dy + ((size_t)n * g->cout + co) * OHW;
+      OMP(omp simd reduction(+ : s))
+      for (size_t i = 0; i < OHW; i++) s += d[i];
+    }
+    db[co] += (float)s;
+  }
+}
+
+void cpu_conv2d_backward_weight(const float *x, TShape xs, const float *dy, TShape ys, const ConvParams *p, float *dw,
+                                float *db_or_null) {
+  Geom g = geom_make(xs, ys, p, "cpu_conv2d_backward_weight");
+  const bool par = conv_macs(&g) > 2e5;
+  (void)par;
+  if (tshape_numel(ys) > 0 && g.cin_g > 0) {
+    if (use_direct(&g)) {
+      const long pairs = (long)g.cout * g.cin_g;
+      OMP(omp parallel for schedule(dynamic, 1) if (par))
+      for (long t = 0; t < pairs; t++) weight_direct_pair(&g, x, dy, dw, (int)(t / g.cin_g), (int)(t % g.cin_g));
+    } else {
+      weight_gemm(&g, x, dy, dw);
+    }
+  }
+  if (db_or_null) bias_grad(&g, dy, db_or_null);
+  free(g.lo);
+}

@@ -1,0 +1,79 @@
+/* mode_bench_train.c - `sqnrun NET.plan --bench --train [--batch B] [--input CxHxW]`: the time of one
+   training step (training-mode forward, loss, backward, SGD update) on random data, with warm-up,
+   median and spread, images/s, and memory (the trainer's buffers and the process's peak RSS). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <time.h>
+#include "mode_bench.h"
+#include "mode_infer.h"
+#include "trainer.h"
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Normal-ish inputs and labels with a few ignored pixels, from a fixed LCG. */
+static void random_batch(float *x, size_t nx, unsigned char *lab, size_t nl, int classes) {
+  uint64_t s = 42;
+  for (size_t i = 0; i < nx; i++) s = s * 6364136223846793005ULL + 1442695040888963407ULL, x[i] = (float)((s >> 40) / 16777216.0 * 4 - 2);
+  for (size_t i = 0; i < nl; i++) {
+    s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+    unsigned v = (unsigned)(s >> 33) % (unsigned)(classes + 1);
+    lab[i] = v == (unsigned)classes ? 255 : (unsigned char)v;
+  }
+}
+
+static void report(const Plan *p, TShape in, double *t, int n, size_t bytes, bool json) {
+  qsort(t, (size_t)n, sizeof *t, cmp_double);
+  double med = n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  double rss = ru.ru_maxrss / 1024.0, mib = bytes / 1048576.0;
+  if (json) {
+    printf("{\"network\": \"%s\", \"mode\": \"train_step\", \"input\": [%d, %d, %d, %d], \"iters\": %d, \"min_ms\": %.3f, "
+           "\"median_ms\": %.3f, \"max_ms\": %.3f, \"images_per_s\": %.3f, \"trainer_mib\": %.2f, \"peak_rss_mib\": %.2f}\n",
+           p->name, in.n, in.c, in.h, in.w, n, t[0] * 1e3, med * 1e3, t[n - 1] * 1e3, in.n / med, mib, rss);
+    return;
+  }
+  printf("network     %s, training step, batch %d, input %dx%dx%d\n", p->name, in.n, in.c, in.h, in.w);
+  printf("step time   min %.1f ms, median %.1f ms, max %.1f ms (%d steps), %.2f images/s\n", t[0] * 1e3, med * 1e3,
+         t[n - 1] * 1e3, n, in.n / med);
+  printf("memory      trainer buffers, weights, gradients, momentum %.1f MiB; peak process RSS %.1f MiB\n", mib, rss);
+}
+
+int mode_bench_train(const Plan *p, const BenchArgs *a, TShape in) {
+  char err[1024];
+  if (p->is_space) return fprintf(stderr, "sqnrun: --bench --train needs a fixed network (%s is a space)\n", p->name), 2;
+  in.n = a->batch;
+  TensorSet *w = a->weights ? weights_load(a->weights, err, sizeof err) : NULL;
+  if (a->weights && !w) return fprintf(stderr, "sqnrun: %s: %s\n", a->weights, err), 1;
+  Trainer *t = trainer_new(p, w, 1, a->backend, err, sizeof err);
+  tensor_set_free(w);
+  if (!t) return fprintf(stderr, "sqnrun: %s\n", err), 1;
+  size_t nx = tshape_numel(in), nl = (size_t)in.n * in.h * in.w;
+  float *x = malloc(nx * sizeof *x);
+  unsigned char *lab = malloc(nl);
+  double *times = malloc(sizeof *times * (size_t)a->iters);
+  random_batch(x, nx, lab, nl, p->classes);
+  bool ok = true;
+  for (int i = 0; ok && i < a->warmup + a->iters; i++) {
+    TrainStats st;
+    double t0 = now_s();
+    ok = trainer_step(t, x, in, lab, &st, err, sizeof err);
+    if (ok) trainer_sgd(t, 1e-4, 0.9, 1e-5);
+    if (i >= a->warmup) times[i - a->warmup] = now_s() - t0;
+  }
+  if (ok) report(p, in, times, a->iters, trainer_bytes(t), a->json);
+  else fprintf(stderr, "sqnrun: %s\n", err);
+  free(x), free(lab), free(times);
+  trainer_free(t);
+  return ok ? 0 : 1;
+}

@@ -1,0 +1,263 @@
+/* mode_train.c - the training loop behind `sqnrun NET.plan --train`: datasets and loader, LR
+   schedule, one trainer step per batch with a progress line, a JSON-lines log, evaluation after every
+   epoch, last/best checkpoints in the run folder, --resume, and the clear stop on non-finite values.
+   `--eval` (mode_eval) shares the dataset setup and the evaluator. */
+#include "mode_train.h"
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "checkpoint.h"
+#include "cityscapes.h"
+#include "cpu_ops.h"
+#include "evaluate.h"
+#include "loader.h"
+#include "mode_infer.h"
+#include "train_progress.h"
+#include "trainer.h"
+
+void train_args_defaults(TrainArgs *a) {
+  memset(a, 0, sizeof *a);
+  a->lr = -1;
+  a->seed = 1;
+  a->synth_train = 400;
+  a->synth_val = 40;
+  a->workers = 2;
+}
+
+typedef struct Run {
+  const Plan *p;
+  const TrainArgs *a;
+  int epochs, batch, crop_h, crop_w;
+  double lr, momentum, wd;
+  Dataset *train, *val;
+  Loader *loader;
+  Trainer *t;
+  RunState st;
+  char dir[1024], last[1100], best[1100];
+  FILE *log;
+} Run;
+
+static bool parse_hw(const char *s, int *h, int *w) {
+  char tail;
+  return sscanf(s, "%dx%d%c", h, w, &tail) == 2 && *h > 0 && *w > 0 && *h <= 16384 && *w <= 16384;
+}
+
+static bool open_split(const TrainArgs *a, const char *split, int count, Dataset **d, char *err, size_t n) {
+  DatasetOptions o = {count, 256, 512, (uint64_t)a->seed};
+  if (a->synth_size && !parse_hw(a->synth_size, &o.synth_h, &o.synth_w))
+    return snprintf(err, n, "bad --synthetic-size '%s' (HxW, e.g. 256x512)", a->synth_size), false;
+  char e2[512];
+  if (!(*d = dataset_open(a->data, split, &o, e2, sizeof e2))) return snprintf(err, n, "%s", e2), false;
+  return true;
+}
+
+/* Settings: the plan's train block, overridden by the command line. */
+static bool settings(Run *r, char *err, size_t n) {
+  const PlanTrain *pt = &r->p->train;
+  const TrainArgs *a = r->a;
+  r->epochs = a->epochs ? a->epochs : pt->epochs ? pt->epochs : 10;
+  r->batch = a->batch ? a->batch : pt->batch ? pt->batch : 8;
+  r->crop_h = pt->crop_h, r->crop_w = pt->crop_w;
+  if (a->crop && !parse_hw(a->crop, &r->crop_h, &r->crop_w))
+    return snprintf(err, n, "bad --crop '%s' (HxW, e.g. 256x512)", a->crop), false;
+  if (!r->crop_h) r->crop_h = r->p->input.h, r->crop_w = r->p->input.w;
+  r->lr = a->lr >= 0 ? a->lr : pt->lr;
+  r->momentum = pt->momentum, r->wd = pt->weight_decay;
+  return true;
+}
+
+static double lr_at(const Run *r, int epoch, long step, long total) {
+  const PlanTrain *pt = &r->p->train;
+  switch (pt->schedule) {
+  case PLAN_SCHED_STEP: {
+    double f = (double)epoch / r->epochs, lr = r->lr;
+    for (int i = 0; i < pt->nmilestones; i++)
+      if (f >= pt->milestones[i]) lr *= pt->gamma > 0 ? pt->gamma : 0.1;
+    return lr;
+  }
+  case PLAN_SCHED_POLY: return r->lr * pow(1.0 - (double)step / (total > 0 ? total : 1), pt->poly_power);
+  default: return r->lr;
+  }
+}
+
+static bool make_dir(const char *dir, char *err, size_t n) {
+  if (mkdir(dir, 0777) == 0 || errno == EEXIST) return true;
+  return snprintf(err, n, "cannot create the run folder %s: %s", dir, strerror(errno)), false;
+}
+
+/* Weights: a checkpoint (--resume), a weights file (--weights) or the reference initialization. */
+static bool start_trainer(Run *r, char *err, size_t n) {
+  TensorSet *w = NULL, *opt = NULL;
+  r->st = (RunState){0, 0, r->lr, (uint64_t)r->a->seed, -1, -1, 0};
+  if (r->a->resume) {
+    char e2[512];
+    if (!checkpoint_load(r->last, &w, &opt, &r->st, e2, sizeof e2))
+      return snprintf(err, n, "cannot resume from %s: %s (hint: --resume continues a run in --out DIR)", r->last, e2),
+             false;
+    if (r->st.seed != (uint64_t)r->a->seed)
+      fprintf(stderr, "sqnrun: resuming with the run's seed %llu\n", (unsigned long long)r->st.seed);
+  } else if (r->a->weights && !(w = weights_load(r->a->weights, err, n))) {
+    return false;
+  }
+  r->t = trainer_new(r->p, w, r->st.seed, r->a->backend, err, n);
+  bool ok = r->t && (!opt || trainer_load_optimizer_state(r->t, opt, err, n));
+  tensor_set_free(w), tensor_set_free(opt);
+  if (ok) trainer_freeze_bn(r->t, r->a->freeze_bn);
+  return ok;
+}
+
+static bool setup(Run *r, char *err, size_t n) {
+  const TrainArgs *a = r->a;
+  if (!settings(r, err, n)) return false;
+  if (a->threads) cpu_set_threads(a->threads);
+  snprintf(r->dir, sizeof r->dir, "%s", a->out ? a->out : "");
+  if (!a->out) snprintf(r->dir, sizeof r->dir, "run-%s", r->p->name ? r->p->name : "net");
+  snprintf(r->last, sizeof r->last, "%s/last.safetensors", r->dir);
+  snprintf(r->best, sizeof r->best, "%s/best.safetensors", r->dir);
+  if (!open_split(a, "train", a->synth_train, &r->train, err, n) || !open_split(a, "val", a->synth_val, &r->val, err, n))
+    return false;
+  AugmentOptions aug = {r->crop_h, r->crop_w, 0.5, 2.0, true};
+  if (!(r->loader = loader_new(r->train, r->batch, &aug, true, true, (uint64_t)a->seed, a->workers, err, n)))
+    return false;
+  if (loader_batches_per_epoch(r->loader) < 1)
+    return snprintf(err, n, "the training split has %d images, fewer than one batch of %d", dataset_size(r->train),
+                    r->batch), false;
+  if (!make_dir(r->dir, err, n) || !start_trainer(r, err, n)) return false;
+  char logpath[1100];
+  snprintf(logpath, sizeof logpath, "%s/log.jsonl", r->dir);
+  if (!(r->log = fopen(logpath, a->resume ? "a" : "w")))
+    return snprintf(err, n, "cannot write %s: %s", logpath, strerror(errno)), false;
+  return true;
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* One epoch of steps; false with err set when a step fails (the last checkpoint stays as it was). */
+static bool run_epoch(Run *r, int epoch, Progress *pg, double *mean_loss, char *err, size_t n) {
+  int nb = loader_batches_per_epoch(r->loader);
+  if (r->a->max_steps && r->a->max_steps < nb) nb = r->a->max_steps;
+  long total = (long)nb * r->epochs;
+  if (!loader_start_epoch(r->loader, epoch, err, n)) return false;
+  double sum = 0;
+  int done = 0;
+  Batch b;
+  for (int i = 0; i < nb; i++) {
+    err[0] = 0;
+    if (!loader_next(r->loader, &b, err, n)) {
+      if (!err[0]) break;
+      return false;
+    }
+    double t0 = now_s(), lr = lr_at(r, epoch, r->st.step, total);
+    TrainStats ts;
+    if (!trainer_step(r->t, b.image, (TShape){b.n, 3, b.h, b.w}, b.labels, &ts, err, n)) return false;
+    trainer_sgd(r->t, lr, r->momentum, r->wd);
+    r->st.step++, r->st.lr = lr, r->st.last_loss = ts.loss;
+    sum += ts.loss, done++;
+    double dt = now_s() - t0;
+    progress_step(pg, epoch, i + 1, nb, ts.loss, b.n / dt);
+    fprintf(r->log, "{\"type\": \"step\", \"epoch\": %d, \"step\": %ld, \"loss\": %.6f, \"lr\": %.6g, "
+                    "\"grad_norm\": %.6g, \"images_per_s\": %.3f}\n", epoch + 1, r->st.step, ts.loss, lr, ts.grad_norm,
+            b.n / dt);
+  }
+  *mean_loss = done ? sum / done : NAN;
+  return true;
+}
+
+static bool end_epoch(Run *r, int epoch, double mean_loss, double seconds, char *err, size_t n) {
+  Confusion c;
+  SegMetrics m = {0};
+  if (!confusion_init(&c, r->p->classes)) return snprintf(err, n, "out of memory"), false;
+  bool ok = evaluate_dataset(r->p, trainer_weights(r->t), r->a->backend, r->val, r->a->val_limit, r->a->workers, &c,
+                             err, n);
+  if (ok) seg_metrics(&c, &m);
+  confusion_free(&c);
+  if (!ok) return false;
+  r->st.epoch = epoch + 1;
+  bool best = m.miou > r->st.best_miou;
+  if (best) r->st.best_miou = m.miou, r->st.best_epoch = epoch + 1;
+  TensorSet *opt = trainer_optimizer_state(r->t);
+  ok = checkpoint_save(r->last, trainer_weights(r->t), opt, &r->st, err, n) &&
+       (!best || checkpoint_save(r->best, trainer_weights(r->t), NULL, &r->st, err, n));
+  tensor_set_free(opt);
+  fprintf(r->log, "{\"type\": \"epoch\", \"epoch\": %d, \"step\": %ld, \"train_loss\": %.6f, \"val_miou\": %.6f, "
+                  "\"val_pixel_acc\": %.6f, \"lr\": %.6g, \"seconds\": %.2f, \"best\": %s}\n",
+          epoch + 1, r->st.step, mean_loss, m.miou, m.pixel_acc, r->st.lr, seconds, best ? "true" : "false");
+  fflush(r->log);
+  progress_epoch(epoch, r->epochs, mean_loss, m.miou, m.pixel_acc, seconds, best);
+  return ok;
+}
+
+static void teardown(Run *r) {
+  if (r->log) fclose(r->log);
+  trainer_free(r->t);
+  loader_free(r->loader);
+  dataset_close(r->train);
+  dataset_close(r->val);
+}
+
+int mode_train(const Plan *p, const TrainArgs *a) {
+  char err[4096] = "";
+  Run r = {.p = p, .a = a};
+  if (p->is_space) {
+    fprintf(stderr, "sqnrun: %s is a search space: --train needs a fixed network (use --search for a space)\n", p->name);
+    return 2;
+  }
+  bool ok = setup(&r, err, sizeof err);
+  if (ok && r.st.epoch >= r.epochs) printf("%s: already trained for %d epochs\n", r.dir, r.st.epoch);
+  if (ok)
+    fprintf(stderr, "training %s: %d epochs from epoch %d, batch %d, crop %dx%d, lr %g, %d steps per epoch -> %s\n",
+            p->name, r.epochs, r.st.epoch + 1, r.batch, r.crop_h, r.crop_w, r.lr,
+            a->max_steps && a->max_steps < loader_batches_per_epoch(r.loader) ? a->max_steps
+                                                                              : loader_batches_per_epoch(r.loader),
+            r.dir);
+  Progress pg;
+  progress_init(&pg, r.epochs);
+  for (int e = r.st.epoch; ok && e < r.epochs; e++) {
+    double t0 = now_s(), mean_loss = 0;
+    ok = run_epoch(&r, e, &pg, &mean_loss, err, sizeof err) && end_epoch(&r, e, mean_loss, now_s() - t0, err, sizeof err);
+  }
+  if (!ok) {
+    progress_break(&pg);
+    fprintf(stderr, "sqnrun: %s\n", err);
+    if (r.st.epoch > 0) fprintf(stderr, "sqnrun: the last good checkpoint is %s (epoch %d)\n", r.last, r.st.epoch);
+  } else {
+    printf("best val mIoU %.4f (epoch %d); checkpoints: %s, %s; log: %s/log.jsonl\n", r.st.best_miou, r.st.best_epoch,
+           r.best, r.last, r.dir);
+  }
+  teardown(&r);
+  return ok ? 0 : 1;
+}
+
+int mode_eval(const Plan *p, const TrainArgs *a) {
+  char err[4096] = "";
+  if (!a->weights) return fputs("sqnrun: --eval needs --weights W.pth|W.safetensors\n", stderr), 2;
+  if (a->threads) cpu_set_threads(a->threads);
+  Dataset *val = NULL;
+  TensorSet *w = NULL;
+  Confusion c = {0};
+  SegMetrics m;
+  bool ok = open_split(a, "val", a->synth_val, &val, err, sizeof err) && (w = weights_load(a->weights, err, sizeof err)) &&
+            confusion_init(&c, p->classes) &&
+            evaluate_dataset(p, w, a->backend, val, a->val_limit, a->workers, &c, err, sizeof err);
+  if (ok) {
+    seg_metrics(&c, &m);
+    const char *const *names = p->classes == CITYSCAPES_NUM_CLASSES ? cityscapes_class_names : NULL;
+    if (a->json) seg_metrics_json(stdout, &m, &c, names);
+    else seg_metrics_print(stdout, &m, names);
+  } else {
+    fprintf(stderr, "sqnrun: %s\n", err);
+  }
+  confusion_free(&c);
+  tensor_set_free(w);
+  dataset_close(val);
+  return ok ? 0 : 1;
+}

@@ -1,0 +1,48 @@
+/* trainer.h - one training step of a plan on a backend: the forward program in training mode, the
+   pixel-wise cross-entropy loss, the compiler's backward program, and the optimizer update (SGD with
+   momentum and weight decay, as torch.optim.SGD). The trainer owns the live weights (a TensorSet
+   with exactly the plan's parameters, by state_dict name) and the optimizer state. */
+#ifndef SQN_TRAINER_H
+#define SQN_TRAINER_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "cpu_ops.h"
+#include "plan.h"
+#include "tensor_set.h"
+
+typedef struct Trainer Trainer;
+
+typedef struct TrainStats {
+  double loss;            /* mean cross-entropy over the valid pixels */
+  long valid_pixels;      /* pixels whose label is not 255 */
+  double grad_norm;       /* L2 norm over every parameter gradient */
+} TrainStats;
+
+/* weights: a state_dict to start from (checked against the plan by name, dtype and shape; extra
+   entries such as num_batches_tracked are ignored as in inference), or NULL for the reference
+   initialization (weights_init) with `seed`. The trainer copies what it needs. */
+Trainer *trainer_new(const Plan *p, const TensorSet *weights, uint64_t seed, const char *backend, char *err, size_t n);
+/* Forward (training mode), loss against labels (uint8 train ids, N x H x W at the input size, 255 =
+   ignore) and backward: leaves every parameter's gradient in the trainer. Errors: bad label values,
+   an input size the network cannot take, a non-finite loss or gradient (naming the first bad tensor). */
+bool trainer_step(Trainer *t, const float *images, TShape in, const unsigned char *labels, TrainStats *st, char *err,
+                  size_t n);
+/* SGD step over the plan's update list: d = g + wd * w; buf = momentum * buf + d (buf = d on the first
+   step); w -= lr * buf. */
+void trainer_sgd(Trainer *t, double lr, double momentum, double weight_decay);
+/* The live weights (every plan parameter, float32, plan order), and the SGD momentum buffers as
+   "momentum.<name>" (only those that exist yet). */
+TensorSet *trainer_weights(Trainer *t);
+TensorSet *trainer_optimizer_state(const Trainer *t);
+/* Restores momentum buffers saved by trainer_optimizer_state; false with a message on a mismatch. */
+bool trainer_load_optimizer_state(Trainer *t, const TensorSet *s, char *err, size_t n);
+/* Gradient of plan parameter i after the last step (NULL if not trainable). */
+const float *trainer_param_grad(const Trainer *t, int i);
+/* The logits of the last step's forward pass (N x classes x H x W). */
+const float *trainer_logits(const Trainer *t, TShape *shape);
+/* BN in eval mode (running statistics frozen) instead of batch statistics. */
+void trainer_freeze_bn(Trainer *t, bool frozen);
+/* Bytes held: activation and gradient buffers, parameters, gradients and optimizer state. */
+size_t trainer_bytes(const Trainer *t);
+void trainer_free(Trainer *t);
+#endif

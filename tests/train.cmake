@@ -1,0 +1,19 @@
+# tests/train.cmake: the training program against PyTorch (two SGD steps of lat_small, tests/data/sgd_step/).
+set(TRAIN_OUT ${CMAKE_CURRENT_BINARY_DIR}/train_out)
+file(MAKE_DIRECTORY ${TRAIN_OUT})
+add_executable(test_train_step ${CMAKE_CURRENT_LIST_DIR}/test_train_step.c)
+target_link_libraries(test_train_step PRIVATE sqnexec m)
+add_test(NAME train_step_plan COMMAND sqnc ${PROJECT_SOURCE_DIR}/examples/lat_small.sqn --input 3x128x256 -q
+         -o ${TRAIN_OUT}/lat_small_128.plan)
+set_tests_properties(train_step_plan PROPERTIES FIXTURES_SETUP train_plan)
+add_test(NAME train_step_golden COMMAND test_train_step ${TRAIN_OUT}/lat_small_128.plan
+         ${CMAKE_CURRENT_LIST_DIR}/data/sgd_step ${SQN_SHARED_DIR}/reference/weights/lat_small.pth)
+set_tests_properties(train_step_golden PROPERTIES FIXTURES_REQUIRED train_plan SKIP_RETURN_CODE 77)
+
+# Finite differences through the whole backward program (every op of tests/data/gradcheck.sqn).
+add_executable(test_train_gradcheck ${CMAKE_CURRENT_LIST_DIR}/test_train_gradcheck.c)
+target_link_libraries(test_train_gradcheck PRIVATE sqnexec m)
+add_test(NAME train_gradcheck_plan COMMAND sqnc ${CMAKE_CURRENT_LIST_DIR}/data/gradcheck.sqn -q -o ${TRAIN_OUT}/gradcheck.plan)
+set_tests_properties(train_gradcheck_plan PROPERTIES FIXTURES_SETUP gradcheck_plan)
+add_test(NAME train_gradcheck COMMAND test_train_gradcheck ${TRAIN_OUT}/gradcheck.plan)
+set_tests_properties(train_gradcheck PROPERTIES FIXTURES_REQUIRED gradcheck_plan)
