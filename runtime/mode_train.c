@@ -17,6 +17,7 @@
 #include "evaluate.h"
 #include "loader.h"
 #include "mode_infer.h"
+#include "shapes.h"
 #include "train_progress.h"
 #include "trainer.h"
 
@@ -66,6 +67,11 @@ static bool settings(Run *r, char *err, size_t n) {
   if (a->crop && !parse_hw(a->crop, &r->crop_h, &r->crop_w))
     return snprintf(err, n, "bad --crop '%s' (HxW, e.g. 256x512)", a->crop), false;
   if (!r->crop_h) r->crop_h = r->p->input.h, r->crop_w = r->p->input.w;
+  PlanShape *sh = malloc(sizeof *sh * (size_t)r->p->nnodes);
+  char why[1024];
+  bool fits = sh && plan_shapes(r->p, (PlanShape){3, r->crop_h, r->crop_w}, sh, why, sizeof why);
+  free(sh);
+  if (!fits) return snprintf(err, n, "bad crop %dx%d: %s", r->crop_h, r->crop_w, why), false;
   r->lr = a->lr >= 0 ? a->lr : pt->lr;
   r->momentum = pt->momentum, r->wd = pt->weight_decay;
   return true;
@@ -221,7 +227,8 @@ int mode_train(const Plan *p, const TrainArgs *a) {
             r.dir);
   Progress pg;
   progress_init(&pg, r.epochs);
-  for (int e = r.st.epoch; ok && e < r.epochs; e++) {
+  int last = a->stop_after > 0 && r.st.epoch + a->stop_after < r.epochs ? r.st.epoch + a->stop_after : r.epochs;
+  for (int e = r.st.epoch; ok && e < last; e++) {
     double t0 = now_s(), mean_loss = 0;
     ok = run_epoch(&r, e, &pg, &mean_loss, err, sizeof err) && end_epoch(&r, e, mean_loss, now_s() - t0, err, sizeof err);
   }
@@ -229,6 +236,8 @@ int mode_train(const Plan *p, const TrainArgs *a) {
     progress_break(&pg);
     fprintf(stderr, "sqnrun: %s\n", err);
     if (r.st.epoch > 0) fprintf(stderr, "sqnrun: the last good checkpoint is %s (epoch %d)\n", r.last, r.st.epoch);
+  } else if (last < r.epochs) {
+    printf("stopped after epoch %d of %d as asked; continue with --resume --out %s\n", last, r.epochs, r.dir);
   } else {
     printf("best val mIoU %.4f (epoch %d); checkpoints: %s, %s; log: %s/log.jsonl\n", r.st.best_miou, r.st.best_epoch,
            r.best, r.last, r.dir);

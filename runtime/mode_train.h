@@ -20,6 +20,7 @@ typedef struct TrainArgs {
   int synth_train, synth_val;
   int max_steps;            /* stop each epoch after this many steps (0: the whole epoch) */
   int val_limit;            /* evaluate at most this many validation images (0: all) */
+  int stop_after;           /* end this invocation after this many epochs (0: run to --epochs); --resume continues */
 } TrainArgs;
 
 void train_args_defaults(TrainArgs *a);

@@ -21,7 +21,7 @@ static const char *const options[] = {
     "--weights", "--logits", "--argmax", "--threads", "--iters", "--warmup", "--input", "--labels", "--profile-ops",
     "--backend", "--tap", "--data", "--out", "--epochs", "--batch", "--crop", "--lr", "--seed", "--resume",
     "--freeze-bn", "--workers", "--synthetic-size", "--synthetic-train", "--synthetic-val", "--max-steps",
-    "--val-limit", "--make-synthetic"};
+    "--val-limit", "--make-synthetic", "--stop-after"};
 static const char *const later_modes[] = {"--search", "--profile"};
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -64,6 +64,7 @@ static void usage(FILE *out) {
         "  --seed S         initialization, shuffling and augmentation (default 1)\n"
         "  --freeze-bn      batch norm uses and keeps its running statistics (fine-tuning with small batches)\n"
         "  --max-steps N    at most N steps per epoch; --val-limit N: evaluate at most N validation images\n"
+        "  --stop-after N   end after N epochs of this invocation (continue later with --resume)\n"
         "  --workers N      data loader threads (default 2)\n"
         "  --eval           per-class IoU, mIoU, category mIoU and pixel accuracy on the val split (cityscapesScripts' definitions)\n"
         "  --make-synthetic DIR  write the synthetic dataset in the Cityscapes layout (default 200 train, 50 val, 256x512)\n"
@@ -137,6 +138,7 @@ static int *int_slot(Args *a, const char *arg, int *max) {
   if (!strcmp(arg, "--synthetic-val")) return &a->t.synth_val;
   if (!strcmp(arg, "--max-steps")) return &a->t.max_steps;
   if (!strcmp(arg, "--val-limit")) return &a->t.val_limit;
+  if (!strcmp(arg, "--stop-after")) return &a->t.stop_after;
   return NULL;
 }
 

@@ -157,10 +157,11 @@ static const char *node_label(const PlanNode *nd, char *buf, size_t n) {
 /* The loss is not finite: the first parameter, then the first forward value, that is not. */
 static bool explain_nonfinite_forward(const Trainer *t, char *err, size_t n) {
   char lab[300];
-  for (int i = 0; i < t->p->nparams; i++)
-    if (!all_finite(t->param[i], (size_t)t->p->params[i].numel))
-      return snprintf(err, n, "the loss is not finite: parameter '%s' holds NaN or Inf (lower the learning rate?)",
-                      t->p->params[i].name), false;
+  for (int pass = 0; pass < 2; pass++) /* trainable parameters first: running statistics follow them */
+    for (int i = 0; i < t->p->nparams; i++)
+      if (t->p->params[i].trainable == !pass && !all_finite(t->param[i], (size_t)t->p->params[i].numel))
+        return snprintf(err, n, "the loss is not finite: parameter '%s' holds NaN or Inf (lower the learning rate?)",
+                        t->p->params[i].name), false;
   for (int i = 0; i < t->p->nnodes; i++)
     if (!all_finite(t->buf[i], node_numel(t, i)))
       return snprintf(err, n, "the loss is not finite: the first non-finite value is the output of %s%s",

@@ -1,6 +1,7 @@
 /* weights_bind.c - matches a weights file to a plan: every parameter present with its shape and
    dtype, no tensor the network does not have (BN's num_batches_tracked and the supernet buffers
-   ops_cost / gumbel_temperature are accepted and ignored). Errors name the tensor. */
+   ops_cost / gumbel_temperature, and the momentum.* optimizer state of sqn training checkpoints, are
+   accepted and ignored). Errors name the tensor. */
 #include <stdio.h>
 #include <string.h>
 #include "weights_bind.h"
@@ -35,7 +36,8 @@ static bool ends_with(const char *s, const char *suffix) {
 
 /* Buffers upstream's state_dicts carry that a plan does not need. */
 static bool ignorable(const char *name) {
-  return ends_with(name, ".num_batches_tracked") || ends_with(name, ".ops_cost") || ends_with(name, ".gumbel_temperature");
+  return ends_with(name, ".num_batches_tracked") || ends_with(name, ".ops_cost") || ends_with(name, ".gumbel_temperature") ||
+         !strncmp(name, "momentum.", 9); /* optimizer state in sqn training checkpoints */
 }
 
 static bool name_in_plan(const Plan *p, const char *name) {

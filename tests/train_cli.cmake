@@ -1,0 +1,48 @@
+# tests/train_cli.cmake: sqnrun --train / --eval / --make-synthetic / --bench --train end to end on
+# the synthetic dataset (tiny sizes), resume exactness, and the errors a user can cause.
+set(TCLI ${CMAKE_CURRENT_BINARY_DIR}/train_cli)
+file(MAKE_DIRECTORY ${TCLI})
+set(EXPECT sh ${CMAKE_CURRENT_SOURCE_DIR}/expect_exit.sh)
+set(TPLAN ${TCLI}/lat_small_64.plan)
+add_test(NAME train_cli_plan COMMAND sqnc ${PROJECT_SOURCE_DIR}/examples/lat_small.sqn --input 3x64x128 -q -o ${TPLAN})
+set_tests_properties(train_cli_plan PROPERTIES FIXTURES_SETUP train_cli_plan)
+set(TSYN --data synthetic --synthetic-size 64x128 --synthetic-train 8 --synthetic-val 2 --batch 4 --crop 64x64)
+
+function(train_cli name code regex)
+  add_test(NAME train_cli_${name} COMMAND ${EXPECT} ${code} ${regex} -- $<TARGET_FILE:sqnrun> ${ARGN})
+  set_tests_properties(train_cli_${name} PROPERTIES FIXTURES_REQUIRED train_cli_plan)
+endfunction()
+
+train_cli(train 0 "epoch 2/2: train loss [0-9.]+, val mIoU [0-9.]+.*best val mIoU"
+          ${TPLAN} --train ${TSYN} --epochs 2 --out ${TCLI}/run)
+set_tests_properties(train_cli_train PROPERTIES FIXTURES_SETUP train_cli_run)
+train_cli(eval_json 0 "\"miou\":[0-9.]+.*\"class_iou\"" ${TPLAN} --eval ${TSYN} --weights ${TCLI}/run/best.safetensors --json)
+train_cli(finetune 0 "best val mIoU" ${TPLAN} --train ${TSYN} --epochs 1 --weights ${TCLI}/run/last.safetensors
+          --out ${TCLI}/finetune --freeze-bn)
+set_tests_properties(train_cli_eval_json train_cli_finetune PROPERTIES FIXTURES_REQUIRED "train_cli_plan;train_cli_run")
+train_cli(bench_train 0 "\"mode\": \"train_step\".*\"median_ms\"" ${TPLAN} --bench --train --batch 2 --iters 2 --warmup 1 --json)
+train_cli(make_synthetic 0 "wrote 3 train and 2 val images of 64x128"
+          --make-synthetic ${TCLI}/synth --train 3 --val 2 --size 64x128)
+set_tests_properties(train_cli_make_synthetic PROPERTIES FIXTURES_SETUP train_cli_synth)
+train_cli(train_dir 0 "epoch 1/1: train loss" ${TPLAN} --train --data ${TCLI}/synth --batch 2 --crop 64x64 --epochs 1
+          --out ${TCLI}/run_dir)
+train_cli(eval_dir 0 "mIoU" ${TPLAN} --eval --data ${TCLI}/synth --weights ${TCLI}/run/last.safetensors)
+set_tests_properties(train_cli_train_dir train_cli_eval_dir PROPERTIES FIXTURES_REQUIRED "train_cli_plan;train_cli_synth;train_cli_run")
+
+# errors a user can cause
+train_cli(no_data 2 "need --data DIR" ${TPLAN} --train)
+train_cli(missing_dir 1 "dataset /nonexistent-sqn: No such file or directory.*Cityscapes layout" ${TPLAN} --train --data /nonexistent-sqn)
+train_cli(empty_dir 1 "no leftImg8bit/train in" ${TPLAN} --train --data ${CMAKE_CURRENT_SOURCE_DIR}/data)
+train_cli(bad_crop 1 "bad crop 65x64: network lat_small cannot take a 3x65x64 input" ${TPLAN} --train ${TSYN} --crop 65x64)
+train_cli(bad_lr 2 "bad --lr 'fast'" ${TPLAN} --train ${TSYN} --lr fast)
+train_cli(eval_no_weights 2 "--eval needs --weights" ${TPLAN} --eval ${TSYN})
+train_cli(resume_nothing 1 "cannot resume from .*nothing-here/last.safetensors" ${TPLAN} --train ${TSYN} --resume
+          --out ${TCLI}/nothing-here)
+train_cli(diverges 1 "not finite.*(parameter|gradient|output of)" ${TPLAN} --train ${TSYN} --epochs 3 --lr 100000
+          --out ${TCLI}/diverge)
+train_cli(space 2 "is a search space: --train needs a fixed network" ${TCLI}/../golden_out/../train_cli/space.plan --train ${TSYN})
+add_test(NAME train_cli_space_plan COMMAND sqnc ${PROJECT_SOURCE_DIR}/spaces/small.sqn --input 3x64x128 -q -o ${TCLI}/space.plan)
+set_tests_properties(train_cli_space_plan PROPERTIES FIXTURES_SETUP train_cli_space)
+set_tests_properties(train_cli_space PROPERTIES FIXTURES_REQUIRED "train_cli_plan;train_cli_space")
+add_test(NAME train_cli_resume COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/train_resume.sh $<TARGET_FILE:sqnrun> ${TPLAN} ${TCLI}/resume)
+set_tests_properties(train_cli_resume PROPERTIES FIXTURES_REQUIRED train_cli_plan)
