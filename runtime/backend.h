@@ -30,6 +30,7 @@ typedef struct BackendTrain {
   float bn_momentum;         /* 0.1 as PyTorch */
   bool bn_eval;              /* BN uses (and keeps) its running statistics: frozen BN */
   float *scratch;            /* a buffer as large as the largest value, for gradients nobody keeps */
+  const bool *skip;          /* per node: not computed (a pruned or unchosen candidate); NULL = none */
 } BackendTrain;
 
 typedef struct Backend {

@@ -18,9 +18,13 @@ static ConvParams conv_params(const PlanNode *nd) {
   return (ConvParams){nd->kh, nd->kw, nd->sh, nd->sw, nd->ph, nd->pw, nd->dh, nd->dw, nd->groups, CONV_ACT_NONE};
 }
 
-static void mix_inputs(const BackendRun *r, const PlanNode *nd, const float **xs) {
-  for (int k = 0; k < nd->ninputs; k++)
-    xs[k] = r->p->nodes[nd->inputs[k]].kind == PLAN_OP_ZERO ? NULL : r->buf[nd->inputs[k]];
+/* The candidates' outputs; NULL for the Zero op and for candidates that do not run. */
+static void mix_inputs(const BackendTrain *t, const PlanNode *nd, const float **xs) {
+  const BackendRun *r = &t->run;
+  for (int k = 0; k < nd->ninputs; k++) {
+    int in = nd->inputs[k];
+    xs[k] = r->p->nodes[in].kind == PLAN_OP_ZERO || (t->skip && t->skip[in]) ? NULL : r->buf[in];
+  }
 }
 
 bool cpu_train_node(const BackendTrain *t, int i) {
@@ -43,7 +47,7 @@ bool cpu_train_node(const BackendTrain *t, int i) {
     return true;
   case PLAN_OP_MIX: {
     const float *xs[SQN_PLAN_MAX_INPUTS];
-    mix_inputs(r, nd, xs);
+    mix_inputs(t, nd, xs);
     if (!t->mix_w || !t->mix_w[i]) return false;
     cpu_mix(xs, nd->ninputs, t->mix_w[i], ys, r->buf[i]);
     return true;
@@ -117,9 +121,9 @@ static bool mix_backward(const BackendTrain *t, const PlanNode *nd, const PlanGr
   if (!t->mix_w || !t->mix_w[nd->id]) return false;
   const float *xs[SQN_PLAN_MAX_INPUTS], *none[SQN_PLAN_MAX_INPUTS] = {0};
   float *first[SQN_PLAN_MAX_INPUTS], *add[SQN_PLAN_MAX_INPUTS];
-  mix_inputs(r, nd, xs);
+  mix_inputs(t, nd, xs);
   for (int k = 0; k < nd->ninputs; k++) {
-    float *dx = dx_of(t, nd, s, k);
+    float *dx = xs[k] || r->p->nodes[nd->inputs[k]].kind == PLAN_OP_ZERO ? dx_of(t, nd, s, k) : NULL;
     first[k] = dx && !acc_of(s, k) ? dx : NULL;
     add[k] = dx && acc_of(s, k) ? dx : NULL;
   }

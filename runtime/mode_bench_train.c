@@ -31,6 +31,27 @@ static void random_batch(float *x, size_t nx, unsigned char *lab, size_t nl, int
   }
 }
 
+/* A supernet step mixes its candidates: random positive weights summing to 1 per sample. */
+static bool set_random_mix(Trainer *t, const Plan *p, int batch, char *err, size_t n) {
+  int maxc = 0;
+  for (int s = 0; s < p->nsb; s++) maxc = p->sb[s].ncand > maxc ? p->sb[s].ncand : maxc;
+  size_t count = (size_t)p->nsb * maxc * batch;
+  float *w = calloc(count + 1, sizeof *w);
+  uint64_t r = 9;
+  for (int s = 0; s < p->nsb; s++)
+    for (int b = 0; b < batch; b++) {
+      double sum = 0;
+      for (int k = 0; k < p->sb[s].ncand; k++) {
+        r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+        sum += w[((size_t)s * maxc + k) * batch + b] = (float)((r >> 40) / 16777216.0 + 0.05);
+      }
+      for (int k = 0; k < p->sb[s].ncand; k++) w[((size_t)s * maxc + k) * batch + b] /= (float)sum;
+    }
+  bool ok = w && trainer_set_mix(t, w, batch, err, n);
+  free(w);
+  return ok;
+}
+
 static void report(const Plan *p, TShape in, double *t, int n, size_t bytes, bool json) {
   qsort(t, (size_t)n, sizeof *t, cmp_double);
   double med = n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
@@ -51,7 +72,6 @@ static void report(const Plan *p, TShape in, double *t, int n, size_t bytes, boo
 
 int mode_bench_train(const Plan *p, const BenchArgs *a, TShape in) {
   char err[1024];
-  if (p->is_space) return fprintf(stderr, "sqnrun: --bench --train needs a fixed network (%s is a space)\n", p->name), 2;
   in.n = a->batch;
   TensorSet *w = a->weights ? weights_load(a->weights, err, sizeof err) : NULL;
   if (a->weights && !w) return fprintf(stderr, "sqnrun: %s: %s\n", a->weights, err), 1;
@@ -63,7 +83,7 @@ int mode_bench_train(const Plan *p, const BenchArgs *a, TShape in) {
   unsigned char *lab = malloc(nl);
   double *times = malloc(sizeof *times * (size_t)a->iters);
   random_batch(x, nx, lab, nl, p->classes);
-  bool ok = true;
+  bool ok = !p->is_space || set_random_mix(t, p, in.n, err, sizeof err);
   for (int i = 0; ok && i < a->warmup + a->iters; i++) {
     TrainStats st;
     double t0 = now_s();

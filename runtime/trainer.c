@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "backend.h"
 #include "cpu_grad.h"
 #include "shapes.h"
@@ -32,7 +33,27 @@ struct Trainer {
   PlanShape *shapes;
   int batch;
   bool bn_eval;
+  /* supernets */
+  int nmix, maxc;            /* mix nodes; most candidates of a superblock */
+  int *mix_node;             /* per superblock: its mix node, -1 if none */
+  float *mix, *mix_dw;       /* [sb][maxc][mix_batch] */
+  int mix_batch;
+  float **mix_w, **mix_dwp;  /* per node: pointers into mix / mix_dw for mix nodes */
+  bool *skip;                /* per node: not computed */
+  bool *written;             /* per node: its gradient holds a contribution in this backward pass */
+  float **adam_m, **adam_v;  /* per parameter: Adam moments of architecture parameters */
+  long adam_t;
+  bool keep_logits, logits_valid;
+  float *logits_copy;
+  size_t logits_cap;
+  double *prof_fwd, *prof_bwd;
 };
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
 
 static bool copy_weights(Trainer *t, const TensorSet *src, char *err, size_t n) {
   const Plan *p = t->p;
@@ -81,8 +102,22 @@ Trainer *trainer_new(const Plan *p, const TensorSet *weights, uint64_t seed, con
   t->bn_save = calloc(nn, sizeof *t->bn_save);
   t->shapes = calloc(nn, sizeof *t->shapes);
   t->slot_off = calloc((size_t)p->grad.nslots + 1, sizeof *t->slot_off);
+  t->mix_node = malloc(sizeof(int) * ((size_t)p->nsb + 1));
+  t->mix_w = calloc(nn, sizeof *t->mix_w);
+  t->mix_dwp = calloc(nn, sizeof *t->mix_dwp);
+  t->skip = calloc(nn, sizeof *t->skip);
+  t->written = calloc(nn, sizeof *t->written);
+  t->adam_m = calloc(np, sizeof *t->adam_m);
+  t->adam_v = calloc(np, sizeof *t->adam_v);
+  for (int s = 0; s < p->nsb; s++) {
+    t->mix_node[s] = -1;
+    if (p->sb[s].ncand > t->maxc) t->maxc = p->sb[s].ncand;
+  }
+  for (int i = 0; i < p->nnodes; i++)
+    if (p->nodes[i].kind == PLAN_OP_MIX) t->mix_node[p->nodes[i].superblock] = i, t->nmix++;
   TensorSet *init = weights ? NULL : weights_init(p, seed);
   bool ok = t->param && t->pgrad && t->mom && t->buf && t->grad && t->bn_save && t->shapes && t->slot_off &&
+            t->mix_node && t->mix_w && t->mix_dwp && t->skip && t->written && t->adam_m && t->adam_v &&
             (weights || init);
   if (!ok) snprintf(err, n, "out of memory");
   ok = ok && copy_weights(t, weights ? weights : init, err, n) && alloc_gradients(t, err, n);
@@ -100,7 +135,7 @@ static bool layout(Trainer *t, char *err, size_t n) {
   const PlanGrad *g = &p->grad;
   size_t *need = calloc((size_t)g->nslots + 1, sizeof *need), total = 0, largest = 0;
   for (int i = 0; i < p->nnodes; i++) {
-    size_t bytes = (size_t)t->batch * t->shapes[i].c * t->shapes[i].h * t->shapes[i].w * sizeof(float);
+    size_t bytes = t->skip[i] ? 0 : (size_t)t->batch * t->shapes[i].c * t->shapes[i].h * t->shapes[i].w * sizeof(float);
     largest = bytes > largest ? bytes : largest;
     if (bytes > need[g->node[i].train_slot]) need[g->node[i].train_slot] = bytes;
     if (g->node[i].grad_slot >= 0 && bytes > need[g->node[i].grad_slot]) need[g->node[i].grad_slot] = bytes;
@@ -172,11 +207,15 @@ static bool explain_nonfinite_forward(const Trainer *t, char *err, size_t n) {
 
 static bool forward(Trainer *t, const float *images, BackendTrain *bt, char *err, size_t n) {
   for (int i = 0; i < t->p->nnodes; i++) {
+    if (t->skip[i]) continue;
     if (t->p->nodes[i].kind == PLAN_OP_INPUT) {
       memcpy(t->buf[i], images, node_numel(t, i) * sizeof(float));
       continue;
     }
-    if (!t->be->train_node(bt, i)) {
+    double t0 = t->prof_fwd ? now_s() : 0;
+    bool ok = t->be->train_node(bt, i);
+    if (t->prof_fwd) t->prof_fwd[i] += now_s() - t0;
+    if (!ok) {
       char lab[300];
       return snprintf(err, n, "%s cannot run in training mode on the %s backend",
                       node_label(&t->p->nodes[i], lab, sizeof lab), t->be->name), false;
@@ -185,9 +224,28 @@ static bool forward(Trainer *t, const float *images, BackendTrain *bt, char *err
   return true;
 }
 
+/* The compiler's first-writer/accumulate choice, corrected where skipped candidates never write. */
+static PlanGradStep live_step(Trainer *t, const PlanGradStep *s) {
+  PlanGradStep l = *s;
+  const PlanNode *nd = &t->p->nodes[s->node];
+  for (int k = 0; k < nd->ninputs && k < 32; k++) {
+    if (!((s->need_dx >> k) & 1)) continue;
+    int in = nd->inputs[k];
+    if (!t->written[in]) l.acc_dx &= ~(1u << k);
+    if (!t->skip[in]) t->written[in] = true;
+  }
+  return l;
+}
+
 static bool backward(Trainer *t, BackendTrain *bt, char *err, size_t n) {
+  memset(t->written, 0, sizeof *t->written * (size_t)t->p->nnodes);
   for (int s = 0; s < t->p->grad.nsteps; s++) {
-    if (!t->be->backward_step(bt, &t->p->grad.steps[s])) {
+    if (t->skip[t->p->grad.steps[s].node]) continue;
+    PlanGradStep step = live_step(t, &t->p->grad.steps[s]);
+    double t0 = t->prof_bwd ? now_s() : 0;
+    bool ok = t->be->backward_step(bt, &step);
+    if (t->prof_bwd) t->prof_bwd[step.node] += now_s() - t0;
+    if (!ok) {
       char lab[300];
       return snprintf(err, n, "the backward of %s is not available on the %s backend",
                       node_label(&t->p->nodes[t->p->grad.steps[s].node], lab, sizeof lab), t->be->name), false;
@@ -220,26 +278,62 @@ static BackendTrain train_view(Trainer *t) {
   bt.bn_momentum = 0.1f;
   bt.bn_eval = t->bn_eval;
   bt.scratch = t->scratch;
+  bt.skip = t->skip;
+  bt.mix_w = (const float *const *)t->mix_w;
+  bt.mix_dw = t->mix_dwp;
   return bt;
 }
 
-bool trainer_step(Trainer *t, const float *images, TShape in, const unsigned char *labels, TrainStats *st, char *err,
-                  size_t n) {
+/* Shapes, buffers and mixing weights for a batch of this size. */
+static bool prepare(Trainer *t, TShape in, char *err, size_t n) {
   const Plan *p = t->p;
   if (in.n < 1) return snprintf(err, n, "batch must be at least 1"), false;
   if (!plan_shapes(p, (PlanShape){in.c, in.h, in.w}, t->shapes, err, n)) return false;
   PlanShape o = t->shapes[p->output];
   if (o.h != in.h || o.w != in.w || o.c != p->classes)
-    return snprintf(err, n, "the network output is %dx%dx%d, the labels are %dx%d", o.c, o.h, o.w, in.h, in.w), false;
+    return snprintf(err, n, "the network output is %dx%dx%d, the input %dx%d", o.c, o.h, o.w, in.h, in.w), false;
+  if (t->nmix && (!t->mix || t->mix_batch != in.n))
+    return snprintf(err, n, "%s is a supernet: each step needs mixing weights for a batch of %d (trainer_set_mix)",
+                    p->name, in.n), false;
   t->batch = in.n;
-  if (!check_labels(t, labels, in, err, n) || !layout(t, err, n)) return false;
+  return layout(t, err, n);
+}
+
+bool trainer_forward(Trainer *t, const float *images, TShape in, char *err, size_t n) {
+  if (!prepare(t, in, err, n)) return false;
+  BackendTrain bt = train_view(t);
+  t->logits_valid = forward(t, images, &bt, err, n);
+  return t->logits_valid;
+}
+
+/* Copies the logits out before the backward pass reuses their buffer. */
+static bool keep_logits(Trainer *t, char *err, size_t n) {
+  t->logits_valid = false;
+  if (!t->keep_logits) return true;
+  size_t bytes = (size_t)t->batch * t->p->classes * t->shapes[t->p->output].h * t->shapes[t->p->output].w * sizeof(float);
+  if (bytes > t->logits_cap) {
+    free(t->logits_copy);
+    t->logits_cap = (t->logits_copy = malloc(bytes)) ? bytes : 0;
+    if (!t->logits_copy) return snprintf(err, n, "out of memory"), false;
+  }
+  memcpy(t->logits_copy, t->buf[t->p->output], bytes);
+  t->logits_valid = true;
+  return true;
+}
+
+bool trainer_step(Trainer *t, const float *images, TShape in, const unsigned char *labels, TrainStats *st, char *err,
+                  size_t n) {
+  const Plan *p = t->p;
+  if (!prepare(t, in, err, n) || !check_labels(t, labels, in, err, n)) return false;
+  PlanShape o = t->shapes[p->output];
   memset(t->grad_block, 0, t->grad_numel * sizeof(float));
+  if (t->mix_dw) memset(t->mix_dw, 0, sizeof(float) * (size_t)p->nsb * t->maxc * t->mix_batch);
   BackendTrain bt = train_view(t);
   if (!forward(t, images, &bt, err, n)) return false;
   TShape ls = {in.n, o.c, o.h, o.w};
   st->loss = cpu_softmax_xent(t->buf[p->output], ls, labels, 255, t->grad[p->output], &st->valid_pixels);
   if (!isfinite(st->loss)) return explain_nonfinite_forward(t, err, n);
-  if (!backward(t, &bt, err, n)) return false;
+  if (!keep_logits(t, err, n) || !backward(t, &bt, err, n)) return false;
   st->grad_norm = grad_norm(t);
   if (!isfinite(st->grad_norm)) return explain_nonfinite_grad(t, err, n);
   return true;
@@ -260,6 +354,81 @@ void trainer_sgd(Trainer *t, double lr, double momentum, double weight_decay) {
       if (b) b[k] = first ? d : m * b[k] + d, d = b[k];
       w[k] -= a * d;
     }
+  }
+}
+
+static bool is_arch(const Trainer *t, int i) { return t->p->params[i].role == PLAN_PARAM_ARCH; }
+
+static bool param_skipped(const Trainer *t, int i) { return t->skip[t->p->params[i].node]; }
+
+void trainer_sgd_weights(Trainer *t, double lr, double momentum, double weight_decay) {
+  const Plan *p = t->p;
+  float m = (float)momentum, wd = (float)weight_decay, a = (float)lr;
+  for (int u = 0; u < p->grad.nupdate; u++) {
+    int i = p->grad.update[u].param;
+    if (is_arch(t, i) || param_skipped(t, i)) continue;
+    size_t numel = (size_t)p->params[i].numel;
+    float *w = t->param[i], *g = t->pgrad[i];
+    bool first = !t->mom[i];
+    if (first && momentum != 0 && !(t->mom[i] = malloc(numel * sizeof(float)))) first = false, m = 0;
+    float *b = t->mom[i];
+    for (size_t k = 0; k < numel; k++) {
+      float d = g[k] + wd * w[k];
+      if (b) b[k] = first ? d : m * b[k] + d, d = b[k];
+      w[k] -= a * d;
+    }
+  }
+}
+
+void trainer_adam_arch(Trainer *t, const double *dtheta, double lr, double weight_decay) {
+  const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
+  t->adam_t++;
+  double c1 = 1 - pow(b1, (double)t->adam_t), c2 = 1 - pow(b2, (double)t->adam_t);
+  for (int s = 0; s < t->p->nsb; s++) {
+    if (t->mix_node[s] < 0) continue;
+    int i = t->p->nodes[t->mix_node[s]].param[0], nc = t->p->sb[s].ncand;
+    if (!t->adam_m[i]) t->adam_m[i] = calloc((size_t)nc, sizeof(float)), t->adam_v[i] = calloc((size_t)nc, sizeof(float));
+    if (!t->adam_m[i] || !t->adam_v[i]) continue;
+    float *th = t->param[i], *m = t->adam_m[i], *v = t->adam_v[i];
+    for (int k = 0; k < nc; k++) {
+      double g = dtheta[s * t->maxc + k] + weight_decay * th[k];
+      m[k] = (float)(b1 * m[k] + (1 - b1) * g);
+      v[k] = (float)(b2 * v[k] + (1 - b2) * g * g);
+      th[k] -= (float)(lr * (m[k] / c1) / (sqrt(v[k] / c2) + eps));
+    }
+  }
+}
+
+float *trainer_theta(Trainer *t, int sb) {
+  return t->mix_node[sb] < 0 ? NULL : t->param[t->p->nodes[t->mix_node[sb]].param[0]];
+}
+
+bool trainer_set_mix(Trainer *t, const float *w, int batch, char *err, size_t n) {
+  size_t count = (size_t)t->p->nsb * t->maxc * batch;
+  if (batch != t->mix_batch) {
+    free(t->mix), free(t->mix_dw);
+    t->mix = malloc(count * sizeof(float) + 1), t->mix_dw = calloc(count + 1, sizeof(float));
+    t->mix_batch = t->mix && t->mix_dw ? batch : 0;
+    if (!t->mix_batch) return snprintf(err, n, "out of memory"), false;
+  }
+  memcpy(t->mix, w, count * sizeof(float));
+  for (int s = 0; s < t->p->nsb; s++) {
+    int i = t->mix_node[s];
+    if (i < 0) continue;
+    t->mix_w[i] = t->mix + (size_t)s * t->maxc * batch;
+    t->mix_dwp[i] = t->mix_dw + (size_t)s * t->maxc * batch;
+  }
+  return true;
+}
+
+const float *trainer_mix_grad(const Trainer *t) { return t->mix_dw; }
+
+/* Every node of a candidate that does not run is skipped. */
+void trainer_set_active(Trainer *t, const bool *active, int max_cand) {
+  for (int i = 0; i < t->p->nnodes; i++) {
+    const PlanNode *nd = &t->p->nodes[i];
+    t->skip[i] = active && nd->superblock >= 0 && nd->candidate >= 0 &&
+                 !active[nd->superblock * max_cand + nd->candidate];
   }
 }
 
@@ -297,8 +466,12 @@ const float *trainer_param_grad(const Trainer *t, int i) { return t->pgrad[i]; }
 const float *trainer_logits(const Trainer *t, TShape *shape) {
   PlanShape o = t->shapes[t->p->output];
   if (shape) *shape = (TShape){t->batch, o.c, o.h, o.w};
-  return t->buf ? t->buf[t->p->output] : NULL;
+  if (!t->logits_valid) return NULL;
+  return t->keep_logits && t->logits_copy ? t->logits_copy : t->buf[t->p->output];
 }
+
+void trainer_keep_logits(Trainer *t, bool keep) { t->keep_logits = keep; }
+void trainer_profile(Trainer *t, double *fwd, double *bwd) { t->prof_fwd = fwd, t->prof_bwd = bwd; }
 
 void trainer_freeze_bn(Trainer *t, bool frozen) { t->bn_eval = frozen; }
 
@@ -313,6 +486,9 @@ void trainer_free(Trainer *t) {
   if (!t) return;
   for (int i = 0; t->mom && i < t->p->nparams; i++) free(t->mom[i]);
   for (int i = 0; t->bn_save && i < t->p->nnodes; i++) free(t->bn_save[i]);
+  for (int i = 0; t->adam_m && i < t->p->nparams; i++) free(t->adam_m[i]), free(t->adam_v[i]);
+  free(t->adam_m), free(t->adam_v), free(t->mix_node), free(t->mix), free(t->mix_dw), free(t->mix_w), free(t->mix_dwp);
+  free(t->skip), free(t->written), free(t->logits_copy);
   tensor_set_free(t->w);
   free(t->param), free(t->pgrad), free(t->grad_block), free(t->mom), free(t->buf), free(t->grad);
   free(t->slot_off), free(t->arena), free(t->bn_save), free(t->scratch), free(t->shapes);

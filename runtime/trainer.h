@@ -27,9 +27,28 @@ Trainer *trainer_new(const Plan *p, const TensorSet *weights, uint64_t seed, con
    an input size the network cannot take, a non-finite loss or gradient (naming the first bad tensor). */
 bool trainer_step(Trainer *t, const float *images, TShape in, const unsigned char *labels, TrainStats *st, char *err,
                   size_t n);
+/* Supernets (plans of a search space): the mixing weights of the next steps, w[sb][cand][batch] for
+   every superblock (superblock-major, then candidate, then sample), copied. The batch of the next
+   step must be `batch`. After a step, trainer_mix_grad gives d loss / d w in the same layout. */
+bool trainer_set_mix(Trainer *t, const float *w, int batch, char *err, size_t n);
+const float *trainer_mix_grad(const Trainer *t);
+/* Candidates that no longer run (pruned, or not chosen when evaluating one architecture): their
+   nodes are skipped in the forward and backward programs and take no memory; their mixing weight
+   must be 0. active[sb * max_cand + cand]; NULL = all active. */
+void trainer_set_active(Trainer *t, const bool *active, int max_cand);
+/* Forward only, training-mode BN unless frozen (evaluating architectures of a supernet with batch
+   statistics); the logits are then at trainer_logits. */
+bool trainer_forward(Trainer *t, const float *images, TShape in, char *err, size_t n);
 /* SGD step over the plan's update list: d = g + wd * w; buf = momentum * buf + d (buf = d on the first
    step); w -= lr * buf. */
 void trainer_sgd(Trainer *t, double lr, double momentum, double weight_decay);
+/* The update split of a search: SGD for the weights only (architecture parameters untouched) ... */
+void trainer_sgd_weights(Trainer *t, double lr, double momentum, double weight_decay);
+/* ... and Adam (PyTorch's defaults: betas 0.9, 0.999, eps 1e-8; weight decay wd) for the architecture
+   parameters theta, whose gradient the caller provides: dtheta[sb][cand]. */
+void trainer_adam_arch(Trainer *t, const double *dtheta, double lr, double weight_decay);
+/* Architecture parameters theta of superblock sb (ncand floats, the live values). */
+float *trainer_theta(Trainer *t, int sb);
 /* The live weights (every plan parameter, float32, plan order), and the SGD momentum buffers as
    "momentum.<name>" (only those that exist yet). */
 TensorSet *trainer_weights(Trainer *t);
@@ -38,8 +57,12 @@ TensorSet *trainer_optimizer_state(const Trainer *t);
 bool trainer_load_optimizer_state(Trainer *t, const TensorSet *s, char *err, size_t n);
 /* Gradient of plan parameter i after the last step (NULL if not trainable). */
 const float *trainer_param_grad(const Trainer *t, int i);
-/* The logits of the last step's forward pass (N x classes x H x W). */
+/* The logits (N x classes x H x W) of the last trainer_forward, or of the last trainer_step when
+   trainer_keep_logits is on (the step's backward pass reuses their buffer otherwise: NULL). */
 const float *trainer_logits(const Trainer *t, TShape *shape);
+void trainer_keep_logits(Trainer *t, bool keep);
+/* Per-node timing: when on, forward and backward seconds are added to fwd[node] and bwd[node]. */
+void trainer_profile(Trainer *t, double *fwd, double *bwd);
 /* BN in eval mode (running statistics frozen) instead of batch statistics. */
 void trainer_freeze_bn(Trainer *t, bool frozen);
 /* Bytes held: activation and gradient buffers, parameters, gradients and optimizer state. */

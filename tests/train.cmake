@@ -17,3 +17,12 @@ add_test(NAME train_gradcheck_plan COMMAND sqnc ${CMAKE_CURRENT_LIST_DIR}/data/g
 set_tests_properties(train_gradcheck_plan PROPERTIES FIXTURES_SETUP gradcheck_plan)
 add_test(NAME train_gradcheck COMMAND test_train_gradcheck ${TRAIN_OUT}/gradcheck.plan)
 set_tests_properties(train_gradcheck PROPERTIES FIXTURES_REQUIRED gradcheck_plan)
+
+# One step of the Small supernet with upstream's fixed mixing weights (../shared/reference/supernet_small.*).
+add_executable(test_supernet_golden ${CMAKE_CURRENT_LIST_DIR}/test_supernet_golden.c)
+target_link_libraries(test_supernet_golden PRIVATE sqnexec m)
+add_test(NAME supernet_golden_plan COMMAND sqnc ${PROJECT_SOURCE_DIR}/spaces/small.sqn --input 3x784x784 -q
+         -o ${TRAIN_OUT}/supernet_small_784.plan)
+set_tests_properties(supernet_golden_plan PROPERTIES FIXTURES_SETUP supernet_plan)
+add_test(NAME supernet_golden COMMAND test_supernet_golden ${TRAIN_OUT}/supernet_small_784.plan ${SQN_SHARED_DIR}/reference)
+set_tests_properties(supernet_golden PROPERTIES FIXTURES_REQUIRED supernet_plan SKIP_RETURN_CODE 77 TIMEOUT 1200)
