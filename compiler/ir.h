@@ -198,6 +198,7 @@ typedef struct IrGraph {
   SearchSettings search;
   TrainSettings train;
   IrGradInfo grad;         /* autodiff.c */
+  const char *space_file;  /* absolute path of the .sqn that declares the stages (derived networks import it) */
 } IrGraph;
 
 IrGraph *ir_new(Arena *a);

@@ -234,6 +234,7 @@ static void write_meta(Buf *b, StrTab *t, const IrGraph *g) {
   int64_t c[8];
   graph_costs(g, c);
   for (int i = 0; i < 8; i++) put_i64(b, c[i]);
+  put_str(b, t, g->space_file);
   end_table(b, start, 1, SQN_META_RECORD);
 }
 

@@ -1,5 +1,6 @@
 /* sqnc.c - the compiler CLI: sqnc FILE.sqn [-o FILE.plan] [--stats [--json]] [--input CxHxW]
    [--name NAME] [-I DIR] [--dump-ir[=before|after]] [--dot]. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +156,8 @@ int main(int argc, char **argv) {
   }
   IrCostTotals totals;
   ir_compute_costs(g, &totals);
+  char abs[PATH_MAX];
+  if (g->nsb > 0 && g->sb[0].loc.file && realpath(g->sb[0].loc.file->path, abs)) g->space_file = arena_strdup(&arena, abs);
   rc = emit(&c, g, &totals);
   if (rc == 0 && !c.output && !c.stats && !c.dump_ir && !c.dot && !c.quiet)
     fprintf(stderr, "sqnc: %s %s is valid (%d superblock%s); use -o FILE.plan to write a plan\n",

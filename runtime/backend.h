@@ -29,6 +29,7 @@ typedef struct BackendTrain {
   float *const *mix_dw;      /* per mix node: d loss / d mixing weights, same layout; steps add to it */
   float bn_momentum;         /* 0.1 as PyTorch */
   bool bn_eval;              /* BN uses (and keeps) its running statistics: frozen BN */
+  bool bn_keep_running;      /* training-mode BN leaves the running statistics as they are */
   float *scratch;            /* a buffer as large as the largest value, for gradients nobody keeps */
   const bool *skip;          /* per node: not computed (a pruned or unchosen candidate); NULL = none */
 } BackendTrain;

@@ -41,8 +41,9 @@ bool cpu_train_node(const BackendTrain *t, int i) {
   }
   case PLAN_OP_BN:
     if (t->bn_eval) return backend_cpu_forward_op(r, i);
-    cpu_batchnorm_train(x, ys, r->param[nd->param[0]], r->param[nd->param[1]], t->param_rw[nd->param[2]],
-                        t->param_rw[nd->param[3]], t->bn_momentum, 1e-5f, r->buf[i], t->bn_save[i],
+    cpu_batchnorm_train(x, ys, r->param[nd->param[0]], r->param[nd->param[1]],
+                        t->bn_keep_running ? NULL : t->param_rw[nd->param[2]],
+                        t->bn_keep_running ? NULL : t->param_rw[nd->param[3]], t->bn_momentum, 1e-5f, r->buf[i], t->bn_save[i],
                         t->bn_save[i] + ys.c);
     return true;
   case PLAN_OP_MIX: {

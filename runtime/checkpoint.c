@@ -20,7 +20,7 @@ static void add_pair(JsonOut *o, const char *key, const char *value, bool first)
 
 /* safetensors metadata values are strings: every field as text. */
 static char *metadata_json(const RunState *s) {
-  char v[7][64];
+  char v[8][64];
   snprintf(v[0], 64, "%d", s->epoch);
   snprintf(v[1], 64, "%ld", s->step);
   snprintf(v[2], 64, "%.17g", s->lr);
@@ -28,11 +28,13 @@ static char *metadata_json(const RunState *s) {
   snprintf(v[4], 64, "%.17g", s->best_miou);
   snprintf(v[5], 64, "%d", s->best_epoch);
   snprintf(v[6], 64, "%.17g", s->last_loss);
-  static const char *keys[7] = {"epoch", "step", "lr", "seed", "best_miou", "best_epoch", "last_loss"};
+  snprintf(v[7], 64, "%ld", s->adam_steps);
+  static const char *keys[8] = {"epoch", "step", "lr", "seed", "best_miou", "best_epoch", "last_loss", "adam_steps"};
   JsonOut o = {0};
   json_raw(&o, "{", 1);
   add_pair(&o, "format", FORMAT_TAG, true);
-  for (int i = 0; i < 7; i++) add_pair(&o, keys[i], v[i], false);
+  for (int i = 0; i < 8; i++) add_pair(&o, keys[i], v[i], false);
+  add_pair(&o, "pruned", s->pruned, false);
   json_raw(&o, "}", 2); /* with the NUL */
   if (o.oom) json_out_free(&o);
   return o.p;
@@ -100,6 +102,8 @@ static bool parse_metadata(const char *json, RunState *s, char *err, size_t n) {
     else if (!strcmp(key, "best_miou")) s->best_miou = strtod(val, NULL);
     else if (!strcmp(key, "best_epoch")) s->best_epoch = atoi(val);
     else if (!strcmp(key, "last_loss")) s->last_loss = strtod(val, NULL);
+    else if (!strcmp(key, "adam_steps")) s->adam_steps = atol(val);
+    else if (!strcmp(key, "pruned")) snprintf(s->pruned, sizeof s->pruned, "%s", val);
     free(key), free(val);
     key = val = NULL;
   }
@@ -120,7 +124,8 @@ bool checkpoint_load(const char *path, TensorSet **weights, TensorSet **optimize
   TensorSet *w = tensor_set_new(), *o = tensor_set_new();
   for (int i = 0; ok && i < all->n; i++) {
     const NamedTensor *t = &all->t[i];
-    TensorSet *to = strncmp(t->name, "momentum.", 9) ? w : o;
+    bool state = !strncmp(t->name, "momentum.", 9) || !strncmp(t->name, "adam_m.", 7) || !strncmp(t->name, "adam_v.", 7);
+    TensorSet *to = state ? o : w;
     if (!tensor_set_add(to, t->name, t->dtype, t->ndim, t->dims, t->data)) ok = snprintf(err, n, "out of memory") < 0;
   }
   tensor_set_free(all);

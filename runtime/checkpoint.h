@@ -16,12 +16,15 @@ typedef struct RunState {
   double best_miou;      /* -1 before any evaluation */
   int best_epoch;
   double last_loss;
+  /* searches only */
+  long adam_steps;       /* Adam's step count for the architecture parameters */
+  char pruned[8192];     /* "sb:k,sb:k,..." of pruned candidates ("" none) */
 } RunState;
 
 /* weights and optimizer (may be NULL) into path; the run state also as path-with-.json. */
 bool checkpoint_save(const char *path, const TensorSet *weights, const TensorSet *optimizer, const RunState *s,
                      char *err, size_t n);
-/* Reads a checkpoint: *weights gets every tensor not named momentum.*, *optimizer the momentum.* ones
+/* Reads a checkpoint: *weights gets the parameters, *optimizer the momentum.* / adam_m.* / adam_v.* ones
    (both owned by the caller), and the run state. */
 bool checkpoint_load(const char *path, TensorSet **weights, TensorSet **optimizer, RunState *s, char *err, size_t n);
 /* The run state as one JSON object (malloc'd). */

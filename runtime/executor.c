@@ -30,15 +30,41 @@ struct Executor {
   float *tap_buf[8];
   size_t tap_cap[8];
   TShape out_shape;
+  bool *skip;            /* per node: not run (candidates not chosen in a space); NULL = none */
+  int *mix_from;         /* per mix node: the chosen input index; NULL for fixed networks */
 };
 
+static Executor *executor_create(const Plan *p, const TensorSet *weights, const char *backend, char *err, size_t n);
+
 Executor *executor_new(const Plan *p, const TensorSet *weights, const char *backend, char *err, size_t n) {
-  const Backend *be = backend_get(backend, err, n);
-  if (!be) return NULL;
   if (p->is_space) {
     snprintf(err, n, "%s is a search space: inference needs a fixed network (sqnc a `network` file)", p->name);
     return NULL;
   }
+  return executor_create(p, weights, backend, err, n);
+}
+
+Executor *executor_new_arch(const Plan *p, const TensorSet *weights, const char *backend, const int *choice, char *err,
+                            size_t n) {
+  for (int s = 0; s < p->nsb; s++)
+    if (choice[s] < 0 || choice[s] >= p->sb[s].ncand)
+      return snprintf(err, n, "superblock %d has no candidate %d", s, choice[s]), NULL;
+  Executor *x = executor_create(p, weights, backend, err, n);
+  if (!x || !p->is_space) return x;
+  x->skip = calloc((size_t)p->nnodes, sizeof *x->skip);
+  x->mix_from = calloc((size_t)p->nnodes, sizeof *x->mix_from);
+  if (!x->skip || !x->mix_from) return executor_free(x), snprintf(err, n, "out of memory"), NULL;
+  for (int i = 0; i < p->nnodes; i++) {
+    const PlanNode *nd = &p->nodes[i];
+    x->skip[i] = nd->superblock >= 0 && nd->candidate >= 0 && nd->candidate != choice[nd->superblock];
+    if (nd->kind == PLAN_OP_MIX) x->mix_from[i] = choice[nd->superblock];
+  }
+  return x;
+}
+
+static Executor *executor_create(const Plan *p, const TensorSet *weights, const char *backend, char *err, size_t n) {
+  const Backend *be = backend_get(backend, err, n);
+  if (!be) return NULL;
   Executor *x = calloc(1, sizeof *x);
   x->p = p;
   x->param = calloc((size_t)p->nparams + 1, sizeof *x->param);
@@ -130,6 +156,14 @@ static bool copy_taps(Executor *x, int i, char *err, size_t n) {
   return true;
 }
 
+/* A space's mixing with one chosen candidate: its output (zeros for the Zero op). */
+static void run_chosen(const Executor *x, const PlanNode *nd, float *y) {
+  int from = nd->inputs[x->mix_from[nd->id]];
+  size_t bytes = tshape_numel(shape_of(x, nd->id)) * sizeof *y;
+  if (x->p->nodes[from].kind == PLAN_OP_ZERO) memset(y, 0, bytes);
+  else if (x->buf[from] != y) memmove(y, x->buf[from], bytes);
+}
+
 bool executor_run(Executor *x, const float *input, TShape in, char *err, size_t n) {
   if (in.n < 1) return snprintf(err, n, "batch must be at least 1"), false;
   if (!plan_shapes(x->p, (PlanShape){in.c, in.h, in.w}, x->shapes, err, n)) return false;
@@ -143,7 +177,9 @@ bool executor_run(Executor *x, const float *input, TShape in, char *err, size_t 
     if (!in_place_ok(x, nd))
       return snprintf(err, n, "the buffer plan does not hold at this input size (node %d); recompile the plan for it", i), false;
     double t0 = x->times ? now_s() : 0;
+    if (x->skip && x->skip[i]) continue;
     if (nd->kind == PLAN_OP_INPUT) memcpy(y, input, tshape_numel(shape_of(x, i)) * sizeof *y);
+    else if (nd->kind == PLAN_OP_MIX && x->mix_from) run_chosen(x, nd, y);
     else if (!x->be->run_node(x->be_state, &r, i))
       return snprintf(err, n, "op %s (node %d) cannot run in inference mode on the %s backend", plan_op_name(nd->kind),
                       i, x->be->name), false;
@@ -171,6 +207,8 @@ void executor_free(Executor *x) {
   free(x->param);
   free(x->uses);
   free(x->shapes);
+  free(x->skip);
+  free(x->mix_from);
   if (x->be_state) x->be->release(x->be_state);
   for (int t = 0; t < x->ntaps; t++) free(x->tap_buf[t]);
   free(x);

@@ -13,6 +13,11 @@ typedef struct Executor Executor;
    network does not have; prepares the network on `backend` (NULL or "cpu"; see backend.h). The
    weights must outlive the executor. NULL with a message on error. */
 Executor *executor_new(const Plan *p, const TensorSet *weights, const char *backend, char *err, size_t errlen);
+/* One architecture of a search space: choice[sb] is the candidate that runs in superblock sb (the
+   others are skipped; the mixing is the chosen candidate's output). For latency tables and scoring.
+   Architecture parameters may be absent from the weights. */
+Executor *executor_new_arch(const Plan *p, const TensorSet *weights, const char *backend, const int *choice, char *err,
+                            size_t errlen);
 /* Runs the network on input [n, c, h, w]: c as compiled, any h x w the network accepts (shapes are
    recomputed when they differ from the compiled size; an unsupported size is an explained error). */
 bool executor_run(Executor *x, const float *input, TShape in, char *err, size_t errlen);

@@ -194,6 +194,22 @@ bool json_int(JsonIn *j, int64_t *out) {
   return true;
 }
 
+bool json_number(JsonIn *j, double *out) {
+  char c = json_peek(j);
+  if (c != '-' && (c < '0' || c > '9')) return unexpected(j, "a number");
+  size_t start = j->pos;
+  uint64_t mag;
+  bool neg, over, frac;
+  if (!int_part(j, &mag, &neg, &over) || !frac_exp(j, &frac)) return false;
+  char buf[64];
+  size_t len = j->pos - start;
+  if (len >= sizeof buf) return j->pos = start, json_fail(j, "number too long");
+  memcpy(buf, j->p + start, len);
+  buf[len] = 0;
+  *out = strtod(buf, NULL);
+  return true;
+}
+
 static bool skip_number(JsonIn *j) {
   uint64_t mag;
   bool neg, over, frac;

@@ -31,6 +31,7 @@ bool json_end(JsonIn *j);           /* only whitespace is left */
    strlen(*out) < *len). */
 bool json_string(JsonIn *j, char **out, size_t *len);
 bool json_int(JsonIn *j, int64_t *out); /* an integer literal that fits int64 (no fraction/exponent) */
+bool json_number(JsonIn *j, double *out); /* any JSON number, as the nearest double */
 bool json_skip(JsonIn *j);              /* any value, fully validated */
 
 /* Object walk: after json_eat(j, '{'), call json_member(j, &first, &key, &keylen) until it sets

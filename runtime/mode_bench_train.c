@@ -70,6 +70,21 @@ static void report(const Plan *p, TShape in, double *t, int n, size_t bytes, boo
   printf("memory      trainer buffers, weights, gradients, momentum %.1f MiB; peak process RSS %.1f MiB\n", mib, rss);
 }
 
+/* --profile-ops: seconds per step by op kind, forward and backward. */
+static void print_profile(const Plan *p, const double *fwd, const double *bwd, int steps) {
+  double by[2][PLAN_OP__COUNT] = {{0}}, total = 0;
+  int count[PLAN_OP__COUNT] = {0};
+  for (int i = 0; i < p->nnodes; i++) {
+    by[0][p->nodes[i].kind] += fwd[i] / steps, by[1][p->nodes[i].kind] += bwd[i] / steps;
+    total += (fwd[i] + bwd[i]) / steps, count[p->nodes[i].kind]++;
+  }
+  printf("where a step's time goes (per op kind, ms):\n  %-10s %6s %10s %10s %7s\n", "op", "nodes", "forward", "backward", "share");
+  for (int k = 0; k < PLAN_OP__COUNT; k++)
+    if (by[0][k] + by[1][k] > 0)
+      printf("  %-10s %6d %10.1f %10.1f %6.1f%%\n", plan_op_name((PlanOpKind)k), count[k], by[0][k] * 1e3, by[1][k] * 1e3,
+             100 * (by[0][k] + by[1][k]) / total);
+}
+
 int mode_bench_train(const Plan *p, const BenchArgs *a, TShape in) {
   char err[1024];
   in.n = a->batch;
@@ -92,6 +107,17 @@ int mode_bench_train(const Plan *p, const BenchArgs *a, TShape in) {
     if (i >= a->warmup) times[i - a->warmup] = now_s() - t0;
   }
   if (ok) report(p, in, times, a->iters, trainer_bytes(t), a->json);
+  if (ok && a->profile_ops && !a->json) {
+    double *fwd = calloc((size_t)p->nnodes, sizeof *fwd), *bwd = calloc((size_t)p->nnodes, sizeof *bwd);
+    trainer_profile(t, fwd, bwd);
+    for (int i = 0; ok && i < a->iters; i++) {
+      TrainStats st;
+      ok = trainer_step(t, x, in, lab, &st, err, sizeof err);
+    }
+    trainer_profile(t, NULL, NULL);
+    if (ok) print_profile(p, fwd, bwd, a->iters);
+    free(fwd), free(bwd);
+  }
   else fprintf(stderr, "sqnrun: %s\n", err);
   free(x), free(lab), free(times);
   trainer_free(t);

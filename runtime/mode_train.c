@@ -99,7 +99,7 @@ static bool make_dir(const char *dir, char *err, size_t n) {
 /* Weights: a checkpoint (--resume), a weights file (--weights) or the reference initialization. */
 static bool start_trainer(Run *r, char *err, size_t n) {
   TensorSet *w = NULL, *opt = NULL;
-  r->st = (RunState){0, 0, r->lr, (uint64_t)r->a->seed, -1, -1, 0};
+  r->st = (RunState){.lr = r->lr, .seed = (uint64_t)r->a->seed, .best_miou = -1, .best_epoch = -1};
   if (r->a->resume) {
     char e2[512];
     if (!checkpoint_load(r->last, &w, &opt, &r->st, e2, sizeof e2))

@@ -154,6 +154,7 @@ typedef struct Plan {
   uint32_t version;       /* format version of the file it came from */
   uint64_t file_size;
   const char *name;
+  const char *space_file; /* absolute path of the .sqn declaring the space's stages, NULL if unknown */
   bool is_space;
   PlanShape input;
   int classes;

@@ -60,7 +60,7 @@
    steps in execution order (node, need_dx and acc_dx input bit masks), and the update list (the
    trainable parameters the optimizers step). */
 #define SQN_PLAN_TABLE_HEADER 8u
-#define SQN_META_RECORD 100u /* count must be 1 */
+#define SQN_META_RECORD 104u /* count must be 1 */
 #define SQN_INPT_RECORD 4u
 #define SQN_NODE_RECORD 176u
 #define SQN_PARM_RECORD 44u

@@ -326,6 +326,7 @@ typedef struct Meta { /* the META record, copied into the Plan once valid */
   PlanShape input;
   int classes, stem_output, encoder_output, output;
   PlanCosts costs;
+  const char *space_file;
 } Meta;
 
 static bool read_meta(Ctx *c, Rd *r, void *out) {
@@ -336,9 +337,10 @@ static bool read_meta(Ctx *c, Rd *r, void *out) {
   m->stem_output = rd_i32(r);
   m->encoder_output = rd_i32(r);
   m->output = rd_i32(r);
-  return get_str(c, name, &m->name) && get_bool(c, space, &m->is_space, "is_space") &&
-         shape_ok(c, m->input, "input") && in_range(c, m->classes, 1, SQN_PLAN_MAX_DIM, "classes") &&
-         read_costs(c, r, &m->costs);
+  bool ok = get_str(c, name, &m->name) && get_bool(c, space, &m->is_space, "is_space") &&
+            shape_ok(c, m->input, "input") && in_range(c, m->classes, 1, SQN_PLAN_MAX_DIM, "classes") &&
+            read_costs(c, r, &m->costs);
+  return ok && get_str(c, rd_u32(r), &m->space_file);
 }
 
 static bool read_meta_section(Ctx *c) {
@@ -348,6 +350,7 @@ static bool read_meta_section(Ctx *c) {
   p->name = m.name, p->is_space = m.is_space, p->input = m.input, p->classes = m.classes;
   p->stem_output = m.stem_output, p->encoder_output = m.encoder_output, p->output = m.output;
   p->costs = m.costs;
+  p->space_file = m.space_file;
   return true;
 }
 

@@ -1,5 +1,5 @@
 /* sqnrun.c - the sqnrun command line: loads a compiled .plan file and runs one mode on it
-   (--info, --infer, --bench); the modes of later issues are recognised and refused.
+   (--info, --infer, --bench, --train, --eval, --search, --profile, --make-synthetic).
    Exit codes: 0 success, 1 the plan, a file or the run failed, 2 bad command line. */
 #include <errno.h>
 #include <stdbool.h>
@@ -8,6 +8,8 @@
 #include <string.h>
 #include "mode_bench.h"
 #include "mode_infer.h"
+#include "mode_profile.h"
+#include "mode_search.h"
 #include "mode_synth.h"
 #include "mode_train.h"
 #include "plan.h"
@@ -21,8 +23,8 @@ static const char *const options[] = {
     "--weights", "--logits", "--argmax", "--threads", "--iters", "--warmup", "--input", "--labels", "--profile-ops",
     "--backend", "--tap", "--data", "--out", "--epochs", "--batch", "--crop", "--lr", "--seed", "--resume",
     "--freeze-bn", "--workers", "--synthetic-size", "--synthetic-train", "--synthetic-val", "--max-steps",
-    "--val-limit", "--make-synthetic", "--stop-after"};
-static const char *const later_modes[] = {"--search", "--profile"};
+    "--val-limit", "--make-synthetic", "--stop-after", "--lut", "--alpha", "--arch-lr", "--warmup-epochs", "--samples",
+    "--target-macs", "--target-ms", "--derive-val"};
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static void usage(FILE *out) {
@@ -35,6 +37,9 @@ static void usage(FILE *out) {
         "              [--weights W] [--out RUNDIR] [--resume] [--seed S]\n"
         "       sqnrun NET.plan --eval --weights W --data DIR|synthetic [--json]\n"
         "       sqnrun --make-synthetic DIR [--train N] [--val M] [--size HxW] [--seed S]\n"
+        "       sqnrun SPACE.plan --search --data DIR|synthetic [--epochs N] [--batch B] [--crop HxW] [--lut lut.json]\n"
+        "              [--target-macs G | --target-ms M] [--out RUNDIR] [--resume]\n"
+        "       sqnrun SPACE.plan --profile [--input CxHxW] [--iters N] -o lut.json\n"
         "       sqnrun --help | --version\n"
         "\n"
         "Runs a plan compiled by sqnc (sqnc FILE.sqn -o FILE.plan).\n"
@@ -68,7 +73,14 @@ static void usage(FILE *out) {
         "  --workers N      data loader threads (default 2)\n"
         "  --eval           per-class IoU, mIoU, category mIoU and pixel accuracy on the val split (cityscapesScripts' definitions)\n"
         "  --make-synthetic DIR  write the synthetic dataset in the Cityscapes layout (default 200 train, 50 val, 256x512)\n"
-        "Not in this build yet: --search --profile\n",
+        "  --search         resource-aware supernet search: weights by SGD, architecture parameters by Adam, Gumbel-\n"
+        "                   softmax mixing with the temperature annealed as the plan's search block says, resource\n"
+        "                   loss alpha * expected cost, pruning; then samples --samples architectures, scores them on\n"
+        "                   --derive-val val images (default 20), writes pareto.csv/.json/.svg, arch.svg, derived.sqn\n"
+        "  --alpha X --arch-lr X --warmup-epochs N --samples N   override the plan's search settings\n"
+        "  --target-macs G  pick the best derived network under G GMACs; --target-ms M: under M ms (needs --lut)\n"
+        "  --lut lut.json   latency table for objective latency, measured by --profile\n"
+        "  --profile        measure every candidate of a space (batch 1, inference) into a latency table (-o)\n",
         out);
 }
 
@@ -104,10 +116,11 @@ static int unknown_option(const char *arg) {
 
 typedef struct Args {
   const char *plan;
-  bool info, bench, json, train, eval;
+  bool info, bench, json, train, eval, search, profile;
   InferArgs infer;
   BenchArgs b;
   TrainArgs t;
+  SearchArgs s;           /* its TrainArgs part is filled from t */
 } Args;
 
 static const char **string_slot(Args *a, const char *arg) {
@@ -123,6 +136,7 @@ static const char **string_slot(Args *a, const char *arg) {
   if (!strcmp(arg, "--out")) return &a->t.out;
   if (!strcmp(arg, "--crop")) return &a->t.crop;
   if (!strcmp(arg, "--synthetic-size")) return &a->t.synth_size;
+  if (!strcmp(arg, "--lut")) return &a->s.lut;
   return NULL;
 }
 
@@ -139,21 +153,34 @@ static int *int_slot(Args *a, const char *arg, int *max) {
   if (!strcmp(arg, "--max-steps")) return &a->t.max_steps;
   if (!strcmp(arg, "--val-limit")) return &a->t.val_limit;
   if (!strcmp(arg, "--stop-after")) return &a->t.stop_after;
+  if (!strcmp(arg, "--warmup-epochs")) return &a->s.warmup;
+  if (!strcmp(arg, "--samples")) return &a->s.samples;
+  if (!strcmp(arg, "--derive-val")) return &a->s.derive_val;
   return NULL;
 }
 
-/* --lr X (a non-negative number) and --seed S (a non-negative integer). */
+static double *double_slot(Args *a, const char *opt) {
+  if (!strcmp(opt, "--lr")) return &a->t.lr;
+  if (!strcmp(opt, "--alpha")) return &a->s.alpha;
+  if (!strcmp(opt, "--arch-lr")) return &a->s.arch_lr;
+  if (!strcmp(opt, "--target-macs")) return &a->s.target_macs;
+  if (!strcmp(opt, "--target-ms")) return &a->s.target_ms;
+  return NULL;
+}
+
+/* --lr X, --alpha X, ... (non-negative numbers) and --seed S (a non-negative integer). */
 static int parse_number(Args *a, int argc, char **argv, int *i) {
   const char *opt = argv[*i];
   if (*i + 1 >= argc) return fprintf(stderr, "sqnrun: option '%s' needs a value\n", opt), 2;
   const char *v = argv[++*i];
   char *end;
   errno = 0;
-  if (!strcmp(opt, "--lr")) {
+  double *dv = double_slot(a, opt);
+  if (dv) {
     double d = strtod(v, &end);
     if (*end || end == v || errno || !(d >= 0 && d < 1e6))
-      return fprintf(stderr, "sqnrun: bad --lr '%s' (a learning rate such as 0.05)\n", v), 2;
-    a->t.lr = d;
+      return fprintf(stderr, "sqnrun: bad %s '%s' (a non-negative number, e.g. 0.05)\n", opt, v), 2;
+    *dv = d;
   } else {
     long s = strtol(v, &end, 10);
     if (*end || end == v || errno || s < 0) return fprintf(stderr, "sqnrun: bad --seed '%s' (a non-negative integer)\n", v), 2;
@@ -170,7 +197,7 @@ static int parse_value(Args *a, int argc, char **argv, int *i) {
     a->infer.taps[a->infer.ntaps++] = argv[++*i];
     return -1;
   }
-  if (!strcmp(argv[*i], "--lr") || !strcmp(argv[*i], "--seed")) return parse_number(a, argc, argv, i);
+  if (double_slot(a, argv[*i]) || !strcmp(argv[*i], "--seed")) return parse_number(a, argc, argv, i);
   int max, *iv = int_slot(a, argv[*i], &max);
   const char **sv = string_slot(a, argv[*i]);
   if (!iv && !sv) return 0;
@@ -193,11 +220,10 @@ static int parse_arg(Args *a, const char *arg) {
   if (!strcmp(arg, "--json")) return a->json = true, -1;
   if (!strcmp(arg, "--train")) return a->train = true, -1;
   if (!strcmp(arg, "--eval")) return a->eval = true, -1;
+  if (!strcmp(arg, "--search")) return a->search = true, -1;
+  if (!strcmp(arg, "--profile")) return a->profile = true, -1;
   if (!strcmp(arg, "--resume")) return a->t.resume = true, -1;
   if (!strcmp(arg, "--freeze-bn")) return a->t.freeze_bn = true, -1;
-  for (int i = 0; i < COUNT(later_modes); i++)
-    if (!strcmp(arg, later_modes[i]))
-      return fprintf(stderr, "sqnrun: %s is not implemented yet in this build\n", arg), 2;
   if (arg[0] == '-' && arg[1]) return unknown_option(arg);
   if (a->plan) return fprintf(stderr, "sqnrun: more than one plan given ('%s' and '%s')\n", a->plan, arg), 2;
   a->plan = arg;
@@ -206,10 +232,11 @@ static int parse_arg(Args *a, const char *arg) {
 
 static int check_args(const Args *a) {
   if (!a->plan) return fputs("sqnrun: no plan file given\n", stderr), usage(stderr), 2;
-  int modes = a->info + a->bench + (a->infer.input != NULL) + (a->train && !a->bench) + a->eval;
-  if (modes > 1) return fputs("sqnrun: choose one mode: --info, --infer, --bench, --train or --eval\n", stderr), 2;
-  if (((a->train && !a->bench) || a->eval) && !a->t.data)
-    return fputs("sqnrun: --train and --eval need --data DIR (Cityscapes layout) or --data synthetic\n", stderr), 2;
+  int modes = a->info + a->bench + (a->infer.input != NULL) + (a->train && !a->bench) + a->eval + a->search + a->profile;
+  if (modes > 1)
+    return fputs("sqnrun: choose one mode: --info, --infer, --bench, --train, --eval, --search or --profile\n", stderr), 2;
+  if (((a->train && !a->bench) || a->eval || a->search) && !a->t.data)
+    return fputs("sqnrun: --train, --eval and --search need --data DIR (Cityscapes layout) or --data synthetic\n", stderr), 2;
   if (!modes) return fprintf(stderr, "sqnrun: what should I do with '%s'? (try --info)\n", a->plan), 2;
   if (a->infer.input && !a->infer.weights)
     return fputs("sqnrun: --infer needs --weights FILE (.pth or .safetensors)\n", stderr), 2;
@@ -221,6 +248,16 @@ static int check_args(const Args *a) {
 
 static int run_mode(Args *a, const Plan *p) {
   if (a->infer.input) return mode_infer(p, a->plan, &a->infer);
+  if (a->search) {
+    a->t.weights = a->infer.weights, a->t.backend = a->infer.backend, a->t.json = a->json;
+    a->t.threads = a->infer.threads > 0 ? a->infer.threads : 0;
+    a->s.t = a->t;
+    return mode_search(p, a->plan, &a->s);
+  }
+  if (a->profile) {
+    a->b.weights = a->infer.weights, a->b.threads = a->infer.threads, a->b.backend = a->infer.backend;
+    return mode_profile(p, &a->b, a->infer.color_png);
+  }
   if ((a->train && !a->bench) || a->eval) {
     a->t.weights = a->infer.weights, a->t.backend = a->infer.backend, a->t.json = a->json;
     a->t.threads = a->infer.threads > 0 ? a->infer.threads : 0;
@@ -241,6 +278,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[i], "--make-synthetic")) return mode_make_synthetic(argc, argv);
   Args a = {.infer.threads = -1, .b.iters = 20, .b.warmup = 3};
   train_args_defaults(&a.t);
+  search_args_defaults(&a.s);
   for (int i = 1; i < argc; i++) {
     int rc = parse_value(&a, argc, argv, &i);
     if (rc == 0) rc = parse_arg(&a, argv[i]);

@@ -43,7 +43,7 @@ struct Trainer {
   bool *written;             /* per node: its gradient holds a contribution in this backward pass */
   float **adam_m, **adam_v;  /* per parameter: Adam moments of architecture parameters */
   long adam_t;
-  bool keep_logits, logits_valid;
+  bool keep_logits, logits_valid, keep_running;
   float *logits_copy;
   size_t logits_cap;
   double *prof_fwd, *prof_bwd;
@@ -277,6 +277,7 @@ static BackendTrain train_view(Trainer *t) {
   bt.bn_save = t->bn_save;
   bt.bn_momentum = 0.1f;
   bt.bn_eval = t->bn_eval;
+  bt.bn_keep_running = t->keep_running;
   bt.scratch = t->scratch;
   bt.skip = t->skip;
   bt.mix_w = (const float *const *)t->mix_w;
@@ -434,29 +435,45 @@ void trainer_set_active(Trainer *t, const bool *active, int max_cand) {
 
 TensorSet *trainer_weights(Trainer *t) { return t->w; }
 
+static bool add_state(TensorSet *s, const char *prefix, const NamedTensor *w, const float *data) {
+  char name[1024];
+  snprintf(name, sizeof name, "%s%s", prefix, w->name);
+  return !data || tensor_set_add(s, name, DT_F32, w->ndim, w->dims, data);
+}
+
 TensorSet *trainer_optimizer_state(const Trainer *t) {
   TensorSet *s = tensor_set_new();
-  char name[1024];
   for (int i = 0; s && i < t->p->nparams; i++) {
-    if (!t->mom[i]) continue;
     const NamedTensor *w = &t->w->t[i];
-    snprintf(name, sizeof name, "momentum.%s", w->name);
-    if (!tensor_set_add(s, name, DT_F32, w->ndim, w->dims, t->mom[i])) tensor_set_free(s), s = NULL;
+    if (!add_state(s, "momentum.", w, t->mom[i]) || !add_state(s, "adam_m.", w, t->adam_m[i]) ||
+        !add_state(s, "adam_v.", w, t->adam_v[i]))
+      tensor_set_free(s), s = NULL;
   }
   return s;
 }
 
-bool trainer_load_optimizer_state(Trainer *t, const TensorSet *s, char *err, size_t n) {
+long trainer_adam_steps(const Trainer *t) { return t->adam_t; }
+void trainer_set_adam_steps(Trainer *t, long steps) { t->adam_t = steps; }
+
+/* Copies tensor prefix<name> of s into *buf (allocated on first use); absent is fine. */
+static bool load_state(const TensorSet *s, const char *prefix, const NamedTensor *w, float **buf, char *err, size_t n) {
   char name[1024];
+  snprintf(name, sizeof name, "%s%s", prefix, w->name);
+  const NamedTensor *m = tensor_set_find(s, name);
+  if (!m) return true;
+  if (m->dtype != DT_F32 || m->nbytes != w->nbytes)
+    return snprintf(err, n, "optimizer state '%s' does not match the parameter's shape", name), false;
+  if (!*buf && !(*buf = malloc(m->nbytes))) return snprintf(err, n, "out of memory"), false;
+  memcpy(*buf, m->data, m->nbytes);
+  return true;
+}
+
+bool trainer_load_optimizer_state(Trainer *t, const TensorSet *s, char *err, size_t n) {
   for (int i = 0; i < t->p->nparams; i++) {
     const NamedTensor *w = &t->w->t[i];
-    snprintf(name, sizeof name, "momentum.%s", w->name);
-    const NamedTensor *m = tensor_set_find(s, name);
-    if (!m) continue;
-    if (m->dtype != DT_F32 || m->nbytes != w->nbytes)
-      return snprintf(err, n, "optimizer state '%s' does not match the parameter's shape", name), false;
-    if (!t->mom[i] && !(t->mom[i] = malloc(m->nbytes))) return snprintf(err, n, "out of memory"), false;
-    memcpy(t->mom[i], m->data, m->nbytes);
+    if (!load_state(s, "momentum.", w, &t->mom[i], err, n) || !load_state(s, "adam_m.", w, &t->adam_m[i], err, n) ||
+        !load_state(s, "adam_v.", w, &t->adam_v[i], err, n))
+      return false;
   }
   return true;
 }
@@ -474,6 +491,7 @@ void trainer_keep_logits(Trainer *t, bool keep) { t->keep_logits = keep; }
 void trainer_profile(Trainer *t, double *fwd, double *bwd) { t->prof_fwd = fwd, t->prof_bwd = bwd; }
 
 void trainer_freeze_bn(Trainer *t, bool frozen) { t->bn_eval = frozen; }
+void trainer_keep_running_stats(Trainer *t, bool keep) { t->keep_running = keep; }
 
 size_t trainer_bytes(const Trainer *t) {
   size_t b = t->arena_bytes + t->scratch_bytes + t->grad_numel * sizeof(float);

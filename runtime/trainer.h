@@ -53,6 +53,10 @@ float *trainer_theta(Trainer *t, int sb);
    "momentum.<name>" (only those that exist yet). */
 TensorSet *trainer_weights(Trainer *t);
 TensorSet *trainer_optimizer_state(const Trainer *t);
+/* trainer_optimizer_state also holds Adam's moments of the architecture parameters as adam_m.<name>
+   and adam_v.<name>; their step count is trainer_adam_steps (restore with trainer_set_adam_steps). */
+long trainer_adam_steps(const Trainer *t);
+void trainer_set_adam_steps(Trainer *t, long steps);
 /* Restores momentum buffers saved by trainer_optimizer_state; false with a message on a mismatch. */
 bool trainer_load_optimizer_state(Trainer *t, const TensorSet *s, char *err, size_t n);
 /* Gradient of plan parameter i after the last step (NULL if not trainable). */
@@ -65,6 +69,8 @@ void trainer_keep_logits(Trainer *t, bool keep);
 void trainer_profile(Trainer *t, double *fwd, double *bwd);
 /* BN in eval mode (running statistics frozen) instead of batch statistics. */
 void trainer_freeze_bn(Trainer *t, bool frozen);
+/* Training-mode BN without updating the running statistics (scoring architectures of a supernet). */
+void trainer_keep_running_stats(Trainer *t, bool keep);
 /* Bytes held: activation and gradient buffers, parameters, gradients and optimizer state. */
 size_t trainer_bytes(const Trainer *t);
 void trainer_free(Trainer *t);

@@ -37,7 +37,8 @@ static bool ends_with(const char *s, const char *suffix) {
 /* Buffers upstream's state_dicts carry that a plan does not need. */
 static bool ignorable(const char *name) {
   return ends_with(name, ".num_batches_tracked") || ends_with(name, ".ops_cost") || ends_with(name, ".gumbel_temperature") ||
-         !strncmp(name, "momentum.", 9); /* optimizer state in sqn training checkpoints */
+         !strncmp(name, "momentum.", 9) || !strncmp(name, "adam_m.", 7) || !strncmp(name, "adam_v.", 7); /* optimizer
+                                                                      state in sqn training checkpoints */
 }
 
 static bool name_in_plan(const Plan *p, const char *name) {

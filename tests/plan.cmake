@@ -22,7 +22,7 @@ sqnrun_cli(unknown_flag 2 "sqnrun: unknown option '--inf' \\(did you mean '--inf
 sqnrun_cli(unknown_flag_far 2 "unknown option '--zzzzzzzz' \\(see sqnrun --help\\)" --zzzzzzzz)
 sqnrun_cli(no_mode 2 "try --info" ${SQN_PLAN_FIXTURES}/sample.plan)
 sqnrun_cli(two_plans 2 "more than one plan" ${SQN_PLAN_FIXTURES}/sample.plan ${SQN_PLAN_FIXTURES}/sample.plan --info)
-sqnrun_cli(search_later 2 "sqnrun: --search is not implemented yet in this build" ${SQN_PLAN_FIXTURES}/sample.plan --search)
+sqnrun_cli(search_no_data 2 "--search need --data DIR" ${SQN_PLAN_FIXTURES}/sample.plan --search)
 sqnrun_cli(infer_needs_weights 2 "--infer needs --weights" ${SQN_PLAN_FIXTURES}/sample.plan --infer x.npy --logits y.npy)
 sqnrun_cli(missing_file 1 "sqnrun: .*nope\\.plan: cannot open: No such file" ${SQN_PLAN_FIXTURES}/nope.plan --info)
 sqnrun_cli(empty_file 1 "empty\\.plan: empty file" ${SQN_PLAN_FIXTURES}/empty.plan --info)

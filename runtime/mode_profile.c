@@ -1,0 +1,124 @@
+/* mode_profile.c - measures the latency lookup table (mode_profile.h). Probe architectures cover
+   every candidate: probe j runs candidate j mod ncand in every superblock. Each probe runs warm-up
+   passes, then `iters` timed passes with per-node timing; a candidate's latency is the median over
+   its passes of the sum of its nodes' times, the fixed part the median of everything outside the
+   candidates. The spread (p90 - p10) / median is reported as the noise. */
+#include "mode_profile.h"
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "executor.h"
+#include "mode_infer.h"
+#include "shapes.h"
+#include "weights_init.h"
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static double quantile(double *v, int n, double q) {
+  qsort(v, (size_t)n, sizeof *v, cmp_double);
+  double at = q * (n - 1);
+  int i = (int)at;
+  return i + 1 < n ? v[i] + (at - i) * (v[i + 1] - v[i]) : v[n - 1];
+}
+
+typedef struct Samples { double *v; int n; } Samples; /* per candidate and for the fixed part: ms per pass */
+
+/* One probe: `iters` timed passes, adding each pass's per-candidate and fixed sums to the samples. */
+static bool run_probe(const Plan *p, const TensorSet *w, const BenchArgs *a, const int *choice, const float *in, TShape is,
+                      int maxc, Samples *cand, Samples *fixed, char *err, size_t n) {
+  Executor *x = executor_new_arch(p, w, a->backend, choice, err, n);
+  if (!x) return false;
+  double *times = calloc((size_t)p->nnodes, sizeof *times);
+  bool ok = true;
+  for (int i = 0; ok && i < a->warmup; i++) ok = executor_run(x, in, is, err, n);
+  executor_profile(x, times);
+  for (int it = 0; ok && it < a->iters; it++) {
+    memset(times, 0, sizeof *times * (size_t)p->nnodes);
+    if (!(ok = executor_run(x, in, is, err, n))) break;
+    double fix = 0, *per = calloc((size_t)p->nsb + 1, sizeof *per);
+    for (int i = 0; i < p->nnodes; i++) {
+      const PlanNode *nd = &p->nodes[i];
+      if (nd->superblock >= 0 && nd->candidate >= 0) per[nd->superblock] += times[i];
+      else fix += times[i];
+    }
+    for (int s = 0; s < p->nsb; s++) {
+      Samples *c = &cand[s * maxc + choice[s]];
+      c->v[c->n++] = per[s] * 1e3;
+    }
+    fixed->v[fixed->n++] = fix * 1e3;
+    free(per);
+  }
+  free(times);
+  executor_free(x);
+  return ok;
+}
+
+static bool write_lut(const Plan *p, const BenchArgs *a, TShape is, Samples *cand, Samples *fixed, int maxc,
+                      const char *path, char *err, size_t n) {
+  char tmp[1100];
+  if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) return snprintf(err, n, "path too long"), false;
+  FILE *f = fopen(tmp, "w");
+  if (!f) return snprintf(err, n, "cannot write %.1000s: %s", tmp, strerror(errno)), false;
+  double fix = quantile(fixed->v, fixed->n, 0.5), worst = 0;
+  fprintf(f, "{\"space\": \"%s\", \"backend\": \"%s\", \"threads\": %d, \"input\": [%d, %d, %d], \"unit\": \"ms\",\n"
+             " \"iters\": %d, \"fixed_ms\": %.5f, \"fixed_spread\": %.4f,\n \"superblocks\": [\n",
+          p->name, a->backend ? a->backend : "cpu", a->threads, is.c, is.h, is.w, a->iters, fix,
+          (quantile(fixed->v, fixed->n, 0.9) - quantile(fixed->v, fixed->n, 0.1)) / (fix > 0 ? fix : 1));
+  for (int s = 0; s < p->nsb; s++) {
+    fprintf(f, "  {\"index\": %d, \"candidates\": [", s);
+    for (int k = 0; k < p->sb[s].ncand; k++) {
+      Samples *c = &cand[s * maxc + k];
+      double med = quantile(c->v, c->n, 0.5), spread = med > 1e-3 ? (quantile(c->v, c->n, 0.9) - quantile(c->v, c->n, 0.1)) / med : 0;
+      worst = spread > worst ? spread : worst;
+      fprintf(f, "%s{\"name\": \"%s\", \"ms\": %.5f, \"spread\": %.4f}", k ? ", " : "", p->sb[s].cand[k].name, med, spread);
+    }
+    fprintf(f, "]}%s\n", s + 1 < p->nsb ? "," : "");
+  }
+  fprintf(f, "]}\n");
+  bool ok = fclose(f) == 0 && rename(tmp, path) == 0;
+  if (!ok) return snprintf(err, n, "cannot write %.1000s: %s", path, strerror(errno)), unlink(tmp), false;
+  printf("latency table of %s (%dx%dx%d, %s backend, %d passes per candidate): fixed part %.3f ms; "
+         "largest candidate spread (p90-p10)/median %.1f%% -> %s\n",
+         p->name, is.c, is.h, is.w, a->backend ? a->backend : "cpu", a->iters, fix, worst * 100, path);
+  return true;
+}
+
+int mode_profile(const Plan *p, const BenchArgs *a, const char *out_path) {
+  if (!p->is_space) return fprintf(stderr, "sqnrun: --profile measures a search space; %s is a fixed network (use --bench --profile-ops)\n", p->name), 2;
+  if (!out_path) return fputs("sqnrun: --profile needs -o lut.json\n", stderr), 2;
+  char err[4096];
+  TShape is = {1, p->input.c, p->input.h, p->input.w};
+  if (a->input && sscanf(a->input, "%dx%dx%d", &is.c, &is.h, &is.w) != 3)
+    return fprintf(stderr, "sqnrun: bad --input '%s' (CxHxW)\n", a->input), 2;
+  if (a->threads >= 0) cpu_set_threads(a->threads);
+  TensorSet *w = a->weights ? weights_load(a->weights, err, sizeof err) : weights_init(p, 1);
+  if (!w) return fprintf(stderr, "sqnrun: %s\n", a->weights ? err : "out of memory"), 1;
+  int maxc = 1;
+  for (int s = 0; s < p->nsb; s++) maxc = p->sb[s].ncand > maxc ? p->sb[s].ncand : maxc;
+  int passes = (maxc + 1) * a->iters;
+  Samples *cand = calloc((size_t)p->nsb * maxc, sizeof *cand), fixed = {calloc((size_t)passes * maxc + 1, sizeof(double)), 0};
+  for (int i = 0; i < p->nsb * maxc; i++) cand[i].v = calloc((size_t)passes + 1, sizeof(double));
+  size_t numel = tshape_numel(is);
+  float *in = malloc(numel * sizeof *in);
+  for (size_t i = 0; i < numel; i++) in[i] = (float)((i * 2654435761u % 1000) / 250.0 - 2.0);
+  int *choice = malloc(sizeof *choice * (size_t)p->nsb);
+  bool ok = true;
+  for (int j = 0; ok && j < maxc; j++) {
+    for (int s = 0; s < p->nsb; s++) choice[s] = j % p->sb[s].ncand;
+    ok = run_probe(p, w, a, choice, in, is, maxc, cand, &fixed, err, sizeof err);
+    fprintf(stderr, "\rprofiling %s: probe %d/%d", p->name, j + 1, maxc);
+  }
+  fputc('\n', stderr);
+  ok = ok && write_lut(p, a, is, cand, &fixed, maxc, out_path, err, sizeof err);
+  if (!ok) fprintf(stderr, "sqnrun: %s\n", err);
+  for (int i = 0; i < p->nsb * maxc; i++) free(cand[i].v);
+  free(cand), free(fixed.v), free(in), free(choice);
+  tensor_set_free(w);
+  return ok ? 0 : 1;
+}

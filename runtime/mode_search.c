@@ -1,0 +1,304 @@
+/* mode_search.c - `sqnrun SPACE.plan --search`: trains the supernet's weights (SGD) and architecture
+   parameters (Adam) together on each batch, with per-sample Gumbel-softmax mixing at an annealed
+   temperature and the resource loss of the plan's objective; prunes improbable candidates after each
+   epoch; logs, checkpoints and resumes like --train; finally derives a network (derive.h). */
+#include "mode_search.h"
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include "checkpoint.h"
+#include "derive.h"
+#include "loader.h"
+#include "mode_infer.h"
+#include "search.h"
+#include "shapes.h"
+#include "train_progress.h"
+#include "trainer.h"
+
+void search_args_defaults(SearchArgs *a) {
+  memset(a, 0, sizeof *a);
+  train_args_defaults(&a->t);
+  a->alpha = a->arch_lr = -1;
+  a->warmup = a->samples = -1;
+  a->derive_val = 20;
+}
+
+typedef struct Run {
+  const Plan *p;
+  const SearchArgs *a;
+  int epochs, warmup, batch, crop_h, crop_w, samples;
+  double lr, momentum, wd, alpha, arch_lr;
+  Dataset *train, *val;
+  Loader *loader;
+  Trainer *t;
+  Search s;
+  RunState st;
+  char dir[1024], last[1100];
+  FILE *log;
+  float *mix;
+  double *dtheta;
+} Run;
+
+static bool parse_hw(const char *s, int *h, int *w) {
+  char tail;
+  return sscanf(s, "%dx%d%c", h, w, &tail) == 2 && *h > 0 && *w > 0 && *h <= 16384 && *w <= 16384;
+}
+
+static bool settings(Run *r, char *err, size_t n) {
+  const Plan *p = r->p;
+  const SearchArgs *a = r->a;
+  r->epochs = a->t.epochs ? a->t.epochs : p->search.epochs ? p->search.epochs : 10;
+  r->warmup = a->warmup >= 0 ? a->warmup : p->search.warmup_epochs;
+  r->batch = a->t.batch ? a->t.batch : p->train.batch ? p->train.batch : 8;
+  r->crop_h = p->train.crop_h, r->crop_w = p->train.crop_w;
+  if (a->t.crop && !parse_hw(a->t.crop, &r->crop_h, &r->crop_w))
+    return snprintf(err, n, "bad --crop '%s' (HxW, e.g. 128x256)", a->t.crop), false;
+  if (!r->crop_h || r->crop_h > p->input.h || r->crop_w > p->input.w) r->crop_h = p->input.h, r->crop_w = p->input.w;
+  r->lr = a->t.lr >= 0 ? a->t.lr : p->train.lr;
+  r->momentum = p->train.momentum, r->wd = p->train.weight_decay;
+  r->alpha = a->alpha >= 0 ? a->alpha : p->search.alpha;
+  r->arch_lr = a->arch_lr >= 0 ? a->arch_lr : p->search.arch_lr;
+  r->samples = a->samples >= 0 ? a->samples : p->search.samples;
+  PlanShape *sh = malloc(sizeof *sh * (size_t)p->nnodes);
+  char why[1024];
+  bool fits = sh && plan_shapes(p, (PlanShape){3, r->crop_h, r->crop_w}, sh, why, sizeof why);
+  free(sh);
+  if (!fits) return snprintf(err, n, "bad crop %dx%d: %s", r->crop_h, r->crop_w, why), false;
+  return true;
+}
+
+static bool costs(Run *r, char *err, size_t n) {
+  if (r->p->search.objective == PLAN_OBJ_LATENCY) {
+    if (!r->a->lut)
+      return snprintf(err, n, "space %s searches for latency: give its table with --lut lut.json "
+                              "(measure it with sqnrun %s --profile -o lut.json)", r->p->name, "SPACE.plan"), false;
+    return cost_from_lut(r->p, r->a->lut, &r->s.cost, err, n);
+  }
+  if (!cost_from_plan(r->p, r->p->search.objective, &r->s.cost)) return snprintf(err, n, "out of memory"), false;
+  return true;
+}
+
+static bool open_data(Run *r, char *err, size_t n) {
+  const TrainArgs *a = &r->a->t;
+  DatasetOptions o = {a->synth_train, 256, 512, (uint64_t)a->seed}, v = o;
+  if (a->synth_size && !parse_hw(a->synth_size, &o.synth_h, &o.synth_w))
+    return snprintf(err, n, "bad --synthetic-size '%s' (HxW)", a->synth_size), false;
+  v.synth_count = a->synth_val, v.synth_h = o.synth_h, v.synth_w = o.synth_w;
+  if (!(r->train = dataset_open(a->data, "train", &o, err, n)) || !(r->val = dataset_open(a->data, "val", &v, err, n)))
+    return false;
+  AugmentOptions aug = {r->crop_h, r->crop_w, 0.5, 2.0, true};
+  return (r->loader = loader_new(r->train, r->batch, &aug, true, true, (uint64_t)a->seed, a->workers, err, n)) != NULL;
+}
+
+/* "sb:k,..." <-> the active flags. */
+static void pruned_to_text(const Search *s, char *out, size_t n) {
+  size_t k = 0;
+  out[0] = 0;
+  for (int i = 0; i < s->nsb; i++)
+    for (int c = 0; c < s->p->sb[i].ncand; c++)
+      if (!s->active[i * s->maxc + c] && k + 16 < n) k += (size_t)snprintf(out + k, n - k, "%s%d:%d", k ? "," : "", i, c);
+}
+
+static void pruned_from_text(Search *s, const char *text) {
+  for (const char *q = text; *q;) {
+    int i, c, used = 0;
+    if (sscanf(q, "%d:%d%n", &i, &c, &used) != 2) break;
+    if (i >= 0 && i < s->nsb && c >= 0 && c < s->p->sb[i].ncand) s->active[i * s->maxc + c] = false;
+    q += used;
+    if (*q == ',') q++;
+  }
+}
+
+static bool start_trainer(Run *r, char *err, size_t n) {
+  TensorSet *w = NULL, *opt = NULL;
+  const TrainArgs *a = &r->a->t;
+  r->st = (RunState){.lr = r->lr, .seed = (uint64_t)a->seed, .best_miou = -1, .best_epoch = -1};
+  if (a->resume) {
+    char e2[1024];
+    if (!checkpoint_load(r->last, &w, &opt, &r->st, e2, sizeof e2))
+      return snprintf(err, n, "cannot resume from %s: %s (hint: --resume continues a search in --out DIR)", r->last, e2), false;
+  } else if (a->weights && !(w = weights_load(a->weights, err, n))) {
+    return false;
+  }
+  r->t = trainer_new(r->p, w, r->st.seed, a->backend, err, n);
+  bool ok = r->t && (!opt || trainer_load_optimizer_state(r->t, opt, err, n));
+  tensor_set_free(w), tensor_set_free(opt);
+  if (!ok) return false;
+  trainer_set_adam_steps(r->t, r->st.adam_steps);
+  pruned_from_text(&r->s, r->st.pruned);
+  trainer_set_active(r->t, r->s.active, r->s.maxc);
+  size_t nm = (size_t)r->s.nsb * r->s.maxc;
+  r->mix = malloc(sizeof *r->mix * nm * (size_t)r->batch + 1), r->dtheta = calloc(nm + 1, sizeof *r->dtheta);
+  return r->mix && r->dtheta ? true : (snprintf(err, n, "out of memory"), false);
+}
+
+static bool setup(Run *r, const char *plan_path, char *err, size_t n) {
+  const TrainArgs *a = &r->a->t;
+  (void)plan_path;
+  if (!settings(r, err, n) || !search_init(&r->s, r->p) || !costs(r, err, n)) return err[0] ? false : (snprintf(err, n, "out of memory"), false);
+  if (a->threads) cpu_set_threads(a->threads);
+  snprintf(r->dir, sizeof r->dir, "%s", a->out ? a->out : "");
+  if (!a->out) snprintf(r->dir, sizeof r->dir, "search-%s", r->p->name ? r->p->name : "space");
+  snprintf(r->last, sizeof r->last, "%s/last.safetensors", r->dir);
+  if (!open_data(r, err, n)) return false;
+  if (mkdir(r->dir, 0777) != 0 && errno != EEXIST)
+    return snprintf(err, n, "cannot create the run folder %s: %s", r->dir, strerror(errno)), false;
+  if (!start_trainer(r, err, n)) return false;
+  char logpath[1100];
+  snprintf(logpath, sizeof logpath, "%s/log.jsonl", r->dir);
+  if (!(r->log = fopen(logpath, a->resume ? "a" : "w")))
+    return snprintf(err, n, "cannot write %s: %s", logpath, strerror(errno)), false;
+  return true;
+}
+
+static double temperature(const Run *r, int epoch) {
+  double t0 = r->p->search.temp_start > 0 ? r->p->search.temp_start : 5, t1 = r->p->search.temp_end > 0 ? r->p->search.temp_end : 1;
+  return r->epochs > 1 ? t0 * pow(t1 / t0, (double)epoch / (r->epochs - 1)) : t1;
+}
+
+static double lr_at(const Run *r, int epoch) {
+  const PlanTrain *pt = &r->p->train;
+  double f = (double)epoch / r->epochs, lr = r->lr;
+  if (pt->schedule == PLAN_SCHED_STEP)
+    for (int i = 0; i < pt->nmilestones; i++) lr *= f >= pt->milestones[i] ? (pt->gamma > 0 ? pt->gamma : 0.1) : 1;
+  if (pt->schedule == PLAN_SCHED_POLY) lr *= pow(1 - f, pt->poly_power);
+  return lr;
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+typedef struct EpochStats { double ce, res, cost; int steps; } EpochStats;
+
+static bool search_step(Run *r, const Batch *b, double tau, bool warm, double lr, EpochStats *es, double *ce, char *err,
+                        size_t n) {
+  search_mix(&r->s, r->t, tau, r->st.seed, r->st.step, b->n, r->mix);
+  TrainStats ts;
+  if (!trainer_set_mix(r->t, r->mix, b->n, err, n) ||
+      !trainer_step(r->t, b->image, (TShape){b->n, 3, b->h, b->w}, b->labels, &ts, err, n))
+    return false;
+  double res, cost;
+  search_theta_grad(&r->s, r->t, r->mix, b->n, tau, r->alpha, r->dtheta, &res, &cost);
+  trainer_sgd_weights(r->t, lr, r->momentum, r->wd);
+  if (!warm) trainer_adam_arch(r->t, r->dtheta, r->arch_lr, 0);
+  r->st.step++, r->st.lr = lr, r->st.last_loss = ts.loss;
+  es->ce += ts.loss, es->res += res, es->cost += cost, es->steps++;
+  *ce = ts.loss;
+  fprintf(r->log, "{\"type\": \"step\", \"step\": %ld, \"ce_loss\": %.6f, \"resource_loss\": %.6f, \"expected_cost\": %.6f, "
+                  "\"temperature\": %.4f, \"lr\": %.6g, \"grad_norm\": %.6g}\n",
+          r->st.step, ts.loss, res, cost, tau, lr, ts.grad_norm);
+  return true;
+}
+
+static bool run_epoch(Run *r, int e, Progress *pg, EpochStats *es, char *err, size_t n) {
+  int nb = loader_batches_per_epoch(r->loader);
+  if (r->a->t.max_steps && r->a->t.max_steps < nb) nb = r->a->t.max_steps;
+  double tau = temperature(r, e), lr = lr_at(r, e);
+  bool warm = e < r->warmup;
+  if (!loader_start_epoch(r->loader, e, err, n)) return false;
+  Batch b;
+  for (int i = 0; i < nb; i++) {
+    err[0] = 0;
+    if (!loader_next(r->loader, &b, err, n)) {
+      if (!err[0]) break;
+      return false;
+    }
+    double t0 = now_s(), ce;
+    if (!search_step(r, &b, tau, warm, lr, es, &ce, err, n)) return false;
+    progress_step(pg, e, i + 1, nb, ce, b.n / (now_s() - t0));
+  }
+  return true;
+}
+
+/* The epoch's log line: losses, expected cost, and per superblock entropy and top candidate. */
+static void log_epoch(Run *r, int e, const EpochStats *es, int pruned, double seconds) {
+  int steps = es->steps ? es->steps : 1;
+  fprintf(r->log, "{\"type\": \"epoch\", \"epoch\": %d, \"step\": %ld, \"ce_loss\": %.6f, \"resource_loss\": %.6f, "
+                  "\"expected_cost\": %.6f, \"cost_unit\": \"%s\", \"temperature\": %.4f, \"pruned\": %d, \"seconds\": %.2f, "
+                  "\"superblocks\": [",
+          e + 1, r->st.step, es->ce / steps, es->res / steps, es->cost / steps, r->s.cost.unit, temperature(r, e), pruned,
+          seconds);
+  for (int i = 0; i < r->s.nsb; i++) {
+    int top;
+    double p, h = search_entropy(&r->s, r->t, i, &top, &p);
+    fprintf(r->log, "%s{\"entropy\": %.4f, \"top\": \"%s\", \"p\": %.4f}", i ? ", " : "", h, r->p->sb[i].cand[top].name, p);
+  }
+  fprintf(r->log, "]}\n");
+  fflush(r->log);
+  fprintf(stderr, "epoch %d/%d: CE %.4f, resource %.4f, expected cost %.4f %s, temperature %.2f, %d pruned, %.1f s\n",
+          e + 1, r->epochs, es->ce / steps, es->res / steps, es->cost / steps, r->s.cost.unit, temperature(r, e), pruned,
+          seconds);
+}
+
+static bool save(Run *r, int epochs_done, char *err, size_t n) {
+  r->st.epoch = epochs_done;
+  r->st.adam_steps = trainer_adam_steps(r->t);
+  pruned_to_text(&r->s, r->st.pruned, sizeof r->st.pruned);
+  TensorSet *opt = trainer_optimizer_state(r->t);
+  bool ok = checkpoint_save(r->last, trainer_weights(r->t), opt, &r->st, err, n);
+  tensor_set_free(opt);
+  return ok;
+}
+
+static bool derive(Run *r, char *err, size_t n) {
+  const char *space_file = r->p->space_file ? r->p->space_file : r->p->nsb ? r->p->sb[0].loc.file : NULL;
+  DeriveOptions o = {r->samples, r->a->derive_val, 4, r->st.seed, r->a->target_macs, r->a->target_ms,
+                     r->p->search.objective == PLAN_OBJ_LATENCY ? &r->s.cost : NULL, space_file, r->dir};
+  return derive_run(&r->s, r->t, r->val, &o, err, n);
+}
+
+static void teardown(Run *r) {
+  if (r->log) fclose(r->log);
+  trainer_free(r->t);
+  loader_free(r->loader);
+  dataset_close(r->train);
+  dataset_close(r->val);
+  search_free(&r->s);
+  free(r->mix), free(r->dtheta);
+}
+
+int mode_search(const Plan *p, const char *plan_path, const SearchArgs *a) {
+  char err[4096] = "";
+  if (!p->is_space || p->nsb == 0) {
+    fprintf(stderr, "sqnrun: %s is a fixed network: --search needs a search space plan (use --train for a network)\n", p->name);
+    return 2;
+  }
+  Run r = {.p = p, .a = a};
+  bool ok = setup(&r, plan_path, err, sizeof err);
+  if (ok)
+    fprintf(stderr, "searching %s: %d superblocks, %d epochs (%d warm-up), batch %d, crop %dx%d, objective %s (alpha %g), "
+                    "%d steps per epoch -> %s\n",
+            p->name, p->nsb, r.epochs, r.warmup, r.batch, r.crop_h, r.crop_w, plan_objective_name(p->search.objective),
+            r.alpha, loader_batches_per_epoch(r.loader), r.dir);
+  Progress pg;
+  progress_init(&pg, r.epochs);
+  int last = a->t.stop_after > 0 && r.st.epoch + a->t.stop_after < r.epochs ? r.st.epoch + a->t.stop_after : r.epochs;
+  for (int e = r.st.epoch; ok && e < last; e++) {
+    double t0 = now_s();
+    EpochStats es = {0};
+    ok = run_epoch(&r, e, &pg, &es, err, sizeof err);
+    int pruned = 0;
+    if (ok && e >= r.warmup) {
+      pruned = search_prune(&r.s, r.t, p->search.prune_below, r.log);
+      trainer_set_active(r.t, r.s.active, r.s.maxc);
+      if (pruned) fprintf(stderr, "pruned %d candidates below p = %g (details in %s/log.jsonl)\n", pruned, p->search.prune_below, r.dir);
+    }
+    if (ok) progress_break(&pg), log_epoch(&r, e, &es, pruned, now_s() - t0), ok = save(&r, e + 1, err, sizeof err);
+  }
+  if (ok && last < r.epochs) printf("stopped after epoch %d of %d as asked; continue with --resume --out %s\n", last, r.epochs, r.dir);
+  else if (ok) ok = derive(&r, err, sizeof err);
+  if (!ok) {
+    progress_break(&pg);
+    fprintf(stderr, "sqnrun: %s\n", err);
+    if (r.st.epoch > 0) fprintf(stderr, "sqnrun: the last good checkpoint is %s (epoch %d)\n", r.last, r.st.epoch);
+  }
+  teardown(&r);
+  return ok ? 0 : 1;
+}
