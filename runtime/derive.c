@@ -170,12 +170,14 @@ bool derive_run(const Search *s, Trainer *t, Dataset *val, const DeriveOptions *
     ok = derive_write_tables(s, a, na, o, err, n) && derive_write_pareto_svg(a, na, o->latency && o->target_ms > 0, path, err, n);
     snprintf(path, sizeof path, "%s/arch.svg", o->out_dir);
     ok = ok && derive_write_arch_svg(s, &a[c], path, err, n) && derive_write_sqn(s, &a[c], o, err, n);
+    char lat[64] = "";
+    if (a[c].ms >= 0) snprintf(lat, sizeof lat, ", %.3f ms predicted by the latency table", a[c].ms);
     if (ok)
       printf("derived: mIoU %.4f on %d val images, %.3f GMACs%s\n"
              "  network  %s/derived.sqn  (compile: sqnc %s/derived.sqn -o derived.plan)\n"
              "  pareto   %s/pareto.csv, pareto.json, pareto.svg  (%d architectures)\n"
              "  diagram  %s/arch.svg\n",
-             a[c].miou, o->val_limit, a[c].gmacs, "", o->out_dir, o->out_dir, o->out_dir, na, o->out_dir);
+             a[c].miou, o->val_limit, a[c].gmacs, lat, o->out_dir, o->out_dir, o->out_dir, na, o->out_dir);
   }
   for (int i = 0; i < na; i++) free(a[i].choice);
   free(a);

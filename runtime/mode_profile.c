@@ -68,7 +68,7 @@ static bool write_lut(const Plan *p, const BenchArgs *a, TShape is, Samples *can
   double fix = quantile(fixed->v, fixed->n, 0.5), worst = 0;
   fprintf(f, "{\"space\": \"%s\", \"backend\": \"%s\", \"threads\": %d, \"input\": [%d, %d, %d], \"unit\": \"ms\",\n"
              " \"iters\": %d, \"fixed_ms\": %.5f, \"fixed_spread\": %.4f,\n \"superblocks\": [\n",
-          p->name, a->backend ? a->backend : "cpu", a->threads, is.c, is.h, is.w, a->iters, fix,
+          p->name, a->backend ? a->backend : "cpu", a->threads > 0 ? a->threads : (int)sysconf(_SC_NPROCESSORS_ONLN), is.c, is.h, is.w, a->iters, fix,
           (quantile(fixed->v, fixed->n, 0.9) - quantile(fixed->v, fixed->n, 0.1)) / (fix > 0 ? fix : 1));
   for (int s = 0; s < p->nsb; s++) {
     fprintf(f, "  {\"index\": %d, \"candidates\": [", s);
@@ -112,9 +112,9 @@ int mode_profile(const Plan *p, const BenchArgs *a, const char *out_path) {
   for (int j = 0; ok && j < maxc; j++) {
     for (int s = 0; s < p->nsb; s++) choice[s] = j % p->sb[s].ncand;
     ok = run_probe(p, w, a, choice, in, is, maxc, cand, &fixed, err, sizeof err);
-    fprintf(stderr, "\rprofiling %s: probe %d/%d", p->name, j + 1, maxc);
+    if (isatty(2)) fprintf(stderr, "\rprofiling %s: probe %d/%d", p->name, j + 1, maxc);
   }
-  fputc('\n', stderr);
+  if (isatty(2)) fputc('\n', stderr);
   ok = ok && write_lut(p, a, is, cand, &fixed, maxc, out_path, err, sizeof err);
   if (!ok) fprintf(stderr, "sqnrun: %s\n", err);
   for (int i = 0; i < p->nsb * maxc; i++) free(cand[i].v);

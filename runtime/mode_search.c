@@ -41,6 +41,8 @@ typedef struct Run {
   FILE *log;
   float *mix;
   double *dtheta;
+  CostTable latency;        /* --lut, whatever the objective: derive reports (and may target) latency */
+  bool have_latency;
 } Run;
 
 static bool parse_hw(const char *s, int *h, int *w) {
@@ -72,6 +74,10 @@ static bool settings(Run *r, char *err, size_t n) {
 }
 
 static bool costs(Run *r, char *err, size_t n) {
+  if (r->a->lut) {
+    if (!cost_from_lut(r->p, r->a->lut, &r->latency, err, n)) return false;
+    r->have_latency = true;
+  }
   if (r->p->search.objective == PLAN_OBJ_LATENCY) {
     if (!r->a->lut)
       return snprintf(err, n, "space %s searches for latency: give its table with --lut lut.json "
@@ -250,7 +256,7 @@ static bool save(Run *r, int epochs_done, char *err, size_t n) {
 static bool derive(Run *r, char *err, size_t n) {
   const char *space_file = r->p->space_file ? r->p->space_file : r->p->nsb ? r->p->sb[0].loc.file : NULL;
   DeriveOptions o = {r->samples, r->a->derive_val, 4, r->st.seed, r->a->target_macs, r->a->target_ms,
-                     r->p->search.objective == PLAN_OBJ_LATENCY ? &r->s.cost : NULL, space_file, r->dir};
+                     r->have_latency ? &r->latency : NULL, space_file, r->dir};
   return derive_run(&r->s, r->t, r->val, &o, err, n);
 }
 
@@ -261,6 +267,7 @@ static void teardown(Run *r) {
   dataset_close(r->train);
   dataset_close(r->val);
   search_free(&r->s);
+  cost_free(&r->latency);
   free(r->mix), free(r->dtheta);
 }
 
@@ -276,7 +283,10 @@ int mode_search(const Plan *p, const char *plan_path, const SearchArgs *a) {
     fprintf(stderr, "searching %s: %d superblocks, %d epochs (%d warm-up), batch %d, crop %dx%d, objective %s (alpha %g), "
                     "%d steps per epoch -> %s\n",
             p->name, p->nsb, r.epochs, r.warmup, r.batch, r.crop_h, r.crop_w, plan_objective_name(p->search.objective),
-            r.alpha, loader_batches_per_epoch(r.loader), r.dir);
+            r.alpha,
+            a->t.max_steps && a->t.max_steps < loader_batches_per_epoch(r.loader) ? a->t.max_steps
+                                                                                  : loader_batches_per_epoch(r.loader),
+            r.dir);
   Progress pg;
   progress_init(&pg, r.epochs);
   int last = a->t.stop_after > 0 && r.st.epoch + a->t.stop_after < r.epochs ? r.st.epoch + a->t.stop_after : r.epochs;

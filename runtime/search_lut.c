@@ -50,7 +50,7 @@ static bool read_superblocks(LutCtx *x, JsonIn *j) {
     bool f2 = true;
     char *key = NULL;
     size_t kl;
-    if (sb >= x->p->nsb) return snprintf(x->err, x->n, "the table has more superblocks than the plan's %d", x->p->nsb), false;
+    if (sb >= x->p->nsb) return snprintf(x->err, x->n, "the table has more superblocks than the plan's %d: it was measured for another space", x->p->nsb), false;
     if (!json_eat(j, '{')) return false;
     while (json_member(j, &f2, &key, &kl) && key) {
       bool ok = !strcmp(key, "candidates") ? read_candidates(x, j, sb) : json_skip(j);
@@ -60,7 +60,7 @@ static bool read_superblocks(LutCtx *x, JsonIn *j) {
     sb++;
   }
   if (!j->failed && sb != x->p->nsb)
-    return snprintf(x->err, x->n, "the table has %d superblocks, the plan %d", sb, x->p->nsb), false;
+    return snprintf(x->err, x->n, "the table has %d superblocks, the plan %d: it was measured for another space (run sqnrun SPACE.plan --profile -o lut.json again)", sb, x->p->nsb), false;
   return !j->failed;
 }
 

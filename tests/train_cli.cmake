@@ -46,3 +46,24 @@ set_tests_properties(train_cli_space_plan PROPERTIES FIXTURES_SETUP train_cli_sp
 set_tests_properties(train_cli_space PROPERTIES FIXTURES_REQUIRED "train_cli_plan;train_cli_space")
 add_test(NAME train_cli_resume COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/train_resume.sh $<TARGET_FILE:sqnrun> ${TPLAN} ${TCLI}/resume)
 set_tests_properties(train_cli_resume PROPERTIES FIXTURES_REQUIRED train_cli_plan)
+
+# The main job in miniature: search -> derive -> compile -> train a step -> eval, and search resume.
+add_test(NAME search_e2e COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/search_e2e.sh $<TARGET_FILE:sqnc> $<TARGET_FILE:sqnrun>
+         ${PROJECT_SOURCE_DIR} ${TCLI}/search_e2e)
+set_tests_properties(search_e2e PROPERTIES TIMEOUT 900)
+train_cli(search_fixed_network 2 "is a fixed network: --search needs a search space" ${TPLAN} --search ${TSYN})
+train_cli(profile_needs_out 2 "--profile needs -o lut.json" ${TCLI}/space.plan --profile)
+set_tests_properties(train_cli_profile_needs_out PROPERTIES FIXTURES_REQUIRED "train_cli_plan;train_cli_space")
+add_test(NAME train_cli_latency_plan COMMAND sqnc ${CMAKE_CURRENT_SOURCE_DIR}/data/tiny_latency.sqn -q -o ${TCLI}/latency_space.plan)
+set_tests_properties(train_cli_latency_plan PROPERTIES FIXTURES_SETUP train_cli_latency)
+train_cli(search_latency_needs_lut 1 "searches for latency: give its table with --lut" ${TCLI}/latency_space.plan --search ${TSYN})
+train_cli(profile 0 "latency table of tiny_latency \\(3x64x128, cpu backend, 2 passes per candidate\\)"
+          ${TCLI}/latency_space.plan --profile --iters 2 --warmup 1 -o ${TCLI}/lut.json)
+set_tests_properties(train_cli_profile PROPERTIES FIXTURES_SETUP train_cli_lut)
+train_cli(search_latency 0 "derived: mIoU [0-9.]+ on 2 val images, [0-9.]+ GMACs, [0-9.]+ ms predicted"
+          ${TCLI}/latency_space.plan --search ${TSYN} --lut ${TCLI}/lut.json --target-ms 1000 --derive-val 2 --out ${TCLI}/lat_search)
+train_cli(search_wrong_lut 1 "latency table .*lut.json: .*measured for another space"
+          ${TCLI}/space.plan --search ${TSYN} --lut ${TCLI}/lut.json)
+set_tests_properties(train_cli_search_latency_needs_lut train_cli_profile PROPERTIES FIXTURES_REQUIRED "train_cli_plan;train_cli_latency")
+set_tests_properties(train_cli_search_latency PROPERTIES FIXTURES_REQUIRED "train_cli_plan;train_cli_latency;train_cli_lut")
+set_tests_properties(train_cli_search_wrong_lut PROPERTIES FIXTURES_REQUIRED "train_cli_plan;train_cli_space;train_cli_lut")
