@@ -90,7 +90,7 @@ static bool costs(Run *r, char *err, size_t n) {
 
 static bool open_data(Run *r, char *err, size_t n) {
   const TrainArgs *a = &r->a->t;
-  DatasetOptions o = {a->synth_train, 256, 512, (uint64_t)a->seed}, v = o;
+  DatasetOptions o = {a->synth_train, r->p->input.h, r->p->input.w, (uint64_t)a->seed}, v = o;
   if (a->synth_size && !parse_hw(a->synth_size, &o.synth_h, &o.synth_w))
     return snprintf(err, n, "bad --synthetic-size '%s' (HxW)", a->synth_size), false;
   v.synth_count = a->synth_val, v.synth_h = o.synth_h, v.synth_w = o.synth_w;

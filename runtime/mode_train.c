@@ -48,8 +48,9 @@ static bool parse_hw(const char *s, int *h, int *w) {
   return sscanf(s, "%dx%d%c", h, w, &tail) == 2 && *h > 0 && *w > 0 && *h <= 16384 && *w <= 16384;
 }
 
-static bool open_split(const TrainArgs *a, const char *split, int count, Dataset **d, char *err, size_t n) {
-  DatasetOptions o = {count, 256, 512, (uint64_t)a->seed};
+/* Synthetic images default to the network's input size. */
+static bool open_split(const Plan *p, const TrainArgs *a, const char *split, int count, Dataset **d, char *err, size_t n) {
+  DatasetOptions o = {count, p->input.h, p->input.w, (uint64_t)a->seed};
   if (a->synth_size && !parse_hw(a->synth_size, &o.synth_h, &o.synth_w))
     return snprintf(err, n, "bad --synthetic-size '%s' (HxW, e.g. 256x512)", a->synth_size), false;
   char e2[512];
@@ -125,7 +126,8 @@ static bool setup(Run *r, char *err, size_t n) {
   if (!a->out) snprintf(r->dir, sizeof r->dir, "run-%s", r->p->name ? r->p->name : "net");
   snprintf(r->last, sizeof r->last, "%s/last.safetensors", r->dir);
   snprintf(r->best, sizeof r->best, "%s/best.safetensors", r->dir);
-  if (!open_split(a, "train", a->synth_train, &r->train, err, n) || !open_split(a, "val", a->synth_val, &r->val, err, n))
+  if (!open_split(r->p, a, "train", a->synth_train, &r->train, err, n) ||
+      !open_split(r->p, a, "val", a->synth_val, &r->val, err, n))
     return false;
   AugmentOptions aug = {r->crop_h, r->crop_w, 0.5, 2.0, true};
   if (!(r->loader = loader_new(r->train, r->batch, &aug, true, true, (uint64_t)a->seed, a->workers, err, n)))
@@ -254,7 +256,7 @@ int mode_eval(const Plan *p, const TrainArgs *a) {
   TensorSet *w = NULL;
   Confusion c = {0};
   SegMetrics m;
-  bool ok = open_split(a, "val", a->synth_val, &val, err, sizeof err) && (w = weights_load(a->weights, err, sizeof err)) &&
+  bool ok = open_split(p, a, "val", a->synth_val, &val, err, sizeof err) && (w = weights_load(a->weights, err, sizeof err)) &&
             confusion_init(&c, p->classes) &&
             evaluate_dataset(p, w, a->backend, val, a->val_limit, a->workers, &c, err, sizeof err);
   if (ok) {
