@@ -39,18 +39,18 @@ static void find_requires(const IrGraph *g, bool *req) {
 }
 
 /* The backward program: reverse sweep from the loss, one step per node that receives a gradient. */
-static void build_steps(IrGraph *g, const bool *req, bool *has, int *step_of) {
+static void build_steps(IrGraph *g, const bool *req, bool *has) {
   IrGradInfo *gi = &g->grad;
   bool *written = calloc((size_t)g->nnodes, sizeof *written);
-  gi->steps = arena_alloc(g->arena, sizeof *gi->steps * (size_t)(g->nnodes + 1));
+  gi->steps = arena_alloc(g->arena, sizeof *gi->steps * (size_t)(2 * g->nnodes + 1));
   gi->nsteps = 0;
-  for (int i = 0; i < g->nnodes; i++) has[i] = false, step_of[i] = -1;
+  for (int i = 0; i < g->nnodes; i++) has[i] = false;
   if (g->output >= 0 && req[g->output]) has[g->output] = written[g->output] = true; /* the loss writes it */
   for (int i = g->nnodes - 1; i >= 0; i--) {
     const IrNode *n = &g->nodes[i];
     if (!has[i] || !req[i]) continue;
-    IrGradStep *s = &gi->steps[gi->nsteps];
-    s->node = i, s->need_dx = s->acc_dx = 0;
+    IrGradStep *s = &gi->steps[gi->nsteps++];
+    s->kind = GRAD_STEP_BACKWARD, s->node = i, s->need_dx = s->acc_dx = 0;
     for (int k = 0; k < n->ninputs && k < 32; k++) {
       int in = n->inputs[k];
       if (!req[in]) continue;
@@ -58,52 +58,118 @@ static void build_steps(IrGraph *g, const bool *req, bool *has, int *step_of) {
       if (written[in]) s->acc_dx |= 1u << k;
       written[in] = has[in] = true;
     }
-    step_of[i] = gi->nsteps++;
   }
   free(written);
 }
 
-/* Lifetimes on the training timeline: forward node i at time i, the loss at nnodes, backward step s
-   at nnodes + 1 + s. Values: 2i = forward value of node i, 2i+1 = its gradient (start < 0: none). */
-static void lifetimes(const IrGraph *g, const bool *has, const int *step_of, int *start, int *end) {
+/* Calls fn(node) for every forward value backward step s reads. */
+static void for_reads(const IrGraph *g, const IrGradStep *s, void (*fn)(void *ctx, int v), void *ctx) {
+  const IrNode *nd = &g->nodes[s->node];
+  if (s->kind == GRAD_STEP_RECOMPUTE) { /* the BN's input */
+    fn(ctx, g->nodes[nd->inputs[0]].inputs[0]);
+    return;
+  }
+  uint32_t reads = autodiff_reads(g, nd);
+  if (reads & GRAD_READS_OUTPUT) fn(ctx, s->node);
+  for (int k = 0; k < nd->ninputs && k < 31; k++)
+    if ((reads >> k) & 1) fn(ctx, nd->inputs[k]);
+}
+
+static void count_read(void *ctx, int v) { ((bool *)ctx)[v] = true; }
+
+/* ReLU/ReLU6 of a BN that only they read: their value is recomputed from the BN's input (kept for the
+   BN's backward anyway) instead of being kept from the forward pass to the backward pass. */
+static void choose_recompute(const IrGraph *g, bool *rec) {
+  int *uses = calloc((size_t)g->nnodes + 1, sizeof *uses);
+  bool *read = calloc((size_t)g->nnodes + 1, sizeof *read);
+  for (int i = 0; i < g->nnodes; i++)
+    for (int k = 0; k < g->nodes[i].ninputs; k++) uses[g->nodes[i].inputs[k]]++;
+  for (int s = 0; s < g->grad.nsteps; s++) for_reads(g, &g->grad.steps[s], count_read, read);
+  for (int i = 0; i < g->nnodes; i++) {
+    const IrNode *n = &g->nodes[i];
+    rec[i] = false;
+    if ((n->kind != OP_RELU && n->kind != OP_RELU6) || i == g->output || !read[i]) continue;
+    const IrNode *bn = &g->nodes[n->inputs[0]];
+    rec[i] = bn->kind == OP_BN && uses[bn->id] == 1 && bn->id != g->output;
+  }
+  free(uses), free(read);
+}
+
+typedef struct Insert { IrGraph *g; const bool *rec; bool *done; IrGradStep *out; int n; } Insert;
+
+static void recompute_before(void *ctx, int v) {
+  Insert *x = ctx;
+  if (!x->rec[v] || x->done[v]) return;
+  x->done[v] = true;
+  x->out[x->n++] = (IrGradStep){GRAD_STEP_RECOMPUTE, v, 0, 0};
+}
+
+/* A recompute step right before the first step that reads each recomputed value. */
+static void insert_recomputes(IrGraph *g, const bool *rec) {
+  IrGradInfo *gi = &g->grad;
+  Insert x = {g, rec, calloc((size_t)g->nnodes + 1, sizeof(bool)), arena_alloc(g->arena, sizeof(IrGradStep) * (size_t)(2 * g->nnodes + 1)), 0};
+  for (int s = 0; s < gi->nsteps; s++) {
+    if (gi->steps[s].kind == GRAD_STEP_BACKWARD) for_reads(g, &gi->steps[s], recompute_before, &x);
+    x.out[x.n++] = gi->steps[s];
+  }
+  gi->steps = x.out, gi->nsteps = x.n;
+  free(x.done);
+}
+
+/* Lifetimes on the training timeline: forward node i at time i, the loss at nnodes, step s at
+   nnodes + 1 + s. Values: 3i = node i's forward value, 3i+1 its gradient, 3i+2 its recomputed value
+   (start < 0: the value does not exist). */
+typedef struct Life { const IrGraph *g; int *start, *end; const bool *rec; int t; } Life;
+
+static void extend_read(void *ctx, int v) {
+  Life *l = ctx;
+  int at = l->rec && l->rec[v] ? 3 * v + 2 : 3 * v;
+  if (l->end[at] < l->t) l->end[at] = l->t;
+}
+
+static void lifetimes(const IrGraph *g, const bool *rec, int *start, int *end) {
   int n = g->nnodes;
-  for (int i = 0; i < n; i++) {
-    start[2 * i] = end[2 * i] = i;
-    start[2 * i + 1] = has[i] ? -2 : -1; /* -2: to be set by the first writer */
-    end[2 * i + 1] = has[i] && step_of[i] >= 0 ? n + 1 + step_of[i] : -1;
-  }
-  if (g->output >= 0) {
-    end[2 * g->output] = n;
-    if (has[g->output]) start[2 * g->output + 1] = n;
-  }
+  for (int i = 0; i < 3 * n; i++) start[i] = end[i] = -1;
+  for (int i = 0; i < n; i++) start[3 * i] = end[3 * i] = i;
+  if (g->output >= 0) end[3 * g->output] = n;
+  for (int s = 0; g->output >= 0 && s < g->grad.nsteps; s++) /* the loss writes the output's gradient */
+    if (g->grad.steps[s].kind == GRAD_STEP_BACKWARD && g->grad.steps[s].node == g->output) start[3 * g->output + 1] = -2;
   for (int i = 0; i < n; i++)
     for (int k = 0; k < g->nodes[i].ninputs; k++)
-      if (end[2 * g->nodes[i].inputs[k]] < i) end[2 * g->nodes[i].inputs[k]] = i;
+      if (end[3 * g->nodes[i].inputs[k]] < i) end[3 * g->nodes[i].inputs[k]] = i;
+  Life l = {g, start, end, rec, 0};
   for (int s = 0; s < g->grad.nsteps; s++) {
     const IrGradStep *st = &g->grad.steps[s];
     const IrNode *nd = &g->nodes[st->node];
-    int t = n + 1 + s;
-    uint32_t reads = autodiff_reads(g, nd);
-    if (reads & GRAD_READS_OUTPUT) end[2 * st->node] = t;
-    for (int k = 0; k < nd->ninputs && k < 31; k++) {
+    l.t = n + 1 + s;
+    if (st->kind == GRAD_STEP_RECOMPUTE) {
+      start[3 * st->node + 2] = end[3 * st->node + 2] = l.t;
+      Life raw = l;
+      raw.rec = NULL; /* the BN's input is a forward value */
+      for_reads(g, st, extend_read, &raw);
+      continue;
+    }
+    for_reads(g, st, extend_read, &l);
+    end[3 * st->node + 1] = l.t; /* the step reads its node's gradient */
+    for (int k = 0; k < nd->ninputs && k < 32; k++) {
       int in = nd->inputs[k];
-      if ((reads >> k) & 1) end[2 * in] = t;
-      if ((st->need_dx >> k) & 1 && start[2 * in + 1] == -2) start[2 * in + 1] = t;
+      if (!((st->need_dx >> k) & 1)) continue;
+      if (start[3 * in + 1] < 0) start[3 * in + 1] = l.t;
+      if (end[3 * in + 1] < l.t) end[3 * in + 1] = l.t;
     }
   }
-  for (int i = 0; i < n; i++) /* a gradient nobody writes (cannot happen) or nobody reads: keep it consistent */
-    if (start[2 * i + 1] == -2) start[2 * i + 1] = end[2 * i + 1] >= 0 ? end[2 * i + 1] : -1;
+  if (g->output >= 0 && start[3 * g->output + 1] == -2) start[3 * g->output + 1] = n;
 }
 
 static int64_t value_bytes(const IrGraph *g, int v) {
-  Shape s = g->nodes[v / 2].out;
+  Shape s = g->nodes[v / 3].out;
   return (int64_t)s.c * s.h * s.w * 4;
 }
 
 /* Linear scan over the timeline: a slot frees after its value's end and goes to the next value that
    fits best (as memplan.c does for inference). */
 static void assign_slots(IrGraph *g, const int *start, const int *end, int *slot) {
-  int nv = 2 * g->nnodes, T = g->nnodes + 1 + g->grad.nsteps + 1;
+  int nv = 3 * g->nnodes, T = g->nnodes + 1 + g->grad.nsteps + 1;
   int64_t *size = calloc((size_t)nv + 1, sizeof *size);
   bool *busy = calloc((size_t)nv + 1, sizeof *busy);
   int *by_start = malloc(sizeof(int) * (size_t)(nv + 1)), *by_end = malloc(sizeof(int) * (size_t)(nv + 1));
@@ -128,6 +194,14 @@ static void assign_slots(IrGraph *g, const int *start, const int *end, int *slot
       slot[v] = best;
     }
   }
+  int64_t live = 0, peak = 0;
+  si = ei = 0;
+  for (int t = 0; t < T; t++) { /* the least any plan could use: the most bytes live at once */
+    while (ei < nlive && end[by_end[ei]] < t) live -= value_bytes(g, by_end[ei++]);
+    while (si < nlive && start[by_start[si]] == t) live += value_bytes(g, by_start[si++]);
+    peak = live > peak ? live : peak;
+  }
+  g->grad.peak_bytes = peak;
   g->grad.nslots = nslots;
   g->grad.slot_bytes = 0;
   for (int s = 0; s < nslots; s++) g->grad.slot_bytes += size[s];
@@ -142,56 +216,65 @@ static void build_update(IrGraph *g) {
     if (g->params[p].trainable) gi->update_params[gi->nupdate++] = p;
 }
 
-/* Rebuilds has/step_of from the backward program: a node has a gradient exactly when it has a step. */
-static void steps_index(const IrGraph *g, bool *has, int *step_of) {
-  for (int i = 0; i < g->nnodes; i++) has[i] = false, step_of[i] = -1;
-  for (int s = 0; s < g->grad.nsteps; s++) has[g->grad.steps[s].node] = true, step_of[g->grad.steps[s].node] = s;
+static int slot_of(const IrGraph *g, int v) {
+  const IrGradInfo *gi = &g->grad;
+  return v % 3 == 0 ? gi->train_slot[v / 3] : v % 3 == 1 ? gi->grad_slot[v / 3] : gi->recompute_slot[v / 3];
+}
+
+static const char *const value_kind[3] = {"value", "gradient", "recomputed value"};
+
+static bool *recomputed(const IrGraph *g) {
+  bool *rec = calloc((size_t)g->nnodes + 1, sizeof *rec);
+  for (int s = 0; s < g->grad.nsteps; s++)
+    if (g->grad.steps[s].kind == GRAD_STEP_RECOMPUTE) rec[g->grad.steps[s].node] = true;
+  return rec;
 }
 
 int autodiff_check(const IrGraph *g, char *err, size_t errlen) {
-  int n = g->nnodes, nv = 2 * n, bad = 0;
-  bool *has = calloc((size_t)n + 1, sizeof *has);
-  int *step_of = malloc(sizeof(int) * (size_t)(n + 1));
+  int n = g->nnodes, nv = 3 * n, bad = 0;
+  bool *rec = recomputed(g);
   int *start = malloc(sizeof(int) * (size_t)(nv + 1)), *end = malloc(sizeof(int) * (size_t)(nv + 1));
-  steps_index(g, has, step_of);
-  lifetimes(g, has, step_of, start, end);
+  lifetimes(g, rec, start, end);
   for (int a = 0; a < nv && !bad; a++) {
-    int sa = a & 1 ? g->grad.grad_slot[a / 2] : g->grad.train_slot[a / 2];
+    int sa = slot_of(g, a);
     if (start[a] < 0 || sa < 0) continue;
     for (int b = a + 1; b < nv && !bad; b++) {
-      int sb = b & 1 ? g->grad.grad_slot[b / 2] : g->grad.train_slot[b / 2];
-      if (start[b] < 0 || sb != sa) continue;
+      if (start[b] < 0 || slot_of(g, b) != sa) continue;
       if (start[a] <= end[b] && start[b] <= end[a])
-        bad = snprintf(err, errlen, "%s %d [%d,%d] and %s %d [%d,%d] share training slot %d", a & 1 ? "gradient" : "value",
-                       a / 2, start[a], end[a], b & 1 ? "gradient" : "value", b / 2, start[b], end[b], sa) > 0;
+        bad = snprintf(err, errlen, "%s %d [%d,%d] and %s %d [%d,%d] share training slot %d", value_kind[a % 3], a / 3,
+                       start[a], end[a], value_kind[b % 3], b / 3, start[b], end[b], sa) > 0;
     }
   }
-  free(has), free(step_of), free(start), free(end);
+  free(rec), free(start), free(end);
   return bad;
 }
 
 void autodiff(IrGraph *g) {
-  int n = g->nnodes, nv = 2 * n;
+  int n = g->nnodes, nv = 3 * n;
   IrGradInfo *gi = &g->grad;
   bool *req = calloc((size_t)n + 1, sizeof *req), *has = calloc((size_t)n + 1, sizeof *has);
-  int *step_of = malloc(sizeof(int) * (size_t)(n + 1));
+  bool *rec = calloc((size_t)n + 1, sizeof *rec);
   int *start = malloc(sizeof(int) * (size_t)(nv + 1)), *end = malloc(sizeof(int) * (size_t)(nv + 1));
   int *slot = malloc(sizeof(int) * (size_t)(nv + 1));
   find_requires(g, req);
-  build_steps(g, req, has, step_of);
-  lifetimes(g, has, step_of, start, end);
+  build_steps(g, req, has);
+  choose_recompute(g, rec);
+  insert_recomputes(g, rec);
+  lifetimes(g, rec, start, end);
   for (int v = 0; v < nv; v++) slot[v] = -1;
   assign_slots(g, start, end, slot);
   gi->train_slot = arena_alloc(g->arena, sizeof(int) * (size_t)(n + 1));
   gi->grad_slot = arena_alloc(g->arena, sizeof(int) * (size_t)(n + 1));
+  gi->recompute_slot = arena_alloc(g->arena, sizeof(int) * (size_t)(n + 1));
   gi->saved = arena_alloc(g->arena, sizeof(bool) * (size_t)(n + 1));
   gi->naive_bytes = 0;
   for (int i = 0; i < n; i++) {
-    gi->train_slot[i] = slot[2 * i];
-    gi->grad_slot[i] = start[2 * i + 1] >= 0 ? slot[2 * i + 1] : -1;
-    gi->saved[i] = end[2 * i] > n;
-    gi->naive_bytes += value_bytes(g, 2 * i) * (gi->grad_slot[i] >= 0 ? 2 : 1);
+    gi->train_slot[i] = slot[3 * i];
+    gi->grad_slot[i] = start[3 * i + 1] >= 0 ? slot[3 * i + 1] : -1;
+    gi->recompute_slot[i] = rec[i] ? slot[3 * i + 2] : -1;
+    gi->saved[i] = end[3 * i] > n;
+    gi->naive_bytes += value_bytes(g, 3 * i) * (gi->grad_slot[i] >= 0 ? 2 : 1);
   }
   build_update(g);
-  free(req), free(has), free(step_of), free(start), free(end), free(slot);
+  free(req), free(has), free(rec), free(start), free(end), free(slot);
 }

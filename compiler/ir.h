@@ -158,8 +158,11 @@ typedef struct IrKernel {
 /* The training program (autodiff.c). Time runs over the forward nodes (0..nnodes-1), the loss
    (nnodes), then the backward steps (nnodes + 1 + s). */
 #define GRAD_READS_OUTPUT (1u << 31)
+enum { GRAD_STEP_BACKWARD, GRAD_STEP_RECOMPUTE };
 typedef struct IrGradStep {
-  int node;                /* the forward node whose backward runs */
+  int kind;                /* GRAD_STEP_BACKWARD, or GRAD_STEP_RECOMPUTE: recompute node's value (a ReLU of a BN)
+                              from the BN's saved input into its recompute slot, just before a step reads it */
+  int node;                /* the forward node whose backward runs (or whose value is recomputed) */
   uint32_t need_dx;        /* bit k: input k receives a gradient */
   uint32_t acc_dx;         /* bit k: input k's gradient buffer already holds a contribution: add to it */
 } IrGradStep;
@@ -169,9 +172,11 @@ typedef struct IrGradInfo {
   int nsteps;
   int *train_slot;         /* per node: its forward value's buffer in the training program */
   int *grad_slot;          /* per node: its gradient's buffer, -1 when it has none */
+  int *recompute_slot;     /* per node: buffer of its value recomputed for the backward pass, -1 if not recomputed */
   bool *saved;             /* per node: the backward reads its forward value */
   int nslots;              /* training buffers (forward values and gradients share them) */
   int64_t slot_bytes, naive_bytes; /* at the compiled input size, batch 1 */
+  int64_t peak_bytes;      /* the most bytes live at once: the lower bound for any buffer plan */
   int *update_params;      /* the update program: trainable parameters in order */
   int nupdate;
 } IrGradInfo;

@@ -388,6 +388,7 @@ static void write_grad(Buf *b, const IrGraph *g) {
     put_i32(b, gi->train_slot ? gi->train_slot[i] : -1);
     put_i32(b, gi->grad_slot ? gi->grad_slot[i] : -1);
     put_bool(b, gi->saved && gi->saved[i]);
+    put_i32(b, gi->recompute_slot ? gi->recompute_slot[i] : -1);
   }
   end_table(b, start, g->nnodes, SQN_TNOD_RECORD);
   start = put_table(b, gi->nsteps, SQN_STEP_RECORD);
@@ -395,6 +396,7 @@ static void write_grad(Buf *b, const IrGraph *g) {
     put_i32(b, gi->steps[s].node);
     put_u32(b, gi->steps[s].need_dx);
     put_u32(b, gi->steps[s].acc_dx);
+    put_u32(b, (uint32_t)gi->steps[s].kind);
   }
   end_table(b, start, gi->nsteps, SQN_STEP_RECORD);
   start = put_table(b, gi->nupdate, SQN_UPDT_RECORD);

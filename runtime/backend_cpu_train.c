@@ -165,8 +165,26 @@ static bool unary_backward(const BackendTrain *t, const PlanNode *nd, const Plan
   return true;
 }
 
+/* A ReLU/ReLU6 of a BN, recomputed into the node's buffer from the BN's input and its saved statistics
+   (the running ones when BN is frozen), exactly as the forward pass computed it. */
+static bool recompute(const BackendTrain *t, const PlanNode *nd) {
+  const BackendRun *r = &t->run;
+  const PlanNode *bn = &r->p->nodes[nd->inputs[0]];
+  TShape s = shape_of(r, nd->id);
+  const float *x = r->buf[bn->inputs[0]], *gamma = r->param[bn->param[0]], *beta = r->param[bn->param[1]];
+  float *y = r->buf[nd->id];
+  if (t->bn_eval)
+    cpu_batchnorm_infer(x, s, gamma, beta, r->param[bn->param[2]], r->param[bn->param[3]], 1e-5f, y);
+  else
+    cpu_batchnorm_apply_saved(x, s, gamma, beta, t->bn_save[bn->id], t->bn_save[bn->id] + s.c, y);
+  if (nd->kind == PLAN_OP_RELU) cpu_relu(y, tshape_numel(s), y);
+  else cpu_relu6(y, tshape_numel(s), y);
+  return true;
+}
+
 bool cpu_backward_step(const BackendTrain *t, const PlanGradStep *s) {
   const PlanNode *nd = &t->run.p->nodes[s->node];
+  if (s->kind == PLAN_STEP_RECOMPUTE) return recompute(t, nd);
   switch (nd->kind) {
   case PLAN_OP_CONV: conv_backward(t, nd, s); return true;
   case PLAN_OP_BN: bn_backward(t, nd, s); return true;

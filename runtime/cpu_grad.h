@@ -26,6 +26,10 @@ void cpu_conv2d_backward_weight(const float *x, TShape xs, const float *dy, TSha
    var_biased when m == 1). gamma/beta NULL mean 1/0 (affine=False). */
 void cpu_batchnorm_train(const float *x, TShape s, const float *gamma, const float *beta, float *running_mean,
                          float *running_var, float momentum, float eps, float *y, float *save_mean, float *save_invstd);
+/* y = (x - save_mean) * save_invstd * gamma + beta with the statistics cpu_batchnorm_train saved, the
+   same arithmetic bit for bit (recomputing a BN output for the backward pass instead of keeping it) */
+void cpu_batchnorm_apply_saved(const float *x, TShape s, const float *gamma, const float *beta, const float *save_mean,
+                               const float *save_invstd, float *y);
 /* BN backward (training mode): dgamma += sum(dy*xhat), dbeta += sum(dy) (each skipped where NULL);
    dx = gamma*invstd/m * (m*dy - sum(dy) - xhat*sum(dy*xhat)) (skipped where NULL) */
 void cpu_batchnorm_backward(const float *x, const float *dy, TShape s, const float *gamma, const float *save_mean,

@@ -90,6 +90,16 @@ void cpu_batchnorm_train(const float *x, TShape s, const float *gamma, const flo
   }
 }
 
+void cpu_batchnorm_apply_saved(const float *x, TShape s, const float *gamma, const float *beta, const float *save_mean,
+                               const float *save_invstd, float *y) {
+  OMP(omp parallel for schedule(static) if (tshape_numel(s) > PAR_MIN))
+  for (int c = 0; c < s.c; c++) {
+    const float alpha = save_invstd[c] * (gamma ? gamma[c] : 1.0f);
+    const float shift = (beta ? beta[c] : 0.0f) - save_mean[c] * alpha;
+    channel_affine(x, s, c, alpha, shift, y, false);
+  }
+}
+
 /* dx (+)= (dy - mean_dy - (x - mean) * k) * invstd * gamma per element of channel c; in may alias dx when !acc */
 static void channel_bn_dx(const float *x, const float *dy, TShape s, int c, float mean, float mean_dy, float k,
                           float scale, float *dx, bool acc) {

@@ -122,10 +122,14 @@ typedef struct PlanTrainNode {
   int train_slot;         /* buffer of the node's forward value in the training program */
   int grad_slot;          /* buffer of its gradient; -1 when it has none */
   bool saved;             /* a backward step reads the forward value */
+  int recompute_slot;     /* buffer of the value recomputed for the backward pass; -1 if not recomputed */
 } PlanTrainNode;
 
+typedef enum { PLAN_STEP_BACKWARD, PLAN_STEP_RECOMPUTE, PLAN_STEP__COUNT } PlanStepKind;
+
 typedef struct PlanGradStep {
-  int node;               /* the forward node whose backward runs */
+  PlanStepKind kind;      /* backward of node, or recompute node's value (a ReLU/ReLU6 of a BN) from the BN's input */
+  int node;               /* the forward node whose backward runs (or whose value is recomputed) */
   uint32_t need_dx;       /* bit k: input k receives a gradient */
   uint32_t acc_dx;        /* bit k: add to input k's gradient (an earlier step wrote it) */
 } PlanGradStep;

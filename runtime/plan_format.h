@@ -69,8 +69,8 @@
 #define SQN_KERN_RECORD 88u
 #define SQN_SRCH_RECORD 56u  /* count must be 1 */
 #define SQN_TRAN_RECORD 96u  /* count must be 1 */
-#define SQN_TNOD_RECORD 12u  /* GRAD: per node, count must be the node count */
-#define SQN_STEP_RECORD 12u  /* GRAD: backward steps */
+#define SQN_TNOD_RECORD 16u  /* GRAD: per node, count must be the node count */
+#define SQN_STEP_RECORD 16u  /* GRAD: backward and recompute steps */
 #define SQN_UPDT_RECORD 4u   /* GRAD: update list */
 
 /* Enumerations as stored (the IR and the runtime both use these exact values). */

@@ -613,16 +613,27 @@ static bool read_train_node(Ctx *c, Rd *r, void *out) {
   PlanTrainNode *t = out;
   t->train_slot = rd_i32(r), t->grad_slot = rd_i32(r);
   uint32_t saved = rd_u32(r);
-  int most = 2 * c->p->nnodes;
+  t->recompute_slot = rd_i32(r);
+  int most = 3 * c->p->nnodes;
   return get_bool(c, saved, &t->saved, "saved") && in_range(c, t->train_slot, 0, most - 1, "training slot") &&
-         in_range(c, t->grad_slot, -1, most - 1, "gradient slot");
+         in_range(c, t->grad_slot, -1, most - 1, "gradient slot") &&
+         in_range(c, t->recompute_slot, -1, most - 1, "recompute slot");
 }
 
 static bool read_step(Ctx *c, Rd *r, void *out) {
   PlanGradStep *s = out;
   s->node = rd_i32(r), s->need_dx = rd_u32(r), s->acc_dx = rd_u32(r);
+  uint32_t kind = rd_u32(r);
+  if (kind >= PLAN_STEP__COUNT) return bad(c, "unknown step kind %u", kind);
+  s->kind = (PlanStepKind)kind;
   if (!in_range(c, s->node, 0, c->p->nnodes - 1, "node")) return false;
   const PlanNode *n = &c->p->nodes[s->node];
+  if (s->kind == PLAN_STEP_RECOMPUTE) {
+    bool relu = n->kind == PLAN_OP_RELU || n->kind == PLAN_OP_RELU6;
+    if (!relu || c->p->nodes[n->inputs[0]].kind != PLAN_OP_BN || s->need_dx || s->acc_dx)
+      return bad(c, "a recompute step must name a ReLU/ReLU6 of a BN and no inputs (node %d)", s->node);
+    return true;
+  }
   uint32_t inputs = n->ninputs >= 32 ? 0xFFFFFFFFu : (1u << n->ninputs) - 1;
   if (s->need_dx & ~inputs) return bad(c, "need_dx 0x%x names inputs node %d does not have", s->need_dx, s->node);
   if (s->acc_dx & ~s->need_dx) return bad(c, "acc_dx 0x%x is not within need_dx 0x%x", s->acc_dx, s->need_dx);
@@ -645,10 +656,17 @@ static bool check_grad(Ctx *c) {
   for (int i = 0; i < g->nnode; i++) {
     if (g->node[i].train_slot >= g->nslots) g->nslots = g->node[i].train_slot + 1;
     if (g->node[i].grad_slot >= g->nslots) g->nslots = g->node[i].grad_slot + 1;
+    if (g->node[i].recompute_slot >= g->nslots) g->nslots = g->node[i].recompute_slot + 1;
   }
+  int last = c->p->nnodes;
   for (c->rec = 0; c->rec < g->nsteps; c->rec++) {
     const PlanGradStep *s = &g->steps[c->rec];
-    if (c->rec && s->node >= g->steps[c->rec - 1].node) return bad(c, "steps are not in reverse node order");
+    if (s->kind == PLAN_STEP_RECOMPUTE) {
+      if (g->node[s->node].recompute_slot < 0) return bad(c, "node %d is recomputed but has no recompute slot", s->node);
+      continue;
+    }
+    if (s->node >= last) return bad(c, "backward steps are not in reverse node order");
+    last = s->node;
     if (g->node[s->node].grad_slot < 0) return bad(c, "node %d has a backward step but no gradient", s->node);
     const PlanNode *n = &c->p->nodes[s->node];
     for (int k = 0; k < n->ninputs && k < 32; k++)

@@ -139,6 +139,7 @@ static bool layout(Trainer *t, char *err, size_t n) {
     largest = bytes > largest ? bytes : largest;
     if (bytes > need[g->node[i].train_slot]) need[g->node[i].train_slot] = bytes;
     if (g->node[i].grad_slot >= 0 && bytes > need[g->node[i].grad_slot]) need[g->node[i].grad_slot] = bytes;
+    if (g->node[i].recompute_slot >= 0 && bytes > need[g->node[i].recompute_slot]) need[g->node[i].recompute_slot] = bytes;
   }
   for (int s = 0; s < g->nslots; s++) t->slot_off[s] = total, total += (need[s] + 63) & ~(size_t)63;
   free(need);
@@ -240,8 +241,11 @@ static PlanGradStep live_step(Trainer *t, const PlanGradStep *s) {
 static bool backward(Trainer *t, BackendTrain *bt, char *err, size_t n) {
   memset(t->written, 0, sizeof *t->written * (size_t)t->p->nnodes);
   for (int s = 0; s < t->p->grad.nsteps; s++) {
-    if (t->skip[t->p->grad.steps[s].node]) continue;
-    PlanGradStep step = live_step(t, &t->p->grad.steps[s]);
+    const PlanGradStep *ps = &t->p->grad.steps[s];
+    if (t->skip[ps->node]) continue;
+    if (ps->kind == PLAN_STEP_RECOMPUTE) /* the value lives in its recompute slot from here on */
+      t->buf[ps->node] = (float *)((char *)t->arena + t->slot_off[t->p->grad.node[ps->node].recompute_slot]);
+    PlanGradStep step = ps->kind == PLAN_STEP_RECOMPUTE ? *ps : live_step(t, ps);
     double t0 = t->prof_bwd ? now_s() : 0;
     bool ok = t->be->backward_step(bt, &step);
     if (t->prof_bwd) t->prof_bwd[step.node] += now_s() - t0;
