@@ -344,11 +344,13 @@ bool trainer_step(Trainer *t, const float *images, TShape in, const unsigned cha
   return true;
 }
 
-void trainer_sgd(Trainer *t, double lr, double momentum, double weight_decay) {
+/* SGD over the update list, the architecture parameters too or not. */
+static void sgd(Trainer *t, double lr, double momentum, double weight_decay, bool arch) {
   const Plan *p = t->p;
   float m = (float)momentum, wd = (float)weight_decay, a = (float)lr;
   for (int u = 0; u < p->grad.nupdate; u++) {
     int i = p->grad.update[u].param;
+    if ((!arch && p->params[i].role == PLAN_PARAM_ARCH) || t->skip[p->params[i].node]) continue;
     size_t numel = (size_t)p->params[i].numel;
     float *w = t->param[i], *g = t->pgrad[i];
     bool first = !t->mom[i];
@@ -362,27 +364,10 @@ void trainer_sgd(Trainer *t, double lr, double momentum, double weight_decay) {
   }
 }
 
-static bool is_arch(const Trainer *t, int i) { return t->p->params[i].role == PLAN_PARAM_ARCH; }
-
-static bool param_skipped(const Trainer *t, int i) { return t->skip[t->p->params[i].node]; }
+void trainer_sgd(Trainer *t, double lr, double momentum, double weight_decay) { sgd(t, lr, momentum, weight_decay, true); }
 
 void trainer_sgd_weights(Trainer *t, double lr, double momentum, double weight_decay) {
-  const Plan *p = t->p;
-  float m = (float)momentum, wd = (float)weight_decay, a = (float)lr;
-  for (int u = 0; u < p->grad.nupdate; u++) {
-    int i = p->grad.update[u].param;
-    if (is_arch(t, i) || param_skipped(t, i)) continue;
-    size_t numel = (size_t)p->params[i].numel;
-    float *w = t->param[i], *g = t->pgrad[i];
-    bool first = !t->mom[i];
-    if (first && momentum != 0 && !(t->mom[i] = malloc(numel * sizeof(float)))) first = false, m = 0;
-    float *b = t->mom[i];
-    for (size_t k = 0; k < numel; k++) {
-      float d = g[k] + wd * w[k];
-      if (b) b[k] = first ? d : m * b[k] + d, d = b[k];
-      w[k] -= a * d;
-    }
-  }
+  sgd(t, lr, momentum, weight_decay, false);
 }
 
 void trainer_adam_arch(Trainer *t, const double *dtheta, double lr, double weight_decay) {
