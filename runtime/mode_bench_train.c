@@ -118,7 +118,7 @@ int mode_bench_train(const Plan *p, const BenchArgs *a, TShape in) {
     if (ok) print_profile(p, fwd, bwd, a->iters);
     free(fwd), free(bwd);
   }
-  else fprintf(stderr, "sqnrun: %s\n", err);
+  if (!ok) fprintf(stderr, "sqnrun: %s\n", err);
   free(x), free(lab), free(times);
   trainer_free(t);
   return ok ? 0 : 1;
