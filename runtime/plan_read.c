@@ -474,8 +474,8 @@ static bool check_dims(Ctx *c, PlanParam *q) {
   int64_t numel = 1;
   for (int d = 0; d < q->ndim; d++) {
     if (!in_range(c, q->dims[d], 1, SQN_PLAN_MAX_DIM, "dimension")) return false;
+    if (numel > SQN_PLAN_MAX_COST / q->dims[d]) return bad(c, "tensor too large"); /* before it could overflow */
     numel *= q->dims[d];
-    if (numel > SQN_PLAN_MAX_COST) return bad(c, "tensor too large");
   }
   for (int d = q->ndim; d < SQN_PLAN_MAX_DIMS; d++) q->dims[d] = 0;
   if (numel != q->numel) return bad(c, "numel %lld does not match the dimensions (%lld)", (long long)q->numel, (long long)numel);

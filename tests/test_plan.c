@@ -552,6 +552,12 @@ static void test_other_records(void) {
   CHECK(patched_rejects(b, off_in(b, "PARM", 0, 40), 0, "not this node's"));    /* node */
   CHECK(patched_rejects(b, off_in(b, "NODE", 1, 104), 0, "does not list this parameter")); /* nparams */
   CHECK(patched_rejects(b, off_in(b, "PARM", 0, 12), 2, "does not match the dimensions"));
+  Blob big = copy(b); /* four dims of 2^24: the element count must be refused before it overflows (fuzz_plan found it) */
+  put32(big.p + off_in(big, "PARM", 0, 8), 4);
+  for (int d = 0; d < 4; d++) put32(big.p + off_in(big, "PARM", 0, 12 + 4 * (size_t)d), 1u << 24);
+  recrc(big.p, big.len);
+  CHECK(rejects(big, "tensor too large"));
+  free(big.p);
   CHECK(patched_rejects(b, off_in(b, "KERN", 0, 0), 4, "unknown kernel kind 4"));
   CHECK(patched_rejects(b, off_in(b, "KERN", 0, 4), 2, "member node -1 does not belong to this kernel"));
   CHECK(patched_rejects(b, off_in(b, "KERN", 1, 4), 0, "nnodes"));
