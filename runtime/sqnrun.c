@@ -8,6 +8,7 @@
 #include <string.h>
 #include "mode_bench.h"
 #include "mode_infer.h"
+#include "mode_check_step.h"
 #include "mode_profile.h"
 #include "mode_search.h"
 #include "mode_synth.h"
@@ -24,7 +25,7 @@ static const char *const options[] = {
     "--backend", "--tap", "--data", "--out", "--epochs", "--batch", "--crop", "--lr", "--seed", "--resume",
     "--freeze-bn", "--workers", "--synthetic-size", "--synthetic-train", "--synthetic-val", "--max-steps",
     "--val-limit", "--make-synthetic", "--stop-after", "--lut", "--alpha", "--arch-lr", "--warmup-epochs", "--samples",
-    "--target-macs", "--target-ms", "--derive-val"};
+    "--target-macs", "--target-ms", "--derive-val", "--check-step", "--dump"};
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static void usage(FILE *out) {
@@ -40,6 +41,7 @@ static void usage(FILE *out) {
         "       sqnrun SPACE.plan --search --data DIR|synthetic [--epochs N] [--batch B] [--crop HxW] [--lut lut.json]\n"
         "              [--target-macs G | --target-ms M] [--out RUNDIR] [--resume]\n"
         "       sqnrun SPACE.plan --profile [--input CxHxW] [--iters N] -o lut.json\n"
+        "       sqnrun PLAN --check-step DIR --dump OUTDIR [--weights W]\n"
         "       sqnrun --help | --version\n"
         "\n"
         "Runs a plan compiled by sqnc (sqnc FILE.sqn -o FILE.plan).\n"
@@ -81,7 +83,9 @@ static void usage(FILE *out) {
         "  --alpha X --arch-lr X --warmup-epochs N --samples N   override the plan's search settings\n"
         "  --target-macs G  pick the best derived network under G GMACs; --target-ms M: under M ms (needs --lut)\n"
         "  --lut lut.json   latency table for objective latency, measured by --profile\n"
-        "  --profile        measure every candidate of a space (batch 1, inference) into a latency table (-o)\n",
+        "  --profile        measure every candidate of a space (batch 1, inference) into a latency table (-o)\n"
+        "  --check-step DIR one training step on DIR/input.npy, labels.npy (and mix_weights.npy for a supernet);\n"
+        "                   --dump OUTDIR gets loss, logits and every gradient as .npy under state_dict names\n",
         out);
 }
 
@@ -118,6 +122,7 @@ static int unknown_option(const char *arg) {
 typedef struct Args {
   const char *plan;
   bool info, bench, json, train, eval, search, profile;
+  const char *check_step, *dump; /* --check-step DIR --dump OUTDIR */
   InferArgs infer;
   BenchArgs b;
   TrainArgs t;
@@ -138,6 +143,8 @@ static const char **string_slot(Args *a, const char *arg) {
   if (!strcmp(arg, "--crop")) return &a->t.crop;
   if (!strcmp(arg, "--synthetic-size")) return &a->t.synth_size;
   if (!strcmp(arg, "--lut")) return &a->s.lut;
+  if (!strcmp(arg, "--check-step")) return &a->check_step;
+  if (!strcmp(arg, "--dump")) return &a->dump;
   return NULL;
 }
 
@@ -233,7 +240,8 @@ static int parse_arg(Args *a, const char *arg) {
 
 static int check_args(const Args *a) {
   if (!a->plan) return fputs("sqnrun: no plan file given\n", stderr), usage(stderr), 2;
-  int modes = a->info + a->bench + (a->infer.input != NULL) + (a->train && !a->bench) + a->eval + a->search + a->profile;
+  int modes = a->info + a->bench + (a->infer.input != NULL) + (a->train && !a->bench) + a->eval + a->search + a->profile +
+              (a->check_step != NULL);
   if (modes > 1)
     return fputs("sqnrun: choose one mode: --info, --infer, --bench, --train, --eval, --search or --profile\n", stderr), 2;
   if (((a->train && !a->bench) || a->eval || a->search) && !a->t.data)
@@ -249,6 +257,7 @@ static int check_args(const Args *a) {
 
 static int run_mode(Args *a, const Plan *p) {
   if (a->infer.input) return mode_infer(p, a->plan, &a->infer);
+  if (a->check_step) return mode_check_step(p, a->infer.weights, a->infer.backend, a->check_step, a->dump);
   if (a->search) {
     a->t.weights = a->infer.weights, a->t.backend = a->infer.backend, a->t.json = a->json;
     a->t.threads = a->infer.threads > 0 ? a->infer.threads : 0;

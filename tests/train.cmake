@@ -28,3 +28,15 @@ add_test(NAME supernet_golden COMMAND test_supernet_golden ${TRAIN_OUT}/supernet
 # 9 GiB and a minute in a release build: the sanitizer pass of .ci/run leaves it out (label heavy).
 set_tests_properties(supernet_golden PROPERTIES FIXTURES_REQUIRED supernet_plan SKIP_RETURN_CODE 77 TIMEOUT 1200
                      LABELS heavy RUN_SERIAL TRUE)
+
+# sqnrun --check-step: the same SGD-step data through the CLI, loss and a gradient dumped as .npy.
+add_test(NAME check_step_cli
+         COMMAND sh -c "if [ ! -f '${SQN_SHARED_DIR}/reference/weights/lat_small.pth' ]; then echo 'SKIPPED: reference weights not found'; exit 77; fi; \
+'$<TARGET_FILE:sqnrun>' '${TRAIN_OUT}/lat_small_128.plan' --weights '${SQN_SHARED_DIR}/reference/weights/lat_small.pth' \
+--check-step '${CMAKE_CURRENT_LIST_DIR}/data/sgd_step' --dump '${TRAIN_OUT}/check_step' && \
+test -s '${TRAIN_OUT}/check_step/grad.decoder._1x1_TL.conv.weight.npy' && test -s '${TRAIN_OUT}/check_step/after.encoder.conv1.1.running_mean.npy' && echo DUMP_OK")
+set_tests_properties(check_step_cli PROPERTIES FIXTURES_REQUIRED train_plan SKIP_RETURN_CODE 77
+                     PASS_REGULAR_EXPRESSION "lat_small: loss 6.71464[0-9]* over [0-9]+ pixels.*wrote [0-9]+ files.*DUMP_OK")
+add_test(NAME check_step_needs_dump COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/expect_exit.sh 2 "--check-step needs --dump OUTDIR"
+         -- $<TARGET_FILE:sqnrun> ${TRAIN_OUT}/lat_small_128.plan --check-step ${CMAKE_CURRENT_LIST_DIR}/data/sgd_step)
+set_tests_properties(check_step_needs_dump PROPERTIES FIXTURES_REQUIRED train_plan)
