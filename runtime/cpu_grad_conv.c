@@ -166,25 +166,27 @@ static inline float dot_row(const float *restrict dyr, const float *restrict xr,
   return s;
 }
 
-/* dw[co, cil, :, :] += the correlation of dy[:, co] with x[:, ci] per tap (rows summed in double). */
+/* dw[co, cil, :, :] += the correlation of dy[:, co] with x[:, ci] per tap (rows summed in double). One
+   pass over the planes: each dy row meets the x rows of all its taps while both are in cache (a pass
+   per tap re-read the planes kh * kw times, which made 5x5 depthwise gradients memory-bound). */
 static void weight_direct_pair(const Geom *g, const float *x, const float *dy, float *dw, int co, int cil) {
   const int ci = co / g->cout_g * g->cin_g + cil, kh = g->kh, kw = g->kw;
   float *dwk = dw + ((size_t)co * g->cin_g + cil) * kh * kw;
-  for (int ky = 0; ky < kh; ky++)
-    for (int kx = 0; kx < kw; kx++) {
-      const int off = kx * g->dw - g->pw, l = g->lo[kx], h = g->hi[kx];
-      double s = 0.0;
-      for (int n = 0; n < g->N; n++) {
-        const float *dyp = dy + ((size_t)n * g->cout + co) * g->OH * g->OW;
-        const float *xp = x + ((size_t)n * g->cin + ci) * g->H * g->W;
-        for (int oy = 0; oy < g->OH; oy++) {
-          const int iy = oy * g->sh - g->ph + ky * g->dh;
-          if (iy < 0 || iy >= g->H) continue;
-          s += dot_row(dyp + (size_t)oy * g->OW, xp + (size_t)iy * g->W, off, g->sw, l, h);
-        }
+  double acc[64] = {0}, *sum = kh * kw <= 64 ? acc : xcalloc((size_t)kh * kw, sizeof *sum);
+  for (int n = 0; n < g->N; n++) {
+    const float *dyp = dy + ((size_t)n * g->cout + co) * g->OH * g->OW;
+    const float *xp = x + ((size_t)n * g->cin + ci) * g->H * g->W;
+    for (int oy = 0; oy < g->OH; oy++)
+      for (int ky = 0; ky < kh; ky++) {
+        const int iy = oy * g->sh - g->ph + ky * g->dh;
+        if (iy < 0 || iy >= g->H) continue;
+        for (int kx = 0; kx < kw; kx++)
+          sum[ky * kw + kx] += dot_row(dyp + (size_t)oy * g->OW, xp + (size_t)iy * g->W, kx * g->dw - g->pw, g->sw,
+                                       g->lo[kx], g->hi[kx]);
       }
-      dwk[ky * kw + kx] += (float)s;
-    }
+  }
+  for (int t = 0; t < kh * kw; t++) dwk[t] += (float)sum[t];
+  if (sum != acc) free(sum);
 }
 
 /* ---- sgemm path: data ---- */
