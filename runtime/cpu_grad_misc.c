@@ -3,6 +3,7 @@
  * softmax cross-entropy loss and the channel argmax. Each is the exact adjoint of its forward in cpu_*.c (same
  * indices, windows and weights). Parallel over planes (or elements) with OpenMP: a task writes only its own planes. */
 #include "cpu_grad.h"
+#include "cpu_resize_index.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -210,33 +211,6 @@ void cpu_global_avgpool_backward(const float *dy, float *dx, TShape xs, bool acc
 
 /* ---- resizing and crop ---- */
 
-/* cpu_resize.c's linear_weights, verbatim in effect (PyTorch 1.13's CPU upsample: float scale, double source
-   index, float lambdas, identity when out == in): per output index the two source indices and their weights. */
-static void linear_weights(int in, int out, bool align_corners, int *i0, int *i1, float *l0, float *l1) {
-  float scale;
-  if (align_corners) scale = out > 1 ? (float)(in - 1) / (float)(out - 1) : 0.0f;
-  else scale = (float)in / (float)out;
-  for (int d = 0; d < out; d++) {
-    if (out == in) {
-      i0[d] = i1[d] = d;
-      l0[d] = 1.0f;
-      l1[d] = 0.0f;
-      continue;
-    }
-    double src;
-    if (align_corners) src = (double)scale * d;
-    else {
-      src = (double)scale * (d + 0.5) - 0.5;
-      if (src < 0.0) src = 0.0;
-    }
-    const int h0 = (int)src;
-    i0[d] = h0;
-    i1[d] = h0 + (h0 < in - 1 ? 1 : 0);
-    const double lam = src - h0;
-    l1[d] = (float)(lam < 0.0 ? 0.0 : (lam > 1.0 ? 1.0 : lam));
-    l0[d] = 1.0f - l1[d];
-  }
-}
 
 typedef struct LinearAxis { int *i0, *i1; float *l0, *l1; } LinearAxis;
 
@@ -246,7 +220,7 @@ static LinearAxis linear_axis(int in, int out, bool align_corners) {
   a.i1 = a.i0 + imax(out, 1);
   a.l0 = xmalloc(2 * (size_t)imax(out, 1) * sizeof(float));
   a.l1 = a.l0 + imax(out, 1);
-  linear_weights(in, out, align_corners, a.i0, a.i1, a.l0, a.l1);
+  cpu_linear_weights(in, out, align_corners, a.i0, a.i1, a.l0, a.l1);
   return a;
 }
 
@@ -281,26 +255,18 @@ void cpu_bilinear_backward(const float *dy, TShape ys, float *dx, TShape xs, boo
   free(ay.i0), free(ay.l0), free(ax.i0), free(ax.l0);
 }
 
-/* cpu_resize.c's nearest_src (PyTorch's nearest_idx): identity and exact 2x special-cased, else floor in float */
-static int nearest_src(int d, int in, int out) {
-  if (out == in) return d;
-  if (out == 2 * in) return d >> 1;
-  const float scale = (float)in / (float)out;
-  const int s = (int)floorf((float)d * scale);
-  return s < in - 1 ? s : in - 1;
-}
 
 void cpu_nearest_backward(const float *dy, TShape ys, float *dx, TShape xs, bool acc) {
   const size_t hw = (size_t)xs.h * xs.w, ohw = (size_t)ys.h * ys.w;
   const long planes = (long)xs.n * xs.c;
   int *sx = xmalloc((size_t)imax(ys.w, 1) * sizeof(int));
-  for (int ox = 0; ox < ys.w; ox++) sx[ox] = nearest_src(ox, xs.w, ys.w);
+  for (int ox = 0; ox < ys.w; ox++) sx[ox] = cpu_nearest_src(ox, xs.w, ys.w);
   OMP(omp parallel for schedule(static) if (tshape_numel(ys) > PAR_MIN))
   for (long pl = 0; pl < planes; pl++) {
     float *dxp = dx + (size_t)pl * hw;
     if (!acc) memset(dxp, 0, hw * sizeof(float));
     for (int oy = 0; oy < ys.h; oy++) {
-      float *dxr = dxp + (size_t)nearest_src(oy, xs.h, ys.h) * xs.w;
+      float *dxr = dxp + (size_t)cpu_nearest_src(oy, xs.h, ys.h) * xs.w;
       const float *dyr = dy + (size_t)pl * ohw + (size_t)oy * ys.w;
       for (int ox = 0; ox < ys.w; ox++) dxr[sx[ox]] += dyr[ox];
     }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cpu_resize_index.h"
 #ifdef _OPENMP
 #define OMP(directive) _Pragma(#directive)
 #else
@@ -18,7 +19,7 @@
    kernel (the version the goldens come from; checked against it): the scale is a float (the size ratio,
    area_pixel_compute_scale<float>), the source index is computed in double (accscalar_t of float on CPU) from
    that float scale, and the weight is rounded to float: lambda1 = (float)clamp(src - i0, 0, 1), lambda0 = 1 - lambda1. */
-static void linear_weights(int in, int out, bool align_corners, int *i0, int *i1, float *l0, float *l1) {
+void cpu_linear_weights(int in, int out, bool align_corners, int *i0, int *i1, float *l0, float *l1) {
   float scale;
   if (align_corners) scale = out > 1 ? (float)(in - 1) / (float)(out - 1) : 0.0f;
   else scale = (float)in / (float)out;
@@ -55,8 +56,8 @@ void cpu_bilinear(const float *x, TShape xs, float *y, TShape ys, bool align_cor
   }
   int *y0 = idx, *y1 = idx + OH, *x0 = idx + 2 * OH, *x1 = idx + 2 * OH + OW;
   float *ly0 = lam, *ly1 = lam + OH, *lx0 = lam + 2 * OH, *lx1 = lam + 2 * OH + OW;
-  linear_weights(H, OH, align_corners, y0, y1, ly0, ly1);
-  linear_weights(W, OW, align_corners, x0, x1, lx0, lx1);
+  cpu_linear_weights(H, OH, align_corners, y0, y1, ly0, ly1);
+  cpu_linear_weights(W, OW, align_corners, x0, x1, lx0, lx1);
   const long rows = (long)ys.n * ys.c * OH;
   OMP(omp parallel for schedule(static) if (tshape_numel(ys) > (1 << 15)))
   for (long r = 0; r < rows; r++) {
@@ -79,7 +80,7 @@ void cpu_bilinear(const float *x, TShape xs, float *y, TShape ys, bool align_cor
 }
 
 /* PyTorch's nearest_idx: identity and exact 2x are special-cased; otherwise floor(dst * (float)in/out) in float. */
-static int nearest_src(int d, int in, int out) {
+int cpu_nearest_src(int d, int in, int out) {
   if (out == in) return d;
   if (out == 2 * in) return d >> 1;
   const float scale = (float)in / (float)out;
@@ -95,13 +96,13 @@ void cpu_nearest(const float *x, TShape xs, float *y, TShape ys) {
     fprintf(stderr, "cpu_nearest: out of memory\n");
     abort();
   }
-  for (int ox = 0; ox < OW; ox++) sx[ox] = nearest_src(ox, W, OW);
+  for (int ox = 0; ox < OW; ox++) sx[ox] = cpu_nearest_src(ox, W, OW);
   const long rows = (long)ys.n * ys.c * OH;
   OMP(omp parallel for schedule(static) if (tshape_numel(ys) > (1 << 15)))
   for (long r = 0; r < rows; r++) {
     const long pl = r / OH;
     const int oy = (int)(r % OH);
-    const float *xr = x + ((size_t)pl * H + nearest_src(oy, H, OH)) * W;
+    const float *xr = x + ((size_t)pl * H + cpu_nearest_src(oy, H, OH)) * W;
     float *yr = y + (size_t)r * OW;
     for (int ox = 0; ox < OW; ox++) yr[ox] = xr[sx[ox]];
   }
