@@ -6,8 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* snprintf into err (when err and n are non-zero); always returns false. */
-bool image_fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+#include "image_io.h" /* image_fail */
 
 /* PNG bytes -> h*w*3 RGB (see image_read_rgb8 for the conversions). */
 bool imgpng_decode_rgb8(const unsigned char *data, size_t len, unsigned char **rgb, int *h, int *w,

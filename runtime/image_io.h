@@ -25,6 +25,10 @@ ImageFormat image_sniff(const char *path);
 /* ImageNet statistics used by upstream (torchvision.transforms.Normalize). */
 extern const float image_mean[3], image_std[3];
 
+/* snprintf into err (when err and n are non-zero); always returns false. The error helper of the image
+   codecs, and of the dataset code that reads images. */
+bool image_fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Reads a PNG (1/2/4/8/16-bit gray, gray+alpha, RGB, RGBA or palette; interlaced or not) or JPEG
    (gray, YCbCr, RGB, CMYK/YCCK; baseline or progressive) file as 8-bit RGB, row-major, h*w*3 bytes
    in *rgb (caller frees). Bit-identical to PIL's Image.open(path).convert('RGB') (checked on PNGs

@@ -3,7 +3,6 @@
    PNG writer of the data library (libpng's simplified API, temporary file + rename). */
 #include <errno.h>
 #include <png.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,29 +12,19 @@
 #include "image_io.h"
 #include "synth.h"
 
-static bool fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static bool fail(char *err, size_t n, const char *fmt, ...) {
-  if (err && n) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, n, fmt, ap);
-    va_end(ap);
-  }
-  return false;
-}
 
 /* mkdir -p path. */
 static bool make_dirs(const char *path, char *err, size_t errlen) {
   char buf[4096];
-  if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) return fail(err, errlen, "path too long: %s", path);
+  if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) return image_fail(err, errlen, "path too long: %s", path);
   for (char *p = buf + 1;; p++) {
     if (*p != '/' && *p != 0) continue;
     char saved = *p;
     *p = 0;
     struct stat st;
     if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-      return fail(err, errlen, "cannot create folder %s: %s", buf, strerror(errno));
-    if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) return fail(err, errlen, "cannot create folder %s: not a folder", buf);
+      return image_fail(err, errlen, "cannot create folder %s: %s", buf, strerror(errno));
+    if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) return image_fail(err, errlen, "cannot create folder %s: not a folder", buf);
     *p = saved;
     if (!saved) return true;
   }
@@ -45,11 +34,11 @@ static bool make_dirs(const char *path, char *err, size_t errlen) {
 static bool write_rgb_png(const char *path, const unsigned char *rgb, int h, int w, char *err, size_t errlen) {
   size_t plen = strlen(path);
   char *tmp = malloc(plen + 16);
-  if (!tmp) return fail(err, errlen, "%s: out of memory", path);
+  if (!tmp) return image_fail(err, errlen, "%s: out of memory", path);
   snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
   int fd = mkstemp(tmp);
   if (fd < 0) {
-    fail(err, errlen, "%s: cannot create a temporary file next to it: %s", path, strerror(errno));
+    image_fail(err, errlen, "%s: cannot create a temporary file next to it: %s", path, strerror(errno));
     free(tmp);
     return false;
   }
@@ -66,8 +55,8 @@ static bool write_rgb_png(const char *path, const unsigned char *rgb, int h, int
   if (ok && rename(tmp, path) != 0) ok = false, saved = errno;
   if (!ok) {
     unlink(tmp);
-    if (img.warning_or_error & PNG_IMAGE_ERROR) fail(err, errlen, "%s: cannot write: %s", path, img.message);
-    else fail(err, errlen, "%s: cannot write: %s", path, strerror(saved));
+    if (img.warning_or_error & PNG_IMAGE_ERROR) image_fail(err, errlen, "%s: cannot write: %s", path, img.message);
+    else image_fail(err, errlen, "%s: cannot write: %s", path, strerror(saved));
   }
   png_image_free(&img);
   free(tmp);
@@ -94,7 +83,7 @@ static bool write_split(const char *dir, const char *split, int count, int first
     snprintf(img_path, sizeof img_path, "%s/synth_%06d_leftImg8bit.png", img_dir, i);
     snprintf(gt_path, sizeof gt_path, "%s/synth_%06d_gtFine_labelIds.png", gt_dir, i);
     char why[512] = "";
-    if (!image_write_gray_png(gt_path, ids, h, w, why, sizeof why)) return fail(err, errlen, "%s: %s", gt_path, why);
+    if (!image_write_gray_png(gt_path, ids, h, w, why, sizeof why)) return image_fail(err, errlen, "%s: %s", gt_path, why);
     if (!write_rgb_png(img_path, rgb, h, w, err, errlen)) return false;
   }
   return true;
@@ -103,15 +92,15 @@ static bool write_split(const char *dir, const char *split, int count, int first
 bool synth_write_dataset(const char *dir, int ntrain, int nval, int h, int w, uint64_t seed, char *err,
                          size_t errlen) {
   if (err && errlen) err[0] = 0;
-  if (!dir || !*dir) return fail(err, errlen, "no output folder given");
-  if (strlen(dir) > 3800) return fail(err, errlen, "output folder path too long: %s", dir);
+  if (!dir || !*dir) return image_fail(err, errlen, "no output folder given");
+  if (strlen(dir) > 3800) return image_fail(err, errlen, "output folder path too long: %s", dir);
   if (ntrain < 0 || nval < 0 || ntrain > SYNTH_VAL_OFFSET || nval > SYNTH_VAL_OFFSET)
-    return fail(err, errlen, "image counts must be in 0..%d (got %d train, %d val)", SYNTH_VAL_OFFSET, ntrain, nval);
+    return image_fail(err, errlen, "image counts must be in 0..%d (got %d train, %d val)", SYNTH_VAL_OFFSET, ntrain, nval);
   if (h <= 0 || w <= 0 || h > IMAGE_MAX_DIM || w > IMAGE_MAX_DIM)
-    return fail(err, errlen, "image size must be 1..%d on each side (got %dx%d)", IMAGE_MAX_DIM, w, h);
+    return image_fail(err, errlen, "image size must be 1..%d on each side (got %dx%d)", IMAGE_MAX_DIM, w, h);
   unsigned char *rgb = malloc((size_t)h * (size_t)w * 3), *ids = malloc((size_t)h * (size_t)w);
   bool ok = rgb && ids;
-  if (!ok) fail(err, errlen, "out of memory for %dx%d images", w, h);
+  if (!ok) image_fail(err, errlen, "out of memory for %dx%d images", w, h);
   ok = ok && write_split(dir, "train", ntrain, 0, h, w, seed, rgb, ids, err, errlen);
   ok = ok && write_split(dir, "val", nval, SYNTH_VAL_OFFSET, h, w, seed, rgb, ids, err, errlen);
   free(rgb);
