@@ -32,6 +32,9 @@ typedef struct BackendTrain {
   bool bn_keep_running;      /* training-mode BN leaves the running statistics as they are */
   float *scratch;            /* a buffer as large as the largest value, for gradients nobody keeps */
   const bool *skip;          /* per node: not computed (a pruned or unchosen candidate); NULL = none */
+  const int *bn_act;         /* per BN node: the ReLU/ReLU6 node it feeds alone, fused into it (the BN's forward
+                                writes act(BN(x)) into that node's buffer, its backward takes that node's output
+                                gradient), or -1; NULL = no fusion (trainer.c decides where it is safe) */
 } BackendTrain;
 
 typedef struct Backend {

@@ -18,6 +18,15 @@ static ConvParams conv_params(const PlanNode *nd) {
   return (ConvParams){nd->kh, nd->kw, nd->sh, nd->sw, nd->ph, nd->pw, nd->dh, nd->dw, nd->groups, CONV_ACT_NONE};
 }
 
+/* The ReLU/ReLU6 node fused into BN node i (BackendTrain.bn_act), or -1. */
+static int fused_act(const BackendTrain *t, int i) { return t->bn_act && !t->bn_eval ? t->bn_act[i] : -1; }
+
+/* CONV_ACT_* of node j (-1: none) */
+static int act_code(const Plan *p, int j) {
+  if (j < 0) return CONV_ACT_NONE;
+  return p->nodes[j].kind == PLAN_OP_RELU6 ? CONV_ACT_RELU6 : CONV_ACT_RELU;
+}
+
 /* The candidates' outputs; NULL for the Zero op and for candidates that do not run. */
 static void mix_inputs(const BackendTrain *t, const PlanNode *nd, const float **xs) {
   const BackendRun *r = &t->run;
@@ -39,13 +48,15 @@ bool cpu_train_node(const BackendTrain *t, int i) {
                r->buf[i], ys);
     return true;
   }
-  case PLAN_OP_BN:
+  case PLAN_OP_BN: {
     if (t->bn_eval) return backend_cpu_forward_op(r, i);
-    cpu_batchnorm_train(x, ys, r->param[nd->param[0]], r->param[nd->param[1]],
-                        t->bn_keep_running ? NULL : t->param_rw[nd->param[2]],
-                        t->bn_keep_running ? NULL : t->param_rw[nd->param[3]], t->bn_momentum, 1e-5f, r->buf[i], t->bn_save[i],
-                        t->bn_save[i] + ys.c);
+    const int j = fused_act(t, i);
+    cpu_batchnorm_train_act(x, ys, r->param[nd->param[0]], r->param[nd->param[1]],
+                            t->bn_keep_running ? NULL : t->param_rw[nd->param[2]],
+                            t->bn_keep_running ? NULL : t->param_rw[nd->param[3]], t->bn_momentum, 1e-5f,
+                            act_code(r->p, j), r->buf[j >= 0 ? j : i], t->bn_save[i], t->bn_save[i] + ys.c);
     return true;
+  }
   case PLAN_OP_MIX: {
     const float *xs[SQN_PLAN_MAX_INPUTS];
     mix_inputs(t, nd, xs);
@@ -83,8 +94,12 @@ static void bn_backward(const BackendTrain *t, const PlanNode *nd, const PlanGra
   if (!dx) dx = t->scratch, acc = false; /* parameter gradients only */
   const float *x = r->buf[nd->inputs[0]], *dy = t->grad[nd->id], *gamma = r->param[nd->param[0]];
   float *dg = t->param_grad[nd->param[0]], *db = t->param_grad[nd->param[1]];
+  const int j = fused_act(t, nd->id); /* then dy is the ReLU's output gradient, masked by its output */
   if (t->bn_eval)
     cpu_batchnorm_backward_eval(x, dy, ys, gamma, r->param[nd->param[2]], r->param[nd->param[3]], 1e-5f, dx, acc, dg, db);
+  else if (j >= 0)
+    cpu_batchnorm_backward_act(x, r->buf[j], t->grad[j], act_code(r->p, j), ys, gamma, t->bn_save[nd->id],
+                               t->bn_save[nd->id] + ys.c, dx, acc, dg, db);
   else
     cpu_batchnorm_backward(x, dy, ys, gamma, t->bn_save[nd->id], t->bn_save[nd->id] + ys.c, dx, acc, dg, db);
 }
@@ -173,10 +188,10 @@ static bool recompute(const BackendTrain *t, const PlanNode *nd) {
   TShape s = shape_of(r, nd->id);
   const float *x = r->buf[bn->inputs[0]], *gamma = r->param[bn->param[0]], *beta = r->param[bn->param[1]];
   float *y = r->buf[nd->id];
-  if (t->bn_eval)
-    cpu_batchnorm_infer(x, s, gamma, beta, r->param[bn->param[2]], r->param[bn->param[3]], 1e-5f, y);
-  else
-    cpu_batchnorm_apply_saved(x, s, gamma, beta, t->bn_save[bn->id], t->bn_save[bn->id] + s.c, y);
+  if (!t->bn_eval)
+    return cpu_batchnorm_apply_saved_act(x, s, gamma, beta, t->bn_save[bn->id], t->bn_save[bn->id] + s.c,
+                                         act_code(r->p, nd->id), y), true;
+  cpu_batchnorm_infer(x, s, gamma, beta, r->param[bn->param[2]], r->param[bn->param[3]], 1e-5f, y);
   if (nd->kind == PLAN_OP_RELU) cpu_relu(y, tshape_numel(s), y);
   else cpu_relu6(y, tshape_numel(s), y);
   return true;

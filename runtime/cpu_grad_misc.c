@@ -3,6 +3,7 @@
  * softmax cross-entropy loss and the channel argmax. Each is the exact adjoint of its forward in cpu_*.c (same
  * indices, windows and weights). Parallel over planes (or elements) with OpenMP: a task writes only its own planes. */
 #include "cpu_grad.h"
+#include "cpu_mask.h"
 #include "cpu_resize_index.h"
 
 #include <math.h>
@@ -44,17 +45,7 @@ static void *xmalloc(size_t bytes) {
 
 /* ---- activations: as PyTorch's threshold_backward, hardtanh_backward, sigmoid_backward, hardswish_backward ---- */
 
-/* dy where `pass`, else +0.0, without a branch (a data-dependent branch per element mispredicts
-   half the time after a ReLU): the comparison becomes an all-ones/zero mask on dy's bits, which the
-   vectorizer turns into a compare and an AND. NaN in y passes dy, as PyTorch's `y <= 0 ? 0 : dy`. */
-static inline float keep_if(bool pass, float dy) {
-  uint32_t bits;
-  memcpy(&bits, &dy, sizeof bits);
-  bits &= (uint32_t)0 - (uint32_t)pass;
-  memcpy(&dy, &bits, sizeof dy);
-  return dy;
-}
-
+/* keep_if (cpu_mask.h): NaN in y passes dy, as PyTorch's `y <= 0 ? 0 : dy`. */
 void cpu_relu_backward(const float *y, const float *dy, size_t n, float *dx, bool acc) {
   ELTWISE_BACKWARD(n, acc, keep_if(!(y[i] <= 0.0f), dy[i]));
 }

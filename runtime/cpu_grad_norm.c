@@ -1,7 +1,9 @@
 /* cpu_grad_norm.c - batch norm for training (runtime/cpu_grad.h): the training-mode forward (batch statistics,
- * running-stat update) and the backward in training and in eval (frozen) mode. One task per channel; the
+ * running-stat update) and the backward in training and in eval (frozen) mode, each optionally fused with the
+ * ReLU/ReLU6 the BN feeds (one pass over memory instead of two or three). One task per channel; the
  * per-channel sums are accumulated in double (PyTorch's CPU kernels accumulate in double too). */
 #include "cpu_grad.h"
+#include "cpu_mask.h"
 
 #include <math.h>
 #include <string.h>
@@ -13,68 +15,88 @@
 
 enum { PAR_MIN = 1 << 15 }; /* elements below which a parallel region costs more than it saves */
 
-/* sum over the n planes of channel c of x */
-static double channel_sum(const float *x, TShape s, int c) {
-  const size_t hw = (size_t)s.h * s.w;
-  double sum = 0.0;
-  for (int n = 0; n < s.n; n++) {
-    const float *p = x + ((size_t)n * s.c + c) * hw;
-    OMP(omp simd reduction(+ : sum))
-    for (size_t i = 0; i < hw; i++) sum += p[i];
-  }
-  return sum;
+/* the activation a BN feeds alone, applied in the same pass (CONV_ACT_NONE, _RELU, _RELU6 of cpu_ops.h) */
+static inline float act_apply(float v, bool relu, bool six) {
+  v = relu && v < 0.0f ? 0.0f : v; /* NaN passes, as in PyTorch */
+  return six && v > 6.0f ? 6.0f : v;
 }
 
-/* sum over the n planes of channel c of (x - mean)^2 */
-static double channel_sqdev(const float *x, TShape s, int c, double mean) {
-  const size_t hw = (size_t)s.h * s.w;
-  double sum = 0.0;
-  for (int n = 0; n < s.n; n++) {
-    const float *p = x + ((size_t)n * s.c + c) * hw;
-    OMP(omp simd reduction(+ : sum))
-    for (size_t i = 0; i < hw; i++) sum += ((double)p[i] - mean) * ((double)p[i] - mean);
-  }
-  return sum;
-}
+/* the activation's backward from its output z: dz where ReLU passes (z > 0, and z < hi = 6 for ReLU6; hi is
+   NaN for ReLU, which no comparison reaches) */
+static inline float act_keep(float dz, float z, float hi) { return keep_if(!(z <= 0.0f) & !(z >= hi), dz); }
 
-/* sums over channel c: *sdy = sum(dy), *sdyxmu = sum(dy * (x - mean)) */
-static void channel_dy_sums(const float *x, const float *dy, TShape s, int c, double mean, double *sdy, double *sdyxmu) {
+/* sum and sum of squares over the n planes of channel c of x, in double (one pass) */
+static void channel_moments(const float *x, TShape s, int c, double *sum, double *sumsq) {
   const size_t hw = (size_t)s.h * s.w;
   double a = 0.0, b = 0.0;
   for (int n = 0; n < s.n; n++) {
-    const size_t off = ((size_t)n * s.c + c) * hw;
-    const float *xp = x + off, *dp = dy + off;
+    const float *p = x + ((size_t)n * s.c + c) * hw;
     OMP(omp simd reduction(+ : a, b))
     for (size_t i = 0; i < hw; i++) {
-      a += dp[i];
-      b += (double)dp[i] * ((double)xp[i] - mean);
+      a += p[i];
+      b += (double)p[i] * p[i];
+    }
+  }
+  *sum = a, *sumsq = b;
+}
+
+/* sums over channel c: *sdy = sum(dy), *sdyxmu = sum(dy * (x - mean)), with dy = act_keep(dz, z) when z is
+   given (the backward of the ReLU after the BN folded in), else dy = dz */
+static void channel_dy_sums(const float *x, const float *dz, const float *z, bool six, TShape s, int c, double mean,
+                            double *sdy, double *sdyxmu) {
+  const size_t hw = (size_t)s.h * s.w;
+  const float hi = six ? 6.0f : NAN;
+  double a = 0.0, b = 0.0;
+  for (int n = 0; n < s.n; n++) {
+    const size_t off = ((size_t)n * s.c + c) * hw;
+    const float *xp = x + off, *dp = dz + off;
+    if (z) {
+      const float *zp = z + off;
+      OMP(omp simd reduction(+ : a, b))
+      for (size_t i = 0; i < hw; i++) {
+        const float d = act_keep(dp[i], zp[i], hi);
+        a += d;
+        b += (double)d * ((double)xp[i] - mean);
+      }
+    } else {
+      OMP(omp simd reduction(+ : a, b))
+      for (size_t i = 0; i < hw; i++) {
+        a += dp[i];
+        b += (double)dp[i] * ((double)xp[i] - mean);
+      }
     }
   }
   *sdy = a;
   *sdyxmu = b;
 }
 
-/* channel c of out (+)= (in * alpha + shift) for out = y or dx; in may equal out when !acc */
-static void channel_affine(const float *in, TShape s, int c, float alpha, float shift, float *out, bool acc) {
+/* channel c of out (+)= act(in * alpha + shift) for out = y or dx; in may equal out when !acc */
+static void channel_affine(const float *in, TShape s, int c, float alpha, float shift, int act, float *out, bool acc) {
   const size_t hw = (size_t)s.h * s.w;
+  const bool relu = act != CONV_ACT_NONE, six = act == CONV_ACT_RELU6;
   for (int n = 0; n < s.n; n++) {
     const size_t off = ((size_t)n * s.c + c) * hw;
     const float *ip = in + off;
     float *op = out + off;
     if (acc)
       for (size_t i = 0; i < hw; i++) op[i] += ip[i] * alpha + shift;
+    else if (relu)
+      for (size_t i = 0; i < hw; i++) op[i] = act_apply(ip[i] * alpha + shift, true, six);
     else
       for (size_t i = 0; i < hw; i++) op[i] = ip[i] * alpha + shift;
   }
 }
 
-void cpu_batchnorm_train(const float *x, TShape s, const float *gamma, const float *beta, float *running_mean,
-                         float *running_var, float momentum, float eps, float *y, float *save_mean, float *save_invstd) {
+void cpu_batchnorm_train_act(const float *x, TShape s, const float *gamma, const float *beta, float *running_mean,
+                             float *running_var, float momentum, float eps, int act, float *y, float *save_mean,
+                             float *save_invstd) {
   const size_t m = (size_t)s.n * s.h * s.w;
   OMP(omp parallel for schedule(dynamic, 1) if (tshape_numel(s) > PAR_MIN))
   for (int c = 0; c < s.c; c++) {
-    const double mean = m ? channel_sum(x, s, c) / (double)m : 0.0;
-    const double var = m ? channel_sqdev(x, s, c, mean) / (double)m : 0.0;
+    double sum = 0.0, sumsq = 0.0;
+    if (m) channel_moments(x, s, c, &sum, &sumsq);
+    const double mean = m ? sum / (double)m : 0.0;
+    const double sq = m ? sumsq / (double)m - mean * mean : 0.0, var = sq > 0.0 ? sq : 0.0;
     const double invstd = 1.0 / sqrt(var + (double)eps);
     save_mean[c] = (float)mean;
     save_invstd[c] = (float)invstd;
@@ -86,51 +108,76 @@ void cpu_batchnorm_train(const float *x, TShape s, const float *gamma, const flo
     /* as PyTorch: y = x * alpha + (beta - mean * alpha), alpha = invstd * gamma */
     const float alpha = (float)invstd * (gamma ? gamma[c] : 1.0f);
     const float shift = (beta ? beta[c] : 0.0f) - (float)mean * alpha;
-    channel_affine(x, s, c, alpha, shift, y, false);
+    channel_affine(x, s, c, alpha, shift, act, y, false);
+  }
+}
+
+void cpu_batchnorm_train(const float *x, TShape s, const float *gamma, const float *beta, float *running_mean,
+                         float *running_var, float momentum, float eps, float *y, float *save_mean, float *save_invstd) {
+  cpu_batchnorm_train_act(x, s, gamma, beta, running_mean, running_var, momentum, eps, CONV_ACT_NONE, y, save_mean,
+                          save_invstd);
+}
+
+void cpu_batchnorm_apply_saved_act(const float *x, TShape s, const float *gamma, const float *beta,
+                                   const float *save_mean, const float *save_invstd, int act, float *y) {
+  OMP(omp parallel for schedule(static) if (tshape_numel(s) > PAR_MIN))
+  for (int c = 0; c < s.c; c++) {
+    const float alpha = save_invstd[c] * (gamma ? gamma[c] : 1.0f);
+    const float shift = (beta ? beta[c] : 0.0f) - save_mean[c] * alpha;
+    channel_affine(x, s, c, alpha, shift, act, y, false);
   }
 }
 
 void cpu_batchnorm_apply_saved(const float *x, TShape s, const float *gamma, const float *beta, const float *save_mean,
                                const float *save_invstd, float *y) {
-  OMP(omp parallel for schedule(static) if (tshape_numel(s) > PAR_MIN))
-  for (int c = 0; c < s.c; c++) {
-    const float alpha = save_invstd[c] * (gamma ? gamma[c] : 1.0f);
-    const float shift = (beta ? beta[c] : 0.0f) - save_mean[c] * alpha;
-    channel_affine(x, s, c, alpha, shift, y, false);
-  }
+  cpu_batchnorm_apply_saved_act(x, s, gamma, beta, save_mean, save_invstd, CONV_ACT_NONE, y);
 }
 
-/* dx (+)= (dy - mean_dy - (x - mean) * k) * invstd * gamma per element of channel c; in may alias dx when !acc */
-static void channel_bn_dx(const float *x, const float *dy, TShape s, int c, float mean, float mean_dy, float k,
-                          float scale, float *dx, bool acc) {
+/* dx (+)= (dy - mean_dy - (x - mean) * k) * scale per element of channel c, dy = act_keep(dz, z) when z is
+   given, else dz; dz and z may alias dx when !acc (each element is read before it is written) */
+static void channel_bn_dx(const float *x, const float *dz, const float *z, bool six, TShape s, int c, float mean,
+                          float mean_dy, float k, float scale, float *dx, bool acc) {
   const size_t hw = (size_t)s.h * s.w;
+  const float hi = six ? 6.0f : NAN;
   for (int n = 0; n < s.n; n++) {
     const size_t off = ((size_t)n * s.c + c) * hw;
-    const float *xp = x + off, *dp = dy + off;
+    const float *xp = x + off, *dp = dz + off, *zp = z ? z + off : NULL;
     float *op = dx + off;
-    if (acc)
+    if (zp && acc)
+      for (size_t i = 0; i < hw; i++) op[i] += (act_keep(dp[i], zp[i], hi) - mean_dy - (xp[i] - mean) * k) * scale;
+    else if (zp)
+      for (size_t i = 0; i < hw; i++) op[i] = (act_keep(dp[i], zp[i], hi) - mean_dy - (xp[i] - mean) * k) * scale;
+    else if (acc)
       for (size_t i = 0; i < hw; i++) op[i] += (dp[i] - mean_dy - (xp[i] - mean) * k) * scale;
     else
       for (size_t i = 0; i < hw; i++) op[i] = (dp[i] - mean_dy - (xp[i] - mean) * k) * scale;
   }
 }
 
-void cpu_batchnorm_backward(const float *x, const float *dy, TShape s, const float *gamma, const float *save_mean,
-                            const float *save_invstd, float *dx, bool acc, float *dgamma, float *dbeta) {
+void cpu_batchnorm_backward_act(const float *x, const float *z, const float *dz, int act, TShape s, const float *gamma,
+                                const float *save_mean, const float *save_invstd, float *dx, bool acc, float *dgamma,
+                                float *dbeta) {
   const size_t m = (size_t)s.n * s.h * s.w;
+  const bool six = act == CONV_ACT_RELU6;
+  if (act == CONV_ACT_NONE) z = NULL;
   OMP(omp parallel for schedule(dynamic, 1) if (tshape_numel(s) > PAR_MIN))
   for (int c = 0; c < s.c; c++) {
     const double mean = save_mean[c], invstd = save_invstd[c];
     double sdy, sdyxmu;
-    channel_dy_sums(x, dy, s, c, mean, &sdy, &sdyxmu);
+    channel_dy_sums(x, dz, z, six, s, c, mean, &sdy, &sdyxmu);
     if (dgamma) dgamma[c] += (float)(sdyxmu * invstd); /* sum(dy * xhat) */
     if (dbeta) dbeta[c] += (float)sdy;
     if (!dx || !m) continue;
     /* dx = gamma*invstd * (dy - sum(dy)/m - xhat * sum(dy*xhat)/m), as PyTorch's CPU kernel writes it */
     const float k = (float)(sdyxmu * invstd * invstd / (double)m), mean_dy = (float)(sdy / (double)m);
     const float scale = (float)invstd * (gamma ? gamma[c] : 1.0f);
-    channel_bn_dx(x, dy, s, c, (float)mean, mean_dy, k, scale, dx, acc);
+    channel_bn_dx(x, dz, z, six, s, c, (float)mean, mean_dy, k, scale, dx, acc);
   }
+}
+
+void cpu_batchnorm_backward(const float *x, const float *dy, TShape s, const float *gamma, const float *save_mean,
+                            const float *save_invstd, float *dx, bool acc, float *dgamma, float *dbeta) {
+  cpu_batchnorm_backward_act(x, NULL, dy, CONV_ACT_NONE, s, gamma, save_mean, save_invstd, dx, acc, dgamma, dbeta);
 }
 
 void cpu_batchnorm_backward_eval(const float *x, const float *dy, TShape s, const float *gamma, const float *running_mean,
@@ -140,10 +187,10 @@ void cpu_batchnorm_backward_eval(const float *x, const float *dy, TShape s, cons
     const double invstd = 1.0 / sqrt((double)running_var[c] + (double)eps);
     if (dgamma || dbeta) {
       double sdy, sdyxmu;
-      channel_dy_sums(x, dy, s, c, running_mean[c], &sdy, &sdyxmu);
+      channel_dy_sums(x, dy, NULL, false, s, c, running_mean[c], &sdy, &sdyxmu);
       if (dgamma) dgamma[c] += (float)(sdyxmu * invstd);
       if (dbeta) dbeta[c] += (float)sdy;
     }
-    if (dx) channel_affine(dy, s, c, (float)invstd * (gamma ? gamma[c] : 1.0f), 0.0f, dx, acc);
+    if (dx) channel_affine(dy, s, c, (float)invstd * (gamma ? gamma[c] : 1.0f), 0.0f, CONV_ACT_NONE, dx, acc);
   }
 }

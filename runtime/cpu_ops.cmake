@@ -14,6 +14,27 @@ target_include_directories(sqncpu PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(sqncpu PRIVATE m)
 # The inner loops want the vectorizer (-O2 of GCC 12 vectorizes almost none of them).
 target_compile_options(sqncpu PRIVATE $<$<AND:$<C_COMPILER_ID:GNU,Clang>,$<NOT:$<CONFIG:Debug>>>:-O3>)
+# ... and AVX2+FMA where the build machine has them: without -march the kernels are SSE2 (4 floats, no
+# FMA) while OpenBLAS and PyTorch pick AVX2/AVX-512 at run time. x86-64-v3 rather than -march=native:
+# on the AVX-512 machines measured (bench/README.md) native tuning made the direct convolutions slower.
+# -ffp-contract=fast lets a*b+c become an FMA (ISO C mode turns contraction off). Turn SQN_AVX2 off for a
+# binary that must run on x86-64 CPUs without AVX2.
+option(SQN_AVX2 "Compile the CPU kernels for AVX2+FMA (x86-64-v3) when the build machine has them" ON)
+set(SQN_CPU_ISA "generic")
+if(SQN_AVX2 AND CMAKE_C_COMPILER_ID MATCHES "GNU|Clang" AND CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
+  include(CheckCSourceRuns)
+  include(CMakePushCheckState)
+  cmake_push_check_state(RESET)
+  set(CMAKE_REQUIRED_FLAGS "-march=x86-64-v3")
+  set(CMAKE_REQUIRED_QUIET ON)
+  check_c_source_runs("int main(void) { __builtin_cpu_init(); return !(__builtin_cpu_supports(\"avx2\") && __builtin_cpu_supports(\"fma\")); }"
+                      SQN_CPU_HAS_AVX2)
+  cmake_pop_check_state()
+  if(SQN_CPU_HAS_AVX2)
+    target_compile_options(sqncpu PRIVATE -march=x86-64-v3 -ffp-contract=fast)
+    set(SQN_CPU_ISA "x86-64-v3 (AVX2, FMA)")
+  endif()
+endif()
 
 find_package(OpenMP COMPONENTS C QUIET)
 if(OpenMP_C_FOUND)
@@ -53,4 +74,4 @@ else()
     endif()
   endif()
 endif()
-message(STATUS "sqn: CPU kernels: OpenMP ${OpenMP_C_FOUND}, sgemm from ${SQN_CPU_BLAS}")
+message(STATUS "sqn: CPU kernels: OpenMP ${OpenMP_C_FOUND}, sgemm from ${SQN_CPU_BLAS}, instruction set ${SQN_CPU_ISA}")

@@ -32,6 +32,7 @@ typedef struct Run {
   const SearchArgs *a;
   int epochs, warmup, batch, crop_h, crop_w, samples;
   double lr, momentum, wd, alpha, arch_lr;
+  PlanObjective objective;
   Dataset *train, *val;
   Loader *loader;
   Trainer *t;
@@ -65,6 +66,13 @@ static bool settings(Run *r, char *err, size_t n) {
   r->alpha = a->alpha >= 0 ? a->alpha : p->search.alpha;
   r->arch_lr = a->arch_lr >= 0 ? a->arch_lr : p->search.arch_lr;
   r->samples = a->samples >= 0 ? a->samples : p->search.samples;
+  r->objective = p->search.objective;
+  if (a->objective) {
+    int o = 0;
+    while (o < PLAN_OBJ__COUNT && strcmp(a->objective, plan_objective_name((PlanObjective)o))) o++;
+    if (o == PLAN_OBJ__COUNT) return snprintf(err, n, "bad --objective '%s' (macs, params or latency)", a->objective), false;
+    r->objective = (PlanObjective)o;
+  }
   PlanShape *sh = malloc(sizeof *sh * (size_t)p->nnodes);
   char why[1024];
   bool fits = sh && plan_shapes(p, (PlanShape){3, r->crop_h, r->crop_w}, sh, why, sizeof why);
@@ -78,13 +86,13 @@ static bool costs(Run *r, char *err, size_t n) {
     if (!cost_from_lut(r->p, r->a->lut, &r->latency, err, n)) return false;
     r->have_latency = true;
   }
-  if (r->p->search.objective == PLAN_OBJ_LATENCY) {
+  if (r->objective == PLAN_OBJ_LATENCY) {
     if (!r->a->lut)
-      return snprintf(err, n, "space %s searches for latency: give its table with --lut lut.json "
+      return snprintf(err, n, "the objective of space %s is latency: give its table with --lut lut.json "
                               "(measure it with sqnrun %s --profile -o lut.json)", r->p->name, "SPACE.plan"), false;
     return cost_from_lut(r->p, r->a->lut, &r->s.cost, err, n);
   }
-  if (!cost_from_plan(r->p, r->p->search.objective, &r->s.cost)) return snprintf(err, n, "out of memory"), false;
+  if (!cost_from_plan(r->p, r->objective, &r->s.cost)) return snprintf(err, n, "out of memory"), false;
   return true;
 }
 
@@ -282,7 +290,7 @@ int mode_search(const Plan *p, const char *plan_path, const SearchArgs *a) {
   if (ok)
     fprintf(stderr, "searching %s: %d superblocks, %d epochs (%d warm-up), batch %d, crop %dx%d, objective %s (alpha %g), "
                     "%d steps per epoch -> %s\n",
-            p->name, p->nsb, r.epochs, r.warmup, r.batch, r.crop_h, r.crop_w, plan_objective_name(p->search.objective),
+            p->name, p->nsb, r.epochs, r.warmup, r.batch, r.crop_h, r.crop_w, plan_objective_name(r.objective),
             r.alpha,
             a->t.max_steps && a->t.max_steps < loader_batches_per_epoch(r.loader) ? a->t.max_steps
                                                                                   : loader_batches_per_epoch(r.loader),

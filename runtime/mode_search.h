@@ -12,6 +12,7 @@ typedef struct SearchArgs {
   int warmup;               /* < 0: the plan's */
   int samples;              /* < 0: the plan's */
   const char *lut;          /* latency table (lut.json) for objective latency */
+  const char *objective;    /* macs|params|latency; NULL: the plan's */
   double target_macs, target_ms;
   int derive_val;           /* validation images to score architectures on (default 20) */
 } SearchArgs;

@@ -25,7 +25,7 @@ static const char *const options[] = {
     "--backend", "--tap", "--data", "--out", "--epochs", "--batch", "--crop", "--lr", "--seed", "--resume",
     "--freeze-bn", "--workers", "--synthetic-size", "--synthetic-train", "--synthetic-val", "--max-steps",
     "--val-limit", "--make-synthetic", "--stop-after", "--lut", "--alpha", "--arch-lr", "--warmup-epochs", "--samples",
-    "--target-macs", "--target-ms", "--derive-val", "--check-step", "--dump"};
+    "--target-macs", "--target-ms", "--derive-val", "--check-step", "--dump", "--objective"};
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static void usage(FILE *out) {
@@ -81,6 +81,7 @@ static void usage(FILE *out) {
         "                   loss alpha * expected cost, pruning; then samples --samples architectures, scores them on\n"
         "                   --derive-val val images (default 20), writes pareto.csv/.json/.svg, arch.svg, derived.sqn\n"
         "  --alpha X --arch-lr X --warmup-epochs N --samples N   override the plan's search settings\n"
+        "  --objective O    macs, params or latency (needs --lut): override the plan's search objective\n"
         "  --target-macs G  pick the best derived network under G GMACs; --target-ms M: under M ms (needs --lut)\n"
         "  --lut lut.json   latency table for objective latency, measured by --profile\n"
         "  --profile        measure every candidate of a space (batch 1, inference) into a latency table (-o)\n"
@@ -143,6 +144,7 @@ static const char **string_slot(Args *a, const char *arg) {
   if (!strcmp(arg, "--crop")) return &a->t.crop;
   if (!strcmp(arg, "--synthetic-size")) return &a->t.synth_size;
   if (!strcmp(arg, "--lut")) return &a->s.lut;
+  if (!strcmp(arg, "--objective")) return &a->s.objective;
   if (!strcmp(arg, "--check-step")) return &a->check_step;
   if (!strcmp(arg, "--dump")) return &a->dump;
   return NULL;
@@ -247,6 +249,8 @@ static int check_args(const Args *a) {
   if (((a->train && !a->bench) || a->eval || a->search) && !a->t.data)
     return fputs("sqnrun: --train, --eval and --search need --data DIR (Cityscapes layout) or --data synthetic\n", stderr), 2;
   if (!modes) return fprintf(stderr, "sqnrun: what should I do with '%s'? (try --info)\n", a->plan), 2;
+  if (a->s.objective && strcmp(a->s.objective, "macs") && strcmp(a->s.objective, "params") && strcmp(a->s.objective, "latency"))
+    return fprintf(stderr, "sqnrun: bad --objective '%s' (macs, params or latency)\n", a->s.objective), 2;
   if (a->infer.input && !a->infer.weights)
     return fputs("sqnrun: --infer needs --weights FILE (.pth or .safetensors)\n", stderr), 2;
   if (a->infer.input && !a->infer.logits && !a->infer.argmax && !a->infer.color_png && !a->infer.labels_png)

@@ -11,6 +11,7 @@
 #include "backend.h"
 #include "cpu_grad.h"
 #include "shapes.h"
+#include "train_fusion.h"
 #include "weights_bind.h"
 #include "weights_init.h"
 
@@ -40,6 +41,8 @@ struct Trainer {
   int mix_batch;
   float **mix_w, **mix_dwp;  /* per node: pointers into mix / mix_dw for mix nodes */
   bool *skip;                /* per node: not computed */
+  int *bn_act;               /* per BN node: the ReLU/ReLU6 fused into it, or -1 (train_fusion.h) */
+  bool *fused;               /* per node: an activation the BN before it computes (forward and backward) */
   bool *written;             /* per node: its gradient holds a contribution in this backward pass */
   float **adam_m, **adam_v;  /* per parameter: Adam moments of architecture parameters */
   long adam_t;
@@ -109,6 +112,10 @@ Trainer *trainer_new(const Plan *p, const TensorSet *weights, uint64_t seed, con
   t->written = calloc(nn, sizeof *t->written);
   t->adam_m = calloc(np, sizeof *t->adam_m);
   t->adam_v = calloc(np, sizeof *t->adam_v);
+  t->bn_act = train_fusion_bn_act(p);
+  t->fused = calloc(nn, sizeof *t->fused);
+  for (int i = 0; t->bn_act && t->fused && i < p->nnodes; i++)
+    if (t->bn_act[i] >= 0) t->fused[t->bn_act[i]] = true;
   for (int s = 0; s < p->nsb; s++) {
     t->mix_node[s] = -1;
     if (p->sb[s].ncand > t->maxc) t->maxc = p->sb[s].ncand;
@@ -117,7 +124,7 @@ Trainer *trainer_new(const Plan *p, const TensorSet *weights, uint64_t seed, con
     if (p->nodes[i].kind == PLAN_OP_MIX) t->mix_node[p->nodes[i].superblock] = i, t->nmix++;
   TensorSet *init = weights ? NULL : weights_init(p, seed);
   bool ok = t->param && t->pgrad && t->mom && t->buf && t->grad && t->bn_save && t->shapes && t->slot_off &&
-            t->mix_node && t->mix_w && t->mix_dwp && t->skip && t->written && t->adam_m && t->adam_v &&
+            t->mix_node && t->mix_w && t->mix_dwp && t->skip && t->written && t->adam_m && t->adam_v && t->bn_act && t->fused &&
             (weights || init);
   if (!ok) snprintf(err, n, "out of memory");
   ok = ok && copy_weights(t, weights ? weights : init, err, n) && alloc_gradients(t, err, n);
@@ -199,16 +206,19 @@ static bool explain_nonfinite_forward(const Trainer *t, char *err, size_t n) {
         return snprintf(err, n, "the loss is not finite: parameter '%s' holds NaN or Inf (lower the learning rate?)",
                         t->p->params[i].name), false;
   for (int i = 0; i < t->p->nnodes; i++)
-    if (!all_finite(t->buf[i], node_numel(t, i)))
+    if (!t->skip[i] && !(t->bn_act[i] >= 0 && !t->bn_eval) && !all_finite(t->buf[i], node_numel(t, i)))
       return snprintf(err, n, "the loss is not finite: the first non-finite value is the output of %s%s",
                       node_label(&t->p->nodes[i], lab, sizeof lab),
                       i == 0 ? " (the input batch holds NaN or Inf)" : ""), false;
   return snprintf(err, n, "the loss is not finite"), false;
 }
 
+/* Node i is an activation that its BN computes (not with frozen BN: then nothing is fused). */
+static bool fused_away(const Trainer *t, int i) { return !t->bn_eval && t->fused[i]; }
+
 static bool forward(Trainer *t, const float *images, BackendTrain *bt, char *err, size_t n) {
   for (int i = 0; i < t->p->nnodes; i++) {
-    if (t->skip[i]) continue;
+    if (t->skip[i] || fused_away(t, i)) continue;
     if (t->p->nodes[i].kind == PLAN_OP_INPUT) {
       memcpy(t->buf[i], images, node_numel(t, i) * sizeof(float));
       continue;
@@ -243,6 +253,10 @@ static bool backward(Trainer *t, BackendTrain *bt, char *err, size_t n) {
   for (int s = 0; s < t->p->grad.nsteps; s++) {
     const PlanGradStep *ps = &t->p->grad.steps[s];
     if (t->skip[ps->node]) continue;
+    if (ps->kind == PLAN_STEP_BACKWARD && fused_away(t, ps->node)) { /* the BN's step, next, does it */
+      live_step(t, ps);
+      continue;
+    }
     if (ps->kind == PLAN_STEP_RECOMPUTE) /* the value lives in its recompute slot from here on */
       t->buf[ps->node] = (float *)((char *)t->arena + t->slot_off[t->p->grad.node[ps->node].recompute_slot]);
     PlanGradStep step = ps->kind == PLAN_STEP_RECOMPUTE ? *ps : live_step(t, ps);
@@ -284,6 +298,7 @@ static BackendTrain train_view(Trainer *t) {
   bt.bn_keep_running = t->keep_running;
   bt.scratch = t->scratch;
   bt.skip = t->skip;
+  bt.bn_act = t->bn_eval ? NULL : t->bn_act;
   bt.mix_w = (const float *const *)t->mix_w;
   bt.mix_dw = t->mix_dwp;
   return bt;
@@ -494,6 +509,7 @@ void trainer_free(Trainer *t) {
   for (int i = 0; t->mom && i < t->p->nparams; i++) free(t->mom[i]);
   for (int i = 0; t->bn_save && i < t->p->nnodes; i++) free(t->bn_save[i]);
   for (int i = 0; t->adam_m && i < t->p->nparams; i++) free(t->adam_m[i]), free(t->adam_v[i]);
+  free(t->bn_act), free(t->fused);
   free(t->adam_m), free(t->adam_v), free(t->mix_node), free(t->mix), free(t->mix_dw), free(t->mix_w), free(t->mix_dwp);
   free(t->skip), free(t->written), free(t->logits_copy);
   tensor_set_free(t->w);

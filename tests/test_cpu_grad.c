@@ -379,6 +379,60 @@ static void test_bn_train(void) {
   free(ref.x), free(ref.gamma), free(ref.beta), free(ref.r);
 }
 
+/* BN fused with the ReLU/ReLU6 it feeds (forward, recomputation, backward) against the separate kernels,
+   each of which the checks above test against finite differences; dz and z may alias dx */
+static void check_bn_act(int act) {
+  const TShape s = {2, 3, 6, 7};
+  const size_t n = tshape_numel(s), C = (size_t)s.c;
+  const char *name = act == CONV_ACT_RELU ? "relu" : "relu6";
+  char what[96];
+  float *x = rand_buf(n, -2, 3), *gamma = rand_buf(C, 0.5f, 3.0f), *beta = rand_buf(C, -1, 6), *dz = rand_buf(n, -1, 1);
+  float *mean = nan_buf(C), *invstd = nan_buf(C), *mean2 = nan_buf(C), *invstd2 = nan_buf(C);
+  float *z = nan_buf(n), *zref = nan_buf(n), *rz = nan_buf(n);
+  cpu_batchnorm_train_act(x, s, gamma, beta, NULL, NULL, 0.1f, 1e-5f, act, z, mean, invstd);
+  cpu_batchnorm_train(x, s, gamma, beta, NULL, NULL, 0.1f, 1e-5f, zref, mean2, invstd2);
+  (act == CONV_ACT_RELU ? cpu_relu : cpu_relu6)(zref, n, zref);
+  double *want = to_double(zref, n);
+  snprintf(what, sizeof what, "bn+%s train forward", name);
+  check_rel(what, z, want, n, 1e-6);
+  cpu_batchnorm_apply_saved_act(x, s, gamma, beta, mean, invstd, act, rz);
+  snprintf(what, sizeof what, "bn+%s recomputed", name);
+  check_rel(what, rz, want, n, 1e-6);
+  size_t clipped = 0;
+  for (size_t i = 0; i < n; i++) clipped += z[i] == 0.0f || (act == CONV_ACT_RELU6 && z[i] == 6.0f);
+  snprintf(what, sizeof what, "bn+%s clips some and passes some", name);
+  check_value(what, clipped > n / 10 && clipped < n * 9 / 10, 1, 0);
+  /* backward: the activation's backward, then BN's */
+  float *dy = nan_buf(n), *dxref = nan_buf(n);
+  float *dg = zero_buf(C), *db = zero_buf(C), *dgref = zero_buf(C), *dbref = zero_buf(C);
+  (act == CONV_ACT_RELU ? cpu_relu_backward : cpu_relu6_backward)(z, dz, n, dy, false);
+  cpu_batchnorm_backward(x, dy, s, gamma, mean, invstd, dxref, false, dgref, dbref);
+  double *wdx = to_double(dxref, n), *wdg = to_double(dgref, C), *wdb = to_double(dbref, C);
+  snprintf(what, sizeof what, "bn+%s backward dx", name);
+  CHECK_BACKWARD(what, n, wdx, 1e-6, cpu_batchnorm_backward_act(x, z, dz, act, s, gamma, mean, invstd, dx, acc, NULL, NULL));
+  cpu_batchnorm_backward_act(x, z, dz, act, s, gamma, mean, invstd, NULL, false, dg, db);
+  snprintf(what, sizeof what, "bn+%s backward dgamma", name);
+  check_rel(what, dg, wdg, C, 1e-6);
+  snprintf(what, sizeof what, "bn+%s backward dbeta", name);
+  check_rel(what, db, wdb, C, 1e-6);
+  float *alias = copy_buf(dz, n); /* dx written over dz */
+  cpu_batchnorm_backward_act(x, z, alias, act, s, gamma, mean, invstd, alias, false, NULL, NULL);
+  snprintf(what, sizeof what, "bn+%s backward dx over dz", name);
+  check_rel(what, alias, wdx, n, 1e-6);
+  memcpy(alias, z, n * sizeof(float)); /* dx written over z */
+  cpu_batchnorm_backward_act(x, alias, dz, act, s, gamma, mean, invstd, alias, false, NULL, NULL);
+  snprintf(what, sizeof what, "bn+%s backward dx over z", name);
+  check_rel(what, alias, wdx, n, 1e-6);
+  free(x), free(gamma), free(beta), free(dz), free(mean), free(invstd), free(mean2), free(invstd2), free(z), free(zref);
+  free(rz), free(want), free(dy), free(dxref), free(dg), free(db), free(dgref), free(dbref), free(wdx), free(wdg);
+  free(wdb), free(alias);
+}
+
+static void test_bn_act_fused(void) {
+  check_bn_act(CONV_ACT_RELU);
+  check_bn_act(CONV_ACT_RELU6);
+}
+
 /* the statistics and the running-stat update on numbers worked out by hand */
 static void test_bn_running_stats(void) {
   /* one channel, m = 4: x = {1, 2, 3, 6}: mean 3, biased var 14/4 = 3.5, unbiased 14/3 */
@@ -1033,6 +1087,7 @@ int main(int argc, char **argv) {
   test_bn_train();
   test_bn_running_stats();
   test_bn_eval();
+  test_bn_act_fused();
   test_activations(1000);
   test_activation_kinks();
   test_broadcast();

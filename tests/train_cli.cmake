@@ -56,7 +56,14 @@ train_cli(profile_needs_out 2 "--profile needs -o lut.json" ${TCLI}/space.plan -
 set_tests_properties(train_cli_profile_needs_out PROPERTIES FIXTURES_REQUIRED "train_cli_plan;train_cli_space")
 add_test(NAME train_cli_latency_plan COMMAND sqnc ${CMAKE_CURRENT_SOURCE_DIR}/data/tiny_latency.sqn -q -o ${TCLI}/latency_space.plan)
 set_tests_properties(train_cli_latency_plan PROPERTIES FIXTURES_SETUP train_cli_latency)
-train_cli(search_latency_needs_lut 1 "searches for latency: give its table with --lut" ${TCLI}/latency_space.plan --search ${TSYN})
+train_cli(search_latency_needs_lut 1 "is latency: give its table with --lut" ${TCLI}/latency_space.plan --search ${TSYN})
+train_cli(search_bad_objective 2 "bad --objective 'speed' \\(macs, params or latency\\)" ${TCLI}/space.plan --search ${TSYN} --objective speed)
+train_cli(search_objective_needs_lut 1 "space tiny_space's objective is latency|is latency: give its table with --lut"
+          ${TCLI}/space.plan --search ${TSYN} --objective latency)
+train_cli(search_objective_macs 0 "objective macs \\(alpha 0.5\\)" ${TCLI}/latency_space.plan --search ${TSYN} --objective macs
+          --alpha 0.5 --epochs 1 --max-steps 1 --derive-val 1 --samples 2 --out ${TCLI}/mac_override)
+set_tests_properties(train_cli_search_bad_objective train_cli_search_objective_needs_lut PROPERTIES FIXTURES_REQUIRED "train_cli_plan;train_cli_space")
+set_tests_properties(train_cli_search_objective_macs PROPERTIES FIXTURES_REQUIRED "train_cli_plan;train_cli_latency")
 train_cli(profile 0 "latency table of tiny_latency \\(3x64x128, cpu backend, 2 passes per candidate\\)"
           ${TCLI}/latency_space.plan --profile --iters 2 --warmup 1 -o ${TCLI}/lut.json)
 set_tests_properties(train_cli_profile PROPERTIES FIXTURES_SETUP train_cli_lut)

@@ -1,0 +1,215 @@
+#!/usr/bin/python3
+"""search_experiment.py - does the search work? (issue 5, item 8; written up in docs/search.md)
+
+On the synthetic street scenes, with a CPU latency table measured on this machine:
+  (a) the network derived by a latency-objective search against 20 random architectures of the same
+      space whose predicted latency is within +-5% of the derived one's, all trained with one recipe;
+  (b) a latency-objective search against a MAC-objective search with matched pressure (alpha scaled
+      by the uniform distribution's expected cost, so both resource losses start equal), their
+      derived networks trained with the same recipe and timed.
+
+Phases (each skips work whose output exists, so the script can be stopped and rerun):
+  prepare  compile the space, measure the latency table, run both searches, pick random archs, compile
+  train    train every network (20 random, both derived ones with three seeds each)
+  measure  time every network with --bench (run it on an idle machine)
+  report   print the tables (markdown)
+
+usage: bench/search_experiment.py --bin BUILD --out DIR [--phase all|prepare|train|measure|report]
+       [--epochs 20] [--random 20] [--threads 2]
+"""
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+
+SPACE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "spaces", "small_quick.sqn")
+SEEDS = (1, 2, 3)
+
+
+def run(cmd, log=None):
+    print("+", " ".join(cmd), flush=True)
+    if log:
+        os.makedirs(os.path.dirname(log), exist_ok=True)
+        with open(log, "w") as f:
+            subprocess.run(cmd, check=True, stdout=f, stderr=subprocess.STDOUT)
+    else:
+        subprocess.run(cmd, check=True)
+
+
+class Exp:
+    def __init__(self, a):
+        self.a = a
+        self.out = os.path.abspath(a.out)
+        self.sqnc = os.path.join(a.bin, "compiler", "sqnc")
+        self.sqnrun = os.path.join(a.bin, "runtime", "sqnrun")
+        self.th = ["--threads", str(a.threads)]
+        os.makedirs(self.out, exist_ok=True)
+
+    def p(self, *names):
+        return os.path.join(self.out, *names)
+
+    def info(self):
+        text = subprocess.run([self.sqnrun, self.p("space.plan"), "--info", "--json"], check=True,
+                              capture_output=True, text=True).stdout
+        return json.loads(text)
+
+    def lut(self):
+        with open(self.p("lut.json")) as f:
+            return json.load(f)
+
+    # ---- prepare ----
+    def prepare(self):
+        if not os.path.exists(self.p("space.plan")):
+            run([self.sqnc, SPACE, "-o", self.p("space.plan")])
+        if not os.path.exists(self.p("lut.json")):
+            run([self.sqnrun, self.p("space.plan"), "--profile", "--iters", "10", *self.th, "-o", self.p("lut.json")])
+        alpha_mac, alpha_lat = self.alphas()
+        for name, extra in (("mac", ["--objective", "macs", "--alpha", str(alpha_mac)]),
+                            ("lat", ["--objective", "latency", "--alpha", "%.6g" % alpha_lat])):
+            if not os.path.exists(self.p(name, "derived.sqn")):
+                run([self.sqnrun, self.p("space.plan"), "--search", "--data", "synthetic", "--lut", self.p("lut.json"),
+                     *extra, *self.th, "--out", self.p(name)], log=self.p(name + ".log"))
+        self.pick_random()
+        for net in self.nets():
+            plan = self.p("nets", net + ".plan")
+            if not os.path.exists(plan):
+                run([self.sqnc, self.p("nets", net + ".sqn"), "-o", plan])
+
+    def alphas(self):
+        """alpha_mac from the preset; alpha_lat so that alpha * E_uniform[cost] is the same for both."""
+        info, lut = self.info(), self.lut()
+        sbs = info["superblocks"]
+        e_macs = (info["macs_fixed"] + sum(statistics.mean(c["macs"] for c in sb["candidates"]) for sb in sbs)) * 1e-9
+        e_ms = lut["fixed_ms"] + sum(statistics.mean(c["ms"] for c in sb["candidates"]) for sb in lut["superblocks"])
+        alpha_mac = info["search"]["alpha"]
+        return alpha_mac, alpha_mac * e_macs / e_ms
+
+    def arch_of(self, sqn):
+        with open(sqn) as f:
+            text = "\n".join(line.split("//", 1)[0] for line in f)
+        body = text.split("[", 1)[1].split("]", 1)[0]
+        return [n.strip() for n in body.split(",") if n.strip()]
+
+    def predict_ms(self, arch):
+        lut = self.lut()
+        ms = {(i, c["name"]): c["ms"] for i, sb in enumerate(lut["superblocks"]) for c in sb["candidates"]}
+        return lut["fixed_ms"] + sum(ms[(i, n)] for i, n in enumerate(arch))
+
+    def write_net(self, name, arch):
+        os.makedirs(self.p("nets"), exist_ok=True)
+        path = self.p("nets", name + ".sqn")
+        if os.path.exists(path):
+            return
+        with open(path, "w") as f:
+            f.write('import "%s"\nnetwork %s = small_quick [\n%s\n]\n' % (os.path.abspath(SPACE), name, ",\n".join(arch)))
+
+    def pick_random(self):
+        for name in ("mac", "lat"):
+            self.write_net(name + "_derived", self.arch_of(self.p(name, "derived.sqn")))
+        target = self.predict_ms(self.arch_of(self.p("lat", "derived.sqn")))
+        lut = self.lut()
+        names = [[c["name"] for c in sb["candidates"]] for sb in lut["superblocks"]]
+        rng = random.Random(2026)
+        picked = []
+        while len(picked) < self.a.random:
+            arch = [rng.choice(n) for n in names]
+            if abs(self.predict_ms(arch) - target) <= 0.05 * target and arch not in picked:
+                picked.append(arch)
+        for k, arch in enumerate(picked):
+            self.write_net("random%02d" % k, arch)
+
+    def nets(self):
+        return ["lat_derived", "mac_derived"] + ["random%02d" % k for k in range(self.a.random)]
+
+    # ---- train ----
+    def runs(self):
+        for net in self.nets():
+            for seed in (SEEDS if net.endswith("derived") else SEEDS[:1]):
+                yield net, seed
+
+    def train(self):
+        for net, seed in self.runs():
+            d = self.p("train", "%s_s%d" % (net, seed))
+            if os.path.exists(os.path.join(d, "last.safetensors")) and self.final(d) is not None:
+                continue
+            run([self.sqnrun, self.p("nets", net + ".plan"), "--train", "--data", "synthetic", "--epochs",
+                 str(self.a.epochs), "--synthetic-val", "100", "--seed", str(seed), *self.th, "--out", d],
+                log=d + ".log")
+
+    def final(self, d):
+        """val mIoU after the last epoch (not the best epoch: no selection on the val set)."""
+        last = None
+        try:
+            with open(os.path.join(d, "log.jsonl")) as f:
+                for line in f:
+                    r = json.loads(line)
+                    if r.get("type") == "epoch":
+                        last = r
+        except FileNotFoundError:
+            return None
+        return last["val_miou"] if last and last["epoch"] == self.a.epochs else None
+
+    # ---- measure ----
+    def measure(self):
+        res = {}
+        for net in self.nets():
+            text = subprocess.run([self.sqnrun, self.p("nets", net + ".plan"), "--bench", "--iters", "50", *self.th,
+                                   "--json"], check=True, capture_output=True, text=True).stdout
+            res[net] = json.loads(text)
+            print(net, res[net]["median_ms"], flush=True)
+        with open(self.p("latency.json"), "w") as f:
+            json.dump(res, f, indent=1)
+
+    # ---- report ----
+    def report(self):
+        info = self.info()
+        macs = {}
+        for i, sb in enumerate(info["superblocks"]):
+            for c in sb["candidates"]:
+                macs[(i, c["name"])] = c["macs"]
+        with open(self.p("latency.json")) as f:
+            lat = json.load(f)
+
+        def row(net):
+            arch = self.arch_of(self.p("nets", net + ".sqn"))
+            g = (info["macs_fixed"] + sum(macs[(i, n)] for i, n in enumerate(arch))) * 1e-9
+            seeds = SEEDS if net.endswith("derived") else SEEDS[:1]
+            miou = [self.final(self.p("train", "%s_s%d" % (net, s))) for s in seeds]
+            return g, self.predict_ms(arch), lat[net]["median_ms"], miou
+
+        print("| network | GMACs | LUT ms | measured ms | val mIoU (seed 1 / 2 / 3) |\n|---|---|---|---|---|")
+        rand = []
+        for net in self.nets():
+            g, pms, mms, miou = row(net)
+            if net.startswith("random"):
+                rand.append((miou[0], mms))
+            print("| %s | %.4f | %.3f | %.3f | %s |" % (net, g, pms, mms, " / ".join("%.4f" % m for m in miou)))
+        rm = [m for m, _ in rand]
+        print("\nrandom: median mIoU %.4f (min %.4f, max %.4f), measured latency median %.3f ms (%.3f..%.3f)" %
+              (statistics.median(rm), min(rm), max(rm), statistics.median(t for _, t in rand),
+               min(t for _, t in rand), max(t for _, t in rand)))
+        d = row("lat_derived")[3]
+        print("lat_derived: seed 1 mIoU %.4f; beats %d of %d random; mean of 3 seeds %.4f (spread %.4f)" %
+              (d[0], sum(d[0] > m for m in rm), len(rm), statistics.mean(d), max(d) - min(d)))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bin", required=True, help="build folder with compiler/sqnc and runtime/sqnrun")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--phase", default="all", choices=["all", "prepare", "train", "measure", "report"])
+    ap.add_argument("--epochs", type=int, default=20)
+    ap.add_argument("--random", type=int, default=20)
+    ap.add_argument("--threads", type=int, default=2)
+    a = ap.parse_args()
+    e = Exp(a)
+    for phase in ("prepare", "train", "measure", "report"):
+        if a.phase in ("all", phase):
+            getattr(e, phase)()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
