@@ -94,11 +94,11 @@ static void bn_backward(const BackendTrain *t, const PlanNode *nd, const PlanGra
   if (!dx) dx = t->scratch, acc = false; /* parameter gradients only */
   const float *x = r->buf[nd->inputs[0]], *dy = t->grad[nd->id], *gamma = r->param[nd->param[0]];
   float *dg = t->param_grad[nd->param[0]], *db = t->param_grad[nd->param[1]];
-  const int j = fused_act(t, nd->id); /* then dy is the ReLU's output gradient, masked by its output */
+  const int j = fused_act(t, nd->id); /* then dy is the ReLU's output gradient, masked by BN(x) > 0 */
   if (t->bn_eval)
     cpu_batchnorm_backward_eval(x, dy, ys, gamma, r->param[nd->param[2]], r->param[nd->param[3]], 1e-5f, dx, acc, dg, db);
   else if (j >= 0)
-    cpu_batchnorm_backward_act(x, r->buf[j], t->grad[j], act_code(r->p, j), ys, gamma, t->bn_save[nd->id],
+    cpu_batchnorm_backward_act(x, t->grad[j], act_code(r->p, j), ys, gamma, r->param[nd->param[1]], t->bn_save[nd->id],
                                t->bn_save[nd->id] + ys.c, dx, acc, dg, db);
   else
     cpu_batchnorm_backward(x, dy, ys, gamma, t->bn_save[nd->id], t->bn_save[nd->id] + ys.c, dx, acc, dg, db);

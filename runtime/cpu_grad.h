@@ -8,8 +8,8 @@
  *  - parameter gradients (dw, db, dgamma, dbeta, dmix's dw) always accumulate (+=): the caller zeroes them;
  *    NULL skips one of them where the comment says so;
  *  - outputs must not overlap inputs, except that the elementwise kernels (activations, batch norm) allow dx == dy
- *    with acc false, cpu_batchnorm_train allows y == x and cpu_batchnorm_backward_act allows dz == dx and
- *    z == dx with acc false. */
+ *    with acc false, cpu_batchnorm_train allows y == x and cpu_batchnorm_backward_act allows dz == dx
+ *    with acc false. */
 #ifndef SQN_CPU_GRAD_H
 #define SQN_CPU_GRAD_H
 #include "cpu_ops.h"
@@ -36,14 +36,15 @@ void cpu_batchnorm_apply_saved(const float *x, TShape s, const float *gamma, con
 void cpu_batchnorm_backward(const float *x, const float *dy, TShape s, const float *gamma, const float *save_mean,
                             const float *save_invstd, float *dx, bool acc, float *dgamma, float *dbeta);
 /* The same three fused with the activation `act` (CONV_ACT_NONE, _RELU or _RELU6) that the BN feeds alone:
-   train/apply write act(BN(x)) to y; backward takes the activation's output z and output gradient dz and uses
-   dy = dz where the activation passes it (z > 0, and z < 6 for ReLU6) — one pass instead of two or three. */
+   train/apply write act(BN(x)) to y; backward takes the activation's output gradient dz and uses dy = dz where
+   the activation passes it (0 < BN(x), and BN(x) < 6 for ReLU6; BN(x) recomputed from x bit for bit as the
+   forward computed it) — one pass instead of two or three, and no activation output read. */
 void cpu_batchnorm_train_act(const float *x, TShape s, const float *gamma, const float *beta, float *running_mean,
                              float *running_var, float momentum, float eps, int act, float *y, float *save_mean,
                              float *save_invstd);
 void cpu_batchnorm_apply_saved_act(const float *x, TShape s, const float *gamma, const float *beta,
                                    const float *save_mean, const float *save_invstd, int act, float *y);
-void cpu_batchnorm_backward_act(const float *x, const float *z, const float *dz, int act, TShape s, const float *gamma,
+void cpu_batchnorm_backward_act(const float *x, const float *dz, int act, TShape s, const float *gamma, const float *beta,
                                 const float *save_mean, const float *save_invstd, float *dx, bool acc, float *dgamma,
                                 float *dbeta);
 /* BN backward in eval mode (running statistics, BN frozen): dx = dy*gamma/sqrt(rv+eps); dgamma += sum(dy*xhat);

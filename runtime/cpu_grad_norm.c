@@ -21,9 +21,9 @@ static inline float act_apply(float v, bool relu, bool six) {
   return six && v > 6.0f ? 6.0f : v;
 }
 
-/* the activation's backward from its output z: dz where ReLU passes (z > 0, and z < hi = 6 for ReLU6; hi is
+/* the activation's backward from its input v: dz where ReLU passes (v > 0, and v < hi = 6 for ReLU6; hi is
    NaN for ReLU, which no comparison reaches) */
-static inline float act_keep(float dz, float z, float hi) { return keep_if(!(z <= 0.0f) & !(z >= hi), dz); }
+static inline float act_keep(float dz, float v, float hi) { return keep_if(!(v <= 0.0f) & !(v >= hi), dz); }
 
 /* sum and sum of squares over the n planes of channel c of x, in double (one pass) */
 static void channel_moments(const float *x, TShape s, int c, double *sum, double *sumsq) {
@@ -40,21 +40,34 @@ static void channel_moments(const float *x, TShape s, int c, double *sum, double
   *sum = a, *sumsq = b;
 }
 
-/* sums over channel c: *sdy = sum(dy), *sdyxmu = sum(dy * (x - mean)), with dy = act_keep(dz, z) when z is
-   given (the backward of the ReLU after the BN folded in), else dy = dz */
-static void channel_dy_sums(const float *x, const float *dz, const float *z, bool six, TShape s, int c, double mean,
-                            double *sdy, double *sdyxmu) {
+/* The ReLU/ReLU6 after the BN, seen from the BN's backward: dy = act_keep(dz, x * alpha + shift, hi), the
+   pre-activation recomputed from x with the forward pass's own arithmetic (so no mask or output is read). */
+typedef struct ActMask {
+  bool on;
+  float alpha, shift, hi;
+} ActMask;
+
+static ActMask act_mask(int act, int c, const float *gamma, const float *beta, const float *mean, const float *invstd) {
+  ActMask m = {act != CONV_ACT_NONE, 0.0f, 0.0f, act == CONV_ACT_RELU6 ? 6.0f : NAN};
+  if (m.on) {
+    m.alpha = invstd[c] * (gamma ? gamma[c] : 1.0f);
+    m.shift = (beta ? beta[c] : 0.0f) - mean[c] * m.alpha;
+  }
+  return m;
+}
+
+/* sums over channel c: *sdy = sum(dy), *sdyxmu = sum(dy * (x - mean)), dy = dz masked by the activation */
+static void channel_dy_sums(const float *x, const float *dz, ActMask am, TShape s, int c, double mean, double *sdy,
+                            double *sdyxmu) {
   const size_t hw = (size_t)s.h * s.w;
-  const float hi = six ? 6.0f : NAN;
   double a = 0.0, b = 0.0;
   for (int n = 0; n < s.n; n++) {
     const size_t off = ((size_t)n * s.c + c) * hw;
     const float *xp = x + off, *dp = dz + off;
-    if (z) {
-      const float *zp = z + off;
+    if (am.on) {
       OMP(omp simd reduction(+ : a, b))
       for (size_t i = 0; i < hw; i++) {
-        const float d = act_keep(dp[i], zp[i], hi);
+        const float d = act_keep(dp[i], xp[i] * am.alpha + am.shift, am.hi);
         a += d;
         b += (double)d * ((double)xp[i] - mean);
       }
@@ -133,20 +146,20 @@ void cpu_batchnorm_apply_saved(const float *x, TShape s, const float *gamma, con
   cpu_batchnorm_apply_saved_act(x, s, gamma, beta, save_mean, save_invstd, CONV_ACT_NONE, y);
 }
 
-/* dx (+)= (dy - mean_dy - (x - mean) * k) * scale per element of channel c, dy = act_keep(dz, z) when z is
-   given, else dz; dz and z may alias dx when !acc (each element is read before it is written) */
-static void channel_bn_dx(const float *x, const float *dz, const float *z, bool six, TShape s, int c, float mean,
-                          float mean_dy, float k, float scale, float *dx, bool acc) {
+/* dx (+)= (dy - mean_dy - (x - mean) * k) * scale per element of channel c, dy = dz masked by the activation;
+   dz may alias dx when !acc (each element is read before it is written) */
+static void channel_bn_dx(const float *x, const float *dz, ActMask am, TShape s, int c, float mean, float mean_dy,
+                          float k, float scale, float *dx, bool acc) {
   const size_t hw = (size_t)s.h * s.w;
-  const float hi = six ? 6.0f : NAN;
+  const float al = am.alpha, sh = am.shift, hi = am.hi;
   for (int n = 0; n < s.n; n++) {
     const size_t off = ((size_t)n * s.c + c) * hw;
-    const float *xp = x + off, *dp = dz + off, *zp = z ? z + off : NULL;
+    const float *xp = x + off, *dp = dz + off;
     float *op = dx + off;
-    if (zp && acc)
-      for (size_t i = 0; i < hw; i++) op[i] += (act_keep(dp[i], zp[i], hi) - mean_dy - (xp[i] - mean) * k) * scale;
-    else if (zp)
-      for (size_t i = 0; i < hw; i++) op[i] = (act_keep(dp[i], zp[i], hi) - mean_dy - (xp[i] - mean) * k) * scale;
+    if (am.on && acc)
+      for (size_t i = 0; i < hw; i++) op[i] += (act_keep(dp[i], xp[i] * al + sh, hi) - mean_dy - (xp[i] - mean) * k) * scale;
+    else if (am.on)
+      for (size_t i = 0; i < hw; i++) op[i] = (act_keep(dp[i], xp[i] * al + sh, hi) - mean_dy - (xp[i] - mean) * k) * scale;
     else if (acc)
       for (size_t i = 0; i < hw; i++) op[i] += (dp[i] - mean_dy - (xp[i] - mean) * k) * scale;
     else
@@ -154,30 +167,29 @@ static void channel_bn_dx(const float *x, const float *dz, const float *z, bool 
   }
 }
 
-void cpu_batchnorm_backward_act(const float *x, const float *z, const float *dz, int act, TShape s, const float *gamma,
+void cpu_batchnorm_backward_act(const float *x, const float *dz, int act, TShape s, const float *gamma, const float *beta,
                                 const float *save_mean, const float *save_invstd, float *dx, bool acc, float *dgamma,
                                 float *dbeta) {
   const size_t m = (size_t)s.n * s.h * s.w;
-  const bool six = act == CONV_ACT_RELU6;
-  if (act == CONV_ACT_NONE) z = NULL;
   OMP(omp parallel for schedule(dynamic, 1) if (tshape_numel(s) > PAR_MIN))
   for (int c = 0; c < s.c; c++) {
     const double mean = save_mean[c], invstd = save_invstd[c];
+    const ActMask am = act_mask(act, c, gamma, beta, save_mean, save_invstd);
     double sdy, sdyxmu;
-    channel_dy_sums(x, dz, z, six, s, c, mean, &sdy, &sdyxmu);
+    channel_dy_sums(x, dz, am, s, c, mean, &sdy, &sdyxmu);
     if (dgamma) dgamma[c] += (float)(sdyxmu * invstd); /* sum(dy * xhat) */
     if (dbeta) dbeta[c] += (float)sdy;
     if (!dx || !m) continue;
     /* dx = gamma*invstd * (dy - sum(dy)/m - xhat * sum(dy*xhat)/m), as PyTorch's CPU kernel writes it */
     const float k = (float)(sdyxmu * invstd * invstd / (double)m), mean_dy = (float)(sdy / (double)m);
     const float scale = (float)invstd * (gamma ? gamma[c] : 1.0f);
-    channel_bn_dx(x, dz, z, six, s, c, (float)mean, mean_dy, k, scale, dx, acc);
+    channel_bn_dx(x, dz, am, s, c, (float)mean, mean_dy, k, scale, dx, acc);
   }
 }
 
 void cpu_batchnorm_backward(const float *x, const float *dy, TShape s, const float *gamma, const float *save_mean,
                             const float *save_invstd, float *dx, bool acc, float *dgamma, float *dbeta) {
-  cpu_batchnorm_backward_act(x, NULL, dy, CONV_ACT_NONE, s, gamma, save_mean, save_invstd, dx, acc, dgamma, dbeta);
+  cpu_batchnorm_backward_act(x, dy, CONV_ACT_NONE, s, gamma, NULL, save_mean, save_invstd, dx, acc, dgamma, dbeta);
 }
 
 void cpu_batchnorm_backward_eval(const float *x, const float *dy, TShape s, const float *gamma, const float *running_mean,
@@ -187,7 +199,7 @@ void cpu_batchnorm_backward_eval(const float *x, const float *dy, TShape s, cons
     const double invstd = 1.0 / sqrt((double)running_var[c] + (double)eps);
     if (dgamma || dbeta) {
       double sdy, sdyxmu;
-      channel_dy_sums(x, dy, NULL, false, s, c, running_mean[c], &sdy, &sdyxmu);
+      channel_dy_sums(x, dy, (ActMask){0}, s, c, running_mean[c], &sdy, &sdyxmu);
       if (dgamma) dgamma[c] += (float)(sdyxmu * invstd);
       if (dbeta) dbeta[c] += (float)sdy;
     }
