@@ -18,6 +18,7 @@ usage: bench/search_experiment.py --bin BUILD --out DIR [--phase all|prepare|tra
        [--epochs 20] [--random 20] [--threads 2]
 """
 import argparse
+import csv
 import json
 import os
 import random
@@ -191,6 +192,19 @@ class Exp:
         print("\nrandom: median mIoU %.4f (min %.4f, max %.4f), measured latency median %.3f ms (%.3f..%.3f)" %
               (statistics.median(rm), min(rm), max(rm), statistics.median(t for _, t in rand),
                min(t for _, t in rand), max(t for _, t in rand)))
+        print("\n| search | expected cost, uniform -> last epoch | sampled archs: mean GMACs | mean LUT ms | derived GMACs / LUT ms |")
+        print("|---|---|---|---|---|")
+        for name in ("mac", "lat"):
+            with open(self.p(name, "log.jsonl")) as f:
+                ep = [json.loads(line) for line in f if '"type": "epoch"' in line]
+            with open(self.p(name, "pareto.csv")) as f:
+                rows = list(csv.DictReader(f))
+            g = [float(r["gmacs"]) for r in rows]
+            ms = [float(r["latency_ms"]) for r in rows]
+            ch = [r for r in rows if r["chosen"] == "1"][0]
+            print("| %s | %.4g -> %.4g %s | %.4f | %.3f | %.4f / %.3f |" % (
+                name, ep[0]["expected_cost"], ep[-1]["expected_cost"], ep[-1]["cost_unit"], statistics.mean(g),
+                statistics.mean(ms), float(ch["gmacs"]), float(ch["latency_ms"])))
         d = row("lat_derived")[3]
         print("lat_derived: seed 1 mIoU %.4f; beats %d of %d random; mean of 3 seeds %.4f (spread %.4f)" %
               (d[0], sum(d[0] > m for m in rm), len(rm), statistics.mean(d), max(d) - min(d)))
