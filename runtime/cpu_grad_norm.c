@@ -40,6 +40,15 @@ static void channel_moments(const float *x, TShape s, int c, double *sum, double
   *sum = a, *sumsq = b;
 }
 
+/* Channel c's affine map y = x * alpha + shift from the saved statistics, as PyTorch writes it: alpha =
+   invstd * gamma, shift = beta - mean * alpha. The one place these are computed, so that the forward, the
+   recomputation and the backward's activation mask see the same floats bit for bit. */
+static void bn_coeffs(int c, const float *gamma, const float *beta, const float *mean, const float *invstd,
+                      float *alpha, float *shift) {
+  *alpha = invstd[c] * (gamma ? gamma[c] : 1.0f);
+  *shift = (beta ? beta[c] : 0.0f) - mean[c] * *alpha;
+}
+
 /* The ReLU/ReLU6 after the BN, seen from the BN's backward: dy = act_keep(dz, x * alpha + shift, hi), the
    pre-activation recomputed from x with the forward pass's own arithmetic (so no mask or output is read). */
 typedef struct ActMask {
@@ -49,10 +58,7 @@ typedef struct ActMask {
 
 static ActMask act_mask(int act, int c, const float *gamma, const float *beta, const float *mean, const float *invstd) {
   ActMask m = {act != CONV_ACT_NONE, 0.0f, 0.0f, act == CONV_ACT_RELU6 ? 6.0f : NAN};
-  if (m.on) {
-    m.alpha = invstd[c] * (gamma ? gamma[c] : 1.0f);
-    m.shift = (beta ? beta[c] : 0.0f) - mean[c] * m.alpha;
-  }
+  if (m.on) bn_coeffs(c, gamma, beta, mean, invstd, &m.alpha, &m.shift);
   return m;
 }
 
@@ -118,9 +124,8 @@ void cpu_batchnorm_train_act(const float *x, TShape s, const float *gamma, const
       const double unbiased = m > 1 ? var * (double)m / (double)(m - 1) : var;
       running_var[c] = (float)((1.0 - momentum) * running_var[c] + (double)momentum * unbiased);
     }
-    /* as PyTorch: y = x * alpha + (beta - mean * alpha), alpha = invstd * gamma */
-    const float alpha = (float)invstd * (gamma ? gamma[c] : 1.0f);
-    const float shift = (beta ? beta[c] : 0.0f) - (float)mean * alpha;
+    float alpha, shift;
+    bn_coeffs(c, gamma, beta, save_mean, save_invstd, &alpha, &shift);
     channel_affine(x, s, c, alpha, shift, act, y, false);
   }
 }
@@ -135,8 +140,8 @@ void cpu_batchnorm_apply_saved_act(const float *x, TShape s, const float *gamma,
                                    const float *save_mean, const float *save_invstd, int act, float *y) {
   OMP(omp parallel for schedule(static) if (tshape_numel(s) > PAR_MIN))
   for (int c = 0; c < s.c; c++) {
-    const float alpha = save_invstd[c] * (gamma ? gamma[c] : 1.0f);
-    const float shift = (beta ? beta[c] : 0.0f) - save_mean[c] * alpha;
+    float alpha, shift;
+    bn_coeffs(c, gamma, beta, save_mean, save_invstd, &alpha, &shift);
     channel_affine(x, s, c, alpha, shift, act, y, false);
   }
 }
