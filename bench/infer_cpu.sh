@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# bench/infer_cpu.sh - CPU inference benchmark: batch-1 latency of the six published SqueezeNAS nets,
+# bench/infer_cpu.sh - inference benchmark: batch-1 latency of the six published SqueezeNAS nets,
 # sqnrun vs PyTorch eager (bench/squeezenas_torch.py: eval(), torch.no_grad(), torch.set_num_threads(N)),
-# same thread count, same weights and input. Prints a table with ratio = PyTorch time / sqnrun time
+# same thread count, same weights and input. --device cuda (bench/infer_gpu.sh) compares sqnrun
+# --backend cuda (plans compiled with sqnc --target for the GPU) with PyTorch eager on the same GPU. Prints a table with ratio = PyTorch time / sqnrun time
 # (> 1: sqnrun is faster). A benchmark, not a test: always exits 0.
 #
 # sqnrun time: `sqnrun --bench` median (warm-up, then --iters timed runs; load excluded) when the build
@@ -12,6 +13,7 @@
 # usage: bench/infer_cpu.sh [--nets "mac_small ..."] [--sizes "1024x2048 784x1568"] [--threads 2]
 #                           [--iters 5] [--warmup 1] [--no-torch] [--no-sqnrun]
 #                           [--infer-timing]   (time separate --infer runs even if sqnrun has --bench)
+#                           [--device cpu|cuda] [--target sm_XY] (cuda: the GPU's, from nvidia-smi, by default)
 # environment: SQNC, SQNRUN (default $BUILD_DIR/{compiler/sqnc,runtime/sqnrun}), BUILD_DIR (default
 # /tmp/bench-build, configured and built if missing), PYTHON (default /usr/bin/python3).
 set -u
@@ -27,6 +29,8 @@ warmup=1
 do_torch=1
 do_sqn=1
 force_infer=0
+device=cpu
+target=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --nets) nets="$2"; shift 2 ;;
@@ -37,6 +41,8 @@ while [ $# -gt 0 ]; do
     --no-torch) do_torch=0; shift ;;
     --no-sqnrun) do_sqn=0; shift ;;
     --infer-timing) force_infer=1; shift ;;
+    --device) device="$2"; shift 2 ;;
+    --target) target="$2"; shift 2 ;;
     -h|--help) awk 'NR > 1 && /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$0"; exit 0 ;;
     *) echo "infer_cpu.sh: unknown argument '$1'" >&2; exit 0 ;;
   esac
@@ -50,6 +56,14 @@ if [ ! -x "$SQNC" ] || [ ! -x "$SQNRUN" ]; then
   echo "infer_cpu.sh: building into $BUILD_DIR" >&2
   cmake -S "$root" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null && \
     cmake --build "$BUILD_DIR" -j2 --target sqnc sqnrun >/dev/null || { echo "infer_cpu.sh: build failed" >&2; exit 0; }
+fi
+sqnc_gpu=()
+sqnrun_gpu=()
+if [ "$device" = cuda ]; then
+  [ -n "$target" ] || target="sm_$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | tr -d '. ')"
+  [ "$target" != "sm_" ] || { echo "infer_cpu.sh: no GPU found (nvidia-smi); give --target sm_XY" >&2; exit 0; }
+  sqnc_gpu=(--target "$target")
+  sqnrun_gpu=(--backend cuda)
 fi
 has_bench=0
 [ "$force_infer" = 0 ] && "$SQNRUN" --help 2>&1 | grep -q '^  --bench' && has_bench=1
@@ -67,7 +81,7 @@ for hw in $sizes; do
     # Weights (PyTorch constructor init) and input: written by the PyTorch side so both use the same data.
     if [ "$have_torch" = 1 ]; then
       if [ "$do_torch" = 1 ]; then
-        out="$("$PYTHON" "$here/squeezenas_torch.py" "$net" --input "$hw" --bench --json --threads "$threads" \
+        out="$("$PYTHON" "$here/squeezenas_torch.py" "$net" --input "$hw" --bench --json --threads "$threads" --device "$device" \
                --iters "$iters" --warmup "$warmup" --save-weights "$p.pth" --save-input "$p.in.npy" 2>"$p.torch.log")"
         t_torch="$(echo "$out" | sed -n 's/.*"median_ms": \([0-9.e+-]*\).*/\1/p')"
         m_torch="$(echo "$out" | sed -n 's/.*"min_ms": \([0-9.e+-]*\).*/\1/p')"
@@ -78,20 +92,20 @@ for hw in $sizes; do
           --save-weights "$p.pth" --save-input "$p.in.npy" >/dev/null 2>"$p.torch.log"
       fi
     fi
-    if [ "$do_sqn" = 1 ] && "$SQNC" "$root/examples/$net.sqn" --input "3x$hw" -q -o "$p.plan" 2>"$p.sqnc.log"; then
+    if [ "$do_sqn" = 1 ] && "$SQNC" "$root/examples/$net.sqn" --input "3x$hw" "${sqnc_gpu[@]}" -q -o "$p.plan" 2>"$p.sqnc.log"; then
       gmacs="$("$SQNC" "$root/examples/$net.sqn" --input "3x$hw" --stats 2>/dev/null | \
                sed -n 's/^total MACs: [0-9]* (\([0-9.]*\) G).*/\1/p' | awk '{printf "%.2f", $1}')"
       wargs=()
       [ -f "$p.pth" ] && wargs=(--weights "$p.pth")
       if [ "$has_bench" = 1 ]; then
-        out="$("$SQNRUN" "$p.plan" --bench "${wargs[@]}" --iters "$iters" --warmup "$warmup" \
+        out="$("$SQNRUN" "$p.plan" --bench "${wargs[@]}" "${sqnrun_gpu[@]}" --iters "$iters" --warmup "$warmup" \
                --threads "$threads" --json 2>"$p.sqnrun.log")"
         t_sqn="$(echo "$out" | sed -n 's/.*"median_ms": \([0-9.e+-]*\).*/\1/p')"
         m_sqn="$(echo "$out" | sed -n 's/.*"min_ms": \([0-9.e+-]*\).*/\1/p')"
         r_sqn="$(echo "$out" | sed -n 's/.*"peak_rss_mib": \([0-9.e+-]*\).*/\1/p')"
       elif [ -f "$p.in.npy" ]; then
         for i in $(seq 1 "$iters"); do
-          "$SQNRUN" "$p.plan" "${wargs[@]}" --infer "$p.in.npy" --argmax "$p.am.npy" --threads "$threads" 2>&1 | \
+          "$SQNRUN" "$p.plan" "${wargs[@]}" "${sqnrun_gpu[@]}" --infer "$p.in.npy" --argmax "$p.am.npy" --threads "$threads" 2>&1 | \
             sed -n 's/.* in \([0-9.]*\) s.*/\1/p'
         done > "$p.sqn.times"
         t_sqn="$(median < "$p.sqn.times" | awk '$1 != "-" {printf "%.2f", $1 * 1000} $1 == "-" {print "-"}')"
@@ -116,7 +130,8 @@ for hw in $sizes; do
 done
 
 echo
-echo "CPU inference, batch 1, $threads threads, median of $iters runs after $warmup warm-up ($(date +%Y-%m-%d);" \
+gpu_name="$([ "$device" = cuda ] && nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)"
+echo "$device inference${gpu_name:+ on $gpu_name ($target)}, batch 1, $threads threads, median of $iters runs after $warmup warm-up ($(date +%Y-%m-%d);" \
      "$(nproc) CPUs, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1))"
 [ "$have_torch" = 1 ] && echo "PyTorch $("$PYTHON" -c 'import torch; print(torch.__version__)') eager; sqnrun timing: $([ "$has_bench" = 1 ] && echo '--bench median' || echo 'median of --infer runs')"
 printf '| %-10s | %-9s | %6s | %10s | %10s | %10s | %10s | %6s | %9s | %9s |\n' net input GMACs "sqnrun med" "sqnrun min" \

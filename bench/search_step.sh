@@ -12,9 +12,11 @@
 # cross-entropy with ignore 255, backward, SGD with the same settings); torch.set_num_threads(T).
 # Each side runs in its own process, one after the other, so the peak RSS is per process.
 # Default: 784x784, batch 2 - the setting of the upstream reference step (reference README section 3).
+# --device cuda: sqnrun --backend cuda (plan compiled with sqnc --target for the GPU: --target sm_XY, default
+# the GPU's from nvidia-smi) vs PyTorch eager on the same GPU (steps timed with torch.cuda.synchronize).
 #
 # usage: bench/search_step.sh [--sizes "784x784 256x512"] [--batch 2] [--threads 2] [--iters 3] [--warmup 1]
-#                             [--no-torch] [--no-sqnrun]
+#                             [--no-torch] [--no-sqnrun] [--device cpu|cuda] [--target sm_XY]
 # environment: SQNC, SQNRUN (default $BUILD_DIR/{compiler/sqnc,runtime/sqnrun}), BUILD_DIR (default
 # /tmp/bench-build: a Release build, configured if missing, and sqnc/sqnrun brought up to date (make's
 # incremental build) unless SQNC and SQNRUN are given), PYTHON (default /usr/bin/python3).
@@ -30,6 +32,8 @@ iters=3
 warmup=1
 do_torch=1
 do_sqn=1
+device=cpu
+target=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --sizes) sizes="$2"; shift 2 ;;
@@ -39,6 +43,8 @@ while [ $# -gt 0 ]; do
     --warmup) warmup="$2"; shift 2 ;;
     --no-torch) do_torch=0; shift ;;
     --no-sqnrun) do_sqn=0; shift ;;
+    --device) device="$2"; shift 2 ;;
+    --target) target="$2"; shift 2 ;;
     -h|--help) awk 'NR > 1 && /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$0"; exit 0 ;;
     *) echo "search_step.sh: unknown argument '$1'" >&2; exit 0 ;;
   esac
@@ -75,6 +81,15 @@ if [ "$do_sqn" = 1 ] && ! "$SQNRUN" --help 2>&1 | grep -q -- '--bench --train'; 
   do_sqn=0
 fi
 
+sqnc_gpu=()
+sqnrun_gpu=()
+if [ "$device" = cuda ]; then
+  [ -n "$target" ] || target="sm_$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | tr -d '. ')"
+  [ "$target" != "sm_" ] || { echo "search_step.sh: no GPU found (nvidia-smi); give --target sm_XY" >&2; exit 0; }
+  sqnc_gpu=(--target "$target")
+  sqnrun_gpu=(--backend cuda)
+fi
+
 work="$(mktemp -d /tmp/sqn-search-bench.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 
@@ -93,8 +108,8 @@ for hw in $sizes; do
   p="$work/small_$hw"
   t_sqn="-"; m_sqn="-"; r_sqn="-"; b_sqn="-"; t_torch="-"; m_torch="-"; r_torch="-"
   if [ "$do_sqn" = 1 ]; then
-    if "$SQNC" "$root/spaces/small.sqn" --input "3x$hw" -q -o "$p.plan" 2>"$p.sqnc.log"; then
-      out="$("$SQNRUN" "$p.plan" --bench --train --batch "$batch" --input "3x$hw" --iters "$iters" \
+    if "$SQNC" "$root/spaces/small.sqn" --input "3x$hw" "${sqnc_gpu[@]}" -q -o "$p.plan" 2>"$p.sqnc.log"; then
+      out="$("$SQNRUN" "$p.plan" --bench --train "${sqnrun_gpu[@]}" --batch "$batch" --input "3x$hw" --iters "$iters" \
              --warmup "$warmup" --threads "$threads" --json 2>"$p.sqnrun.log")"
       t_sqn="$(echo "$out" | json_field median_ms)"
       m_sqn="$(echo "$out" | json_field min_ms)"
@@ -108,7 +123,7 @@ for hw in $sizes; do
   fi
   if [ "$have_torch" = 1 ]; then
     out="$("$PYTHON" "$here/supernet_torch.py" --input "$hw" --batch "$batch" --threads "$threads" \
-           --iters "$iters" --warmup "$warmup" --json 2>"$p.torch.log")"
+           --iters "$iters" --warmup "$warmup" --device "$device" --json 2>"$p.torch.log")"
     t_torch="$(echo "$out" | json_field median_ms)"
     m_torch="$(echo "$out" | json_field min_ms)"
     r_torch="$(echo "$out" | json_field peak_rss_mib)"
@@ -130,7 +145,8 @@ for hw in $sizes; do
 done
 
 echo
-echo "Small supernet search step (20 superblocks x 13 candidates), $threads threads, median of $iters steps after" \
+gpu_name="$([ "$device" = cuda ] && nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)"
+echo "Small supernet search step (20 superblocks x 13 candidates) on $device${gpu_name:+ ($gpu_name, $target)}, $threads threads, median of $iters steps after" \
      "$warmup warm-up ($(date +%Y-%m-%d); $(nproc) CPUs, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1);" \
      "load average $load0 at start, $(cut -d' ' -f1-3 /proc/loadavg) at end)"
 echo "$torch_note; sqnrun: --bench --train on spaces/small.sqn"

@@ -397,6 +397,7 @@ def main():
     ap.add_argument("--iters", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--json", action="store_true", help="with --bench: one JSON line")
+    ap.add_argument("--device", default="cpu", help="with --bench: cpu or cuda (times with torch.cuda.synchronize)")
     a = ap.parse_args()
     if a.threads > 0:
         torch.set_num_threads(a.threads)
@@ -431,10 +432,15 @@ def main():
         global _DUMP_DIR
         _DUMP_DIR = None
         times = []
+        dev = torch.device(a.device)
+        model, xd = model.to(dev), x.to(dev)
+        sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
         with torch.no_grad():
             for i in range(a.warmup + a.iters):
+                sync()
                 t0 = time.perf_counter()
-                model(x)
+                model(xd)
+                sync()
                 dt = time.perf_counter() - t0
                 if i >= a.warmup:
                     times.append(dt)
@@ -444,6 +450,7 @@ def main():
             import resource  # peak RSS of this process (KiB on Linux)
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
             print(json.dumps({"network": a.net, "input": [1, 3, h, w], "threads": torch.get_num_threads(),
+                              "device": a.device,
                               "iters": a.iters, "min_ms": times[0] * 1e3, "median_ms": med * 1e3,
                               "peak_rss_mib": rss}))
         else:

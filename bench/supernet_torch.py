@@ -149,6 +149,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", action="store_true", help="one JSON line")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (steps timed with torch.cuda.synchronize)")
     ap.add_argument("--count-params", action="store_true", help="print the parameter count and exit")
     ap.add_argument("--golden", metavar="DIR",
                     help="instead of timing: one step from DIR/supernet_small.* (the reference's init weights, "
@@ -166,25 +167,31 @@ def main():
         return 0
     if a.golden:
         return golden(model, a.golden)
+    dev = torch.device(a.device)
+    model = model.to(dev)
     model.train()
     opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY)
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
     nsb = len(model.encoder.residuals)
 
     g = torch.Generator().manual_seed(a.seed + 1000)
     x = torch.randn((a.batch, 3, h, w), generator=g)
     labels = torch.randint(0, CLASSES, (a.batch, h, w), generator=g)
     labels[torch.rand((a.batch, h, w), generator=g) < IGNORE_FRACTION] = IGNORE
+    x, labels = x.to(dev), labels.to(dev)
 
     times, losses = [], []
     mix_grad_norm = 0.0
     for i in range(a.warmup + a.iters):
+        sync()
         t0 = time.perf_counter()
         opt.zero_grad()
-        mix = gumbel_mix(nsb, len(CANDIDATES), a.batch, g)
+        mix = gumbel_mix(nsb, len(CANDIDATES), a.batch, g).detach().to(dev).requires_grad_()
         logits = model(x, mix)
         loss = F.cross_entropy(logits, labels, ignore_index=IGNORE)
         loss.backward()
         opt.step()
+        sync()
         dt = time.perf_counter() - t0
         losses.append(loss.item())
         mix_grad_norm = mix.grad.norm().item()

@@ -181,6 +181,13 @@ typedef struct IrGradInfo {
   int nupdate;
 } IrGradInfo;
 
+/* One target's GPU kernels, emitted by sqnc --target (kgen.h) and embedded in the plan (KPTX). */
+typedef struct IrPtx {
+  const char *target;      /* as asked, e.g. "sm_75" */
+  const char *ptx_cpu;     /* the PTX's .target (the newest the LLVM back end knows that is not newer) */
+  const char *text;        /* PTX text */
+} IrPtx;
+
 typedef struct IrGraph {
   Arena *arena;
   const char *name;        /* space or network name */
@@ -204,6 +211,8 @@ typedef struct IrGraph {
   TrainSettings train;
   IrGradInfo grad;         /* autodiff.c */
   const char *space_file;  /* absolute path of the .sqn that declares the stages (derived networks import it) */
+  IrPtx *ptx;              /* GPU kernels per target (sqnc --target), none by default */
+  int nptx;
 } IrGraph;
 
 IrGraph *ir_new(Arena *a);

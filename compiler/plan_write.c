@@ -404,11 +404,21 @@ static void write_grad(Buf *b, const IrGraph *g) {
   end_table(b, start, gi->nupdate, SQN_UPDT_RECORD);
 }
 
+static void write_ptx(Buf *b, StrTab *t, const IrGraph *g) {
+  size_t start = put_table(b, g->nptx, SQN_KPTX_RECORD);
+  for (int i = 0; i < g->nptx; i++) {
+    put_str(b, t, g->ptx[i].target);
+    put_str(b, t, g->ptx[i].ptx_cpu);
+    put_str(b, t, g->ptx[i].text);
+  }
+  end_table(b, start, g->nptx, SQN_KPTX_RECORD);
+}
+
 /* ---- assembly ---- */
 
-enum { SEC_STRS, SEC_META, SEC_NODE, SEC_PARM, SEC_SUPB, SEC_KERN, SEC_SRCH, SEC_TRAN, SEC_GRAD, SEC__COUNT };
+enum { SEC_STRS, SEC_META, SEC_NODE, SEC_PARM, SEC_SUPB, SEC_KERN, SEC_SRCH, SEC_TRAN, SEC_GRAD, SEC_KPTX, SEC__COUNT };
 static const char *const sec_tags[SEC__COUNT] = {SQN_TAG_STRS, SQN_TAG_META, SQN_TAG_NODE, SQN_TAG_PARM, SQN_TAG_SUPB,
-                                                 SQN_TAG_KERN, SQN_TAG_SRCH, SQN_TAG_TRAN, SQN_TAG_GRAD};
+                                                 SQN_TAG_KERN, SQN_TAG_SRCH, SQN_TAG_TRAN, SQN_TAG_GRAD, SQN_TAG_KPTX};
 
 /* Encode every section; STRS last, once all strings are interned. */
 static bool encode_sections(const IrGraph *g, Buf sec[SEC__COUNT]) {
@@ -421,6 +431,7 @@ static bool encode_sections(const IrGraph *g, Buf sec[SEC__COUNT]) {
   write_search(&sec[SEC_SRCH], &g->search);
   write_train(&sec[SEC_TRAN], &g->train);
   write_grad(&sec[SEC_GRAD], g);
+  write_ptx(&sec[SEC_KPTX], &t, g);
   write_strings(&sec[SEC_STRS], &t);
   bool ok = !t.bad;
   strtab_free(&t);

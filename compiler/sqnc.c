@@ -1,5 +1,5 @@
 /* sqnc.c - the compiler CLI: sqnc FILE.sqn [-o FILE.plan] [--stats [--json]] [--input CxHxW]
-   [--name NAME] [-I DIR] [--dump-ir[=before|after]] [--dot]. */
+   [--name NAME] [-I DIR] [--dump-ir[=before|after]] [--dot] [--target sm_XY,...] [--emit-ptx DIR]. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,11 +11,15 @@
 #include "autodiff.h"
 #include "plan_write.h"
 #include "stats.h"
+#ifdef SQN_HAVE_KGEN
+#include "ptx_embed.h"
+#endif
 
 #define SQN_VERSION "0.1.0"
 
 typedef struct Cli {
   const char *input_file, *output, *dump_ir;
+  const char *targets, *ptx_dir; /* --target LIST, --emit-ptx DIR */
   bool stats, json, dot, quiet;
   CompileOptions opt;
 } Cli;
@@ -30,6 +34,10 @@ static void usage(FILE *out) {
         "  -I DIR                add DIR to the import search path\n"
         "  --dump-ir[=WHEN]      print the graph IR before and/or after passes (WHEN: before, after, both)\n"
         "  --dot                 print the fused graph in graphviz DOT format\n"
+        "  --target LIST         embed GPU kernels (PTX) for these targets, e.g. sm_72,sm_75,sm_90\n"
+        "  --emit-ptx DIR        write the GPU kernels' PTX: DIR/<target>.ptx (the module) and\n"
+        "                        DIR/<target>/<kernel>.ptx (each kernel alone)\n"
+        "                        (for --target's targets, default sm_75)\n"
         "  -q, --quiet           no summary line\n"
         "  --help, --version\n",
         out);
@@ -54,7 +62,7 @@ static bool parse_shape(const char *s, Shape *out) {
 }
 
 static const char *known_flags[] = {"-o", "--stats", "--json", "--input", "--name", "-I", "--dump-ir", "--dot",
-                                    "--quiet", "--help", "--version"};
+                                    "--quiet", "--help", "--version", "--target", "--emit-ptx"};
 
 static int unknown_flag(const char *arg) {
   const char *best = diag_closest(arg, known_flags, (int)(sizeof known_flags / sizeof *known_flags));
@@ -70,10 +78,13 @@ static int parse_args(int argc, char **argv, Cli *c) {
     bool has_next = i + 1 < argc;
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) return usage(stdout), 0;
     if (!strcmp(a, "--version")) return printf("sqnc %s\n", SQN_VERSION), 0;
-    if (!strcmp(a, "-o") || !strcmp(a, "--input") || !strcmp(a, "--name") || !strcmp(a, "-I")) {
+    if (!strcmp(a, "-o") || !strcmp(a, "--input") || !strcmp(a, "--name") || !strcmp(a, "-I") ||
+        !strcmp(a, "--target") || !strcmp(a, "--emit-ptx")) {
       if (!has_next) return usage_error("option '%s' needs a value", a, NULL);
       const char *v = argv[++i];
       if (!strcmp(a, "-o")) c->output = v;
+      else if (!strcmp(a, "--target")) c->targets = v;
+      else if (!strcmp(a, "--emit-ptx")) c->ptx_dir = v;
       else if (!strcmp(a, "--name")) c->opt.select = v;
       else if (!strcmp(a, "-I")) {
         if (c->opt.ninclude == 8) return usage_error("too many -I folders (at most %s)", "8", NULL);
@@ -101,7 +112,38 @@ static int parse_args(int argc, char **argv, Cli *c) {
     return 2;
   }
   if (c->json && !c->stats) return usage_error("%s needs --stats", "--json", NULL);
+#ifdef SQN_HAVE_KGEN
+  char why[256];
+  if (c->targets && !ptx_check_targets(c->targets, why, sizeof why)) {
+    fprintf(stderr, "sqnc: --target %s: %s\nrun `sqnc --help` for usage\n", c->targets, why);
+    return 2;
+  }
+#else
+  if (c->targets || c->ptx_dir)
+    return usage_error("%s: this sqnc was built without LLVM, so it cannot emit GPU kernels",
+                       c->targets ? "--target" : "--emit-ptx",
+                       "install LLVM's development files (Debian: llvm-dev) and rebuild");
+#endif
   return -1;
+}
+
+/* --target: PTX modules into the graph (plan_write embeds them); --emit-ptx: one file per kernel. */
+static bool emit_gpu_kernels(const Cli *c, IrGraph *g) {
+#ifdef SQN_HAVE_KGEN
+  char err[512];
+  if (c->targets && !ptx_embed(g, c->targets, err, sizeof err)) {
+    fprintf(stderr, "sqnc: --target %s: %s\n", c->targets, err);
+    return false;
+  }
+  if (c->ptx_dir) {
+    int n = ptx_write_dir(g, c->targets ? c->targets : "sm_75", c->ptx_dir, err, sizeof err);
+    if (n < 0) return fprintf(stderr, "sqnc: --emit-ptx %s: %s\n", c->ptx_dir, err), false;
+    if (!c->quiet) fprintf(stderr, "sqnc: wrote %d PTX files under %s\n", n, c->ptx_dir);
+  }
+#else
+  (void)c, (void)g;
+#endif
+  return true;
 }
 
 static int emit(Cli *c, IrGraph *g, const IrCostTotals *t) {
@@ -119,6 +161,7 @@ static int emit(Cli *c, IrGraph *g, const IrCostTotals *t) {
   }
   if (c->dot) dump_dot(g, stdout);
   if (c->stats) (c->json ? stats_print_json : stats_print_table)(g, t, stdout);
+  if (!emit_gpu_kernels(c, g)) return 3;
   if (c->output) {
     char err[512];
     if (!plan_write(g, c->output, err, sizeof err)) {
@@ -126,8 +169,9 @@ static int emit(Cli *c, IrGraph *g, const IrCostTotals *t) {
       return 3;
     }
     if (!c->quiet && !c->json)
-      fprintf(stderr, "sqnc: wrote %s (%s %s: %d nodes, %d superblocks, %d fused kernels)\n", c->output,
-              g->is_space ? "space" : "network", g->name, g->nnodes, g->nsb, g->nkernels);
+      fprintf(stderr, "sqnc: wrote %s (%s %s: %d nodes, %d superblocks, %d fused kernels%s%s)\n", c->output,
+              g->is_space ? "space" : "network", g->name, g->nnodes, g->nsb, g->nkernels,
+              g->nptx ? ", GPU kernels for " : "", g->nptx ? c->targets : "");
   }
   return 0;
 }

@@ -1,7 +1,8 @@
 /* backend.h - the interface a backend implements to run a plan's forward program (ggml-style: the
    executor owns shapes, buffers and order; a backend computes one node at a time, switching on the
-   op kind). The CPU backend is backend_cpu.c (inference) and backend_cpu_train.c (training);
-   the CUDA backend arrives with its issue. */
+   op kind). The CPU backend is backend_cpu.c (inference) and backend_cpu_train.c (training); the
+   CUDA backend is backend_cuda.c (inference), backend_cuda_train.c and backend_cuda_grad.c (training), built
+   where the CUDA toolkit and cuDNN are found. */
 #ifndef SQN_BACKEND_H
 #define SQN_BACKEND_H
 #include <stdbool.h>
@@ -25,8 +26,9 @@ typedef struct BackendTrain {
   float *const *param_grad;  /* per parameter: its gradient (trainable ones), else NULL; steps add to it */
   float *const *param_rw;    /* per parameter: writable data (training BN updates the running statistics) */
   float *const *bn_save;     /* per BN node: 2 x C floats, the batch mean and 1/std of the last forward */
-  const float *const *mix_w; /* per mix node: mixing weights [ncand x batch], else NULL */
-  float *const *mix_dw;      /* per mix node: d loss / d mixing weights, same layout; steps add to it */
+  const float *const *mix_w; /* per mix node: mixing weights [ncand x batch], else NULL (host memory on every
+                                backend: a device backend uploads them) */
+  float *const *mix_dw;      /* per mix node: d loss / d mixing weights, same layout; steps add to it (host memory) */
   float bn_momentum;         /* 0.1 as PyTorch */
   bool bn_eval;              /* BN uses (and keeps) its running statistics: frozen BN */
   bool bn_keep_running;      /* training-mode BN leaves the running statistics as they are */
@@ -35,7 +37,38 @@ typedef struct BackendTrain {
   const int *bn_act;         /* per BN node: the ReLU/ReLU6 node it feeds alone, fused into it (the BN's forward
                                 writes act(BN(x)) into that node's buffer, its backward takes that node's output
                                 gradient), or -1; NULL = no fusion (trainer.c decides where it is safe) */
+  void *state;               /* a device backend's training state (BackendDevice.prepare_train), else NULL */
 } BackendTrain;
+
+/* A backend whose buffers live in device memory (the CUDA backend) gives these hooks; the CPU backend
+   gives none (Backend.dev == NULL) and the executor uses host memory, memcpy and the host clock.
+   `state` is what prepare returned. Copies and kernels are queued in order on one stream; only
+   download and sync wait for the device. The bool hooks return false with a message on a device error. */
+typedef struct BackendDevice {
+  void *(*alloc)(void *state, size_t bytes, char *err, size_t errlen); /* device memory, NULL on failure */
+  void (*free)(void *state, void *ptr);
+  bool (*upload)(void *state, void *dst, const void *src, size_t bytes, char *err, size_t errlen); /* host -> device */
+  bool (*download)(void *state, void *dst, const void *src, size_t bytes, char *err, size_t errlen); /* device -> host, done on return */
+  bool (*copy)(void *state, void *dst, const void *src, size_t bytes, char *err, size_t errlen); /* device -> device */
+  bool (*zero)(void *state, void *dst, size_t bytes, char *err, size_t errlen);
+  bool (*sync)(void *state, char *err, size_t errlen); /* waits for everything queued */
+  /* Per-node profiling: mark(k) queues timestamp k (k < 2 * nnodes); after sync, elapsed(a, b) gives the
+     seconds between marks a and b. */
+  bool (*mark)(void *state, int k, char *err, size_t errlen);
+  bool (*elapsed)(void *state, int a, int b, double *seconds, char *err, size_t errlen);
+  /* Why the last run_node returned false when it was a device error ("" when the op is just not supported). */
+  const char *(*error)(void *state);
+  /* Training on the device (NULL where the backend cannot train). prepare_train opens the device for the
+     trainer (no parameters: the trainer owns them, in memory from alloc); release frees it. */
+  void *(*prepare_train)(const Plan *p, char *err, size_t errlen);
+  /* The pixel-wise cross-entropy (kernel_abi.h XENT, cpu_softmax_xent's semantics) queued: loss[p] per pixel
+     (n * hw floats), dlogits (may be NULL) = (softmax - onehot) * inv_nvalid; labels u8 in device memory. */
+  bool (*xent)(void *state, float *loss, float *dlogits, const float *logits, const unsigned char *labels, int n, int c,
+               long hw, int ignore, float inv_nvalid, char *err, size_t errlen);
+  /* One SGD update (kernel_abi.h SGD, trainer.c's arithmetic) queued: mom NULL = no momentum. */
+  bool (*sgd)(void *state, float *w, const float *g, float *mom, size_t n, float lr, float momentum, float wd,
+              bool first, char *err, size_t errlen);
+} BackendDevice;
 
 typedef struct Backend {
   const char *name;
@@ -49,9 +82,16 @@ typedef struct Backend {
      statistics), and one step of the plan's backward program. */
   bool (*train_node)(const BackendTrain *t, int i);
   bool (*backward_step)(const BackendTrain *t, const PlanGradStep *s);
+  /* Device memory (NULL: buffers are host memory). For such a backend BackendRun.param holds host
+     pointers, which it ignores: prepare uploads the parameters it needs. */
+  const BackendDevice *dev;
 } Backend;
 
-/* "cpu" (the default); anything else is an error naming what this build has. */
+/* "cpu" (the default) or "cuda" (where built with CUDA); anything else is an error naming what this
+   build has (backend.c). */
 const Backend *backend_get(const char *name, char *err, size_t errlen);
 extern const Backend backend_cpu;
+#if SQN_HAVE_CUDA
+extern const Backend backend_cuda;
+#endif
 #endif

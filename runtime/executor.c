@@ -1,7 +1,9 @@
 /* executor.c - runs the forward program of a fixed network (inference: BN uses its running
    statistics) on a backend (backend.h): binds the weights, recomputes shapes for the input size, lays
    the activations out in one arena from the buffer slots sqnc planned (compiler/memplan.c; elementwise
-   ops the plan put in their input's slot run in place), and has the backend compute node by node. */
+   ops the plan put in their input's slot run in place), and has the backend compute node by node. With a
+   device backend (Backend.dev) the arena is device memory: the input is uploaded, the output and taps are
+   downloaded, and per-node times come from the device's timestamps. */
 #include "executor.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,13 +20,15 @@ struct Executor {
   int *uses;             /* consumers per node */
   int *slot, nslots;     /* the plan's buffer slots (nodes without one get their own) */
   size_t *slot_off;      /* per slot: byte offset in the arena */
-  float *arena;          /* every activation of a run */
+  float *arena;          /* every activation of a run (device memory with a device backend) */
   size_t arena_bytes;
   PlanShape *shapes;     /* per node, for the current input size */
   const Backend *be;
   void *be_state;        /* the backend's prepared network */
   int batch;
   const float *output;
+  float *host_out;       /* device backends: the output of the last run, downloaded */
+  size_t host_out_cap;
   double *times;         /* per-node profile accumulator, NULL when off */
   int tap_node[8], ntaps; /* nodes whose outputs are copied out during a run */
   float *tap_buf[8];
@@ -95,6 +99,26 @@ static TShape shape_of(const Executor *x, int node) {
   return (TShape){x->batch, sh.c, sh.h, sh.w};
 }
 
+static void arena_free(Executor *x) {
+  if (x->be->dev && x->arena) x->be->dev->free(x->be_state, x->arena);
+  else free(x->arena);
+  x->arena = NULL, x->arena_bytes = 0;
+}
+
+static bool arena_alloc(Executor *x, size_t total, char *err, size_t n) {
+  arena_free(x);
+  if (x->be->dev) {
+    char why[512] = "";
+    x->arena = x->be->dev->alloc(x->be_state, total ? total : 64, why, sizeof why);
+    if (!x->arena) return snprintf(err, n, "out of device memory: activations need %.1f MiB (%s)", total / 1048576.0, why), false;
+  } else {
+    x->arena = aligned_alloc(64, total ? total : 64);
+    if (!x->arena) return snprintf(err, n, "out of memory: activations need %.1f MiB", total / 1048576.0), false;
+  }
+  x->arena_bytes = total;
+  return true;
+}
+
 /* Sizes the slots for the current shapes (each its largest member) and lays them out in one arena. */
 static bool layout_arena(Executor *x, char *err, size_t n) {
   size_t *need = calloc((size_t)x->nslots, sizeof *need);
@@ -105,12 +129,7 @@ static bool layout_arena(Executor *x, char *err, size_t n) {
   size_t total = 0;
   for (int s = 0; s < x->nslots; s++) x->slot_off[s] = total, total += (need[s] + 63) & ~(size_t)63;
   free(need);
-  if (total > x->arena_bytes) {
-    free(x->arena);
-    x->arena = aligned_alloc(64, total ? total : 64);
-    x->arena_bytes = x->arena ? total : 0;
-    if (!x->arena) return snprintf(err, n, "out of memory: activations need %.1f MiB", total / 1048576.0), false;
-  }
+  if (total > x->arena_bytes && !arena_alloc(x, total, err, n)) return false;
   for (int i = 0; i < x->p->nnodes; i++) x->buf[i] = (float *)((char *)x->arena + x->slot_off[x->slot[i]]);
   return true;
 }
@@ -151,17 +170,77 @@ static bool copy_taps(Executor *x, int i, char *err, size_t n) {
       x->tap_cap[t] = (x->tap_buf[t] = malloc(bytes)) ? bytes : 0;
       if (!x->tap_buf[t]) return snprintf(err, n, "out of memory for a tap"), false;
     }
-    memcpy(x->tap_buf[t], x->buf[i], bytes);
+    if (x->be->dev) {
+      if (!x->be->dev->download(x->be_state, x->tap_buf[t], x->buf[i], bytes, err, n)) return false;
+    } else {
+      memcpy(x->tap_buf[t], x->buf[i], bytes);
+    }
   }
   return true;
 }
 
 /* A space's mixing with one chosen candidate: its output (zeros for the Zero op). */
-static void run_chosen(const Executor *x, const PlanNode *nd, float *y) {
+static bool run_chosen(const Executor *x, const PlanNode *nd, float *y, char *err, size_t n) {
   int from = nd->inputs[x->mix_from[nd->id]];
   size_t bytes = tshape_numel(shape_of(x, nd->id)) * sizeof *y;
-  if (x->p->nodes[from].kind == PLAN_OP_ZERO) memset(y, 0, bytes);
+  const BackendDevice *d = x->be->dev;
+  bool zero = x->p->nodes[from].kind == PLAN_OP_ZERO;
+  if (d) return zero ? d->zero(x->be_state, y, bytes, err, n)
+                     : x->buf[from] == y || d->copy(x->be_state, y, x->buf[from], bytes, err, n);
+  if (zero) memset(y, 0, bytes);
   else if (x->buf[from] != y) memmove(y, x->buf[from], bytes);
+  return true;
+}
+
+static bool put_input(const Executor *x, float *y, const float *input, size_t bytes, char *err, size_t n) {
+  if (x->be->dev) return x->be->dev->upload(x->be_state, y, input, bytes, err, n);
+  memcpy(y, input, bytes);
+  return true;
+}
+
+/* Node i: the input, a chosen mixing, or the backend's op. */
+static bool run_one(Executor *x, const BackendRun *r, int i, const float *input, char *err, size_t n) {
+  const PlanNode *nd = &x->p->nodes[i];
+  if (nd->kind == PLAN_OP_INPUT) return put_input(x, x->buf[i], input, tshape_numel(shape_of(x, i)) * sizeof(float), err, n);
+  if (nd->kind == PLAN_OP_MIX && x->mix_from) return run_chosen(x, nd, x->buf[i], err, n);
+  if (x->be->run_node(x->be_state, r, i)) return true;
+  const char *why = x->be->dev && x->be->dev->error ? x->be->dev->error(x->be_state) : NULL;
+  if (why && *why) return snprintf(err, n, "op %s (node %d) on the %s backend: %s", plan_op_name(nd->kind), i, x->be->name, why), false;
+  return snprintf(err, n, "op %s (node %d) cannot run in inference mode on the %s backend", plan_op_name(nd->kind), i,
+                  x->be->name), false;
+}
+
+/* Device profiling: a timestamp before (2i) and after (2i + 1) each node, read once the run is done. */
+static bool mark(const Executor *x, int k, char *err, size_t n) {
+  return !x->times || !x->be->dev || x->be->dev->mark(x->be_state, k, err, n);
+}
+
+static bool add_device_times(Executor *x, char *err, size_t n) {
+  const BackendDevice *d = x->be->dev;
+  if (!d->sync(x->be_state, err, n)) return false;
+  for (int i = 0; i < x->p->nnodes; i++) {
+    double s;
+    if (x->skip && x->skip[i]) continue;
+    if (!d->elapsed(x->be_state, 2 * i, 2 * i + 1, &s, err, n)) return false;
+    x->times[i] += s;
+  }
+  return true;
+}
+
+/* The output where the caller can read it: in the arena, or downloaded from the device. */
+static bool finish_output(Executor *x, char *err, size_t n) {
+  const float *y = x->buf[x->p->output];
+  x->out_shape = shape_of(x, x->p->output);
+  if (!x->be->dev) return x->output = y, true;
+  size_t bytes = tshape_numel(x->out_shape) * sizeof *y;
+  if (bytes > x->host_out_cap) {
+    free(x->host_out);
+    x->host_out_cap = (x->host_out = malloc(bytes)) ? bytes : 0;
+    if (!x->host_out) return snprintf(err, n, "out of memory for the output"), false;
+  }
+  if (!x->be->dev->download(x->be_state, x->host_out, y, bytes, err, n)) return false;
+  x->output = x->host_out;
+  return true;
 }
 
 bool executor_run(Executor *x, const float *input, TShape in, char *err, size_t n) {
@@ -171,24 +250,18 @@ bool executor_run(Executor *x, const float *input, TShape in, char *err, size_t 
   x->output = NULL;
   if (!layout_arena(x, err, n)) return false;
   BackendRun r = {x->p, x->param, x->buf, x->shapes, x->batch};
+  bool host_clock = x->times && !x->be->dev;
   for (int i = 0; i < x->p->nnodes; i++) {
-    const PlanNode *nd = &x->p->nodes[i];
-    float *y = x->buf[i];
-    if (!in_place_ok(x, nd))
+    if (!in_place_ok(x, &x->p->nodes[i]))
       return snprintf(err, n, "the buffer plan does not hold at this input size (node %d); recompile the plan for it", i), false;
-    double t0 = x->times ? now_s() : 0;
+    double t0 = host_clock ? now_s() : 0;
     if (x->skip && x->skip[i]) continue;
-    if (nd->kind == PLAN_OP_INPUT) memcpy(y, input, tshape_numel(shape_of(x, i)) * sizeof *y);
-    else if (nd->kind == PLAN_OP_MIX && x->mix_from) run_chosen(x, nd, y);
-    else if (!x->be->run_node(x->be_state, &r, i))
-      return snprintf(err, n, "op %s (node %d) cannot run in inference mode on the %s backend", plan_op_name(nd->kind),
-                      i, x->be->name), false;
-    if (x->times) x->times[i] += now_s() - t0;
+    if (!mark(x, 2 * i, err, n) || !run_one(x, &r, i, input, err, n) || !mark(x, 2 * i + 1, err, n)) return false;
+    if (host_clock) x->times[i] += now_s() - t0;
     if (x->ntaps && !copy_taps(x, i, err, n)) return false;
   }
-  x->output = x->buf[x->p->output];
-  x->out_shape = shape_of(x, x->p->output);
-  return true;
+  if (x->times && x->be->dev && !add_device_times(x, err, n)) return false;
+  return finish_output(x, err, n);
 }
 
 const float *executor_output(const Executor *x, TShape *shape) {
@@ -201,7 +274,8 @@ size_t executor_peak_bytes(const Executor *x) { return x->arena_bytes; }
 void executor_free(Executor *x) {
   if (!x) return;
   free(x->buf);
-  free(x->arena);
+  arena_free(x);
+  free(x->host_out);
   free(x->slot);
   free(x->slot_off);
   free(x->param);

@@ -10,7 +10,7 @@
 typedef struct Executor Executor;
 
 /* Checks every plan parameter against `weights` (name, dtype float32, shape) and rejects tensors the
-   network does not have; prepares the network on `backend` (NULL or "cpu"; see backend.h). The
+   network does not have; prepares the network on `backend` (NULL or "cpu", or "cuda"; see backend.h). The
    weights must outlive the executor. NULL with a message on error. */
 Executor *executor_new(const Plan *p, const TensorSet *weights, const char *backend, char *err, size_t errlen);
 /* One architecture of a search space: choice[sb] is the candidate that runs in superblock sb (the
@@ -21,7 +21,8 @@ Executor *executor_new_arch(const Plan *p, const TensorSet *weights, const char 
 /* Runs the network on input [n, c, h, w]: c as compiled, any h x w the network accepts (shapes are
    recomputed when they differ from the compiled size; an unsupported size is an explained error). */
 bool executor_run(Executor *x, const float *input, TShape in, char *err, size_t errlen);
-/* The network output (logits at input resolution) of the last run, owned by the executor. */
+/* The network output (logits at input resolution) of the last run, in host memory (downloaded from the
+   device with a device backend), owned by the executor. */
 const float *executor_output(const Executor *x, TShape *shape);
 size_t executor_peak_bytes(const Executor *x);
 /* Per-node timing: when on, every run adds each node's seconds to times[node] (nnodes entries). */

@@ -153,6 +153,7 @@ static bool start_trainer(Run *r, char *err, size_t n) {
 static bool setup(Run *r, const char *plan_path, char *err, size_t n) {
   const TrainArgs *a = &r->a->t;
   (void)plan_path;
+  if (!trainer_backend_ok(a->backend, err, n)) return false;
   if (!settings(r, err, n) || !search_init(&r->s, r->p) || !costs(r, err, n)) return err[0] ? false : (snprintf(err, n, "out of memory"), false);
   if (a->threads) cpu_set_threads(a->threads);
   snprintf(r->dir, sizeof r->dir, "%s", a->out ? a->out : "");

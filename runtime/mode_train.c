@@ -120,6 +120,7 @@ static bool start_trainer(Run *r, char *err, size_t n) {
 
 static bool setup(Run *r, char *err, size_t n) {
   const TrainArgs *a = r->a;
+  if (!trainer_backend_ok(a->backend, err, n)) return false;
   if (!settings(r, err, n)) return false;
   if (a->threads) cpu_set_threads(a->threads);
   snprintf(r->dir, sizeof r->dir, "%s", a->out ? a->out : "");

@@ -154,6 +154,15 @@ typedef struct PlanCosts {
   int64_t params_min, params_max;
 } PlanCosts;
 
+/* GPU kernels embedded by `sqnc --target` (KPTX): one PTX module per target, holding the kernel library
+   and the plan's depthwise variants (kernel_abi.h names them). */
+typedef struct PlanPtx {
+  const char *target;     /* "sm_75": the GPU generation it was emitted for (runs there and on later ones) */
+  const char *ptx_cpu;    /* the .target inside the PTX (e.g. sm_86 for sm_90 with LLVM 14) */
+  const char *text;       /* the PTX, NUL-terminated */
+  size_t len;
+} PlanPtx;
+
 typedef struct Plan {
   uint32_t version;       /* format version of the file it came from */
   uint64_t file_size;
@@ -178,6 +187,8 @@ typedef struct Plan {
   PlanTrain train;
   PlanCosts costs;
   PlanGrad grad;
+  PlanPtx *ptx;           /* KPTX: embedded GPU kernels, NULL/0 when compiled without --target */
+  int nptx;
   const char **strings;   /* the string table: pointers into strpool */
   int nstrings;
   char *strpool;          /* owned: every string, NUL-terminated */

@@ -33,7 +33,8 @@
 #define SQN_PLAN_SECTION_ALIGN 8u
 
 /* Section tags. Sections may appear in any order; each tag at most once. A reader skips
-   tags it does not know. KPTX is reserved for embedded kernels (PTX/host code). */
+   tags it does not know. KPTX (embedded GPU kernels) is optional: plans compiled without --target
+   and plans from before it have none. */
 #define SQN_TAG_STRS "STRS" /* string table */
 #define SQN_TAG_META "META" /* graph-level facts and compile-time totals */
 #define SQN_TAG_NODE "NODE" /* graph nodes in topological order */
@@ -43,7 +44,7 @@
 #define SQN_TAG_SRCH "SRCH" /* search settings */
 #define SQN_TAG_TRAN "TRAN" /* training settings */
 #define SQN_TAG_GRAD "GRAD" /* training program: buffer plan, backward steps, update list */
-#define SQN_TAG_KPTX "KPTX" /* reserved: embedded kernels */
+#define SQN_TAG_KPTX "KPTX" /* embedded GPU kernels: one PTX module per target (optional) */
 
 /* A string reference is a u32 index into STRS; this value means "no string" (NULL). */
 #define SQN_PLAN_NO_STRING 0xFFFFFFFFu
@@ -72,6 +73,9 @@
 #define SQN_TNOD_RECORD 16u  /* GRAD: per node, count must be the node count */
 #define SQN_STEP_RECORD 16u  /* GRAD: backward and recompute steps */
 #define SQN_UPDT_RECORD 4u   /* GRAD: update list */
+/* KPTX: one table, a record per target: u32 target name, u32 the PTX's .target, u32 the PTX text
+   (three STRS indices; the text is a string like any other). */
+#define SQN_KPTX_RECORD 12u
 
 /* Enumerations as stored (the IR and the runtime both use these exact values). */
 #define SQN_PLAN_OP_COUNT 18       /* input conv bn relu relu6 sigmoid hswish add mul concat

@@ -101,6 +101,11 @@ static void print_header_text(const Plan *p, FILE *out) {
   fprintf(out, "parameters   %s trainable in %d tensors (+ %s BN running statistics)\n", grouped(a, p->param_numel_trainable),
           p->nparams, grouped(b, p->param_numel - p->param_numel_trainable));
   fprintf(out, "kernels      %d fused kernels\n", p->nkernels);
+  fprintf(out, "GPU kernels  ");
+  if (!p->nptx) fprintf(out, "none (compile with sqnc --target sm_XY to run on --backend cuda)\n");
+  for (int i = 0; i < p->nptx; i++)
+    fprintf(out, "%s%s (PTX .target %s, %zu bytes)%s", i ? ", " : "", p->ptx[i].target, p->ptx[i].ptx_cpu,
+            p->ptx[i].len, i + 1 == p->nptx ? "\n" : "");
   print_costs_text(p, out);
 }
 
@@ -227,6 +232,9 @@ static void json_header(const Plan *p, FILE *out) {
           p->input.w, p->classes, p->nnodes);
   fprintf(out, "  \"param_tensors\": %d,\n  \"params_total\": %" PRId64 ",\n  \"params_with_bn_stats\": %" PRId64 ",\n",
           p->nparams, p->param_numel_trainable, p->param_numel);
+  fprintf(out, "  \"gpu_targets\": [");
+  for (int i = 0; i < p->nptx; i++) fprintf(out, "%s\"%s\"", i ? ", " : "", p->ptx[i].target);
+  fprintf(out, "],\n");
   fprintf(out, "  \"kernels\": %d,\n  \"macs_min\": %" PRId64 ",\n  \"macs_max\": %" PRId64 ",\n", p->nkernels,
           k->macs_min, k->macs_max);
   fprintf(out, "  \"macs_fixed\": %" PRId64 ",\n  \"macs_all\": %" PRId64 ",\n", k->macs_fixed, k->macs_all);

@@ -11,9 +11,10 @@
 #include <zlib.h>
 #include "plan.h"
 
-enum { S_STRS, S_META, S_NODE, S_PARM, S_SUPB, S_KERN, S_SRCH, S_TRAN, S_GRAD, S__COUNT };
+enum { S_STRS, S_META, S_NODE, S_PARM, S_SUPB, S_KERN, S_SRCH, S_TRAN, S_GRAD, S_KPTX, S__COUNT };
 static const char *const known_tags[S__COUNT] = {SQN_TAG_STRS, SQN_TAG_META, SQN_TAG_NODE, SQN_TAG_PARM, SQN_TAG_SUPB,
-                                                 SQN_TAG_KERN, SQN_TAG_SRCH, SQN_TAG_TRAN, SQN_TAG_GRAD};
+                                                 SQN_TAG_KERN, SQN_TAG_SRCH, SQN_TAG_TRAN, SQN_TAG_GRAD, SQN_TAG_KPTX};
+#define S_FIRST_OPTIONAL S_KPTX /* sections from here on may be absent */
 
 typedef struct Rd { /* cursor over a byte range; reads past the end give 0 */
   const unsigned char *p;
@@ -211,7 +212,7 @@ static bool read_entry(Ctx *c, const unsigned char *e, uint64_t table_end) {
     c->found[k] = true;
     c->sec[k] = (Rd){c->buf + off, (size_t)size, 0};
   }
-  return true; /* unknown tags (e.g. KPTX) are skipped */
+  return true; /* unknown tags are skipped */
 }
 
 static bool read_section_table(Ctx *c) {
@@ -222,7 +223,7 @@ static bool read_section_table(Ctx *c) {
   for (uint32_t i = 0; i < n; i++)
     if (!read_entry(c, c->buf + SQN_PLAN_HEADER_SIZE + (size_t)i * SQN_PLAN_SECTION_ENTRY_SIZE, table_end))
       return false;
-  for (int k = 0; k < S__COUNT; k++)
+  for (int k = 0; k < S_FIRST_OPTIONAL; k++)
     if (!c->found[k]) return fail(c, "corrupt: missing section %s", known_tags[k]);
   return true;
 }
@@ -784,6 +785,31 @@ static bool check_links(Ctx *c) {
   return ok && sum_params(c);
 }
 
+/* ---- KPTX (optional) ---- */
+
+static bool read_ptx(Ctx *c, Rd *r, void *out) {
+  PlanPtx *x = out;
+  if (!get_str(c, rd_u32(r), &x->target) || !get_str(c, rd_u32(r), &x->ptx_cpu) || !get_str(c, rd_u32(r), &x->text))
+    return false;
+  if (!x->target || !x->ptx_cpu || !x->text) return bad(c, "a GPU module without a target or text");
+  if (strncmp(x->target, "sm_", 3) || strncmp(x->ptx_cpu, "sm_", 3)) return bad(c, "target '%s' is not sm_XY", x->target);
+  x->len = strlen(x->text);
+  return true;
+}
+
+static bool read_kptx(Ctx *c) {
+  if (!c->found[S_KPTX]) return true;
+  Plan *p = c->p;
+  if (!read_table(c, &c->sec[S_KPTX], SQN_TAG_KPTX, SQN_KPTX_RECORD, sizeof *p->ptx, read_ptx, (void **)&p->ptx,
+                  &p->nptx) || !section_done(c, S_KPTX))
+    return false;
+  for (int i = 0; i < p->nptx; i++)
+    for (int j = 0; j < i; j++)
+      if (!strcmp(p->ptx[i].target, p->ptx[j].target))
+        return c->rec = i, bad(c, "target %s appears twice", p->ptx[i].target);
+  return true;
+}
+
 /* ---- entry points ---- */
 
 static bool read_all(Ctx *c) {
@@ -796,7 +822,7 @@ static bool read_all(Ctx *c) {
                     (void **)&p->kernels, &p->nkernels) && section_done(c, S_KERN) &&
          read_single(c, S_SRCH, SQN_SRCH_RECORD, sizeof p->search, read_search, &p->search) &&
          read_single(c, S_TRAN, SQN_TRAN_RECORD, sizeof p->train, read_train, &p->train) && check_links(c) &&
-         read_grad(c);
+         read_grad(c) && read_kptx(c);
 }
 
 Plan *plan_read_mem(const unsigned char *buf, size_t len, char *err, size_t errlen) {
@@ -855,6 +881,7 @@ void plan_free(Plan *p) {
   free(p->grad.node);
   free(p->grad.steps);
   free(p->grad.update);
+  free(p->ptx);
   free(p->strings);
   free(p->strpool);
   free(p);

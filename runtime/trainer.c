@@ -2,7 +2,7 @@
    lays the training buffers out in one arena from the compiler's slots, runs the forward nodes in
    training mode and the backward steps on a backend, computes the loss between them, and applies
    the SGD update. Also checks labels and catches non-finite values, naming the first bad tensor. */
-#include "trainer.h"
+#include "trainer_internal.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,43 +14,6 @@
 #include "train_fusion.h"
 #include "weights_bind.h"
 #include "weights_init.h"
-
-struct Trainer {
-  const Plan *p;
-  const Backend *be;
-  TensorSet *w;              /* live weights, plan order */
-  float **param;             /* per parameter: its data in w */
-  float **pgrad;             /* per parameter: gradient, NULL if not trainable */
-  float *grad_block;         /* every gradient, contiguous */
-  size_t grad_numel;
-  float **mom;               /* per parameter: SGD momentum buffer, NULL until the first step */
-  float **buf, **grad;       /* per node: forward value and gradient (NULL: none) in the arena */
-  size_t *slot_off;
-  float *arena;
-  size_t arena_bytes;
-  float **bn_save;           /* per BN node: mean and 1/std of the batch */
-  float *scratch;
-  size_t scratch_bytes;
-  PlanShape *shapes;
-  int batch;
-  bool bn_eval;
-  /* supernets */
-  int nmix, maxc;            /* mix nodes; most candidates of a superblock */
-  int *mix_node;             /* per superblock: its mix node, -1 if none */
-  float *mix, *mix_dw;       /* [sb][maxc][mix_batch] */
-  int mix_batch;
-  float **mix_w, **mix_dwp;  /* per node: pointers into mix / mix_dw for mix nodes */
-  bool *skip;                /* per node: not computed */
-  int *bn_act;               /* per BN node: the ReLU/ReLU6 fused into it, or -1 (train_fusion.h) */
-  bool *fused;               /* per node: an activation the BN before it computes (forward and backward) */
-  bool *written;             /* per node: its gradient holds a contribution in this backward pass */
-  float **adam_m, **adam_v;  /* per parameter: Adam moments of architecture parameters */
-  long adam_t;
-  bool keep_logits, logits_valid, keep_running;
-  float *logits_copy;
-  size_t logits_cap;
-  double *prof_fwd, *prof_bwd;
-};
 
 static double now_s(void) {
   struct timespec ts;
@@ -88,11 +51,21 @@ static bool alloc_gradients(Trainer *t, char *err, size_t n) {
   return true;
 }
 
-Trainer *trainer_new(const Plan *p, const TensorSet *weights, uint64_t seed, const char *backend, char *err, size_t n) {
+bool trainer_backend_ok(const char *backend, char *err, size_t n) {
   const Backend *be = backend_get(backend, err, n);
-  if (!be) return NULL;
-  if (!be->train_node || !be->backward_step)
-    return snprintf(err, n, "the %s backend cannot train", be->name), NULL;
+  if (!be) return false;
+  if (be->train_node && be->backward_step) return true;
+  snprintf(err, n, "the %s backend runs inference, bench, eval and profile; training and search on it are not implemented",
+           be->name);
+  return false;
+}
+
+Trainer *trainer_new(const Plan *p, const TensorSet *weights, uint64_t seed, const char *backend, char *err, size_t n) {
+  if (!trainer_backend_ok(backend, err, n)) return NULL;
+  return trainer_new_on(p, weights, seed, backend_get(backend, err, n), err, n);
+}
+
+Trainer *trainer_new_on(const Plan *p, const TensorSet *weights, uint64_t seed, const Backend *be, char *err, size_t n) {
   if (p->grad.nsteps == 0) return snprintf(err, n, "%s has nothing to train (no trainable parameters)", p->name), NULL;
   Trainer *t = calloc(1, sizeof *t);
   size_t np = (size_t)p->nparams + 1, nn = (size_t)p->nnodes;
@@ -132,6 +105,10 @@ Trainer *trainer_new(const Plan *p, const TensorSet *weights, uint64_t seed, con
     if (p->nodes[i].kind == PLAN_OP_BN && !(t->bn_save[i] = malloc(sizeof(float) * 2 * (size_t)p->nodes[i].out.c)))
       ok = snprintf(err, n, "out of memory") < 0;
   tensor_set_free(init);
+  if (ok && be->dev) { /* device memory; no BN + activation fusion there */
+    for (int i = 0; i < p->nnodes; i++) t->bn_act[i] = -1, t->fused[i] = false;
+    ok = trainer_dev_init(t, be, err, n);
+  }
   if (!ok) trainer_free(t), t = NULL;
   return t;
 }
@@ -150,6 +127,9 @@ static bool layout(Trainer *t, char *err, size_t n) {
   }
   for (int s = 0; s < g->nslots; s++) t->slot_off[s] = total, total += (need[s] + 63) & ~(size_t)63;
   free(need);
+  if (t->dv && (!trainer_dev_grow(t, &t->arena, &t->arena_bytes, total, err, n) ||
+                !trainer_dev_grow(t, &t->scratch, &t->scratch_bytes, largest, err, n)))
+    return false;
   if (total > t->arena_bytes) {
     free(t->arena);
     t->arena = aligned_alloc(64, total ? total : 64);
@@ -190,6 +170,10 @@ static size_t node_numel(const Trainer *t, int i) {
   return (size_t)t->batch * t->shapes[i].c * t->shapes[i].h * t->shapes[i].w;
 }
 
+static bool value_finite(Trainer *t, const float *v, size_t count) {
+  return t->dv ? trainer_dev_finite(t, v, count) : all_finite(v, count);
+}
+
 static const char *node_label(const PlanNode *nd, char *buf, size_t n) {
   if (nd->loc.file) snprintf(buf, n, "%s `%s` (node %d, %s:%d:%d)", plan_op_name(nd->kind), nd->name ? nd->name : "",
                              nd->id, nd->loc.file, nd->loc.line, nd->loc.col);
@@ -198,19 +182,27 @@ static const char *node_label(const PlanNode *nd, char *buf, size_t n) {
 }
 
 /* The loss is not finite: the first parameter, then the first forward value, that is not. */
-static bool explain_nonfinite_forward(const Trainer *t, char *err, size_t n) {
+static bool explain_nonfinite_forward(Trainer *t, char *err, size_t n) {
   char lab[300];
+  if (t->dv && !trainer_dev_pull_weights(t, err, n)) return false;
   for (int pass = 0; pass < 2; pass++) /* trainable parameters first: running statistics follow them */
     for (int i = 0; i < t->p->nparams; i++)
       if (t->p->params[i].trainable == !pass && !all_finite(t->param[i], (size_t)t->p->params[i].numel))
         return snprintf(err, n, "the loss is not finite: parameter '%s' holds NaN or Inf (lower the learning rate?)",
                         t->p->params[i].name), false;
   for (int i = 0; i < t->p->nnodes; i++)
-    if (!t->skip[i] && !(t->bn_act[i] >= 0 && !t->bn_eval) && !all_finite(t->buf[i], node_numel(t, i)))
+    if (!t->skip[i] && !(t->bn_act[i] >= 0 && !t->bn_eval) && !value_finite(t, t->buf[i], node_numel(t, i)))
       return snprintf(err, n, "the loss is not finite: the first non-finite value is the output of %s%s",
                       node_label(&t->p->nodes[i], lab, sizeof lab),
                       i == 0 ? " (the input batch holds NaN or Inf)" : ""), false;
   return snprintf(err, n, "the loss is not finite"), false;
+}
+
+/* Why the device backend failed, as ": why" (part 0 the colon, 1 the message), or "". */
+static const char *device_error(const Trainer *t, int part) {
+  const char *why = t->dv && t->be->dev->error ? t->be->dev->error(t->dv->state) : "";
+  if (!why || !*why) return "";
+  return part == 0 ? ": " : why;
 }
 
 /* Node i is an activation that its BN computes (not with frozen BN: then nothing is fused). */
@@ -220,16 +212,19 @@ static bool forward(Trainer *t, const float *images, BackendTrain *bt, char *err
   for (int i = 0; i < t->p->nnodes; i++) {
     if (t->skip[i] || fused_away(t, i)) continue;
     if (t->p->nodes[i].kind == PLAN_OP_INPUT) {
-      memcpy(t->buf[i], images, node_numel(t, i) * sizeof(float));
+      if (t->dv && !trainer_dev_upload(t, t->buf[i], images, node_numel(t, i) * sizeof(float), err, n)) return false;
+      if (!t->dv) memcpy(t->buf[i], images, node_numel(t, i) * sizeof(float));
       continue;
     }
     double t0 = t->prof_fwd ? now_s() : 0;
     bool ok = t->be->train_node(bt, i);
+    if (ok && t->prof_fwd && t->dv) ok = trainer_dev_sync(t, err, n);
     if (t->prof_fwd) t->prof_fwd[i] += now_s() - t0;
     if (!ok) {
       char lab[300];
-      return snprintf(err, n, "%s cannot run in training mode on the %s backend",
-                      node_label(&t->p->nodes[i], lab, sizeof lab), t->be->name), false;
+      return snprintf(err, n, "%s cannot run in training mode on the %s backend%s%s",
+                      node_label(&t->p->nodes[i], lab, sizeof lab), t->be->name, device_error(t, 0), device_error(t, 1)),
+             false;
     }
   }
   return true;
@@ -262,11 +257,13 @@ static bool backward(Trainer *t, BackendTrain *bt, char *err, size_t n) {
     PlanGradStep step = ps->kind == PLAN_STEP_RECOMPUTE ? *ps : live_step(t, ps);
     double t0 = t->prof_bwd ? now_s() : 0;
     bool ok = t->be->backward_step(bt, &step);
+    if (ok && t->prof_bwd && t->dv) ok = trainer_dev_sync(t, err, n);
     if (t->prof_bwd) t->prof_bwd[step.node] += now_s() - t0;
     if (!ok) {
       char lab[300];
-      return snprintf(err, n, "the backward of %s is not available on the %s backend",
-                      node_label(&t->p->nodes[t->p->grad.steps[s].node], lab, sizeof lab), t->be->name), false;
+      return snprintf(err, n, "the backward of %s is not available on the %s backend%s%s",
+                      node_label(&t->p->nodes[t->p->grad.steps[s].node], lab, sizeof lab), t->be->name,
+                      device_error(t, 0), device_error(t, 1)), false;
     }
   }
   return true;
@@ -301,6 +298,7 @@ static BackendTrain train_view(Trainer *t) {
   bt.bn_act = t->bn_eval ? NULL : t->bn_act;
   bt.mix_w = (const float *const *)t->mix_w;
   bt.mix_dw = t->mix_dwp;
+  if (t->dv) trainer_dev_view(t, &bt);
   return bt;
 }
 
@@ -319,25 +317,35 @@ static bool prepare(Trainer *t, TShape in, char *err, size_t n) {
   return layout(t, err, n);
 }
 
-bool trainer_forward(Trainer *t, const float *images, TShape in, char *err, size_t n) {
-  if (!prepare(t, in, err, n)) return false;
-  BackendTrain bt = train_view(t);
-  t->logits_valid = forward(t, images, &bt, err, n);
-  return t->logits_valid;
-}
-
-/* Copies the logits out before the backward pass reuses their buffer. */
-static bool keep_logits(Trainer *t, char *err, size_t n) {
+/* Copies the logits out before the backward pass reuses their buffer (and, `always`, from a device for
+   trainer_forward's callers, who read them on the host). */
+static bool keep_logits(Trainer *t, bool always, char *err, size_t n) {
   t->logits_valid = false;
-  if (!t->keep_logits) return true;
+  if (!t->keep_logits && !always) return true;
   size_t bytes = (size_t)t->batch * t->p->classes * t->shapes[t->p->output].h * t->shapes[t->p->output].w * sizeof(float);
   if (bytes > t->logits_cap) {
     free(t->logits_copy);
     t->logits_cap = (t->logits_copy = malloc(bytes)) ? bytes : 0;
     if (!t->logits_copy) return snprintf(err, n, "out of memory"), false;
   }
-  memcpy(t->logits_copy, t->buf[t->p->output], bytes);
+  if (t->dv && !trainer_dev_download(t, t->logits_copy, t->buf[t->p->output], bytes, err, n)) return false;
+  if (!t->dv) memcpy(t->logits_copy, t->buf[t->p->output], bytes);
   t->logits_valid = true;
+  return true;
+}
+
+bool trainer_forward(Trainer *t, const float *images, TShape in, char *err, size_t n) {
+  if (!prepare(t, in, err, n)) return false;
+  BackendTrain bt = train_view(t);
+  t->logits_valid = forward(t, images, &bt, err, n) && (!t->dv || keep_logits(t, true, err, n));
+  return t->logits_valid;
+}
+
+/* The loss and its gradient on the host, or on the device. */
+static bool loss(Trainer *t, const unsigned char *labels, TShape ls, TrainStats *st, char *err, size_t n) {
+  const Plan *p = t->p;
+  if (t->dv) return trainer_dev_loss(t, labels, ls, &st->loss, &st->valid_pixels, err, n);
+  st->loss = cpu_softmax_xent(t->buf[p->output], ls, labels, 255, t->grad[p->output], &st->valid_pixels);
   return true;
 }
 
@@ -346,14 +354,16 @@ bool trainer_step(Trainer *t, const float *images, TShape in, const unsigned cha
   const Plan *p = t->p;
   if (!prepare(t, in, err, n) || !check_labels(t, labels, in, err, n)) return false;
   PlanShape o = t->shapes[p->output];
-  memset(t->grad_block, 0, t->grad_numel * sizeof(float));
+  if (t->dv && !trainer_dev_begin_step(t, err, n)) return false;
+  if (!t->dv) memset(t->grad_block, 0, t->grad_numel * sizeof(float));
   if (t->mix_dw) memset(t->mix_dw, 0, sizeof(float) * (size_t)p->nsb * t->maxc * t->mix_batch);
   BackendTrain bt = train_view(t);
   if (!forward(t, images, &bt, err, n)) return false;
   TShape ls = {in.n, o.c, o.h, o.w};
-  st->loss = cpu_softmax_xent(t->buf[p->output], ls, labels, 255, t->grad[p->output], &st->valid_pixels);
+  if (!loss(t, labels, ls, st, err, n)) return false;
   if (!isfinite(st->loss)) return explain_nonfinite_forward(t, err, n);
-  if (!keep_logits(t, err, n) || !backward(t, &bt, err, n)) return false;
+  if (!keep_logits(t, false, err, n) || !backward(t, &bt, err, n)) return false;
+  if (t->dv && !trainer_dev_pull_grads(t, err, n)) return false;
   st->grad_norm = grad_norm(t);
   if (!isfinite(st->grad_norm)) return explain_nonfinite_grad(t, err, n);
   return true;
@@ -366,6 +376,10 @@ static void sgd(Trainer *t, double lr, double momentum, double weight_decay, boo
   for (int u = 0; u < p->grad.nupdate; u++) {
     int i = p->grad.update[u].param;
     if ((!arch && p->params[i].role == PLAN_PARAM_ARCH) || t->skip[p->params[i].node]) continue;
+    if (t->dv && p->params[i].role != PLAN_PARAM_ARCH) { /* on the device; theta on the host, uploaded */
+      trainer_dev_sgd(t, i, a, m, wd);
+      continue;
+    }
     size_t numel = (size_t)p->params[i].numel;
     float *w = t->param[i], *g = t->pgrad[i];
     bool first = !t->mom[i];
@@ -376,6 +390,7 @@ static void sgd(Trainer *t, double lr, double momentum, double weight_decay, boo
       if (b) b[k] = first ? d : m * b[k] + d, d = b[k];
       w[k] -= a * d;
     }
+    if (t->dv) trainer_dev_push_param(t, i);
   }
 }
 
@@ -401,6 +416,7 @@ void trainer_adam_arch(Trainer *t, const double *dtheta, double lr, double weigh
       v[k] = (float)(b2 * v[k] + (1 - b2) * g * g);
       th[k] -= (float)(lr * (m[k] / c1) / (sqrt(v[k] / c2) + eps));
     }
+    if (t->dv) trainer_dev_push_param(t, i);
   }
 }
 
@@ -437,7 +453,12 @@ void trainer_set_active(Trainer *t, const bool *active, int max_cand) {
   }
 }
 
-TensorSet *trainer_weights(Trainer *t) { return t->w; }
+TensorSet *trainer_weights(Trainer *t) {
+  char why[512];
+  if (t->dv && !trainer_dev_pull_weights(t, why, sizeof why) && !t->dv->err[0]) /* reported by the next step */
+    snprintf(t->dv->err, sizeof t->dv->err, "%s", why);
+  return t->w;
+}
 
 static bool add_state(TensorSet *s, const char *prefix, const NamedTensor *w, const float *data) {
   char name[1024];
@@ -445,7 +466,8 @@ static bool add_state(TensorSet *s, const char *prefix, const NamedTensor *w, co
   return !data || tensor_set_add(s, name, DT_F32, w->ndim, w->dims, data);
 }
 
-TensorSet *trainer_optimizer_state(const Trainer *t) {
+TensorSet *trainer_optimizer_state(Trainer *t) {
+  if (t->dv && !trainer_dev_pull_momentum(t)) return NULL;
   TensorSet *s = tensor_set_new();
   for (int i = 0; s && i < t->p->nparams; i++) {
     const NamedTensor *w = &t->w->t[i];
@@ -479,7 +501,7 @@ bool trainer_load_optimizer_state(Trainer *t, const TensorSet *s, char *err, siz
         !load_state(s, "adam_v.", w, &t->adam_v[i], err, n))
       return false;
   }
-  return true;
+  return !t->dv || trainer_dev_push_momentum(t, err, n);
 }
 
 const float *trainer_param_grad(const Trainer *t, int i) { return t->pgrad[i]; }
@@ -488,7 +510,7 @@ const float *trainer_logits(const Trainer *t, TShape *shape) {
   PlanShape o = t->shapes[t->p->output];
   if (shape) *shape = (TShape){t->batch, o.c, o.h, o.w};
   if (!t->logits_valid) return NULL;
-  return t->keep_logits && t->logits_copy ? t->logits_copy : t->buf[t->p->output];
+  return (t->keep_logits || t->dv) && t->logits_copy ? t->logits_copy : t->buf[t->p->output];
 }
 
 void trainer_keep_logits(Trainer *t, bool keep) { t->keep_logits = keep; }
@@ -506,6 +528,7 @@ size_t trainer_bytes(const Trainer *t) {
 
 void trainer_free(Trainer *t) {
   if (!t) return;
+  trainer_dev_free(t);
   for (int i = 0; t->mom && i < t->p->nparams; i++) free(t->mom[i]);
   for (int i = 0; t->bn_save && i < t->p->nnodes; i++) free(t->bn_save[i]);
   for (int i = 0; t->adam_m && i < t->p->nparams; i++) free(t->adam_m[i]), free(t->adam_v[i]);

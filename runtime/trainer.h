@@ -1,7 +1,9 @@
 /* trainer.h - one training step of a plan on a backend: the forward program in training mode, the
    pixel-wise cross-entropy loss, the compiler's backward program, and the optimizer update (SGD with
    momentum and weight decay, as torch.optim.SGD). The trainer owns the live weights (a TensorSet
-   with exactly the plan's parameters, by state_dict name) and the optimizer state. */
+   with exactly the plan's parameters, by state_dict name) and the optimizer state. On a backend with
+   device memory (CUDA) they live on the device and the host copies are brought up to date where this
+   interface hands them out (trainer_device.h). */
 #ifndef SQN_TRAINER_H
 #define SQN_TRAINER_H
 #include <stdbool.h>
@@ -22,6 +24,8 @@ typedef struct TrainStats {
    entries such as num_batches_tracked are ignored as in inference), or NULL for the reference
    initialization (weights_init) with `seed`. The trainer copies what it needs. */
 Trainer *trainer_new(const Plan *p, const TensorSet *weights, uint64_t seed, const char *backend, char *err, size_t n);
+/* Whether `backend` can train (the modes that train check before they set anything up); false with a message. */
+bool trainer_backend_ok(const char *backend, char *err, size_t n);
 /* Forward (training mode), loss against labels (uint8 train ids, N x H x W at the input size, 255 =
    ignore) and backward: leaves every parameter's gradient in the trainer. Errors: bad label values,
    an input size the network cannot take, a non-finite loss or gradient (naming the first bad tensor). */
@@ -52,7 +56,7 @@ float *trainer_theta(Trainer *t, int sb);
 /* The live weights (every plan parameter, float32, plan order), and the SGD momentum buffers as
    "momentum.<name>" (only those that exist yet). */
 TensorSet *trainer_weights(Trainer *t);
-TensorSet *trainer_optimizer_state(const Trainer *t);
+TensorSet *trainer_optimizer_state(Trainer *t);
 /* trainer_optimizer_state also holds Adam's moments of the architecture parameters as adam_m.<name>
    and adam_v.<name>; their step count is trainer_adam_steps (restore with trainer_set_adam_steps). */
 long trainer_adam_steps(const Trainer *t);

@@ -658,13 +658,45 @@ static void test_longer_records(void) {
 
 static void test_unknown_section(void) {
   Blob b = sample();
-  const unsigned char kptx[] = "// PTX, one day";
-  Blob c = add_section(b, SQN_TAG_KPTX, kptx, sizeof kptx);
+  const unsigned char xtra[] = "// a later writer's section";
+  Blob c = add_section(b, "XTRA", xtra, sizeof xtra);
   CHECK(reads_like_sample(c));
   free(c.p);
-  c = add_section(b, "NODE", kptx, sizeof kptx);
+  c = add_section(b, "NODE", xtra, sizeof xtra);
   CHECK(rejects(c, "duplicate section NODE"));
+  free(c.p);
+  c = add_section(b, SQN_TAG_KPTX, xtra, sizeof xtra);
+  CHECK(rejects(c, "duplicate section KPTX"));
   free(c.p), free(b.p);
+}
+
+/* KPTX round-trips its modules, is optional (plans from before it have none), and its strings are checked. */
+static void test_gpu_modules(void) {
+  Arena a = {0};
+  IrGraph *g = build_graph(&a);
+  IrPtx mods[2] = {{"sm_72", "sm_72", ".version 7.0\n.target sm_72\n"}, {"sm_90", "sm_86", ".target sm_86\n"}};
+  g->ptx = mods, g->nptx = 2;
+  Blob b = {0};
+  CHECK(plan_write_mem(g, &b.p, &b.len));
+  char err[256];
+  Plan *p = plan_read_mem(b.p, b.len, err, sizeof err);
+  CHECK(p && p->nptx == 2);
+  if (p && p->nptx == 2) {
+    CHECK(!strcmp(p->ptx[1].target, "sm_90") && !strcmp(p->ptx[1].ptx_cpu, "sm_86"));
+    CHECK(!strcmp(p->ptx[0].text, mods[0].text) && p->ptx[0].len == strlen(mods[0].text));
+  }
+  plan_free(p);
+  mods[1].target = "sm_72"; /* the same target twice */
+  free(b.p);
+  CHECK(plan_write_mem(g, &b.p, &b.len));
+  CHECK(rejects(b, "target sm_72 appears twice"));
+  free(b.p);
+  Blob s = sample(); /* rename KPTX: a plan without it */
+  memcpy(entry(s.p, SQN_TAG_KPTX), "XTRA", 4);
+  recrc(s.p, s.len);
+  CHECK(reads_like_sample(s));
+  free(s.p);
+  arena_free(&a);
 }
 
 /* ---- random mutations with a correct checksum: reject or accept, never crash ---- */
@@ -887,6 +919,7 @@ int main(int argc, char **argv) {
   run("counts", test_counts);
   run("longer_records", test_longer_records);
   run("unknown_section", test_unknown_section);
+  run("gpu_modules", test_gpu_modules);
   run("random_mutations", test_random_mutations);
   run("file_roundtrip", test_file_roundtrip);
   run("write_failures", test_write_failures);

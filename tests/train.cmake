@@ -40,3 +40,15 @@ set_tests_properties(check_step_cli PROPERTIES FIXTURES_REQUIRED train_plan SKIP
 add_test(NAME check_step_needs_dump COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/expect_exit.sh 2 "--check-step needs --dump OUTDIR"
          -- $<TARGET_FILE:sqnrun> ${TRAIN_OUT}/lat_small_128.plan --check-step ${CMAKE_CURRENT_LIST_DIR}/data/sgd_step)
 set_tests_properties(check_step_needs_dump PROPERTIES FIXTURES_REQUIRED train_plan)
+
+# The trainer's device-memory path (what --backend cuda trains with) on a host-memory "device", against
+# the CPU trainer: a network with every op (gradcheck.plan) and the Small quick space.
+add_executable(test_trainer_device ${CMAKE_CURRENT_LIST_DIR}/test_trainer_device.c)
+target_link_libraries(test_trainer_device PRIVATE sqnexec m)
+add_test(NAME trainer_device_network COMMAND test_trainer_device ${TRAIN_OUT}/gradcheck.plan)
+set_tests_properties(trainer_device_network PROPERTIES FIXTURES_REQUIRED gradcheck_plan)
+add_test(NAME trainer_device_space_plan COMMAND sqnc ${PROJECT_SOURCE_DIR}/spaces/small_quick.sqn --input 3x32x64 -q
+         -o ${TRAIN_OUT}/small_quick_32.plan)
+set_tests_properties(trainer_device_space_plan PROPERTIES FIXTURES_SETUP small_quick_plan)
+add_test(NAME trainer_device_space COMMAND test_trainer_device ${TRAIN_OUT}/small_quick_32.plan)
+set_tests_properties(trainer_device_space PROPERTIES FIXTURES_REQUIRED small_quick_plan)

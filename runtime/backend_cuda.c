@@ -1,0 +1,237 @@
+/* backend_cuda.c - the CUDA backend (inference; training: backend_cuda_train.c): prepare opens the GPU, loads the plan's PTX kernels, puts
+   the parameters on the device once (BN folded into convs as backend_fold.h decides, the other BNs as a
+   per-channel scale and shift) and picks each node's kernel: depthwise convs through the plan's DWCONV
+   variants, other convs through cuDNN plus an AFFINE epilogue (bias, relu/relu6). The device memory hooks
+   (BackendDevice) let the executor keep the activations on the GPU. run_node: backend_cuda_run.c. */
+#include "backend_cuda.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cpu_ops.h"
+
+static bool rt(cudaError_t e, const char *what, char *err, size_t n) {
+  if (e == cudaSuccess) return true;
+  char why[256];
+  snprintf(err, n, "%s: %s", what, cuda_runtime_error(e, why, sizeof why));
+  return false;
+}
+
+bool cuda_check(CudaState *x, cudaError_t e, const char *what) { return rt(e, what, x->error, sizeof x->error); }
+
+/* A device copy of `count` host floats, owned by the state; NULL with a message. */
+static float *upload_new(CudaState *x, const float *host, size_t count, char *err, size_t n) {
+  void *d = NULL;
+  if (x->nowned == x->cap_owned) {
+    int cap = x->cap_owned ? 2 * x->cap_owned : 64;
+    void **o = realloc(x->owned, sizeof *o * (size_t)cap);
+    if (!o) return snprintf(err, n, "out of memory"), NULL;
+    x->owned = o, x->cap_owned = cap;
+  }
+  if (!rt(cudaMalloc(&d, count * sizeof(float) + (count == 0)), "cudaMalloc (parameters)", err, n)) return NULL;
+  x->owned[x->nowned++] = d;
+  if (!rt(cudaMemcpy(d, host, count * sizeof(float), cudaMemcpyHostToDevice), "uploading the parameters", err, n))
+    return NULL;
+  return d;
+}
+
+static bool is_depthwise(const Plan *p, const PlanNode *nd) {
+  return nd->groups > 1 && nd->groups == nd->out.c && nd->groups == p->nodes[nd->inputs[0]].out.c;
+}
+
+static int kernel_act(int conv_act) {
+  return conv_act == CONV_ACT_RELU ? KACT_RELU : conv_act == CONV_ACT_RELU6 ? KACT_RELU6 : KACT_NONE;
+}
+
+static bool get_fn(CudaState *x, int node, KernelSpec s, char *err, size_t n) {
+  return (x->fn[node] = cuda_kernels_get(x->k, &s, err, n)) != NULL;
+}
+
+/* Weights and bias on the device; the plan's DWCONV variant for depthwise convs, else cuDNN + epilogue. */
+static bool prepare_conv(CudaState *x, const float *const *param, const PlanNode *nd, char *err, size_t n) {
+  const Plan *p = x->p;
+  int id = nd->id, cout = nd->out.c, act = kernel_act(x->f.conv_act[id]);
+  const float *w = x->f.folded_w[id] ? x->f.folded_w[id] : param[nd->param[0]];
+  const float *b = x->f.folded_b[id] ? x->f.folded_b[id] : nd->bias ? param[nd->param[1]] : NULL;
+  if (!(x->conv_w[id] = upload_new(x, w, (size_t)p->params[nd->param[0]].numel, err, n))) return false;
+  if (b && !(x->conv_b[id] = upload_new(x, b, (size_t)cout, err, n))) return false;
+  if (is_depthwise(p, nd)) {
+    char e2[512];
+    KernelSpec s = {.family = KFAM_DWCONV, .act = act, .kh = nd->kh, .kw = nd->kw, .sh = nd->sh, .sw = nd->sw,
+                    .dh = nd->dh, .dw = nd->dw};
+    if (get_fn(x, id, s, e2, sizeof e2)) return true; /* else cuDNN runs it */
+  }
+  if (!(x->conv[id] = cuda_conv_new(x->dnn, nd, p->nodes[nd->inputs[0]].out.c, err, n))) return false;
+  if (!b && act == KACT_NONE) return true;
+  return get_fn(x, id, (KernelSpec){.family = KFAM_AFFINE, .act = act}, err, n);
+}
+
+/* A BN of its own: scale = gamma / sqrt(var + eps), shift = beta - mean * scale (cpu_batchnorm_infer). */
+static bool prepare_bn(CudaState *x, const float *const *param, const PlanNode *nd, char *err, size_t n) {
+  if (x->f.bn_folded[nd->id]) return true;
+  int c = nd->out.c;
+  const float *g = param[nd->param[0]], *be = param[nd->param[1]], *m = param[nd->param[2]], *v = param[nd->param[3]];
+  float *sc = malloc(sizeof *sc * (size_t)c * 2), *sh = sc + c;
+  if (!sc) return snprintf(err, n, "out of memory"), false;
+  for (int k = 0; k < c; k++) {
+    float invstd = 1.0f / sqrtf(v[k] + 1e-5f);
+    sc[k] = invstd * (g ? g[k] : 1.0f);
+    sh[k] = (be ? be[k] : 0.0f) - m[k] * sc[k];
+  }
+  bool ok = (x->bn_scale[nd->id] = upload_new(x, sc, (size_t)c, err, n)) &&
+            (x->bn_shift[nd->id] = upload_new(x, sh, (size_t)c, err, n));
+  free(sc);
+  return ok && get_fn(x, nd->id, (KernelSpec){.family = KFAM_AFFINE, .act = KACT_NONE}, err, n);
+}
+
+/* The library kernel of the other ops; false when the op needs none. */
+static bool op_spec(const CudaState *x, const PlanNode *nd, KernelSpec *s) {
+  static const int acts[PLAN_OP__COUNT] = {[PLAN_OP_RELU] = KACT_RELU, [PLAN_OP_RELU6] = KACT_RELU6,
+                                           [PLAN_OP_SIGMOID] = KACT_SIGMOID, [PLAN_OP_HSWISH] = KACT_HSWISH};
+  *s = (KernelSpec){0};
+  switch (nd->kind) {
+  case PLAN_OP_RELU: case PLAN_OP_RELU6: case PLAN_OP_SIGMOID: case PLAN_OP_HSWISH:
+    if (x->f.act_fused[nd->id]) return false;
+    return s->family = KFAM_ACT, s->act = acts[nd->kind], true;
+  case PLAN_OP_ADD: case PLAN_OP_MUL:
+    return s->family = KFAM_BINARY, s->op = nd->kind == PLAN_OP_MUL ? KBIN_MUL : KBIN_ADD, true;
+  case PLAN_OP_AVGPOOL: return s->family = KFAM_AVGPOOL, s->flag = nd->count_include_pad, true;
+  case PLAN_OP_GAP: return s->family = KFAM_GAP, true;
+  case PLAN_OP_BILINEAR: return s->family = KFAM_BILINEAR, s->flag = nd->align_corners, true;
+  case PLAN_OP_NEAREST: return s->family = KFAM_NEAREST, true;
+  default: return false;
+  }
+}
+
+bool cuda_op_kernel(CudaState *x, const PlanNode *nd, char *err, size_t n) {
+  KernelSpec s;
+  return !op_spec(x, nd, &s) || get_fn(x, nd->id, s, err, n);
+}
+
+static bool prepare_node(CudaState *x, const float *const *param, const PlanNode *nd, char *err, size_t n) {
+  if (nd->kind == PLAN_OP_CONV) return prepare_conv(x, param, nd, err, n);
+  if (nd->kind == PLAN_OP_BN) return prepare_bn(x, param, nd, err, n);
+  return cuda_op_kernel(x, nd, err, n);
+}
+
+void cuda_release(void *state) {
+  CudaState *x = state;
+  if (!x) return;
+  if (x->stream) cudaStreamSynchronize(x->stream);
+  for (int i = 0; x->conv && i < x->p->nnodes; i++) cuda_conv_free(x->conv[i]);
+  for (int i = 0; i < x->nev; i++)
+    if (x->ev[i]) cudaEventDestroy(x->ev[i]);
+  for (int i = 0; i < x->nowned; i++) cudaFree(x->owned[i]);
+  cuda_train_free(x->train);
+  cuda_conv_lib_free(x->dnn);
+  cuda_kernels_free(x->k);
+  if (x->stream) cudaStreamDestroy(x->stream);
+  backend_fold_free(&x->f, x->p);
+  free(x->conv), free(x->fn), free(x->conv_w), free(x->conv_b), free(x->bn_scale), free(x->bn_shift);
+  free(x->owned), free(x->ev);
+  free(x);
+}
+
+static bool alloc_tables(CudaState *x) {
+  size_t nn = (size_t)x->p->nnodes;
+  x->conv = calloc(nn, sizeof *x->conv), x->fn = calloc(nn, sizeof *x->fn);
+  x->conv_w = calloc(nn, sizeof *x->conv_w), x->conv_b = calloc(nn, sizeof *x->conv_b);
+  x->bn_scale = calloc(nn, sizeof *x->bn_scale), x->bn_shift = calloc(nn, sizeof *x->bn_shift);
+  return x->conv && x->fn && x->conv_w && x->conv_b && x->bn_scale && x->bn_shift;
+}
+
+CudaState *cuda_state_open(const Plan *p, char *err, size_t n) {
+  CudaState *x = calloc(1, sizeof *x);
+  if (!x) return snprintf(err, n, "out of memory"), NULL;
+  x->p = p;
+  const char *tf32 = getenv("SQN_CUDA_TF32");
+  bool ok = cuda_device_open(&x->device, &x->cc, err, n) &&
+            rt(cudaStreamCreateWithFlags(&x->stream, cudaStreamNonBlocking), "cudaStreamCreate", err, n) &&
+            (x->k = cuda_kernels_load(p, x->cc, err, n)) &&
+            (x->dnn = cuda_conv_lib_new(x->stream, tf32 && !strcmp(tf32, "1"), err, n));
+  if (ok && !alloc_tables(x)) ok = snprintf(err, n, "out of memory") < 0;
+  if (!ok) return cuda_release(x), NULL;
+  return x;
+}
+
+static void *cuda_prepare(const Plan *p, const float *const *param, const int *uses, char *err, size_t n) {
+  CudaState *x = cuda_state_open(p, err, n);
+  if (!x) return NULL;
+  bool ok = true;
+  if (!backend_fold(&x->f, p, param, uses)) ok = snprintf(err, n, "out of memory") < 0;
+  for (int i = 0; ok && i < p->nnodes; i++) ok = prepare_node(x, param, &p->nodes[i], err, n);
+  if (!ok) return cuda_release(x), NULL;
+  backend_fold_drop_values(&x->f, p); /* the folded values are on the device */
+  return x;
+}
+
+/* ---- device memory hooks (backend.h BackendDevice) ---- */
+
+static void *dev_alloc(void *state, size_t bytes, char *err, size_t n) {
+  (void)state;
+  void *d = NULL;
+  return rt(cudaMalloc(&d, bytes), "cudaMalloc", err, n) ? d : NULL;
+}
+
+static void dev_free(void *state, void *ptr) {
+  (void)state;
+  cudaFree(ptr); /* waits for the work still using it */
+}
+
+static bool dev_upload(void *state, void *dst, const void *src, size_t bytes, char *err, size_t n) {
+  CudaState *x = state;
+  return rt(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, x->stream), "copying the input to the GPU", err, n);
+}
+
+static bool dev_sync(void *state, char *err, size_t n) {
+  CudaState *x = state;
+  return rt(cudaStreamSynchronize(x->stream), "the GPU failed while running the network", err, n);
+}
+
+static bool dev_download(void *state, void *dst, const void *src, size_t bytes, char *err, size_t n) {
+  CudaState *x = state;
+  return rt(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, x->stream), "copying a result from the GPU", err, n) &&
+         dev_sync(state, err, n);
+}
+
+static bool dev_copy(void *state, void *dst, const void *src, size_t bytes, char *err, size_t n) {
+  CudaState *x = state;
+  return rt(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, x->stream), "cudaMemcpyAsync", err, n);
+}
+
+static bool dev_zero(void *state, void *dst, size_t bytes, char *err, size_t n) {
+  CudaState *x = state;
+  return rt(cudaMemsetAsync(dst, 0, bytes, x->stream), "cudaMemsetAsync", err, n);
+}
+
+/* Timestamp k, its event created on first use (2 per node). */
+static bool dev_mark(void *state, int k, char *err, size_t n) {
+  CudaState *x = state;
+  if (!x->ev) {
+    x->nev = 2 * x->p->nnodes;
+    if (!(x->ev = calloc((size_t)x->nev, sizeof *x->ev))) return x->nev = 0, snprintf(err, n, "out of memory"), false;
+  }
+  if (k < 0 || k >= x->nev) return snprintf(err, n, "timestamp %d out of range", k), false;
+  if (!x->ev[k] && !rt(cudaEventCreate(&x->ev[k]), "cudaEventCreate", err, n)) return false;
+  return rt(cudaEventRecord(x->ev[k], x->stream), "cudaEventRecord", err, n);
+}
+
+static bool dev_elapsed(void *state, int a, int b, double *seconds, char *err, size_t n) {
+  CudaState *x = state;
+  float ms = 0;
+  if (a < 0 || b < 0 || a >= x->nev || b >= x->nev || !x->ev[a] || !x->ev[b])
+    return snprintf(err, n, "timestamps %d, %d were not recorded", a, b), false;
+  if (!rt(cudaEventElapsedTime(&ms, x->ev[a], x->ev[b]), "cudaEventElapsedTime", err, n)) return false;
+  *seconds = ms * 1e-3;
+  return true;
+}
+
+static const char *dev_error(void *state) { return ((CudaState *)state)->error; }
+
+static const BackendDevice cuda_device = {
+    .alloc = dev_alloc, .free = dev_free, .upload = dev_upload, .download = dev_download, .copy = dev_copy,
+    .zero = dev_zero, .sync = dev_sync, .mark = dev_mark, .elapsed = dev_elapsed, .error = dev_error,
+    .prepare_train = cuda_prepare_train, .xent = cuda_xent, .sgd = cuda_sgd};
+
+const Backend backend_cuda = {"cuda", cuda_prepare, cuda_run_node, cuda_release, cuda_train_node, cuda_backward_step,
+                              &cuda_device};

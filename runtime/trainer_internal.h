@@ -1,0 +1,49 @@
+/* trainer_internal.h - the trainer's state, shared by trainer.c (the training program, host memory) and
+   trainer_device.c (the same buffers in a device backend's memory). */
+#ifndef SQN_TRAINER_INTERNAL_H
+#define SQN_TRAINER_INTERNAL_H
+#include "backend.h"
+#include "trainer.h"
+#include "trainer_device.h"
+
+struct Trainer {
+  const Plan *p;
+  const Backend *be;
+  TensorSet *w;              /* live weights, plan order */
+  float **param;             /* per parameter: its data in w */
+  float **pgrad;             /* per parameter: gradient, NULL if not trainable */
+  float *grad_block;         /* every gradient, contiguous */
+  size_t grad_numel;
+  float **mom;               /* per parameter: SGD momentum buffer, NULL until the first step */
+  float **buf, **grad;       /* per node: forward value and gradient (NULL: none) in the arena */
+  size_t *slot_off;
+  float *arena;
+  size_t arena_bytes;
+  float **bn_save;           /* per BN node: mean and 1/std of the batch */
+  float *scratch;
+  size_t scratch_bytes;
+  PlanShape *shapes;
+  int batch;
+  bool bn_eval;
+  /* supernets */
+  int nmix, maxc;            /* mix nodes; most candidates of a superblock */
+  int *mix_node;             /* per superblock: its mix node, -1 if none */
+  float *mix, *mix_dw;       /* [sb][maxc][mix_batch] */
+  int mix_batch;
+  float **mix_w, **mix_dwp;  /* per node: pointers into mix / mix_dw for mix nodes */
+  bool *skip;                /* per node: not computed */
+  int *bn_act;               /* per BN node: the ReLU/ReLU6 fused into it, or -1 (train_fusion.h) */
+  bool *fused;               /* per node: an activation the BN before it computes (forward and backward) */
+  bool *written;             /* per node: its gradient holds a contribution in this backward pass */
+  float **adam_m, **adam_v;  /* per parameter: Adam moments of architecture parameters */
+  long adam_t;
+  bool keep_logits, logits_valid, keep_running;
+  float *logits_copy;
+  size_t logits_cap;
+  double *prof_fwd, *prof_bwd;
+  TrainerDev *dv;            /* a device backend's buffers and state (trainer_device.h), NULL on the CPU */
+};
+
+/* trainer_new on a given backend (tests: one that backend_get does not know). */
+Trainer *trainer_new_on(const Plan *p, const TensorSet *weights, uint64_t seed, const Backend *be, char *err, size_t n);
+#endif

@@ -1,0 +1,172 @@
+/* test_kgen_host_spatial.c - host-kernel tests of the spatial kernels: DWCONV variants (baked geometry,
+   bias or NULL, every epilogue) against cpu_conv2d with groups = C; BILINEAR / BILINEAR_BWD (both
+   align_corners, up, down, same, 2x, to and from 1x1; a sweep of axis sizes) against cpu_bilinear and its
+   adjoint; NEAREST / NEAREST_BWD; AVGPOOL (both count_include_pad) and GAP. */
+#include <stdio.h>
+#include <string.h>
+#include "kgen_test_util.h"
+
+/* ---- DWCONV ---- */
+
+typedef struct DwCase { int kh, kw, sh, sw, dh, dw, ph, pw, H, W; } DwCase;
+static const DwCase dw_cases[] = {
+    {3, 3, 1, 1, 1, 1, 1, 1, 7, 5},  {3, 3, 2, 2, 1, 1, 1, 1, 7, 5},  {5, 5, 1, 1, 2, 2, 4, 4, 9, 8},
+    {3, 3, 1, 1, 2, 2, 2, 1, 7, 5},  {1, 1, 1, 1, 1, 1, 0, 0, 7, 5},  {7, 7, 2, 2, 1, 1, 3, 3, 13, 11},
+    {3, 5, 1, 2, 1, 1, 1, 2, 6, 9},  {5, 5, 2, 2, 1, 1, 2, 2, 7, 5},  {3, 3, 1, 1, 1, 1, 0, 0, 7, 5},
+};
+enum { NDW = sizeof dw_cases / sizeof *dw_cases };
+
+KernelSpec *kt_dwconv_specs(int *n) {
+  KernelSpec *v = kt_alloc(sizeof *v * NDW * KACT__COUNT);
+  int m = 0;
+  for (int c = 0; c < NDW; c++)
+    for (int act = KACT_NONE; act < KACT__COUNT; act++) {
+      const DwCase *d = &dw_cases[c];
+      KernelSpec k = {.family = KFAM_DWCONV, .act = act, .kh = d->kh, .kw = d->kw, .sh = d->sh, .sw = d->sw,
+                      .dh = d->dh, .dw = d->dw};
+      int j = 0;
+      while (j < m && !kernel_spec_equal(&v[j], &k)) j++;
+      if (j == m) v[m++] = k;
+    }
+  *n = m;
+  return v;
+}
+
+static void test_dwconv_case(const DwCase *d, int act, bool bias) {
+  TShape xs = {2, 3, d->H, d->W}, ys = xs;
+  ys.h = (d->H + 2 * d->ph - d->dh * (d->kh - 1) - 1) / d->sh + 1;
+  ys.w = (d->W + 2 * d->pw - d->dw * (d->kw - 1) - 1) / d->sw + 1;
+  size_t n = tshape_numel(ys);
+  float *x = kt_rand(tshape_numel(xs), -2, 2), *w = kt_rand((size_t)3 * d->kh * d->kw, -1, 1);
+  float *b = bias ? kt_rand(3, -1, 1) : NULL, *y = kt_zeros(n), *want = kt_zeros(n);
+  ConvParams p = {d->kh, d->kw, d->sh, d->sw, d->ph, d->pw, d->dh, d->dw, 3, act <= KACT_RELU6 ? act : 0};
+  cpu_conv2d(x, xs, w, b, &p, want, ys);
+  if (act == KACT_SIGMOID) cpu_sigmoid(want, n, want);
+  if (act == KACT_HSWISH) cpu_hswish(want, n, want);
+  KernelSpec s = {.family = KFAM_DWCONV, .act = act, .kh = d->kh, .kw = d->kw, .sh = d->sh, .sw = d->sw,
+                  .dh = d->dh, .dw = d->dw};
+  KtArgs A = {0};
+  kt_l(&A, (int64_t)n), kt_p(&A, y), kt_p(&A, x), kt_p(&A, w), kt_p(&A, b);
+  kt_l(&A, xs.n), kt_l(&A, xs.c), kt_l(&A, xs.h), kt_l(&A, xs.w), kt_l(&A, ys.h), kt_l(&A, ys.w);
+  kt_l(&A, d->ph), kt_l(&A, d->pw);
+  kt_run(&s, &A);
+  char what[64];
+  snprintf(what, sizeof what, "dwconv k%dx%d s%dx%d d%dx%d p%dx%d%s", d->kh, d->kw, d->sh, d->sw, d->dh, d->dw, d->ph,
+           d->pw, act == KACT_SIGMOID ? " sigmoid" : "");
+  /* the CPU's tap order and fmas: exact on this build's AVX2+FMA CPU kernels (1e-6 for builds without FMA
+     contraction); sigmoid: kgen's exp vs libm's */
+  kt_compare(what, y, want, n, act == KACT_SIGMOID ? 4e-7 : 1e-6);
+}
+
+/* ---- BILINEAR, NEAREST and their adjoints ---- */
+
+typedef struct Rs { int H, W, OH, OW; } Rs;
+static const Rs rs_cases[] = {{7, 5, 13, 11}, {7, 5, 3, 2}, {7, 5, 7, 5}, {7, 5, 14, 10}, {1, 1, 4, 3},
+                              {5, 6, 1, 1},   {4, 4, 16, 16}, {33, 17, 8, 9}, {6, 9, 12, 5}};
+
+static void resize_args(KtArgs *A, size_t total, float *out, const float *in, const Rs *r) {
+  kt_l(A, (int64_t)total), kt_p(A, out), kt_p(A, in), kt_l(A, 6), kt_l(A, r->H), kt_l(A, r->W);
+  kt_l(A, r->OH), kt_l(A, r->OW);
+}
+
+static void test_resize_case(const Rs *r, int family, int align) {
+  TShape xs = {2, 3, r->H, r->W}, ys = {2, 3, r->OH, r->OW};
+  size_t nx = tshape_numel(xs), ny = tshape_numel(ys);
+  float *x = kt_rand(nx, -2, 2), *y = kt_zeros(ny), *want = kt_zeros(ny);
+  KernelSpec s = {.family = family, .flag = align};
+  KtArgs A = {0};
+  resize_args(&A, ny, y, x, r);
+  kt_run(&s, &A);
+  if (family == KFAM_BILINEAR) cpu_bilinear(x, xs, want, ys, align);
+  else cpu_nearest(x, xs, want, ys);
+  char what[64];
+  snprintf(what, sizeof what, family == KFAM_BILINEAR ? "bilinear_ac%d" : "nearest", align);
+  kt_compare(what, y, want, ny, family == KFAM_BILINEAR ? 1e-6 : 0.0);
+  /* the adjoint: onto zeros (the caller zeroes dx), then accumulating onto random contents */
+  float *dy = kt_rand(ny, -1, 1);
+  for (int acc = 0; acc < 2; acc++) {
+    float *dx = acc ? kt_rand(nx, -1, 1) : kt_zeros(nx), *wdx = kt_copy(dx, nx);
+    s.family = family == KFAM_BILINEAR ? KFAM_BILINEAR_BWD : KFAM_NEAREST_BWD;
+    A = (KtArgs){0};
+    resize_args(&A, ny, dx, dy, r);
+    kt_run(&s, &A);
+    if (family == KFAM_BILINEAR) cpu_bilinear_backward(dy, ys, wdx, xs, align, acc);
+    else cpu_nearest_backward(dy, ys, wdx, xs, acc);
+    if (family == KFAM_BILINEAR) snprintf(what, sizeof what, "bilinear_bwd_ac%d acc=%d", align, acc);
+    else snprintf(what, sizeof what, "nearest_bwd acc=%d", acc);
+    kt_compare(what, dx, wdx, nx, 1e-6); /* sequential adds in the CPU's order; fma contraction may differ */
+  }
+}
+
+/* resizing along w for (in, out) pairs of axis sizes: every pair up to 24 -> 70, and large ones (the float
+   source-index arithmetic at segmentation sizes); h resizes too, between small sizes */
+static void resize_sweep_case(int fam, int align, int in, int out) {
+  Rs r = {out % 3 + 1, in, in % 4 + 1, out}; /* H, W, OH, OW */
+  TShape xs = {1, 6, r.H, r.W}, ys = {1, 6, r.OH, r.OW};
+  size_t ny = tshape_numel(ys);
+  float *x = kt_rand(tshape_numel(xs), -2, 2), *y = kt_zeros(ny), *want = kt_zeros(ny);
+  KernelSpec s = {.family = fam ? KFAM_NEAREST : KFAM_BILINEAR, .flag = fam ? 0 : align};
+  KtArgs A = {0};
+  resize_args(&A, ny, y, x, &r);
+  kt_run(&s, &A);
+  if (fam) cpu_nearest(x, xs, want, ys);
+  else cpu_bilinear(x, xs, want, ys, align);
+  kt_compare(fam ? "nearest (size sweep)" : "bilinear (size sweep)", y, want, ny, fam ? 0.0 : 1e-6);
+}
+
+static void test_resize_sweep(void) {
+  static const int big[][2] = {{64, 512},   {128, 1024}, {97, 769},  {1023, 2048}, {2048, 1023}, {33, 1025},
+                               {512, 64},   {1024, 2047}, {257, 2049}, {4095, 4096}, {3, 4097},    {719, 1280}};
+  for (int fam = 0; fam < 2; fam++)
+    for (int align = 0; align < 2; align++) {
+      for (size_t k = 0; k < sizeof big / sizeof *big; k++) resize_sweep_case(fam, align, big[k][0], big[k][1]);
+      for (int in = 1; in <= 24; in++)
+        for (int out = 1; out <= 70; out += (out < 30 ? 1 : 7)) resize_sweep_case(fam, align, in, out);
+    }
+}
+
+/* ---- AVGPOOL and GAP ---- */
+
+typedef struct Pool { int kh, kw, sh, sw, ph, pw; } Pool;
+static const Pool pools[] = {
+    {3, 3, 1, 1, 1, 1}, {3, 3, 2, 2, 1, 1}, {2, 2, 2, 2, 0, 0}, {5, 5, 3, 3, 2, 2}, {3, 2, 2, 1, 1, 0}};
+
+static void test_avgpool_case(const Pool *p, int cip) {
+  TShape xs = {2, 3, 7, 5}, ys = {2, 3, (7 + 2 * p->ph - p->kh) / p->sh + 1, (5 + 2 * p->pw - p->kw) / p->sw + 1};
+  size_t ny = tshape_numel(ys);
+  float *x = kt_rand(tshape_numel(xs), -2, 2), *y = kt_zeros(ny), *want = kt_zeros(ny);
+  cpu_avgpool(x, xs, p->kh, p->kw, p->sh, p->sw, p->ph, p->pw, cip, want, ys);
+  KernelSpec s = {.family = KFAM_AVGPOOL, .flag = cip};
+  KtArgs A = {0};
+  kt_l(&A, (int64_t)ny), kt_p(&A, y), kt_p(&A, x), kt_l(&A, 6), kt_l(&A, 7), kt_l(&A, 5);
+  kt_l(&A, ys.h), kt_l(&A, ys.w);
+  kt_l(&A, p->kh), kt_l(&A, p->kw), kt_l(&A, p->sh), kt_l(&A, p->sw), kt_l(&A, p->ph), kt_l(&A, p->pw);
+  kt_run(&s, &A);
+  kt_compare(cip ? "avgpool_cip1" : "avgpool_cip0", y, want, ny, 0.0);
+}
+
+static void test_gap(TShape xs) {
+  size_t nc = (size_t)xs.n * xs.c;
+  float *x = kt_rand(tshape_numel(xs), -2, 2), *y = kt_zeros(nc), *want = kt_zeros(nc);
+  cpu_global_avgpool(x, xs, want);
+  KernelSpec s = {.family = KFAM_GAP};
+  KtArgs A = {0};
+  kt_l(&A, (int64_t)nc), kt_p(&A, y), kt_p(&A, x), kt_l(&A, (int64_t)nc), kt_l(&A, (int64_t)xs.h * xs.w);
+  kt_run(&s, &A);
+  kt_compare("gap", y, want, nc, 0.0);
+}
+
+void kt_test_spatial(void) {
+  for (int c = 0; c < NDW; c++)
+    for (int act = KACT_NONE; act < KACT__COUNT; act++)
+      for (int bias = 0; bias < 2; bias++) test_dwconv_case(&dw_cases[c], act, bias);
+  for (size_t c = 0; c < sizeof rs_cases / sizeof *rs_cases; c++) {
+    for (int align = 0; align < 2; align++) test_resize_case(&rs_cases[c], KFAM_BILINEAR, align);
+    test_resize_case(&rs_cases[c], KFAM_NEAREST, 0);
+  }
+  test_resize_sweep();
+  for (size_t c = 0; c < sizeof pools / sizeof *pools; c++)
+    for (int cip = 0; cip < 2; cip++) test_avgpool_case(&pools[c], cip);
+  test_gap((TShape){2, 3, 7, 5});
+  test_gap((TShape){1, 2, 123, 77});
+}
