@@ -57,14 +57,7 @@ if [ ! -x "$SQNC" ] || [ ! -x "$SQNRUN" ]; then
   cmake -S "$root" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null && \
     cmake --build "$BUILD_DIR" -j2 --target sqnc sqnrun >/dev/null || { echo "infer_cpu.sh: build failed" >&2; exit 0; }
 fi
-sqnc_gpu=()
-sqnrun_gpu=()
-if [ "$device" = cuda ]; then
-  [ -n "$target" ] || target="sm_$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | tr -d '. ')"
-  [ "$target" != "sm_" ] || { echo "infer_cpu.sh: no GPU found (nvidia-smi); give --target sm_XY" >&2; exit 0; }
-  sqnc_gpu=(--target "$target")
-  sqnrun_gpu=(--backend cuda)
-fi
+. "$here/gpu_args.sh" || exit 0
 has_bench=0
 [ "$force_infer" = 0 ] && "$SQNRUN" --help 2>&1 | grep -q '^  --bench' && has_bench=1
 
@@ -130,7 +123,6 @@ for hw in $sizes; do
 done
 
 echo
-gpu_name="$([ "$device" = cuda ] && nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)"
 echo "$device inference${gpu_name:+ on $gpu_name ($target)}, batch 1, $threads threads, median of $iters runs after $warmup warm-up ($(date +%Y-%m-%d);" \
      "$(nproc) CPUs, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1))"
 [ "$have_torch" = 1 ] && echo "PyTorch $("$PYTHON" -c 'import torch; print(torch.__version__)') eager; sqnrun timing: $([ "$has_bench" = 1 ] && echo '--bench median' || echo 'median of --infer runs')"

@@ -81,14 +81,7 @@ if [ "$do_sqn" = 1 ] && ! "$SQNRUN" --help 2>&1 | grep -q -- '--bench --train'; 
   do_sqn=0
 fi
 
-sqnc_gpu=()
-sqnrun_gpu=()
-if [ "$device" = cuda ]; then
-  [ -n "$target" ] || target="sm_$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | tr -d '. ')"
-  [ "$target" != "sm_" ] || { echo "search_step.sh: no GPU found (nvidia-smi); give --target sm_XY" >&2; exit 0; }
-  sqnc_gpu=(--target "$target")
-  sqnrun_gpu=(--backend cuda)
-fi
+. "$here/gpu_args.sh" || exit 0
 
 work="$(mktemp -d /tmp/sqn-search-bench.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
@@ -145,7 +138,6 @@ for hw in $sizes; do
 done
 
 echo
-gpu_name="$([ "$device" = cuda ] && nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)"
 echo "Small supernet search step (20 superblocks x 13 candidates) on $device${gpu_name:+ ($gpu_name, $target)}, $threads threads, median of $iters steps after" \
      "$warmup warm-up ($(date +%Y-%m-%d); $(nproc) CPUs, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1);" \
      "load average $load0 at start, $(cut -d' ' -f1-3 /proc/loadavg) at end)"
