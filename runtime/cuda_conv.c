@@ -71,33 +71,44 @@ bool cuda_conv_set_shapes(CudaConv *c, ConvDims x, ConvDims y, char *err, size_t
   return true;
 }
 
-/* The heuristics' best algorithm that fits WS_LIMIT (and keeps float32 arithmetic unless TF32 is allowed). */
+bool cuda_conv_algo_usable(AlgoChoice *out, ConvDims x, bool tf32, int algo, cudnnStatus_t st, bool deterministic,
+                           cudnnMathType_t math, size_t ws) {
+  bool exact = math == CUDNN_FMA_MATH || math == CUDNN_DEFAULT_MATH;
+  if (st != CUDNN_STATUS_SUCCESS || !deterministic || ws > WS_LIMIT || (!tf32 && !exact)) return false;
+  *out = (AlgoChoice){x, algo, tf32 ? math : CUDNN_FMA_MATH, ws};
+  return true;
+}
+
+/* The heuristics' best forward algorithm that is usable (any determinism). */
 static bool choose(CudaConvLib *l, CudaConv *c, AlgoChoice *out, char *err, size_t n) {
   cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
   int got = 0;
   if (!dnn_ok(cudnnGetConvolutionForwardAlgorithm_v7(l->h, c->xd, c->wd, c->cd, c->yd, CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
                                                      &got, perf), "cudnnGetConvolutionForwardAlgorithm_v7", err, n))
     return false;
-  for (int i = 0; i < got; i++) {
-    bool exact = perf[i].mathType == CUDNN_FMA_MATH || perf[i].mathType == CUDNN_DEFAULT_MATH;
-    if (perf[i].status != CUDNN_STATUS_SUCCESS || perf[i].memory > WS_LIMIT || (!l->tf32 && !exact)) continue;
-    *out = (AlgoChoice){c->cur_x, perf[i].algo, l->tf32 ? perf[i].mathType : CUDNN_FMA_MATH, perf[i].memory};
-    return true;
-  }
+  for (int i = 0; i < got; i++)
+    if (cuda_conv_algo_usable(out, c->cur_x, l->tf32, perf[i].algo, perf[i].status, true, perf[i].mathType,
+                              perf[i].memory))
+      return true;
   /* nothing suitable ranked: implicit GEMM runs every convolution */
-  out->x = c->cur_x, out->algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, out->math = c->cur_math;
-  return dnn_ok(cudnnGetConvolutionForwardWorkspaceSize(l->h, c->xd, c->wd, c->cd, c->yd, out->algo, &out->ws),
-                "cudnnGetConvolutionForwardWorkspaceSize", err, n);
+  *out = (AlgoChoice){c->cur_x, CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, c->cur_math, 0};
+  return dnn_ok(cudnnGetConvolutionForwardWorkspaceSize(l->h, c->xd, c->wd, c->cd, c->yd, CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM,
+                                                        &out->ws), "cudnnGetConvolutionForwardWorkspaceSize", err, n);
 }
 
-static const AlgoChoice *algo_for(CudaConvLib *l, CudaConv *c, char *err, size_t n) {
-  for (int i = 0; i < c->ncache; i++)
-    if (same(c->cache[i].x, c->cur_x)) return &c->cache[i];
-  AlgoChoice a;
-  if (!choose(l, c, &a, err, n)) return NULL;
-  int slot = c->ncache < NCACHE ? c->ncache++ : (c->next++ % NCACHE);
-  c->cache[slot] = a;
-  return &c->cache[slot];
+const AlgoChoice *cuda_conv_algo(CudaConvLib *l, CudaConv *c, AlgoCache *cache, AlgoChooser choose_algo, char *err,
+                                 size_t n) {
+  const AlgoChoice *a = NULL;
+  for (int i = 0; i < cache->n && !a; i++)
+    if (same(cache->e[i].x, c->cur_x)) a = &cache->e[i];
+  if (!a) {
+    AlgoChoice g;
+    if (!choose_algo(l, c, &g, err, n)) return NULL;
+    int slot = cache->n < NCACHE ? cache->n++ : (cache->next++ % NCACHE);
+    cache->e[slot] = g;
+    a = &cache->e[slot];
+  }
+  return cuda_conv_workspace(l, a->ws, err, n) && cuda_conv_math(c, a->math, err, n) ? a : NULL;
 }
 
 /* cudaFree waits for the convs still using the old workspace. */
@@ -119,10 +130,10 @@ bool cuda_conv_math(CudaConv *c, cudnnMathType_t m, char *err, size_t n) {
 
 bool cuda_conv_forward(CudaConvLib *l, CudaConv *c, const float *x, ConvDims xd, const float *w, float *y, ConvDims yd,
                        char *err, size_t n) {
-  const AlgoChoice *a = cuda_conv_set_shapes(c, xd, yd, err, n) ? algo_for(l, c, err, n) : NULL;
-  if (!a || !cuda_conv_workspace(l, a->ws, err, n)) return false;
-  if (!cuda_conv_math(c, a->math, err, n)) return false;
+  const AlgoChoice *a = cuda_conv_set_shapes(c, xd, yd, err, n) ? cuda_conv_algo(l, c, &c->fwd, choose, err, n) : NULL;
+  if (!a) return false;
   const float one = 1.0f, zero = 0.0f;
-  return dnn_ok(cudnnConvolutionForward(l->h, &one, c->xd, x, c->wd, w, c->cd, a->algo, l->ws, a->ws, &zero, c->yd, y),
+  return dnn_ok(cudnnConvolutionForward(l->h, &one, c->xd, x, c->wd, w, c->cd, (cudnnConvolutionFwdAlgo_t)a->algo, l->ws,
+                                        a->ws, &zero, c->yd, y),
                 "cudnnConvolutionForward", err, n);
 }

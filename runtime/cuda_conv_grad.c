@@ -4,19 +4,7 @@
    cudnnConvolutionBackwardBias. Parameter gradients accumulate (beta = 1), as the trainer expects. */
 #include "cuda_conv_internal.h"
 
-static bool same(ConvDims a, ConvDims b) { return a.n == b.n && a.c == b.c && a.h == b.h && a.w == b.w; }
-
-/* A choice from the heuristics' ranking: the first that succeeded, is deterministic, fits WS_LIMIT and
-   keeps float32 arithmetic unless TF32 is allowed. */
-static bool pick(GradChoice *out, ConvDims x, bool tf32, int algo, cudnnStatus_t st, cudnnDeterminism_t det,
-                 cudnnMathType_t math, size_t ws) {
-  bool exact = math == CUDNN_FMA_MATH || math == CUDNN_DEFAULT_MATH;
-  if (st != CUDNN_STATUS_SUCCESS || det != CUDNN_DETERMINISTIC || ws > WS_LIMIT || (!tf32 && !exact)) return false;
-  *out = (GradChoice){x, algo, tf32 ? math : CUDNN_FMA_MATH, ws};
-  return true;
-}
-
-static bool choose_data(CudaConvLib *l, CudaConv *c, GradChoice *out, char *err, size_t n) {
+static bool choose_data(CudaConvLib *l, CudaConv *c, AlgoChoice *out, char *err, size_t n) {
   cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
   int got = 0;
   if (!dnn_ok(cudnnGetConvolutionBackwardDataAlgorithm_v7(l->h, c->wd, c->yd, c->cd, c->xd,
@@ -24,14 +12,15 @@ static bool choose_data(CudaConvLib *l, CudaConv *c, GradChoice *out, char *err,
               "cudnnGetConvolutionBackwardDataAlgorithm_v7", err, n))
     return false;
   for (int i = 0; i < got; i++)
-    if (pick(out, c->cur_x, l->tf32, perf[i].algo, perf[i].status, perf[i].determinism, perf[i].mathType, perf[i].memory))
+    if (cuda_conv_algo_usable(out, c->cur_x, l->tf32, perf[i].algo, perf[i].status,
+                              perf[i].determinism == CUDNN_DETERMINISTIC, perf[i].mathType, perf[i].memory))
       return true;
-  *out = (GradChoice){c->cur_x, CUDNN_CONVOLUTION_BWD_DATA_ALGO_1, CUDNN_FMA_MATH, 0}; /* deterministic, general */
+  *out = (AlgoChoice){c->cur_x, CUDNN_CONVOLUTION_BWD_DATA_ALGO_1, CUDNN_FMA_MATH, 0}; /* deterministic, general */
   return dnn_ok(cudnnGetConvolutionBackwardDataWorkspaceSize(l->h, c->wd, c->yd, c->cd, c->xd, CUDNN_CONVOLUTION_BWD_DATA_ALGO_1,
                                                              &out->ws), "cudnnGetConvolutionBackwardDataWorkspaceSize", err, n);
 }
 
-static bool choose_filter(CudaConvLib *l, CudaConv *c, GradChoice *out, char *err, size_t n) {
+static bool choose_filter(CudaConvLib *l, CudaConv *c, AlgoChoice *out, char *err, size_t n) {
   cudnnConvolutionBwdFilterAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
   int got = 0;
   if (!dnn_ok(cudnnGetConvolutionBackwardFilterAlgorithm_v7(l->h, c->xd, c->yd, c->cd, c->wd,
@@ -39,34 +28,18 @@ static bool choose_filter(CudaConvLib *l, CudaConv *c, GradChoice *out, char *er
               "cudnnGetConvolutionBackwardFilterAlgorithm_v7", err, n))
     return false;
   for (int i = 0; i < got; i++)
-    if (pick(out, c->cur_x, l->tf32, perf[i].algo, perf[i].status, perf[i].determinism, perf[i].mathType, perf[i].memory))
+    if (cuda_conv_algo_usable(out, c->cur_x, l->tf32, perf[i].algo, perf[i].status,
+                              perf[i].determinism == CUDNN_DETERMINISTIC, perf[i].mathType, perf[i].memory))
       return true;
-  *out = (GradChoice){c->cur_x, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1, CUDNN_FMA_MATH, 0};
+  *out = (AlgoChoice){c->cur_x, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1, CUDNN_FMA_MATH, 0};
   return dnn_ok(cudnnGetConvolutionBackwardFilterWorkspaceSize(l->h, c->xd, c->yd, c->cd, c->wd,
                                                                CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1, &out->ws),
                 "cudnnGetConvolutionBackwardFilterWorkspaceSize", err, n);
 }
 
-typedef bool (*Chooser)(CudaConvLib *, CudaConv *, GradChoice *, char *, size_t);
-
-/* The cached choice for the current input shape (chosen on first use), with the workspace and math type set. */
-static const GradChoice *ready(CudaConvLib *l, CudaConv *c, GradCache *cache, Chooser choose, char *err, size_t n) {
-  const GradChoice *a = NULL;
-  for (int i = 0; i < cache->n && !a; i++)
-    if (same(cache->e[i].x, c->cur_x)) a = &cache->e[i];
-  if (!a) {
-    GradChoice g;
-    if (!choose(l, c, &g, err, n)) return NULL;
-    int slot = cache->n < NCACHE ? cache->n++ : (cache->next++ % NCACHE);
-    cache->e[slot] = g;
-    a = &cache->e[slot];
-  }
-  return cuda_conv_workspace(l, a->ws, err, n) && cuda_conv_math(c, a->math, err, n) ? a : NULL;
-}
-
 bool cuda_conv_backward_data(CudaConvLib *l, CudaConv *c, const float *dy, ConvDims yd, const float *w, float *dx,
                              ConvDims xd, bool acc, char *err, size_t n) {
-  const GradChoice *a = cuda_conv_set_shapes(c, xd, yd, err, n) ? ready(l, c, &c->data, choose_data, err, n) : NULL;
+  const AlgoChoice *a = cuda_conv_set_shapes(c, xd, yd, err, n) ? cuda_conv_algo(l, c, &c->data, choose_data, err, n) : NULL;
   if (!a) return false;
   const float one = 1.0f, beta = acc ? 1.0f : 0.0f;
   return dnn_ok(cudnnConvolutionBackwardData(l->h, &one, c->wd, w, c->yd, dy, c->cd, (cudnnConvolutionBwdDataAlgo_t)a->algo,
@@ -84,7 +57,7 @@ static bool backward_bias(CudaConvLib *l, CudaConv *c, const float *dy, ConvDims
 
 bool cuda_conv_backward_filter(CudaConvLib *l, CudaConv *c, const float *x, ConvDims xd, const float *dy, ConvDims yd,
                                float *dw, float *db, char *err, size_t n) {
-  const GradChoice *a = cuda_conv_set_shapes(c, xd, yd, err, n) ? ready(l, c, &c->filter, choose_filter, err, n) : NULL;
+  const AlgoChoice *a = cuda_conv_set_shapes(c, xd, yd, err, n) ? cuda_conv_algo(l, c, &c->filter, choose_filter, err, n) : NULL;
   if (!a) return false;
   const float one = 1.0f;
   if (!dnn_ok(cudnnConvolutionBackwardFilter(l->h, &one, c->xd, x, c->yd, dy, c->cd,

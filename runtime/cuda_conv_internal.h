@@ -17,26 +17,19 @@ struct CudaConvLib {
   size_t ws_bytes;
 };
 
-/* The forward algorithm chosen for an input shape. */
+/* An algorithm (forward, backward data or backward filter: the cudnn enum as an int) chosen for an input shape. */
 typedef struct AlgoChoice {
-  ConvDims x;
-  cudnnConvolutionFwdAlgo_t algo;
-  cudnnMathType_t math;
-  size_t ws;
-} AlgoChoice;
-
-/* A backward algorithm (data or filter: the cudnn enum as an int) chosen for an input shape. */
-typedef struct GradChoice {
   ConvDims x;
   int algo;
   cudnnMathType_t math;
   size_t ws;
-} GradChoice;
+} AlgoChoice;
 
-typedef struct GradCache {
-  GradChoice e[NCACHE];
+/* The choices remembered for one direction of one conv (the oldest replaced when full). */
+typedef struct AlgoCache {
+  AlgoChoice e[NCACHE];
   int n, next;
-} GradCache;
+} AlgoCache;
 
 struct CudaConv {
   cudnnTensorDescriptor_t xd, yd;
@@ -44,9 +37,7 @@ struct CudaConv {
   cudnnConvolutionDescriptor_t cd;
   ConvDims cur_x, cur_y;   /* what xd and yd describe now */
   cudnnMathType_t cur_math;
-  AlgoChoice cache[NCACHE];
-  int ncache, next;        /* entries used; the one to replace when full */
-  GradCache data, filter;  /* backward algorithms (training) */
+  AlgoCache fwd, data, filter; /* algorithms per input shape: forward, backward data and filter (training) */
   cudnnTensorDescriptor_t bd; /* the bias gradient [1, cout, 1, 1], made on first use */
 };
 
@@ -69,4 +60,12 @@ bool cuda_conv_set_shapes(CudaConv *c, ConvDims x, ConvDims y, char *err, size_t
 bool cuda_conv_workspace(CudaConvLib *l, size_t bytes, char *err, size_t n);
 /* Sets the conv's math type where it differs. */
 bool cuda_conv_math(CudaConv *c, cudnnMathType_t m, char *err, size_t n);
+/* One entry of cuDNN's heuristic ranking, taken into *out when it succeeded, is deterministic where that is
+   required, fits WS_LIMIT and keeps float32 arithmetic unless TF32 is allowed. */
+bool cuda_conv_algo_usable(AlgoChoice *out, ConvDims x, bool tf32, int algo, cudnnStatus_t st, bool deterministic,
+                           cudnnMathType_t math, size_t ws);
+/* Picks an algorithm for the conv's current shapes into *out. */
+typedef bool (*AlgoChooser)(CudaConvLib *l, CudaConv *c, AlgoChoice *out, char *err, size_t n);
+/* The cached choice for the current input shape (chosen on first use), with the workspace and math type set. */
+const AlgoChoice *cuda_conv_algo(CudaConvLib *l, CudaConv *c, AlgoCache *cache, AlgoChooser choose, char *err, size_t n);
 #endif
