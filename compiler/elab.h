@@ -5,6 +5,7 @@
 #include "ast.h"
 #include "compile.h"
 #include "ir.h"
+#include "name_map.h"
 
 typedef enum { V_NONE, V_INT, V_FLOAT, V_BOOL, V_STRING, V_TENSOR, V_TUPLE, V_ERROR } ValueKind;
 
@@ -26,7 +27,8 @@ typedef struct Binding {
 
 /* One instantiation of a block (or the space body): variables, naming and call site. */
 typedef struct Scope {
-  Binding *vars;
+  Binding *vars;             /* newest first */
+  NameMap index;             /* name -> its newest Binding (the arena is set on first bind) */
   const char *prefix;        /* parameter name prefix, e.g. "encoder.residuals.3.op." */
   int counter;               /* next sequential op index (nn.Sequential numbering) */
   const Decl *block;         /* NULL for the space level */
@@ -45,6 +47,7 @@ typedef struct Elab {
   /* symbol tables over every loaded module */
   const Decl **decls;
   int ndecls, cap_decls;
+  NameMap block_decls, other_decls; /* name -> Decl: blocks, and sets/spaces/networks (two namespaces) */
   const SourceFile **files;  /* loaded files, to make imports idempotent */
   const char **file_keys;
   int nfiles, cap_files;

@@ -9,10 +9,11 @@
 
 #define MAX_BLOCK_DEPTH 32
 
+static NameMap *decl_names(Elab *e, DeclKind kind) { return kind == DECL_BLOCK ? &e->block_decls : &e->other_decls; }
+
 const Decl *elab_find(const Elab *e, DeclKind kind, const char *name) {
-  for (int i = 0; i < e->ndecls; i++)
-    if (e->decls[i]->kind == kind && !strcmp(e->decls[i]->name, name)) return e->decls[i];
-  return NULL;
+  const Decl *d = name_map_get(decl_names((Elab *)e, kind), name);
+  return d && d->kind == kind ? d : NULL;
 }
 
 static const char *decl_kind_name(DeclKind k) {
@@ -22,18 +23,16 @@ static const char *decl_kind_name(DeclKind k) {
 
 static void register_decl(Elab *e, const Decl *d) {
   if (d->kind == DECL_IMPORT) return;
-  for (int i = 0; i < e->ndecls; i++) {
-    const Decl *o = e->decls[i];
-    bool same_ns = (o->kind == DECL_BLOCK) == (d->kind == DECL_BLOCK);
-    if (same_ns && !strcmp(o->name, d->name)) {
-      if (o->kind == d->kind)
-        diag_error(e->d, d->loc, "rename one of them", "%s `%s` is defined twice", decl_kind_name(d->kind), d->name);
-      else
-        diag_error(e->d, d->loc, "rename one of them", "%s `%s` has the name of a %s", decl_kind_name(d->kind),
-                   d->name, decl_kind_name(o->kind));
-      diag_note(e->d, o->loc, "the first definition is here");
-      return;
-    }
+  NameMap *names = decl_names(e, d->kind);
+  const Decl *o = name_map_get(names, d->name);
+  if (o) {
+    if (o->kind == d->kind)
+      diag_error(e->d, d->loc, "rename one of them", "%s `%s` is defined twice", decl_kind_name(d->kind), d->name);
+    else
+      diag_error(e->d, d->loc, "rename one of them", "%s `%s` has the name of a %s", decl_kind_name(d->kind),
+                 d->name, decl_kind_name(o->kind));
+    diag_note(e->d, o->loc, "the first definition is here");
+    return;
   }
   if (d->kind == DECL_BLOCK && (builtin_is_op(d->name) || builtin_is_function(d->name))) {
     diag_error(e->d, d->loc, "pick another name", "block `%s` would hide the built-in op of the same name", d->name);
@@ -46,6 +45,7 @@ static void register_decl(Elab *e, const Decl *d) {
     e->decls = nd;
   }
   e->decls[e->ndecls++] = d;
+  name_map_put(names, d->name, (void *)d);
 }
 
 /* Import resolution: next to the importing file, then -I folders, then the standard library. */
@@ -337,6 +337,7 @@ static void elab_init(Elab *e, Arena *a, Diag *d, const CompileOptions *opt) {
   e->cap_files = 256;
   e->file_keys = ARENA_ARRAY(a, const char *, e->cap_files);
   e->superblock = e->candidate = -1;
+  e->block_decls.a = e->other_decls.a = a;
 }
 
 IrGraph *compile_file(Arena *a, Diag *d, const char *path, const CompileOptions *opt) {

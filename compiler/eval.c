@@ -74,12 +74,9 @@ void elab_error(Elab *e, SrcLoc loc, const char *hint, const char *fmt, ...) {
 }
 
 bool scope_lookup(const Scope *s, const char *name, Value *out) {
-  for (const Binding *b = s->vars; b; b = b->next)
-    if (!strcmp(b->name, name)) {
-      *out = b->value;
-      return true;
-    }
-  return false;
+  const Binding *b = name_map_get(&s->index, name);
+  if (b) *out = b->value;
+  return b != NULL;
 }
 
 void scope_bind(Elab *e, Scope *s, const char *name, Value v) {
@@ -88,6 +85,8 @@ void scope_bind(Elab *e, Scope *s, const char *name, Value v) {
   b->value = v;
   b->next = s->vars;
   s->vars = b;
+  s->index.a = e->a;
+  name_map_put(&s->index, name, b);
 }
 
 bool value_as_int(Elab *e, Value v, SrcLoc loc, const char *what, int64_t *out) {

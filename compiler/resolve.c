@@ -7,15 +7,12 @@
 #define MAX_DEPTH 200
 typedef struct Names {
   Arena *a;
-  const char **v;
+  const char **v; /* in order of definition, for did-you-mean hints */
   int n, cap;
+  NameMap set;
 } Names;
 
-static bool known(const Names *ns, const char *name) {
-  for (int i = 0; i < ns->n; i++)
-    if (!strcmp(ns->v[i], name)) return true;
-  return false;
-}
+static bool known(const Names *ns, const char *name) { return name_map_get(&ns->set, name) != NULL; }
 
 static void add(Names *ns, const char *name) {
   if (known(ns, name)) return;
@@ -26,6 +23,7 @@ static void add(Names *ns, const char *name) {
     ns->v = v;
   }
   ns->v[ns->n++] = name;
+  name_map_put(&ns->set, name, (void *)name);
 }
 
 static void hint_error(Elab *e, SrcLoc loc, const char *word, const char *const *cands, int n, const char *fallback,
@@ -93,7 +91,7 @@ static bool check_expr(Elab *e, const Names *ns, const Expr *x, int depth) {
 }
 
 static void resolve_block(Elab *e, const Decl *d) {
-  Names ns = {.a = e->a};
+  Names ns = {.a = e->a, .set = {.a = e->a}};
   static const char *implicit[] = {"in", "cin", "cout", "stride"};
   for (int i = 0; i < 4; i++) add(&ns, implicit[i]);
   if (d->is_decoder) add(&ns, "classes"), add(&ns, "image");

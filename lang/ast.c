@@ -13,14 +13,15 @@ Arg *ast_arg(Arena *a, const char *name, Expr *value, SrcLoc loc) {
   g->name = name;
   g->value = value;
   g->loc = loc;
+  g->tail = g;
   return g;
 }
 
 Arg *ast_arg_append(Arg *list, Arg *item) {
   if (!list) return item;
-  Arg *p = list;
-  while (p->next) p = p->next;
-  p->next = item;
+  if (!item) return list;
+  list->tail->next = item;
+  list->tail = item->tail;
   return list;
 }
 
@@ -43,10 +44,13 @@ const char *ast_operator_text(Operator op) {
 
 static const char *expr_text(Arena *a, const Expr *e, int depth);
 
+/* At most the first MAX_TEXT_ARGS items: a list of a million items prints as its start. */
+#define MAX_TEXT_ARGS 16
 static const char *join_args(Arena *a, const Arg *g, int depth) {
   const char *out = "";
-  for (; g; g = g->next)
-    out = arena_printf(a, "%s%s%s%s%s", out, *out ? ", " : "", g->name ? g->name : "", g->name ? "=" : "",
+  for (int i = 0; g; g = g->next, i++)
+    if (i == MAX_TEXT_ARGS) return arena_printf(a, "%s, ...", out);
+    else out = arena_printf(a, "%s%s%s%s%s", out, *out ? ", " : "", g->name ? g->name : "", g->name ? "=" : "",
                        expr_text(a, g->value, depth + 1));
   return out;
 }

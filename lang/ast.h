@@ -25,6 +25,7 @@ typedef struct Arg {
   Expr *value;
   SrcLoc loc;
   struct Arg *next;
+  struct Arg *tail; /* of the list this one heads (kept by ast_arg/ast_arg_append: appending is O(1)) */
 } Arg;
 
 struct Expr {

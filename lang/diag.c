@@ -12,16 +12,24 @@ void diag_init(Diag *d, FILE *out) {
 
 bool diag_too_many(const Diag *d) { return d->errors >= (d->max_errors ? d->max_errors : 20); }
 
+/* Echoes the line of loc with a caret under its column. A long line is shown as a window of at most
+   LINE_WINDOW characters around the column, marked with "..." where it is cut. */
+#define LINE_WINDOW 160
 static void print_source_line(FILE *out, SrcLoc loc) {
   if (!loc.file || !loc.file->text || loc.line <= 0) return;
   const char *p = loc.file->text;
   for (int l = 1; l < loc.line && *p; p++)
     if (*p == '\n') l++;
   const char *end = strchr(p, '\n');
-  int n = end ? (int)(end - p) : (int)strlen(p);
-  if (n > 200) n = 200;
-  fprintf(out, " %5d | %.*s\n       | ", loc.line, n, p);
-  for (int i = 1; i < loc.col && i <= n; i++) fputc(p[i - 1] == '\t' ? '\t' : ' ', out);
+  size_t n = end ? (size_t)(end - p) : strlen(p);
+  size_t col = loc.col > 0 ? (size_t)loc.col - 1 : 0; /* 0-based */
+  if (col > n) col = n;
+  size_t from = col > LINE_WINDOW / 2 && n > LINE_WINDOW ? col - LINE_WINDOW / 2 : 0;
+  if (from + LINE_WINDOW > n) from = n > LINE_WINDOW ? n - LINE_WINDOW : 0;
+  size_t shown = n - from < LINE_WINDOW ? n - from : LINE_WINDOW;
+  const char *lead = from ? "..." : "", *tail = from + shown < n ? "..." : "";
+  fprintf(out, " %5d | %s%.*s%s\n       | %s", loc.line, lead, (int)shown, p + from, tail, from ? "   " : "");
+  for (size_t i = from; i < col && i < from + shown; i++) fputc(p[i] == '\t' ? '\t' : ' ', out);
   fputs("^\n", out);
 }
 

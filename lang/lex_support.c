@@ -1,5 +1,6 @@
 /* lex_support.c - helpers for the scanner and parser: locations, literals, syntax errors, parse entry. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "lex_state.h"
@@ -13,6 +14,7 @@ SrcLoc lex_loc(const LexState *s, SqnLoc l) {
 void lex_advance(LexState *s, SqnLoc *loc, const char *text, int len) {
   loc->first_line = s->line;
   loc->first_column = s->col;
+  s->offset += (size_t)len;
   for (int i = 0; i < len; i++) {
     if (text[i] == '\n') {
       s->line++;
@@ -35,9 +37,73 @@ bool lex_ends_statement(int token) {
   }
 }
 
-const char *lex_intern(LexState *s, const char *text, int len) { return arena_strndup(s->arena, text, (size_t)len); }
+/* Gives back the last n characters of the token (none of them a newline) after yyless. */
+void lex_unread(LexState *s, SqnLoc *loc, int n) {
+  s->offset -= (size_t)n;
+  s->col -= n;
+  loc->last_column -= n;
+}
 
-const char *lex_string(LexState *s, const char *text, int len) {
+static const char *rest(const LexState *s) { return s->file->text + s->offset; }
+static const char *text_end(const LexState *s) { return s->file->text + s->file->len; }
+
+static bool starts_with_operator(const char *p, const char *end) {
+  if (p == end) return false;
+  if (*p && strchr("-?:+*.<>", *p)) return true;
+  if (end - p < 2) return false;
+  if (p[0] == '/') return p[1] != '/' && p[1] != '*';
+  return (p[0] == '&' && p[1] == '&') || (p[0] == '|' && p[1] == '|') || (p[0] == '=' && p[1] == '=') ||
+         (p[0] == '!' && p[1] == '=');
+}
+
+/* After a newline: does the next line with code start with an operator (`-> relu`, `+ b`, `: c`)?
+   Then it continues the statement. Blank lines and `//` comment lines in between are skipped. */
+bool lex_line_continues(LexState *s) {
+  if (s->offset < s->cont_at) return s->cont;
+  const char *p = rest(s), *end = text_end(s);
+  for (;;) {
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r')) p++;
+    if (end - p >= 2 && p[0] == '/' && p[1] == '/')
+      while (p < end && *p != '\n') p++;
+    if (p < end && *p == '\n') {
+      p++;
+      continue;
+    }
+    break;
+  }
+  s->cont_at = (size_t)(p - s->file->text);
+  return s->cont = starts_with_operator(p, end);
+}
+
+/* After `50%`: a percentage when the value ends there (end of line or file, `;`, `,`, a closing
+   bracket or a comment), else `50 % x` written without spaces. */
+bool lex_percent_ends(const LexState *s) {
+  const char *p = rest(s), *end = text_end(s);
+  while (p < end && (*p == ' ' || *p == '\t' || *p == '\r')) p++;
+  if (p == end || (*p && strchr("\n;,)]}", *p))) return true;
+  return end - p >= 2 && p[0] == '/' && (p[1] == '/' || p[1] == '*');
+}
+
+/* Refuses a token longer than max with a located error that quotes its start. */
+static bool token_fits(LexState *s, SqnLoc loc, const char *what, const char *text, int len, int max) {
+  if (len <= max) return true;
+  char hint[128];
+  snprintf(hint, sizeof hint, "%ss are at most %d characters long", what, max);
+  diag_error(s->diag, lex_loc(s, loc), hint, "%s `%.24s...` is %d characters long", what, text, len);
+  return false;
+}
+
+bool lex_number_fits(LexState *s, SqnLoc loc, int len) {
+  return token_fits(s, loc, "number", s->file->text + s->offset - len, len, SQN_MAX_NUMBER_LEN);
+}
+
+const char *lex_ident(LexState *s, SqnLoc loc, const char *text, int len) {
+  if (!token_fits(s, loc, "name", text, len, SQN_MAX_NAME_LEN)) return NULL;
+  return arena_strndup(s->arena, text, (size_t)len);
+}
+
+const char *lex_string(LexState *s, SqnLoc loc, const char *text, int len) {
+  if (!token_fits(s, loc, "string", text, len - 2, SQN_MAX_STRING_LEN)) return NULL;
   char *out = arena_alloc(s->arena, (size_t)len);
   int n = 0;
   for (int i = 1; i < len - 1; i++) {
@@ -69,10 +135,11 @@ void lex_bad_char(LexState *s, SqnLoc loc, char c) {
 }
 
 bool lex_int(LexState *s, YYSTYPE *lval, const char *text, YYLTYPE loc) {
+  if (!lex_number_fits(s, loc, (int)strlen(text))) return false;
   errno = 0;
   long long v = strtoll(text, NULL, 10);
   if (errno || v > 2147483647LL) {
-    diag_error(s->diag, lex_loc(s, loc), "integers must fit in 31 bits", "integer literal '%s' is too large", text);
+    diag_error(s->diag, lex_loc(s, loc), "integers must fit in 31 bits", "integer literal '%.40s' is too large", text);
     return false;
   }
   lval->ival = v;
@@ -85,7 +152,7 @@ bool lex_dims(LexState *s, YYSTYPE *lval, const char *text, YYLTYPE loc) {
   while (*p) {
     if (n == 4) {
       diag_error(s->diag, lex_loc(s, loc), "write at most 4 dimensions, e.g. 3x1024x2048",
-                 "too many dimensions in '%s'", text);
+                 "too many dimensions in '%.40s%s'", text, strlen(text) > 40 ? "..." : "");
       return false;
     }
     errno = 0;
@@ -93,7 +160,7 @@ bool lex_dims(LexState *s, YYSTYPE *lval, const char *text, YYLTYPE loc) {
     long v = strtol(p, &end, 10);
     if (errno || v <= 0 || v > 1000000) {
       diag_error(s->diag, lex_loc(s, loc), "each dimension must be between 1 and 1000000",
-                 "bad dimension in '%s'", text);
+                 "bad dimension in '%.40s%s'", text, strlen(text) > 40 ? "..." : "");
       return false;
     }
     lval->dims.dims[n++] = (int)v;
@@ -123,6 +190,11 @@ void yyerror(YYLTYPE *loc, void *scanner, LexState *st, const char *msg) {
   if (strstr(msg, "unexpected end of line")) hint = "a statement ended early: to continue on the next line, end this one with an operator or `->`, or wrap it in ( )";
   else if (strstr(msg, "expecting \"end of line\"") || strstr(msg, "expecting ';'")) hint = "put each statement on its own line (or separate with `;`)";
   else if (strstr(msg, "unexpected end of file")) hint = "a `}` or `)` may be missing";
+  if (strstr(msg, "memory exhausted")) { /* bison's stack limit (YYMAXDEPTH) */
+    diag_error(st->diag, lex_loc(st, *loc), "split it into named steps (`t = ...`) on separate lines",
+               "this is nested too deeply to parse (brackets or operators more than %d levels deep)", YYMAXDEPTH);
+    return;
+  }
   else if (st->depth > 0) hint = "an opening ( or [ before this point is not closed";
   const char *m = msg;
   if (!strncmp(m, "syntax error, ", 14)) m += 14;

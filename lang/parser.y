@@ -22,6 +22,15 @@ bool lex_int(LexState *s, YYSTYPE *lval, const char *text, YYLTYPE loc);
 #define A (st->arena)
 static Expr *binary(LexState *st, Operator op, Expr *a, Expr *b, SqnLoc loc);
 static Expr *pipe_call(LexState *st, Expr *input, const char *callee, Arg *args, SqnLoc loc);
+/* Lists of declarations, statements, settings and parameters are built newest first (constant time
+   per item, so a file of a million lines parses in linear time) and reversed once complete. */
+#define PREPEND(list, item) ((item) ? ((item)->next = (list), (item)) : (list))
+#define DEFINE_REVERSE(name, T) \
+  static T *name(T *l) { T *r = NULL; while (l) { T *n = l->next; l->next = r; r = l; l = n; } return r; }
+DEFINE_REVERSE(rev_decls, Decl)
+DEFINE_REVERSE(rev_params, Param)
+DEFINE_REVERSE(rev_stmts, Stmt)
+DEFINE_REVERSE(rev_settings, Setting)
 }
 
 %union {
@@ -66,11 +75,10 @@ static Expr *pipe_call(LexState *st, Expr *input, const char *callee, Arg *args,
 %left '.'
 
 %%
-program: opt_seps decls           { st->module->decls = $2; }
+program: opt_seps decls           { st->module->decls = rev_decls($2); }
        ;
 decls: %empty                     { $$ = NULL; }
-     | decls decl seps            { $$ = $1;
-                                    if ($2) { Decl **p = &$$; while (*p) p = &(*p)->next; *p = $2; } }
+     | decls decl seps            { $$ = PREPEND($1, $2); }
      | decls error seps           { $$ = $1; yyerrok; }
      ;
 seps: sep | seps sep ;
@@ -101,11 +109,11 @@ decl: IMPORT STRING_LIT          { $$ = ARENA_NEW(A, Decl); $$->kind = DECL_IMPO
     ;
 
 params: %empty                    { $$ = NULL; }
-      | param_list                { $$ = $1; }
-      | param_list ','            { $$ = $1; }
+      | param_list                { $$ = rev_params($1); }
+      | param_list ','            { $$ = rev_params($1); }
       ;
 param_list: param                 { $$ = $1; }
-          | param_list ',' param  { $$ = $1; Param *p = $1; while (p->next) p = p->next; p->next = $3; }
+          | param_list ',' param  { $$ = PREPEND($1, $3); }
           ;
 param: IDENT                      { $$ = ARENA_NEW(A, Param); $$->name = $1; $$->loc = L(@1); }
      | IDENT ':' IDENT            { $$ = ARENA_NEW(A, Param); $$->name = $1; $$->loc = L(@1);
@@ -116,11 +124,11 @@ param: IDENT                      { $$ = ARENA_NEW(A, Param); $$->name = $1; $$-
      ;
 
 stmts: opt_seps                   { $$ = NULL; }
-     | opt_seps stmt_list opt_seps { $$ = $2; }
+     | opt_seps stmt_list opt_seps { $$ = rev_stmts($2); }
      ;
 stmt_list: stmt                   { $$ = $1; }
          | stmt_list error        { $$ = $1; }
-         | stmt_list seps stmt    { $$ = $1; if ($3) { Stmt **p = &$$; while (*p) p = &(*p)->next; *p = $3; } }
+         | stmt_list seps stmt    { $$ = PREPEND($1, $3); }
          ;
 stmt: IDENT '=' expr              { $$ = ARENA_NEW(A, Stmt); $$->kind = STMT_LET; $$->name = $1;
                                     $$->loc = L(@1); $$->value = $3; }
@@ -131,10 +139,10 @@ stmt: IDENT '=' expr              { $$ = ARENA_NEW(A, Stmt); $$->kind = STMT_LET
     ;
 
 settings: opt_seps                { $$ = NULL; }
-        | opt_seps setting_list opt_seps { $$ = $2; }
+        | opt_seps setting_list opt_seps { $$ = rev_settings($2); }
         ;
 setting_list: setting             { $$ = $1; }
-            | setting_list seps setting { $$ = $1; if ($3) { Setting **p = &$$; while (*p) p = &(*p)->next; *p = $3; } }
+            | setting_list seps setting { $$ = PREPEND($1, $3); }
             ;
 setting: DECODER values           { $$ = ARENA_NEW(A, Setting); $$->key = "decoder"; $$->loc = L(@1);
                                     $$->values = $2; $$->nvalues = ast_arg_count($2); }
@@ -146,7 +154,7 @@ setting: DECODER values           { $$ = ARENA_NEW(A, Setting); $$->key = "decod
        ;
 values: value                     { $$ = ast_arg(A, NULL, $1, L(@1)); }
       | values value              { $$ = ast_arg_append($1, ast_arg(A, NULL, $2, L(@2))); }
-      | values ARROW value        { Arg *last = $1; while (last->next) last = last->next;
+      | values ARROW value        { Arg *last = $1->tail;
                                     Expr *r = ast_expr(A, EX_RANGE, last->value->loc);
                                     r->a = last->value; r->b = $3; last->value = r; $$ = $1; }
       ;
