@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "../runtime/plan.h"
+#include "atomic_file.h"
 
 /* The format stores the IR's enum values as they are: tie them to the documented numbers. */
 #define SAME(a, b) ((int)(a) == (int)(b))
@@ -479,7 +480,7 @@ bool plan_write_mem(const IrGraph *g, unsigned char **buf, size_t *len) {
   return ok;
 }
 
-/* ---- atomic file write ---- */
+/* ---- the file (written atomically: atomic_file.h) ---- */
 
 static void errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void errf(char *err, size_t errlen, const char *fmt, ...) {
@@ -488,70 +489,6 @@ static void errf(char *err, size_t errlen, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(err, errlen, fmt, ap);
   va_end(ap);
-}
-
-static bool write_all(int fd, const unsigned char *p, size_t n) {
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    p += w;
-    n -= (size_t)w;
-  }
-  return true;
-}
-
-/* Best effort: make the rename itself durable. */
-static void sync_parent_dir(const char *path) {
-  const char *slash = strrchr(path, '/');
-  char dir[4096];
-  if (!slash) snprintf(dir, sizeof dir, ".");
-  else if (slash == path) snprintf(dir, sizeof dir, "/");
-  else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-  int fd = open(dir, O_RDONLY);
-  if (fd < 0) return;
-  (void)fsync(fd);
-  close(fd);
-}
-
-/* Temp file next to path: fill, fsync, close. Returns false with err set and the temp removed. */
-static bool write_temp(const char *path, char *tmp, const unsigned char *buf, size_t len, char *err,
-                       size_t errlen) {
-  int fd = mkstemp(tmp);
-  if (fd < 0) {
-    errf(err, errlen, "cannot create a temporary file next to '%s': %s", path, strerror(errno));
-    return false;
-  }
-  mode_t mask = umask(0);
-  umask(mask);
-  bool ok = fchmod(fd, 0666 & ~mask) == 0 && write_all(fd, buf, len) && fsync(fd) == 0;
-  int saved = errno;
-  if (close(fd) != 0 && ok) ok = false, saved = errno;
-  if (!ok) {
-    unlink(tmp);
-    errf(err, errlen, "cannot write '%s': %s", path, strerror(saved));
-  }
-  return ok;
-}
-
-static bool write_file_atomic(const char *path, const unsigned char *buf, size_t len, char *err,
-                              size_t errlen) {
-  size_t n = strlen(path) + sizeof ".tmp.XXXXXX";
-  char *tmp = malloc(n);
-  if (!tmp) {
-    errf(err, errlen, "out of memory");
-    return false;
-  }
-  snprintf(tmp, n, "%s.tmp.XXXXXX", path);
-  bool ok = write_temp(path, tmp, buf, len, err, errlen);
-  if (ok && rename(tmp, path) != 0) {
-    errf(err, errlen, "cannot write '%s': %s", path, strerror(errno));
-    unlink(tmp);
-    ok = false;
-  }
-  if (ok) sync_parent_dir(path);
-  free(tmp);
-  return ok;
 }
 
 bool plan_write(const IrGraph *g, const char *path, char *err, size_t errlen) {
@@ -566,7 +503,7 @@ bool plan_write(const IrGraph *g, const char *path, char *err, size_t errlen) {
   bool ok = check != NULL;
   if (!ok) errf(err, errlen, "internal error: the encoded plan does not validate: %s", why);
   plan_free(check);
-  ok = ok && write_file_atomic(path, buf, len, err, errlen);
+  ok = ok && atomic_write(path, buf, len, err, errlen);
   free(buf);
   return ok;
 }

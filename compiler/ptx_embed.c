@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "kgen.h"
+#include "atomic_file.h"
 
 static bool is_depthwise(const IrGraph *g, const IrNode *n) {
   if (n->kind != OP_CONV || n->groups <= 1 || n->ninputs < 1) return false;
@@ -93,12 +94,7 @@ static bool make_dir(const char *path, char *err, size_t errlen) {
 }
 
 static bool write_text(const char *path, const char *text, char *err, size_t errlen) {
-  FILE *f = fopen(path, "w");
-  if (!f) return snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno)), false;
-  bool ok = fputs(text, f) >= 0;
-  ok = (fclose(f) == 0) && ok;
-  if (!ok) snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-  return ok;
+  return atomic_write(path, text, strlen(text), err, errlen);
 }
 
 /* DIR/<target>.ptx: the whole module (what --target embeds), then DIR/<target>/<kernel>.ptx for every

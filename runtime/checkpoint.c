@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "atomic_file.h"
 #include "json_min.h"
 #include "safetensors.h"
 
@@ -51,15 +52,10 @@ char *run_state_json(const RunState *s) {
 }
 
 static bool write_json_copy(const char *path, const RunState *s, char *err, size_t n) {
-  char jpath[4096], tmp[4200];
+  char jpath[4096];
   snprintf(jpath, sizeof jpath, "%s.json", path);
-  snprintf(tmp, sizeof tmp, "%s.tmp", jpath);
   char *text = run_state_json(s);
-  FILE *f = text ? fopen(tmp, "w") : NULL;
-  bool ok = f && fputs(text, f) >= 0;
-  if (f) ok = fflush(f) == 0 && fsync(fileno(f)) == 0 && ok, ok = fclose(f) == 0 && ok;
-  ok = ok && rename(tmp, jpath) == 0;
-  if (!ok) snprintf(err, n, "cannot write %s: %s", jpath, strerror(errno)), unlink(tmp);
+  bool ok = text ? atomic_write(jpath, text, strlen(text), err, n) : (snprintf(err, n, "out of memory"), false);
   free(text);
   return ok;
 }

@@ -3,39 +3,25 @@
    the most probable and the chosen one marked; and arch.svg, the chosen network as a left-to-right chain
    of blocks in the style of the SqueezeNAS paper's figures 8-9 (stem, one box per superblock grouped by
    stage, head/decoder; box height by expansion, colour by kernel size, stride 2 and residual marked).
-   Both files are written to PATH.tmp and renamed, so a reader never sees half of one. */
+   Both files are written atomically (atomic_file.h), so a reader never sees half of one. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "atomic_file.h"
 #include "derive.h"
 
 /* ---- common: atomic files, XML text, finite numbers ---- */
 
-typedef struct SvgFile {
-  FILE *f;
-  const char *path;
-  char tmp[1100];
-} SvgFile;
+typedef AtomicFile SvgFile;
 
 static bool svg_open(SvgFile *o, const char *path, char *err, size_t n) {
-  o->path = path, o->f = NULL;
   if (!path || !*path) return snprintf(err, n, "cannot write SVG: no path given"), false;
-  if (snprintf(o->tmp, sizeof o->tmp, "%s.tmp", path) >= (int)sizeof o->tmp)
-    return snprintf(err, n, "cannot write %s: %s", path, strerror(ENAMETOOLONG)), false;
-  if (!(o->f = fopen(o->tmp, "w"))) return snprintf(err, n, "cannot write %s: %s", path, strerror(errno)), false;
-  return true;
+  return atomic_open(o, path, err, n);
 }
 
-static bool svg_close(SvgFile *o, char *err, size_t n) {
-  int e = 0;
-  if (ferror(o->f)) e = errno ? errno : EIO;
-  if (fclose(o->f) != 0 && !e) e = errno ? errno : EIO;
-  if (!e && rename(o->tmp, o->path) != 0) e = errno ? errno : EIO;
-  if (e) snprintf(err, n, "cannot write %s: %s", o->path, strerror(e)), remove(o->tmp);
-  return !e;
-}
+static bool svg_close(SvgFile *o, char *err, size_t n) { return atomic_close(o, true, err, n); }
 
 /* Text for an element's content or an attribute value: & < > " ' escaped, control bytes dropped
    (XML 1.0 does not allow them). */

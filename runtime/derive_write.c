@@ -7,22 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "atomic_file.h"
 #include "derive.h"
 
-static FILE *open_tmp(const char *dir, const char *name, char *path, char *tmp, size_t len, char *err, size_t n) {
-  snprintf(path, len, "%s/%s", dir, name);
-  snprintf(tmp, len, "%s/%s.tmp", dir, name);
-  FILE *f = fopen(tmp, "w");
-  if (!f) snprintf(err, n, "cannot write %s: %s", tmp, strerror(errno));
-  return f;
-}
-
-static bool close_rename(FILE *f, const char *tmp, const char *path, char *err, size_t n) {
-  bool ok = !ferror(f);
-  ok = fclose(f) == 0 && ok;
-  ok = ok && rename(tmp, path) == 0;
-  if (!ok) snprintf(err, n, "cannot write %s: %s", path, strerror(errno)), unlink(tmp);
-  return ok;
+/* Opens DIR/NAME for an atomic write (atomic_file.h). */
+static FILE *open_in(AtomicFile *af, const char *dir, const char *name, char *err, size_t n) {
+  char path[1200];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  return atomic_open(af, path, err, n) ? af->f : NULL;
 }
 
 static void write_choice(FILE *f, const Search *s, const int *choice, const char *sep) {
@@ -30,8 +22,8 @@ static void write_choice(FILE *f, const Search *s, const int *choice, const char
 }
 
 bool derive_write_tables(const Search *s, const Arch *a, int na, const DeriveOptions *o, char *err, size_t n) {
-  char path[1200], tmp[1200];
-  FILE *f = open_tmp(o->out_dir, "pareto.csv", path, tmp, sizeof path, err, n);
+  AtomicFile af;
+  FILE *f = open_in(&af, o->out_dir, "pareto.csv", err, n);
   if (!f) return false;
   fprintf(f, "index,miou,gmacs,latency_ms,pareto,chosen,most_probable,candidates\n");
   for (int i = 0; i < na; i++) {
@@ -40,8 +32,8 @@ bool derive_write_tables(const Search *s, const Arch *a, int na, const DeriveOpt
     write_choice(f, s, a[i].choice, " ");
     fputc('\n', f);
   }
-  if (!close_rename(f, tmp, path, err, n)) return false;
-  if (!(f = open_tmp(o->out_dir, "pareto.json", path, tmp, sizeof path, err, n))) return false;
+  if (!atomic_close(&af, true, err, n)) return false;
+  if (!(f = open_in(&af, o->out_dir, "pareto.json", err, n))) return false;
   fprintf(f, "{\"space\": \"%s\", \"val_images\": %d, \"architectures\": [\n", s->p->name, o->val_limit);
   for (int i = 0; i < na; i++) {
     fprintf(f, "  {\"miou\": %.6f, \"gmacs\": %.6f, \"latency_ms\": %.4f, \"pareto\": %s, \"chosen\": %s, "
@@ -51,7 +43,7 @@ bool derive_write_tables(const Search *s, const Arch *a, int na, const DeriveOpt
     fprintf(f, "\"]}%s\n", i + 1 < na ? "," : "");
   }
   fprintf(f, "]}\n");
-  return close_rename(f, tmp, path, err, n);
+  return atomic_close(&af, true, err, n);
 }
 
 /* An identifier for the network: the space's name with _derived. */
@@ -63,10 +55,11 @@ static void network_name(const char *space, char *out, size_t n) {
 }
 
 bool derive_write_sqn(const Search *s, const Arch *c, const DeriveOptions *o, char *err, size_t n) {
-  char path[1200], tmp[1200], name[256], abs[PATH_MAX];
+  char name[256], abs[PATH_MAX];
   if (!o->space_file) return snprintf(err, n, "the plan does not name the .sqn file of its space"), false;
   const char *imp = realpath(o->space_file, abs) ? abs : o->space_file;
-  FILE *f = open_tmp(o->out_dir, "derived.sqn", path, tmp, sizeof path, err, n);
+  AtomicFile af;
+  FILE *f = open_in(&af, o->out_dir, "derived.sqn", err, n);
   if (!f) return false;
   network_name(s->p->name, name, sizeof name);
   fprintf(f, "// derived.sqn - the network sqnrun --search derived from space `%s`: val mIoU %.4f (supernet\n"
@@ -81,5 +74,5 @@ bool derive_write_sqn(const Search *s, const Arch *c, const DeriveOptions *o, ch
             i, k->display ? k->display : k->name);
   }
   fprintf(f, "]\n");
-  return close_rename(f, tmp, path, err, n);
+  return atomic_close(&af, true, err, n);
 }

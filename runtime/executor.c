@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include "backend.h"
+#include "host_memory.h"
 #include "shapes.h"
 #include "weights_bind.h"
 
@@ -112,6 +113,7 @@ static bool arena_alloc(Executor *x, size_t total, char *err, size_t n) {
     x->arena = x->be->dev->alloc(x->be_state, total ? total : 64, why, sizeof why);
     if (!x->arena) return snprintf(err, n, "out of device memory: activations need %.1f MiB (%s)", total / 1048576.0, why), false;
   } else {
+    if (!host_memory_check(total, "the activations", "use a smaller --input", err, n)) return false;
     x->arena = aligned_alloc(64, total ? total : 64);
     if (!x->arena) return snprintf(err, n, "out of memory: activations need %.1f MiB", total / 1048576.0), false;
   }

@@ -14,4 +14,4 @@ add_library(sqnimage STATIC
   ${CMAKE_CURRENT_LIST_DIR}/cityscapes.c)
 target_include_directories(sqnimage PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 # PUBLIC: tests/test_image_io.c writes its PNG/JPEG fixtures with libpng and libjpeg directly.
-target_link_libraries(sqnimage PUBLIC PkgConfig::LIBPNG PkgConfig::LIBJPEG)
+target_link_libraries(sqnimage PUBLIC sqnfile PkgConfig::LIBPNG PkgConfig::LIBJPEG)

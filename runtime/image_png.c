@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "atomic_file.h"
 #include "cityscapes.h"
 #include "image_codecs.h"
 #include "image_io.h"
@@ -197,37 +198,19 @@ bool imgpng_write(const char *path, const unsigned char *px, int h, int w, bool 
   if (!px || h <= 0 || w <= 0) return image_fail(err, n, "empty image (%dx%d)", w, h);
   if (h > IMAGE_MAX_DIM || w > IMAGE_MAX_DIM)
     return image_fail(err, n, "image too large: %dx%d (the limit is %dx%d)", w, h, IMAGE_MAX_DIM, IMAGE_MAX_DIM);
-  size_t plen = strlen(path);
-  char *tmp = malloc(plen + 16);
-  if (!tmp) return image_fail(err, n, "out of memory");
-  snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-  int fd = mkstemp(tmp);
-  if (fd < 0) {
-    int e = errno;
-    free(tmp);
-    return image_fail(err, n, "cannot create a temporary file next to it: %s", strerror(e));
-  }
-  fchmod(fd, 0644);
+  AtomicFile file;
+  if (!atomic_open(&file, path, err, n)) return false;
   PngWrite c;
   memset(&c, 0, sizeof c);
-  c.f = fdopen(fd, "wb");
-  if (!c.f) {
-    int e = errno;
-    close(fd), unlink(tmp), free(tmp);
-    return image_fail(err, n, "cannot write: %s", strerror(e));
-  }
+  c.f = file.f;
   c.png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &c.e, on_error, on_warning);
   if (c.png) c.info = png_create_info_struct(c.png);
   bool ok = c.png && c.info && encode(&c, px, h, w, palette);
   if (!c.png || !c.info) snprintf(c.e.msg, sizeof c.e.msg, "out of memory");
   png_destroy_write_struct(c.png ? &c.png : NULL, c.info ? &c.info : NULL);
   free(c.rows);
-  errno = 0;
-  if (fclose(c.f) != 0 && ok) ok = false, c.e.errnum = errno ? errno : EIO;
-  if (ok && rename(tmp, path) != 0) ok = false, c.e.errnum = errno;
-  if (!ok) unlink(tmp);
-  free(tmp);
-  if (ok) return true;
-  if (c.e.errnum) return image_fail(err, n, "cannot write: %s", strerror(c.e.errnum));
-  return image_fail(err, n, "cannot write: %s", c.e.msg);
+  errno = c.e.errnum; /* what atomic_close reports when the encoder failed on a write */
+  bool done = atomic_close(&file, ok, err, n);
+  if (!done && !c.e.errnum && c.e.msg[0]) image_fail(err, n, "cannot write %s: %s", path, c.e.msg);
+  return done;
 }

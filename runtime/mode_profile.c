@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "atomic_file.h"
 #include "executor.h"
 #include "mode_infer.h"
 #include "shapes.h"
@@ -61,10 +62,9 @@ static bool run_probe(const Plan *p, const TensorSet *w, const BenchArgs *a, con
 
 static bool write_lut(const Plan *p, const BenchArgs *a, TShape is, Samples *cand, Samples *fixed, int maxc,
                       const char *path, char *err, size_t n) {
-  char tmp[1100];
-  if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) return snprintf(err, n, "path too long"), false;
-  FILE *f = fopen(tmp, "w");
-  if (!f) return snprintf(err, n, "cannot write %.1000s: %s", tmp, strerror(errno)), false;
+  AtomicFile af;
+  if (!atomic_open(&af, path, err, n)) return false;
+  FILE *f = af.f;
   double fix = quantile(fixed->v, fixed->n, 0.5), worst = 0;
   fprintf(f, "{\"space\": \"%s\", \"backend\": \"%s\", \"threads\": %d, \"input\": [%d, %d, %d], \"unit\": \"ms\",\n"
              " \"iters\": %d, \"fixed_ms\": %.5f, \"fixed_spread\": %.4f,\n \"superblocks\": [\n",
@@ -81,8 +81,7 @@ static bool write_lut(const Plan *p, const BenchArgs *a, TShape is, Samples *can
     fprintf(f, "]}%s\n", s + 1 < p->nsb ? "," : "");
   }
   fprintf(f, "]}\n");
-  bool ok = fclose(f) == 0 && rename(tmp, path) == 0;
-  if (!ok) return snprintf(err, n, "cannot write %.1000s: %s", path, strerror(errno)), unlink(tmp), false;
+  if (!atomic_close(&af, true, err, n)) return false;
   printf("latency table of %s (%dx%dx%d, %s backend, %d passes per candidate): fixed part %.3f ms; "
          "largest candidate spread (p90-p10)/median %.1f%% -> %s\n",
          p->name, is.c, is.h, is.w, a->backend ? a->backend : "cpu", a->iters, fix, worst * 100, path);

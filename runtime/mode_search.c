@@ -14,6 +14,7 @@
 #include "derive.h"
 #include "loader.h"
 #include "mode_infer.h"
+#include "run_dir.h"
 #include "search.h"
 #include "shapes.h"
 #include "train_progress.h"
@@ -39,6 +40,7 @@ typedef struct Run {
   Search s;
   RunState st;
   char dir[1024], last[1100];
+  RunDir rd;
   FILE *log;
   float *mix;
   double *dtheta;
@@ -78,6 +80,8 @@ static bool settings(Run *r, char *err, size_t n) {
   bool fits = sh && plan_shapes(p, (PlanShape){3, r->crop_h, r->crop_w}, sh, why, sizeof why);
   free(sh);
   if (!fits) return snprintf(err, n, "bad crop %dx%d: %s", r->crop_h, r->crop_w, why), false;
+  if (!trainer_check_input(p, (TShape){r->batch, 3, r->crop_h, r->crop_w}, a->t.backend, why, sizeof why))
+    return snprintf(err, n, "bad crop %dx%d: %s", r->crop_h, r->crop_w, why), false;
   return true;
 }
 
@@ -160,14 +164,8 @@ static bool setup(Run *r, const char *plan_path, char *err, size_t n) {
   if (!a->out) snprintf(r->dir, sizeof r->dir, "search-%s", r->p->name ? r->p->name : "space");
   snprintf(r->last, sizeof r->last, "%s/last.safetensors", r->dir);
   if (!open_data(r, err, n)) return false;
-  if (mkdir(r->dir, 0777) != 0 && errno != EEXIST)
-    return snprintf(err, n, "cannot create the run folder %s: %s", r->dir, strerror(errno)), false;
-  if (!start_trainer(r, err, n)) return false;
-  char logpath[1100];
-  snprintf(logpath, sizeof logpath, "%s/log.jsonl", r->dir);
-  if (!(r->log = fopen(logpath, a->resume ? "a" : "w")))
-    return snprintf(err, n, "cannot write %s: %s", logpath, strerror(errno)), false;
-  return true;
+  if (!run_dir_open(&r->rd, r->dir, err, n) || !start_trainer(r, err, n)) return false;
+  return (r->log = run_log_open(&r->rd, a->resume, r->st.epoch, err, n)) != NULL;
 }
 
 static double temperature(const Run *r, int epoch) {
@@ -271,6 +269,7 @@ static bool derive(Run *r, char *err, size_t n) {
 
 static void teardown(Run *r) {
   if (r->log) fclose(r->log);
+  run_dir_close(&r->rd, r->log != NULL);
   trainer_free(r->t);
   loader_free(r->loader);
   dataset_close(r->train);

@@ -17,6 +17,7 @@
 #include "evaluate.h"
 #include "loader.h"
 #include "mode_infer.h"
+#include "run_dir.h"
 #include "shapes.h"
 #include "train_progress.h"
 #include "trainer.h"
@@ -40,6 +41,7 @@ typedef struct Run {
   Trainer *t;
   RunState st;
   char dir[1024], last[1100], best[1100];
+  RunDir rd;
   FILE *log;
 } Run;
 
@@ -73,6 +75,8 @@ static bool settings(Run *r, char *err, size_t n) {
   bool fits = sh && plan_shapes(r->p, (PlanShape){3, r->crop_h, r->crop_w}, sh, why, sizeof why);
   free(sh);
   if (!fits) return snprintf(err, n, "bad crop %dx%d: %s", r->crop_h, r->crop_w, why), false;
+  if (!trainer_check_input(r->p, (TShape){r->batch, 3, r->crop_h, r->crop_w}, a->backend, why, sizeof why))
+    return snprintf(err, n, "bad crop %dx%d: %s", r->crop_h, r->crop_w, why), false;
   r->lr = a->lr >= 0 ? a->lr : pt->lr;
   r->momentum = pt->momentum, r->wd = pt->weight_decay;
   return true;
@@ -90,11 +94,6 @@ static double lr_at(const Run *r, int epoch, long step, long total) {
   case PLAN_SCHED_POLY: return r->lr * pow(1.0 - (double)step / (total > 0 ? total : 1), pt->poly_power);
   default: return r->lr;
   }
-}
-
-static bool make_dir(const char *dir, char *err, size_t n) {
-  if (mkdir(dir, 0777) == 0 || errno == EEXIST) return true;
-  return snprintf(err, n, "cannot create the run folder %s: %s", dir, strerror(errno)), false;
 }
 
 /* Weights: a checkpoint (--resume), a weights file (--weights) or the reference initialization. */
@@ -136,12 +135,8 @@ static bool setup(Run *r, char *err, size_t n) {
   if (loader_batches_per_epoch(r->loader) < 1)
     return snprintf(err, n, "the training split has %d images, fewer than one batch of %d", dataset_size(r->train),
                     r->batch), false;
-  if (!make_dir(r->dir, err, n) || !start_trainer(r, err, n)) return false;
-  char logpath[1100];
-  snprintf(logpath, sizeof logpath, "%s/log.jsonl", r->dir);
-  if (!(r->log = fopen(logpath, a->resume ? "a" : "w")))
-    return snprintf(err, n, "cannot write %s: %s", logpath, strerror(errno)), false;
-  return true;
+  if (!run_dir_open(&r->rd, r->dir, err, n) || !start_trainer(r, err, n)) return false;
+  return (r->log = run_log_open(&r->rd, a->resume, r->st.epoch, err, n)) != NULL;
 }
 
 static double now_s(void) {
@@ -193,20 +188,23 @@ static bool end_epoch(Run *r, int epoch, double mean_loss, double seconds, char 
   r->st.epoch = epoch + 1;
   bool best = m.miou > r->st.best_miou;
   if (best) r->st.best_miou = m.miou, r->st.best_epoch = epoch + 1;
-  TensorSet *opt = trainer_optimizer_state(r->t);
-  ok = checkpoint_save(r->last, trainer_weights(r->t), opt, &r->st, err, n) &&
-       (!best || checkpoint_save(r->best, trainer_weights(r->t), NULL, &r->st, err, n));
-  tensor_set_free(opt);
+  /* The log line first, then best, then last: last.safetensors is what --resume continues from, so
+     a run killed anywhere in between redoes this epoch and rewrites all three identically. */
   fprintf(r->log, "{\"type\": \"epoch\", \"epoch\": %d, \"step\": %ld, \"train_loss\": %.6f, \"val_miou\": %.6f, "
                   "\"val_pixel_acc\": %.6f, \"lr\": %.6g, \"seconds\": %.2f, \"best\": %s}\n",
           epoch + 1, r->st.step, mean_loss, m.miou, m.pixel_acc, r->st.lr, seconds, best ? "true" : "false");
   fflush(r->log);
+  TensorSet *opt = trainer_optimizer_state(r->t);
+  ok = (!best || checkpoint_save(r->best, trainer_weights(r->t), NULL, &r->st, err, n)) &&
+       checkpoint_save(r->last, trainer_weights(r->t), opt, &r->st, err, n);
+  tensor_set_free(opt);
   progress_epoch(epoch, r->epochs, mean_loss, m.miou, m.pixel_acc, seconds, best);
   return ok;
 }
 
 static void teardown(Run *r) {
   if (r->log) fclose(r->log);
+  run_dir_close(&r->rd, r->log != NULL);
   trainer_free(r->t);
   loader_free(r->loader);
   dataset_close(r->train);

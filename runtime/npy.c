@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "atomic_file.h"
 
 static bool fail(char *err, size_t n, const char *fmt, ...) {
   va_list ap;
@@ -116,19 +117,12 @@ bool npy_write(const char *path, const NamedTensor *t, char *err, size_t n) {
   if (!descr) return fail(err, n, "cannot write dtype %s as .npy", dtype_name(t->dtype));
   char h[512];
   int hlen = format_header(h, sizeof h, t, descr);
-  char tmp[4096];
-  snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-  FILE *f = fopen(tmp, "wb");
-  if (!f) return fail(err, n, "cannot create %s: %s", tmp, strerror(errno));
+  AtomicFile f;
+  if (!atomic_open(&f, path, err, n)) return false;
   unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 255), (unsigned char)(hlen >> 8)};
-  bool ok = fwrite(pre, 1, 10, f) == 10 && fwrite(h, 1, (size_t)hlen, f) == (size_t)hlen &&
-            fwrite(t->data, 1, t->nbytes, f) == t->nbytes && fflush(f) == 0 && fsync(fileno(f)) == 0;
-  ok = (fclose(f) == 0) && ok;
-  if (!ok || rename(tmp, path) != 0) {
-    remove(tmp);
-    return fail(err, n, "cannot write %s: %s", path, strerror(errno));
-  }
-  return true;
+  bool ok = fwrite(pre, 1, 10, f.f) == 10 && fwrite(h, 1, (size_t)hlen, f.f) == (size_t)hlen &&
+            fwrite(t->data, 1, t->nbytes, f.f) == t->nbytes;
+  return atomic_close(&f, ok, err, n);
 }
 
 void npy_free(NamedTensor *t) {

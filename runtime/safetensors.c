@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "atomic_file.h"
 #include "json_min.h"
 #include "safetensors.h"
 
@@ -470,45 +471,15 @@ static bool write_all(FILE *f, const TensorSet *s, const Layout *L) {
     const NamedTensor *t = &s->t[L->order[k]];
     ok = !t->nbytes || fwrite(t->data, 1, t->nbytes, f) == t->nbytes;
   }
-  return ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
-}
-
-static void sync_dir(const char *path) {
-  const char *slash = strrchr(path, '/');
-  char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
-  int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY) : -1;
-  if (fd >= 0) {
-    fsync(fd); /* best effort: some file systems refuse */
-    close(fd);
-  }
-  free(dir);
+  return ok;
 }
 
 bool safetensors_write(const TensorSet *s, const char *path, const char *meta, char *err, size_t n) {
   Layout L;
   if (err && n) err[0] = 0;
   if (!layout(s, meta, &L, err, n)) return layout_free(&L), false;
-  size_t plen = strlen(path);
-  char *tmp = malloc(plen + 16);
-  if (!tmp) return layout_free(&L), fail(err, n, "out of memory");
-  snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-  int fd = mkstemp(tmp);
-  if (fd < 0) {
-    report(err, n, "cannot create a temporary file next to it: %s", strerror(errno));
-    return free(tmp), layout_free(&L), false;
-  }
-  fchmod(fd, 0644);
-  FILE *f = fdopen(fd, "wb");
-  bool ok = f && write_all(f, s, &L);
-  int e = errno;
-  if (f) ok = (fclose(f) == 0) && ok;
-  else close(fd);
-  if (ok && rename(tmp, path) != 0) ok = false, e = errno;
-  if (!ok) {
-    report(err, n, "cannot write: %s", strerror(e));
-    unlink(tmp);
-  } else sync_dir(path);
-  free(tmp);
+  AtomicFile f;
+  bool ok = atomic_open(&f, path, err, n) && atomic_close(&f, write_all(f.f, s, &L), err, n);
   layout_free(&L);
   return ok;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "atomic_file.h"
 #include "cityscapes.h"
 #include "image_io.h"
 #include "synth.h"
@@ -32,34 +33,16 @@ static bool make_dirs(const char *path, char *err, size_t errlen) {
 
 /* Writes h*w*3 RGB bytes as an 8-bit RGB PNG, atomically. */
 static bool write_rgb_png(const char *path, const unsigned char *rgb, int h, int w, char *err, size_t errlen) {
-  size_t plen = strlen(path);
-  char *tmp = malloc(plen + 16);
-  if (!tmp) return image_fail(err, errlen, "%s: out of memory", path);
-  snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-  int fd = mkstemp(tmp);
-  if (fd < 0) {
-    image_fail(err, errlen, "%s: cannot create a temporary file next to it: %s", path, strerror(errno));
-    free(tmp);
-    return false;
-  }
-  fchmod(fd, 0644);
-  FILE *f = fdopen(fd, "wb");
+  AtomicFile f;
+  if (!atomic_open(&f, path, err, errlen)) return false;
   png_image img;
   memset(&img, 0, sizeof img);
   img.version = PNG_IMAGE_VERSION;
   img.width = (png_uint_32)w, img.height = (png_uint_32)h, img.format = PNG_FORMAT_RGB;
-  bool ok = f && png_image_write_to_stdio(&img, f, 0, rgb, 0, NULL);
-  int saved = errno;
-  if (f && fclose(f) != 0) ok = false, saved = errno;
-  if (!f) close(fd);
-  if (ok && rename(tmp, path) != 0) ok = false, saved = errno;
-  if (!ok) {
-    unlink(tmp);
-    if (img.warning_or_error & PNG_IMAGE_ERROR) image_fail(err, errlen, "%s: cannot write: %s", path, img.message);
-    else image_fail(err, errlen, "%s: cannot write: %s", path, strerror(saved));
-  }
+  bool ok = png_image_write_to_stdio(&img, f.f, 0, rgb, 0, NULL);
+  ok = atomic_close(&f, ok, err, errlen);
+  if (!ok && (img.warning_or_error & PNG_IMAGE_ERROR)) image_fail(err, errlen, "cannot write %s: %s", path, img.message);
   png_image_free(&img);
-  free(tmp);
   return ok;
 }
 
@@ -82,8 +65,7 @@ static bool write_split(const char *dir, const char *split, int count, int first
     train_to_label_ids(ids, (size_t)h * (size_t)w);
     snprintf(img_path, sizeof img_path, "%s/synth_%06d_leftImg8bit.png", img_dir, i);
     snprintf(gt_path, sizeof gt_path, "%s/synth_%06d_gtFine_labelIds.png", gt_dir, i);
-    char why[512] = "";
-    if (!image_write_gray_png(gt_path, ids, h, w, why, sizeof why)) return image_fail(err, errlen, "%s: %s", gt_path, why);
+    if (!image_write_gray_png(gt_path, ids, h, w, err, errlen)) return false;
     if (!write_rgb_png(img_path, rgb, h, w, err, errlen)) return false;
   }
   return true;

@@ -5,11 +5,13 @@
 #include "trainer_internal.h"
 #include <math.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "backend.h"
 #include "cpu_grad.h"
+#include "host_memory.h"
 #include "shapes.h"
 #include "train_fusion.h"
 #include "weights_bind.h"
@@ -113,20 +115,38 @@ Trainer *trainer_new_on(const Plan *p, const TensorSet *weights, uint64_t seed, 
   return t;
 }
 
-/* Sizes the training slots for the current shapes and points every value and gradient into one arena. */
-static bool layout(Trainer *t, char *err, size_t n) {
-  const Plan *p = t->p;
+/* The training slots' offsets (slot_off, when given) and total size for a batch of `batch` at these
+   node shapes (skip: nodes that take no memory, or NULL); *largest is the largest single tensor. */
+static size_t slot_layout(const Plan *p, const PlanShape *shapes, int batch, const bool *skip, size_t *slot_off,
+                          size_t *largest) {
   const PlanGrad *g = &p->grad;
-  size_t *need = calloc((size_t)g->nslots + 1, sizeof *need), total = 0, largest = 0;
+  size_t *need = calloc((size_t)g->nslots + 1, sizeof *need), total = 0;
+  *largest = 0;
+  if (!need) return SIZE_MAX;
   for (int i = 0; i < p->nnodes; i++) {
-    size_t bytes = t->skip[i] ? 0 : (size_t)t->batch * t->shapes[i].c * t->shapes[i].h * t->shapes[i].w * sizeof(float);
-    largest = bytes > largest ? bytes : largest;
+    size_t bytes = skip && skip[i] ? 0 : (size_t)batch * shapes[i].c * shapes[i].h * shapes[i].w * sizeof(float);
+    *largest = bytes > *largest ? bytes : *largest;
     if (bytes > need[g->node[i].train_slot]) need[g->node[i].train_slot] = bytes;
     if (g->node[i].grad_slot >= 0 && bytes > need[g->node[i].grad_slot]) need[g->node[i].grad_slot] = bytes;
     if (g->node[i].recompute_slot >= 0 && bytes > need[g->node[i].recompute_slot]) need[g->node[i].recompute_slot] = bytes;
   }
-  for (int s = 0; s < g->nslots; s++) t->slot_off[s] = total, total += (need[s] + 63) & ~(size_t)63;
+  for (int s = 0; s < g->nslots; s++) {
+    if (slot_off) slot_off[s] = total;
+    total += (need[s] + 63) & ~(size_t)63;
+  }
   free(need);
+  return total;
+}
+
+static const char *const SIZE_HINT = "use a smaller --crop or --batch";
+
+/* Sizes the training slots for the current shapes and points every value and gradient into one arena. */
+static bool layout(Trainer *t, char *err, size_t n) {
+  const Plan *p = t->p;
+  const PlanGrad *g = &p->grad;
+  size_t largest, total = slot_layout(p, t->shapes, t->batch, t->skip, t->slot_off, &largest);
+  if (total == SIZE_MAX) return snprintf(err, n, "out of memory"), false;
+  if (!t->dv && !host_memory_check(total + largest, "the training buffers", SIZE_HINT, err, n)) return false;
   if (t->dv && (!trainer_dev_grow(t, &t->arena, &t->arena_bytes, total, err, n) ||
                 !trainer_dev_grow(t, &t->scratch, &t->scratch_bytes, largest, err, n)))
     return false;
@@ -302,14 +322,37 @@ static BackendTrain train_view(Trainer *t) {
   return bt;
 }
 
+/* The node shapes for input `in`; false unless the logits have the input's size (what the loss needs). */
+static bool train_shapes(const Plan *p, TShape in, PlanShape *shapes, char *err, size_t n) {
+  if (in.n < 1) return snprintf(err, n, "batch must be at least 1"), false;
+  if (!plan_shapes(p, (PlanShape){in.c, in.h, in.w}, shapes, err, n)) return false;
+  PlanShape o = shapes[p->output];
+  if (o.h != in.h || o.w != in.w || o.c != p->classes)
+    return snprintf(err, n, "a %dx%d input gives %dx%dx%d logits, but training needs logits of the input's size: use a "
+                            "larger crop (sides that are multiples of 32 suit every space in spaces/)",
+                    in.h, in.w, o.c, o.h, o.w), false;
+  return true;
+}
+
+bool trainer_check_input(const Plan *p, TShape in, const char *backend, char *err, size_t n) {
+  PlanShape *shapes = malloc(sizeof *shapes * ((size_t)p->nnodes + 1));
+  if (!shapes) return snprintf(err, n, "out of memory"), false;
+  bool ok = train_shapes(p, in, shapes, err, n);
+  const Backend *be = ok ? backend_get(backend, err, n) : NULL;
+  if (be && !be->dev) {
+    size_t largest, total = slot_layout(p, shapes, in.n, NULL, NULL, &largest);
+    char what[128];
+    snprintf(what, sizeof what, "the training buffers for a batch of %d at %dx%d", in.n, in.h, in.w);
+    ok = host_memory_check(total == SIZE_MAX ? SIZE_MAX : total + largest, what, SIZE_HINT, err, n);
+  }
+  free(shapes);
+  return ok && be;
+}
+
 /* Shapes, buffers and mixing weights for a batch of this size. */
 static bool prepare(Trainer *t, TShape in, char *err, size_t n) {
   const Plan *p = t->p;
-  if (in.n < 1) return snprintf(err, n, "batch must be at least 1"), false;
-  if (!plan_shapes(p, (PlanShape){in.c, in.h, in.w}, t->shapes, err, n)) return false;
-  PlanShape o = t->shapes[p->output];
-  if (o.h != in.h || o.w != in.w || o.c != p->classes)
-    return snprintf(err, n, "the network output is %dx%dx%d, the input %dx%d", o.c, o.h, o.w, in.h, in.w), false;
+  if (!train_shapes(p, in, t->shapes, err, n)) return false;
   if (t->nmix && (!t->mix || t->mix_batch != in.n))
     return snprintf(err, n, "%s is a supernet: each step needs mixing weights for a batch of %d (trainer_set_mix)",
                     p->name, in.n), false;

@@ -26,6 +26,9 @@ typedef struct TrainStats {
 Trainer *trainer_new(const Plan *p, const TensorSet *weights, uint64_t seed, const char *backend, char *err, size_t n);
 /* Whether `backend` can train (the modes that train check before they set anything up); false with a message. */
 bool trainer_backend_ok(const char *backend, char *err, size_t n);
+/* Whether batches of shape `in` can train: logits of the input's size, and (CPU backend) training
+   buffers that fit in this machine's memory. Checked before a run creates anything. */
+bool trainer_check_input(const Plan *p, TShape in, const char *backend, char *err, size_t n);
 /* Forward (training mode), loss against labels (uint8 train ids, N x H x W at the input size, 255 =
    ignore) and backward: leaves every parameter's gradient in the trainer. Errors: bad label values,
    an input size the network cannot take, a non-finite loss or gradient (naming the first bad tensor). */

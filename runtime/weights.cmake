@@ -12,4 +12,4 @@ add_library(sqnweights STATIC
   ${CMAKE_CURRENT_LIST_DIR}/json_min.c)
 target_include_directories(sqnweights PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 # PUBLIC: users of sqnweights (tests/test_weights.c writes zip fixtures) get libzip too.
-target_link_libraries(sqnweights PUBLIC PkgConfig::LIBZIP)
+target_link_libraries(sqnweights PUBLIC sqnfile PkgConfig::LIBZIP)

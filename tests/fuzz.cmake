@@ -74,7 +74,8 @@ if(SQN_FUZZ)
   # sources with the same instrumentation. tests/run_fuzz.sh runs them after fuzz_frontend.
   set(_fz_rt ${PROJECT_SOURCE_DIR}/runtime)
   set(_fz_reader_srcs_plan ${_fz_rt}/plan_read.c ${_fz_rt}/plan_info.c)
-  set(_fz_reader_srcs_pth ${_fz_rt}/tensor_set.c ${_fz_rt}/pickle.c ${_fz_rt}/pth_read.c ${_fz_rt}/safetensors.c ${_fz_rt}/json_min.c)
+  set(_fz_reader_srcs_pth ${_fz_rt}/tensor_set.c ${_fz_rt}/pickle.c ${_fz_rt}/pth_read.c ${_fz_rt}/safetensors.c ${_fz_rt}/json_min.c
+                           ${_fz_rt}/atomic_file.c ${_fz_rt}/fault.c)
   set(_fz_reader_srcs_safetensors ${_fz_reader_srcs_pth})
   foreach(kind plan pth safetensors)
     string(TOUPPER ${kind} _def)

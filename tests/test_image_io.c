@@ -264,7 +264,7 @@ static void test_label_pngs(void) {
   CHECK_FAILS(image_write_palette_png(tmp_path("x.png"), NULL, 5, 5, err, sizeof err), "empty image");
   CHECK_FAILS(image_write_gray_png(tmp_path("x.png"), labels, 1, 40000, err, sizeof err), "image too large");
   CHECK_FAILS(image_write_palette_png(tmp_path("no/such/dir/x.png"), labels, H, W, err, sizeof err),
-              "cannot create a temporary file");
+              "no/such/dir/x.png: No such file or directory");
   CHECK_FAILS(image_write_palette_png("/proc/version", labels, H, W, err, sizeof err), "cannot");
   CHECK(access(tmp_path("x.png"), F_OK) != 0);
   CHECK_EQ_I64(count_tmp_files(), 0);
