@@ -245,12 +245,16 @@ static bool finish_output(Executor *x, char *err, size_t n) {
   return true;
 }
 
-bool executor_run(Executor *x, const float *input, TShape in, char *err, size_t n) {
+bool executor_reserve(Executor *x, TShape in, char *err, size_t n) {
   if (in.n < 1) return snprintf(err, n, "batch must be at least 1"), false;
   if (!plan_shapes(x->p, (PlanShape){in.c, in.h, in.w}, x->shapes, err, n)) return false;
   x->batch = in.n;
   x->output = NULL;
-  if (!layout_arena(x, err, n)) return false;
+  return layout_arena(x, err, n);
+}
+
+bool executor_run(Executor *x, const float *input, TShape in, char *err, size_t n) {
+  if (!executor_reserve(x, in, err, n)) return false;
   BackendRun r = {x->p, x->param, x->buf, x->shapes, x->batch};
   bool host_clock = x->times && !x->be->dev;
   for (int i = 0; i < x->p->nnodes; i++) {

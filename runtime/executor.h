@@ -21,6 +21,9 @@ Executor *executor_new_arch(const Plan *p, const TensorSet *weights, const char 
 /* Runs the network on input [n, c, h, w]: c as compiled, any h x w the network accepts (shapes are
    recomputed when they differ from the compiled size; an unsupported size is an explained error). */
 bool executor_run(Executor *x, const float *input, TShape in, char *err, size_t errlen);
+/* The shapes and activation memory for inputs [n, c, h, w], without running: sizes that cannot fit
+   are refused before the caller allocates the input (executor_run does this itself). */
+bool executor_reserve(Executor *x, TShape in, char *err, size_t errlen);
 /* The network output (logits at input resolution) of the last run, in host memory (downloaded from the
    device with a device backend), owned by the executor. */
 const float *executor_output(const Executor *x, TShape *shape);

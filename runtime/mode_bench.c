@@ -108,7 +108,10 @@ static int run(const Plan *p, const BenchArgs *a, TensorSet *w, TShape is) {
   Executor *x = executor_new(p, w, a->backend, err, sizeof err);
   if (!x) return free(sh), fprintf(stderr, "sqnrun: %s\n", err), 1;
   size_t numel = tshape_numel(is);
-  float *in = malloc(numel * sizeof *in);
+  float *in = NULL;
+  if (executor_reserve(x, is, err, sizeof err) && !(in = malloc(numel * sizeof *in)))
+    snprintf(err, sizeof err, "out of memory for a %dx%dx%d input", is.c, is.h, is.w);
+  if (!in) return free(sh), executor_free(x), fprintf(stderr, "sqnrun: %s\n", err), 1;
   uint64_t s = 42;
   for (size_t i = 0; i < numel; i++) s = s * 6364136223846793005ULL + 1442695040888963407ULL, in[i] = (float)((s >> 40) / 16777216.0 * 4 - 2);
   double *t = malloc(sizeof *t * (size_t)a->iters);

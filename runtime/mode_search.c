@@ -41,6 +41,7 @@ typedef struct Run {
   RunState st;
   char dir[1024], last[1100];
   RunDir rd;
+  int saved_epoch; /* epochs in the checkpoint on disk (last.safetensors) */
   FILE *log;
   float *mix;
   double *dtheta;
@@ -139,6 +140,7 @@ static bool start_trainer(Run *r, char *err, size_t n) {
     char e2[1024];
     if (!checkpoint_load(r->last, &w, &opt, &r->st, e2, sizeof e2))
       return snprintf(err, n, "cannot resume from %s: %s (hint: --resume continues a search in --out DIR)", r->last, e2), false;
+    r->saved_epoch = r->st.epoch;
   } else if (a->weights && !(w = weights_load(a->weights, err, n))) {
     return false;
   }
@@ -257,6 +259,7 @@ static bool save(Run *r, int epochs_done, char *err, size_t n) {
   TensorSet *opt = trainer_optimizer_state(r->t);
   bool ok = checkpoint_save(r->last, trainer_weights(r->t), opt, &r->st, err, n);
   tensor_set_free(opt);
+  if (ok) r->saved_epoch = epochs_done;
   return ok;
 }
 
@@ -315,7 +318,7 @@ int mode_search(const Plan *p, const char *plan_path, const SearchArgs *a) {
   if (!ok) {
     progress_break(&pg);
     fprintf(stderr, "sqnrun: %s\n", err);
-    if (r.st.epoch > 0) fprintf(stderr, "sqnrun: the last good checkpoint is %s (epoch %d)\n", r.last, r.st.epoch);
+    if (r.saved_epoch > 0) fprintf(stderr, "sqnrun: the last good checkpoint is %s (epoch %d)\n", r.last, r.saved_epoch);
   }
   teardown(&r);
   return ok ? 0 : 1;

@@ -42,6 +42,7 @@ typedef struct Run {
   RunState st;
   char dir[1024], last[1100], best[1100];
   RunDir rd;
+  int saved_epoch; /* epochs in the checkpoint on disk (last.safetensors) */
   FILE *log;
 } Run;
 
@@ -105,6 +106,7 @@ static bool start_trainer(Run *r, char *err, size_t n) {
     if (!checkpoint_load(r->last, &w, &opt, &r->st, e2, sizeof e2))
       return snprintf(err, n, "cannot resume from %s: %s (hint: --resume continues a run in --out DIR)", r->last, e2),
              false;
+    r->saved_epoch = r->st.epoch;
     if (r->st.seed != (uint64_t)r->a->seed)
       fprintf(stderr, "sqnrun: resuming with the run's seed %llu\n", (unsigned long long)r->st.seed);
   } else if (r->a->weights && !(w = weights_load(r->a->weights, err, n))) {
@@ -198,6 +200,7 @@ static bool end_epoch(Run *r, int epoch, double mean_loss, double seconds, char 
   ok = (!best || checkpoint_save(r->best, trainer_weights(r->t), NULL, &r->st, err, n)) &&
        checkpoint_save(r->last, trainer_weights(r->t), opt, &r->st, err, n);
   tensor_set_free(opt);
+  if (ok) r->saved_epoch = r->st.epoch;
   progress_epoch(epoch, r->epochs, mean_loss, m.miou, m.pixel_acc, seconds, best);
   return ok;
 }
@@ -236,7 +239,7 @@ int mode_train(const Plan *p, const TrainArgs *a) {
   if (!ok) {
     progress_break(&pg);
     fprintf(stderr, "sqnrun: %s\n", err);
-    if (r.st.epoch > 0) fprintf(stderr, "sqnrun: the last good checkpoint is %s (epoch %d)\n", r.last, r.st.epoch);
+    if (r.saved_epoch > 0) fprintf(stderr, "sqnrun: the last good checkpoint is %s (epoch %d)\n", r.last, r.saved_epoch);
   } else if (last < r.epochs) {
     printf("stopped after epoch %d of %d as asked; continue with --resume --out %s\n", last, r.epochs, r.dir);
   } else {

@@ -46,6 +46,14 @@ set_tests_properties(train_cli_space_plan PROPERTIES FIXTURES_SETUP train_cli_sp
 set_tests_properties(train_cli_space PROPERTIES FIXTURES_REQUIRED "train_cli_plan;train_cli_space")
 add_test(NAME train_cli_resume COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/train_resume.sh $<TARGET_FILE:sqnrun> ${TPLAN} ${TCLI}/resume)
 set_tests_properties(train_cli_resume PROPERTIES FIXTURES_REQUIRED train_cli_plan)
+# Crash safety: SIGKILL at checkpoint renames and at random moments, resumed each time, ends with the
+# uninterrupted run's bytes (slow under sanitizers: labelled heavy); a full disk keeps the previous
+# checkpoint; a second run on the same --out is refused.
+add_test(NAME train_cli_kill_resume COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/kill_resume.sh $<TARGET_FILE:sqnrun> ${TPLAN} ${TCLI}/kill_resume)
+add_test(NAME train_cli_disk_full COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/disk_full.sh $<TARGET_FILE:sqnrun> ${TPLAN} ${TCLI}/disk_full)
+add_test(NAME train_cli_run_lock COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/run_lock.sh $<TARGET_FILE:sqnrun> ${TPLAN} ${TCLI}/run_lock)
+set_tests_properties(train_cli_kill_resume train_cli_disk_full train_cli_run_lock PROPERTIES FIXTURES_REQUIRED train_cli_plan TIMEOUT 900)
+set_tests_properties(train_cli_kill_resume PROPERTIES LABELS heavy)
 
 # The main job in miniature: search -> derive -> compile -> train a step -> eval, and search resume.
 add_test(NAME search_e2e COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/search_e2e.sh $<TARGET_FILE:sqnc> $<TARGET_FILE:sqnrun>
