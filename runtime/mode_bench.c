@@ -138,7 +138,7 @@ int mode_bench(const Plan *p, const BenchArgs *a) {
   if (a->train) return mode_bench_train(p, a, is);
   char err[1024];
   TensorSet *w = a->weights ? weights_load(a->weights, err, sizeof err) : weights_init(p, 1);
-  if (!w) return fprintf(stderr, "sqnrun: %s: %s\n", a->weights ? a->weights : "weights", a->weights ? err : "out of memory"), 1;
+  if (!w) return fprintf(stderr, "sqnrun: %s\n", a->weights ? err : "out of memory"), 1;
   int rc = run(p, a, w, is);
   tensor_set_free(w);
   return rc;

@@ -89,7 +89,7 @@ int mode_bench_train(const Plan *p, const BenchArgs *a, TShape in) {
   char err[1024];
   in.n = a->batch;
   TensorSet *w = a->weights ? weights_load(a->weights, err, sizeof err) : NULL;
-  if (a->weights && !w) return fprintf(stderr, "sqnrun: %s: %s\n", a->weights, err), 1;
+  if (a->weights && !w) return fprintf(stderr, "sqnrun: %s\n", err), 1;
   Trainer *t = trainer_new(p, w, 1, a->backend, err, sizeof err);
   tensor_set_free(w);
   if (!t) return fprintf(stderr, "sqnrun: %s\n", err), 1;

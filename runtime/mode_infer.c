@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include "executor.h"
 #include "image_io.h"
@@ -14,8 +15,17 @@
 
 TensorSet *weights_load(const char *path, char *err, size_t n) {
   size_t len = strlen(path);
-  if (len > 12 && !strcmp(path + len - 12, ".safetensors")) return safetensors_read(path, err, n);
-  return pth_read(path, err, n);
+  char why[1024] = "";
+  TensorSet *w = len > 12 && !strcmp(path + len - 12, ".safetensors") ? safetensors_read(path, why, sizeof why)
+                                                                      : pth_read(path, why, sizeof why);
+  if (!w) snprintf(err, n, "%s: %s", path, why);
+  return w;
+}
+
+/* Named like an image (then the image reader says what is wrong with its content). */
+static bool has_image_suffix(const char *path) {
+  const char *dot = strrchr(path, '.');
+  return dot && (!strcasecmp(dot, ".png") || !strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg"));
 }
 
 static bool check_input(const Plan *p, const NamedTensor *t, char *err, size_t n) {
@@ -119,10 +129,10 @@ int mode_infer(const Plan *p, const char *plan_path, const InferArgs *a) {
   char err[1024];
   if (a->threads >= 0) cpu_set_threads(a->threads);
   TensorSet *w = weights_load(a->weights, err, sizeof err);
-  if (!w) return fprintf(stderr, "sqnrun: %s: %s\n", a->weights, err), 1;
+  if (!w) return fprintf(stderr, "sqnrun: %s\n", err), 1;
   NamedTensor in;
   int rc = 1;
-  bool image = image_sniff(a->input) != IMAGE_UNKNOWN;
+  bool image = image_sniff(a->input) != IMAGE_UNKNOWN || has_image_suffix(a->input); /* else .npy */
   if (!(image ? image_read_normalized(a->input, &in, err, sizeof err) : npy_read(a->input, &in, err, sizeof err)))
     fprintf(stderr, "sqnrun: %s: %s\n", a->input, err);
   else {
