@@ -49,6 +49,9 @@ sqnc_cli(broken 1 "broken.sqn:4:16: error: unknown name `cuot`.*did you mean `co
 sqnc_cli(input_too_small 1 "avgpool window 8x8 is larger than its 2x2 input.*larger --input.*in decoder `lr_aspp`"
          ${PROJECT_SOURCE_DIR}/examples/se_block.sqn --stats --input 3x32x32)
 sqnc_cli(unwritable 3 "cannot write /nonexistent-dir/x.plan" ${MAC_SMALL} -o /nonexistent-dir/x.plan)
+# The lexer's long-token overflow (a 50,000-character name crashed sqnc): now a located error.
+add_test(NAME sqnc_long_name COMMAND ${EXPECT} 1 "long_name.sqn:1:1: error: name `a+...` is 50000 characters long.*at most 256"
+         -- sh -c "head -c 50000 /dev/zero | tr '\\0' a > ${SQNC_OUT}/long_name.sqn && echo >> ${SQNC_OUT}/long_name.sqn && $<TARGET_FILE:sqnc> ${SQNC_OUT}/long_name.sqn")
 sqnc_cli(library_check 0 "blocks.sqn checked" ${PROJECT_SOURCE_DIR}/lang/std/blocks.sqn)
 sqnc_cli(library_needs_space 1 "declares no space or network" ${PROJECT_SOURCE_DIR}/lang/std/blocks.sqn --stats)
 sqnc_cli(supernet_params 0 "supernet params \\(all candidates\\): 3668366 \\+ 260 architecture weights = 3668626" ${SMALL} --stats)

@@ -35,6 +35,18 @@ train_cli(missing_dir 1 "dataset /nonexistent-sqn: No such file or directory.*Ci
 train_cli(empty_dir 1 "no leftImg8bit/train in" ${TPLAN} --train --data ${CMAKE_CURRENT_SOURCE_DIR}/data)
 train_cli(bad_crop 1 "bad crop 65x64: network lat_small cannot take a 3x65x64 input" ${TPLAN} --train ${TSYN} --crop 65x64)
 train_cli(bad_lr 2 "bad --lr 'fast'" ${TPLAN} --train ${TSYN} --lr fast)
+# refused before anything is created: logits smaller than the crop, buffers beyond the machine's memory
+train_cli(crop_too_small 1 "bad crop 8x8: a 8x8 input gives 19x[0-9]+x[0-9]+ logits, but training needs logits of the input's size"
+          ${TPLAN} --train ${TSYN} --crop 8x8 --out ${TCLI}/never_small)
+train_cli(crop_too_large 1 "bad crop 2048x2048: the training buffers for a batch of 4 at 2048x2048 need [0-9.]+ GiB, more than this machine.s 0.9 GiB of memory. use a smaller --crop or --batch"
+          ${TPLAN} --train ${TSYN} --crop 2048x2048 --out ${TCLI}/never_large)
+set_tests_properties(train_cli_crop_too_large PROPERTIES ENVIRONMENT SQN_MEMORY_LIMIT=1e9)
+add_test(NAME train_cli_refused_no_folder COMMAND sh -c "! test -e ${TCLI}/never_small && ! test -e ${TCLI}/never_large")
+set_tests_properties(train_cli_refused_no_folder PROPERTIES DEPENDS "train_cli_crop_too_small;train_cli_crop_too_large")
+train_cli(bench_input_too_large 1 "the activations need [0-9.]+ GiB, more than this machine.s 0.9 GiB of memory. use a smaller --input"
+          ${TPLAN} --bench --input 3x4096x4096 --iters 1)
+set_tests_properties(train_cli_bench_input_too_large PROPERTIES ENVIRONMENT SQN_MEMORY_LIMIT=1e9)
+train_cli(eval_bad_weights 1 "sqnrun: .*/tests/data: " ${TPLAN} --eval ${TSYN} --weights ${CMAKE_CURRENT_SOURCE_DIR}/data)
 train_cli(eval_no_weights 2 "--eval needs --weights" ${TPLAN} --eval ${TSYN})
 train_cli(resume_nothing 1 "cannot resume from .*nothing-here/last.safetensors" ${TPLAN} --train ${TSYN} --resume
           --out ${TCLI}/nothing-here)
