@@ -13,8 +13,11 @@
 #include <stddef.h>
 #include "tensor_set.h"
 
-/* Images wider or taller than this are refused (before any pixel memory is allocated). */
+/* Images wider or taller than IMAGE_MAX_DIM, or of more than IMAGE_MAX_PIXELS pixels (16384 x 8192:
+   a few hundred bytes of PNG or JPEG can declare gigabytes of pixels, as PIL's decompression-bomb
+   check knows), are refused from their headers, before any pixel memory is allocated. */
 #define IMAGE_MAX_DIM 32768
+#define IMAGE_MAX_PIXELS (1u << 27)
 
 typedef enum { IMAGE_UNKNOWN = 0, IMAGE_PNG, IMAGE_JPEG } ImageFormat;
 

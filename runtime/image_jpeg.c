@@ -6,6 +6,7 @@
    before a marker, unknown JFIF revision, bad ICC marker, unknown Adobe transform) are ignored.
    Progressive files are limited to MAX_SCANS scans (a known denial-of-service vector). */
 #include <setjmp.h>
+#include <stdint.h>
 #include <stdio.h> /* before jpeglib.h, which needs FILE and size_t */
 #include <stdlib.h>
 #include <string.h>
@@ -78,9 +79,10 @@ static bool decode(JpegRead *r, const unsigned char *data, size_t len) {
   c->progress = &r->progress;
   jpeg_mem_src(c, data, (unsigned long)len);
   jpeg_read_header(c, TRUE);
-  if (c->image_width > IMAGE_MAX_DIM || c->image_height > IMAGE_MAX_DIM) {
-    snprintf(r->e.msg, sizeof r->e.msg, "image too large: %ux%u (the limit is %dx%d)", (unsigned)c->image_width,
-             (unsigned)c->image_height, IMAGE_MAX_DIM, IMAGE_MAX_DIM);
+  if (c->image_width > IMAGE_MAX_DIM || c->image_height > IMAGE_MAX_DIM ||
+      (uint64_t)c->image_width * c->image_height > IMAGE_MAX_PIXELS) {
+    snprintf(r->e.msg, sizeof r->e.msg, "image too large: %ux%u (the limits are %d on a side and %u pixels)",
+             (unsigned)c->image_width, (unsigned)c->image_height, IMAGE_MAX_DIM, IMAGE_MAX_PIXELS);
     r->e.too_large = true;
     return false;
   }

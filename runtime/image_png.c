@@ -76,9 +76,9 @@ static bool decode(PngRead *r) {
   png_read_info(r->png, r->info);
   png_uint_32 w = png_get_image_width(r->png, r->info), h = png_get_image_height(r->png, r->info);
   int depth = png_get_bit_depth(r->png, r->info), ct = png_get_color_type(r->png, r->info);
-  if (w > IMAGE_MAX_DIM || h > IMAGE_MAX_DIM) {
-    snprintf(r->e.msg, sizeof r->e.msg, "image too large: %lux%lu (the limit is %dx%d)", (unsigned long)w,
-             (unsigned long)h, IMAGE_MAX_DIM, IMAGE_MAX_DIM);
+  if (w > IMAGE_MAX_DIM || h > IMAGE_MAX_DIM || (uint64_t)w * h > IMAGE_MAX_PIXELS) {
+    snprintf(r->e.msg, sizeof r->e.msg, "image too large: %lux%lu (the limits are %d on a side and %u pixels)",
+             (unsigned long)w, (unsigned long)h, IMAGE_MAX_DIM, IMAGE_MAX_PIXELS);
     r->e.too_large = true;
     return false;
   }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "atomic_file.h"
 
@@ -75,6 +76,14 @@ static bool read_header(FILE *f, char *h, size_t cap, char *err, size_t n) {
   return true;
 }
 
+/* The bytes after f's position when f is a regular file, else SIZE_MAX (unknown). */
+static size_t bytes_left(FILE *f) {
+  struct stat st;
+  long pos = ftell(f);
+  if (pos < 0 || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < pos) return SIZE_MAX;
+  return (size_t)(st.st_size - pos);
+}
+
 bool npy_read(const char *path, NamedTensor *out, char *err, size_t n) {
   memset(out, 0, sizeof *out);
   FILE *f = fopen(path, "rb");
@@ -85,6 +94,8 @@ bool npy_read(const char *path, NamedTensor *out, char *err, size_t n) {
   if (ok && !parse_descr(h, &out->dtype)) ok = fail(err, n, "unsupported dtype (need little-endian f4, f8, i8, i4, u1, ...)");
   if (ok && !parse_shape(h, &out->ndim, out->dims)) ok = fail(err, n, "bad shape in the header");
   if (ok && !tensor_nbytes(out->dtype, out->ndim, out->dims, &out->nbytes)) ok = fail(err, n, "array too large");
+  /* Before allocating: a small file must not make us allocate what its header claims. */
+  if (ok && out->nbytes > bytes_left(f)) ok = fail(err, n, "truncated data (expected %zu bytes)", out->nbytes);
   if (ok && !(out->data = malloc(out->nbytes ? out->nbytes : 1))) ok = fail(err, n, "out of memory");
   if (ok && fread(out->data, 1, out->nbytes, f) != out->nbytes) ok = fail(err, n, "truncated data (expected %zu bytes)", out->nbytes);
   fclose(f);

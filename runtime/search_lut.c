@@ -21,6 +21,7 @@ static bool read_candidates(LutCtx *x, JsonIn *j, int sb) {
     double ms = -1;
     if (!json_eat(j, '{')) return false;
     while (json_member(j, &f2, &key, &kl) && key) {
+      if (!strcmp(key, "name")) free(name), name = NULL; /* a repeated key: the last one counts */
       bool ok = !strcmp(key, "name") ? json_string(j, &name, &nl) : !strcmp(key, "ms") ? json_number(j, &ms) : json_skip(j);
       free(key), key = NULL;
       if (!ok) return free(name), false;

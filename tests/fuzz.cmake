@@ -1,32 +1,56 @@
-# tests/fuzz.cmake - fuzzing the front end (lexer, parser, elaborator, cost model, fusion pass).
+# tests/fuzz.cmake - fuzzing the front end (lexer, parser, elaborator, cost model, fusion pass) and the
+# runtime's file readers.
 #
 # Always: `fuzz_replay` runs the fuzz target (fuzz_frontend.c) on every file of the seed corpus
 # tests/fuzz_corpus/ without libFuzzer (ctest `fuzz_corpus_replay`), so the corpus runs in the plain
 # and the ASan builds too. A reproducer saved by the fuzzer can be replayed the same way:
 #   fuzz_replay crash-1234   (SQN_FUZZ_DIAG=1 also prints the compiler's diagnostics)
 #
-# With -DSQN_FUZZ=ON (needs clang): `fuzz_frontend`, the libFuzzer binary, and the ctest
-# `fuzz_frontend_smoke` (60 s of fuzzing from a copy of the corpus). fuzz_frontend is built from the
-# front-end sources themselves (its own bison/flex output included), compiled with
+# With -DSQN_FUZZ=ON (needs clang): `fuzz_frontend`, the libFuzzer binary, the reader fuzzers
+# (tests/fuzz_readers.c: fuzz_plan, fuzz_pth, fuzz_safetensors, fuzz_image, fuzz_npy, fuzz_lut,
+# fuzz_checkpoint, fuzz_dataset), the ctest `fuzz_frontend_smoke` (60 s of fuzzing from a copy of the
+# corpus, with the dictionary tests/fuzz_dict/sqn.dict and inputs up to 1 MiB) and a short smoke test
+# per reader (`fuzz_<reader>_smoke`, from tests/fuzz_corpus_readers/<reader>/). fuzz_frontend is
+# built from the front-end sources themselves (its own bison/flex output included), compiled with
 # -fsanitize=fuzzer,address,undefined, so it is instrumented for coverage whatever CMAKE_C_FLAGS
 # are; tests/run_fuzz.sh additionally builds everything with -fsanitize=fuzzer-no-link,... .
 # It needs neither the runtime nor the plan writer.
 
 if(CMAKE_SCRIPT_MODE_FILE)
-  # ctest fuzz_frontend_smoke runs this file as a script:
-  #   cmake -DFUZZER=... -DCORPUS=... -DWORK=... -DSECONDS=... -P fuzz.cmake
+  # The ctest fuzz_*_smoke tests run this file as a script:
+  #   cmake -DFUZZER=... -DCORPUS=... -DWORK=... -DSECONDS=... [-DDICTS=a.dict|b.dict] [-DMAX_LEN=...] -P fuzz.cmake
+  # CORPUS may be missing (the fuzzer then starts from nothing).
+  if(NOT DEFINED MAX_LEN)
+    set(MAX_LEN 1048576)
+  endif()
   file(REMOVE_RECURSE ${WORK})
-  file(MAKE_DIRECTORY ${WORK}/corpus ${WORK}/findings)
+  file(MAKE_DIRECTORY ${WORK}/corpus ${WORK}/findings ${WORK}/tmp)
   file(GLOB _seeds ${CORPUS}/*)
-  file(COPY ${_seeds} DESTINATION ${WORK}/corpus)
-  execute_process(COMMAND ${FUZZER} -max_total_time=${SECONDS} -max_len=4096 -timeout=10
-                          -rss_limit_mb=2048 -print_final_stats=1
+  if(_seeds)
+    file(COPY ${_seeds} DESTINATION ${WORK}/corpus)
+  endif()
+  # DICTS: dictionary files separated by '|', concatenated (libFuzzer takes one -dict).
+  set(_dict)
+  if(DICTS)
+    string(REPLACE "|" ";" _dicts "${DICTS}")
+    file(WRITE ${WORK}/fuzz.dict "")
+    foreach(_d ${_dicts})
+      file(READ ${_d} _text)
+      file(APPEND ${WORK}/fuzz.dict "${_text}\n")
+    endforeach()
+    set(_dict -dict=${WORK}/fuzz.dict)
+  endif()
+  # -len_control=0: long mutations from the start (libFuzzer otherwise grows inputs slowly).
+  set(ENV{TMPDIR} ${WORK}/tmp)
+  execute_process(COMMAND ${FUZZER} -max_total_time=${SECONDS} -max_len=${MAX_LEN} -len_control=0
+                          -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 ${_dict}
                           -artifact_prefix=${WORK}/findings/ ${WORK}/corpus
                   RESULT_VARIABLE _rc)
   if(NOT _rc EQUAL 0)
     file(GLOB _found ${WORK}/findings/*)
-    message(FATAL_ERROR "fuzz_frontend failed (exit ${_rc}); reproducer(s): ${_found}\n"
-                        "replay with: SQN_FUZZ_DIAG=1 fuzz_replay <file>")
+    get_filename_component(_name ${FUZZER} NAME)
+    message(FATAL_ERROR "${_name} failed (exit ${_rc}); reproducer(s): ${_found}\n"
+                        "replay with: ${FUZZER} <file>   (the front end: SQN_FUZZ_DIAG=1 fuzz_replay <file>)")
   endif()
   return()
 endif()
@@ -36,6 +60,41 @@ target_link_libraries(fuzz_replay PRIVATE sqncomp)
 add_test(NAME fuzz_corpus_replay COMMAND fuzz_replay ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_corpus)
 set_tests_properties(fuzz_corpus_replay PROPERTIES
                      PASS_REGULAR_EXPRESSION "[0-9]+ passed, 0 failed" TIMEOUT 300)
+
+# fuzz_lut checks tables against this plan (a small space: 3 superblocks of 3 candidates).
+add_custom_command(OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/fuzz_lut_space.plan
+                   COMMAND sqnc ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_corpus/01_tiny_space.sqn -q
+                           -o ${CMAKE_CURRENT_BINARY_DIR}/fuzz_lut_space.plan
+                   DEPENDS sqnc ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_corpus/01_tiny_space.sqn
+                   COMMENT "Compiling the search space fuzz_lut checks its tables against" VERBATIM)
+
+# The reader targets of tests/fuzz_readers.c without libFuzzer, linked against the runtime's
+# libraries: ctest `fuzz_<reader>_replay` runs each on its committed seeds
+# (tests/fuzz_corpus_readers/<reader>/, regression seeds of fixed bugs included) in the plain and the
+# ASan builds. (The fuzz build, whose runtime libraries do not all build with the fuzzer flags, runs
+# the same seeds in fuzz_<reader>_smoke.) Replay a reproducer the same way:
+#   SQN_FUZZ_DIAG=1 fuzz_replay_<reader> FILE
+if(NOT SQN_FUZZ)
+  set(_fz_replay_libs_pth sqnweights)
+  set(_fz_replay_libs_safetensors sqnweights)
+  set(_fz_replay_libs_image sqnimage)
+  set(_fz_replay_libs_npy sqnexec)
+  set(_fz_replay_libs_lut sqnsearch)
+  set(_fz_replay_libs_checkpoint sqntrain)
+  set(_fz_replay_libs_dataset sqndata)
+  foreach(kind pth safetensors image npy lut checkpoint dataset)
+    string(TOUPPER ${kind} _def)
+    add_executable(fuzz_replay_${kind} fuzz_replay.c fuzz_readers.c)
+    target_compile_definitions(fuzz_replay_${kind} PRIVATE FUZZ_${_def})
+    target_link_libraries(fuzz_replay_${kind} PRIVATE ${_fz_replay_libs_${kind}})
+    add_test(NAME fuzz_${kind}_replay
+             COMMAND fuzz_replay_${kind} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_corpus_readers/${kind})
+    set_tests_properties(fuzz_${kind}_replay PROPERTIES
+                         PASS_REGULAR_EXPRESSION "[0-9]+ passed, 0 failed" TIMEOUT 300)
+  endforeach()
+  target_sources(fuzz_replay_lut PRIVATE ${CMAKE_CURRENT_BINARY_DIR}/fuzz_lut_space.plan)
+  target_compile_definitions(fuzz_replay_lut PRIVATE FUZZ_LUT_PLAN="${CMAKE_CURRENT_BINARY_DIR}/fuzz_lut_space.plan")
+endif()
 
 if(SQN_FUZZ)
   if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
@@ -70,32 +129,73 @@ if(SQN_FUZZ)
   target_link_options(fuzz_frontend PRIVATE ${SQN_FUZZ_FLAGS})
   target_link_libraries(fuzz_frontend PRIVATE m)
 
-  # The runtime's file readers: plans, .pth, safetensors (tests/fuzz_readers.c), built from their
-  # sources with the same instrumentation. tests/run_fuzz.sh runs them after fuzz_frontend.
+  # The runtime's file readers (tests/fuzz_readers.c), built from their sources with the same
+  # instrumentation; tests/run_fuzz.sh runs them next to fuzz_frontend. The writers the reader files
+  # also hold need sqnfile (atomic files) at link time.
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(FZ_PNG REQUIRED IMPORTED_TARGET libpng)
+  pkg_check_modules(FZ_JPEG REQUIRED IMPORTED_TARGET libjpeg)
   set(_fz_rt ${PROJECT_SOURCE_DIR}/runtime)
+  set(_fz_image ${_fz_rt}/image_io.c ${_fz_rt}/image_png.c ${_fz_rt}/image_jpeg.c ${_fz_rt}/cityscapes.c)
   set(_fz_reader_srcs_plan ${_fz_rt}/plan_read.c ${_fz_rt}/plan_info.c)
-  set(_fz_reader_srcs_pth ${_fz_rt}/tensor_set.c ${_fz_rt}/pickle.c ${_fz_rt}/pth_read.c ${_fz_rt}/safetensors.c ${_fz_rt}/json_min.c
-                           ${_fz_rt}/atomic_file.c ${_fz_rt}/fault.c)
+  set(_fz_reader_srcs_pth ${_fz_rt}/tensor_set.c ${_fz_rt}/pickle.c ${_fz_rt}/pth_read.c ${_fz_rt}/safetensors.c ${_fz_rt}/json_min.c)
   set(_fz_reader_srcs_safetensors ${_fz_reader_srcs_pth})
-  foreach(kind plan pth safetensors)
+  set(_fz_reader_srcs_image ${_fz_image})
+  set(_fz_reader_srcs_npy ${_fz_rt}/npy.c ${_fz_rt}/tensor_set.c)
+  # search.c for cost_from_plan; its trainer-facing half is stubbed (FUZZ_TRAINER_STUBS).
+  set(_fz_reader_srcs_lut ${_fz_rt}/search_lut.c ${_fz_rt}/search.c ${_fz_rt}/json_min.c ${_fz_rt}/tensor_set.c
+                          ${_fz_rt}/plan_read.c ${_fz_rt}/plan_info.c ${CMAKE_CURRENT_BINARY_DIR}/fuzz_lut_space.plan)
+  set(_fz_reader_srcs_checkpoint ${_fz_rt}/checkpoint.c ${_fz_rt}/safetensors.c ${_fz_rt}/json_min.c ${_fz_rt}/tensor_set.c)
+  set(_fz_reader_srcs_dataset ${_fz_rt}/dataset_cityscapes.c ${_fz_rt}/synth_scene.c ${_fz_rt}/synth_objects.c ${_fz_image})
+  set(SQN_FUZZ_READERS plan pth safetensors image npy lut checkpoint dataset)
+  foreach(kind ${SQN_FUZZ_READERS})
     string(TOUPPER ${kind} _def)
     add_executable(fuzz_${kind} fuzz_readers.c ${_fz_reader_srcs_${kind}})
     target_include_directories(fuzz_${kind} PRIVATE ${_fz_rt})
     target_compile_definitions(fuzz_${kind} PRIVATE FUZZ_${_def})
     target_compile_options(fuzz_${kind} PRIVATE ${SQN_FUZZ_FLAGS})
     target_link_options(fuzz_${kind} PRIVATE ${SQN_FUZZ_FLAGS})
-    target_link_libraries(fuzz_${kind} PRIVATE m ZLIB::ZLIB PkgConfig::LIBZIP)
+    target_link_libraries(fuzz_${kind} PRIVATE m ZLIB::ZLIB PkgConfig::LIBZIP PkgConfig::FZ_PNG PkgConfig::FZ_JPEG)
+    if(TARGET sqnfile)
+      target_link_libraries(fuzz_${kind} PRIVATE sqnfile)
+    endif()
   endforeach()
+  target_compile_definitions(fuzz_lut PRIVATE FUZZ_TRAINER_STUBS
+                             FUZZ_LUT_PLAN="${CMAKE_CURRENT_BINARY_DIR}/fuzz_lut_space.plan")
 
   # Bounded fuzzing from a fresh copy of the corpus (libFuzzer adds new inputs to its first
-  # folder; the source tree stays untouched). Findings go to <build>/tests/fuzz_smoke/findings/.
+  # folder; the source tree stays untouched). Findings go to <build>/tests/fuzz_smoke*/findings/.
+  # The dictionaries of each target (tests/fuzz_dict/; tests/run_fuzz.sh uses the same ones).
+  set(_fz_dict ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_dict)
+  set(_fz_dicts_frontend "${_fz_dict}/sqn.dict")
+  set(_fz_dicts_plan "${_fz_dict}/plan.dict")
+  set(_fz_dicts_pth "${_fz_dict}/pth.dict")
+  set(_fz_dicts_safetensors "${_fz_dict}/json.dict|${_fz_dict}/safetensors.dict")
+  set(_fz_dicts_image "${_fz_dict}/png.dict|${_fz_dict}/jpeg.dict")
+  set(_fz_dicts_npy "${_fz_dict}/npy.dict")
+  set(_fz_dicts_lut "${_fz_dict}/json.dict|${_fz_dict}/lut.dict")
+  set(_fz_dicts_checkpoint "${_fz_dict}/json.dict|${_fz_dict}/safetensors.dict|${_fz_dict}/checkpoint.dict")
+  set(_fz_dicts_dataset "${_fz_dict}/dataset.dict|${_fz_dict}/png.dict|${_fz_dict}/jpeg.dict")
   set(SQN_FUZZ_SMOKE_SECONDS 60 CACHE STRING "How long ctest fuzz_frontend_smoke fuzzes, in seconds")
+  set(SQN_FUZZ_READER_SMOKE_SECONDS 10 CACHE STRING "How long each ctest fuzz_<reader>_smoke fuzzes, in seconds")
   add_test(NAME fuzz_frontend_smoke
            COMMAND ${CMAKE_COMMAND}
                    -DFUZZER=$<TARGET_FILE:fuzz_frontend>
                    -DCORPUS=${CMAKE_CURRENT_SOURCE_DIR}/fuzz_corpus
                    -DWORK=${CMAKE_CURRENT_BINARY_DIR}/fuzz_smoke
                    -DSECONDS=${SQN_FUZZ_SMOKE_SECONDS}
+                   -DDICTS=${_fz_dicts_frontend}
                    -P ${CMAKE_CURRENT_SOURCE_DIR}/fuzz.cmake)
   set_tests_properties(fuzz_frontend_smoke PROPERTIES TIMEOUT 600 RUN_SERIAL TRUE)
+  foreach(kind ${SQN_FUZZ_READERS})
+    add_test(NAME fuzz_${kind}_smoke
+             COMMAND ${CMAKE_COMMAND}
+                     -DFUZZER=$<TARGET_FILE:fuzz_${kind}>
+                     -DCORPUS=${CMAKE_CURRENT_SOURCE_DIR}/fuzz_corpus_readers/${kind}
+                     -DWORK=${CMAKE_CURRENT_BINARY_DIR}/fuzz_smoke_${kind}
+                     -DSECONDS=${SQN_FUZZ_READER_SMOKE_SECONDS}
+                     "-DDICTS=${_fz_dicts_${kind}}"
+                     -P ${CMAKE_CURRENT_SOURCE_DIR}/fuzz.cmake)
+    set_tests_properties(fuzz_${kind}_smoke PROPERTIES TIMEOUT 300 RUN_SERIAL TRUE)
+  endforeach()
 endif()

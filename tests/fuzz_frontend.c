@@ -17,7 +17,7 @@
 #include "autodiff.h"
 #include "ir.h"
 
-#define FUZZ_MAX_INPUT (64 * 1024) /* larger inputs add no coverage, only time */
+#define FUZZ_MAX_INPUT (2 * 1024 * 1024) /* inputs up to 2 MiB: long lines and tokens must be fuzzed too */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

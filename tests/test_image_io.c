@@ -621,7 +621,11 @@ static void test_bad_files(void) {
   /* Too large: refused from the header, before any pixel memory. */
   static unsigned char row[40000 / 8 + 1];
   write_png_raw(tmp_path("wide.png"), 40000, 1, PNG_COLOR_TYPE_GRAY, 1, row, sizeof row - 1, NULL, 0, NULL, 0, false);
-  EXPECT_READ_FAILS(tmp_path("wide.png"), "image too large: 40000x1 (the limit is 32768x32768)", NULL);
+  EXPECT_READ_FAILS(tmp_path("wide.png"), "image too large: 40000x1 (the limits are 32768 on a side and 134217728 pixels)", NULL);
+  /* Within the side limit but over the pixel limit (one all-zero row repeated: a 20 KiB file). */
+  static unsigned char row16k[16384 / 8];
+  write_png_raw(tmp_path("bomb.png"), 16384, 8193, PNG_COLOR_TYPE_GRAY, 1, row16k, 0, NULL, 0, NULL, 0, false);
+  EXPECT_READ_FAILS(tmp_path("bomb.png"), "image too large: 16384x8193", NULL);
   static unsigned char tall[40000];
   write_png_raw(tmp_path("tall.png"), 1, 40000, PNG_COLOR_TYPE_GRAY, 8, tall, 1, NULL, 0, NULL, 0, false);
   EXPECT_READ_FAILS(tmp_path("tall.png"), "image too large: 1x40000", NULL);
