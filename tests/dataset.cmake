@@ -1,4 +1,4 @@
-# tests/dataset.cmake - the training data pipeline (runtime/data.cmake): the synthetic street-scene
+# tests/dataset.cmake - the training data pipeline (runtime/data/): the synthetic street-scene
 # generator (determinism, speed, class frequencies, colour-lookup baseline), the Cityscapes layout
 # and its errors, the "synthetic" dataset, and the loader (threads, epochs, augmentation alignment,
 # normalization). Self-contained: writes its datasets under a mkdtemp folder.

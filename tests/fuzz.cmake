@@ -75,18 +75,18 @@ add_custom_command(OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/fuzz_lut_space.plan
 # the same seeds in fuzz_<reader>_smoke.) Replay a reproducer the same way:
 #   SQN_FUZZ_DIAG=1 fuzz_replay_<reader> FILE
 if(NOT SQN_FUZZ)
-  set(_fz_replay_libs_pth sqnweights)
-  set(_fz_replay_libs_safetensors sqnweights)
-  set(_fz_replay_libs_image sqnimage)
-  set(_fz_replay_libs_npy sqnexec)
+  set(_fz_replay_libs_pth sqnio)
+  set(_fz_replay_libs_safetensors sqnio)
+  set(_fz_replay_libs_image sqnio)
+  set(_fz_replay_libs_npy sqnio)
   set(_fz_replay_libs_lut sqnsearch)
-  set(_fz_replay_libs_checkpoint sqntrain)
+  set(_fz_replay_libs_checkpoint sqnio)
   set(_fz_replay_libs_dataset sqndata)
   foreach(kind pth safetensors image npy lut checkpoint dataset)
     string(TOUPPER ${kind} _def)
     add_executable(fuzz_replay_${kind} fuzz_replay.c fuzz_readers.c)
     target_compile_definitions(fuzz_replay_${kind} PRIVATE FUZZ_${_def})
-    target_link_libraries(fuzz_replay_${kind} PRIVATE ${_fz_replay_libs_${kind}})
+    target_link_libraries(fuzz_replay_${kind} PRIVATE ${_fz_replay_libs_${kind}} sqnplan)
     add_test(NAME fuzz_${kind}_replay
              COMMAND fuzz_replay_${kind} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_corpus_readers/${kind})
     set_tests_properties(fuzz_${kind}_replay PROPERTIES
@@ -113,17 +113,19 @@ if(SQN_FUZZ)
               DEFINES_FILE ${_fz_gen}/lexer.h)
   add_flex_bison_dependency(SqnFuzzLexer SqnFuzzParser)
   file(GLOB _fz_lang CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/lang/*.c)
-  file(GLOB _fz_comp CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/compiler/*.c)
+  set(_fz_comp_dirs ${PROJECT_SOURCE_DIR}/compiler/ir ${PROJECT_SOURCE_DIR}/compiler/passes
+                    ${PROJECT_SOURCE_DIR}/compiler/front ${PROJECT_SOURCE_DIR}/compiler/emit)
+  file(GLOB _fz_comp CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/compiler/ir/*.c ${PROJECT_SOURCE_DIR}/compiler/passes/*.c
+       ${PROJECT_SOURCE_DIR}/compiler/front/*.c ${PROJECT_SOURCE_DIR}/compiler/emit/*.c)
   # sqnc.c has main(); plan_write.c needs the runtime's plan format; dump/stats are output only; the kernel
   # generator (kgen_*, ptx_embed) runs after the front end and needs LLVM.
   list(FILTER _fz_comp EXCLUDE REGEX "/(sqnc|plan_write|dump|stats|ptx_embed)\\.c$")
-  list(FILTER _fz_comp EXCLUDE REGEX "/kgen_[a-z]+\\.c$")
   set_source_files_properties(${BISON_SqnFuzzParser_OUTPUTS} ${FLEX_SqnFuzzLexer_OUTPUTS} PROPERTIES
                               COMPILE_OPTIONS "-Wno-unused-function;-Wno-sign-compare;-Wno-unused-but-set-variable;-Wno-misleading-indentation;-Wno-error")
 
   add_executable(fuzz_frontend fuzz_frontend.c ${_fz_lang} ${_fz_comp}
                  ${BISON_SqnFuzzParser_OUTPUTS} ${FLEX_SqnFuzzLexer_OUTPUTS})
-  target_include_directories(fuzz_frontend PRIVATE ${_fz_gen} ${PROJECT_SOURCE_DIR}/lang ${PROJECT_SOURCE_DIR}/compiler)
+  target_include_directories(fuzz_frontend PRIVATE ${_fz_gen} ${PROJECT_SOURCE_DIR}/lang ${_fz_comp_dirs})
   target_compile_definitions(fuzz_frontend PRIVATE SQN_STDLIB_DIR="${PROJECT_SOURCE_DIR}/lang")
   target_compile_options(fuzz_frontend PRIVATE ${SQN_FUZZ_FLAGS})
   target_link_options(fuzz_frontend PRIVATE ${SQN_FUZZ_FLAGS})
@@ -131,33 +133,38 @@ if(SQN_FUZZ)
 
   # The runtime's file readers (tests/fuzz_readers.c), built from their sources with the same
   # instrumentation; tests/run_fuzz.sh runs them next to fuzz_frontend. The writers the reader files
-  # also hold need sqnfile (atomic files) at link time.
+  # also hold need sqnbase (atomic files) at link time.
   find_package(PkgConfig REQUIRED)
   pkg_check_modules(FZ_PNG REQUIRED IMPORTED_TARGET libpng)
   pkg_check_modules(FZ_JPEG REQUIRED IMPORTED_TARGET libjpeg)
-  set(_fz_rt ${PROJECT_SOURCE_DIR}/runtime)
-  set(_fz_image ${_fz_rt}/image_io.c ${_fz_rt}/image_png.c ${_fz_rt}/image_jpeg.c ${_fz_rt}/cityscapes.c)
-  set(_fz_reader_srcs_plan ${_fz_rt}/plan_read.c ${_fz_rt}/plan_info.c)
-  set(_fz_reader_srcs_pth ${_fz_rt}/tensor_set.c ${_fz_rt}/pickle.c ${_fz_rt}/pth_read.c ${_fz_rt}/safetensors.c ${_fz_rt}/json_min.c)
+  set(_fz_io ${PROJECT_SOURCE_DIR}/runtime/io)
+  set(_fz_plan ${PROJECT_SOURCE_DIR}/plan)
+  set(_fz_data ${PROJECT_SOURCE_DIR}/runtime/data)
+  set(_fz_search ${PROJECT_SOURCE_DIR}/runtime/search)
+  set(_fz_include ${_fz_io} ${_fz_plan} ${_fz_data} ${_fz_search} ${PROJECT_SOURCE_DIR}/base ${PROJECT_SOURCE_DIR}/runtime/train
+                  ${PROJECT_SOURCE_DIR}/runtime/cpu)
+  set(_fz_image ${_fz_io}/image_io.c ${_fz_io}/image_png.c ${_fz_io}/image_jpeg.c ${_fz_io}/cityscapes.c)
+  set(_fz_reader_srcs_plan ${_fz_plan}/plan_read.c ${_fz_plan}/plan_info.c)
+  set(_fz_reader_srcs_pth ${_fz_io}/tensor_set.c ${_fz_io}/pickle.c ${_fz_io}/pth_read.c ${_fz_io}/safetensors.c ${_fz_io}/json_min.c)
   set(_fz_reader_srcs_safetensors ${_fz_reader_srcs_pth})
   set(_fz_reader_srcs_image ${_fz_image})
-  set(_fz_reader_srcs_npy ${_fz_rt}/npy.c ${_fz_rt}/tensor_set.c)
+  set(_fz_reader_srcs_npy ${_fz_io}/npy.c ${_fz_io}/tensor_set.c)
   # search.c for cost_from_plan; its trainer-facing half is stubbed (FUZZ_TRAINER_STUBS).
-  set(_fz_reader_srcs_lut ${_fz_rt}/search_lut.c ${_fz_rt}/search.c ${_fz_rt}/json_min.c ${_fz_rt}/tensor_set.c
-                          ${_fz_rt}/plan_read.c ${_fz_rt}/plan_info.c ${CMAKE_CURRENT_BINARY_DIR}/fuzz_lut_space.plan)
-  set(_fz_reader_srcs_checkpoint ${_fz_rt}/checkpoint.c ${_fz_rt}/safetensors.c ${_fz_rt}/json_min.c ${_fz_rt}/tensor_set.c)
-  set(_fz_reader_srcs_dataset ${_fz_rt}/dataset_cityscapes.c ${_fz_rt}/synth_scene.c ${_fz_rt}/synth_objects.c ${_fz_image})
+  set(_fz_reader_srcs_lut ${_fz_search}/search_lut.c ${_fz_search}/search.c ${_fz_io}/json_min.c ${_fz_io}/tensor_set.c
+                          ${_fz_plan}/plan_read.c ${_fz_plan}/plan_info.c ${CMAKE_CURRENT_BINARY_DIR}/fuzz_lut_space.plan)
+  set(_fz_reader_srcs_checkpoint ${_fz_io}/checkpoint.c ${_fz_io}/safetensors.c ${_fz_io}/json_min.c ${_fz_io}/tensor_set.c)
+  set(_fz_reader_srcs_dataset ${_fz_data}/dataset_cityscapes.c ${_fz_data}/synth_scene.c ${_fz_data}/synth_objects.c ${_fz_image})
   set(SQN_FUZZ_READERS plan pth safetensors image npy lut checkpoint dataset)
   foreach(kind ${SQN_FUZZ_READERS})
     string(TOUPPER ${kind} _def)
     add_executable(fuzz_${kind} fuzz_readers.c ${_fz_reader_srcs_${kind}})
-    target_include_directories(fuzz_${kind} PRIVATE ${_fz_rt})
+    target_include_directories(fuzz_${kind} PRIVATE ${_fz_include})
     target_compile_definitions(fuzz_${kind} PRIVATE FUZZ_${_def})
     target_compile_options(fuzz_${kind} PRIVATE ${SQN_FUZZ_FLAGS})
     target_link_options(fuzz_${kind} PRIVATE ${SQN_FUZZ_FLAGS})
     target_link_libraries(fuzz_${kind} PRIVATE m ZLIB::ZLIB PkgConfig::LIBZIP PkgConfig::FZ_PNG PkgConfig::FZ_JPEG)
-    if(TARGET sqnfile)
-      target_link_libraries(fuzz_${kind} PRIVATE sqnfile)
+    if(TARGET sqnbase)
+      target_link_libraries(fuzz_${kind} PRIVATE sqnbase)
     endif()
   endforeach()
   target_compile_definitions(fuzz_lut PRIVATE FUZZ_TRAINER_STUBS

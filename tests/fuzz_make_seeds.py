@@ -275,7 +275,7 @@ def luts():
                  "iters": 20, "fixed_ms": fixed, "fixed_spread": 0.1, "superblocks": sbs}
         return t
 
-    # As sqnrun --profile writes it (runtime/mode_profile.c).
+    # As sqnrun --profile writes it (runtime/cli/mode_profile.c).
     prof = ('{"space": "tiny_space", "backend": "cpu", "threads": 2, "input": [3, 64, 128], "unit": "ms",\n'
             ' "iters": 20, "fixed_ms": 0.30030, "fixed_spread": 13.6198,\n "superblocks": [\n')
     rows = []

@@ -1,4 +1,4 @@
-/* test_cpu_grad.c - the CPU training kernels (runtime/cpu_grad.h). Every backward is checked against central
+/* test_cpu_grad.c - the CPU training kernels (runtime/cpu/cpu_grad.h). Every backward is checked against central
  * finite differences of a naive double-precision forward written here from PyTorch's definitions: the objective
  * is L = sum(r * f(x)) for a fixed random r, the kernel runs with dy = r, and the relative L2 error must stay
  * under a tolerance (<= 1e-3). Each input gradient is also run with acc=true onto random contents (it must add

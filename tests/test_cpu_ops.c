@@ -1,4 +1,4 @@
-/* test_cpu_ops.c - the CPU op kernels (runtime/cpu_ops.h) against naive double-precision references written
+/* test_cpu_ops.c - the CPU op kernels (runtime/cpu/cpu_ops.h) against naive double-precision references written
  * here from the PyTorch definitions, on random shapes, plus a few values worked out by hand (and checked
  * once against PyTorch 1.13). Run with --bench to time the conv kinds of a segmentation net at 784x1568. */
 #include "cpu_ops.h"

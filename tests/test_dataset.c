@@ -1,4 +1,4 @@
-/* test_dataset.c - tests of the training data pipeline (runtime/data.cmake): the synthetic
+/* test_dataset.c - tests of the training data pipeline (runtime/data/): the synthetic
    street-scene generator (determinism, speed, class frequencies, and a per-pixel colour lookup
    baseline that must stay well below 90% accuracy), synth_write_dataset and the Cityscapes layout
    (listing, pairing, .jpg images, every user error), the labelId -> trainId mapping, the

@@ -1,4 +1,4 @@
-/* test_derive_svg.c - the SVGs that deriving writes (runtime/derive_svg.c): the pareto plot and the
+/* test_derive_svg.c - the SVGs that deriving writes (runtime/search/derive_svg.c): the pareto plot and the
    architecture diagram, drawn from a Plan, Search and Arch array made by hand. Checks that the files
    are there (and no .tmp beside them), are well-formed XML in a basic sense (tags balanced, one root,
    every & an entity), carry the labels, tooltips and markers asked for, escape special characters in

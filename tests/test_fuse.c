@@ -1,4 +1,4 @@
-/* test_fuse.c - unit tests for the fusion pass (compiler/fuse.c) and the IR dumps (compiler/dump.c),
+/* test_fuse.c - unit tests for the fusion pass (compiler/passes/fuse.c) and the IR dumps (compiler/emit/dump.c),
    on small graphs built by hand. Usage: test_fuse [DIR] (with DIR, also writes DIR/space.dot and
    DIR/network.dot for checking with graphviz). Prints "N passed, M failed". */
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* test_image_io.c - tests of the runtime's image I/O (runtime/image_io.cmake): the Cityscapes
+/* test_image_io.c - tests of the runtime's image I/O (runtime/io/): the Cityscapes
    tables; palette and gray label PNGs written and read back exactly; PNGs of every color type and
    bit depth (interlaced too) and JPEGs (RGB, gray, progressive, Adobe CMYK) written here with
    libpng / libjpeg and read back; the normalization at known pixels; and missing, empty, garbage,

@@ -1,4 +1,4 @@
-/* test_metrics.c - tests of runtime/metrics.c: hand-made confusions with hand-computed IoUs
+/* test_metrics.c - tests of runtime/data/metrics.c: hand-made confusions with hand-computed IoUs
    (perfect prediction, all wrong, a class absent from gt and prediction, a class only predicted,
    ignore pixels, predictions outside the classes, Cityscapes categories with confusions inside a
    category), a randomized comparison with a literal transcription of cityscapesScripts'

@@ -1,4 +1,4 @@
-/* test_weights.c - tests of the runtime's weights I/O (runtime/weights.cmake): TensorSet, the strict
+/* test_weights.c - tests of the runtime's weights I/O (runtime/io/): TensorSet, the strict
    unpickler, .pth reading (legacy and zip formats), safetensors reading/writing and json_min.
    Usage: test_weights REFERENCE_DIR. The self-contained parts (crafted .pth files, safetensors
    round trips, rejection of truncated/corrupt/malicious inputs) always run; the parts that need

@@ -2,7 +2,7 @@
 set(TRAIN_OUT ${CMAKE_CURRENT_BINARY_DIR}/train_out)
 file(MAKE_DIRECTORY ${TRAIN_OUT})
 add_executable(test_train_step ${CMAKE_CURRENT_LIST_DIR}/test_train_step.c)
-target_link_libraries(test_train_step PRIVATE sqnexec m)
+target_link_libraries(test_train_step PRIVATE sqntrain m)
 add_test(NAME train_step_plan COMMAND sqnc ${PROJECT_SOURCE_DIR}/examples/lat_small.sqn --input 3x128x256 -q
          -o ${TRAIN_OUT}/lat_small_128.plan)
 set_tests_properties(train_step_plan PROPERTIES FIXTURES_SETUP train_plan)
@@ -12,7 +12,7 @@ set_tests_properties(train_step_golden PROPERTIES FIXTURES_REQUIRED train_plan S
 
 # Finite differences through the whole backward program (every op of tests/data/gradcheck.sqn).
 add_executable(test_train_gradcheck ${CMAKE_CURRENT_LIST_DIR}/test_train_gradcheck.c)
-target_link_libraries(test_train_gradcheck PRIVATE sqnexec m)
+target_link_libraries(test_train_gradcheck PRIVATE sqntrain m)
 add_test(NAME train_gradcheck_plan COMMAND sqnc ${CMAKE_CURRENT_LIST_DIR}/data/gradcheck.sqn -q -o ${TRAIN_OUT}/gradcheck.plan)
 set_tests_properties(train_gradcheck_plan PROPERTIES FIXTURES_SETUP gradcheck_plan)
 add_test(NAME train_gradcheck COMMAND test_train_gradcheck ${TRAIN_OUT}/gradcheck.plan)
@@ -20,7 +20,7 @@ set_tests_properties(train_gradcheck PROPERTIES FIXTURES_REQUIRED gradcheck_plan
 
 # One step of the Small supernet with upstream's fixed mixing weights (../shared/reference/supernet_small.*).
 add_executable(test_supernet_golden ${CMAKE_CURRENT_LIST_DIR}/test_supernet_golden.c)
-target_link_libraries(test_supernet_golden PRIVATE sqnexec m)
+target_link_libraries(test_supernet_golden PRIVATE sqntrain m)
 add_test(NAME supernet_golden_plan COMMAND sqnc ${PROJECT_SOURCE_DIR}/spaces/small.sqn --input 3x784x784 -q
          -o ${TRAIN_OUT}/supernet_small_784.plan)
 set_tests_properties(supernet_golden_plan PROPERTIES FIXTURES_SETUP supernet_plan)
@@ -44,7 +44,7 @@ set_tests_properties(check_step_needs_dump PROPERTIES FIXTURES_REQUIRED train_pl
 # The trainer's device-memory path (what --backend cuda trains with) on a host-memory "device", against
 # the CPU trainer: a network with every op (gradcheck.plan) and the Small quick space.
 add_executable(test_trainer_device ${CMAKE_CURRENT_LIST_DIR}/test_trainer_device.c)
-target_link_libraries(test_trainer_device PRIVATE sqnexec m)
+target_link_libraries(test_trainer_device PRIVATE sqntrain m)
 add_test(NAME trainer_device_network COMMAND test_trainer_device ${TRAIN_OUT}/gradcheck.plan)
 set_tests_properties(trainer_device_network PROPERTIES FIXTURES_REQUIRED gradcheck_plan)
 add_test(NAME trainer_device_space_plan COMMAND sqnc ${PROJECT_SOURCE_DIR}/spaces/small_quick.sqn --input 3x32x64 -q

@@ -4,8 +4,8 @@
 #define SQN_IR_H
 #include <stdbool.h>
 #include <stdint.h>
-#include "../lang/arena.h"
-#include "../lang/diag.h"
+#include "arena.h"
+#include "diag.h"
 
 typedef enum {
   OP_INPUT,        /* the network input image (N x C x H x W) */

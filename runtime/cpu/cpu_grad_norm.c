@@ -1,4 +1,4 @@
-/* cpu_grad_norm.c - batch norm for training (runtime/cpu_grad.h): the training-mode forward (batch statistics,
+/* cpu_grad_norm.c - batch norm for training (runtime/cpu/cpu_grad.h): the training-mode forward (batch statistics,
  * running-stat update) and the backward in training and in eval (frozen) mode, each optionally fused with the
  * ReLU/ReLU6 the BN feeds (one pass over memory instead of two or three). One task per channel; the
  * per-channel sums are accumulated in double (PyTorch's CPU kernels accumulate in double too). */

@@ -1,5 +1,5 @@
-/* plan_format.h - on-disk layout of a .plan file, shared by the writer (compiler/plan_write.c)
-   and the reader (runtime/plan_read.c). docs/plan-format.md is the prose version of this file.
+/* plan_format.h - on-disk layout of a .plan file, shared by the writer (compiler/emit/plan_write.c)
+   and the reader (plan/plan_read.c). docs/plan-format.md is the prose version of this file.
    All integers are little-endian and are written and read byte by byte; doubles are IEEE-754
    binary64 bit patterns stored as u64. Nothing here depends on host struct layout. */
 #ifndef SQN_PLAN_FORMAT_H

@@ -1,6 +1,6 @@
 /* plan.h - the runtime's in-memory plan: what sqnrun knows about a network, read from a .plan
    file (plan_read.c) and summarized by plan_info.c. Stands alone: no compiler or LLVM headers.
-   The enums have the same values as the compiler's IR (compiler/ir.h); plan_write.c checks that
+   The enums have the same values as the compiler's IR (compiler/ir/ir.h); plan_write.c checks that
    with static assertions. A Plan returned by the reader has been fully validated: every index is
    in range, node inputs come earlier in the node list, enums are known and shapes positive. */
 #ifndef SQN_PLAN_H
@@ -117,7 +117,7 @@ typedef struct PlanTrain {
   int epochs, batch, crop_h, crop_w;
 } PlanTrain;
 
-/* The training program (GRAD), derived by the compiler's autodiff pass (compiler/autodiff.c). */
+/* The training program (GRAD), derived by the compiler's autodiff pass (compiler/passes/autodiff.c). */
 typedef struct PlanTrainNode {
   int train_slot;         /* buffer of the node's forward value in the training program */
   int grad_slot;          /* buffer of its gradient; -1 when it has none */

@@ -1,4 +1,4 @@
-/* trainer.c - executes a plan's training program (plan.h PlanGrad, derived by compiler/autodiff.c):
+/* trainer.c - executes a plan's training program (plan.h PlanGrad, derived by compiler/passes/autodiff.c):
    lays the training buffers out in one arena from the compiler's slots, runs the forward nodes in
    training mode and the backward steps on a backend, computes the loss between them, and applies
    the SGD update. Also checks labels and catches non-finite values, naming the first bad tensor. */

@@ -1,4 +1,4 @@
-/* plan_write.c - serializes the graph IR into a .plan file (layout: runtime/plan_format.h,
+/* plan_write.c - serializes the graph IR into a .plan file (layout: plan/plan_format.h,
    docs/plan-format.md). Each section is encoded into its own buffer, strings are interned into
    one table, then the file is assembled, checksummed, verified with the runtime's reader and
    written atomically. */
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "../runtime/plan.h"
+#include "plan.h"
 #include "atomic_file.h"
 
 /* The format stores the IR's enum values as they are: tie them to the documented numbers. */
@@ -198,7 +198,7 @@ static void write_strings(Buf *b, const StrTab *t) {
   }
 }
 
-/* Compile-time totals, as documented for META (see PlanCosts in runtime/plan.h). */
+/* Compile-time totals, as documented for META (see PlanCosts in plan/plan.h). */
 static void graph_costs(const IrGraph *g, int64_t c[8]) {
   memset(c, 0, 8 * sizeof *c);
   for (int i = 0; i < g->nnodes; i++) {

@@ -1,4 +1,4 @@
-/* cpu_grad_misc.c - the backward of the cheap ops (runtime/cpu_grad.h): activations, broadcast reductions (add,
+/* cpu_grad_misc.c - the backward of the cheap ops (runtime/cpu/cpu_grad.h): activations, broadcast reductions (add,
  * mul), concat, average pools, bilinear/nearest resizing, crop and the superblock mixture; plus the pixel-wise
  * softmax cross-entropy loss and the channel argmax. Each is the exact adjoint of its forward in cpu_*.c (same
  * indices, windows and weights). Parallel over planes (or elements) with OpenMP: a task writes only its own planes. */

@@ -1,6 +1,6 @@
 /* executor.c - runs the forward program of a fixed network (inference: BN uses its running
    statistics) on a backend (backend.h): binds the weights, recomputes shapes for the input size, lays
-   the activations out in one arena from the buffer slots sqnc planned (compiler/memplan.c; elementwise
+   the activations out in one arena from the buffer slots sqnc planned (compiler/passes/memplan.c; elementwise
    ops the plan put in their input's slot run in place), and has the backend compute node by node. With a
    device backend (Backend.dev) the arena is device memory: the input is uploaded, the output and taps are
    downloaded, and per-node times come from the device's timestamps. */

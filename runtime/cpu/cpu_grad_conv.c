@@ -1,4 +1,4 @@
-/* cpu_grad_conv.c - conv2d backward (runtime/cpu_grad.h): the gradients w.r.t. the input (data) and the
+/* cpu_grad_conv.c - conv2d backward (runtime/cpu/cpu_grad.h): the gradients w.r.t. the input (data) and the
  * weights and bias, float32 NCHW with zero padding, groups and dilation. Two paths, as in cpu_conv.c:
  *  - direct loops when a group has few output channels (cout/groups <= 4: depthwise, ASPP's narrow groups):
  *    data: one task per input plane (sample, channel), scattering dy through the taps into it;
