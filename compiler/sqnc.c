@@ -57,7 +57,7 @@ static bool parse_shape(const char *s, Shape *out) {
   char tail;
   if (sscanf(s, "%dx%dx%d%c", &c, &h, &w, &tail) != 3) return false;
   if (c < 1 || h < 1 || w < 1 || c > 4096 || h > 65536 || w > 65536) return false;
-  *out = (Shape){c, h, w};
+  *out = (Shape){0, c, h, w};
   return true;
 }
 

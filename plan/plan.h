@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "plan_format.h"
+#include "tensor.h"
 
 typedef enum {
   PLAN_OP_INPUT, PLAN_OP_CONV, PLAN_OP_BN, PLAN_OP_RELU, PLAN_OP_RELU6, PLAN_OP_SIGMOID,
@@ -33,10 +34,6 @@ typedef enum { PLAN_RESIZE_SIZE, PLAN_RESIZE_SCALE, PLAN_RESIZE_LIKE, PLAN_RESIZ
 typedef enum { PLAN_OBJ_MACS, PLAN_OBJ_PARAMS, PLAN_OBJ_LATENCY, PLAN_OBJ__COUNT } PlanObjective;
 typedef enum { PLAN_SCHED_STEP, PLAN_SCHED_POLY, PLAN_SCHED_CONSTANT, PLAN_SCHED__COUNT } PlanLrSchedule;
 
-typedef struct PlanShape {
-  int c, h, w; /* batch is dynamic */
-} PlanShape;
-
 typedef struct PlanLoc {
   const char *file; /* .sqn path as given to sqnc, NULL if none */
   int line, col;
@@ -47,7 +44,7 @@ typedef struct PlanNode {
   PlanOpKind kind;
   int inputs[SQN_PLAN_MAX_INPUTS];
   int ninputs;
-  PlanShape out;
+  Shape out;
   const char *name;       /* module path, NULL if none */
   PlanLoc loc;
   int kh, kw, sh, sw, ph, pw, dh, dw, groups;
@@ -84,7 +81,7 @@ typedef struct PlanCandidate {
 typedef struct PlanSuperblock {
   int index, stage, cin, cout, stride;
   bool residual;
-  PlanShape in_shape, out_shape;
+  Shape in_shape, out_shape;
   int input, output;      /* node ids */
   int first_cand, ncand;  /* this superblock's candidates: Plan.cands[first_cand ..] */
   PlanCandidate *cand;    /* == Plan.cands + first_cand */
@@ -169,7 +166,7 @@ typedef struct Plan {
   const char *name;
   const char *space_file; /* absolute path of the .sqn declaring the space's stages, NULL if unknown */
   bool is_space;
-  PlanShape input;
+  Shape input;
   int classes;
   int stem_output, encoder_output, output; /* node ids, -1 if none */
   PlanNode *nodes;

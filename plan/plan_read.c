@@ -93,8 +93,8 @@ static void rd_i32s(Rd *r, int *v, int n) {
   for (int i = 0; i < n; i++) v[i] = rd_i32(r);
 }
 
-static PlanShape rd_shape(Rd *r) {
-  PlanShape s;
+static Shape rd_shape(Rd *r) {
+  Shape s;
   s.c = rd_i32(r);
   s.h = rd_i32(r);
   s.w = rd_i32(r);
@@ -122,7 +122,7 @@ static bool in_range(Ctx *c, int64_t v, int64_t lo, int64_t hi, const char *what
   return true;
 }
 
-static bool shape_ok(Ctx *c, PlanShape s, const char *what) {
+static bool shape_ok(Ctx *c, Shape s, const char *what) {
   if (s.c >= 1 && s.h >= 1 && s.w >= 1 && s.c <= SQN_PLAN_MAX_DIM && s.h <= SQN_PLAN_MAX_DIM &&
       s.w <= SQN_PLAN_MAX_DIM)
     return true;
@@ -324,7 +324,7 @@ static bool read_costs(Ctx *c, Rd *r, PlanCosts *k) {
 typedef struct Meta { /* the META record, copied into the Plan once valid */
   const char *name;
   bool is_space;
-  PlanShape input;
+  Shape input;
   int classes, stem_output, encoder_output, output;
   PlanCosts costs;
   const char *space_file;

@@ -6,12 +6,12 @@
 
 /* Fills out[nnodes]; false with an explanation (which op, which shapes, the valid multiple) when
    the network cannot take this input size. */
-bool plan_shapes(const Plan *p, PlanShape input, PlanShape *out, char *err, size_t errlen);
+bool plan_shapes(const Plan *p, Shape input, Shape *out, char *err, size_t errlen);
 /* The pooling window of an avgpool node for input shape `in` (its kernel, or with pool_fit the
    kernel clipped to the padded input). */
-void plan_pool_window(const PlanNode *nd, PlanShape in, int *kh, int *kw);
+void plan_pool_window(const PlanNode *nd, Shape in, int *kh, int *kw);
 /* The network's output stride (input height / encoder output height at the compiled size). */
 int plan_output_stride(const Plan *p);
 /* MACs of the convolutions at these shapes (as upstream countmacs counts them). */
-int64_t plan_macs(const Plan *p, const PlanShape *shapes);
+int64_t plan_macs(const Plan *p, const Shape *shapes);
 #endif

@@ -59,7 +59,7 @@ static double *to_double(const float *x, size_t n) {
   for (size_t i = 0; i < n; i++) p[i] = x[i];
   return p;
 }
-static size_t idx4(TShape s, int n, int c, int h, int w) { return (((size_t)n * s.c + c) * s.h + h) * s.w + w; }
+static size_t idx4(Shape s, int n, int c, int h, int w) { return (((size_t)n * s.c + c) * s.h + h) * s.w + w; }
 static int conv_out(int in, int k, int s, int pad, int d) { return (in + 2 * pad - d * (k - 1) - 1) / s + 1; }
 
 static double worst_rel_err; /* the largest relative L2 error of a passing check, for the summary */
@@ -174,7 +174,7 @@ static const double NLIN_TOL = 1e-3; /* the rest: float rounding and the O(eps^2
 /* ---- conv2d ---- */
 
 typedef struct ConvRef {
-  TShape xs, ys;
+  Shape xs, ys;
   ConvParams p;
   double *x, *w, *b, *r; /* b may be NULL */
 } ConvRef;
@@ -205,15 +205,15 @@ static double conv_objective(const void *ctx) {
 typedef struct ConvCase { int n, cin, h, w, cout; ConvParams p; int bias; const char *label; } ConvCase;
 #define CP(kh, kw, sh, sw, ph, pw, dh, dw, g) {kh, kw, sh, sw, ph, pw, dh, dw, g, CONV_ACT_NONE}
 
-static TShape conv_out_shape(const ConvCase *cc) {
+static Shape conv_out_shape(const ConvCase *cc) {
   const ConvParams *p = &cc->p;
-  return (TShape){cc->n, cc->cout, conv_out(cc->h, p->kh, p->sh, p->ph, p->dh), conv_out(cc->w, p->kw, p->sw, p->pw, p->dw)};
+  return (Shape){cc->n, cc->cout, conv_out(cc->h, p->kh, p->sh, p->ph, p->dh), conv_out(cc->w, p->kw, p->sw, p->pw, p->dw)};
 }
 
 static void conv_fd_case(const ConvCase *cc) {
   const ConvParams p = cc->p;
-  const TShape xs = {cc->n, cc->cin, cc->h, cc->w}, ys = conv_out_shape(cc);
-  const size_t nx = tshape_numel(xs), ny = tshape_numel(ys), nw = (size_t)cc->cout * (cc->cin / p.groups) * p.kh * p.kw;
+  const Shape xs = {cc->n, cc->cin, cc->h, cc->w}, ys = conv_out_shape(cc);
+  const size_t nx = shape_numel(xs), ny = shape_numel(ys), nw = (size_t)cc->cout * (cc->cin / p.groups) * p.kh * p.kw;
   float *x = rand_buf(nx, -1, 1), *w = rand_buf(nw, -1, 1), *b = rand_buf((size_t)cc->cout, -1, 1), *r = rand_buf(ny, -1, 1);
   ConvRef ref = {xs, ys, p, to_double(x, nx), to_double(w, nw), cc->bias ? to_double(b, (size_t)cc->cout) : NULL,
                  to_double(r, ny)};
@@ -290,8 +290,8 @@ static void test_conv_big(void) {
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     const ConvCase *cc = &cases[i];
     const ConvParams p = cc->p;
-    const TShape xs = {cc->n, cc->cin, cc->h, cc->w}, ys = conv_out_shape(cc);
-    const size_t nx = tshape_numel(xs), ny = tshape_numel(ys), nw = (size_t)cc->cout * (cc->cin / p.groups) * p.kh * p.kw;
+    const Shape xs = {cc->n, cc->cin, cc->h, cc->w}, ys = conv_out_shape(cc);
+    const size_t nx = shape_numel(xs), ny = shape_numel(ys), nw = (size_t)cc->cout * (cc->cin / p.groups) * p.kh * p.kw;
     float *x = rand_buf(nx, -1, 1), *w = rand_buf(nw, -1, 1), *r = rand_buf(ny, -1, 1);
     ConvRef ref = {xs, ys, p, to_double(x, nx), to_double(w, nw), NULL, to_double(r, ny)};
     double *gx = dbuf(nx), *gw = dbuf(nw), *gb = dbuf((size_t)cc->cout);
@@ -312,7 +312,7 @@ static void test_conv_big(void) {
 /* ---- batch norm ---- */
 
 typedef struct BnRef {
-  TShape s;
+  Shape s;
   double *x, *gamma, *beta, *r, eps;
   const double *rm, *rv; /* eval mode when set */
 } BnRef;
@@ -323,7 +323,7 @@ static void bn_stats_ref(const BnRef *b, int c, double *mean, double *var) {
     *mean = b->rm[c], *var = b->rv[c];
     return;
   }
-  const TShape s = b->s;
+  const Shape s = b->s;
   const double m = (double)s.n * s.h * s.w;
   double sum = 0.0, sq = 0.0;
   for (int n = 0; n < s.n; n++)
@@ -335,7 +335,7 @@ static void bn_stats_ref(const BnRef *b, int c, double *mean, double *var) {
 }
 
 static void bn_forward_ref(const BnRef *b, double *y) {
-  const TShape s = b->s;
+  const Shape s = b->s;
   for (int c = 0; c < s.c; c++) {
     double mean, var;
     bn_stats_ref(b, c, &mean, &var);
@@ -350,7 +350,7 @@ static void bn_forward_ref(const BnRef *b, double *y) {
 
 static double bn_objective(const void *ctx) {
   const BnRef *b = ctx;
-  const size_t n = tshape_numel(b->s);
+  const size_t n = shape_numel(b->s);
   double *y = dbuf(n), L = 0.0;
   bn_forward_ref(b, y);
   for (size_t i = 0; i < n; i++) L += b->r[i] * y[i];
@@ -359,8 +359,8 @@ static double bn_objective(const void *ctx) {
 }
 
 static void test_bn_train(void) {
-  const TShape s = {2, 3, 4, 5};
-  const size_t n = tshape_numel(s), C = (size_t)s.c;
+  const Shape s = {2, 3, 4, 5};
+  const size_t n = shape_numel(s), C = (size_t)s.c;
   float *x = rand_buf(n, -2, 3), *gamma = rand_buf(C, 0.5f, 1.5f), *beta = rand_buf(C, -1, 1), *r = rand_buf(n, -1, 1);
   float *y = nan_buf(n), *mean = nan_buf(C), *invstd = nan_buf(C);
   BnRef ref = {s, to_double(x, n), to_double(gamma, C), to_double(beta, C), to_double(r, n), 1e-5, NULL, NULL};
@@ -383,8 +383,8 @@ static void test_bn_train(void) {
    each of which the checks above test against finite differences; dz may alias dx. The backward takes the
    mask from BN(x) recomputed: it must pass exactly where the forward's output is nonzero (and below 6). */
 static void check_bn_act(int act) {
-  const TShape s = {2, 3, 6, 7};
-  const size_t n = tshape_numel(s), C = (size_t)s.c;
+  const Shape s = {2, 3, 6, 7};
+  const size_t n = shape_numel(s), C = (size_t)s.c;
   const char *name = act == CONV_ACT_RELU ? "relu" : "relu6";
   char what[96];
   float *x = rand_buf(n, -2, 3), *gamma = rand_buf(C, 0.5f, 3.0f), *beta = rand_buf(C, -1, 6), *dz = rand_buf(n, -1, 1);
@@ -434,7 +434,7 @@ static void test_bn_act_fused(void) {
 /* the statistics and the running-stat update on numbers worked out by hand */
 static void test_bn_running_stats(void) {
   /* one channel, m = 4: x = {1, 2, 3, 6}: mean 3, biased var 14/4 = 3.5, unbiased 14/3 */
-  const TShape s = {2, 1, 1, 2};
+  const Shape s = {2, 1, 1, 2};
   const float x[4] = {1, 2, 3, 6}, gamma[1] = {2}, beta[1] = {0.5f};
   float y[4], mean[1], invstd[1], rm[1] = {0.5f}, rv[1] = {2.0f};
   cpu_batchnorm_train(x, s, gamma, beta, rm, rv, 0.1f, 1e-5f, y, mean, invstd);
@@ -445,7 +445,7 @@ static void test_bn_running_stats(void) {
   check_value("bn y[0]", y[0], (1 - 3) / sqrt(3.5 + 1e-5) * 2 + 0.5, 1e-5); /* -1.638... */
   check_value("bn y[3]", y[3], (6 - 3) / sqrt(3.5 + 1e-5) * 2 + 0.5, 1e-5);
   /* m = 1: the running variance takes the biased variance (0) */
-  const TShape s1 = {1, 2, 1, 1};
+  const Shape s1 = {1, 2, 1, 1};
   const float x1[2] = {4, -1};
   float y1[2], mean1[2], invstd1[2], rm1[2] = {1, 1}, rv1[2] = {1, 3};
   cpu_batchnorm_train(x1, s1, NULL, NULL, rm1, rv1, 0.25f, 1e-3f, y1, mean1, invstd1);
@@ -456,8 +456,8 @@ static void test_bn_running_stats(void) {
 }
 
 static void test_bn_eval(void) {
-  const TShape s = {2, 4, 3, 5};
-  const size_t n = tshape_numel(s), C = (size_t)s.c;
+  const Shape s = {2, 4, 3, 5};
+  const size_t n = shape_numel(s), C = (size_t)s.c;
   float *x = rand_buf(n, -2, 2), *gamma = rand_buf(C, 0.5f, 1.5f), *beta = rand_buf(C, -1, 1), *r = rand_buf(n, -1, 1);
   float *rm = rand_buf(C, -0.5f, 0.5f), *rv = rand_buf(C, 0.2f, 2.0f);
   double *drm = to_double(rm, C), *drv = to_double(rv, C);
@@ -477,8 +477,8 @@ static void test_bn_eval(void) {
 
 /* a big BN (threads): forward against the double forward, backward against the closed form in double */
 static void test_bn_big(void) {
-  const TShape s = {4, 8, 32, 33};
-  const size_t n = tshape_numel(s), C = (size_t)s.c, hw = (size_t)s.h * s.w, m = (size_t)s.n * hw;
+  const Shape s = {4, 8, 32, 33};
+  const size_t n = shape_numel(s), C = (size_t)s.c, hw = (size_t)s.h * s.w, m = (size_t)s.n * hw;
   float *x = rand_buf(n, -1, 4), *gamma = rand_buf(C, 0.5f, 1.5f), *beta = rand_buf(C, -1, 1), *r = rand_buf(n, -1, 1);
   float *y = nan_buf(n), *mean = nan_buf(C), *invstd = nan_buf(C);
   BnRef ref = {s, to_double(x, n), to_double(gamma, C), to_double(beta, C), to_double(r, n), (double)1e-5f, NULL, NULL};
@@ -573,15 +573,15 @@ static void test_activation_kinks(void) {
 
 /* ---- broadcast add / mul ---- */
 
-typedef struct BcastRef { TShape as, bs, ys; double *a, *b, *r; int mul; } BcastRef;
+typedef struct BcastRef { Shape as, bs, ys; double *a, *b, *r; int mul; } BcastRef;
 
-static size_t bcast_idx(TShape s, int n, int c, int h, int w) {
+static size_t bcast_idx(Shape s, int n, int c, int h, int w) {
   return idx4(s, s.n == 1 ? 0 : n, s.c == 1 ? 0 : c, s.h == 1 ? 0 : h, s.w == 1 ? 0 : w);
 }
 
 static double bcast_objective(const void *ctx) {
   const BcastRef *b = ctx;
-  const TShape ys = b->ys;
+  const Shape ys = b->ys;
   double L = 0.0;
   for (int n = 0; n < ys.n; n++)
     for (int c = 0; c < ys.c; c++)
@@ -593,19 +593,19 @@ static double bcast_objective(const void *ctx) {
   return L;
 }
 
-static TShape bcast_shape(TShape a, TShape b) {
-  return (TShape){a.n > b.n ? a.n : b.n, a.c > b.c ? a.c : b.c, a.h > b.h ? a.h : b.h, a.w > b.w ? a.w : b.w};
+static Shape bcast_shape(Shape a, Shape b) {
+  return (Shape){a.n > b.n ? a.n : b.n, a.c > b.c ? a.c : b.c, a.h > b.h ? a.h : b.h, a.w > b.w ? a.w : b.w};
 }
 
 static void test_broadcast(void) {
-  static const TShape pairs[][2] = {
+  static const Shape pairs[][2] = {
       {{2, 4, 1, 1}, {1, 4, 5, 6}}, {{2, 1, 5, 1}, {1, 1, 1, 6}}, {{2, 4, 5, 6}, {1, 1, 1, 1}},
       {{2, 4, 5, 6}, {2, 4, 5, 6}}, {{1, 4, 5, 1}, {2, 1, 1, 6}}, {{2, 4, 1, 6}, {2, 4, 5, 1}},
   };
   for (size_t k = 0; k < sizeof pairs / sizeof pairs[0]; k++)
     for (int mul = 0; mul < 2; mul++) {
-      const TShape as = pairs[k][0], bs = pairs[k][1], ys = bcast_shape(as, bs);
-      const size_t na = tshape_numel(as), nb = tshape_numel(bs), ny = tshape_numel(ys);
+      const Shape as = pairs[k][0], bs = pairs[k][1], ys = bcast_shape(as, bs);
+      const size_t na = shape_numel(as), nb = shape_numel(bs), ny = shape_numel(ys);
       float *a = rand_buf(na, -1, 1), *b = rand_buf(nb, -1, 1), *r = rand_buf(ny, -1, 1);
       BcastRef ref = {as, bs, ys, to_double(a, na), to_double(b, nb), to_double(r, ny), mul};
       double *ga = fd_grad(bcast_objective, &ref, ref.a, na, 1e-3), *gb = fd_grad(bcast_objective, &ref, ref.b, nb, 1e-3);
@@ -627,13 +627,13 @@ static void test_broadcast(void) {
 
 /* big reductions (threads) against direct double sums */
 static void test_reduce_big(void) {
-  const TShape ys = {4, 16, 48, 50};
-  static const TShape targets[] = {{4, 16, 1, 1}, {1, 16, 48, 50}, {1, 1, 1, 1}, {4, 1, 48, 1}, {4, 16, 48, 50}};
-  const size_t ny = tshape_numel(ys);
+  const Shape ys = {4, 16, 48, 50};
+  static const Shape targets[] = {{4, 16, 1, 1}, {1, 16, 48, 50}, {1, 1, 1, 1}, {4, 1, 48, 1}, {4, 16, 48, 50}};
+  const size_t ny = shape_numel(ys);
   float *r = rand_buf(ny, -1, 1), *m = rand_buf(ny, -1, 1);
   for (size_t k = 0; k < sizeof targets / sizeof targets[0]; k++) {
-    const TShape xs = targets[k];
-    const size_t nx = tshape_numel(xs);
+    const Shape xs = targets[k];
+    const size_t nx = shape_numel(xs);
     double *g = dbuf(nx), *gm = dbuf(nx);
     for (int n = 0; n < ys.n; n++)
       for (int c = 0; c < ys.c; c++)
@@ -656,12 +656,12 @@ static void test_reduce_big(void) {
 /* ---- concat, crop, global pool (adjoints written out directly: they are copies and sums) ---- */
 
 static void test_concat(void) {
-  const TShape parts[3] = {{2, 3, 4, 5}, {2, 2, 4, 5}, {2, 4, 4, 5}}, ys = {2, 9, 4, 5};
-  float *r = rand_buf(tshape_numel(ys), -1, 1);
+  const Shape parts[3] = {{2, 3, 4, 5}, {2, 2, 4, 5}, {2, 4, 4, 5}}, ys = {2, 9, 4, 5};
+  float *r = rand_buf(shape_numel(ys), -1, 1);
   int c0 = 0;
   for (int k = 0; k < 3; k++) {
-    const TShape xs = parts[k];
-    const size_t nx = tshape_numel(xs);
+    const Shape xs = parts[k];
+    const size_t nx = shape_numel(xs);
     double *g = dbuf(nx);
     for (int n = 0; n < xs.n; n++)
       for (int c = 0; c < xs.c; c++)
@@ -674,30 +674,30 @@ static void test_concat(void) {
 }
 
 static void test_crop(void) {
-  const TShape xs = {2, 3, 8, 9}, ys = {2, 3, 4, 5};
+  const Shape xs = {2, 3, 8, 9}, ys = {2, 3, 4, 5};
   const int top = 2, left = 3;
-  float *r = rand_buf(tshape_numel(ys), -1, 1);
-  double *g = dbuf(tshape_numel(xs));
+  float *r = rand_buf(shape_numel(ys), -1, 1);
+  double *g = dbuf(shape_numel(xs));
   for (int n = 0; n < ys.n; n++)
     for (int c = 0; c < ys.c; c++)
       for (int h = 0; h < ys.h; h++)
         for (int w = 0; w < ys.w; w++) g[idx4(xs, n, c, top + h, left + w)] = r[idx4(ys, n, c, h, w)];
-  CHECK_BACKWARD("crop backward", tshape_numel(xs), g, 0.0, cpu_crop_backward(r, ys, top, left, dx, xs, acc));
+  CHECK_BACKWARD("crop backward", shape_numel(xs), g, 0.0, cpu_crop_backward(r, ys, top, left, dx, xs, acc));
   free(r), free(g);
 }
 
 static void test_global_avgpool(void) {
-  const TShape xs = {2, 3, 4, 5};
+  const Shape xs = {2, 3, 4, 5};
   float *r = rand_buf((size_t)xs.n * xs.c, -1, 1);
-  double *g = dbuf(tshape_numel(xs));
-  for (size_t i = 0; i < tshape_numel(xs); i++) g[i] = r[i / 20] / 20.0;
-  CHECK_BACKWARD("global avgpool backward", tshape_numel(xs), g, 1e-6, cpu_global_avgpool_backward(r, dx, xs, acc));
+  double *g = dbuf(shape_numel(xs));
+  for (size_t i = 0; i < shape_numel(xs); i++) g[i] = r[i / 20] / 20.0;
+  CHECK_BACKWARD("global avgpool backward", shape_numel(xs), g, 1e-6, cpu_global_avgpool_backward(r, dx, xs, acc));
   free(r), free(g);
 }
 
 /* ---- avgpool ---- */
 
-typedef struct PoolRef { TShape xs, ys; int kh, kw, sh, sw, ph, pw; bool cip; double *x, *r; } PoolRef;
+typedef struct PoolRef { Shape xs, ys; int kh, kw, sh, sw, ph, pw; bool cip; double *x, *r; } PoolRef;
 
 /* PyTorch AvgPool2d (ceil_mode=False): window clipped to the padded input, divisor by count_include_pad */
 static double avgpool_ref_at(const PoolRef *p, int n, int c, int oy, int ox) {
@@ -724,15 +724,15 @@ static double avgpool_objective(const void *ctx) {
 }
 
 static void test_avgpool(void) {
-  static const struct { TShape xs; int kh, kw, sh, sw, ph, pw; } cases[] = {
+  static const struct { Shape xs; int kh, kw, sh, sw, ph, pw; } cases[] = {
       {{2, 3, 9, 10}, 3, 3, 2, 2, 1, 1},  {{2, 2, 11, 13}, 5, 5, 3, 4, 0, 0}, {{1, 2, 11, 13}, 5, 5, 3, 4, 2, 2},
       {{2, 2, 12, 10}, 7, 5, 4, 3, 3, 2}, {{1, 3, 7, 7}, 7, 7, 7, 7, 0, 0},
   };
   for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
     for (int cip = 0; cip < 2; cip++) {
       PoolRef p = {cases[k].xs, {0}, cases[k].kh, cases[k].kw, cases[k].sh, cases[k].sw, cases[k].ph, cases[k].pw, cip, NULL, NULL};
-      p.ys = (TShape){p.xs.n, p.xs.c, (p.xs.h + 2 * p.ph - p.kh) / p.sh + 1, (p.xs.w + 2 * p.pw - p.kw) / p.sw + 1};
-      const size_t nx = tshape_numel(p.xs), ny = tshape_numel(p.ys);
+      p.ys = (Shape){p.xs.n, p.xs.c, (p.xs.h + 2 * p.ph - p.kh) / p.sh + 1, (p.xs.w + 2 * p.pw - p.kw) / p.sw + 1};
+      const size_t nx = shape_numel(p.xs), ny = shape_numel(p.ys);
       float *x = rand_buf(nx, -1, 1), *r = rand_buf(ny, -1, 1), *y = nan_buf(ny);
       p.x = to_double(x, nx), p.r = to_double(r, ny);
       double *yref = dbuf(ny);
@@ -753,7 +753,7 @@ static void test_avgpool(void) {
 
 /* ---- bilinear and nearest ---- */
 
-typedef struct ResizeRef { TShape xs, ys; bool ac, nearest; double *x, *r; } ResizeRef;
+typedef struct ResizeRef { Shape xs, ys; bool ac, nearest; double *x, *r; } ResizeRef;
 
 /* F.interpolate bilinear along one axis, from the formula in cpu_ops.h (in double) */
 static void linear_ref(int in, int out, bool ac, int d, int *i0, int *i1, double *l1) {
@@ -793,9 +793,9 @@ static double resize_objective(const void *ctx) {
   return L;
 }
 
-static void resize_case(TShape xs, int oh, int ow, bool ac, bool nearest) {
+static void resize_case(Shape xs, int oh, int ow, bool ac, bool nearest) {
   ResizeRef z = {xs, {xs.n, xs.c, oh, ow}, ac, nearest, NULL, NULL};
-  const size_t nx = tshape_numel(xs), ny = tshape_numel(z.ys);
+  const size_t nx = shape_numel(xs), ny = shape_numel(z.ys);
   float *x = rand_buf(nx, -1, 1), *r = rand_buf(ny, -1, 1), *y = nan_buf(ny);
   z.x = to_double(x, nx), z.r = to_double(r, ny);
   double *yref = dbuf(ny);
@@ -815,28 +815,28 @@ static void resize_case(TShape xs, int oh, int ow, bool ac, bool nearest) {
 
 static void test_resize(void) {
   for (int ac = 0; ac < 2; ac++) {
-    resize_case((TShape){2, 2, 5, 6}, 10, 12, ac, false); /* x2 */
-    resize_case((TShape){1, 2, 3, 4}, 24, 32, ac, false); /* x8 */
-    resize_case((TShape){2, 2, 7, 9}, 12, 20, ac, false); /* non-integer */
-    resize_case((TShape){2, 2, 12, 10}, 5, 7, ac, false); /* down */
-    resize_case((TShape){1, 2, 6, 6}, 6, 6, ac, false);   /* identity */
-    resize_case((TShape){1, 2, 4, 5}, 1, 1, ac, false);   /* to 1x1 */
-    resize_case((TShape){1, 2, 1, 1}, 3, 4, ac, false);   /* from 1x1 */
-    resize_case((TShape){1, 1, 2, 3}, 9, 1, ac, false);   /* mixed */
+    resize_case((Shape){2, 2, 5, 6}, 10, 12, ac, false); /* x2 */
+    resize_case((Shape){1, 2, 3, 4}, 24, 32, ac, false); /* x8 */
+    resize_case((Shape){2, 2, 7, 9}, 12, 20, ac, false); /* non-integer */
+    resize_case((Shape){2, 2, 12, 10}, 5, 7, ac, false); /* down */
+    resize_case((Shape){1, 2, 6, 6}, 6, 6, ac, false);   /* identity */
+    resize_case((Shape){1, 2, 4, 5}, 1, 1, ac, false);   /* to 1x1 */
+    resize_case((Shape){1, 2, 1, 1}, 3, 4, ac, false);   /* from 1x1 */
+    resize_case((Shape){1, 1, 2, 3}, 9, 1, ac, false);   /* mixed */
   }
-  resize_case((TShape){2, 2, 5, 6}, 10, 12, false, true);
-  resize_case((TShape){2, 2, 4, 5}, 7, 13, false, true);
-  resize_case((TShape){2, 2, 9, 8}, 4, 3, false, true);
-  resize_case((TShape){1, 1, 1, 2}, 3, 82, false, true); /* PyTorch's float quirk at 2 -> 82 */
-  resize_case((TShape){1, 2, 6, 7}, 6, 7, false, true);
+  resize_case((Shape){2, 2, 5, 6}, 10, 12, false, true);
+  resize_case((Shape){2, 2, 4, 5}, 7, 13, false, true);
+  resize_case((Shape){2, 2, 9, 8}, 4, 3, false, true);
+  resize_case((Shape){1, 1, 1, 2}, 3, 82, false, true); /* PyTorch's float quirk at 2 -> 82 */
+  resize_case((Shape){1, 2, 6, 7}, 6, 7, false, true);
 }
 
 /* a big resize (threads): the adjoint against one built from the reference weights in double */
 static void test_resize_big(void) {
   for (int kind = 0; kind < 3; kind++) {
-    const TShape xs = {2, 8, 24, 30}, ys = {2, 8, 97, 121};
+    const Shape xs = {2, 8, 24, 30}, ys = {2, 8, 97, 121};
     ResizeRef z = {xs, ys, kind == 1, kind == 2, NULL, NULL};
-    const size_t nx = tshape_numel(xs), ny = tshape_numel(ys);
+    const size_t nx = shape_numel(xs), ny = shape_numel(ys);
     float *r = rand_buf(ny, -1, 1);
     double *g = dbuf(nx);
     for (int n = 0; n < ys.n; n++)
@@ -866,7 +866,7 @@ static void test_resize_big(void) {
 
 /* ---- mixture ---- */
 
-typedef struct MixRef { TShape s; int k; double *x[4], *w, *r; } MixRef; /* x[j] NULL: the Zero op */
+typedef struct MixRef { Shape s; int k; double *x[4], *w, *r; } MixRef; /* x[j] NULL: the Zero op */
 
 static double mix_objective(const void *ctx) {
   const MixRef *m = ctx;
@@ -882,9 +882,9 @@ static double mix_objective(const void *ctx) {
   return L;
 }
 
-static void mix_case(TShape s, bool fd) {
+static void mix_case(Shape s, bool fd) {
   enum { K = 3 };
-  const size_t n = tshape_numel(s), nw = (size_t)K * s.n;
+  const size_t n = shape_numel(s), nw = (size_t)K * s.n;
   float *x[K] = {rand_buf(n, -1, 1), NULL, rand_buf(n, -1, 1)}, *w = rand_buf(nw, 0, 1), *r = rand_buf(n, -1, 1);
   MixRef m = {s, K, {to_double(x[0], n), NULL, to_double(x[2], n), NULL}, to_double(w, nw), to_double(r, n)};
   double *gx0, *gw;
@@ -913,7 +913,7 @@ static void mix_case(TShape s, bool fd) {
 
 /* ---- softmax cross-entropy and argmax ---- */
 
-typedef struct XentRef { TShape s; double *z; const unsigned char *lab; int ignore; } XentRef;
+typedef struct XentRef { Shape s; double *z; const unsigned char *lab; int ignore; } XentRef;
 
 static double xent_objective(const void *ctx) {
   const XentRef *x = ctx;
@@ -941,8 +941,8 @@ static unsigned char *rand_labels(size_t n, int C, int ignore, int ignore_pct) {
   return l;
 }
 
-static void xent_case(TShape s, float scale, int ignore_pct, bool fd) {
-  const size_t n = tshape_numel(s), npix = (size_t)s.n * s.h * s.w;
+static void xent_case(Shape s, float scale, int ignore_pct, bool fd) {
+  const size_t n = shape_numel(s), npix = (size_t)s.n * s.h * s.w;
   float *z = rand_buf(n, -scale, scale), *d = nan_buf(n);
   unsigned char *lab = rand_labels(npix, s.c, 255, ignore_pct);
   XentRef ref = {s, to_double(z, n), lab, 255};
@@ -975,11 +975,11 @@ static void xent_case(TShape s, float scale, int ignore_pct, bool fd) {
 }
 
 static void test_xent(void) {
-  xent_case((TShape){2, 5, 3, 4}, 3, 25, true);
-  xent_case((TShape){1, 3, 2, 2}, 2, 0, true);
-  xent_case((TShape){2, 4, 5, 7}, 200, 20, false);   /* large logits: log-sum-exp must not overflow */
+  xent_case((Shape){2, 5, 3, 4}, 3, 25, true);
+  xent_case((Shape){1, 3, 2, 2}, 2, 0, true);
+  xent_case((Shape){2, 4, 5, 7}, 200, 20, false);   /* large logits: log-sum-exp must not overflow */
   /* every pixel ignored: loss 0, gradient 0 */
-  const TShape s = {1, 3, 2, 3};
+  const Shape s = {1, 3, 2, 3};
   float z[18], d[18];
   unsigned char lab[6];
   for (int i = 0; i < 18; i++) z[i] = (float)i, d[i] = NAN;
@@ -994,14 +994,14 @@ static void test_xent(void) {
   const float z2[2] = {0.0f, (float)log(3.0)};
   const unsigned char l2[1] = {1};
   float d2[2];
-  check_value("xent hand loss", cpu_softmax_xent(z2, (TShape){1, 2, 1, 1}, l2, 255, d2, NULL), log(4.0 / 3.0), 1e-6);
+  check_value("xent hand loss", cpu_softmax_xent(z2, (Shape){1, 2, 1, 1}, l2, 255, d2, NULL), log(4.0 / 3.0), 1e-6);
   check_value("xent hand d0", d2[0], 0.25, 1e-6);
   check_value("xent hand d1", d2[1], -0.25, 1e-6);
 }
 
 static void test_argmax(void) {
-  const TShape s = {2, 6, 5, 7};
-  const size_t hw = 35, n = tshape_numel(s);
+  const Shape s = {2, 6, 5, 7};
+  const size_t hw = 35, n = shape_numel(s);
   float *z = rand_buf(n, -1, 1);
   for (size_t p = 0; p < hw; p += 3) /* ties: channels 1 and 4 both at the max: the first (1) wins */
     for (size_t b = 0; b < 2; b++) z[(b * 6 + 1) * hw + p] = z[(b * 6 + 4) * hw + p] = 2.0f;
@@ -1047,12 +1047,12 @@ static double now_s(void) {
     }                                         \
   } while (0)
 
-static void bench_conv(const char *name, TShape xs, int cout, ConvParams p) {
-  const TShape ys = {xs.n, cout, conv_out(xs.h, p.kh, p.sh, p.ph, p.dh), conv_out(xs.w, p.kw, p.sw, p.pw, p.dw)};
+static void bench_conv(const char *name, Shape xs, int cout, ConvParams p) {
+  const Shape ys = {xs.n, cout, conv_out(xs.h, p.kh, p.sh, p.ph, p.dh), conv_out(xs.w, p.kw, p.sw, p.pw, p.dw)};
   const size_t nw = (size_t)cout * (xs.c / p.groups) * p.kh * p.kw;
-  float *x = rand_buf(tshape_numel(xs), -1, 1), *w = rand_buf(nw, -1, 1), *dy = rand_buf(tshape_numel(ys), -1, 1);
-  float *y = fbuf(tshape_numel(ys)), *dx = fbuf(tshape_numel(xs)), *dw = zero_buf(nw), *db = zero_buf((size_t)cout);
-  const double gmac = (double)tshape_numel(ys) * (xs.c / p.groups) * p.kh * p.kw * 1e-9;
+  float *x = rand_buf(shape_numel(xs), -1, 1), *w = rand_buf(nw, -1, 1), *dy = rand_buf(shape_numel(ys), -1, 1);
+  float *y = fbuf(shape_numel(ys)), *dx = fbuf(shape_numel(xs)), *dw = zero_buf(nw), *db = zero_buf((size_t)cout);
+  const double gmac = (double)shape_numel(ys) * (xs.c / p.groups) * p.kh * p.kw * 1e-9;
   double fwd, data, weight;
   BEST_MS(fwd, cpu_conv2d(x, xs, w, NULL, &p, y, ys));
   BEST_MS(data, cpu_conv2d_backward_data(dy, ys, w, &p, dx, xs, false));
@@ -1063,14 +1063,14 @@ static void bench_conv(const char *name, TShape xs, int cout, ConvParams p) {
 }
 
 static void bench(void) {
-  bench_conv("1x1 96->16 @96x96 n2", (TShape){2, 96, 96, 96}, 16, (ConvParams)CP(1, 1, 1, 1, 0, 0, 1, 1, 1));
-  bench_conv("1x1 16->96 @96x96 n2", (TShape){2, 16, 96, 96}, 96, (ConvParams)CP(1, 1, 1, 1, 0, 0, 1, 1, 1));
-  bench_conv("dw 3x3 s1 96 @96x96 n2", (TShape){2, 96, 96, 96}, 96, (ConvParams)CP(3, 3, 1, 1, 1, 1, 1, 1, 96));
-  bench_conv("dw 3x3 s2 96 @96x96 n2", (TShape){2, 96, 96, 96}, 96, (ConvParams)CP(3, 3, 2, 2, 1, 1, 1, 1, 96));
-  bench_conv("dw 5x5 s1 144 @48x48 n2", (TShape){2, 144, 48, 48}, 144, (ConvParams)CP(5, 5, 1, 1, 2, 2, 1, 1, 144));
-  bench_conv("stem 3x3 s2 3->16 @384x384 n2", (TShape){2, 3, 384, 384}, 16, (ConvParams)CP(3, 3, 2, 2, 1, 1, 1, 1, 1));
-  bench_conv("dense 3x3 32->32 @96x96 n2", (TShape){2, 32, 96, 96}, 32, (ConvParams)CP(3, 3, 1, 1, 1, 1, 1, 1, 1));
-  bench_conv("ASPP 3x3 d6 g128 256->256 @24x24 n2", (TShape){2, 256, 24, 24}, 256, (ConvParams)CP(3, 3, 1, 1, 6, 6, 6, 6, 128));
+  bench_conv("1x1 96->16 @96x96 n2", (Shape){2, 96, 96, 96}, 16, (ConvParams)CP(1, 1, 1, 1, 0, 0, 1, 1, 1));
+  bench_conv("1x1 16->96 @96x96 n2", (Shape){2, 16, 96, 96}, 96, (ConvParams)CP(1, 1, 1, 1, 0, 0, 1, 1, 1));
+  bench_conv("dw 3x3 s1 96 @96x96 n2", (Shape){2, 96, 96, 96}, 96, (ConvParams)CP(3, 3, 1, 1, 1, 1, 1, 1, 96));
+  bench_conv("dw 3x3 s2 96 @96x96 n2", (Shape){2, 96, 96, 96}, 96, (ConvParams)CP(3, 3, 2, 2, 1, 1, 1, 1, 96));
+  bench_conv("dw 5x5 s1 144 @48x48 n2", (Shape){2, 144, 48, 48}, 144, (ConvParams)CP(5, 5, 1, 1, 2, 2, 1, 1, 144));
+  bench_conv("stem 3x3 s2 3->16 @384x384 n2", (Shape){2, 3, 384, 384}, 16, (ConvParams)CP(3, 3, 2, 2, 1, 1, 1, 1, 1));
+  bench_conv("dense 3x3 32->32 @96x96 n2", (Shape){2, 32, 96, 96}, 32, (ConvParams)CP(3, 3, 1, 1, 1, 1, 1, 1, 1));
+  bench_conv("ASPP 3x3 d6 g128 256->256 @24x24 n2", (Shape){2, 256, 24, 24}, 256, (ConvParams)CP(3, 3, 1, 1, 6, 6, 6, 6, 128));
 }
 
 int main(int argc, char **argv) {
@@ -1094,7 +1094,7 @@ int main(int argc, char **argv) {
   test_global_avgpool();
   test_avgpool();
   test_resize();
-  mix_case((TShape){2, 3, 4, 5}, true);
+  mix_case((Shape){2, 3, 4, 5}, true);
   test_xent();
   test_argmax();
   /* the big shapes: one thread, all cores, and 7 threads (other task splits; oversubscribed on small machines) */
@@ -1106,8 +1106,8 @@ int main(int argc, char **argv) {
     test_activations(1 << 17);
     test_reduce_big();
     test_resize_big();
-    mix_case((TShape){2, 16, 48, 50}, false);
-    xent_case((TShape){2, 19, 40, 50}, 5, 10, false);
+    mix_case((Shape){2, 16, 48, 50}, false);
+    xent_case((Shape){2, 19, 40, 50}, 5, 10, false);
   }
   printf("worst relative L2 error of a passing gradient check: %.3g\n", worst_rel_err);
   return test_summary();

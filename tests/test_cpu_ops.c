@@ -32,7 +32,7 @@ static float *zero_buf(size_t n) {
   if (!p) abort();
   return p;
 }
-static size_t idx4(TShape s, int n, int c, int h, int w) { return (((size_t)n * s.c + c) * s.h + h) * s.w + w; }
+static size_t idx4(Shape s, int n, int c, int h, int w) { return (((size_t)n * s.c + c) * s.h + h) * s.w + w; }
 
 /* One check: every y[i] within atol + rtol * scale[i] (scale NULL: |ref[i]|) of ref[i]. */
 static void check_close(const char *what, const float *y, const double *ref, const double *scale, size_t n, double atol,
@@ -66,14 +66,14 @@ static int conv_out(int in, int k, int s, int pad, int d) { return (in + 2 * pad
 
 static void run_conv_case(const ConvCase *cc, const char *label) {
   const ConvParams *p = &cc->p;
-  const TShape xs = {cc->n, cc->cin, cc->h, cc->w};
-  const TShape ys = {cc->n, cc->cout, conv_out(cc->h, p->kh, p->sh, p->ph, p->dh), conv_out(cc->w, p->kw, p->sw, p->pw, p->dw)};
+  const Shape xs = {cc->n, cc->cin, cc->h, cc->w};
+  const Shape ys = {cc->n, cc->cout, conv_out(cc->h, p->kh, p->sh, p->ph, p->dh), conv_out(cc->w, p->kw, p->sw, p->pw, p->dw)};
   const int cin_g = cc->cin / p->groups, cout_g = cc->cout / p->groups;
-  float *x = rand_buf(tshape_numel(xs));
+  float *x = rand_buf(shape_numel(xs));
   float *w = rand_buf((size_t)cc->cout * cin_g * p->kh * p->kw);
   float *b = cc->bias ? rand_buf((size_t)cc->cout) : NULL;
-  float *y = zero_buf(tshape_numel(ys));
-  double *ref = malloc(tshape_numel(ys) * sizeof(double)), *mag = malloc(tshape_numel(ys) * sizeof(double));
+  float *y = zero_buf(shape_numel(ys));
+  double *ref = malloc(shape_numel(ys) * sizeof(double)), *mag = malloc(shape_numel(ys) * sizeof(double));
   if (!ref || !mag) abort();
   for (int n = 0; n < ys.n; n++)
     for (int co = 0; co < ys.c; co++) {
@@ -102,7 +102,7 @@ static void run_conv_case(const ConvCase *cc, const char *label) {
   snprintf(what, sizeof what,
            "conv %s [%d,%d,%d,%d]->[%d,%d,%d,%d] k%dx%d s%d,%d p%d,%d d%d,%d g%d%s act%d", label, xs.n, xs.c, xs.h, xs.w, ys.n,
            ys.c, ys.h, ys.w, p->kh, p->kw, p->sh, p->sw, p->ph, p->pw, p->dh, p->dw, p->groups, b ? " bias" : "", p->act);
-  check_close(what, y, ref, mag, tshape_numel(ys), 1e-6, 1e-5);
+  check_close(what, y, ref, mag, shape_numel(ys), 1e-6, 1e-5);
   free(x), free(w), free(b), free(y), free(ref), free(mag);
 }
 
@@ -193,19 +193,19 @@ static void test_conv(void) {
 /* ---- batchnorm and activations ---- */
 
 static void test_batchnorm(void) {
-  const TShape s = {2, 5, 7, 9};
-  float *x = rand_buf(tshape_numel(s)), *y = zero_buf(tshape_numel(s));
+  const Shape s = {2, 5, 7, 9};
+  float *x = rand_buf(shape_numel(s)), *y = zero_buf(shape_numel(s));
   float g[5], b[5], m[5], v[5];
   for (int c = 0; c < 5; c++) g[c] = rng_float() * 2, b[c] = rng_float(), m[c] = rng_float(), v[c] = rng_float() + 1.5f;
-  double *ref = malloc(tshape_numel(s) * sizeof(double));
-  for (size_t i = 0; i < tshape_numel(s); i++) {
+  double *ref = malloc(shape_numel(s) * sizeof(double));
+  for (size_t i = 0; i < shape_numel(s); i++) {
     const int c = (int)(i / (7 * 9) % 5);
     ref[i] = (x[i] - (double)m[c]) / sqrt((double)v[c] + 1e-5) * g[c] + b[c];
   }
   cpu_batchnorm_infer(x, s, g, b, m, v, 1e-5f, y);
-  check_close("batchnorm", y, ref, NULL, tshape_numel(s), 1e-6, 1e-5);
+  check_close("batchnorm", y, ref, NULL, shape_numel(s), 1e-6, 1e-5);
   cpu_batchnorm_infer(x, s, g, b, m, v, 1e-5f, x); /* in place */
-  check_close("batchnorm in place", x, ref, NULL, tshape_numel(s), 1e-6, 1e-5);
+  check_close("batchnorm in place", x, ref, NULL, shape_numel(s), 1e-6, 1e-5);
   free(x), free(y), free(ref);
 }
 
@@ -245,10 +245,10 @@ static void test_activations(void) {
 
 /* ---- broadcast add / mul, concat, mix, crop ---- */
 
-static void check_binop(TShape as, TShape bs, int mul) {
-  const TShape ys = {as.n > bs.n ? as.n : bs.n, as.c > bs.c ? as.c : bs.c, as.h > bs.h ? as.h : bs.h, as.w > bs.w ? as.w : bs.w};
-  float *a = rand_buf(tshape_numel(as)), *b = rand_buf(tshape_numel(bs)), *y = zero_buf(tshape_numel(ys));
-  double *ref = malloc(tshape_numel(ys) * sizeof(double));
+static void check_binop(Shape as, Shape bs, int mul) {
+  const Shape ys = {as.n > bs.n ? as.n : bs.n, as.c > bs.c ? as.c : bs.c, as.h > bs.h ? as.h : bs.h, as.w > bs.w ? as.w : bs.w};
+  float *a = rand_buf(shape_numel(as)), *b = rand_buf(shape_numel(bs)), *y = zero_buf(shape_numel(ys));
+  double *ref = malloc(shape_numel(ys) * sizeof(double));
   for (int n = 0; n < ys.n; n++)
     for (int c = 0; c < ys.c; c++)
       for (int h = 0; h < ys.h; h++)
@@ -261,12 +261,12 @@ static void check_binop(TShape as, TShape bs, int mul) {
   char what[160];
   snprintf(what, sizeof what, "%s [%d,%d,%d,%d] [%d,%d,%d,%d]", mul ? "mul" : "add", as.n, as.c, as.h, as.w, bs.n, bs.c,
            bs.h, bs.w);
-  check_close(what, y, ref, NULL, tshape_numel(ys), 0, 0); /* one float op: exact */
+  check_close(what, y, ref, NULL, shape_numel(ys), 0, 0); /* one float op: exact */
   free(a), free(b), free(y), free(ref);
 }
 
 static void test_binops(void) {
-  static const TShape pairs[][2] = {
+  static const Shape pairs[][2] = {
       {{2, 3, 4, 5}, {2, 3, 4, 5}}, {{2, 3, 4, 5}, {1, 3, 1, 1}}, {{2, 3, 4, 5}, {2, 3, 1, 1}}, {{2, 1, 4, 5}, {2, 3, 4, 5}},
       {{2, 3, 4, 1}, {1, 1, 1, 5}}, {{1, 3, 1, 5}, {2, 1, 4, 1}}, {{2, 3, 1, 1}, {2, 3, 4, 5}}, {{1, 1, 1, 1}, {2, 3, 4, 5}},
       {{2, 3, 4, 5}, {1, 1, 4, 5}}, {{2, 64, 40, 50}, {2, 64, 1, 1}}, {{2, 64, 40, 50}, {2, 64, 40, 50}},
@@ -276,8 +276,8 @@ static void test_binops(void) {
     check_binop(pairs[i][0], pairs[i][1], 1);
   }
   /* in place: y == a */
-  const TShape s = {2, 3, 4, 5}, sb = {2, 3, 1, 1};
-  float *a = rand_buf(tshape_numel(s)), *b = rand_buf(tshape_numel(sb));
+  const Shape s = {2, 3, 4, 5}, sb = {2, 3, 1, 1};
+  float *a = rand_buf(shape_numel(s)), *b = rand_buf(shape_numel(sb));
   double ref[120];
   for (int i = 0; i < 120; i++) ref[i] = (double)(float)((double)a[i] * b[i / 20]);
   cpu_mul(a, s, b, sb, a, s);
@@ -286,11 +286,11 @@ static void test_binops(void) {
 }
 
 static void test_concat_mix_crop(void) {
-  const TShape s0 = {2, 2, 3, 4}, s1 = {2, 3, 3, 4}, s2 = {2, 1, 3, 4}, ys = {2, 6, 3, 4};
-  float *x0 = rand_buf(tshape_numel(s0)), *x1 = rand_buf(tshape_numel(s1)), *x2 = rand_buf(tshape_numel(s2));
-  float *y = zero_buf(tshape_numel(ys));
+  const Shape s0 = {2, 2, 3, 4}, s1 = {2, 3, 3, 4}, s2 = {2, 1, 3, 4}, ys = {2, 6, 3, 4};
+  float *x0 = rand_buf(shape_numel(s0)), *x1 = rand_buf(shape_numel(s1)), *x2 = rand_buf(shape_numel(s2));
+  float *y = zero_buf(shape_numel(ys));
   const float *xs[3] = {x0, x1, x2};
-  const TShape shapes[3] = {s0, s1, s2};
+  const Shape shapes[3] = {s0, s1, s2};
   cpu_concat(xs, shapes, 3, y, ys);
   int ok = 1;
   for (int n = 0; n < 2; n++)
@@ -303,27 +303,27 @@ static void test_concat_mix_crop(void) {
   CHECK(ok);
 
   /* mix: k = 3, the middle candidate is the Zero op (NULL); weights w[k * n + b] */
-  const TShape ms = {2, 3, 5, 7};
-  float *a = rand_buf(tshape_numel(ms)), *c = rand_buf(tshape_numel(ms)), *my = zero_buf(tshape_numel(ms));
+  const Shape ms = {2, 3, 5, 7};
+  float *a = rand_buf(shape_numel(ms)), *c = rand_buf(shape_numel(ms)), *my = zero_buf(shape_numel(ms));
   const float wts[6] = {0.25f, 0.5f, 0.6f, 0.125f, 0.15f, 0.375f};
   const float *cand[3] = {a, NULL, c};
-  double *ref = malloc(tshape_numel(ms) * sizeof(double));
+  double *ref = malloc(shape_numel(ms) * sizeof(double));
   const size_t per = (size_t)3 * 5 * 7;
-  for (size_t i = 0; i < tshape_numel(ms); i++) {
+  for (size_t i = 0; i < shape_numel(ms); i++) {
     const size_t b = i / per;
     ref[i] = (double)wts[0 * 2 + b] * a[i] + (double)wts[2 * 2 + b] * c[i];
   }
   cpu_mix(cand, 3, wts, ms, my);
-  check_close("mix with a Zero candidate", my, ref, NULL, tshape_numel(ms), 1e-7, 1e-6);
+  check_close("mix with a Zero candidate", my, ref, NULL, shape_numel(ms), 1e-7, 1e-6);
   const float *none[2] = {NULL, NULL};
   cpu_mix(none, 2, wts, ms, my);
   ok = 1;
-  for (size_t i = 0; i < tshape_numel(ms); i++) ok &= my[i] == 0.0f;
+  for (size_t i = 0; i < shape_numel(ms); i++) ok &= my[i] == 0.0f;
   CHECK(ok);
 
   /* crop */
-  const TShape cs = {2, 3, 9, 11}, co = {2, 3, 4, 5};
-  float *cx = rand_buf(tshape_numel(cs)), *cy = zero_buf(tshape_numel(co));
+  const Shape cs = {2, 3, 9, 11}, co = {2, 3, 4, 5};
+  float *cx = rand_buf(shape_numel(cs)), *cy = zero_buf(shape_numel(co));
   cpu_crop(cx, cs, 3, 2, cy, co);
   ok = 1;
   for (int n = 0; n < 2; n++)
@@ -336,8 +336,8 @@ static void test_concat_mix_crop(void) {
 
 /* ---- pools ---- */
 
-static void naive_avgpool(const float *x, TShape xs, int kh, int kw, int sh, int sw, int ph, int pw, bool cip, double *ref,
-                          TShape ys) {
+static void naive_avgpool(const float *x, Shape xs, int kh, int kw, int sh, int sw, int ph, int pw, bool cip, double *ref,
+                          Shape ys) {
   for (int n = 0; n < ys.n; n++)
     for (int c = 0; c < ys.c; c++)
       for (int oy = 0; oy < ys.h; oy++)
@@ -357,50 +357,50 @@ static void naive_avgpool(const float *x, TShape xs, int kh, int kw, int sh, int
         }
 }
 
-static void check_avgpool(TShape xs, int kh, int kw, int sh, int sw, int ph, int pw, bool cip, int want_h, int want_w) {
-  const TShape ys = {xs.n, xs.c, (xs.h + 2 * ph - kh) / sh + 1, (xs.w + 2 * pw - kw) / sw + 1};
+static void check_avgpool(Shape xs, int kh, int kw, int sh, int sw, int ph, int pw, bool cip, int want_h, int want_w) {
+  const Shape ys = {xs.n, xs.c, (xs.h + 2 * ph - kh) / sh + 1, (xs.w + 2 * pw - kw) / sw + 1};
   if (want_h) CHECK_EQ_I64(ys.h, want_h);
   if (want_w) CHECK_EQ_I64(ys.w, want_w);
-  float *x = rand_buf(tshape_numel(xs)), *y = zero_buf(tshape_numel(ys));
-  double *ref = malloc(tshape_numel(ys) * sizeof(double));
+  float *x = rand_buf(shape_numel(xs)), *y = zero_buf(shape_numel(ys));
+  double *ref = malloc(shape_numel(ys) * sizeof(double));
   naive_avgpool(x, xs, kh, kw, sh, sw, ph, pw, cip, ref, ys);
   cpu_avgpool(x, xs, kh, kw, sh, sw, ph, pw, cip, y, ys);
   char what[160];
   snprintf(what, sizeof what, "avgpool [%d,%d,%d,%d] k%dx%d s%d,%d p%d,%d cip=%d", xs.n, xs.c, xs.h, xs.w, kh, kw, sh, sw,
            ph, pw, cip);
-  check_close(what, y, ref, NULL, tshape_numel(ys), 1e-6, 1e-5);
+  check_close(what, y, ref, NULL, shape_numel(ys), 1e-6, 1e-5);
   free(x), free(y), free(ref);
 }
 
 static void test_pools(void) {
   /* the global-context pools of the segmentation head: known PyTorch output shapes 1x3 and 1x4 */
-  check_avgpool((TShape){2, 3, 49, 98}, 49, 49, 16, 20, 0, 0, false, 1, 3);
-  check_avgpool((TShape){1, 2, 64, 128}, 49, 49, 16, 20, 0, 0, false, 1, 4);
-  check_avgpool((TShape){1, 2, 64, 128}, 49, 49, 16, 20, 0, 0, true, 1, 4);
-  check_avgpool((TShape){2, 3, 7, 9}, 3, 3, 2, 2, 1, 1, false, 0, 0);
-  check_avgpool((TShape){2, 3, 7, 9}, 3, 3, 2, 2, 1, 1, true, 0, 0);
-  check_avgpool((TShape){1, 2, 8, 8}, 2, 2, 2, 2, 0, 0, true, 4, 4);
-  check_avgpool((TShape){1, 2, 10, 11}, 5, 3, 3, 1, 2, 1, false, 0, 0);
-  check_avgpool((TShape){1, 2, 10, 11}, 5, 3, 3, 1, 2, 1, true, 0, 0);
-  check_avgpool((TShape){1, 1, 5, 6}, 3, 3, 1, 1, 1, 1, false, 5, 6);
+  check_avgpool((Shape){2, 3, 49, 98}, 49, 49, 16, 20, 0, 0, false, 1, 3);
+  check_avgpool((Shape){1, 2, 64, 128}, 49, 49, 16, 20, 0, 0, false, 1, 4);
+  check_avgpool((Shape){1, 2, 64, 128}, 49, 49, 16, 20, 0, 0, true, 1, 4);
+  check_avgpool((Shape){2, 3, 7, 9}, 3, 3, 2, 2, 1, 1, false, 0, 0);
+  check_avgpool((Shape){2, 3, 7, 9}, 3, 3, 2, 2, 1, 1, true, 0, 0);
+  check_avgpool((Shape){1, 2, 8, 8}, 2, 2, 2, 2, 0, 0, true, 4, 4);
+  check_avgpool((Shape){1, 2, 10, 11}, 5, 3, 3, 1, 2, 1, false, 0, 0);
+  check_avgpool((Shape){1, 2, 10, 11}, 5, 3, 3, 1, 2, 1, true, 0, 0);
+  check_avgpool((Shape){1, 1, 5, 6}, 3, 3, 1, 1, 1, 1, false, 5, 6);
 
   /* by hand: x = 1..16 as 4x4, k3 s2 p1 (PyTorch: [[3.5, 5], [9.5, 11]] and [[14/9, 30/9], [57/9, 11]]) */
   float x[16], y[4];
   for (int i = 0; i < 16; i++) x[i] = (float)(i + 1);
-  cpu_avgpool(x, (TShape){1, 1, 4, 4}, 3, 3, 2, 2, 1, 1, false, y, (TShape){1, 1, 2, 2});
+  cpu_avgpool(x, (Shape){1, 1, 4, 4}, 3, 3, 2, 2, 1, 1, false, y, (Shape){1, 1, 2, 2});
   check_value("avgpool hand cip=false [0,0]", y[0], 3.5, 1e-6);
   check_value("avgpool hand cip=false [1,1]", y[3], 11.0, 1e-6);
   check_value("avgpool hand cip=false [1,0]", y[2], 9.5, 1e-6);
-  cpu_avgpool(x, (TShape){1, 1, 4, 4}, 3, 3, 2, 2, 1, 1, true, y, (TShape){1, 1, 2, 2});
+  cpu_avgpool(x, (Shape){1, 1, 4, 4}, 3, 3, 2, 2, 1, 1, true, y, (Shape){1, 1, 2, 2});
   check_value("avgpool hand cip=true [0,0]", y[0], 14.0 / 9, 1e-6);
   check_value("avgpool hand cip=true [0,1]", y[1], 30.0 / 9, 1e-6);
   check_value("avgpool hand cip=true [1,0]", y[2], 57.0 / 9, 1e-6);
 
   /* global */
-  const TShape gs = {2, 5, 49, 98};
-  float *gx = rand_buf(tshape_numel(gs)), gy[10];
+  const Shape gs = {2, 5, 49, 98};
+  float *gx = rand_buf(shape_numel(gs)), gy[10];
   double gref[10] = {0};
-  for (size_t i = 0; i < tshape_numel(gs); i++) gref[i / (49 * 98)] += gx[i];
+  for (size_t i = 0; i < shape_numel(gs); i++) gref[i / (49 * 98)] += gx[i];
   for (int i = 0; i < 10; i++) gref[i] /= 49 * 98;
   cpu_global_avgpool(gx, gs, gy);
   check_close("global avgpool", gy, gref, NULL, 10, 1e-7, 1e-5);
@@ -417,7 +417,7 @@ static double src_index(int d, int in, int out, bool ac) {
   return s < 0 ? 0.0 : s;
 }
 
-static void naive_bilinear(const float *x, TShape xs, double *ref, TShape ys, bool ac) {
+static void naive_bilinear(const float *x, Shape xs, double *ref, Shape ys, bool ac) {
   for (int pl = 0; pl < xs.n * xs.c; pl++)
     for (int oy = 0; oy < ys.h; oy++)
       for (int ox = 0; ox < ys.w; ox++) {
@@ -431,15 +431,15 @@ static void naive_bilinear(const float *x, TShape xs, double *ref, TShape ys, bo
       }
 }
 
-static void check_bilinear_random(TShape xs, int oh, int ow, bool ac) {
-  const TShape ys = {xs.n, xs.c, oh, ow};
-  float *x = rand_buf(tshape_numel(xs)), *y = zero_buf(tshape_numel(ys));
-  double *ref = malloc(tshape_numel(ys) * sizeof(double));
+static void check_bilinear_random(Shape xs, int oh, int ow, bool ac) {
+  const Shape ys = {xs.n, xs.c, oh, ow};
+  float *x = rand_buf(shape_numel(xs)), *y = zero_buf(shape_numel(ys));
+  double *ref = malloc(shape_numel(ys) * sizeof(double));
   naive_bilinear(x, xs, ref, ys, ac);
   cpu_bilinear(x, xs, y, ys, ac);
   char what[160];
   snprintf(what, sizeof what, "bilinear [%d,%d,%d,%d] -> %dx%d align_corners=%d", xs.n, xs.c, xs.h, xs.w, oh, ow, ac);
-  check_close(what, y, ref, NULL, tshape_numel(ys), 1e-6, 1e-5);
+  check_close(what, y, ref, NULL, shape_numel(ys), 1e-6, 1e-5);
   free(x), free(y), free(ref);
 }
 
@@ -447,14 +447,14 @@ static void check_bilinear_random(TShape xs, int oh, int ow, bool ac) {
 static float bilinear_arange(int h, int w, int oh, int ow, bool ac, int oy, int ox) {
   float *x = malloc((size_t)h * w * sizeof(float)), *y = malloc((size_t)oh * ow * sizeof(float));
   for (int i = 0; i < h * w; i++) x[i] = (float)i;
-  cpu_bilinear(x, (TShape){1, 1, h, w}, y, (TShape){1, 1, oh, ow}, ac);
+  cpu_bilinear(x, (Shape){1, 1, h, w}, y, (Shape){1, 1, oh, ow}, ac);
   const float v = y[oy * ow + ox];
   free(x), free(y);
   return v;
 }
 
 static void test_bilinear(void) {
-  const TShape shapes[] = {{2, 3, 3, 4}, {1, 2, 7, 9}, {1, 1, 5, 7}, {2, 2, 49, 98}, {1, 1, 1, 1}, {1, 1, 1, 6}};
+  const Shape shapes[] = {{2, 3, 3, 4}, {1, 2, 7, 9}, {1, 1, 5, 7}, {2, 2, 49, 98}, {1, 1, 1, 1}, {1, 1, 1, 6}};
   const int outs[][2] = {{6, 8}, {24, 32}, {3, 4}, {11, 13}, {1, 1}, {2, 1}, {49, 98}, {392, 784}, {17, 5}};
   for (int ac = 0; ac < 2; ac++)
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
@@ -494,13 +494,13 @@ static void test_bilinear(void) {
 }
 
 static void test_nearest(void) {
-  const TShape shapes[] = {{2, 3, 3, 4}, {1, 2, 7, 9}, {1, 1, 1, 2}, {1, 1, 49, 98}};
+  const Shape shapes[] = {{2, 3, 3, 4}, {1, 2, 7, 9}, {1, 1, 1, 2}, {1, 1, 49, 98}};
   const int outs[][2] = {{6, 8}, {24, 32}, {3, 4}, {11, 13}, {1, 1}, {7, 5}, {1, 82}, {98, 196}};
   for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
     for (size_t j = 0; j < sizeof outs / sizeof outs[0]; j++) {
-      const TShape xs = shapes[i], ys = {xs.n, xs.c, outs[j][0], outs[j][1]};
-      float *x = rand_buf(tshape_numel(xs)), *y = zero_buf(tshape_numel(ys));
-      double *ref = malloc(tshape_numel(ys) * sizeof(double));
+      const Shape xs = shapes[i], ys = {xs.n, xs.c, outs[j][0], outs[j][1]};
+      float *x = rand_buf(shape_numel(xs)), *y = zero_buf(shape_numel(ys));
+      double *ref = malloc(shape_numel(ys) * sizeof(double));
       const float shf = (float)xs.h / (float)ys.h, swf = (float)xs.w / (float)ys.w;
       for (int pl = 0; pl < xs.n * xs.c; pl++)
         for (int oy = 0; oy < ys.h; oy++)
@@ -515,13 +515,13 @@ static void test_nearest(void) {
       cpu_nearest(x, xs, y, ys);
       char what[160];
       snprintf(what, sizeof what, "nearest [%d,%d,%d,%d] -> %dx%d", xs.n, xs.c, xs.h, xs.w, ys.h, ys.w);
-      check_close(what, y, ref, NULL, tshape_numel(ys), 0, 0);
+      check_close(what, y, ref, NULL, shape_numel(ys), 0, 0);
       free(x), free(y), free(ref);
     }
   /* by hand: 3x4 -> 7x5 (PyTorch: rows 0,0,0,1,1,2,2; cols 0,0,1,2,3) */
   float x[12], y[35];
   for (int i = 0; i < 12; i++) x[i] = (float)i;
-  cpu_nearest(x, (TShape){1, 1, 3, 4}, y, (TShape){1, 1, 7, 5});
+  cpu_nearest(x, (Shape){1, 1, 3, 4}, y, (Shape){1, 1, 7, 5});
   static const float want_row3[5] = {4, 4, 5, 6, 7};
   int ok = 1;
   for (int i = 0; i < 5; i++) ok &= y[3 * 5 + i] == want_row3[i] && y[2 * 5 + i] == want_row3[i] - 4;
@@ -529,7 +529,7 @@ static void test_nearest(void) {
   check_value("nearest 3x4->7x5 (6,4)", y[34], 11, 0);
   /* float quirk PyTorch has: 2 -> 82 maps dst 41 to floor(41 * 0.024390243f) = 0, not 1 */
   float x2[2] = {0, 1}, y2[82];
-  cpu_nearest(x2, (TShape){1, 1, 1, 2}, y2, (TShape){1, 1, 1, 82});
+  cpu_nearest(x2, (Shape){1, 1, 1, 2}, y2, (Shape){1, 1, 1, 82});
   check_value("nearest 2->82 dst 41", y2[41], 0, 0);
   check_value("nearest 2->82 dst 42", y2[42], 1, 0);
 }
@@ -542,11 +542,11 @@ static double now_s(void) {
   return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static void bench_conv(const char *name, TShape xs, int cout, ConvParams p) {
-  const TShape ys = {xs.n, cout, conv_out(xs.h, p.kh, p.sh, p.ph, p.dh), conv_out(xs.w, p.kw, p.sw, p.pw, p.dw)};
-  float *x = rand_buf(tshape_numel(xs)), *w = rand_buf((size_t)cout * (xs.c / p.groups) * p.kh * p.kw);
-  float *b = rand_buf((size_t)cout), *y = zero_buf(tshape_numel(ys));
-  const double macs = (double)tshape_numel(ys) * (xs.c / p.groups) * p.kh * p.kw;
+static void bench_conv(const char *name, Shape xs, int cout, ConvParams p) {
+  const Shape ys = {xs.n, cout, conv_out(xs.h, p.kh, p.sh, p.ph, p.dh), conv_out(xs.w, p.kw, p.sw, p.pw, p.dw)};
+  float *x = rand_buf(shape_numel(xs)), *w = rand_buf((size_t)cout * (xs.c / p.groups) * p.kh * p.kw);
+  float *b = rand_buf((size_t)cout), *y = zero_buf(shape_numel(ys));
+  const double macs = (double)shape_numel(ys) * (xs.c / p.groups) * p.kh * p.kw;
   cpu_conv2d(x, xs, w, b, &p, y, ys); /* warm up */
   int reps = 0;
   const double t0 = now_s();
@@ -562,18 +562,18 @@ static void bench_conv(const char *name, TShape xs, int cout, ConvParams p) {
 
 static void bench(void) {
   /* a MobileNetV2-like segmentation net at 784x1568 */
-  bench_conv("stem 3x3 s2 3->16 @784x1568", (TShape){1, 3, 784, 1568}, 16, (ConvParams)CP(3, 3, 2, 2, 1, 1, 1, 1, 1));
-  bench_conv("1x1 16->96 @392x784", (TShape){1, 16, 392, 784}, 96, (ConvParams)CP(1, 1, 1, 1, 0, 0, 1, 1, 1));
-  bench_conv("1x1 144->24 @196x392", (TShape){1, 144, 196, 392}, 24, (ConvParams)CP(1, 1, 1, 1, 0, 0, 1, 1, 1));
-  bench_conv("1x1 64->384 @49x98", (TShape){1, 64, 49, 98}, 384, (ConvParams)CP(1, 1, 1, 1, 0, 0, 1, 1, 1));
-  bench_conv("1x1 grouped g2 96->24 @196x392", (TShape){1, 96, 196, 392}, 24, (ConvParams)CP(1, 1, 1, 1, 0, 0, 1, 1, 2));
-  bench_conv("dw 3x3 s1 96 @392x784", (TShape){1, 96, 392, 784}, 96, (ConvParams)CP(3, 3, 1, 1, 1, 1, 1, 1, 96));
-  bench_conv("dw 3x3 s2 96 @392x784", (TShape){1, 96, 392, 784}, 96, (ConvParams)CP(3, 3, 2, 2, 1, 1, 1, 1, 96));
-  bench_conv("dw 5x5 s1 144 @196x392", (TShape){1, 144, 196, 392}, 144, (ConvParams)CP(5, 5, 1, 1, 2, 2, 1, 1, 144));
-  bench_conv("dw 3x3 d2 384 @49x98", (TShape){1, 384, 49, 98}, 384, (ConvParams)CP(3, 3, 1, 1, 2, 2, 2, 2, 384));
-  bench_conv("ASPP 3x3 d6 g128 256->256 @49x98", (TShape){1, 256, 49, 98}, 256, (ConvParams)CP(3, 3, 1, 1, 6, 6, 6, 6, 128));
-  bench_conv("dense 3x3 32->32 @196x392", (TShape){1, 32, 196, 392}, 32, (ConvParams)CP(3, 3, 1, 1, 1, 1, 1, 1, 1));
-  bench_conv("dense 3x3 g2 64->64 @98x196", (TShape){1, 64, 98, 196}, 64, (ConvParams)CP(3, 3, 1, 1, 1, 1, 1, 1, 2));
+  bench_conv("stem 3x3 s2 3->16 @784x1568", (Shape){1, 3, 784, 1568}, 16, (ConvParams)CP(3, 3, 2, 2, 1, 1, 1, 1, 1));
+  bench_conv("1x1 16->96 @392x784", (Shape){1, 16, 392, 784}, 96, (ConvParams)CP(1, 1, 1, 1, 0, 0, 1, 1, 1));
+  bench_conv("1x1 144->24 @196x392", (Shape){1, 144, 196, 392}, 24, (ConvParams)CP(1, 1, 1, 1, 0, 0, 1, 1, 1));
+  bench_conv("1x1 64->384 @49x98", (Shape){1, 64, 49, 98}, 384, (ConvParams)CP(1, 1, 1, 1, 0, 0, 1, 1, 1));
+  bench_conv("1x1 grouped g2 96->24 @196x392", (Shape){1, 96, 196, 392}, 24, (ConvParams)CP(1, 1, 1, 1, 0, 0, 1, 1, 2));
+  bench_conv("dw 3x3 s1 96 @392x784", (Shape){1, 96, 392, 784}, 96, (ConvParams)CP(3, 3, 1, 1, 1, 1, 1, 1, 96));
+  bench_conv("dw 3x3 s2 96 @392x784", (Shape){1, 96, 392, 784}, 96, (ConvParams)CP(3, 3, 2, 2, 1, 1, 1, 1, 96));
+  bench_conv("dw 5x5 s1 144 @196x392", (Shape){1, 144, 196, 392}, 144, (ConvParams)CP(5, 5, 1, 1, 2, 2, 1, 1, 144));
+  bench_conv("dw 3x3 d2 384 @49x98", (Shape){1, 384, 49, 98}, 384, (ConvParams)CP(3, 3, 1, 1, 2, 2, 2, 2, 384));
+  bench_conv("ASPP 3x3 d6 g128 256->256 @49x98", (Shape){1, 256, 49, 98}, 256, (ConvParams)CP(3, 3, 1, 1, 6, 6, 6, 6, 128));
+  bench_conv("dense 3x3 32->32 @196x392", (Shape){1, 32, 196, 392}, 32, (ConvParams)CP(3, 3, 1, 1, 1, 1, 1, 1, 1));
+  bench_conv("dense 3x3 g2 64->64 @98x196", (Shape){1, 64, 98, 196}, 64, (ConvParams)CP(3, 3, 1, 1, 1, 1, 1, 1, 2));
 }
 
 int main(int argc, char **argv) {

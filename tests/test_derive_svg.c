@@ -152,7 +152,7 @@ static const char *const cand_display[MAXC] = {"ir(k=3, e=1)", "ir(k=5, e=6)", "
    others keep their shape and are residual (their skip is the zero op). */
 static void fake_init(Fake *f, int nsb, const char *name) {
   memset(f, 0, sizeof *f);
-  f->p.name = name, f->p.is_space = true, f->p.input = (PlanShape){3, 64, 64}, f->p.classes = 19;
+  f->p.name = name, f->p.is_space = true, f->p.input = (Shape){0, 3, 64, 64}, f->p.classes = 19;
   f->p.sb = f->sb, f->p.nsb = nsb, f->p.cands = f->cand, f->p.ncands = nsb * MAXC;
   int c = 16;
   for (int i = 0; i < nsb; i++) {

@@ -13,7 +13,7 @@
 
 static int input(IrGraph *g, int c, int h, int w) {
   int id = ir_add_node(g, OP_INPUT, NULL, 0);
-  g->nodes[id].out = (Shape){c, h, w};
+  g->nodes[id].out = (Shape){0, c, h, w};
   g->input = g->nodes[id].out;
   return id;
 }
@@ -22,7 +22,7 @@ static int input(IrGraph *g, int c, int h, int w) {
 static int op1(IrGraph *g, OpKind kind, int in) {
   Shape s = g->nodes[in].out;
   int id = ir_add_node(g, kind, &in, 1);
-  g->nodes[id].out = kind == OP_GAP ? (Shape){s.c, 1, 1} : s;
+  g->nodes[id].out = kind == OP_GAP ? (Shape){0, s.c, 1, 1} : s;
   for (int r = PARAM_BN_WEIGHT; kind == OP_BN && r <= PARAM_BN_VAR; r++)
     ir_add_param(g, id, (ParamRole)r, "bn", 1, &s.c);
   return id;
@@ -47,7 +47,7 @@ static int conv(IrGraph *g, int in, int cout, int k, int s, int d, int groups, b
   n->ph = n->pw = p;
   n->groups = groups;
   n->bias = bias;
-  n->out = (Shape){cout, (is.h + 2 * p - d * (k - 1) - 1) / s + 1, (is.w + 2 * p - d * (k - 1) - 1) / s + 1};
+  n->out = (Shape){0, cout, (is.h + 2 * p - d * (k - 1) - 1) / s + 1, (is.w + 2 * p - d * (k - 1) - 1) / s + 1};
   int dims[4] = {cout, is.c / groups, k, k};
   ir_add_param(g, id, PARAM_CONV_WEIGHT, "conv.weight", 4, dims);
   if (bias) ir_add_param(g, id, PARAM_CONV_BIAS, "conv.bias", 1, dims);

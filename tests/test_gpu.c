@@ -73,7 +73,7 @@ static TensorSet *random_weights(const Plan *p) {
 }
 
 /* One input through both backends (choice NULL: a fixed network); outputs compared. */
-static void compare_run(const Plan *p, const TensorSet *w, const int *choice, TShape in, const char *what) {
+static void compare_run(const Plan *p, const TensorSet *w, const int *choice, Shape in, const char *what) {
   char err[1024];
   Executor *x[2];
   const char *names[2] = {"cpu", "cuda"};
@@ -82,10 +82,10 @@ static void compare_run(const Plan *p, const TensorSet *w, const int *choice, TS
     if (!x[b]) fprintf(stderr, "%s on %s: %s\n", what, names[b], err);
   }
   CHECK(x[0] && x[1]);
-  float *input = malloc(tshape_numel(in) * sizeof *input);
-  rnd_fill(input, tshape_numel(in), -2, 2);
+  float *input = malloc(shape_numel(in) * sizeof *input);
+  rnd_fill(input, shape_numel(in), -2, 2);
   const float *y[2] = {NULL, NULL};
-  TShape ys[2];
+  Shape ys[2];
   for (int b = 0; b < 2 && x[0] && x[1]; b++) {
     bool ok = executor_run(x[b], input, in, err, sizeof err);
     if (!ok) fprintf(stderr, "%s on %s: %s\n", what, names[b], err);
@@ -93,19 +93,19 @@ static void compare_run(const Plan *p, const TensorSet *w, const int *choice, TS
     y[b] = ok ? executor_output(x[b], &ys[b]) : NULL;
   }
   if (y[0] && y[1]) {
-    CHECK(tshape_numel(ys[0]) == tshape_numel(ys[1]));
-    gpu_compare(what, y[1], y[0], tshape_numel(ys[0]), 1e-3);
+    CHECK(shape_numel(ys[0]) == shape_numel(ys[1]));
+    gpu_compare(what, y[1], y[0], shape_numel(ys[0]), 1e-3);
   }
   free(input);
   executor_free(x[0]), executor_free(x[1]);
 }
 
 /* Per-node profiling on the GPU: every node that runs gets a non-negative time, the total is positive. */
-static void profile_run(const Plan *p, const TensorSet *w, TShape in) {
+static void profile_run(const Plan *p, const TensorSet *w, Shape in) {
   char err[1024];
   Executor *x = executor_new(p, w, "cuda", err, sizeof err);
   double *t = calloc((size_t)p->nnodes, sizeof *t), total = 0;
-  float *input = calloc(tshape_numel(in), sizeof *input);
+  float *input = calloc(shape_numel(in), sizeof *input);
   CHECK(x != NULL);
   if (x) executor_profile(x, t);
   bool ok = x && executor_run(x, input, in, err, sizeof err) && executor_run(x, input, in, err, sizeof err);
@@ -137,9 +137,9 @@ static void no_kernels(const char *sqnc, const char *src, const char *dir, int c
 
 static void network_tests(const Plan *p, const char *sqnc, const char *src, const char *dir, int cc) {
   TensorSet *w = random_weights(p);
-  compare_run(p, w, NULL, (TShape){2, 3, 128, 256}, "network 2x3x128x256");
-  compare_run(p, w, NULL, (TShape){1, 3, 64, 128}, "network 1x3x64x128 (other shapes, other algorithms)");
-  profile_run(p, w, (TShape){1, 3, 128, 256});
+  compare_run(p, w, NULL, (Shape){2, 3, 128, 256}, "network 2x3x128x256");
+  compare_run(p, w, NULL, (Shape){1, 3, 64, 128}, "network 1x3x64x128 (other shapes, other algorithms)");
+  profile_run(p, w, (Shape){1, 3, 128, 256});
   tensor_set_free(w);
   no_kernels(sqnc, src, dir, cc);
 }
@@ -153,7 +153,7 @@ static void space_tests(const Plan *p) {
     char what[64];
     for (int s = 0; s < p->nsb; s++) choice[s] = j % p->sb[s].ncand;
     snprintf(what, sizeof what, "architecture %d of %s", j, p->name);
-    compare_run(p, w, choice, (TShape){1, 3, 128, 256}, what);
+    compare_run(p, w, choice, (Shape){1, 3, 128, 256}, what);
   }
   free(choice);
   tensor_set_free(w);

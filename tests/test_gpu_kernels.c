@@ -50,7 +50,7 @@ static void compare(KernelSpec s, const char *what, const float *got, const floa
 }
 
 enum { NB = 2, NC = 3, NH = 5, NW = 7, NUM = NB * NC * NH * NW };
-static const TShape S0 = {NB, NC, NH, NW};
+static const Shape S0 = {NB, NC, NH, NW};
 
 static void act_ref(int act, const float *x, size_t n, float *y) {
   if (act == KACT_RELU) cpu_relu(x, n, y);
@@ -92,29 +92,29 @@ static void test_act(void) {
   }
 }
 
-static void push_strides(KArgs *k, TShape s) {
+static void push_strides(KArgs *k, Shape s) {
   int64_t hw = (int64_t)s.h * s.w;
   ka_i64(k, s.n == 1 ? 0 : s.c * hw), ka_i64(k, s.c == 1 ? 0 : hw), ka_i64(k, s.h == 1 ? 0 : s.w), ka_i64(k, s.w == 1 ? 0 : 1);
 }
 
 static void test_binary(void) {
-  const TShape pairs[][2] = {{S0, S0}, {S0, {NB, NC, 1, 1}}, {{NB, 1, NH, NW}, S0}, {{1, NC, NH, 1}, {NB, 1, 1, NW}}};
+  const Shape pairs[][2] = {{S0, S0}, {S0, {NB, NC, 1, 1}}, {{NB, 1, NH, NW}, S0}, {{1, NC, NH, 1}, {NB, 1, 1, NW}}};
   float a[NUM], b[NUM], y[NUM], ref[NUM];
   for (size_t t = 0; t < sizeof pairs / sizeof *pairs; t++)
     for (int op = 0; op < KBIN__COUNT; op++) {
-      TShape as = pairs[t][0], bs = pairs[t][1];
-      TShape ys = {as.n > bs.n ? as.n : bs.n, as.c > bs.c ? as.c : bs.c, as.h > bs.h ? as.h : bs.h, as.w > bs.w ? as.w : bs.w};
+      Shape as = pairs[t][0], bs = pairs[t][1];
+      Shape ys = {as.n > bs.n ? as.n : bs.n, as.c > bs.c ? as.c : bs.c, as.h > bs.h ? as.h : bs.h, as.w > bs.w ? as.w : bs.w};
       rnd_fill(a, NUM, -2, 2), rnd_fill(b, NUM, -2, 2);
       (op == KBIN_MUL ? cpu_mul : cpu_add)(a, as, b, bs, ref, ys);
       KernelSpec s = {.family = KFAM_BINARY, .op = op};
       float *yp = dev_of(NULL, NUM);
       KArgs k;
-      ka_init(&k, (int64_t)tshape_numel(ys)), ka_ptr(&k, yp), ka_ptr(&k, dev_of(a, NUM)), ka_ptr(&k, dev_of(b, NUM));
+      ka_init(&k, (int64_t)shape_numel(ys)), ka_ptr(&k, yp), ka_ptr(&k, dev_of(a, NUM)), ka_ptr(&k, dev_of(b, NUM));
       ka_i64(&k, ys.n), ka_i64(&k, ys.c), ka_i64(&k, ys.h), ka_i64(&k, ys.w);
       push_strides(&k, as), push_strides(&k, bs);
       char what[64];
       snprintf(what, sizeof what, "broadcast case %zu", t);
-      if (run(s, &k)) host_of(y, yp, tshape_numel(ys)), compare(s, what, y, ref, tshape_numel(ys), 1e-6);
+      if (run(s, &k)) host_of(y, yp, shape_numel(ys)), compare(s, what, y, ref, shape_numel(ys), 1e-6);
       free_all();
     }
 }
@@ -146,7 +146,7 @@ static void dwconv_case(KernelSpec s, bool bias) {
   float *x = malloc(nx * 4), *w = malloc(nw * 4), b[C], *y = malloc(ny * 4), *ref = malloc(ny * 4);
   rnd_fill(x, nx, -2, 2), rnd_fill(w, nw, -1, 1), rnd_fill(b, C, -1, 1);
   ConvParams cp = {s.kh, s.kw, s.sh, s.sw, ph, pw, s.dh, s.dw, C, s.act};
-  cpu_conv2d(x, (TShape){NB, C, H, W}, w, bias ? b : NULL, &cp, ref, (TShape){NB, C, oh, ow});
+  cpu_conv2d(x, (Shape){NB, C, H, W}, w, bias ? b : NULL, &cp, ref, (Shape){NB, C, oh, ow});
   float *yp = dev_of(NULL, ny);
   KArgs k;
   ka_init(&k, (int64_t)ny), ka_ptr(&k, yp), ka_ptr(&k, dev_of(x, nx)), ka_ptr(&k, dev_of(w, nw));
@@ -222,7 +222,7 @@ static void test_xent(void) {
   rnd_fill(z, NB * C * HW, -3, 3);
   for (int i = 0; i < NPIX; i++) lab[i] = i % 7 == 3 ? 255 : (unsigned char)((i * 5 + i / 3) % C);
   long nvalid = 0;
-  double mean = cpu_softmax_xent(z, (TShape){NB, C, NH, NW}, lab, 255, dref, &nvalid);
+  double mean = cpu_softmax_xent(z, (Shape){NB, C, NH, NW}, lab, 255, dref, &nvalid);
   float *lp = dev_of(NULL, NPIX), *dzp = dev_of(NULL, NB * C * HW);
   KArgs k;
   ka_init(&k, NPIX), ka_ptr(&k, lp), ka_ptr(&k, dzp), ka_ptr(&k, dev_of(z, NB * C * HW)), ka_ptr(&k, dev_bytes(lab, NPIX));
@@ -240,8 +240,8 @@ static void test_xent(void) {
 }
 
 /* A resize or pool forward (y, x, NC, H, W, OH, OW[, window]) and, for resizes, its adjoint. */
-static void resize_case(KernelSpec fwd, KernelSpec bwd, TShape xs, TShape ys) {
-  size_t nx = tshape_numel(xs), ny = tshape_numel(ys);
+static void resize_case(KernelSpec fwd, KernelSpec bwd, Shape xs, Shape ys) {
+  size_t nx = shape_numel(xs), ny = shape_numel(ys);
   float *x = malloc(nx * 4), *y = malloc(ny * 4), *ref = malloc(ny * 4), *dx = malloc(nx * 4), *dref = malloc(nx * 4);
   rnd_fill(x, nx, -2, 2);
   if (fwd.family == KFAM_BILINEAR) cpu_bilinear(x, xs, ref, ys, fwd.flag);
@@ -263,7 +263,7 @@ static void resize_case(KernelSpec fwd, KernelSpec bwd, TShape xs, TShape ys) {
 }
 
 static void test_resize(void) {
-  const TShape up = {NB, NC, 9, 13}, down = {NB, NC, 3, 4};
+  const Shape up = {NB, NC, 9, 13}, down = {NB, NC, 3, 4};
   for (int ac = 0; ac < 2; ac++) {
     KernelSpec f = {.family = KFAM_BILINEAR, .flag = ac}, b = {.family = KFAM_BILINEAR_BWD, .flag = ac};
     resize_case(f, b, S0, up), resize_case(f, b, S0, down);
@@ -274,8 +274,8 @@ static void test_resize(void) {
 
 static void pool_case(int cip, int kh, int kw, int sh, int sw, int ph, int pw) {
   enum { H = 9, W = 11 };
-  TShape xs = {NB, NC, H, W}, ys = {NB, NC, (H + 2 * ph - kh) / sh + 1, (W + 2 * pw - kw) / sw + 1};
-  size_t nx = tshape_numel(xs), ny = tshape_numel(ys);
+  Shape xs = {NB, NC, H, W}, ys = {NB, NC, (H + 2 * ph - kh) / sh + 1, (W + 2 * pw - kw) / sw + 1};
+  size_t nx = shape_numel(xs), ny = shape_numel(ys);
   float x[NB * NC * H * W], y[NB * NC * H * W], ref[NB * NC * H * W];
   rnd_fill(x, nx, -2, 2);
   cpu_avgpool(x, xs, kh, kw, sh, sw, ph, pw, cip, ref, ys);

@@ -36,7 +36,7 @@ static double grad_floor(const Plan *p, const Trainer *cpu) {
 }
 
 typedef struct Batch {
-  TShape in;
+  Shape in;
   float *x;
   unsigned char *labels;
   float *mix; /* supernets: softmax mixing weights [sb][maxc][batch] */
@@ -48,11 +48,11 @@ static int max_cand(const Plan *p) {
   return m;
 }
 
-static Batch make_batch(const Plan *p, TShape in) {
-  Batch b = {in, malloc(tshape_numel(in) * sizeof(float)), malloc((size_t)in.n * in.h * in.w), NULL};
+static Batch make_batch(const Plan *p, Shape in) {
+  Batch b = {in, malloc(shape_numel(in) * sizeof(float)), malloc((size_t)in.n * in.h * in.w), NULL};
   size_t px = (size_t)in.n * in.h * in.w;
   float *u = malloc(px * sizeof *u);
-  rnd_fill(b.x, tshape_numel(in), -2, 2);
+  rnd_fill(b.x, shape_numel(in), -2, 2);
   rnd_fill(u, px, 0, 1);
   for (size_t i = 0; i < px; i++) b.labels[i] = u[i] < 0.1f ? 255 : (unsigned char)(u[i] * 997) % p->classes;
   free(u);
@@ -127,7 +127,7 @@ static void compare_pair(const Plan *p, const TensorSet *w, const Batch *b, bool
 
 void gpu_train_tests(const Plan *p) {
   TensorSet *w = weights_init(p, 7);
-  Batch b = make_batch(p, (TShape){2, 3, 128, 256}); /* the compiled size; smaller ones condition BN worse */
+  Batch b = make_batch(p, (Shape){2, 3, 128, 256}); /* the compiled size; smaller ones condition BN worse */
   compare_pair(p, w, &b, false);
   if (!p->nsb) compare_pair(p, w, &b, true);
   free(b.x), free(b.labels), free(b.mix);

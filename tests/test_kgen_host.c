@@ -178,17 +178,17 @@ static void test_act_bwd(int act, int acc) {
 
 /* ---- BINARY ---- */
 
-static void strides(TShape s, TShape y, int64_t st[4]) {
+static void strides(Shape s, Shape y, int64_t st[4]) {
   st[0] = s.n == 1 && y.n != 1 ? 0 : (int64_t)s.c * s.h * s.w;
   st[1] = s.c == 1 && y.c != 1 ? 0 : (int64_t)s.h * s.w;
   st[2] = s.h == 1 && y.h != 1 ? 0 : s.w;
   st[3] = s.w == 1 && y.w != 1 ? 0 : 1;
 }
 
-static void test_binary_case(int op, TShape as, TShape bs) {
-  TShape ys = {2, 3, 7, 5};
-  size_t n = tshape_numel(ys);
-  float *a = kt_rand(tshape_numel(as), -3, 3), *b = kt_rand(tshape_numel(bs), -3, 3);
+static void test_binary_case(int op, Shape as, Shape bs) {
+  Shape ys = {2, 3, 7, 5};
+  size_t n = shape_numel(ys);
+  float *a = kt_rand(shape_numel(as), -3, 3), *b = kt_rand(shape_numel(bs), -3, 3);
   float *y = kt_zeros(n), *want = kt_zeros(n);
   int64_t sa[4], sb[4];
   strides(as, ys, sa), strides(bs, ys, sb);
@@ -204,8 +204,8 @@ static void test_binary_case(int op, TShape as, TShape bs) {
 }
 
 static void test_binary(void) {
-  const TShape full = {2, 3, 7, 5};
-  const TShape others[] = {{2, 3, 7, 5}, {1, 3, 1, 1}, {2, 1, 7, 5}, {1, 1, 1, 5}, {2, 3, 7, 1}, {1, 1, 1, 1}};
+  const Shape full = {2, 3, 7, 5};
+  const Shape others[] = {{2, 3, 7, 5}, {1, 3, 1, 1}, {2, 1, 7, 5}, {1, 1, 1, 5}, {2, 3, 7, 1}, {1, 1, 1, 1}};
   for (int op = 0; op < KBIN__COUNT; op++)
     for (size_t k = 0; k < sizeof others / sizeof *others; k++) {
       test_binary_case(op, full, others[k]);
@@ -217,8 +217,8 @@ static void test_binary(void) {
 
 /* scale/shift as cpu_batchnorm_infer computes alpha and b (either NULL when use_* is 0) */
 static void test_affine_case(int act, bool use_scale, bool use_shift) {
-  TShape s = {2, 3, 7, 5};
-  size_t n = tshape_numel(s), hw = (size_t)s.h * s.w;
+  Shape s = {2, 3, 7, 5};
+  size_t n = shape_numel(s), hw = (size_t)s.h * s.w;
   float *x = kt_rand(n, -4, 4), *y = kt_zeros(n), *want = kt_zeros(n);
   float *gamma = kt_rand(3, 0.5f, 2), *beta = kt_rand(3, -1, 1), *mean = kt_rand(3, -1, 1), *var = kt_rand(3, 0.1f, 3);
   float *scale = kt_zeros(3), *shift = kt_zeros(3);

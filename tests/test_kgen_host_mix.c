@@ -6,10 +6,10 @@
 #include "kgen_test_util.h"
 
 enum { K = 4 };
-static const TShape ms = {2, 3, 7, 5};
+static const Shape ms = {2, 3, 7, 5};
 
 static void test_mix_fwd(float *const *xs, const float *w) {
-  size_t n = tshape_numel(ms), per = n / (size_t)ms.n;
+  size_t n = shape_numel(ms), per = n / (size_t)ms.n;
   float *y = kt_zeros(n), *want = kt_zeros(n);
   KernelSpec s = {.family = KFAM_MIX_FWD};
   KtArgs A = {0};
@@ -20,7 +20,7 @@ static void test_mix_fwd(float *const *xs, const float *w) {
 }
 
 static void test_mix_bwd_dx(const float *dy, const float *w, int j, int acc) {
-  size_t n = tshape_numel(ms), per = n / (size_t)ms.n;
+  size_t n = shape_numel(ms), per = n / (size_t)ms.n;
   float *dx = kt_rand(n, -1, 1), *want = kt_copy(dx, n);
   float *dxs[K] = {0};
   const float *xs[K] = {0};
@@ -36,7 +36,7 @@ static void test_mix_bwd_dx(const float *dy, const float *w, int j, int acc) {
 
 /* One chunk per sample: bit for bit cpu_mix_backward; smaller chunks (atomic adds of partial sums): close. */
 static void test_mix_bwd_dw(float *const *xs, const float *dy, const float *w, int64_t chunk) {
-  size_t n = tshape_numel(ms), per = n / (size_t)ms.n;
+  size_t n = shape_numel(ms), per = n / (size_t)ms.n;
   int64_t nchunks = ((int64_t)per + chunk - 1) / chunk;
   float *dw = kt_rand(K * ms.n, -1, 1), *want = kt_copy(dw, K * ms.n);
   float *dxs[K] = {0};
@@ -55,7 +55,7 @@ static void test_mix_bwd_dw(float *const *xs, const float *dy, const float *w, i
 }
 
 static void test_mix(void) {
-  size_t n = tshape_numel(ms);
+  size_t n = shape_numel(ms);
   float *xs[K], *w = kt_rand(K * ms.n, 0, 1), *dy = kt_rand(n, -1, 1);
   for (int j = 0; j < K; j++) xs[j] = j == 2 ? NULL : kt_rand(n, -2, 2);
   test_mix_fwd(xs, w);
@@ -76,7 +76,7 @@ static double pixel_loss(const float *z, size_t chw_stride, int C, int label) {
   return log(s) + mx - z[(size_t)label * chw_stride];
 }
 
-static void run_xent(const float *logits, const unsigned char *lab, TShape s, int ignore, float inv, float *loss,
+static void run_xent(const float *logits, const unsigned char *lab, Shape s, int ignore, float inv, float *loss,
                      float *d) {
   KernelSpec sp = {.family = KFAM_XENT};
   KtArgs A = {0};
@@ -86,8 +86,8 @@ static void run_xent(const float *logits, const unsigned char *lab, TShape s, in
   kt_run(&sp, &A);
 }
 
-static void test_xent_case(TShape s, int ignore, int all_ignored) {
-  size_t hw = (size_t)s.h * s.w, npix = s.n * hw, n = tshape_numel(s);
+static void test_xent_case(Shape s, int ignore, int all_ignored) {
+  size_t hw = (size_t)s.h * s.w, npix = s.n * hw, n = shape_numel(s);
   float *z = kt_rand(n, -6, 6), *loss = kt_rand(npix, -1, 1), *d = kt_rand(n, -1, 1), *want_d = kt_zeros(n);
   unsigned char *lab = kt_alloc(npix);
   for (size_t p = 0; p < npix; p++) lab[p] = all_ignored || kt_u32() % 5 == 0 ? (unsigned char)ignore : kt_u32() % s.c;
@@ -116,8 +116,8 @@ static void test_xent_case(TShape s, int ignore, int all_ignored) {
 
 void kt_test_mix_xent(void) {
   test_mix();
-  test_xent_case((TShape){2, 5, 7, 5}, 255, 0);
-  test_xent_case((TShape){1, 19, 9, 13}, 255, 0);
-  test_xent_case((TShape){2, 3, 4, 3}, 1, 0); /* ignore is a class index */
-  test_xent_case((TShape){1, 4, 3, 3}, 255, 1);
+  test_xent_case((Shape){2, 5, 7, 5}, 255, 0);
+  test_xent_case((Shape){1, 19, 9, 13}, 255, 0);
+  test_xent_case((Shape){2, 3, 4, 3}, 1, 0); /* ignore is a class index */
+  test_xent_case((Shape){1, 4, 3, 3}, 255, 1);
 }

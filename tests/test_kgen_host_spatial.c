@@ -35,11 +35,11 @@ KernelSpec *kt_dwconv_specs(int *n) {
 }
 
 static void test_dwconv_case(const DwCase *d, int act, bool bias) {
-  TShape xs = {2, 3, d->H, d->W}, ys = xs;
+  Shape xs = {2, 3, d->H, d->W}, ys = xs;
   ys.h = (d->H + 2 * d->ph - d->dh * (d->kh - 1) - 1) / d->sh + 1;
   ys.w = (d->W + 2 * d->pw - d->dw * (d->kw - 1) - 1) / d->sw + 1;
-  size_t n = tshape_numel(ys);
-  float *x = kt_rand(tshape_numel(xs), -2, 2), *w = kt_rand((size_t)3 * d->kh * d->kw, -1, 1);
+  size_t n = shape_numel(ys);
+  float *x = kt_rand(shape_numel(xs), -2, 2), *w = kt_rand((size_t)3 * d->kh * d->kw, -1, 1);
   float *b = bias ? kt_rand(3, -1, 1) : NULL, *y = kt_zeros(n), *want = kt_zeros(n);
   ConvParams p = {d->kh, d->kw, d->sh, d->sw, d->ph, d->pw, d->dh, d->dw, 3, act <= KACT_RELU6 ? act : 0};
   cpu_conv2d(x, xs, w, b, &p, want, ys);
@@ -74,8 +74,8 @@ static void resize_args(KtArgs *A, size_t total, float *out, const float *in, co
 }
 
 static void test_resize_case(const Rs *r, int family, int align) {
-  TShape xs = {2, 3, r->H, r->W}, ys = {2, 3, r->OH, r->OW};
-  size_t nx = tshape_numel(xs), ny = tshape_numel(ys);
+  Shape xs = {2, 3, r->H, r->W}, ys = {2, 3, r->OH, r->OW};
+  size_t nx = shape_numel(xs), ny = shape_numel(ys);
   float *x = kt_rand(nx, -2, 2), *y = kt_zeros(ny), *want = kt_zeros(ny);
   KernelSpec s = {.family = family, .flag = align};
   KtArgs A = {0};
@@ -106,9 +106,9 @@ static void test_resize_case(const Rs *r, int family, int align) {
    source-index arithmetic at segmentation sizes); h resizes too, between small sizes */
 static void resize_sweep_case(int fam, int align, int in, int out) {
   Rs r = {out % 3 + 1, in, in % 4 + 1, out}; /* H, W, OH, OW */
-  TShape xs = {1, 6, r.H, r.W}, ys = {1, 6, r.OH, r.OW};
-  size_t ny = tshape_numel(ys);
-  float *x = kt_rand(tshape_numel(xs), -2, 2), *y = kt_zeros(ny), *want = kt_zeros(ny);
+  Shape xs = {1, 6, r.H, r.W}, ys = {1, 6, r.OH, r.OW};
+  size_t ny = shape_numel(ys);
+  float *x = kt_rand(shape_numel(xs), -2, 2), *y = kt_zeros(ny), *want = kt_zeros(ny);
   KernelSpec s = {.family = fam ? KFAM_NEAREST : KFAM_BILINEAR, .flag = fam ? 0 : align};
   KtArgs A = {0};
   resize_args(&A, ny, y, x, &r);
@@ -136,9 +136,9 @@ static const Pool pools[] = {
     {3, 3, 1, 1, 1, 1}, {3, 3, 2, 2, 1, 1}, {2, 2, 2, 2, 0, 0}, {5, 5, 3, 3, 2, 2}, {3, 2, 2, 1, 1, 0}};
 
 static void test_avgpool_case(const Pool *p, int cip) {
-  TShape xs = {2, 3, 7, 5}, ys = {2, 3, (7 + 2 * p->ph - p->kh) / p->sh + 1, (5 + 2 * p->pw - p->kw) / p->sw + 1};
-  size_t ny = tshape_numel(ys);
-  float *x = kt_rand(tshape_numel(xs), -2, 2), *y = kt_zeros(ny), *want = kt_zeros(ny);
+  Shape xs = {2, 3, 7, 5}, ys = {2, 3, (7 + 2 * p->ph - p->kh) / p->sh + 1, (5 + 2 * p->pw - p->kw) / p->sw + 1};
+  size_t ny = shape_numel(ys);
+  float *x = kt_rand(shape_numel(xs), -2, 2), *y = kt_zeros(ny), *want = kt_zeros(ny);
   cpu_avgpool(x, xs, p->kh, p->kw, p->sh, p->sw, p->ph, p->pw, cip, want, ys);
   KernelSpec s = {.family = KFAM_AVGPOOL, .flag = cip};
   KtArgs A = {0};
@@ -149,9 +149,9 @@ static void test_avgpool_case(const Pool *p, int cip) {
   kt_compare(cip ? "avgpool_cip1" : "avgpool_cip0", y, want, ny, 0.0);
 }
 
-static void test_gap(TShape xs) {
+static void test_gap(Shape xs) {
   size_t nc = (size_t)xs.n * xs.c;
-  float *x = kt_rand(tshape_numel(xs), -2, 2), *y = kt_zeros(nc), *want = kt_zeros(nc);
+  float *x = kt_rand(shape_numel(xs), -2, 2), *y = kt_zeros(nc), *want = kt_zeros(nc);
   cpu_global_avgpool(x, xs, want);
   KernelSpec s = {.family = KFAM_GAP};
   KtArgs A = {0};
@@ -171,6 +171,6 @@ void kt_test_spatial(void) {
   test_resize_sweep();
   for (size_t c = 0; c < sizeof pools / sizeof *pools; c++)
     for (int cip = 0; cip < 2; cip++) test_avgpool_case(&pools[c], cip);
-  test_gap((TShape){2, 3, 7, 5});
-  test_gap((TShape){1, 2, 123, 77});
+  test_gap((Shape){2, 3, 7, 5});
+  test_gap((Shape){1, 2, 123, 77});
 }

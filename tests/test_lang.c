@@ -184,7 +184,7 @@ static void test_settings(void) {
   CHECK(g->train.crop_h == 512 && g->train.crop_w == 1024 && g->train.batch == 4 && g->train.epochs == 10);
   CHECK(g->train.momentum == 0.9 && g->train.weight_decay == 1e-5); /* paper defaults */
   arena_free(&a);
-  CompileOptions opt = {.has_input = true, .input = {3, 128, 256}};
+  CompileOptions opt = {.has_input = true, .input = {0, 3, 128, 256}};
   g = compile_text(&a, prelude, &opt);
   CHECK(g && g->input.h == 128 && g->nodes[g->output].out.w == 256);
   arena_free(&a);

@@ -40,7 +40,7 @@ static void check_net(const char *repo, const char *json, const char *net, int h
   Arena a = {0};
   Diag d;
   diag_init(&d, stderr);
-  CompileOptions opt = {.has_input = true, .input = {3, h, w}};
+  CompileOptions opt = {.has_input = true, .input = {0, 3, h, w}};
   IrGraph *g = compile_file(&a, &d, path, &opt);
   CHECK(g != NULL);
   if (g) {

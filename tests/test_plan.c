@@ -78,8 +78,8 @@ static void set_cand(IrCandidate *c, const char *name, const char *display, int 
 
 /* stem: conv 3x3 s2 -> bn -> relu; returns the relu */
 static int build_stem(IrGraph *g) {
-  Shape s8 = {8, 8, 8};
-  int in = add(g, OP_INPUT, -1, -1, (Shape){3, 16, 16}, "input");
+  Shape s8 = {0, 8, 8, 8};
+  int in = add(g, OP_INPUT, -1, -1, (Shape){0, 3, 16, 16}, "input");
   int conv = add(g, OP_CONV, in, -1, s8, "encoder.conv1.0");
   IrNode *c = &g->nodes[conv];
   c->kh = c->kw = 3, c->sh = c->sw = 2, c->ph = c->pw = 1;
@@ -93,7 +93,7 @@ static int build_stem(IrGraph *g) {
 /* one superblock with candidates ir (conv 1x1 g2 -> bn -> relu6), skip (identity), zero */
 static int build_superblock(IrGraph *g, int sbi, int x) {
   IrSuperblock *sb = &g->sb[sbi];
-  Shape s8 = {8, 8, 8};
+  Shape s8 = {0, 8, 8, 8};
   int conv = add(g, OP_CONV, x, -1, s8, arena_printf(g->arena, "encoder.residuals.%d.op.0", sbi));
   g->nodes[conv].groups = 2;
   conv_params(g, conv, 8, false);
@@ -123,24 +123,24 @@ static int build_superblock(IrGraph *g, int sbi, int x) {
 /* head: avgpool -> conv(bias, dilation 2) -> bilinear -> crop -> hswish/sigmoid -> concat, mul
    -> gap -> nearest -> output */
 static void build_head(IrGraph *g, int x) {
-  int pool = add(g, OP_AVGPOOL, x, -1, (Shape){8, 4, 4}, NULL);
+  int pool = add(g, OP_AVGPOOL, x, -1, (Shape){0, 8, 4, 4}, NULL);
   IrNode *p = &g->nodes[pool];
   p->kh = p->kw = 3, p->sh = p->sw = 2, p->ph = p->pw = 1, p->count_include_pad = true;
-  int conv = add(g, OP_CONV, pool, -1, (Shape){5, 4, 4}, "decoder.classifier");
+  int conv = add(g, OP_CONV, pool, -1, (Shape){0, 5, 4, 4}, "decoder.classifier");
   g->nodes[conv].dh = g->nodes[conv].dw = 2, g->nodes[conv].bias = true;
   conv_params(g, conv, 8, true);
-  int up = add(g, OP_BILINEAR, conv, -1, (Shape){5, 16, 16}, NULL);
+  int up = add(g, OP_BILINEAR, conv, -1, (Shape){0, 5, 16, 16}, NULL);
   g->nodes[up].align_corners = true;
   g->nodes[up].resize_mode = RESIZE_SCALE, g->nodes[up].scale = 2.0;
-  int crop = add(g, OP_CROP, up, -1, (Shape){5, 13, 9}, NULL);
+  int crop = add(g, OP_CROP, up, -1, (Shape){0, 5, 13, 9}, NULL);
   memcpy(g->nodes[crop].crop, (int[4]){1, 2, 3, 4}, sizeof(int[4]));
-  int hs = add(g, OP_HSWISH, crop, -1, (Shape){5, 13, 9}, NULL);
-  int sg = add(g, OP_SIGMOID, crop, -1, (Shape){5, 13, 9}, NULL);
-  add(g, OP_CONCAT, hs, sg, (Shape){10, 13, 9}, NULL);
-  int mul = add(g, OP_MUL, hs, sg, (Shape){5, 13, 9}, NULL);
-  int gap = add(g, OP_GAP, mul, -1, (Shape){5, 1, 1}, NULL);
-  int nn = add(g, OP_NEAREST, gap, -1, (Shape){5, 13, 9}, NULL);
-  g->output = add(g, OP_OUTPUT, nn, -1, (Shape){5, 13, 9}, "output");
+  int hs = add(g, OP_HSWISH, crop, -1, (Shape){0, 5, 13, 9}, NULL);
+  int sg = add(g, OP_SIGMOID, crop, -1, (Shape){0, 5, 13, 9}, NULL);
+  add(g, OP_CONCAT, hs, sg, (Shape){0, 10, 13, 9}, NULL);
+  int mul = add(g, OP_MUL, hs, sg, (Shape){0, 5, 13, 9}, NULL);
+  int gap = add(g, OP_GAP, mul, -1, (Shape){0, 5, 1, 1}, NULL);
+  int nn = add(g, OP_NEAREST, gap, -1, (Shape){0, 5, 13, 9}, NULL);
+  g->output = add(g, OP_OUTPUT, nn, -1, (Shape){0, 5, 13, 9}, "output");
 }
 
 /* Fused kernels: the stem chain, each superblock's ir chain, every other node alone. */
@@ -173,7 +173,7 @@ static IrGraph *build_graph(Arena *a) {
   IrGraph *g = ir_new(a);
   g->name = "tiny_space";
   g->is_space = true;
-  g->input = (Shape){3, 16, 16};
+  g->input = (Shape){0, 3, 16, 16};
   g->classes = 5;
   g->nsb = 2;
   g->sb = ARENA_ARRAY(a, IrSuperblock, 2);
@@ -284,7 +284,7 @@ static bool patched_rejects(Blob b, size_t off, uint32_t v, const char *want) {
 
 static bool str_eq(const char *a, const char *b) { return (!a && !b) || (a && b && !strcmp(a, b)); }
 
-static bool shape_eq(Shape a, PlanShape b) { return a.c == b.c && a.h == b.h && a.w == b.w; }
+static bool shape_eq(Shape a, Shape b) { return a.c == b.c && a.h == b.h && a.w == b.w; }
 
 static bool loc_eq(SrcLoc a, PlanLoc b) {
   return str_eq(a.file ? a.file->path : NULL, b.file) && a.line == b.line && a.col == b.col;
@@ -401,7 +401,7 @@ static void test_roundtrip_mem(void) {
 static void test_roundtrip_minimal(void) {
   Arena a = {0};
   IrGraph *g = ir_new(&a);
-  g->input = (Shape){3, 4, 4};
+  g->input = (Shape){0, 3, 4, 4};
   g->classes = 2;
   int in = add(g, OP_INPUT, -1, -1, g->input, NULL);
   g->output = add(g, OP_OUTPUT, in, -1, g->input, NULL);

@@ -67,7 +67,7 @@ int main(int argc, char **argv) {
   if (!p || !w0 || !load(ref, "supernet_small.input.npy", &in) || !load(ref, "supernet_small.labels.npy", &lab) ||
       !load(ref, "supernet_small.mix_weights.npy", &mix) || !load(ref, "supernet_small.loss.npy", &loss))
     return fprintf(stderr, "setup: %s\n", err), 1;
-  TShape s = {(int)in.dims[0], (int)in.dims[1], (int)in.dims[2], (int)in.dims[3]};
+  Shape s = {(int)in.dims[0], (int)in.dims[1], (int)in.dims[2], (int)in.dims[3]};
   size_t npx = (size_t)s.n * s.h * s.w;
   unsigned char *labels = malloc(npx);
   for (size_t i = 0; i < npx; i++) labels[i] = (unsigned char)((int64_t *)lab.data)[i];
@@ -96,7 +96,7 @@ int main(int argc, char **argv) {
     CHECK(fabs(st.loss - want) <= 1e-4 * want);
     NamedTensor sub4 = {0};
     if (load(ref, "supernet_small.logits_sub4.npy", &sub4)) {
-      TShape ls;
+      Shape ls;
       const float *lg = trainer_logits(t, &ls);
       size_t k = 0, n = (size_t)tensor_numel(&sub4);
       float *mine = malloc(n * sizeof *mine);

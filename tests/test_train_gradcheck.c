@@ -10,7 +10,7 @@
 #include "test_util.h"
 #include "trainer.h"
 
-static double loss_at(Trainer *t, const float *x, TShape s, const unsigned char *lab) {
+static double loss_at(Trainer *t, const float *x, Shape s, const unsigned char *lab) {
   TrainStats st;
   char err[512];
   if (!trainer_step(t, x, s, lab, &st, err, sizeof err)) return fprintf(stderr, "%s\n", err), NAN;
@@ -21,7 +21,7 @@ static double loss_at(Trainer *t, const float *x, TShape s, const unsigned char 
    d = g / |g| scaled to the tensor's weights), against (L(w + h d) - L(w - h d)) / 2h. Along the
    gradient the loss changes the most, far above float32 rounding, which single entries or random
    directions would not give. */
-static void check_all(Trainer *t, const Plan *p, const float *x, TShape s, const unsigned char *lab, const char *mode,
+static void check_all(Trainer *t, const Plan *p, const float *x, Shape s, const unsigned char *lab, const char *mode,
                       double tol) {
   TensorSet *w = trainer_weights(t);
   int checked = 0, bad = 0;
@@ -69,8 +69,8 @@ int main(int argc, char **argv) {
   char err[512];
   Plan *p = plan_read_file(argv[1], err, sizeof err);
   if (!p) return fprintf(stderr, "%s: %s\n", argv[1], err), 1;
-  TShape s = {2, 3, p->input.h, p->input.w};
-  size_t nx = tshape_numel(s), nl = (size_t)s.n * s.h * s.w;
+  Shape s = {2, 3, p->input.h, p->input.w};
+  size_t nx = shape_numel(s), nl = (size_t)s.n * s.h * s.w;
   float *x = malloc(nx * sizeof *x);
   unsigned char *lab = malloc(nl);
   uint64_t r = 7;

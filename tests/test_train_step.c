@@ -62,7 +62,7 @@ int main(int argc, char **argv) {
     return fprintf(stderr, "setup failed: %s\n", err), 1;
   Trainer *t = trainer_new(p, w0, 0, NULL, err, sizeof err);
   if (!t) return fprintf(stderr, "trainer_new: %s\n", err), 1;
-  TShape s = {(int)in.dims[0], (int)in.dims[1], (int)in.dims[2], (int)in.dims[3]};
+  Shape s = {(int)in.dims[0], (int)in.dims[1], (int)in.dims[2], (int)in.dims[3]};
   TrainStats st[2];
   double worst_grad = 0, worst_after = 0;
   for (int step = 0; step < 2; step++) {

@@ -49,7 +49,7 @@ static bool h_xent(void *s, float *loss, float *dlogits, const float *logits, co
     loss[p] = valid ? (float)(log(sum) - (x[labels[p] * hw] - mx)) : 0.0f;
   }
   (void)inv; /* d loss / d logits as the CPU computes them, bit for bit (the loss above is what the kernel gives) */
-  if (dlogits) cpu_softmax_xent(logits, (TShape){n, c, (int)hw, 1}, labels, ignore, dlogits, NULL);
+  if (dlogits) cpu_softmax_xent(logits, (Shape){n, c, (int)hw, 1}, labels, ignore, dlogits, NULL);
   return true;
 }
 
@@ -86,7 +86,7 @@ static void near(const char *what, const float *a, const float *b, size_t n) {
 }
 
 typedef struct Run {
-  TShape in;
+  Shape in;
   float *x, *mix;
   unsigned char *lab;
   int maxc;
@@ -130,11 +130,11 @@ int main(int argc, char **argv) {
   Plan *p = plan_read_file(argv[1], err, sizeof err);
   if (!p) return fprintf(stderr, "%s: %s\n", argv[1], err), 1;
   TensorSet *w = weights_init(p, 3);
-  PlanShape is = p->nodes[0].out;
+  Shape is = p->nodes[0].out;
   Run r = {{2, is.c, is.h, is.w}, NULL, NULL, NULL, 1};
   size_t px = (size_t)2 * is.h * is.w;
-  r.x = malloc(tshape_numel(r.in) * sizeof *r.x), r.lab = malloc(px);
-  for (size_t i = 0; i < tshape_numel(r.in); i++) r.x[i] = 4 * rnd() - 2;
+  r.x = malloc(shape_numel(r.in) * sizeof *r.x), r.lab = malloc(px);
+  for (size_t i = 0; i < shape_numel(r.in); i++) r.x[i] = 4 * rnd() - 2;
   for (size_t i = 0; i < px; i++) r.lab[i] = rnd() < 0.1f ? 255 : (unsigned char)(rnd() * p->classes) % p->classes;
   for (int s = 0; s < p->nsb; s++) r.maxc = p->sb[s].ncand > r.maxc ? p->sb[s].ncand : r.maxc;
   if (p->nsb) {
@@ -160,11 +160,11 @@ int main(int argc, char **argv) {
   }
   if (cpu && dev) {
     compare_state(p, cpu, dev);
-    TShape la, lb;
+    Shape la, lb;
     CHECK(trainer_forward(cpu, r.x, r.in, err, sizeof err) && trainer_forward(dev, r.x, r.in, err, sizeof err));
     const float *ya = trainer_logits(cpu, &la), *yb = trainer_logits(dev, &lb);
-    CHECK(ya && yb && tshape_numel(la) == tshape_numel(lb));
-    if (ya && yb) near("logits", yb, ya, tshape_numel(la));
+    CHECK(ya && yb && shape_numel(la) == shape_numel(lb));
+    if (ya && yb) near("logits", yb, ya, shape_numel(la));
   }
   trainer_free(cpu), trainer_free(dev);
   free(r.x), free(r.lab), free(r.mix);

@@ -120,7 +120,7 @@ static Value op_conv(Elab *e, Scope *s, const Expr *call, Bound *b) {
                "conv with groups=%lld cannot map %d to %lld channels", (long long)c.groups, in.c, (long long)c.cout);
     return v_error();
   }
-  Shape out = {(int)c.cout, conv_out(in.h, c.k[0], c.st[0], c.pad[0], c.dil[0]),
+  Shape out = {0, (int)c.cout, conv_out(in.h, c.k[0], c.st[0], c.pad[0], c.dil[0]),
                conv_out(in.w, c.k[1], c.st[1], c.pad[1], c.dil[1])};
   if (out.h < 1 || out.w < 1) {
     elab_error(e, call->loc, "the input is too small for this kernel; use a larger --input",
@@ -212,7 +212,7 @@ static Value op_concat(Elab *e, Scope *s, const Expr *call, Bound *b) {
     return v_error();
   }
   int in[IR_MAX_INPUTS];
-  Shape out = {0, 0, 0};
+  Shape out = {0, 0, 0, 0};
   for (int i = 0; i < n; i++) {
     if (!need_tensor(e, items[i], call->loc, "concat", "its inputs")) return v_error();
     Shape x = shape_of(e, items[i]);
@@ -246,7 +246,7 @@ static Value op_avgpool(Elab *e, Scope *s, const Expr *call, Bound *b) {
     elab_error(e, call->loc, NULL, "avgpool pad %dx%d must be at most half the kernel %dx%d", pad[0], pad[1], k[0], k[1]);
     return v_error();
   }
-  Shape out = {in.c, (in.h + 2 * pad[0] - k[0]) / st[0] + 1, (in.w + 2 * pad[1] - k[1]) / st[1] + 1};
+  Shape out = {0, in.c, (in.h + 2 * pad[0] - k[0]) / st[0] + 1, (in.w + 2 * pad[1] - k[1]) / st[1] + 1};
   if (in.h + 2 * pad[0] < k[0] || in.w + 2 * pad[1] < k[1]) {
     elab_error(e, call->loc, "the network input is too small for this pooling window; pass a larger --input",
                "avgpool window %dx%d is larger than its %dx%d input", k[0], k[1], in.h + 2 * pad[0],
@@ -265,7 +265,7 @@ static Value op_avgpool(Elab *e, Scope *s, const Expr *call, Bound *b) {
 static Value op_gap(Elab *e, Scope *s, const Expr *call, Bound *b) {
   if (!need_tensor(e, b->v[0], call->loc, "gap", "x")) return v_error();
   Shape in = shape_of(e, b->v[0]);
-  return tensor_or_error(new_node(e, s, OP_GAP, &b->v[0].node, 1, call->loc, b->name, (Shape){in.c, 1, 1}));
+  return tensor_or_error(new_node(e, s, OP_GAP, &b->v[0].node, 1, call->loc, b->name, (Shape){0, in.c, 1, 1}));
 }
 
 /* Output size of a resize: exactly one of scale=, size=, like=. Scale follows PyTorch: floor(in * scale). */
@@ -344,7 +344,7 @@ static Value op_crop(Elab *e, Scope *s, const Expr *call, Bound *b) {
       elab_error(e, call->loc, NULL, "crop %s must be zero or more, got %lld", what[i], (long long)c[i]);
       return v_error();
     }
-  Shape out = {in.c, in.h - (int)c[0] - (int)c[1], in.w - (int)c[2] - (int)c[3]};
+  Shape out = {0, in.c, in.h - (int)c[0] - (int)c[1], in.w - (int)c[2] - (int)c[3]};
   if (out.h < 1 || out.w < 1) {
     elab_error(e, call->loc, NULL, "crop removes the whole %dx%d input", in.h, in.w);
     return v_error();

@@ -122,7 +122,7 @@ static bool build_input(Elab *e, SpaceSpec *sp) {
       elab_error(e, sp->input->loc, "write it as CxHxW, e.g. `input 3x1024x2048`", "bad input shape");
       return false;
     }
-    g->input = (Shape){x->dims[0], x->dims[1], x->dims[2]};
+    g->input = (Shape){0, x->dims[0], x->dims[1], x->dims[2]};
   }
   g->classes = 19;
   if (sp->classes) {
@@ -348,7 +348,7 @@ static Value build_superblock(Elab *e, SpaceSpec *sp, Scope *s, int stage, int r
   if (!n) return v_error();
   sb->cand = ARENA_ARRAY(e->a, IrCandidate, n);
   e->superblock = sb->index;
-  Shape expect = {0, 0, 0};
+  Shape expect = {0, 0, 0, 0};
   bool ok = true;
   for (int k = 0; k < n; k++) {
     e->candidate = k;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include "arena.h"
 #include "diag.h"
+#include "tensor.h"
 
 typedef enum {
   OP_INPUT,        /* the network input image (N x C x H x W) */
@@ -25,10 +26,6 @@ typedef enum {
   OP_OUTPUT,       /* marks the network output (logits at input resolution) */
   OP__COUNT
 } OpKind;
-
-typedef struct Shape {
-  int c, h, w;     /* batch is dynamic */
-} Shape;
 
 typedef enum {
   PARAM_CONV_WEIGHT, PARAM_CONV_BIAS, PARAM_BN_WEIGHT, PARAM_BN_BIAS, PARAM_BN_MEAN, PARAM_BN_VAR,

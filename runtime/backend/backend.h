@@ -14,7 +14,7 @@ typedef struct BackendRun {
   const Plan *p;
   const float *const *param; /* per plan parameter (device memory of the backend) */
   float *const *buf;         /* per node: its output buffer (slots may alias, as the plan says) */
-  const PlanShape *shapes;   /* per node, at the current input size */
+  const Shape *shapes;   /* per node, at the current input size */
   int batch;
 } BackendRun;
 

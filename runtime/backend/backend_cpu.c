@@ -15,13 +15,13 @@ typedef struct CpuState {
   BackendFold f; /* folded BN, conv epilogues */
 } CpuState;
 
-static TShape shape_of(const BackendRun *r, int node) {
-  PlanShape s = r->shapes[node];
-  return (TShape){r->batch, s.c, s.h, s.w};
+static Shape shape_of(const BackendRun *r, int node) {
+  Shape s = r->shapes[node];
+  return (Shape){r->batch, s.c, s.h, s.w};
 }
 
 static const float *in_buf(const BackendRun *r, const PlanNode *nd, int k) { return r->buf[nd->inputs[k]]; }
-static TShape in_shape(const BackendRun *r, const PlanNode *nd, int k) { return shape_of(r, nd->inputs[k]); }
+static Shape in_shape(const BackendRun *r, const PlanNode *nd, int k) { return shape_of(r, nd->inputs[k]); }
 static const float *prm(const BackendRun *r, const PlanNode *nd, int k) { return r->param[nd->param[k]]; }
 
 static void run_conv(const CpuState *x, const BackendRun *r, const PlanNode *nd, float *y) {
@@ -33,7 +33,7 @@ static void run_conv(const CpuState *x, const BackendRun *r, const PlanNode *nd,
 
 static void run_concat(const BackendRun *r, const PlanNode *nd, float *y) {
   const float *xs[SQN_PLAN_MAX_INPUTS];
-  TShape ss[SQN_PLAN_MAX_INPUTS];
+  Shape ss[SQN_PLAN_MAX_INPUTS];
   for (int k = 0; k < nd->ninputs; k++) xs[k] = in_buf(r, nd, k), ss[k] = in_shape(r, nd, k);
   cpu_concat(xs, ss, nd->ninputs, y, shape_of(r, nd->id));
 }
@@ -43,9 +43,9 @@ static void run_concat(const BackendRun *r, const PlanNode *nd, float *y) {
 bool backend_cpu_forward_op(const BackendRun *r, int i) {
   const PlanNode *nd = &r->p->nodes[i];
   float *y = r->buf[i];
-  TShape ys = shape_of(r, nd->id), s0 = nd->ninputs ? in_shape(r, nd, 0) : ys;
+  Shape ys = shape_of(r, nd->id), s0 = nd->ninputs ? in_shape(r, nd, 0) : ys;
   const float *a = nd->ninputs ? in_buf(r, nd, 0) : NULL;
-  size_t numel = tshape_numel(ys);
+  size_t numel = shape_numel(ys);
   switch (nd->kind) {
   case PLAN_OP_BN: /* inference: running statistics */
     cpu_batchnorm_infer(a, s0, prm(r, nd, 0), prm(r, nd, 1), prm(r, nd, 2), prm(r, nd, 3), 1e-5f, y); break;
@@ -80,7 +80,7 @@ static bool cpu_run_node(void *state, const BackendRun *r, int i) {
   const PlanNode *nd = &r->p->nodes[i];
   float *y = r->buf[i];
   const float *a = nd->ninputs ? in_buf(r, nd, 0) : NULL;
-  size_t numel = tshape_numel(shape_of(r, i));
+  size_t numel = shape_numel(shape_of(r, i));
   switch (nd->kind) {
   case PLAN_OP_CONV: run_conv(x, r, nd, y); return true;
   case PLAN_OP_BN:

@@ -9,9 +9,9 @@
 #include "cpu_ops.h"
 #include "shapes.h"
 
-static TShape shape_of(const BackendRun *r, int node) {
-  PlanShape s = r->shapes[node];
-  return (TShape){r->batch, s.c, s.h, s.w};
+static Shape shape_of(const BackendRun *r, int node) {
+  Shape s = r->shapes[node];
+  return (Shape){r->batch, s.c, s.h, s.w};
 }
 
 static ConvParams conv_params(const PlanNode *nd) {
@@ -39,7 +39,7 @@ static void mix_inputs(const BackendTrain *t, const PlanNode *nd, const float **
 bool cpu_train_node(const BackendTrain *t, int i) {
   const BackendRun *r = &t->run;
   const PlanNode *nd = &r->p->nodes[i];
-  TShape ys = shape_of(r, i);
+  Shape ys = shape_of(r, i);
   const float *x = nd->ninputs ? r->buf[nd->inputs[0]] : NULL;
   switch (nd->kind) {
   case PLAN_OP_CONV: {
@@ -78,7 +78,7 @@ static bool acc_of(const PlanGradStep *s, int k) { return (s->acc_dx >> k) & 1; 
 static void conv_backward(const BackendTrain *t, const PlanNode *nd, const PlanGradStep *s) {
   const BackendRun *r = &t->run;
   ConvParams cp = conv_params(nd);
-  TShape xs = shape_of(r, nd->inputs[0]), ys = shape_of(r, nd->id);
+  Shape xs = shape_of(r, nd->inputs[0]), ys = shape_of(r, nd->id);
   const float *dy = t->grad[nd->id];
   float *dx = dx_of(t, nd, s, 0);
   if (dx) cpu_conv2d_backward_data(dy, ys, r->param[nd->param[0]], &cp, dx, xs, acc_of(s, 0));
@@ -88,7 +88,7 @@ static void conv_backward(const BackendTrain *t, const PlanNode *nd, const PlanG
 
 static void bn_backward(const BackendTrain *t, const PlanNode *nd, const PlanGradStep *s) {
   const BackendRun *r = &t->run;
-  TShape ys = shape_of(r, nd->id);
+  Shape ys = shape_of(r, nd->id);
   float *dx = dx_of(t, nd, s, 0);
   bool acc = acc_of(s, 0);
   if (!dx) dx = t->scratch, acc = false; /* parameter gradients only */
@@ -106,11 +106,11 @@ static void bn_backward(const BackendTrain *t, const PlanNode *nd, const PlanGra
 
 static void binary_backward(const BackendTrain *t, const PlanNode *nd, const PlanGradStep *s) {
   const BackendRun *r = &t->run;
-  TShape ys = shape_of(r, nd->id);
+  Shape ys = shape_of(r, nd->id);
   for (int k = 0; k < 2; k++) {
     float *dx = dx_of(t, nd, s, k);
     if (!dx) continue;
-    TShape xs = shape_of(r, nd->inputs[k]);
+    Shape xs = shape_of(r, nd->inputs[k]);
     if (nd->kind == PLAN_OP_ADD)
       cpu_reduce_to(t->grad[nd->id], ys, dx, xs, acc_of(s, k));
     else
@@ -123,7 +123,7 @@ static void concat_backward(const BackendTrain *t, const PlanNode *nd, const Pla
   const BackendRun *r = &t->run;
   int c0 = 0;
   for (int k = 0; k < nd->ninputs; k++) {
-    TShape xs = shape_of(r, nd->inputs[k]);
+    Shape xs = shape_of(r, nd->inputs[k]);
     float *dx = dx_of(t, nd, s, k);
     if (dx) cpu_concat_backward(t->grad[nd->id], shape_of(r, nd->id), c0, dx, xs, acc_of(s, k));
     c0 += xs.c;
@@ -143,7 +143,7 @@ static bool mix_backward(const BackendTrain *t, const PlanNode *nd, const PlanGr
     first[k] = dx && !acc_of(s, k) ? dx : NULL;
     add[k] = dx && acc_of(s, k) ? dx : NULL;
   }
-  TShape ys = shape_of(r, nd->id);
+  Shape ys = shape_of(r, nd->id);
   float *dw = t->mix_dw ? t->mix_dw[nd->id] : NULL;
   cpu_mix_backward(t->grad[nd->id], ys, dw ? xs : none, nd->ninputs, t->mix_w[nd->id], first, false, dw);
   if (s->acc_dx) cpu_mix_backward(t->grad[nd->id], ys, none, nd->ninputs, t->mix_w[nd->id], add, true, NULL);
@@ -156,9 +156,9 @@ static bool unary_backward(const BackendTrain *t, const PlanNode *nd, const Plan
   float *dx = dx_of(t, nd, s, 0);
   if (!dx) return true;
   bool acc = acc_of(s, 0);
-  TShape ys = shape_of(r, nd->id), xs = shape_of(r, nd->inputs[0]);
+  Shape ys = shape_of(r, nd->id), xs = shape_of(r, nd->inputs[0]);
   const float *dy = t->grad[nd->id], *y = r->buf[nd->id], *x = r->buf[nd->inputs[0]];
-  size_t n = tshape_numel(ys);
+  size_t n = shape_numel(ys);
   switch (nd->kind) {
   case PLAN_OP_RELU: cpu_relu_backward(y, dy, n, dx, acc); break;
   case PLAN_OP_RELU6: cpu_relu6_backward(y, dy, n, dx, acc); break;
@@ -185,15 +185,15 @@ static bool unary_backward(const BackendTrain *t, const PlanNode *nd, const Plan
 static bool recompute(const BackendTrain *t, const PlanNode *nd) {
   const BackendRun *r = &t->run;
   const PlanNode *bn = &r->p->nodes[nd->inputs[0]];
-  TShape s = shape_of(r, nd->id);
+  Shape s = shape_of(r, nd->id);
   const float *x = r->buf[bn->inputs[0]], *gamma = r->param[bn->param[0]], *beta = r->param[bn->param[1]];
   float *y = r->buf[nd->id];
   if (!t->bn_eval)
     return cpu_batchnorm_apply_saved_act(x, s, gamma, beta, t->bn_save[bn->id], t->bn_save[bn->id] + s.c,
                                          act_code(r->p, nd->id), y), true;
   cpu_batchnorm_infer(x, s, gamma, beta, r->param[bn->param[2]], r->param[bn->param[3]], 1e-5f, y);
-  if (nd->kind == PLAN_OP_RELU) cpu_relu(y, tshape_numel(s), y);
-  else cpu_relu6(y, tshape_numel(s), y);
+  if (nd->kind == PLAN_OP_RELU) cpu_relu(y, shape_numel(s), y);
+  else cpu_relu6(y, shape_numel(s), y);
   return true;
 }
 

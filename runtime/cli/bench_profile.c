@@ -14,7 +14,7 @@ static int by_time_desc(const void *a, const void *b) {
   return (x < y) - (x > y);
 }
 
-static double node_macs(const Plan *p, const PlanShape *sh, int i) {
+static double node_macs(const Plan *p, const Shape *sh, int i) {
   const PlanNode *nd = &p->nodes[i];
   if (nd->kind != PLAN_OP_CONV) return 0;
   return (double)sh[i].c * sh[i].h * sh[i].w * nd->kh * nd->kw * (sh[nd->inputs[0]].c / nd->groups);
@@ -31,7 +31,7 @@ static void print_kinds(const Plan *p, const double *times, double total, int ru
              100 * per_kind[k] / total);
 }
 
-void bench_print_profile(const Plan *p, const PlanShape *sh, const double *times, int runs, int top) {
+void bench_print_profile(const Plan *p, const Shape *sh, const double *times, int runs, int top) {
   double total = 0;
   NodeTime *v = malloc(sizeof *v * (size_t)p->nnodes);
   for (int i = 0; i < p->nnodes; i++) total += times[i], v[i] = (NodeTime){i, times[i]};

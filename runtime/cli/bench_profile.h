@@ -4,5 +4,5 @@
 #include "plan.h"
 
 /* times: accumulated seconds per node over `runs` runs at shapes sh. */
-void bench_print_profile(const Plan *p, const PlanShape *sh, const double *times, int runs, int top);
+void bench_print_profile(const Plan *p, const Shape *sh, const double *times, int runs, int top);
 #endif

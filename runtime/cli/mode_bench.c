@@ -44,20 +44,20 @@ static BenchStats summarize(double *t, int n) {
 }
 
 /* The benchmark input: --input CxHxW, or the size the plan was compiled for. */
-static bool bench_shape(const Plan *p, const char *spec, TShape *out) {
+static bool bench_shape(const Plan *p, const char *spec, Shape *out) {
   int c, h, w;
   char tail;
-  *out = (TShape){1, p->input.c, p->input.h, p->input.w};
+  *out = (Shape){1, p->input.c, p->input.h, p->input.w};
   if (!spec) return true;
   if (sscanf(spec, "%dx%dx%d%c", &c, &h, &w, &tail) != 3 || c < 1 || h < 1 || w < 1 || h > 65536 || w > 65536) {
     fprintf(stderr, "sqnrun: bad --input '%s' (write CxHxW, e.g. 3x1024x2048)\n", spec);
     return false;
   }
-  *out = (TShape){1, c, h, w};
+  *out = (Shape){1, c, h, w};
   return true;
 }
 
-static void print_stats(const Plan *p, TShape in, double gmacs, const BenchStats *s, double peak_act, double rss,
+static void print_stats(const Plan *p, Shape in, double gmacs, const BenchStats *s, double peak_act, double rss,
                         bool json) {
   if (json) {
     printf("{\"network\": \"%s\", \"input\": [1, %d, %d, %d], \"iters\": %d, \"min_ms\": %.4f, \"median_ms\": %.4f, "
@@ -74,7 +74,7 @@ static void print_stats(const Plan *p, TShape in, double gmacs, const BenchStats
   printf("memory      peak activations %.1f MiB, peak process RSS %.1f MiB\n", peak_act, rss);
 }
 
-static bool timed_runs(Executor *x, const float *in, TShape is, const BenchArgs *a, double *t, char *err, size_t n) {
+static bool timed_runs(Executor *x, const float *in, Shape is, const BenchArgs *a, double *t, char *err, size_t n) {
   for (int i = 0; i < a->warmup; i++)
     if (!executor_run(x, in, is, err, n)) return false;
   for (int i = 0; i < a->iters; i++) {
@@ -86,7 +86,7 @@ static bool timed_runs(Executor *x, const float *in, TShape is, const BenchArgs 
 }
 
 /* Extra timed runs with per-node timing (kept apart so the latency figures carry no timer overhead). */
-static int profile(Executor *x, const Plan *p, const PlanShape *sh, const float *in, TShape is, const BenchArgs *a,
+static int profile(Executor *x, const Plan *p, const Shape *sh, const float *in, Shape is, const BenchArgs *a,
                    char *err, size_t n) {
   double *times = calloc((size_t)p->nnodes, sizeof *times);
   executor_profile(x, times);
@@ -99,15 +99,15 @@ static int profile(Executor *x, const Plan *p, const PlanShape *sh, const float 
   return ok ? 0 : 1;
 }
 
-static int run(const Plan *p, const BenchArgs *a, TensorSet *w, TShape is) {
+static int run(const Plan *p, const BenchArgs *a, TensorSet *w, Shape is) {
   char err[1024];
-  PlanShape *sh = malloc(sizeof *sh * (size_t)p->nnodes);
-  bool fits = plan_shapes(p, (PlanShape){is.c, is.h, is.w}, sh, err, sizeof err);
+  Shape *sh = malloc(sizeof *sh * (size_t)p->nnodes);
+  bool fits = plan_shapes(p, (Shape){0, is.c, is.h, is.w}, sh, err, sizeof err);
   double gmacs = fits ? (double)plan_macs(p, sh) / 1e9 : 0;
   if (!fits) return free(sh), fprintf(stderr, "sqnrun: %s\n", err), 1;
   Executor *x = executor_new(p, w, a->backend, err, sizeof err);
   if (!x) return free(sh), fprintf(stderr, "sqnrun: %s\n", err), 1;
-  size_t numel = tshape_numel(is);
+  size_t numel = shape_numel(is);
   float *in = NULL;
   if (executor_reserve(x, is, err, sizeof err) && !(in = malloc(numel * sizeof *in)))
     snprintf(err, sizeof err, "out of memory for a %dx%dx%d input", is.c, is.h, is.w);
@@ -132,7 +132,7 @@ static int run(const Plan *p, const BenchArgs *a, TensorSet *w, TShape is) {
 }
 
 int mode_bench(const Plan *p, const BenchArgs *a) {
-  TShape is;
+  Shape is;
   if (!bench_shape(p, a->input, &is)) return 2;
   if (a->threads >= 0) cpu_set_threads(a->threads);
   if (a->train) return mode_bench_train(p, a, is);

@@ -18,5 +18,5 @@ typedef struct BenchArgs {
 
 int mode_bench(const Plan *p, const BenchArgs *a);
 /* mode_bench_train.c: `sqnrun NET.plan --bench --train [--batch B] [--input CxHxW]`. */
-int mode_bench_train(const Plan *p, const BenchArgs *a, TShape in);
+int mode_bench_train(const Plan *p, const BenchArgs *a, Shape in);
 #endif

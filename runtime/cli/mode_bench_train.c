@@ -52,7 +52,7 @@ static bool set_random_mix(Trainer *t, const Plan *p, int batch, char *err, size
   return ok;
 }
 
-static void report(const Plan *p, TShape in, double *t, int n, size_t bytes, bool json) {
+static void report(const Plan *p, Shape in, double *t, int n, size_t bytes, bool json) {
   qsort(t, (size_t)n, sizeof *t, cmp_double);
   double med = n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
   struct rusage ru;
@@ -85,7 +85,7 @@ static void print_profile(const Plan *p, const double *fwd, const double *bwd, i
              100 * (by[0][k] + by[1][k]) / total);
 }
 
-int mode_bench_train(const Plan *p, const BenchArgs *a, TShape in) {
+int mode_bench_train(const Plan *p, const BenchArgs *a, Shape in) {
   char err[1024];
   in.n = a->batch;
   TensorSet *w = a->weights ? weights_load(a->weights, err, sizeof err) : NULL;
@@ -93,7 +93,7 @@ int mode_bench_train(const Plan *p, const BenchArgs *a, TShape in) {
   Trainer *t = trainer_new(p, w, 1, a->backend, err, sizeof err);
   tensor_set_free(w);
   if (!t) return fprintf(stderr, "sqnrun: %s\n", err), 1;
-  size_t nx = tshape_numel(in), nl = (size_t)in.n * in.h * in.w;
+  size_t nx = shape_numel(in), nl = (size_t)in.n * in.h * in.w;
   float *x = malloc(nx * sizeof *x);
   unsigned char *lab = malloc(nl);
   double *times = malloc(sizeof *times * (size_t)a->iters);

@@ -47,7 +47,7 @@ static bool dump(const char *out, const char *prefix, const char *name, DType dt
 
 static bool dump_all(const Plan *p, Trainer *t, const char *out, double loss, int batch, char *err, size_t n) {
   float l = (float)loss;
-  TShape ls;
+  Shape ls;
   const float *logits = trainer_logits(t, &ls);
   int64_t ld[4] = {ls.n, ls.c, ls.h, ls.w};
   bool ok = dump(out, "", "loss", DT_F32, 0, ld, &l, err, n) && dump(out, "", "logits", DT_F32, 4, ld, logits, err, n);
@@ -85,7 +85,7 @@ int mode_check_step(const Plan *p, const char *weights, const char *backend, con
   ok = ok && (labels = labels_u8(&lab, err, sizeof err)) != NULL;
   ok = ok && (!weights || (w = weights_load(weights, err, sizeof err)) != NULL);
   ok = ok && (t = trainer_new(p, w, 1, backend, err, sizeof err)) != NULL;
-  TShape s = {(int)in.dims[0], (int)in.dims[1], (int)in.dims[2], (int)in.dims[3]};
+  Shape s = {(int)in.dims[0], (int)in.dims[1], (int)in.dims[2], (int)in.dims[3]};
   if (ok && p->is_space) {
     size_t want = 0;
     int maxc = 1;

@@ -39,13 +39,13 @@ static bool check_input(const Plan *p, const NamedTensor *t, char *err, size_t n
   return true;
 }
 
-static bool write_logits(const char *path, const float *y, TShape s, char *err, size_t n) {
+static bool write_logits(const char *path, const float *y, Shape s, char *err, size_t n) {
   NamedTensor t = {.dtype = DT_F32, .ndim = 4, .dims = {s.n, s.c, s.h, s.w}, .data = (void *)y,
-                   .nbytes = tshape_numel(s) * sizeof(float)};
+                   .nbytes = shape_numel(s) * sizeof(float)};
   return npy_write(path, &t, err, n);
 }
 
-static unsigned char *argmax_of(const float *y, TShape s) {
+static unsigned char *argmax_of(const float *y, Shape s) {
   size_t plane = (size_t)s.h * s.w;
   unsigned char *am = malloc((size_t)s.n * plane);
   for (int b = 0; am && b < s.n; b++)
@@ -60,7 +60,7 @@ static unsigned char *argmax_of(const float *y, TShape s) {
 }
 
 /* The per-pixel outputs: argmax .npy and the PNGs (of the first image of the batch). */
-static bool write_classes(const InferArgs *a, const float *y, TShape s, char *err, size_t n) {
+static bool write_classes(const InferArgs *a, const float *y, Shape s, char *err, size_t n) {
   if (!a->argmax && !a->color_png && !a->labels_png) return true;
   unsigned char *am = argmax_of(y, s);
   if (!am) return snprintf(err, n, "out of memory"), false;
@@ -91,7 +91,7 @@ static bool add_taps(Executor *x, const Plan *p, const InferArgs *a, char *err, 
 
 static bool write_taps(const Executor *x, const InferArgs *a, char *err, size_t n) {
   for (int t = 0; t < a->ntaps; t++) {
-    TShape s;
+    Shape s;
     const float *y = executor_tap(x, t, &s);
     if (!write_logits(strchr(a->taps[t], '=') + 1, y, s, err, n)) return false;
   }
@@ -109,10 +109,10 @@ static int run(const Plan *p, const InferArgs *a, TensorSet *w, NamedTensor *in,
   if (!x) return fprintf(stderr, "sqnrun: %s\n", err), 1;
   if (!add_taps(x, p, a, err, n)) return fprintf(stderr, "sqnrun: %s\n", err), executor_free(x), 2;
   double t0 = now_s();
-  TShape is = {(int)in->dims[0], (int)in->dims[1], (int)in->dims[2], (int)in->dims[3]};
+  Shape is = {(int)in->dims[0], (int)in->dims[1], (int)in->dims[2], (int)in->dims[3]};
   bool ok = executor_run(x, in->data, is, err, n);
   double dt = now_s() - t0;
-  TShape s;
+  Shape s;
   const float *y = ok ? executor_output(x, &s) : NULL;
   if (ok) fprintf(stderr, "sqnrun: %s: %dx%dx%dx%d in %.3f s, peak activations %.1f MiB\n", p->name, is.n, is.c,
                   is.h, is.w, dt, executor_peak_bytes(x) / 1048576.0);

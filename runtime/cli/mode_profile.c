@@ -31,7 +31,7 @@ static double quantile(double *v, int n, double q) {
 typedef struct Samples { double *v; int n; } Samples; /* per candidate and for the fixed part: ms per pass */
 
 /* One probe: `iters` timed passes, adding each pass's per-candidate and fixed sums to the samples. */
-static bool run_probe(const Plan *p, const TensorSet *w, const BenchArgs *a, const int *choice, const float *in, TShape is,
+static bool run_probe(const Plan *p, const TensorSet *w, const BenchArgs *a, const int *choice, const float *in, Shape is,
                       int maxc, Samples *cand, Samples *fixed, char *err, size_t n) {
   Executor *x = executor_new_arch(p, w, a->backend, choice, err, n);
   if (!x) return false;
@@ -60,7 +60,7 @@ static bool run_probe(const Plan *p, const TensorSet *w, const BenchArgs *a, con
   return ok;
 }
 
-static bool write_lut(const Plan *p, const BenchArgs *a, TShape is, Samples *cand, Samples *fixed, int maxc,
+static bool write_lut(const Plan *p, const BenchArgs *a, Shape is, Samples *cand, Samples *fixed, int maxc,
                       const char *path, char *err, size_t n) {
   AtomicFile af;
   if (!atomic_open(&af, path, err, n)) return false;
@@ -92,7 +92,7 @@ int mode_profile(const Plan *p, const BenchArgs *a, const char *out_path) {
   if (!p->is_space) return fprintf(stderr, "sqnrun: --profile measures a search space; %s is a fixed network (use --bench --profile-ops)\n", p->name), 2;
   if (!out_path) return fputs("sqnrun: --profile needs -o lut.json\n", stderr), 2;
   char err[4096];
-  TShape is = {1, p->input.c, p->input.h, p->input.w};
+  Shape is = {1, p->input.c, p->input.h, p->input.w};
   if (a->input && sscanf(a->input, "%dx%dx%d", &is.c, &is.h, &is.w) != 3)
     return fprintf(stderr, "sqnrun: bad --input '%s' (CxHxW)\n", a->input), 2;
   if (a->threads >= 0) cpu_set_threads(a->threads);
@@ -103,7 +103,7 @@ int mode_profile(const Plan *p, const BenchArgs *a, const char *out_path) {
   int passes = (maxc + 1) * a->iters;
   Samples *cand = calloc((size_t)p->nsb * maxc, sizeof *cand), fixed = {calloc((size_t)passes * maxc + 1, sizeof(double)), 0};
   for (int i = 0; i < p->nsb * maxc; i++) cand[i].v = calloc((size_t)passes + 1, sizeof(double));
-  size_t numel = tshape_numel(is);
+  size_t numel = shape_numel(is);
   float *in = malloc(numel * sizeof *in);
   for (size_t i = 0; i < numel; i++) in[i] = (float)((i * 2654435761u % 1000) / 250.0 - 2.0);
   int *choice = malloc(sizeof *choice * (size_t)p->nsb);

@@ -76,12 +76,12 @@ static bool settings(Run *r, char *err, size_t n) {
     if (o == PLAN_OBJ__COUNT) return snprintf(err, n, "bad --objective '%s' (macs, params or latency)", a->objective), false;
     r->objective = (PlanObjective)o;
   }
-  PlanShape *sh = malloc(sizeof *sh * (size_t)p->nnodes);
+  Shape *sh = malloc(sizeof *sh * (size_t)p->nnodes);
   char why[1024];
-  bool fits = sh && plan_shapes(p, (PlanShape){3, r->crop_h, r->crop_w}, sh, why, sizeof why);
+  bool fits = sh && plan_shapes(p, (Shape){0, 3, r->crop_h, r->crop_w}, sh, why, sizeof why);
   free(sh);
   if (!fits) return snprintf(err, n, "bad crop %dx%d: %s", r->crop_h, r->crop_w, why), false;
-  if (!trainer_check_input(p, (TShape){r->batch, 3, r->crop_h, r->crop_w}, a->t.backend, why, sizeof why))
+  if (!trainer_check_input(p, (Shape){r->batch, 3, r->crop_h, r->crop_w}, a->t.backend, why, sizeof why))
     return snprintf(err, n, "bad crop %dx%d: %s", r->crop_h, r->crop_w, why), false;
   return true;
 }
@@ -197,7 +197,7 @@ static bool search_step(Run *r, const Batch *b, double tau, bool warm, double lr
   search_mix(&r->s, r->t, tau, r->st.seed, r->st.step, b->n, r->mix);
   TrainStats ts;
   if (!trainer_set_mix(r->t, r->mix, b->n, err, n) ||
-      !trainer_step(r->t, b->image, (TShape){b->n, 3, b->h, b->w}, b->labels, &ts, err, n))
+      !trainer_step(r->t, b->image, (Shape){b->n, 3, b->h, b->w}, b->labels, &ts, err, n))
     return false;
   double res, cost;
   search_theta_grad(&r->s, r->t, r->mix, b->n, tau, r->alpha, r->dtheta, &res, &cost);

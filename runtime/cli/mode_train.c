@@ -71,12 +71,12 @@ static bool settings(Run *r, char *err, size_t n) {
   if (a->crop && !parse_hw(a->crop, &r->crop_h, &r->crop_w))
     return snprintf(err, n, "bad --crop '%s' (HxW, e.g. 256x512)", a->crop), false;
   if (!r->crop_h) r->crop_h = r->p->input.h, r->crop_w = r->p->input.w;
-  PlanShape *sh = malloc(sizeof *sh * (size_t)r->p->nnodes);
+  Shape *sh = malloc(sizeof *sh * (size_t)r->p->nnodes);
   char why[1024];
-  bool fits = sh && plan_shapes(r->p, (PlanShape){3, r->crop_h, r->crop_w}, sh, why, sizeof why);
+  bool fits = sh && plan_shapes(r->p, (Shape){0, 3, r->crop_h, r->crop_w}, sh, why, sizeof why);
   free(sh);
   if (!fits) return snprintf(err, n, "bad crop %dx%d: %s", r->crop_h, r->crop_w, why), false;
-  if (!trainer_check_input(r->p, (TShape){r->batch, 3, r->crop_h, r->crop_w}, a->backend, why, sizeof why))
+  if (!trainer_check_input(r->p, (Shape){r->batch, 3, r->crop_h, r->crop_w}, a->backend, why, sizeof why))
     return snprintf(err, n, "bad crop %dx%d: %s", r->crop_h, r->crop_w, why), false;
   r->lr = a->lr >= 0 ? a->lr : pt->lr;
   r->momentum = pt->momentum, r->wd = pt->weight_decay;
@@ -164,7 +164,7 @@ static bool run_epoch(Run *r, int epoch, Progress *pg, double *mean_loss, char *
     }
     double t0 = now_s(), lr = lr_at(r, epoch, r->st.step, total);
     TrainStats ts;
-    if (!trainer_step(r->t, b.image, (TShape){b.n, 3, b.h, b.w}, b.labels, &ts, err, n)) return false;
+    if (!trainer_step(r->t, b.image, (Shape){b.n, 3, b.h, b.w}, b.labels, &ts, err, n)) return false;
     trainer_sgd(r->t, lr, r->momentum, r->wd);
     r->st.step++, r->st.lr = lr, r->st.last_loss = ts.loss;
     sum += ts.loss, done++;

@@ -179,12 +179,12 @@ static void im2col_rows(const ConvGeom *gm, const float *x, int n, int g, int oy
       }
 }
 
-void cpu_conv2d(const float *x, TShape xs, const float *w, const float *bias, const ConvParams *p, float *y, TShape ys) {
+void cpu_conv2d(const float *x, Shape xs, const float *w, const float *bias, const ConvParams *p, float *y, Shape ys) {
   ConvGeom gm = {.N = xs.n, .cin = xs.c, .H = xs.h, .W = xs.w, .cout = ys.c, .OH = ys.h, .OW = ys.w, .p = p};
   gm.G = p->groups > 0 ? p->groups : 1;
   gm.cin_g = gm.cin / gm.G;
   gm.cout_g = gm.cout / gm.G;
-  if (tshape_numel(ys) == 0) return;
+  if (shape_numel(ys) == 0) return;
   const int kw = p->kw, OW = gm.OW, OH = gm.OH, N = gm.N;
   int lohi_small[2 * 16], *lohi = lohi_small;
   if (kw > 16 && !(lohi = malloc(2 * (size_t)kw * sizeof(int)))) {
@@ -197,7 +197,7 @@ void cpu_conv2d(const float *x, TShape xs, const float *w, const float *bias, co
   for (int kx = 0; kx < kw; kx++) valid_cols(kx * p->dw - p->pw, p->sw, gm.W, OW, &lo[kx], &hi[kx]);
 
   const int T = conv_threads();
-  const double macs = (double)tshape_numel(ys) * gm.cin_g * p->kh * kw;
+  const double macs = (double)shape_numel(ys) * gm.cin_g * p->kh * kw;
   const int par = macs > 2e5; /* below this a parallel region costs more than it saves */
   (void)par;
 

@@ -27,10 +27,10 @@ void cpu_set_threads(int n) {
 #endif
 }
 
-void cpu_batchnorm_infer(const float *x, TShape s, const float *gamma, const float *beta, const float *mean,
+void cpu_batchnorm_infer(const float *x, Shape s, const float *gamma, const float *beta, const float *mean,
                          const float *var, float eps, float *y) {
   const size_t hw = (size_t)s.h * s.w;
-  OMP(omp parallel for schedule(static) if (tshape_numel(s) > PAR_MIN))
+  OMP(omp parallel for schedule(static) if (shape_numel(s) > PAR_MIN))
   for (long pl = 0; pl < (long)s.n * s.c; pl++) {
     const int c = (int)(pl % s.c);
     const float invstd = 1.0f / sqrtf(var[c] + eps);
@@ -69,8 +69,8 @@ void cpu_hswish(const float *x, size_t n, float *y) {
   }
 }
 
-static void binop(const float *a, TShape as, const float *b, TShape bs, float *y, TShape ys, int mul) {
-  const size_t total = tshape_numel(ys);
+static void binop(const float *a, Shape as, const float *b, Shape bs, float *y, Shape ys, int mul) {
+  const size_t total = shape_numel(ys);
   if (as.n == ys.n && as.c == ys.c && as.h == ys.h && as.w == ys.w && bs.n == ys.n && bs.c == ys.c &&
       bs.h == ys.h && bs.w == ys.w) {
     if (mul) {
@@ -116,10 +116,10 @@ static void binop(const float *a, TShape as, const float *b, TShape bs, float *y
   }
 }
 
-void cpu_add(const float *a, TShape as, const float *b, TShape bs, float *y, TShape ys) { binop(a, as, b, bs, y, ys, 0); }
-void cpu_mul(const float *a, TShape as, const float *b, TShape bs, float *y, TShape ys) { binop(a, as, b, bs, y, ys, 1); }
+void cpu_add(const float *a, Shape as, const float *b, Shape bs, float *y, Shape ys) { binop(a, as, b, bs, y, ys, 0); }
+void cpu_mul(const float *a, Shape as, const float *b, Shape bs, float *y, Shape ys) { binop(a, as, b, bs, y, ys, 1); }
 
-void cpu_concat(const float *const *xs, const TShape *shapes, int n, float *y, TShape ys) {
+void cpu_concat(const float *const *xs, const Shape *shapes, int n, float *y, Shape ys) {
   const size_t hw = (size_t)ys.h * ys.w;
   for (int b = 0; b < ys.n; b++) {
     size_t coff = 0;
@@ -131,9 +131,9 @@ void cpu_concat(const float *const *xs, const TShape *shapes, int n, float *y, T
   }
 }
 
-void cpu_mix(const float *const *xs, int k, const float *w, TShape s, float *y) {
+void cpu_mix(const float *const *xs, int k, const float *w, Shape s, float *y) {
   const size_t per = (size_t)s.c * s.h * s.w;
-  OMP(omp parallel if (tshape_numel(s) > PAR_MIN))
+  OMP(omp parallel if (shape_numel(s) > PAR_MIN))
   for (int b = 0; b < s.n; b++) {
     const size_t base = (size_t)b * per;
     OMP(omp for schedule(static))

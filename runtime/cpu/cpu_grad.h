@@ -15,9 +15,9 @@
 #include "cpu_ops.h"
 
 /* conv backward; p->act must be CONV_ACT_NONE (aborts otherwise). x: [xs], w: [cout, cin/groups, kh, kw], dy: [ys] */
-void cpu_conv2d_backward_data(const float *dy, TShape ys, const float *w, const ConvParams *p, float *dx, TShape xs, bool acc);
+void cpu_conv2d_backward_data(const float *dy, Shape ys, const float *w, const ConvParams *p, float *dx, Shape xs, bool acc);
 /* dw += dL/dw; db_or_null (when not NULL) += dL/dbias */
-void cpu_conv2d_backward_weight(const float *x, TShape xs, const float *dy, TShape ys, const ConvParams *p, float *dw,
+void cpu_conv2d_backward_weight(const float *x, Shape xs, const float *dy, Shape ys, const ConvParams *p, float *dw,
                                 float *db_or_null);
 
 /* training-mode batch norm (PyTorch F.batch_norm training=True): mean and biased variance over (n, h, w) per
@@ -25,31 +25,31 @@ void cpu_conv2d_backward_weight(const float *x, TShape xs, const float *dy, TSha
    writes save_mean[c], save_invstd[c]; updates the running stats in place (skipped where NULL):
    rm = (1-momentum)*rm + momentum*mean; rv = (1-momentum)*rv + momentum*var_unbiased (var_biased*m/(m-1), m = n*h*w;
    var_biased when m == 1). gamma/beta NULL mean 1/0 (affine=False). */
-void cpu_batchnorm_train(const float *x, TShape s, const float *gamma, const float *beta, float *running_mean,
+void cpu_batchnorm_train(const float *x, Shape s, const float *gamma, const float *beta, float *running_mean,
                          float *running_var, float momentum, float eps, float *y, float *save_mean, float *save_invstd);
 /* y = (x - save_mean) * save_invstd * gamma + beta with the statistics cpu_batchnorm_train saved, the
    same arithmetic bit for bit (recomputing a BN output for the backward pass instead of keeping it) */
-void cpu_batchnorm_apply_saved(const float *x, TShape s, const float *gamma, const float *beta, const float *save_mean,
+void cpu_batchnorm_apply_saved(const float *x, Shape s, const float *gamma, const float *beta, const float *save_mean,
                                const float *save_invstd, float *y);
 /* BN backward (training mode): dgamma += sum(dy*xhat), dbeta += sum(dy) (each skipped where NULL);
    dx = gamma*invstd/m * (m*dy - sum(dy) - xhat*sum(dy*xhat)) (skipped where NULL) */
-void cpu_batchnorm_backward(const float *x, const float *dy, TShape s, const float *gamma, const float *save_mean,
+void cpu_batchnorm_backward(const float *x, const float *dy, Shape s, const float *gamma, const float *save_mean,
                             const float *save_invstd, float *dx, bool acc, float *dgamma, float *dbeta);
 /* The same three fused with the activation `act` (CONV_ACT_NONE, _RELU or _RELU6) that the BN feeds alone:
    train/apply write act(BN(x)) to y; backward takes the activation's output gradient dz and uses dy = dz where
    the activation passes it (0 < BN(x), and BN(x) < 6 for ReLU6; BN(x) recomputed from x bit for bit as the
    forward computed it) — one pass instead of two or three, and no activation output read. */
-void cpu_batchnorm_train_act(const float *x, TShape s, const float *gamma, const float *beta, float *running_mean,
+void cpu_batchnorm_train_act(const float *x, Shape s, const float *gamma, const float *beta, float *running_mean,
                              float *running_var, float momentum, float eps, int act, float *y, float *save_mean,
                              float *save_invstd);
-void cpu_batchnorm_apply_saved_act(const float *x, TShape s, const float *gamma, const float *beta,
+void cpu_batchnorm_apply_saved_act(const float *x, Shape s, const float *gamma, const float *beta,
                                    const float *save_mean, const float *save_invstd, int act, float *y);
-void cpu_batchnorm_backward_act(const float *x, const float *dz, int act, TShape s, const float *gamma, const float *beta,
+void cpu_batchnorm_backward_act(const float *x, const float *dz, int act, Shape s, const float *gamma, const float *beta,
                                 const float *save_mean, const float *save_invstd, float *dx, bool acc, float *dgamma,
                                 float *dbeta);
 /* BN backward in eval mode (running statistics, BN frozen): dx = dy*gamma/sqrt(rv+eps); dgamma += sum(dy*xhat);
    dbeta += sum(dy) (each of the three skipped where NULL) */
-void cpu_batchnorm_backward_eval(const float *x, const float *dy, TShape s, const float *gamma, const float *running_mean,
+void cpu_batchnorm_backward_eval(const float *x, const float *dy, Shape s, const float *gamma, const float *running_mean,
                                  const float *running_var, float eps, float *dx, bool acc, float *dgamma, float *dbeta);
 
 /* activations: y is the forward output, x the forward input; NaN handling as PyTorch's */
@@ -60,30 +60,30 @@ void cpu_sigmoid_backward(const float *y, const float *dy, size_t n, float *dx, 
 void cpu_hswish_backward(const float *x, const float *dy, size_t n, float *dx, bool acc);
 
 /* broadcasting: dx (shape xs, each dim equal to ys's or 1) = sum of dy over the broadcast dims */
-void cpu_reduce_to(const float *dy, TShape ys, float *dx, TShape xs, bool acc);
+void cpu_reduce_to(const float *dy, Shape ys, float *dx, Shape xs, bool acc);
 /* a*b backward for operand a (shape as): da = reduce_to(dy * b) with b (shape bs) broadcast to ys */
-void cpu_mul_backward(const float *dy, TShape ys, const float *b, TShape bs, float *da, TShape as, bool acc);
+void cpu_mul_backward(const float *dy, Shape ys, const float *b, Shape bs, float *da, Shape as, bool acc);
 /* concat along channels: dx = the slice of dy at channel offset c0 with xs.c channels */
-void cpu_concat_backward(const float *dy, TShape ys, int c0, float *dx, TShape xs, bool acc);
+void cpu_concat_backward(const float *dy, Shape ys, int c0, float *dx, Shape xs, bool acc);
 /* the adjoint of cpu_avgpool (PyTorch avg_pool2d_backward, ceil_mode=False) */
-void cpu_avgpool_backward(const float *dy, TShape ys, int kh, int kw, int sh, int sw, int ph, int pw,
-                          bool count_include_pad, float *dx, TShape xs, bool acc);
-void cpu_global_avgpool_backward(const float *dy, float *dx, TShape xs, bool acc); /* dy is [n, c, 1, 1] */
+void cpu_avgpool_backward(const float *dy, Shape ys, int kh, int kw, int sh, int sw, int ph, int pw,
+                          bool count_include_pad, float *dx, Shape xs, bool acc);
+void cpu_global_avgpool_backward(const float *dy, float *dx, Shape xs, bool acc); /* dy is [n, c, 1, 1] */
 /* the exact adjoints of cpu_bilinear (same source indices and weights), cpu_nearest and cpu_crop */
-void cpu_bilinear_backward(const float *dy, TShape ys, float *dx, TShape xs, bool align_corners, bool acc);
-void cpu_nearest_backward(const float *dy, TShape ys, float *dx, TShape xs, bool acc);
-void cpu_crop_backward(const float *dy, TShape ys, int top, int left, float *dx, TShape xs, bool acc); /* 0 outside */
+void cpu_bilinear_backward(const float *dy, Shape ys, float *dx, Shape xs, bool align_corners, bool acc);
+void cpu_nearest_backward(const float *dy, Shape ys, float *dx, Shape xs, bool acc);
+void cpu_crop_backward(const float *dy, Shape ys, int top, int left, float *dx, Shape xs, bool acc); /* 0 outside */
 /* superblock mixture y = sum_k w[k*n+b]*x_k[b] (s = the shape of y and of each x_k):
    dxs[k] (+)= w[k*n+b]*dy[b] for the k with dxs[k] != NULL; dw[k*n+b] += sum(dy[b]*x_k[b]) for the k with xs[k] != NULL */
-void cpu_mix_backward(const float *dy, TShape s, const float *const *xs, int k, const float *w, float *const *dxs,
+void cpu_mix_backward(const float *dy, Shape s, const float *const *xs, int k, const float *w, float *const *dxs,
                       bool acc, float *dw);
 
 /* pixel-wise softmax cross-entropy, PyTorch F.cross_entropy(logits, labels, ignore_index=ignore, reduction='mean'):
    logits [n, C, h, w]; labels uint8 [n, h, w], each < C or == ignore (another label aborts, as PyTorch raises).
    Returns the mean loss over the valid pixels (0 when none) and *nvalid = their number; when dlogits != NULL
    overwrites it with d loss / d logits = (softmax - onehot) / nvalid at valid pixels, 0 at ignored ones. */
-double cpu_softmax_xent(const float *logits, TShape s, const unsigned char *labels, int ignore, float *dlogits, long *nvalid);
+double cpu_softmax_xent(const float *logits, Shape s, const unsigned char *labels, int ignore, float *dlogits, long *nvalid);
 /* per-pixel argmax over channels (the first max wins and NaN counts as the max, as torch.argmax): out uint8 [n, h, w]; C <= 256 */
-void cpu_argmax_channels(const float *logits, TShape s, unsigned char *out);
+void cpu_argmax_channels(const float *logits, Shape s, unsigned char *out);
 
 #endif

@@ -95,7 +95,7 @@ typedef struct Geom {
   int *lo, *hi; /* per kx: the output columns [lo, hi) whose input column ox*sw - pw + kx*dw is in [0, W) */
 } Geom;
 
-static Geom geom_make(TShape xs, TShape ys, const ConvParams *p, const char *who) {
+static Geom geom_make(Shape xs, Shape ys, const ConvParams *p, const char *who) {
   if (p->act != CONV_ACT_NONE) {
     fprintf(stderr, "%s: the conv has an activation epilogue; backward needs act == CONV_ACT_NONE\n", who);
     abort();
@@ -272,13 +272,13 @@ static void data_pointwise(const Geom *g, const float *dy, const float *w, float
   }
 }
 
-void cpu_conv2d_backward_data(const float *dy, TShape ys, const float *w, const ConvParams *p, float *dx, TShape xs,
+void cpu_conv2d_backward_data(const float *dy, Shape ys, const float *w, const ConvParams *p, float *dx, Shape xs,
                               bool acc) {
   Geom g = geom_make(xs, ys, p, "cpu_conv2d_backward_data");
   const bool par = conv_macs(&g) > 2e5;
   (void)par;
-  if (tshape_numel(ys) == 0 || g.cin_g == 0) {
-    if (!acc) memset(dx, 0, tshape_numel(xs) * sizeof(float));
+  if (shape_numel(ys) == 0 || g.cin_g == 0) {
+    if (!acc) memset(dx, 0, shape_numel(xs) * sizeof(float));
   } else if (use_direct(&g)) {
     const long planes = (long)g.N * g.cin;
     OMP(omp parallel for schedule(dynamic, 1) if (par))
@@ -388,12 +388,12 @@ static void bias_grad(const Geom *g, const float *dy, float *db) {
   }
 }
 
-void cpu_conv2d_backward_weight(const float *x, TShape xs, const float *dy, TShape ys, const ConvParams *p, float *dw,
+void cpu_conv2d_backward_weight(const float *x, Shape xs, const float *dy, Shape ys, const ConvParams *p, float *dw,
                                 float *db_or_null) {
   Geom g = geom_make(xs, ys, p, "cpu_conv2d_backward_weight");
   const bool par = conv_macs(&g) > 2e5;
   (void)par;
-  if (tshape_numel(ys) > 0 && g.cin_g > 0) {
+  if (shape_numel(ys) > 0 && g.cin_g > 0) {
     if (use_direct(&g)) {
       const long pairs = (long)g.cout * g.cin_g;
       OMP(omp parallel for schedule(dynamic, 1) if (par))

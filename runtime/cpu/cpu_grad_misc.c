@@ -64,7 +64,7 @@ void cpu_hswish_backward(const float *x, const float *dy, size_t n, float *dx, b
 
 /* ---- broadcasting ---- */
 
-static bool same_shape(TShape a, TShape b) { return a.n == b.n && a.c == b.c && a.h == b.h && a.w == b.w; }
+static bool same_shape(Shape a, Shape b) { return a.n == b.n && a.c == b.c && a.h == b.h && a.w == b.w; }
 
 /* out[w or 0] += dy row (times the b row, b broadcast along w when !b_full; no b when br == NULL) */
 static void accumulate_row(double *restrict out, bool out_full, const float *restrict dyr, const float *br, bool b_full,
@@ -93,7 +93,7 @@ static void accumulate_row(double *restrict out, bool out_full, const float *res
 }
 
 /* sum[xs.h * xs.w] = the sum of dy (* b) over the (n, c) planes of ys that broadcast onto plane (n0, c0) of xs */
-static void reduce_plane(const float *dy, TShape ys, const float *b, TShape bs, TShape xs, int n0, int c0, double *sum) {
+static void reduce_plane(const float *dy, Shape ys, const float *b, Shape bs, Shape xs, int n0, int c0, double *sum) {
   memset(sum, 0, (size_t)xs.h * xs.w * sizeof(double));
   const int n_lo = xs.n == 1 ? 0 : n0, n_hi = xs.n == 1 ? ys.n : n0 + 1;
   const int c_lo = xs.c == 1 ? 0 : c0, c_hi = xs.c == 1 ? ys.c : c0 + 1;
@@ -108,8 +108,8 @@ static void reduce_plane(const float *dy, TShape ys, const float *b, TShape bs, 
 }
 
 /* dx (+)= reduce_to(dy * broadcast(b)), b NULL meaning 1 */
-static void reduce_broadcast(const float *dy, TShape ys, const float *b, TShape bs, float *dx, TShape xs, bool acc) {
-  const size_t total = tshape_numel(ys);
+static void reduce_broadcast(const float *dy, Shape ys, const float *b, Shape bs, float *dx, Shape xs, bool acc) {
+  const size_t total = shape_numel(ys);
   if (same_shape(xs, ys) && (!b || same_shape(bs, ys))) {
     ELTWISE_BACKWARD(total, acc, b ? dy[i] * b[i] : dy[i]);
     return;
@@ -129,15 +129,15 @@ static void reduce_broadcast(const float *dy, TShape ys, const float *b, TShape 
   }
 }
 
-void cpu_reduce_to(const float *dy, TShape ys, float *dx, TShape xs, bool acc) {
+void cpu_reduce_to(const float *dy, Shape ys, float *dx, Shape xs, bool acc) {
   reduce_broadcast(dy, ys, NULL, ys, dx, xs, acc);
 }
 
-void cpu_mul_backward(const float *dy, TShape ys, const float *b, TShape bs, float *da, TShape as, bool acc) {
+void cpu_mul_backward(const float *dy, Shape ys, const float *b, Shape bs, float *da, Shape as, bool acc) {
   reduce_broadcast(dy, ys, b, bs, da, as, acc);
 }
 
-void cpu_concat_backward(const float *dy, TShape ys, int c0, float *dx, TShape xs, bool acc) {
+void cpu_concat_backward(const float *dy, Shape ys, int c0, float *dx, Shape xs, bool acc) {
   const size_t len = (size_t)xs.c * xs.h * xs.w;
   for (int n = 0; n < xs.n; n++) {
     const float *src = dy + ((size_t)n * ys.c + c0) * ys.h * ys.w;
@@ -154,8 +154,8 @@ void cpu_concat_backward(const float *dy, TShape ys, int c0, float *dx, TShape x
 /* ---- pools ---- */
 
 /* one plane of cpu_avgpool's adjoint: each dy spread evenly (by PyTorch's divisor) over its clipped window */
-static void avgpool_plane_backward(const float *dyp, TShape ys, int kh, int kw, int sh, int sw, int ph, int pw,
-                                   bool count_include_pad, float *dxp, TShape xs) {
+static void avgpool_plane_backward(const float *dyp, Shape ys, int kh, int kw, int sh, int sw, int ph, int pw,
+                                   bool count_include_pad, float *dxp, Shape xs) {
   const int H = xs.h, W = xs.w;
   for (int oy = 0; oy < ys.h; oy++)
     for (int ox = 0; ox < ys.w; ox++) {
@@ -174,11 +174,11 @@ static void avgpool_plane_backward(const float *dyp, TShape ys, int kh, int kw, 
     }
 }
 
-void cpu_avgpool_backward(const float *dy, TShape ys, int kh, int kw, int sh, int sw, int ph, int pw,
-                          bool count_include_pad, float *dx, TShape xs, bool acc) {
+void cpu_avgpool_backward(const float *dy, Shape ys, int kh, int kw, int sh, int sw, int ph, int pw,
+                          bool count_include_pad, float *dx, Shape xs, bool acc) {
   const size_t hw = (size_t)xs.h * xs.w, ohw = (size_t)ys.h * ys.w;
   const long planes = (long)xs.n * xs.c;
-  OMP(omp parallel for schedule(static) if (tshape_numel(xs) > PAR_MIN))
+  OMP(omp parallel for schedule(static) if (shape_numel(xs) > PAR_MIN))
   for (long pl = 0; pl < planes; pl++) {
     float *dxp = dx + (size_t)pl * hw;
     if (!acc) memset(dxp, 0, hw * sizeof(float));
@@ -186,10 +186,10 @@ void cpu_avgpool_backward(const float *dy, TShape ys, int kh, int kw, int sh, in
   }
 }
 
-void cpu_global_avgpool_backward(const float *dy, float *dx, TShape xs, bool acc) {
+void cpu_global_avgpool_backward(const float *dy, float *dx, Shape xs, bool acc) {
   const size_t hw = (size_t)xs.h * xs.w;
   const long planes = (long)xs.n * xs.c;
-  OMP(omp parallel for schedule(static) if (tshape_numel(xs) > PAR_MIN))
+  OMP(omp parallel for schedule(static) if (shape_numel(xs) > PAR_MIN))
   for (long pl = 0; pl < planes; pl++) {
     const float g = dy[pl] / (float)hw;
     float *d = dx + (size_t)pl * hw;
@@ -216,8 +216,8 @@ static LinearAxis linear_axis(int in, int out, bool align_corners) {
 }
 
 /* one plane: the transpose of y = (ra[c0]*lx0 + ra[c1]*lx1)*wa + (rb[c0]*lx0 + rb[c1]*lx1)*wb */
-static void bilinear_plane_backward(const float *dyp, TShape ys, const LinearAxis *ay, const LinearAxis *ax, float *dxp,
-                                    TShape xs) {
+static void bilinear_plane_backward(const float *dyp, Shape ys, const LinearAxis *ay, const LinearAxis *ax, float *dxp,
+                                    Shape xs) {
   for (int oy = 0; oy < ys.h; oy++) {
     float *ra = dxp + (size_t)ay->i0[oy] * xs.w, *rb = dxp + (size_t)ay->i1[oy] * xs.w;
     const float wa = ay->l0[oy], wb = ay->l1[oy];
@@ -233,11 +233,11 @@ static void bilinear_plane_backward(const float *dyp, TShape ys, const LinearAxi
   }
 }
 
-void cpu_bilinear_backward(const float *dy, TShape ys, float *dx, TShape xs, bool align_corners, bool acc) {
+void cpu_bilinear_backward(const float *dy, Shape ys, float *dx, Shape xs, bool align_corners, bool acc) {
   const size_t hw = (size_t)xs.h * xs.w, ohw = (size_t)ys.h * ys.w;
   const long planes = (long)xs.n * xs.c;
   LinearAxis ay = linear_axis(xs.h, ys.h, align_corners), ax = linear_axis(xs.w, ys.w, align_corners);
-  OMP(omp parallel for schedule(static) if (tshape_numel(ys) > PAR_MIN))
+  OMP(omp parallel for schedule(static) if (shape_numel(ys) > PAR_MIN))
   for (long pl = 0; pl < planes; pl++) {
     float *dxp = dx + (size_t)pl * hw;
     if (!acc) memset(dxp, 0, hw * sizeof(float));
@@ -247,12 +247,12 @@ void cpu_bilinear_backward(const float *dy, TShape ys, float *dx, TShape xs, boo
 }
 
 
-void cpu_nearest_backward(const float *dy, TShape ys, float *dx, TShape xs, bool acc) {
+void cpu_nearest_backward(const float *dy, Shape ys, float *dx, Shape xs, bool acc) {
   const size_t hw = (size_t)xs.h * xs.w, ohw = (size_t)ys.h * ys.w;
   const long planes = (long)xs.n * xs.c;
   int *sx = xmalloc((size_t)imax(ys.w, 1) * sizeof(int));
   for (int ox = 0; ox < ys.w; ox++) sx[ox] = cpu_nearest_src(ox, xs.w, ys.w);
-  OMP(omp parallel for schedule(static) if (tshape_numel(ys) > PAR_MIN))
+  OMP(omp parallel for schedule(static) if (shape_numel(ys) > PAR_MIN))
   for (long pl = 0; pl < planes; pl++) {
     float *dxp = dx + (size_t)pl * hw;
     if (!acc) memset(dxp, 0, hw * sizeof(float));
@@ -265,10 +265,10 @@ void cpu_nearest_backward(const float *dy, TShape ys, float *dx, TShape xs, bool
   free(sx);
 }
 
-void cpu_crop_backward(const float *dy, TShape ys, int top, int left, float *dx, TShape xs, bool acc) {
+void cpu_crop_backward(const float *dy, Shape ys, int top, int left, float *dx, Shape xs, bool acc) {
   const size_t hw = (size_t)xs.h * xs.w;
   const long planes = (long)xs.n * xs.c;
-  OMP(omp parallel for schedule(static) if (tshape_numel(xs) > PAR_MIN))
+  OMP(omp parallel for schedule(static) if (shape_numel(xs) > PAR_MIN))
   for (long pl = 0; pl < planes; pl++) {
     float *dxp = dx + (size_t)pl * hw;
     if (!acc) memset(dxp, 0, hw * sizeof(float));
@@ -293,7 +293,7 @@ static double mix_candidate_backward(const float *dy, const float *xj, float wj,
   return s;
 }
 
-void cpu_mix_backward(const float *dy, TShape s, const float *const *xs, int k, const float *w, float *const *dxs,
+void cpu_mix_backward(const float *dy, Shape s, const float *const *xs, int k, const float *w, float *const *dxs,
                       bool acc, float *dw) {
   const size_t per = (size_t)s.c * s.h * s.w;
   for (int b = 0; b < s.n; b++)
@@ -351,7 +351,7 @@ static long count_valid(const unsigned char *labels, size_t npix, int C, int ign
   return nv;
 }
 
-double cpu_softmax_xent(const float *logits, TShape s, const unsigned char *labels, int ignore, float *dlogits,
+double cpu_softmax_xent(const float *logits, Shape s, const unsigned char *labels, int ignore, float *dlogits,
                         long *nvalid) {
   const size_t hw = (size_t)s.h * s.w, chw = (size_t)s.c * hw;
   const long nv = count_valid(labels, (size_t)s.n * hw, s.c, ignore);
@@ -370,7 +370,7 @@ double cpu_softmax_xent(const float *logits, TShape s, const unsigned char *labe
   return nv ? loss / (double)nv : 0.0;
 }
 
-void cpu_argmax_channels(const float *logits, TShape s, unsigned char *out) {
+void cpu_argmax_channels(const float *logits, Shape s, unsigned char *out) {
   const size_t hw = (size_t)s.h * s.w, chw = (size_t)s.c * hw;
   const long nblk = (long)((hw + PIX_BLOCK - 1) / PIX_BLOCK), tasks = (long)s.n * nblk;
   if (s.c <= 0) return;

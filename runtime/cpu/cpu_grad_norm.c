@@ -26,7 +26,7 @@ static inline float act_apply(float v, bool relu, bool six) {
 static inline float act_keep(float dz, float v, float hi) { return keep_if(!(v <= 0.0f) & !(v >= hi), dz); }
 
 /* sum and sum of squares over the n planes of channel c of x, in double (one pass) */
-static void channel_moments(const float *x, TShape s, int c, double *sum, double *sumsq) {
+static void channel_moments(const float *x, Shape s, int c, double *sum, double *sumsq) {
   const size_t hw = (size_t)s.h * s.w;
   double a = 0.0, b = 0.0;
   for (int n = 0; n < s.n; n++) {
@@ -63,7 +63,7 @@ static ActMask act_mask(int act, int c, const float *gamma, const float *beta, c
 }
 
 /* sums over channel c: *sdy = sum(dy), *sdyxmu = sum(dy * (x - mean)), dy = dz masked by the activation */
-static void channel_dy_sums(const float *x, const float *dz, ActMask am, TShape s, int c, double mean, double *sdy,
+static void channel_dy_sums(const float *x, const float *dz, ActMask am, Shape s, int c, double mean, double *sdy,
                             double *sdyxmu) {
   const size_t hw = (size_t)s.h * s.w;
   double a = 0.0, b = 0.0;
@@ -90,7 +90,7 @@ static void channel_dy_sums(const float *x, const float *dz, ActMask am, TShape 
 }
 
 /* channel c of out (+)= act(in * alpha + shift) for out = y or dx; in may equal out when !acc */
-static void channel_affine(const float *in, TShape s, int c, float alpha, float shift, int act, float *out, bool acc) {
+static void channel_affine(const float *in, Shape s, int c, float alpha, float shift, int act, float *out, bool acc) {
   const size_t hw = (size_t)s.h * s.w;
   const bool relu = act != CONV_ACT_NONE, six = act == CONV_ACT_RELU6;
   for (int n = 0; n < s.n; n++) {
@@ -106,11 +106,11 @@ static void channel_affine(const float *in, TShape s, int c, float alpha, float 
   }
 }
 
-void cpu_batchnorm_train_act(const float *x, TShape s, const float *gamma, const float *beta, float *running_mean,
+void cpu_batchnorm_train_act(const float *x, Shape s, const float *gamma, const float *beta, float *running_mean,
                              float *running_var, float momentum, float eps, int act, float *y, float *save_mean,
                              float *save_invstd) {
   const size_t m = (size_t)s.n * s.h * s.w;
-  OMP(omp parallel for schedule(dynamic, 1) if (tshape_numel(s) > PAR_MIN))
+  OMP(omp parallel for schedule(dynamic, 1) if (shape_numel(s) > PAR_MIN))
   for (int c = 0; c < s.c; c++) {
     double sum = 0.0, sumsq = 0.0;
     if (m) channel_moments(x, s, c, &sum, &sumsq);
@@ -130,15 +130,15 @@ void cpu_batchnorm_train_act(const float *x, TShape s, const float *gamma, const
   }
 }
 
-void cpu_batchnorm_train(const float *x, TShape s, const float *gamma, const float *beta, float *running_mean,
+void cpu_batchnorm_train(const float *x, Shape s, const float *gamma, const float *beta, float *running_mean,
                          float *running_var, float momentum, float eps, float *y, float *save_mean, float *save_invstd) {
   cpu_batchnorm_train_act(x, s, gamma, beta, running_mean, running_var, momentum, eps, CONV_ACT_NONE, y, save_mean,
                           save_invstd);
 }
 
-void cpu_batchnorm_apply_saved_act(const float *x, TShape s, const float *gamma, const float *beta,
+void cpu_batchnorm_apply_saved_act(const float *x, Shape s, const float *gamma, const float *beta,
                                    const float *save_mean, const float *save_invstd, int act, float *y) {
-  OMP(omp parallel for schedule(static) if (tshape_numel(s) > PAR_MIN))
+  OMP(omp parallel for schedule(static) if (shape_numel(s) > PAR_MIN))
   for (int c = 0; c < s.c; c++) {
     float alpha, shift;
     bn_coeffs(c, gamma, beta, save_mean, save_invstd, &alpha, &shift);
@@ -146,14 +146,14 @@ void cpu_batchnorm_apply_saved_act(const float *x, TShape s, const float *gamma,
   }
 }
 
-void cpu_batchnorm_apply_saved(const float *x, TShape s, const float *gamma, const float *beta, const float *save_mean,
+void cpu_batchnorm_apply_saved(const float *x, Shape s, const float *gamma, const float *beta, const float *save_mean,
                                const float *save_invstd, float *y) {
   cpu_batchnorm_apply_saved_act(x, s, gamma, beta, save_mean, save_invstd, CONV_ACT_NONE, y);
 }
 
 /* dx (+)= (dy - mean_dy - (x - mean) * k) * scale per element of channel c, dy = dz masked by the activation;
    dz may alias dx when !acc (each element is read before it is written) */
-static void channel_bn_dx(const float *x, const float *dz, ActMask am, TShape s, int c, float mean, float mean_dy,
+static void channel_bn_dx(const float *x, const float *dz, ActMask am, Shape s, int c, float mean, float mean_dy,
                           float k, float scale, float *dx, bool acc) {
   const size_t hw = (size_t)s.h * s.w;
   const float al = am.alpha, sh = am.shift, hi = am.hi;
@@ -172,11 +172,11 @@ static void channel_bn_dx(const float *x, const float *dz, ActMask am, TShape s,
   }
 }
 
-void cpu_batchnorm_backward_act(const float *x, const float *dz, int act, TShape s, const float *gamma, const float *beta,
+void cpu_batchnorm_backward_act(const float *x, const float *dz, int act, Shape s, const float *gamma, const float *beta,
                                 const float *save_mean, const float *save_invstd, float *dx, bool acc, float *dgamma,
                                 float *dbeta) {
   const size_t m = (size_t)s.n * s.h * s.w;
-  OMP(omp parallel for schedule(dynamic, 1) if (tshape_numel(s) > PAR_MIN))
+  OMP(omp parallel for schedule(dynamic, 1) if (shape_numel(s) > PAR_MIN))
   for (int c = 0; c < s.c; c++) {
     const double mean = save_mean[c], invstd = save_invstd[c];
     const ActMask am = act_mask(act, c, gamma, beta, save_mean, save_invstd);
@@ -192,14 +192,14 @@ void cpu_batchnorm_backward_act(const float *x, const float *dz, int act, TShape
   }
 }
 
-void cpu_batchnorm_backward(const float *x, const float *dy, TShape s, const float *gamma, const float *save_mean,
+void cpu_batchnorm_backward(const float *x, const float *dy, Shape s, const float *gamma, const float *save_mean,
                             const float *save_invstd, float *dx, bool acc, float *dgamma, float *dbeta) {
   cpu_batchnorm_backward_act(x, dy, CONV_ACT_NONE, s, gamma, NULL, save_mean, save_invstd, dx, acc, dgamma, dbeta);
 }
 
-void cpu_batchnorm_backward_eval(const float *x, const float *dy, TShape s, const float *gamma, const float *running_mean,
+void cpu_batchnorm_backward_eval(const float *x, const float *dy, Shape s, const float *gamma, const float *running_mean,
                                  const float *running_var, float eps, float *dx, bool acc, float *dgamma, float *dbeta) {
-  OMP(omp parallel for schedule(dynamic, 1) if (tshape_numel(s) > PAR_MIN))
+  OMP(omp parallel for schedule(dynamic, 1) if (shape_numel(s) > PAR_MIN))
   for (int c = 0; c < s.c; c++) {
     const double invstd = 1.0 / sqrt((double)running_var[c] + (double)eps);
     if (dgamma || dbeta) {

@@ -7,9 +7,8 @@
 #define SQN_CPU_OPS_H
 #include <stdbool.h>
 #include <stddef.h>
+#include "tensor.h"
 
-typedef struct TShape { int n, c, h, w; } TShape;
-static inline size_t tshape_numel(TShape s) { return (size_t)s.n * s.c * s.h * s.w; }
 
 /* act: the epilogue applied after the bias, while the output is in cache: CONV_ACT_NONE, _RELU, _RELU6. */
 enum { CONV_ACT_NONE, CONV_ACT_RELU, CONV_ACT_RELU6 };
@@ -17,29 +16,29 @@ typedef struct ConvParams { int kh, kw, sh, sw, ph, pw, dh, dw, groups, act; } C
 
 /* y[n, co, oy, ox] = bias[co] + sum over ci in group, ky, kx of x[n, ci, oy*sh - ph + ky*dh, ox*sw - pw + kx*dw] * w[co, ci - g*cin_g, ky, kx]
    (zero padding); w is [cout, cin/groups, kh, kw]; bias may be NULL. */
-void cpu_conv2d(const float *x, TShape xs, const float *w, const float *bias, const ConvParams *p, float *y, TShape ys);
+void cpu_conv2d(const float *x, Shape xs, const float *w, const float *bias, const ConvParams *p, float *y, Shape ys);
 /* inference BN: y = (x - mean) / sqrt(var + eps) * gamma + beta, per channel */
-void cpu_batchnorm_infer(const float *x, TShape s, const float *gamma, const float *beta, const float *mean, const float *var, float eps, float *y);
+void cpu_batchnorm_infer(const float *x, Shape s, const float *gamma, const float *beta, const float *mean, const float *var, float eps, float *y);
 void cpu_relu(const float *x, size_t n, float *y);
 void cpu_relu6(const float *x, size_t n, float *y);
 void cpu_sigmoid(const float *x, size_t n, float *y);
 void cpu_hswish(const float *x, size_t n, float *y);   /* x * relu6(x + 3) / 6 */
 /* elementwise with broadcast over size-1 dims (n, c, h, w independently) */
-void cpu_add(const float *a, TShape as, const float *b, TShape bs, float *y, TShape ys);
-void cpu_mul(const float *a, TShape as, const float *b, TShape bs, float *y, TShape ys);
-void cpu_concat(const float *const *xs, const TShape *shapes, int n, float *y, TShape ys); /* along channels */
+void cpu_add(const float *a, Shape as, const float *b, Shape bs, float *y, Shape ys);
+void cpu_mul(const float *a, Shape as, const float *b, Shape bs, float *y, Shape ys);
+void cpu_concat(const float *const *xs, const Shape *shapes, int n, float *y, Shape ys); /* along channels */
 /* PyTorch AvgPool2d (ceil_mode=False): window clipped to the padded input; with count_include_pad=false
    the divisor counts only the in-bounds (unpadded) elements */
-void cpu_avgpool(const float *x, TShape xs, int kh, int kw, int sh, int sw, int ph, int pw, bool count_include_pad, float *y, TShape ys);
-void cpu_global_avgpool(const float *x, TShape xs, float *y); /* y is [n, c, 1, 1] */
+void cpu_avgpool(const float *x, Shape xs, int kh, int kw, int sh, int sw, int ph, int pw, bool count_include_pad, float *y, Shape ys);
+void cpu_global_avgpool(const float *x, Shape xs, float *y); /* y is [n, c, 1, 1] */
 /* F.interpolate(mode='bilinear') to ys.h x ys.w; align_corners=true: src = dst * (in-1)/(out-1) (0 when out == 1);
    false: src = (dst + 0.5) * in/out - 0.5 clamped at 0 (PyTorch's area_pixel_compute_source_index with the size ratio) */
-void cpu_bilinear(const float *x, TShape xs, float *y, TShape ys, bool align_corners);
+void cpu_bilinear(const float *x, Shape xs, float *y, Shape ys, bool align_corners);
 /* F.interpolate(mode='nearest'): src = min(floor(dst * in / out), in - 1) (computed in float as PyTorch does: scale = (float)in/out; src = floor(dst * scale)) */
-void cpu_nearest(const float *x, TShape xs, float *y, TShape ys);
-void cpu_crop(const float *x, TShape xs, int top, int left, float *y, TShape ys); /* y = x[:, :, top:top+ys.h, left:left+ys.w] */
+void cpu_nearest(const float *x, Shape xs, float *y, Shape ys);
+void cpu_crop(const float *x, Shape xs, int top, int left, float *y, Shape ys); /* y = x[:, :, top:top+ys.h, left:left+ys.w] */
 /* the superblock mixture: y = sum_k w[k * n + b] * x_k[b] for each sample b (x_k may be NULL = the Zero op) */
-void cpu_mix(const float *const *xs, int k, const float *w, TShape s, float *y);
+void cpu_mix(const float *const *xs, int k, const float *w, Shape s, float *y);
 void cpu_set_threads(int n);  /* 0 = all cores */
 
 #endif

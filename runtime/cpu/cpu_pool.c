@@ -11,11 +11,11 @@
 static inline int imin(int a, int b) { return a < b ? a : b; }
 static inline int imax(int a, int b) { return a > b ? a : b; }
 
-void cpu_avgpool(const float *x, TShape xs, int kh, int kw, int sh, int sw, int ph, int pw, bool count_include_pad,
-                 float *y, TShape ys) {
+void cpu_avgpool(const float *x, Shape xs, int kh, int kw, int sh, int sw, int ph, int pw, bool count_include_pad,
+                 float *y, Shape ys) {
   const int H = xs.h, W = xs.w, OH = ys.h, OW = ys.w;
   const long planes = (long)ys.n * ys.c;
-  OMP(omp parallel for schedule(static) if (tshape_numel(xs) > (1 << 15)))
+  OMP(omp parallel for schedule(static) if (shape_numel(xs) > (1 << 15)))
   for (long pl = 0; pl < planes; pl++) {
     const float *xp = x + (size_t)pl * H * W;
     float *yp = y + (size_t)pl * OH * OW;
@@ -42,10 +42,10 @@ void cpu_avgpool(const float *x, TShape xs, int kh, int kw, int sh, int sw, int 
   }
 }
 
-void cpu_global_avgpool(const float *x, TShape xs, float *y) {
+void cpu_global_avgpool(const float *x, Shape xs, float *y) {
   const size_t hw = (size_t)xs.h * xs.w;
   const long planes = (long)xs.n * xs.c;
-  OMP(omp parallel for schedule(static) if (tshape_numel(xs) > (1 << 15)))
+  OMP(omp parallel for schedule(static) if (shape_numel(xs) > (1 << 15)))
   for (long pl = 0; pl < planes; pl++) {
     const float *xp = x + (size_t)pl * hw;
     double sum = 0.0; /* double: at least as close to the exact mean as any of PyTorch's float reductions */

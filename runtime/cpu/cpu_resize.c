@@ -45,9 +45,9 @@ void cpu_linear_weights(int in, int out, bool align_corners, int *i0, int *i1, f
   }
 }
 
-void cpu_bilinear(const float *x, TShape xs, float *y, TShape ys, bool align_corners) {
+void cpu_bilinear(const float *x, Shape xs, float *y, Shape ys, bool align_corners) {
   const int H = xs.h, W = xs.w, OH = ys.h, OW = ys.w;
-  if (tshape_numel(ys) == 0) return;
+  if (shape_numel(ys) == 0) return;
   int *idx = malloc(2 * ((size_t)OH + OW) * sizeof(int));
   float *lam = malloc(2 * ((size_t)OH + OW) * sizeof(float));
   if (!idx || !lam) {
@@ -59,7 +59,7 @@ void cpu_bilinear(const float *x, TShape xs, float *y, TShape ys, bool align_cor
   cpu_linear_weights(H, OH, align_corners, y0, y1, ly0, ly1);
   cpu_linear_weights(W, OW, align_corners, x0, x1, lx0, lx1);
   const long rows = (long)ys.n * ys.c * OH;
-  OMP(omp parallel for schedule(static) if (tshape_numel(ys) > (1 << 15)))
+  OMP(omp parallel for schedule(static) if (shape_numel(ys) > (1 << 15)))
   for (long r = 0; r < rows; r++) {
     const long pl = r / OH;
     const int oy = (int)(r % OH);
@@ -88,9 +88,9 @@ int cpu_nearest_src(int d, int in, int out) {
   return s < in - 1 ? s : in - 1;
 }
 
-void cpu_nearest(const float *x, TShape xs, float *y, TShape ys) {
+void cpu_nearest(const float *x, Shape xs, float *y, Shape ys) {
   const int H = xs.h, W = xs.w, OH = ys.h, OW = ys.w;
-  if (tshape_numel(ys) == 0) return;
+  if (shape_numel(ys) == 0) return;
   int *sx = malloc((size_t)OW * sizeof(int));
   if (!sx) {
     fprintf(stderr, "cpu_nearest: out of memory\n");
@@ -98,7 +98,7 @@ void cpu_nearest(const float *x, TShape xs, float *y, TShape ys) {
   }
   for (int ox = 0; ox < OW; ox++) sx[ox] = cpu_nearest_src(ox, W, OW);
   const long rows = (long)ys.n * ys.c * OH;
-  OMP(omp parallel for schedule(static) if (tshape_numel(ys) > (1 << 15)))
+  OMP(omp parallel for schedule(static) if (shape_numel(ys) > (1 << 15)))
   for (long r = 0; r < rows; r++) {
     const long pl = r / OH;
     const int oy = (int)(r % OH);
@@ -109,10 +109,10 @@ void cpu_nearest(const float *x, TShape xs, float *y, TShape ys) {
   free(sx);
 }
 
-void cpu_crop(const float *x, TShape xs, int top, int left, float *y, TShape ys) {
+void cpu_crop(const float *x, Shape xs, int top, int left, float *y, Shape ys) {
   const long rows = (long)ys.n * ys.c * ys.h;
   if (ys.w <= 0) return;
-  OMP(omp parallel for schedule(static) if (tshape_numel(ys) > (1 << 16)))
+  OMP(omp parallel for schedule(static) if (shape_numel(ys) > (1 << 16)))
   for (long r = 0; r < rows; r++) {
     const long pl = r / ys.h;
     const int oy = (int)(r % ys.h);

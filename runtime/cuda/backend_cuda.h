@@ -39,7 +39,7 @@ void cuda_release(void *state);
 bool cuda_op_kernel(CudaState *x, const PlanNode *nd, char *err, size_t errlen);
 bool cuda_run_node(void *state, const BackendRun *r, int i);
 /* BINARY's element strides of an operand of shape s broadcast to the output (0 along its size-1 dims). */
-void cuda_push_strides(KArgs *k, int batch, PlanShape s);
+void cuda_push_strides(KArgs *k, int batch, Shape s);
 /* Training (backend_cuda_train.c, backend_cuda_grad.c); backend.h describes each. */
 void *cuda_prepare_train(const Plan *p, char *err, size_t errlen);
 void cuda_train_free(CudaTrain *t);

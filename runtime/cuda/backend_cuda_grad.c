@@ -90,7 +90,7 @@ static bool mul_backward(CudaState *x, const BackendTrain *t, const PlanNode *nd
   ConvDims ys = cuda_train_dims(r, nd->id), xs = cuda_train_dims(r, nd->inputs[k]);
   bool direct = !acc && count(xs) == count(ys);
   float *prod = direct ? dx : t->scratch;
-  PlanShape o = r->shapes[nd->id];
+  Shape o = r->shapes[nd->id];
   KArgs a;
   ka_init(&a, count(ys));
   ka_ptr(&a, prod), ka_ptr(&a, t->grad[nd->id]), ka_ptr(&a, r->buf[nd->inputs[1 - k]]);

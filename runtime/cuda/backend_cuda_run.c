@@ -8,12 +8,12 @@
 #include "shapes.h"
 
 static int64_t numel(const BackendRun *r, int node) {
-  PlanShape s = r->shapes[node];
+  Shape s = r->shapes[node];
   return (int64_t)r->batch * s.c * s.h * s.w;
 }
 
 static const float *in_buf(const BackendRun *r, const PlanNode *nd, int k) { return r->buf[nd->inputs[k]]; }
-static PlanShape in_shape(const BackendRun *r, const PlanNode *nd, int k) { return r->shapes[nd->inputs[k]]; }
+static Shape in_shape(const BackendRun *r, const PlanNode *nd, int k) { return r->shapes[nd->inputs[k]]; }
 
 static bool launch(CudaState *x, int node, KArgs *a) {
   if (cuda_kernels_launch(x->k, x->fn[node], x->stream, a, x->error, sizeof x->error)) return true;
@@ -28,7 +28,7 @@ static bool copy_if(CudaState *x, float *y, const float *a, int64_t count) {
 /* y = act(x * scale[c] + shift[c]) over node's output (scale/shift NULL = 1/0). */
 static bool affine(CudaState *x, const BackendRun *r, int node, float *y, const float *a, const float *scale,
                    const float *shift) {
-  PlanShape s = r->shapes[node];
+  Shape s = r->shapes[node];
   KArgs k;
   ka_init(&k, numel(r, node));
   ka_ptr(&k, y), ka_ptr(&k, a), ka_ptr(&k, scale), ka_ptr(&k, shift);
@@ -37,7 +37,7 @@ static bool affine(CudaState *x, const BackendRun *r, int node, float *y, const 
 }
 
 static bool dwconv(CudaState *x, const BackendRun *r, const PlanNode *nd, float *y) {
-  PlanShape is = in_shape(r, nd, 0), os = r->shapes[nd->id];
+  Shape is = in_shape(r, nd, 0), os = r->shapes[nd->id];
   KArgs k;
   ka_init(&k, numel(r, nd->id));
   ka_ptr(&k, y), ka_ptr(&k, in_buf(r, nd, 0)), ka_ptr(&k, x->conv_w[nd->id]), ka_ptr(&k, x->conv_b[nd->id]);
@@ -48,7 +48,7 @@ static bool dwconv(CudaState *x, const BackendRun *r, const PlanNode *nd, float 
 
 static bool conv(CudaState *x, const BackendRun *r, const PlanNode *nd, float *y) {
   if (!x->conv[nd->id]) return dwconv(x, r, nd, y);
-  PlanShape is = in_shape(r, nd, 0), os = r->shapes[nd->id];
+  Shape is = in_shape(r, nd, 0), os = r->shapes[nd->id];
   ConvDims xd = {r->batch, is.c, is.h, is.w}, yd = {r->batch, os.c, os.h, os.w};
   if (!cuda_conv_forward(x->dnn, x->conv[nd->id], in_buf(r, nd, 0), xd, x->conv_w[nd->id], y, yd, x->error,
                          sizeof x->error))
@@ -56,13 +56,13 @@ static bool conv(CudaState *x, const BackendRun *r, const PlanNode *nd, float *y
   return !x->fn[nd->id] || affine(x, r, nd->id, y, y, NULL, x->conv_b[nd->id]); /* bias, relu/relu6 */
 }
 
-void cuda_push_strides(KArgs *k, int n, PlanShape s) {
+void cuda_push_strides(KArgs *k, int n, Shape s) {
   int64_t hw = (int64_t)s.h * s.w;
   ka_i64(k, n == 1 ? 0 : s.c * hw), ka_i64(k, s.c == 1 ? 0 : hw), ka_i64(k, s.h == 1 ? 0 : s.w), ka_i64(k, s.w == 1 ? 0 : 1);
 }
 
 static bool binary(CudaState *x, const BackendRun *r, const PlanNode *nd, float *y) {
-  PlanShape os = r->shapes[nd->id];
+  Shape os = r->shapes[nd->id];
   KArgs k;
   ka_init(&k, numel(r, nd->id));
   ka_ptr(&k, y), ka_ptr(&k, in_buf(r, nd, 0)), ka_ptr(&k, in_buf(r, nd, 1));
@@ -81,7 +81,7 @@ static bool act(CudaState *x, const BackendRun *r, const PlanNode *nd, float *y)
 
 /* AVGPOOL, GAP, BILINEAR, NEAREST: y, x, NC, then the plane sizes (and the window for the pool). */
 static bool plane_op(CudaState *x, const BackendRun *r, const PlanNode *nd, float *y) {
-  PlanShape is = in_shape(r, nd, 0), os = r->shapes[nd->id];
+  Shape is = in_shape(r, nd, 0), os = r->shapes[nd->id];
   int64_t nc = (int64_t)r->batch * is.c;
   KArgs k;
   ka_init(&k, nd->kind == PLAN_OP_GAP ? nc : numel(r, nd->id));
@@ -98,7 +98,7 @@ static bool plane_op(CudaState *x, const BackendRun *r, const PlanNode *nd, floa
 
 /* Along channels: input k is N rows of C_k*H*W floats, placed at channel offset c0 of each output row. */
 static bool concat(CudaState *x, const BackendRun *r, const PlanNode *nd, float *y) {
-  PlanShape os = r->shapes[nd->id];
+  Shape os = r->shapes[nd->id];
   size_t hw = (size_t)os.h * os.w, c0 = 0;
   for (int k = 0; k < nd->ninputs; k++) {
     size_t row = (size_t)in_shape(r, nd, k).c * hw * sizeof(float);
@@ -112,7 +112,7 @@ static bool concat(CudaState *x, const BackendRun *r, const PlanNode *nd, float 
 
 /* y = x[:, :, top:top+OH, left:left+OW]: one 3-D copy (rows of OW floats, OH rows per plane, N*C planes). */
 static bool crop(CudaState *x, const BackendRun *r, const PlanNode *nd, float *y) {
-  PlanShape is = in_shape(r, nd, 0), os = r->shapes[nd->id];
+  Shape is = in_shape(r, nd, 0), os = r->shapes[nd->id];
   struct cudaMemcpy3DParms m;
   memset(&m, 0, sizeof m);
   m.srcPtr = (struct cudaPitchedPtr){(void *)in_buf(r, nd, 0), (size_t)is.w * sizeof(float), (size_t)is.w, (size_t)is.h};

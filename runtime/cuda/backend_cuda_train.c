@@ -29,7 +29,7 @@ bool cuda_train_launch(CudaState *x, KernelSpec s, KArgs *a) {
 }
 
 ConvDims cuda_train_dims(const BackendRun *r, int node) {
-  PlanShape s = r->shapes[node];
+  Shape s = r->shapes[node];
   return (ConvDims){r->batch, s.c, s.h, s.w};
 }
 

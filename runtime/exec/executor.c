@@ -23,7 +23,7 @@ struct Executor {
   size_t *slot_off;      /* per slot: byte offset in the arena */
   float *arena;          /* every activation of a run (device memory with a device backend) */
   size_t arena_bytes;
-  PlanShape *shapes;     /* per node, for the current input size */
+  Shape *shapes;     /* per node, for the current input size */
   const Backend *be;
   void *be_state;        /* the backend's prepared network */
   int batch;
@@ -34,7 +34,7 @@ struct Executor {
   int tap_node[8], ntaps; /* nodes whose outputs are copied out during a run */
   float *tap_buf[8];
   size_t tap_cap[8];
-  TShape out_shape;
+  Shape out_shape;
   bool *skip;            /* per node: not run (candidates not chosen in a space); NULL = none */
   int *mix_from;         /* per mix node: the chosen input index; NULL for fixed networks */
 };
@@ -95,9 +95,9 @@ static Executor *executor_create(const Plan *p, const TensorSet *weights, const 
   return x;
 }
 
-static TShape shape_of(const Executor *x, int node) {
-  PlanShape sh = x->shapes[node];
-  return (TShape){x->batch, sh.c, sh.h, sh.w};
+static Shape shape_of(const Executor *x, int node) {
+  Shape sh = x->shapes[node];
+  return (Shape){x->batch, sh.c, sh.h, sh.w};
 }
 
 static void arena_free(Executor *x) {
@@ -125,7 +125,7 @@ static bool arena_alloc(Executor *x, size_t total, char *err, size_t n) {
 static bool layout_arena(Executor *x, char *err, size_t n) {
   size_t *need = calloc((size_t)x->nslots, sizeof *need);
   for (int i = 0; i < x->p->nnodes; i++) {
-    size_t bytes = tshape_numel(shape_of(x, i)) * sizeof(float);
+    size_t bytes = shape_numel(shape_of(x, i)) * sizeof(float);
     if (bytes > need[x->slot[i]]) need[x->slot[i]] = bytes;
   }
   size_t total = 0;
@@ -139,7 +139,7 @@ static bool layout_arena(Executor *x, char *err, size_t n) {
 /* In place is only right where the shapes agree at this input size (the plan checked the compiled one). */
 static bool in_place_ok(const Executor *x, const PlanNode *nd) {
   if (!nd->ninputs || x->slot[nd->inputs[0]] != x->slot[nd->id]) return true;
-  PlanShape a = x->shapes[nd->inputs[0]], o = x->shapes[nd->id];
+  Shape a = x->shapes[nd->inputs[0]], o = x->shapes[nd->id];
   return a.c == o.c && a.h == o.h && a.w == o.w;
 }
 
@@ -157,7 +157,7 @@ int executor_add_tap(Executor *x, int node) {
   return x->ntaps++;
 }
 
-const float *executor_tap(const Executor *x, int tap, TShape *shape) {
+const float *executor_tap(const Executor *x, int tap, Shape *shape) {
   if (shape) *shape = shape_of(x, x->tap_node[tap]);
   return x->tap_buf[tap];
 }
@@ -166,7 +166,7 @@ const float *executor_tap(const Executor *x, int tap, TShape *shape) {
 static bool copy_taps(Executor *x, int i, char *err, size_t n) {
   for (int t = 0; t < x->ntaps; t++) {
     if (x->tap_node[t] != i) continue;
-    size_t bytes = tshape_numel(shape_of(x, i)) * sizeof(float);
+    size_t bytes = shape_numel(shape_of(x, i)) * sizeof(float);
     if (bytes > x->tap_cap[t]) {
       free(x->tap_buf[t]);
       x->tap_cap[t] = (x->tap_buf[t] = malloc(bytes)) ? bytes : 0;
@@ -184,7 +184,7 @@ static bool copy_taps(Executor *x, int i, char *err, size_t n) {
 /* A space's mixing with one chosen candidate: its output (zeros for the Zero op). */
 static bool run_chosen(const Executor *x, const PlanNode *nd, float *y, char *err, size_t n) {
   int from = nd->inputs[x->mix_from[nd->id]];
-  size_t bytes = tshape_numel(shape_of(x, nd->id)) * sizeof *y;
+  size_t bytes = shape_numel(shape_of(x, nd->id)) * sizeof *y;
   const BackendDevice *d = x->be->dev;
   bool zero = x->p->nodes[from].kind == PLAN_OP_ZERO;
   if (d) return zero ? d->zero(x->be_state, y, bytes, err, n)
@@ -203,7 +203,7 @@ static bool put_input(const Executor *x, float *y, const float *input, size_t by
 /* Node i: the input, a chosen mixing, or the backend's op. */
 static bool run_one(Executor *x, const BackendRun *r, int i, const float *input, char *err, size_t n) {
   const PlanNode *nd = &x->p->nodes[i];
-  if (nd->kind == PLAN_OP_INPUT) return put_input(x, x->buf[i], input, tshape_numel(shape_of(x, i)) * sizeof(float), err, n);
+  if (nd->kind == PLAN_OP_INPUT) return put_input(x, x->buf[i], input, shape_numel(shape_of(x, i)) * sizeof(float), err, n);
   if (nd->kind == PLAN_OP_MIX && x->mix_from) return run_chosen(x, nd, x->buf[i], err, n);
   if (x->be->run_node(x->be_state, r, i)) return true;
   const char *why = x->be->dev && x->be->dev->error ? x->be->dev->error(x->be_state) : NULL;
@@ -234,7 +234,7 @@ static bool finish_output(Executor *x, char *err, size_t n) {
   const float *y = x->buf[x->p->output];
   x->out_shape = shape_of(x, x->p->output);
   if (!x->be->dev) return x->output = y, true;
-  size_t bytes = tshape_numel(x->out_shape) * sizeof *y;
+  size_t bytes = shape_numel(x->out_shape) * sizeof *y;
   if (bytes > x->host_out_cap) {
     free(x->host_out);
     x->host_out_cap = (x->host_out = malloc(bytes)) ? bytes : 0;
@@ -245,15 +245,15 @@ static bool finish_output(Executor *x, char *err, size_t n) {
   return true;
 }
 
-bool executor_reserve(Executor *x, TShape in, char *err, size_t n) {
+bool executor_reserve(Executor *x, Shape in, char *err, size_t n) {
   if (in.n < 1) return snprintf(err, n, "batch must be at least 1"), false;
-  if (!plan_shapes(x->p, (PlanShape){in.c, in.h, in.w}, x->shapes, err, n)) return false;
+  if (!plan_shapes(x->p, (Shape){0, in.c, in.h, in.w}, x->shapes, err, n)) return false;
   x->batch = in.n;
   x->output = NULL;
   return layout_arena(x, err, n);
 }
 
-bool executor_run(Executor *x, const float *input, TShape in, char *err, size_t n) {
+bool executor_run(Executor *x, const float *input, Shape in, char *err, size_t n) {
   if (!executor_reserve(x, in, err, n)) return false;
   BackendRun r = {x->p, x->param, x->buf, x->shapes, x->batch};
   bool host_clock = x->times && !x->be->dev;
@@ -270,7 +270,7 @@ bool executor_run(Executor *x, const float *input, TShape in, char *err, size_t 
   return finish_output(x, err, n);
 }
 
-const float *executor_output(const Executor *x, TShape *shape) {
+const float *executor_output(const Executor *x, Shape *shape) {
   if (shape) *shape = x->out_shape;
   return x->output;
 }

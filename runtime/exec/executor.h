@@ -20,19 +20,19 @@ Executor *executor_new_arch(const Plan *p, const TensorSet *weights, const char 
                             size_t errlen);
 /* Runs the network on input [n, c, h, w]: c as compiled, any h x w the network accepts (shapes are
    recomputed when they differ from the compiled size; an unsupported size is an explained error). */
-bool executor_run(Executor *x, const float *input, TShape in, char *err, size_t errlen);
+bool executor_run(Executor *x, const float *input, Shape in, char *err, size_t errlen);
 /* The shapes and activation memory for inputs [n, c, h, w], without running: sizes that cannot fit
    are refused before the caller allocates the input (executor_run does this itself). */
-bool executor_reserve(Executor *x, TShape in, char *err, size_t errlen);
+bool executor_reserve(Executor *x, Shape in, char *err, size_t errlen);
 /* The network output (logits at input resolution) of the last run, in host memory (downloaded from the
    device with a device backend), owned by the executor. */
-const float *executor_output(const Executor *x, TShape *shape);
+const float *executor_output(const Executor *x, Shape *shape);
 size_t executor_peak_bytes(const Executor *x);
 /* Per-node timing: when on, every run adds each node's seconds to times[node] (nnodes entries). */
 void executor_profile(Executor *x, double *times);
 /* Keeps a copy of node `node`'s output of every later run (buffers are reused within a run);
    returns the tap index, or -1 when out of taps (8). */
 int executor_add_tap(Executor *x, int node);
-const float *executor_tap(const Executor *x, int tap, TShape *shape);
+const float *executor_tap(const Executor *x, int tap, Shape *shape);
 void executor_free(Executor *x);
 #endif

@@ -56,7 +56,7 @@ static bool score(const Search *s, Trainer *t, const ValSet *v, Arch *a, char *e
   bool ok = true;
   for (int i = 0; ok && i < v->nb; i++) {
     const Batch *b = &v->b[i];
-    TShape in = {b->n, 3, b->h, b->w}, out;
+    Shape in = {b->n, 3, b->h, b->w}, out;
     ok = select_arch(s, t, a->choice, b->n, err, n) && trainer_forward(t, b->image, in, err, n);
     if (!ok) break;
     const float *logits = trainer_logits(t, &out);

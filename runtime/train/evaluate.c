@@ -23,7 +23,7 @@ bool evaluate_dataset(const Plan *p, const TensorSet *weights, const char *backe
       ok = err[0] == 0;
       break;
     }
-    TShape in = {b.n, 3, b.h, b.w}, out;
+    Shape in = {b.n, 3, b.h, b.w}, out;
     if (!executor_run(x, b.image, in, err, n)) {
       char msg[512];
       snprintf(msg, sizeof msg, "%s: %s", dataset_name(d, b.first_index), err);

@@ -117,7 +117,7 @@ Trainer *trainer_new_on(const Plan *p, const TensorSet *weights, uint64_t seed, 
 
 /* The training slots' offsets (slot_off, when given) and total size for a batch of `batch` at these
    node shapes (skip: nodes that take no memory, or NULL); *largest is the largest single tensor. */
-static size_t slot_layout(const Plan *p, const PlanShape *shapes, int batch, const bool *skip, size_t *slot_off,
+static size_t slot_layout(const Plan *p, const Shape *shapes, int batch, const bool *skip, size_t *slot_off,
                           size_t *largest) {
   const PlanGrad *g = &p->grad;
   size_t *need = calloc((size_t)g->nslots + 1, sizeof *need), total = 0;
@@ -169,7 +169,7 @@ static bool layout(Trainer *t, char *err, size_t n) {
   return true;
 }
 
-static bool check_labels(const Trainer *t, const unsigned char *labels, TShape in, char *err, size_t n) {
+static bool check_labels(const Trainer *t, const unsigned char *labels, Shape in, char *err, size_t n) {
   size_t hw = (size_t)in.h * in.w, total = hw * (size_t)in.n;
   for (size_t i = 0; i < total; i++)
     if (labels[i] != 255 && labels[i] >= t->p->classes)
@@ -323,10 +323,10 @@ static BackendTrain train_view(Trainer *t) {
 }
 
 /* The node shapes for input `in`; false unless the logits have the input's size (what the loss needs). */
-static bool train_shapes(const Plan *p, TShape in, PlanShape *shapes, char *err, size_t n) {
+static bool train_shapes(const Plan *p, Shape in, Shape *shapes, char *err, size_t n) {
   if (in.n < 1) return snprintf(err, n, "batch must be at least 1"), false;
-  if (!plan_shapes(p, (PlanShape){in.c, in.h, in.w}, shapes, err, n)) return false;
-  PlanShape o = shapes[p->output];
+  if (!plan_shapes(p, (Shape){0, in.c, in.h, in.w}, shapes, err, n)) return false;
+  Shape o = shapes[p->output];
   if (o.h != in.h || o.w != in.w || o.c != p->classes)
     return snprintf(err, n, "a %dx%d input gives %dx%dx%d logits, but training needs logits of the input's size: use a "
                             "larger crop (sides that are multiples of 32 suit every space in spaces/)",
@@ -334,8 +334,8 @@ static bool train_shapes(const Plan *p, TShape in, PlanShape *shapes, char *err,
   return true;
 }
 
-bool trainer_check_input(const Plan *p, TShape in, const char *backend, char *err, size_t n) {
-  PlanShape *shapes = malloc(sizeof *shapes * ((size_t)p->nnodes + 1));
+bool trainer_check_input(const Plan *p, Shape in, const char *backend, char *err, size_t n) {
+  Shape *shapes = malloc(sizeof *shapes * ((size_t)p->nnodes + 1));
   if (!shapes) return snprintf(err, n, "out of memory"), false;
   bool ok = train_shapes(p, in, shapes, err, n);
   const Backend *be = ok ? backend_get(backend, err, n) : NULL;
@@ -350,7 +350,7 @@ bool trainer_check_input(const Plan *p, TShape in, const char *backend, char *er
 }
 
 /* Shapes, buffers and mixing weights for a batch of this size. */
-static bool prepare(Trainer *t, TShape in, char *err, size_t n) {
+static bool prepare(Trainer *t, Shape in, char *err, size_t n) {
   const Plan *p = t->p;
   if (!train_shapes(p, in, t->shapes, err, n)) return false;
   if (t->nmix && (!t->mix || t->mix_batch != in.n))
@@ -377,7 +377,7 @@ static bool keep_logits(Trainer *t, bool always, char *err, size_t n) {
   return true;
 }
 
-bool trainer_forward(Trainer *t, const float *images, TShape in, char *err, size_t n) {
+bool trainer_forward(Trainer *t, const float *images, Shape in, char *err, size_t n) {
   if (!prepare(t, in, err, n)) return false;
   BackendTrain bt = train_view(t);
   t->logits_valid = forward(t, images, &bt, err, n) && (!t->dv || keep_logits(t, true, err, n));
@@ -385,24 +385,24 @@ bool trainer_forward(Trainer *t, const float *images, TShape in, char *err, size
 }
 
 /* The loss and its gradient on the host, or on the device. */
-static bool loss(Trainer *t, const unsigned char *labels, TShape ls, TrainStats *st, char *err, size_t n) {
+static bool loss(Trainer *t, const unsigned char *labels, Shape ls, TrainStats *st, char *err, size_t n) {
   const Plan *p = t->p;
   if (t->dv) return trainer_dev_loss(t, labels, ls, &st->loss, &st->valid_pixels, err, n);
   st->loss = cpu_softmax_xent(t->buf[p->output], ls, labels, 255, t->grad[p->output], &st->valid_pixels);
   return true;
 }
 
-bool trainer_step(Trainer *t, const float *images, TShape in, const unsigned char *labels, TrainStats *st, char *err,
+bool trainer_step(Trainer *t, const float *images, Shape in, const unsigned char *labels, TrainStats *st, char *err,
                   size_t n) {
   const Plan *p = t->p;
   if (!prepare(t, in, err, n) || !check_labels(t, labels, in, err, n)) return false;
-  PlanShape o = t->shapes[p->output];
+  Shape o = t->shapes[p->output];
   if (t->dv && !trainer_dev_begin_step(t, err, n)) return false;
   if (!t->dv) memset(t->grad_block, 0, t->grad_numel * sizeof(float));
   if (t->mix_dw) memset(t->mix_dw, 0, sizeof(float) * (size_t)p->nsb * t->maxc * t->mix_batch);
   BackendTrain bt = train_view(t);
   if (!forward(t, images, &bt, err, n)) return false;
-  TShape ls = {in.n, o.c, o.h, o.w};
+  Shape ls = {in.n, o.c, o.h, o.w};
   if (!loss(t, labels, ls, st, err, n)) return false;
   if (!isfinite(st->loss)) return explain_nonfinite_forward(t, err, n);
   if (!keep_logits(t, false, err, n) || !backward(t, &bt, err, n)) return false;
@@ -549,9 +549,9 @@ bool trainer_load_optimizer_state(Trainer *t, const TensorSet *s, char *err, siz
 
 const float *trainer_param_grad(const Trainer *t, int i) { return t->pgrad[i]; }
 
-const float *trainer_logits(const Trainer *t, TShape *shape) {
-  PlanShape o = t->shapes[t->p->output];
-  if (shape) *shape = (TShape){t->batch, o.c, o.h, o.w};
+const float *trainer_logits(const Trainer *t, Shape *shape) {
+  Shape o = t->shapes[t->p->output];
+  if (shape) *shape = (Shape){t->batch, o.c, o.h, o.w};
   if (!t->logits_valid) return NULL;
   return (t->keep_logits || t->dv) && t->logits_copy ? t->logits_copy : t->buf[t->p->output];
 }

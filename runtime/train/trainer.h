@@ -28,11 +28,11 @@ Trainer *trainer_new(const Plan *p, const TensorSet *weights, uint64_t seed, con
 bool trainer_backend_ok(const char *backend, char *err, size_t n);
 /* Whether batches of shape `in` can train: logits of the input's size, and (CPU backend) training
    buffers that fit in this machine's memory. Checked before a run creates anything. */
-bool trainer_check_input(const Plan *p, TShape in, const char *backend, char *err, size_t n);
+bool trainer_check_input(const Plan *p, Shape in, const char *backend, char *err, size_t n);
 /* Forward (training mode), loss against labels (uint8 train ids, N x H x W at the input size, 255 =
    ignore) and backward: leaves every parameter's gradient in the trainer. Errors: bad label values,
    an input size the network cannot take, a non-finite loss or gradient (naming the first bad tensor). */
-bool trainer_step(Trainer *t, const float *images, TShape in, const unsigned char *labels, TrainStats *st, char *err,
+bool trainer_step(Trainer *t, const float *images, Shape in, const unsigned char *labels, TrainStats *st, char *err,
                   size_t n);
 /* Supernets (plans of a search space): the mixing weights of the next steps, w[sb][cand][batch] for
    every superblock (superblock-major, then candidate, then sample), copied. The batch of the next
@@ -45,7 +45,7 @@ const float *trainer_mix_grad(const Trainer *t);
 void trainer_set_active(Trainer *t, const bool *active, int max_cand);
 /* Forward only, training-mode BN unless frozen (evaluating architectures of a supernet with batch
    statistics); the logits are then at trainer_logits. */
-bool trainer_forward(Trainer *t, const float *images, TShape in, char *err, size_t n);
+bool trainer_forward(Trainer *t, const float *images, Shape in, char *err, size_t n);
 /* SGD step over the plan's update list: d = g + wd * w; buf = momentum * buf + d (buf = d on the first
    step); w -= lr * buf. */
 void trainer_sgd(Trainer *t, double lr, double momentum, double weight_decay);
@@ -70,7 +70,7 @@ bool trainer_load_optimizer_state(Trainer *t, const TensorSet *s, char *err, siz
 const float *trainer_param_grad(const Trainer *t, int i);
 /* The logits (N x classes x H x W) of the last trainer_forward, or of the last trainer_step when
    trainer_keep_logits is on (the step's backward pass reuses their buffer otherwise: NULL). */
-const float *trainer_logits(const Trainer *t, TShape *shape);
+const float *trainer_logits(const Trainer *t, Shape *shape);
 void trainer_keep_logits(Trainer *t, bool keep);
 /* Per-node timing: when on, forward and backward seconds are added to fwd[node] and bwd[node]. */
 void trainer_profile(Trainer *t, double *fwd, double *bwd);

@@ -157,7 +157,7 @@ static bool grow_pixels(TrainerDev *d, size_t px, char *err, size_t n) {
 }
 
 /* nvalid counted on the host as cpu_softmax_xent counts it; the per-pixel losses summed in double. */
-bool trainer_dev_loss(Trainer *t, const unsigned char *labels, TShape ls, double *loss, long *nvalid, char *err,
+bool trainer_dev_loss(Trainer *t, const unsigned char *labels, Shape ls, double *loss, long *nvalid, char *err,
                       size_t n) {
   TrainerDev *d = t->dv;
   size_t hw = (size_t)ls.h * ls.w, px = hw * (size_t)ls.n;

@@ -44,7 +44,7 @@ bool trainer_dev_sync(Trainer *t, char *err, size_t n);
 /* Zeroes every parameter gradient; a pending failure is reported here. */
 bool trainer_dev_begin_step(Trainer *t, char *err, size_t n);
 /* Loss and d loss / d logits on the device (labels checked by the caller): mean over the valid pixels. */
-bool trainer_dev_loss(Trainer *t, const unsigned char *labels, TShape ls, double *loss, long *nvalid, char *err, size_t n);
+bool trainer_dev_loss(Trainer *t, const unsigned char *labels, Shape ls, double *loss, long *nvalid, char *err, size_t n);
 /* Gradients to the host copy (Trainer.grad_block) after a step. */
 bool trainer_dev_pull_grads(Trainer *t, char *err, size_t n);
 /* Every parameter's value to the host TensorSet. */

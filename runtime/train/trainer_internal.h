@@ -22,7 +22,7 @@ struct Trainer {
   float **bn_save;           /* per BN node: mean and 1/std of the batch */
   float *scratch;
   size_t scratch_bytes;
-  PlanShape *shapes;
+  Shape *shapes;
   int batch;
   bool bn_eval;
   /* supernets */
