@@ -125,7 +125,7 @@ if(SQN_FUZZ)
 
   add_executable(fuzz_frontend fuzz_frontend.c ${_fz_lang} ${_fz_comp}
                  ${BISON_SqnFuzzParser_OUTPUTS} ${FLEX_SqnFuzzLexer_OUTPUTS})
-  target_include_directories(fuzz_frontend PRIVATE ${_fz_gen} ${PROJECT_SOURCE_DIR}/lang ${_fz_comp_dirs})
+  target_include_directories(fuzz_frontend PRIVATE ${_fz_gen} ${PROJECT_SOURCE_DIR}/lang ${PROJECT_SOURCE_DIR}/base ${_fz_comp_dirs})
   target_compile_definitions(fuzz_frontend PRIVATE SQN_STDLIB_DIR="${PROJECT_SOURCE_DIR}/lang")
   target_compile_options(fuzz_frontend PRIVATE ${SQN_FUZZ_FLAGS})
   target_link_options(fuzz_frontend PRIVATE ${SQN_FUZZ_FLAGS})
