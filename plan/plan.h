@@ -1,7 +1,7 @@
 /* plan.h - the runtime's in-memory plan: what sqnrun knows about a network, read from a .plan
    file (plan_read.c) and summarized by plan_info.c. Stands alone: no compiler or LLVM headers.
-   The enums have the same values as the compiler's IR (compiler/ir/ir.h); plan_write.c checks that
-   with static assertions. A Plan returned by the reader has been fully validated: every index is
+   Ops (OpKind, their attributes and shape rule) come from op.h, as in the compiler's IR; the other
+   enums have the values of the IR's (compiler/ir/ir.h), which plan_write.c checks with static assertions. A Plan returned by the reader has been fully validated: every index is
    in range, node inputs come earlier in the node list, enums are known and shapes positive. */
 #ifndef SQN_PLAN_H
 #define SQN_PLAN_H
@@ -9,15 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "op.h"
 #include "plan_format.h"
 #include "tensor.h"
-
-typedef enum {
-  PLAN_OP_INPUT, PLAN_OP_CONV, PLAN_OP_BN, PLAN_OP_RELU, PLAN_OP_RELU6, PLAN_OP_SIGMOID,
-  PLAN_OP_HSWISH, PLAN_OP_ADD, PLAN_OP_MUL, PLAN_OP_CONCAT, PLAN_OP_AVGPOOL, PLAN_OP_GAP,
-  PLAN_OP_BILINEAR, PLAN_OP_NEAREST, PLAN_OP_CROP, PLAN_OP_ZERO, PLAN_OP_MIX, PLAN_OP_OUTPUT,
-  PLAN_OP__COUNT
-} PlanOpKind;
 
 typedef enum {
   PLAN_PARAM_CONV_WEIGHT, PLAN_PARAM_CONV_BIAS, PLAN_PARAM_BN_WEIGHT, PLAN_PARAM_BN_BIAS,
@@ -29,8 +23,6 @@ typedef enum {
   PLAN_KERNEL__COUNT
 } PlanKernelKind;
 
-typedef enum { PLAN_RESIZE_SIZE, PLAN_RESIZE_SCALE, PLAN_RESIZE_LIKE, PLAN_RESIZE__COUNT } PlanResize;
-
 typedef enum { PLAN_OBJ_MACS, PLAN_OBJ_PARAMS, PLAN_OBJ_LATENCY, PLAN_OBJ__COUNT } PlanObjective;
 typedef enum { PLAN_SCHED_STEP, PLAN_SCHED_POLY, PLAN_SCHED_CONSTANT, PLAN_SCHED__COUNT } PlanLrSchedule;
 
@@ -41,19 +33,13 @@ typedef struct PlanLoc {
 
 typedef struct PlanNode {
   int id;                 /* == index in Plan.nodes */
-  PlanOpKind kind;
+  OpKind kind;
   int inputs[SQN_PLAN_MAX_INPUTS];
   int ninputs;
   Shape out;
   const char *name;       /* module path, NULL if none */
   PlanLoc loc;
-  int kh, kw, sh, sw, ph, pw, dh, dw, groups;
-  bool bias, count_include_pad, align_corners;
-  bool pool_fit;          /* avgpool: the window is min(kernel, padded input) at run time */
-  int crop[4];            /* top, bottom, left, right */
-  int resize_mode;        /* PlanResize: how a bilinear/nearest output size follows the input */
-  double scale;           /* PLAN_RESIZE_SCALE: out = floor(in * scale) */
-  int like;               /* PLAN_RESIZE_LIKE: the earlier node whose H x W the output takes; else -1 */
+  OP_ATTR_MEMBERS;        /* kernel, stride, pad, ..., as the IR's (op.h) */
   int slot;               /* activation buffer planned by sqnc (nodes sharing one never live at once); -1 none */
   int param[SQN_PLAN_NODE_PARAMS]; /* indices into Plan.params, -1 past nparams */
   int nparams;
@@ -202,7 +188,6 @@ uint32_t plan_checksum(const unsigned char *buf, size_t len);
 /* A summary for people (json = false) or one JSON object (json = true). */
 void plan_print_info(const Plan *p, FILE *out, bool json);
 
-const char *plan_op_name(PlanOpKind k);
 const char *plan_objective_name(PlanObjective o);
 const char *plan_schedule_name(PlanLrSchedule s);
 const char *plan_kernel_kind_name(PlanKernelKind k);

@@ -5,13 +5,6 @@
 #include <string.h>
 #include "plan.h"
 
-const char *plan_op_name(PlanOpKind k) {
-  static const char *const names[PLAN_OP__COUNT] = {
-      "input", "conv", "bn", "relu", "relu6", "sigmoid", "hswish", "add", "mul", "concat",
-      "avgpool", "gap", "bilinear", "nearest", "crop", "zero", "mix", "output"};
-  return (unsigned)k < PLAN_OP__COUNT ? names[k] : "?";
-}
-
 const char *plan_objective_name(PlanObjective o) {
   static const char *const names[PLAN_OBJ__COUNT] = {"macs", "params", "latency"};
   return (unsigned)o < PLAN_OBJ__COUNT ? names[o] : "?";

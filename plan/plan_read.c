@@ -364,22 +364,14 @@ static bool check_meta_refs(Ctx *c) {
 
 /* ---- NODE ---- */
 
-/* Inputs each op takes: exact count, or -1 for "1 to 8" (concat) or "0 to 8" (mix, zero). */
-static int op_arity(PlanOpKind k) {
-  switch (k) {
-  case PLAN_OP_INPUT: return 0;
-  case PLAN_OP_ADD: case PLAN_OP_MUL: return 2;
-  case PLAN_OP_CONCAT: return -1;
-  case PLAN_OP_MIX: case PLAN_OP_ZERO: return -2;
-  default: return 1;
-  }
-}
+/* The format numbers ops as ops.def does. */
+_Static_assert(OP__COUNT == SQN_PLAN_OP_COUNT, "ops.def and the plan format disagree on the number of ops");
 
 static bool check_inputs(Ctx *c, const PlanNode *n) {
-  int a = op_arity(n->kind);
-  int lo = a >= 0 ? a : a == -1 ? 1 : 0, hi = a >= 0 ? a : SQN_PLAN_MAX_INPUTS;
+  const OpInfo *op = op_info(n->kind);
+  int lo = op->min_inputs, hi = op->max_inputs < 0 ? SQN_PLAN_MAX_INPUTS : op->max_inputs;
   if (n->ninputs < lo || n->ninputs > hi)
-    return bad(c, "%s node has %d inputs, expected %d..%d", plan_op_name(n->kind), n->ninputs, lo, hi);
+    return bad(c, "%s node has %d inputs, expected %d..%d", op_name(n->kind), n->ninputs, lo, hi);
   for (int i = 0; i < n->ninputs; i++)
     if (n->inputs[i] < 0 || n->inputs[i] >= n->id)
       return bad(c, "input %d is node %d, not an earlier node (0..%d)", i, n->inputs[i], n->id - 1);
@@ -393,13 +385,13 @@ static bool check_attrs(Ctx *c, const PlanNode *n) {
     if (!in_range(c, pos[i], 1, SQN_PLAN_MAX_DIM, "kernel/stride/dilation/groups")) return false;
   for (int i = 0; i < 6; i++)
     if (!in_range(c, nonneg[i], 0, SQN_PLAN_MAX_DIM, "padding/crop")) return false;
-  if (!in_range(c, n->resize_mode, 0, PLAN_RESIZE__COUNT - 1, "resize mode")) return false;
+  if (!in_range(c, n->resize_mode, 0, RESIZE__COUNT - 1, "resize mode")) return false;
   if (!in_range(c, n->slot, -1, c->rec, "buffer slot")) return false;
-  if (n->resize_mode == PLAN_RESIZE_SCALE && !(n->scale > 0 && n->scale <= 1024))
+  if (n->resize_mode == RESIZE_SCALE && !(n->scale > 0 && n->scale <= 1024))
     return bad(c, "resize scale %g out of range", n->scale);
-  if (n->resize_mode == PLAN_RESIZE_LIKE && !in_range(c, n->like, 0, n->id - 1, "resize reference node"))
+  if (n->resize_mode == RESIZE_LIKE && !in_range(c, n->like, 0, n->id - 1, "resize reference node"))
     return false;
-  if (n->kind == PLAN_OP_CONV && n->out.c % n->groups)
+  if (n->kind == OP_CONV && n->out.c % n->groups)
     return bad(c, "conv with %d output channels cannot have %d groups", n->out.c, n->groups);
   return in_range(c, n->nparams, 0, SQN_PLAN_NODE_PARAMS, "nparams");
 }
@@ -440,8 +432,8 @@ static bool read_node(Ctx *c, Rd *r, void *out) {
   n->like = rd_i32(r);
   n->slot = rd_i32(r);
   uint32_t fit = rd_u32(r);
-  if (kind >= PLAN_OP__COUNT) return bad(c, "unknown op kind %u", kind);
-  n->kind = (PlanOpKind)kind;
+  if (kind >= OP__COUNT) return bad(c, "unknown op kind %u", kind);
+  n->kind = (OpKind)kind;
   return get_str(c, name, &n->name) && get_str(c, file, &n->loc.file) && get_bool(c, b[0], &n->bias, "bias") &&
          get_bool(c, b[1], &n->count_include_pad, "count_include_pad") &&
          get_bool(c, b[2], &n->align_corners, "align_corners") && get_bool(c, fit, &n->pool_fit, "pool_fit") &&
@@ -630,8 +622,8 @@ static bool read_step(Ctx *c, Rd *r, void *out) {
   if (!in_range(c, s->node, 0, c->p->nnodes - 1, "node")) return false;
   const PlanNode *n = &c->p->nodes[s->node];
   if (s->kind == PLAN_STEP_RECOMPUTE) {
-    bool relu = n->kind == PLAN_OP_RELU || n->kind == PLAN_OP_RELU6;
-    if (!relu || c->p->nodes[n->inputs[0]].kind != PLAN_OP_BN || s->need_dx || s->acc_dx)
+    bool relu = n->kind == OP_RELU || n->kind == OP_RELU6;
+    if (!relu || c->p->nodes[n->inputs[0]].kind != OP_BN || s->need_dx || s->acc_dx)
       return bad(c, "a recompute step must name a ReLU/ReLU6 of a BN and no inputs (node %d)", s->node);
     return true;
   }
@@ -706,7 +698,7 @@ static bool kernel_has_node(const PlanKernel *k, int id) {
 
 /* A mix node belongs to a superblock and mixes exactly its candidates' outputs, in order. */
 static bool check_mix(Ctx *c, const PlanNode *n) {
-  if (n->kind != PLAN_OP_MIX) return true;
+  if (n->kind != OP_MIX) return true;
   if (n->superblock < 0 || n->candidate != -1) return bad(c, "mix node outside a superblock");
   const PlanSuperblock *sb = &c->p->sb[n->superblock];
   if (n->ninputs != sb->ncand)

@@ -123,9 +123,9 @@ if(SQN_FUZZ)
   set_source_files_properties(${BISON_SqnFuzzParser_OUTPUTS} ${FLEX_SqnFuzzLexer_OUTPUTS} PROPERTIES
                               COMPILE_OPTIONS "-Wno-unused-function;-Wno-sign-compare;-Wno-unused-but-set-variable;-Wno-misleading-indentation;-Wno-error")
 
-  add_executable(fuzz_frontend fuzz_frontend.c ${_fz_lang} ${_fz_comp}
+  add_executable(fuzz_frontend fuzz_frontend.c ${_fz_lang} ${_fz_comp} ${PROJECT_SOURCE_DIR}/plan/op.c
                  ${BISON_SqnFuzzParser_OUTPUTS} ${FLEX_SqnFuzzLexer_OUTPUTS})
-  target_include_directories(fuzz_frontend PRIVATE ${_fz_gen} ${PROJECT_SOURCE_DIR}/lang ${PROJECT_SOURCE_DIR}/base ${_fz_comp_dirs})
+  target_include_directories(fuzz_frontend PRIVATE ${_fz_gen} ${PROJECT_SOURCE_DIR}/lang ${PROJECT_SOURCE_DIR}/base ${PROJECT_SOURCE_DIR}/plan ${_fz_comp_dirs})
   target_compile_definitions(fuzz_frontend PRIVATE SQN_STDLIB_DIR="${PROJECT_SOURCE_DIR}/lang")
   target_compile_options(fuzz_frontend PRIVATE ${SQN_FUZZ_FLAGS})
   target_link_options(fuzz_frontend PRIVATE ${SQN_FUZZ_FLAGS})
@@ -144,14 +144,14 @@ if(SQN_FUZZ)
   set(_fz_include ${_fz_io} ${_fz_plan} ${_fz_data} ${_fz_search} ${PROJECT_SOURCE_DIR}/base ${PROJECT_SOURCE_DIR}/runtime/train
                   ${PROJECT_SOURCE_DIR}/runtime/cpu)
   set(_fz_image ${_fz_io}/image_io.c ${_fz_io}/image_png.c ${_fz_io}/image_jpeg.c ${_fz_io}/cityscapes.c)
-  set(_fz_reader_srcs_plan ${_fz_plan}/plan_read.c ${_fz_plan}/plan_info.c)
+  set(_fz_reader_srcs_plan ${_fz_plan}/plan_read.c ${_fz_plan}/plan_info.c ${_fz_plan}/op.c)
   set(_fz_reader_srcs_pth ${_fz_io}/tensor_set.c ${_fz_io}/pickle.c ${_fz_io}/pth_read.c ${_fz_io}/safetensors.c ${_fz_io}/json_min.c)
   set(_fz_reader_srcs_safetensors ${_fz_reader_srcs_pth})
   set(_fz_reader_srcs_image ${_fz_image})
   set(_fz_reader_srcs_npy ${_fz_io}/npy.c ${_fz_io}/tensor_set.c)
   # search.c for cost_from_plan; its trainer-facing half is stubbed (FUZZ_TRAINER_STUBS).
   set(_fz_reader_srcs_lut ${_fz_search}/search_lut.c ${_fz_search}/search.c ${_fz_io}/json_min.c ${_fz_io}/tensor_set.c
-                          ${_fz_plan}/plan_read.c ${_fz_plan}/plan_info.c ${CMAKE_CURRENT_BINARY_DIR}/fuzz_lut_space.plan)
+                          ${_fz_plan}/plan_read.c ${_fz_plan}/plan_info.c ${_fz_plan}/op.c ${CMAKE_CURRENT_BINARY_DIR}/fuzz_lut_space.plan)
   set(_fz_reader_srcs_checkpoint ${_fz_io}/checkpoint.c ${_fz_io}/safetensors.c ${_fz_io}/json_min.c ${_fz_io}/tensor_set.c)
   set(_fz_reader_srcs_dataset ${_fz_data}/dataset_cityscapes.c ${_fz_data}/synth_scene.c ${_fz_data}/synth_objects.c ${_fz_image})
   set(SQN_FUZZ_READERS plan pth safetensors image npy lut checkpoint dataset)

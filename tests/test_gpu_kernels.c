@@ -162,12 +162,12 @@ static void test_dwconv(const Plan *p) {
   int tested = 0;
   for (int i = 0; i < p->nnodes; i++) {
     const PlanNode *nd = &p->nodes[i];
-    if (nd->kind != PLAN_OP_CONV || nd->groups <= 1 || nd->groups != nd->out.c || nd->groups != p->nodes[nd->inputs[0]].out.c)
+    if (nd->kind != OP_CONV || nd->groups <= 1 || nd->groups != nd->out.c || nd->groups != p->nodes[nd->inputs[0]].out.c)
       continue;
     bool seen = false;
     for (int j = 0; j < i && !seen; j++) {
       const PlanNode *o = &p->nodes[j];
-      seen = o->kind == PLAN_OP_CONV && o->groups > 1 && o->groups == o->out.c && o->kh == nd->kh && o->kw == nd->kw &&
+      seen = o->kind == OP_CONV && o->groups > 1 && o->groups == o->out.c && o->kh == nd->kh && o->kw == nd->kw &&
              o->sh == nd->sh && o->sw == nd->sw && o->dh == nd->dh && o->dw == nd->dw &&
              o->groups == p->nodes[o->inputs[0]].out.c;
     }

@@ -2,6 +2,7 @@
    diagnostic (syntax, names, types, shapes) reports its expected message, location and hint. */
 #include <stdlib.h>
 #include "compile.h"
+#include "builtins.h"
 #include "fuse.h"
 #include "test_util.h"
 
@@ -337,7 +338,26 @@ static void test_settings_merge(void) {
   arena_free(&a);
 }
 
+/* ops.def is the one list of ops: names unique and found again by name, every op .sqn can call has its
+   IR builder and its parameters bind, arities as the plan reader will check them. */
+static void test_op_table(void) {
+  for (int k = 0; k < OP__COUNT; k++) {
+    const OpInfo *op = op_info((OpKind)k);
+    OpKind back;
+    CHECK(op && op_from_name(op->name, &back) && back == (OpKind)k);
+    CHECK(op->max_inputs < 0 || op->max_inputs >= op->min_inputs);
+    bool callable = op->flags & OPF_CALLABLE;
+    CHECK(callable == (builtin_op_builder(op->name) != NULL));
+    CHECK(callable == builtin_is_op(op->name));
+    int n = 0;
+    const char *const *names = builtin_param_names(op->name, &n);
+    CHECK(!callable || (names && n >= op->nrequired + 1 && !strcmp(names[n - 1], "name")));
+  }
+  CHECK(op_info(OP__COUNT) == NULL && !strcmp(op_name(OP__COUNT), "?"));
+}
+
 int main(void) {
+  test_op_table();
   test_dead_code();
   test_settings_merge();
   test_space();

@@ -80,13 +80,13 @@ int main(int argc, char **argv) {
   trainer_profile(t, fwd, bwd);
   TrainStats st;
   bool ok = trainer_step(t, in.data, s, labels, &st, err, sizeof err);
-  double tf = 0, tb = 0, by_kind[2][PLAN_OP__COUNT] = {{0}};
+  double tf = 0, tb = 0, by_kind[2][OP__COUNT] = {{0}};
   for (int i = 0; i < p->nnodes; i++)
     tf += fwd[i], tb += bwd[i], by_kind[0][p->nodes[i].kind] += fwd[i], by_kind[1][p->nodes[i].kind] += bwd[i];
   printf("step: forward %.2f s, backward %.2f s, trainer memory %.0f MiB\n", tf, tb, trainer_bytes(t) / 1048576.0);
-  for (int k = 0; k < PLAN_OP__COUNT; k++)
+  for (int k = 0; k < OP__COUNT; k++)
     if (by_kind[0][k] + by_kind[1][k] > 0.05)
-      printf("  %-8s forward %6.2f s backward %6.2f s\n", plan_op_name((PlanOpKind)k), by_kind[0][k], by_kind[1][k]);
+      printf("  %-8s forward %6.2f s backward %6.2f s\n", op_name((OpKind)k), by_kind[0][k], by_kind[1][k]);
   free(fwd), free(bwd);
   if (!ok) fprintf(stderr, "step: %s\n", err);
   CHECK(ok);

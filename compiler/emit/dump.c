@@ -39,7 +39,7 @@ static void print_attrs(FILE *out, const IrNode *n) {
 }
 
 static void dump_node(const IrGraph *g, const IrNode *n, FILE *out) {
-  fprintf(out, "%%%d = %s", n->id, ir_op_name(n->kind));
+  fprintf(out, "%%%d = %s", n->id, op_name(n->kind));
   if (n->ninputs) {
     for (int i = 0; i < n->ninputs; i++) fprintf(out, "%s%%%d", i ? ", " : "(", n->inputs[i]);
     fputc(')', out);
@@ -132,7 +132,7 @@ static const char *dot_fill(const IrGraph *g, const IrNode *n) {
 }
 
 static void dot_node(const IrGraph *g, const IrNode *n, FILE *out, const char *indent) {
-  fprintf(out, "%sn%d [label=\"%%%d %s", indent, n->id, n->id, ir_op_name(n->kind));
+  fprintf(out, "%sn%d [label=\"%%%d %s", indent, n->id, n->id, op_name(n->kind));
   print_attrs(out, n);
   fputs("\\n", out);
   print_shape(out, n->out);

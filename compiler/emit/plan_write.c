@@ -16,14 +16,7 @@
 
 /* The format stores the IR's enum values as they are: tie them to the documented numbers. */
 #define SAME(a, b) ((int)(a) == (int)(b))
-_Static_assert(SAME(OP__COUNT, SQN_PLAN_OP_COUNT) && SAME(OP__COUNT, PLAN_OP__COUNT), "op count");
-_Static_assert(SAME(OP_INPUT, PLAN_OP_INPUT) && SAME(OP_CONV, PLAN_OP_CONV) && SAME(OP_BN, PLAN_OP_BN) &&
-               SAME(OP_RELU, PLAN_OP_RELU) && SAME(OP_RELU6, PLAN_OP_RELU6) && SAME(OP_SIGMOID, PLAN_OP_SIGMOID) &&
-               SAME(OP_HSWISH, PLAN_OP_HSWISH) && SAME(OP_ADD, PLAN_OP_ADD) && SAME(OP_MUL, PLAN_OP_MUL) &&
-               SAME(OP_CONCAT, PLAN_OP_CONCAT) && SAME(OP_AVGPOOL, PLAN_OP_AVGPOOL) && SAME(OP_GAP, PLAN_OP_GAP) &&
-               SAME(OP_BILINEAR, PLAN_OP_BILINEAR) && SAME(OP_NEAREST, PLAN_OP_NEAREST) &&
-               SAME(OP_CROP, PLAN_OP_CROP) && SAME(OP_ZERO, PLAN_OP_ZERO) && SAME(OP_MIX, PLAN_OP_MIX) &&
-               SAME(OP_OUTPUT, PLAN_OP_OUTPUT), "op values");
+/* (Ops need no check: the IR and plans share OpKind, plan/op.h; plan_read.c ties it to SQN_PLAN_OP_COUNT.) */
 _Static_assert(SAME(PARAM__COUNT, SQN_PLAN_PARAM_ROLE_COUNT) && SAME(PARAM_CONV_WEIGHT, PLAN_PARAM_CONV_WEIGHT) &&
                SAME(PARAM_CONV_BIAS, PLAN_PARAM_CONV_BIAS) && SAME(PARAM_BN_WEIGHT, PLAN_PARAM_BN_WEIGHT) &&
                SAME(PARAM_BN_BIAS, PLAN_PARAM_BN_BIAS) && SAME(PARAM_BN_MEAN, PLAN_PARAM_BN_MEAN) &&

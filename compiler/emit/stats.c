@@ -13,7 +13,7 @@ static void print_layer_row(const IrGraph *g, const IrNode *n, FILE *out) {
   if (n->kind == OP_CONV)
     snprintf(kern, sizeof kern, "%dx%d/%d d%d g%d", n->kh, n->kw, n->sh, n->dh, n->groups);
   fprintf(out, "%-58s %-5s %4dx%-4dx%-5d %4dx%-4dx%-5d %-16s %14" PRId64 " %9" PRId64 "\n", n->name ? n->name : "",
-          ir_op_name(n->kind), in.c, in.h, in.w, n->out.c, n->out.h, n->out.w, kern, n->macs, n->params);
+          op_name(n->kind), in.c, in.h, in.w, n->out.c, n->out.h, n->out.w, kern, n->macs, n->params);
 }
 
 static void print_superblocks(const IrGraph *g, FILE *out) {
@@ -83,7 +83,7 @@ static void json_layers(const IrGraph *g, FILE *out) {
     fprintf(out, ", \"op\": \"%s\", \"in\": [%d, %d, %d], \"out\": [%d, %d, %d], \"kernel\": [%d, %d], "
                  "\"stride\": [%d, %d], \"dilation\": [%d, %d], \"groups\": %d, \"superblock\": %d, "
                  "\"candidate\": %d, \"macs\": %" PRId64 ", \"params\": %" PRId64 "}",
-            ir_op_name(n->kind), in.c, in.h, in.w, n->out.c, n->out.h, n->out.w, n->kh, n->kw, n->sh, n->sw, n->dh,
+            op_name(n->kind), in.c, in.h, in.w, n->out.c, n->out.h, n->out.w, n->kh, n->kw, n->sh, n->sw, n->dh,
             n->dw, n->groups, n->superblock, n->candidate, n->macs, n->params);
     first = false;
   }

@@ -17,7 +17,7 @@ static bool shape_in_limits(Elab *e, SrcLoc loc, OpKind k, Shape out) {
       (int64_t)out.c * out.h * out.w <= IR_MAX_TENSOR_ELEMS)
     return true;
   elab_error(e, loc, "check the sizes: at most 1000000 per dimension and 2^36 elements per tensor",
-             "%s output %dx%dx%d is too large", ir_op_name(k), out.c, out.h, out.w);
+             "%s output %dx%dx%d is too large", op_name(k), out.c, out.h, out.w);
   return false;
 }
 
@@ -69,7 +69,12 @@ bool positive(Elab *e, SrcLoc loc, const char *what, const int *v, int n, int mi
   return true;
 }
 
-static int conv_out(int in, int k, int s, int p, int d) { return (in + 2 * p - d * (k - 1) - 1) / s + 1; }
+/* The output shape of op k on inputs in[0..n) by the shared rule (plan/op.h), as sqnrun will recompute it. */
+static Shape shape_by_rule(OpKind k, const OpAttr *a, const Shape *in, int n, Shape fixed, Shape like, bool *fits) {
+  Shape out = fixed;
+  *fits = op_shape(k, a, in, n, fixed, like, &out);
+  return out;
+}
 
 typedef struct ConvGeom {
   int64_t cout, groups;
@@ -120,8 +125,11 @@ static Value op_conv(Elab *e, Scope *s, const Expr *call, Bound *b) {
                "conv with groups=%lld cannot map %d to %lld channels", (long long)c.groups, in.c, (long long)c.cout);
     return v_error();
   }
-  Shape out = {0, (int)c.cout, conv_out(in.h, c.k[0], c.st[0], c.pad[0], c.dil[0]),
-               conv_out(in.w, c.k[1], c.st[1], c.pad[1], c.dil[1])};
+  OpAttr at = op_attr_default();
+  at.kh = c.k[0], at.kw = c.k[1], at.sh = c.st[0], at.sw = c.st[1], at.ph = c.pad[0], at.pw = c.pad[1];
+  at.dh = c.dil[0], at.dw = c.dil[1], at.groups = (int)c.groups, at.bias = c.bias;
+  bool fits;
+  Shape out = shape_by_rule(OP_CONV, &at, &in, 1, (Shape){0, (int)c.cout, 0, 0}, in, &fits);
   if (out.h < 1 || out.w < 1) {
     elab_error(e, call->loc, "the input is too small for this kernel; use a larger --input",
                "conv %dx%d (dilation %d) on a %dx%dx%d input produces an empty output", c.k[0], c.k[1], c.dil[0],
@@ -132,8 +140,7 @@ static Value op_conv(Elab *e, Scope *s, const Expr *call, Bound *b) {
   int id = new_node(e, s, OP_CONV, &b->v[0].node, 1, call->loc, b->name, out);
   if (id < 0) return v_error();
   IrNode *n = &e->g->nodes[id];
-  n->kh = c.k[0], n->kw = c.k[1], n->sh = c.st[0], n->sw = c.st[1], n->ph = c.pad[0], n->pw = c.pad[1];
-  n->dh = c.dil[0], n->dw = c.dil[1], n->groups = (int)c.groups, n->bias = c.bias;
+  n->attr = at;
   int wd[4] = {(int)c.cout, in.c / (int)c.groups, c.k[0], c.k[1]};
   ir_add_param(e->g, id, PARAM_CONV_WEIGHT, arena_printf(e->a, "%s.weight", n->name), 4, wd);
   if (c.bias) ir_add_param(e->g, id, PARAM_CONV_BIAS, arena_printf(e->a, "%s.bias", n->name), 1, wd);
@@ -154,7 +161,7 @@ static Value op_bn(Elab *e, Scope *s, const Expr *call, Bound *b) {
 }
 
 static Value op_unary(Elab *e, Scope *s, const Expr *call, Bound *b, OpKind k) {
-  if (!need_tensor(e, b->v[0], call->loc, ir_op_name(k), "x")) return v_error();
+  if (!need_tensor(e, b->v[0], call->loc, op_name(k), "x")) return v_error();
   return tensor_or_error(new_node(e, s, k, &b->v[0].node, 1, call->loc, b->name, shape_of(e, b->v[0])));
 }
 static Value op_relu(Elab *e, Scope *s, const Expr *c, Bound *b) { return op_unary(e, s, c, b, OP_RELU); }
@@ -163,32 +170,28 @@ static Value op_sigmoid(Elab *e, Scope *s, const Expr *c, Bound *b) { return op_
 static Value op_hswish(Elab *e, Scope *s, const Expr *c, Bound *b) { return op_unary(e, s, c, b, OP_HSWISH); }
 static Value op_zero(Elab *e, Scope *s, const Expr *c, Bound *b) { return op_unary(e, s, c, b, OP_ZERO); }
 
-static bool broadcast_dim(int a, int b, int *out) {
-  if (a == b || b == 1) *out = a;
-  else if (a == 1) *out = b;
-  else return false;
-  return true;
-}
-
 Value builtin_broadcast(Elab *e, Scope *s, OpKind k, Value a, Value b, SrcLoc loc, bool counted, const char *name) {
-  Shape x = shape_of(e, a), y = shape_of(e, b), o;
-  if (!broadcast_dim(x.c, y.c, &o.c) || !broadcast_dim(x.h, y.h, &o.h) || !broadcast_dim(x.w, y.w, &o.w)) {
+  Shape in[2] = {shape_of(e, a), shape_of(e, b)}, x = in[0], y = in[1];
+  OpAttr at = op_attr_default();
+  bool fits;
+  Shape o = shape_by_rule(k, &at, in, 2, x, x, &fits);
+  if (!fits) {
     elab_error(e, loc, "shapes must match, or be 1 where they differ (broadcast)",
                "cannot %s tensors of shapes %dx%dx%d and %dx%dx%d", k == OP_ADD ? "add" : "multiply", x.c, x.h,
                x.w, y.c, y.h, y.w);
     return v_error();
   }
-  int in[2] = {a.node, b.node};
+  int ids[2] = {a.node, b.node};
   /* operators (+, *) take no sequential index: only calls do, as in nn.Sequential */
-  int id = counted ? new_node(e, s, k, in, 2, loc, name, o)
-                   : elab_add_node(e, k, in, 2, loc, arena_printf(e->a, "%s%s", s->prefix, ir_op_name(k)));
+  int id = counted ? new_node(e, s, k, ids, 2, loc, name, o)
+                   : elab_add_node(e, k, ids, 2, loc, arena_printf(e->a, "%s%s", s->prefix, op_name(k)));
   if (id < 0) return v_error();
   e->g->nodes[id].out = o;
   return v_tensor(id);
 }
 
 static Value op_binary(Elab *e, Scope *s, const Expr *call, Bound *b, OpKind k) {
-  if (!need_tensor(e, b->v[0], call->loc, ir_op_name(k), "a") || !need_tensor(e, b->v[1], call->loc, ir_op_name(k), "b"))
+  if (!need_tensor(e, b->v[0], call->loc, op_name(k), "a") || !need_tensor(e, b->v[1], call->loc, op_name(k), "b"))
     return v_error();
   return builtin_broadcast(e, s, k, b->v[0], b->v[1], call->loc, true, b->name);
 }
@@ -212,18 +215,20 @@ static Value op_concat(Elab *e, Scope *s, const Expr *call, Bound *b) {
     return v_error();
   }
   int in[IR_MAX_INPUTS];
-  Shape out = {0, 0, 0, 0};
+  Shape shapes[IR_MAX_INPUTS];
   for (int i = 0; i < n; i++) {
     if (!need_tensor(e, items[i], call->loc, "concat", "its inputs")) return v_error();
-    Shape x = shape_of(e, items[i]);
-    if (i && (x.h != out.h || x.w != out.w)) {
+    shapes[i] = shape_of(e, items[i]);
+    if (i && (shapes[i].h != shapes[0].h || shapes[i].w != shapes[0].w)) {
       elab_error(e, call->loc, "resize the inputs to the same height and width first",
-                 "concat input %d is %dx%d but input 0 is %dx%d", i, x.h, x.w, out.h, out.w);
+                 "concat input %d is %dx%d but input 0 is %dx%d", i, shapes[i].h, shapes[i].w, shapes[0].h, shapes[0].w);
       return v_error();
     }
-    out.c += x.c, out.h = x.h, out.w = x.w;
     in[i] = items[i].node;
   }
+  OpAttr at = op_attr_default();
+  bool fits;
+  Shape out = shape_by_rule(OP_CONCAT, &at, shapes, n, shapes[0], shapes[0], &fits);
   return tensor_or_error(new_node(e, s, OP_CONCAT, in, n, call->loc, b->name, out));
 }
 
@@ -236,9 +241,9 @@ static Value op_avgpool(Elab *e, Scope *s, const Expr *call, Bound *b) {
       !opt_pair(e, b, 2, "avgpool stride", 1, st) || !opt_pair(e, b, 3, "avgpool pad", 0, pad) ||
       !opt_bool(e, b, 4, "count_include_pad", true, &cip) || !opt_bool(e, b, 5, "fit", false, &fit))
     return v_error();
-  int nominal[2] = {k[0], k[1]};
-  if (fit) /* the window follows small inputs: at most the padded input */
-    for (int i = 0; i < 2; i++) k[i] = k[i] < (i ? in.w : in.h) + 2 * pad[i] ? k[i] : (i ? in.w : in.h) + 2 * pad[i];
+  OpAttr at = op_attr_default();
+  at.kh = k[0], at.kw = k[1], at.ph = pad[0], at.pw = pad[1], at.count_include_pad = cip, at.pool_fit = fit;
+  op_pool_window(&at, in, &k[0], &k[1]); /* with fit the window follows small inputs: at most the padded input */
   if (!b->has[2]) st[0] = k[0], st[1] = k[1];
   if (!positive(e, call->loc, "avgpool stride", st, 2, 1) || !positive(e, call->loc, "avgpool pad", pad, 2, 0))
     return v_error();
@@ -246,8 +251,10 @@ static Value op_avgpool(Elab *e, Scope *s, const Expr *call, Bound *b) {
     elab_error(e, call->loc, NULL, "avgpool pad %dx%d must be at most half the kernel %dx%d", pad[0], pad[1], k[0], k[1]);
     return v_error();
   }
-  Shape out = {0, in.c, (in.h + 2 * pad[0] - k[0]) / st[0] + 1, (in.w + 2 * pad[1] - k[1]) / st[1] + 1};
-  if (in.h + 2 * pad[0] < k[0] || in.w + 2 * pad[1] < k[1]) {
+  at.sh = st[0], at.sw = st[1];
+  bool fits;
+  Shape out = shape_by_rule(OP_AVGPOOL, &at, &in, 1, in, in, &fits);
+  if (out.h < 1 || out.w < 1) {
     elab_error(e, call->loc, "the network input is too small for this pooling window; pass a larger --input",
                "avgpool window %dx%d is larger than its %dx%d input", k[0], k[1], in.h + 2 * pad[0],
                in.w + 2 * pad[1]);
@@ -255,35 +262,29 @@ static Value op_avgpool(Elab *e, Scope *s, const Expr *call, Bound *b) {
   }
   int id = new_node(e, s, OP_AVGPOOL, &b->v[0].node, 1, call->loc, b->name, out);
   if (id < 0) return v_error();
-  IrNode *n = &e->g->nodes[id];
-  n->kh = nominal[0], n->kw = nominal[1], n->sh = st[0], n->sw = st[1], n->ph = pad[0], n->pw = pad[1];
-  n->count_include_pad = cip;
-  n->pool_fit = fit;
+  e->g->nodes[id].attr = at;
   return v_tensor(id);
 }
 
 static Value op_gap(Elab *e, Scope *s, const Expr *call, Bound *b) {
   if (!need_tensor(e, b->v[0], call->loc, "gap", "x")) return v_error();
   Shape in = shape_of(e, b->v[0]);
-  return tensor_or_error(new_node(e, s, OP_GAP, &b->v[0].node, 1, call->loc, b->name, (Shape){0, in.c, 1, 1}));
+  OpAttr at = op_attr_default();
+  bool fits;
+  return tensor_or_error(new_node(e, s, OP_GAP, &b->v[0].node, 1, call->loc, b->name,
+                                  shape_by_rule(OP_GAP, &at, &in, 1, in, in, &fits)));
 }
 
-/* Output size of a resize: exactly one of scale=, size=, like=. Scale follows PyTorch: floor(in * scale). */
-/* How a resize's output size follows its input, so the runtime can recompute it for other sizes. */
-typedef struct ResizeRule {
-  int mode;
-  double scale;
-  int like;
-} ResizeRule;
-
-static bool resize_target(Elab *e, const Expr *call, Bound *b, Shape in, Shape *out, ResizeRule *rule) {
+/* Output size of a resize: exactly one of scale=, size=, like=, recorded in *at so that sqnrun recomputes
+   it for other input sizes (op_shape). Scale follows PyTorch: floor(in * scale). */
+static bool resize_target(Elab *e, const Expr *call, Bound *b, Shape in, Shape *out, OpAttr *at) {
   int given = b->has[1] + b->has[2] + b->has[3];
   if (given != 1) {
     elab_error(e, call->loc, "e.g. bilinear(x, scale=2), bilinear(x, size=(64, 128)) or bilinear(x, like=y)",
                "`%s` needs exactly one of scale=, size= or like=", call->str);
     return false;
   }
-  *out = in;
+  Shape fixed = in, like = in;
   if (b->has[1]) {
     Value v = b->v[1];
     if (v.kind != V_INT && v.kind != V_FLOAT) {
@@ -295,19 +296,19 @@ static bool resize_target(Elab *e, const Expr *call, Bound *b, Shape in, Shape *
       elab_error(e, b->loc[1], NULL, "scale must be positive, got %g", f);
       return false;
     }
-    out->h = (int)floor(in.h * f), out->w = (int)floor(in.w * f);
-    *rule = (ResizeRule){RESIZE_SCALE, f, -1};
+    at->resize_mode = RESIZE_SCALE, at->scale = f;
   } else if (b->has[2]) {
     int sz[2];
     if (!value_as_pair(e, b->v[2], b->loc[2], "size", sz) || !positive(e, b->loc[2], "size", sz, 2, 1)) return false;
-    out->h = sz[0], out->w = sz[1];
-    *rule = (ResizeRule){RESIZE_SIZE, 0, -1};
+    fixed.h = sz[0], fixed.w = sz[1];
+    at->resize_mode = RESIZE_SIZE;
   } else {
     if (!need_tensor(e, b->v[3], b->loc[3], call->str, "like")) return false;
-    Shape l = shape_of(e, b->v[3]);
-    out->h = l.h, out->w = l.w;
-    *rule = (ResizeRule){RESIZE_LIKE, 0, b->v[3].node};
+    like = shape_of(e, b->v[3]);
+    at->resize_mode = RESIZE_LIKE, at->like = b->v[3].node;
   }
+  bool fits;
+  *out = shape_by_rule(OP_BILINEAR, at, &in, 1, fixed, like, &fits);
   if (out->h < 1 || out->w < 1) {
     elab_error(e, call->loc, NULL, "`%s` produces an empty %dx%d output", call->str, out->h, out->w);
     return false;
@@ -318,15 +319,12 @@ static bool resize_target(Elab *e, const Expr *call, Bound *b, Shape in, Shape *
 static Value op_resize(Elab *e, Scope *s, const Expr *call, Bound *b, OpKind k) {
   if (!need_tensor(e, b->v[0], call->loc, call->str, "x")) return v_error();
   Shape out;
-  bool ac = false;
-  ResizeRule rule;
-  if (!resize_target(e, call, b, shape_of(e, b->v[0]), &out, &rule)) return v_error();
-  if (k == OP_BILINEAR && !opt_bool(e, b, 4, "align_corners", false, &ac)) return v_error();
+  OpAttr at = op_attr_default();
+  if (!resize_target(e, call, b, shape_of(e, b->v[0]), &out, &at)) return v_error();
+  if (k == OP_BILINEAR && !opt_bool(e, b, 4, "align_corners", false, &at.align_corners)) return v_error();
   int id = new_node(e, s, k, &b->v[0].node, 1, call->loc, b->name, out);
   if (id < 0) return v_error();
-  IrNode *n = &e->g->nodes[id];
-  n->align_corners = ac;
-  n->resize_mode = rule.mode, n->scale = rule.scale, n->like = rule.like;
+  e->g->nodes[id].attr = at;
   return v_tensor(id);
 }
 static Value op_bilinear(Elab *e, Scope *s, const Expr *c, Bound *b) { return op_resize(e, s, c, b, OP_BILINEAR); }
@@ -344,23 +342,29 @@ static Value op_crop(Elab *e, Scope *s, const Expr *call, Bound *b) {
       elab_error(e, call->loc, NULL, "crop %s must be zero or more, got %lld", what[i], (long long)c[i]);
       return v_error();
     }
-  Shape out = {0, in.c, in.h - (int)c[0] - (int)c[1], in.w - (int)c[2] - (int)c[3]};
+  OpAttr at = op_attr_default();
+  for (int i = 0; i < 4; i++) at.crop[i] = (int)c[i];
+  bool fits;
+  Shape out = shape_by_rule(OP_CROP, &at, &in, 1, in, in, &fits);
   if (out.h < 1 || out.w < 1) {
     elab_error(e, call->loc, NULL, "crop removes the whole %dx%d input", in.h, in.w);
     return v_error();
   }
   int id = new_node(e, s, OP_CROP, &b->v[0].node, 1, call->loc, b->name, out);
   if (id < 0) return v_error();
-  for (int i = 0; i < 4; i++) e->g->nodes[id].crop[i] = (int)c[i];
+  e->g->nodes[id].attr = at;
   return v_tensor(id);
 }
 
+/* The IR builder of every op .sqn can call (ops.def's OPF_CALLABLE rows). */
+static const OpBuilder builders[OP__COUNT] = {
+    [OP_CONV] = op_conv,       [OP_BN] = op_bn,           [OP_RELU] = op_relu,         [OP_RELU6] = op_relu6,
+    [OP_SIGMOID] = op_sigmoid, [OP_HSWISH] = op_hswish,   [OP_ADD] = op_add,           [OP_MUL] = op_mul,
+    [OP_CONCAT] = op_concat,   [OP_AVGPOOL] = op_avgpool, [OP_GAP] = op_gap,           [OP_BILINEAR] = op_bilinear,
+    [OP_NEAREST] = op_nearest, [OP_CROP] = op_crop,       [OP_ZERO] = op_zero,
+};
+
 OpBuilder builtin_op_builder(const char *name) {
-  static const struct { const char *name; OpBuilder fn; } table[] = {
-      {"conv", op_conv}, {"bn", op_bn}, {"relu", op_relu}, {"relu6", op_relu6}, {"sigmoid", op_sigmoid},
-      {"hswish", op_hswish}, {"add", op_add}, {"mul", op_mul}, {"concat", op_concat}, {"avgpool", op_avgpool},
-      {"gap", op_gap}, {"bilinear", op_bilinear}, {"nearest", op_nearest}, {"crop", op_crop}, {"zero", op_zero}};
-  for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
-    if (!strcmp(table[i].name, name)) return table[i].fn;
-  return NULL;
+  OpKind k;
+  return op_from_name(name, &k) && (op_info(k)->flags & OPF_CALLABLE) ? builders[k] : NULL;
 }

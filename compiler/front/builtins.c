@@ -14,22 +14,14 @@ typedef struct OpSpec {
   bool is_op;               /* builds IR nodes (takes a name / sequential index) */
 } OpSpec;
 
+/* The ops come from plan/ops.def (the rows .sqn cannot call get no name here), then the scalar functions. */
+#define UNPAREN(...) __VA_ARGS__
+_Static_assert(OP_MAX_PARAMS <= MAXP, "ops.def allows more parameters than a call can bind");
 static const OpSpec specs[] = {
-    {"conv", {"x", "cout", "k", "stride", "dilation", "groups", "bias", "pad"}, 2, false, true},
-    {"bn", {"x"}, 1, false, true},
-    {"relu", {"x"}, 1, false, true},
-    {"relu6", {"x"}, 1, false, true},
-    {"sigmoid", {"x"}, 1, false, true},
-    {"hswish", {"x"}, 1, false, true},
-    {"add", {"a", "b"}, 2, false, true},
-    {"mul", {"a", "b"}, 2, false, true},
-    {"concat", {"a"}, 1, true, true},
-    {"avgpool", {"x", "k", "stride", "pad", "count_include_pad", "fit"}, 2, false, true},
-    {"gap", {"x"}, 1, false, true},
-    {"bilinear", {"x", "scale", "size", "like", "align_corners"}, 1, false, true},
-    {"nearest", {"x", "scale", "size", "like"}, 1, false, true},
-    {"crop", {"x", "top", "bottom", "left", "right"}, 1, false, true},
-    {"zero", {"x"}, 1, false, true},
+#define OP(id, nm, min_in, max_in, fl, required, params) \
+  {((fl) & OPF_CALLABLE) ? nm : NULL, {UNPAREN params}, required, ((fl) & OPF_VARIADIC) != 0, true},
+#include "ops.def"
+#undef OP
     {"round", {"x"}, 1, false, false},
     {"floor", {"x"}, 1, false, false},
     {"ceil", {"x"}, 1, false, false},
@@ -44,7 +36,7 @@ static const OpSpec specs[] = {
 
 static const OpSpec *find_spec(const char *name) {
   for (int i = 0; i < NSPECS; i++)
-    if (!strcmp(specs[i].name, name)) return &specs[i];
+    if (specs[i].name && !strcmp(specs[i].name, name)) return &specs[i];
   return NULL;
 }
 
@@ -70,8 +62,9 @@ const char *const *builtin_param_names(const char *name, int *n) {
 
 const char *const *builtin_names(int *n) {
   static const char *names[NSPECS];
-  for (int i = 0; i < NSPECS; i++) names[i] = specs[i].name;
-  *n = NSPECS;
+  *n = 0;
+  for (int i = 0; i < NSPECS; i++)
+    if (specs[i].name) names[(*n)++] = specs[i].name;
   return names;
 }
 

@@ -1,22 +1,7 @@
-/* ir.c - building the graph IR: nodes, parameters, op names, default settings. */
+/* ir.c - building the graph IR: nodes, parameters, parameter role names, default settings. */
 #include "ir.h"
 #include <stdlib.h>
 #include <string.h>
-
-static const char *const op_names[OP__COUNT] = {
-    "input", "conv", "bn", "relu", "relu6", "sigmoid", "hswish", "add", "mul", "concat",
-    "avgpool", "gap", "bilinear", "nearest", "crop", "zero", "mix", "output"};
-
-const char *ir_op_name(OpKind k) { return (k >= 0 && k < OP__COUNT) ? op_names[k] : "?"; }
-
-bool ir_op_from_name(const char *name, OpKind *out) {
-  for (int i = 0; i < OP__COUNT; i++)
-    if (!strcmp(op_names[i], name)) {
-      *out = (OpKind)i;
-      return true;
-    }
-  return false;
-}
 
 const char *ir_param_role_name(ParamRole r) {
   static const char *const names[PARAM__COUNT] = {"weight", "bias", "weight", "bias", "running_mean",
@@ -50,9 +35,9 @@ int ir_add_node(IrGraph *g, OpKind kind, const int *inputs, int ninputs) {
   n->kind = kind;
   n->ninputs = ninputs > IR_MAX_INPUTS ? IR_MAX_INPUTS : ninputs;
   for (int i = 0; i < n->ninputs; i++) n->inputs[i] = inputs[i];
-  n->superblock = n->candidate = n->kernel = n->like = n->slot = -1;
+  n->superblock = n->candidate = n->kernel = n->slot = -1;
   for (int i = 0; i < 4; i++) n->param[i] = -1;
-  n->kh = n->kw = n->sh = n->sw = n->dh = n->dw = n->groups = 1;
+  n->attr = op_attr_default();
   return g->nnodes++;
 }
 

@@ -6,26 +6,8 @@
 #include <stdint.h>
 #include "arena.h"
 #include "diag.h"
+#include "op.h"
 #include "tensor.h"
-
-typedef enum {
-  OP_INPUT,        /* the network input image (N x C x H x W) */
-  OP_CONV,         /* 2-D convolution, weight [cout, cin/groups, kh, kw], optional bias */
-  OP_BN,           /* batch norm: weight, bias, running_mean, running_var (eps 1e-5, momentum 0.1) */
-  OP_RELU, OP_RELU6, OP_SIGMOID, OP_HSWISH,
-  OP_ADD,          /* elementwise a + b (with broadcast over size-1 dims) */
-  OP_MUL,          /* elementwise a * b (with broadcast over size-1 dims) */
-  OP_CONCAT,       /* along channels */
-  OP_AVGPOOL,      /* kernel, stride, pad, count_include_pad, ceil_mode = false */
-  OP_GAP,          /* global average pooling to C x 1 x 1 */
-  OP_BILINEAR,     /* bilinear resize to out shape, align_corners flag */
-  OP_NEAREST,      /* nearest resize to out shape */
-  OP_CROP,         /* drop rows/cols: x[:, :, top:H-bottom, left:W-right] */
-  OP_ZERO,         /* zeros shaped like the input (the Zero op of residual_skipish) */
-  OP_MIX,          /* superblock choice node: sum_k w[k,b] * input_k (Gumbel-softmax mixing) */
-  OP_OUTPUT,       /* marks the network output (logits at input resolution) */
-  OP__COUNT
-} OpKind;
 
 typedef enum {
   PARAM_CONV_WEIGHT, PARAM_CONV_BIAS, PARAM_BN_WEIGHT, PARAM_BN_BIAS, PARAM_BN_MEAN, PARAM_BN_VAR,
@@ -50,8 +32,6 @@ typedef struct IrParam {
 #define IR_MAX_NODES 500000
 #define IR_MAX_SUPERBLOCKS 4096
 
-enum { RESIZE_SIZE, RESIZE_SCALE, RESIZE_LIKE };
-
 #define IR_MAX_INPUTS 32 /* also the most candidates a superblock may have */
 
 typedef struct IrNode {
@@ -62,15 +42,7 @@ typedef struct IrNode {
   Shape out;
   const char *name;        /* module path of the op (param prefix), e.g. encoder.residuals.3.op.0 */
   SrcLoc loc;              /* .sqn location of the call that made it */
-  /* attributes */
-  int kh, kw, sh, sw, ph, pw, dh, dw, groups;
-  bool bias;
-  bool count_include_pad, align_corners;
-  bool pool_fit;           /* avgpool: the window shrinks to the (padded) input where that is smaller */
-  int crop[4];             /* top, bottom, left, right */
-  int resize_mode;         /* bilinear/nearest: RESIZE_SIZE, RESIZE_SCALE or RESIZE_LIKE (for other input sizes) */
-  double scale;            /* RESIZE_SCALE: out = floor(in * scale) */
-  int like;                /* RESIZE_LIKE: the node whose height and width the output takes; else -1 */
+  OP_ATTR_MEMBERS;         /* attributes: kernel, stride, pad, ... (plan/op.h, the same in plans) */
   /* parameters: indices into IrGraph.params, -1 if none */
   int param[4];            /* conv: weight, bias; bn: weight, bias, mean, var use param[0..3] */
   int nparams;
@@ -215,9 +187,7 @@ typedef struct IrGraph {
 IrGraph *ir_new(Arena *a);
 int ir_add_node(IrGraph *g, OpKind kind, const int *inputs, int ninputs);
 int ir_add_param(IrGraph *g, int node, ParamRole role, const char *name, int ndim, const int *dims);
-const char *ir_op_name(OpKind k);
 const char *ir_param_role_name(ParamRole r);
-bool ir_op_from_name(const char *name, OpKind *out);
 void ir_default_settings(IrGraph *g);
 
 /* cost.c: fills node, candidate and graph costs. */

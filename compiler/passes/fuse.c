@@ -64,9 +64,7 @@ static void count_uses(const IrGraph *g, const bool *pinned, int *uses, int *con
   }
 }
 
-static bool is_act(OpKind k) {
-  return k == OP_RELU || k == OP_RELU6 || k == OP_SIGMOID || k == OP_HSWISH;
-}
+static bool is_act(OpKind k) { return op_info(k) && (op_info(k)->flags & OPF_UNARY); }
 
 static bool is_elementwise(OpKind k) { return is_act(k) || k == OP_ADD || k == OP_MUL; }
 
@@ -233,7 +231,7 @@ static int check_membership(const IrGraph *g, int *seen, char *err, size_t n) {
     }
   }
   for (int i = 0; i < g->nnodes; i++)
-    if (!seen[i]) return fail(err, n, "node %%%d (%s) is in no kernel", i, ir_op_name(g->nodes[i].kind));
+    if (!seen[i]) return fail(err, n, "node %%%d (%s) is in no kernel", i, op_name(g->nodes[i].kind));
   return 0;
 }
 

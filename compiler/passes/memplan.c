@@ -11,8 +11,7 @@ static bool same_shape(Shape a, Shape b) { return a.c == b.c && a.h == b.h && a.
 
 /* Elementwise ops may write over their first input when it dies here and nothing broadcasts. */
 static bool in_place_ok(const IrGraph *g, const IrNode *n, const int *last_use) {
-  bool unary = n->kind == OP_BN || n->kind == OP_RELU || n->kind == OP_RELU6 || n->kind == OP_SIGMOID ||
-               n->kind == OP_HSWISH || n->kind == OP_OUTPUT;
+  bool unary = n->kind == OP_BN || (op_info(n->kind)->flags & OPF_UNARY) || n->kind == OP_OUTPUT;
   bool binary = n->kind == OP_ADD || n->kind == OP_MUL;
   if (!unary && !binary) return false;
   int in = n->inputs[0];

@@ -29,7 +29,7 @@ static void warn_unused(const IrGraph *g, const bool *live, Diag *d) {
              g->nodes[j].loc.col == n->loc.col;
     if (seen) continue;
     diag_warning(d, n->loc, "use its value or delete it", "this %s is never used and is removed from the network",
-                 ir_op_name(n->kind));
+                 op_name(n->kind));
   }
   free(uses);
 }

@@ -47,28 +47,28 @@ bool backend_cpu_forward_op(const BackendRun *r, int i) {
   const float *a = nd->ninputs ? in_buf(r, nd, 0) : NULL;
   size_t numel = shape_numel(ys);
   switch (nd->kind) {
-  case PLAN_OP_BN: /* inference: running statistics */
+  case OP_BN: /* inference: running statistics */
     cpu_batchnorm_infer(a, s0, prm(r, nd, 0), prm(r, nd, 1), prm(r, nd, 2), prm(r, nd, 3), 1e-5f, y); break;
-  case PLAN_OP_RELU: cpu_relu(a, numel, y); break;
-  case PLAN_OP_RELU6: cpu_relu6(a, numel, y); break;
-  case PLAN_OP_SIGMOID: cpu_sigmoid(a, numel, y); break;
-  case PLAN_OP_HSWISH: cpu_hswish(a, numel, y); break;
-  case PLAN_OP_ADD: cpu_add(a, s0, in_buf(r, nd, 1), in_shape(r, nd, 1), y, ys); break;
-  case PLAN_OP_MUL: cpu_mul(a, s0, in_buf(r, nd, 1), in_shape(r, nd, 1), y, ys); break;
-  case PLAN_OP_CONCAT: run_concat(r, nd, y); break;
-  case PLAN_OP_AVGPOOL: {
+  case OP_RELU: cpu_relu(a, numel, y); break;
+  case OP_RELU6: cpu_relu6(a, numel, y); break;
+  case OP_SIGMOID: cpu_sigmoid(a, numel, y); break;
+  case OP_HSWISH: cpu_hswish(a, numel, y); break;
+  case OP_ADD: cpu_add(a, s0, in_buf(r, nd, 1), in_shape(r, nd, 1), y, ys); break;
+  case OP_MUL: cpu_mul(a, s0, in_buf(r, nd, 1), in_shape(r, nd, 1), y, ys); break;
+  case OP_CONCAT: run_concat(r, nd, y); break;
+  case OP_AVGPOOL: {
     int kh, kw;
     plan_pool_window(nd, r->shapes[nd->inputs[0]], &kh, &kw);
     cpu_avgpool(a, s0, kh, kw, nd->sh, nd->sw, nd->ph, nd->pw, nd->count_include_pad, y, ys);
     break;
   }
-  case PLAN_OP_GAP: cpu_global_avgpool(a, s0, y); break;
-  case PLAN_OP_BILINEAR: cpu_bilinear(a, s0, y, ys, nd->align_corners); break;
-  case PLAN_OP_NEAREST: cpu_nearest(a, s0, y, ys); break;
-  case PLAN_OP_CROP: cpu_crop(a, s0, nd->crop[0], nd->crop[2], y, ys); break;
-  case PLAN_OP_INPUT: break; /* the executor copies the input in */
-  case PLAN_OP_ZERO: memset(y, 0, numel * sizeof *y); break;
-  case PLAN_OP_OUTPUT: if (y != a) memcpy(y, a, numel * sizeof *y); break;
+  case OP_GAP: cpu_global_avgpool(a, s0, y); break;
+  case OP_BILINEAR: cpu_bilinear(a, s0, y, ys, nd->align_corners); break;
+  case OP_NEAREST: cpu_nearest(a, s0, y, ys); break;
+  case OP_CROP: cpu_crop(a, s0, nd->crop[0], nd->crop[2], y, ys); break;
+  case OP_INPUT: break; /* the executor copies the input in */
+  case OP_ZERO: memset(y, 0, numel * sizeof *y); break;
+  case OP_OUTPUT: if (y != a) memcpy(y, a, numel * sizeof *y); break;
   default: return false;
   }
   return true;
@@ -82,12 +82,12 @@ static bool cpu_run_node(void *state, const BackendRun *r, int i) {
   const float *a = nd->ninputs ? in_buf(r, nd, 0) : NULL;
   size_t numel = shape_numel(shape_of(r, i));
   switch (nd->kind) {
-  case PLAN_OP_CONV: run_conv(x, r, nd, y); return true;
-  case PLAN_OP_BN:
+  case OP_CONV: run_conv(x, r, nd, y); return true;
+  case OP_BN:
     if (!x->f.bn_folded[i]) break;
     if (y != a) memcpy(y, a, numel * sizeof *y); /* the identity: the conv already applied it */
     return true;
-  case PLAN_OP_RELU: case PLAN_OP_RELU6:
+  case OP_RELU: case OP_RELU6:
     if (!x->f.act_fused[i]) break;
     if (y != a) memcpy(y, a, numel * sizeof *y); /* the conv's epilogue applied it */
     return true;

@@ -24,7 +24,7 @@ static int fused_act(const BackendTrain *t, int i) { return t->bn_act && !t->bn_
 /* CONV_ACT_* of node j (-1: none) */
 static int act_code(const Plan *p, int j) {
   if (j < 0) return CONV_ACT_NONE;
-  return p->nodes[j].kind == PLAN_OP_RELU6 ? CONV_ACT_RELU6 : CONV_ACT_RELU;
+  return p->nodes[j].kind == OP_RELU6 ? CONV_ACT_RELU6 : CONV_ACT_RELU;
 }
 
 /* The candidates' outputs; NULL for the Zero op and for candidates that do not run. */
@@ -32,7 +32,7 @@ static void mix_inputs(const BackendTrain *t, const PlanNode *nd, const float **
   const BackendRun *r = &t->run;
   for (int k = 0; k < nd->ninputs; k++) {
     int in = nd->inputs[k];
-    xs[k] = r->p->nodes[in].kind == PLAN_OP_ZERO || (t->skip && t->skip[in]) ? NULL : r->buf[in];
+    xs[k] = r->p->nodes[in].kind == OP_ZERO || (t->skip && t->skip[in]) ? NULL : r->buf[in];
   }
 }
 
@@ -42,13 +42,13 @@ bool cpu_train_node(const BackendTrain *t, int i) {
   Shape ys = shape_of(r, i);
   const float *x = nd->ninputs ? r->buf[nd->inputs[0]] : NULL;
   switch (nd->kind) {
-  case PLAN_OP_CONV: {
+  case OP_CONV: {
     ConvParams cp = conv_params(nd);
     cpu_conv2d(x, shape_of(r, nd->inputs[0]), r->param[nd->param[0]], nd->bias ? r->param[nd->param[1]] : NULL, &cp,
                r->buf[i], ys);
     return true;
   }
-  case PLAN_OP_BN: {
+  case OP_BN: {
     if (t->bn_eval) return backend_cpu_forward_op(r, i);
     const int j = fused_act(t, i);
     cpu_batchnorm_train_act(x, ys, r->param[nd->param[0]], r->param[nd->param[1]],
@@ -57,7 +57,7 @@ bool cpu_train_node(const BackendTrain *t, int i) {
                             act_code(r->p, j), r->buf[j >= 0 ? j : i], t->bn_save[i], t->bn_save[i] + ys.c);
     return true;
   }
-  case PLAN_OP_MIX: {
+  case OP_MIX: {
     const float *xs[SQN_PLAN_MAX_INPUTS];
     mix_inputs(t, nd, xs);
     if (!t->mix_w || !t->mix_w[i]) return false;
@@ -111,7 +111,7 @@ static void binary_backward(const BackendTrain *t, const PlanNode *nd, const Pla
     float *dx = dx_of(t, nd, s, k);
     if (!dx) continue;
     Shape xs = shape_of(r, nd->inputs[k]);
-    if (nd->kind == PLAN_OP_ADD)
+    if (nd->kind == OP_ADD)
       cpu_reduce_to(t->grad[nd->id], ys, dx, xs, acc_of(s, k));
     else
       cpu_mul_backward(t->grad[nd->id], ys, r->buf[nd->inputs[1 - k]], shape_of(r, nd->inputs[1 - k]), dx, xs,
@@ -139,7 +139,7 @@ static bool mix_backward(const BackendTrain *t, const PlanNode *nd, const PlanGr
   float *first[SQN_PLAN_MAX_INPUTS], *add[SQN_PLAN_MAX_INPUTS];
   mix_inputs(t, nd, xs);
   for (int k = 0; k < nd->ninputs; k++) {
-    float *dx = xs[k] || r->p->nodes[nd->inputs[k]].kind == PLAN_OP_ZERO ? dx_of(t, nd, s, k) : NULL;
+    float *dx = xs[k] || r->p->nodes[nd->inputs[k]].kind == OP_ZERO ? dx_of(t, nd, s, k) : NULL;
     first[k] = dx && !acc_of(s, k) ? dx : NULL;
     add[k] = dx && acc_of(s, k) ? dx : NULL;
   }
@@ -160,21 +160,21 @@ static bool unary_backward(const BackendTrain *t, const PlanNode *nd, const Plan
   const float *dy = t->grad[nd->id], *y = r->buf[nd->id], *x = r->buf[nd->inputs[0]];
   size_t n = shape_numel(ys);
   switch (nd->kind) {
-  case PLAN_OP_RELU: cpu_relu_backward(y, dy, n, dx, acc); break;
-  case PLAN_OP_RELU6: cpu_relu6_backward(y, dy, n, dx, acc); break;
-  case PLAN_OP_SIGMOID: cpu_sigmoid_backward(y, dy, n, dx, acc); break;
-  case PLAN_OP_HSWISH: cpu_hswish_backward(x, dy, n, dx, acc); break;
-  case PLAN_OP_AVGPOOL: {
+  case OP_RELU: cpu_relu_backward(y, dy, n, dx, acc); break;
+  case OP_RELU6: cpu_relu6_backward(y, dy, n, dx, acc); break;
+  case OP_SIGMOID: cpu_sigmoid_backward(y, dy, n, dx, acc); break;
+  case OP_HSWISH: cpu_hswish_backward(x, dy, n, dx, acc); break;
+  case OP_AVGPOOL: {
     int kh, kw;
     plan_pool_window(nd, r->shapes[nd->inputs[0]], &kh, &kw);
     cpu_avgpool_backward(dy, ys, kh, kw, nd->sh, nd->sw, nd->ph, nd->pw, nd->count_include_pad, dx, xs, acc);
     break;
   }
-  case PLAN_OP_GAP: cpu_global_avgpool_backward(dy, dx, xs, acc); break;
-  case PLAN_OP_BILINEAR: cpu_bilinear_backward(dy, ys, dx, xs, nd->align_corners, acc); break;
-  case PLAN_OP_NEAREST: cpu_nearest_backward(dy, ys, dx, xs, acc); break;
-  case PLAN_OP_CROP: cpu_crop_backward(dy, ys, nd->crop[0], nd->crop[2], dx, xs, acc); break;
-  case PLAN_OP_OUTPUT: cpu_reduce_to(dy, ys, dx, xs, acc); break;
+  case OP_GAP: cpu_global_avgpool_backward(dy, dx, xs, acc); break;
+  case OP_BILINEAR: cpu_bilinear_backward(dy, ys, dx, xs, nd->align_corners, acc); break;
+  case OP_NEAREST: cpu_nearest_backward(dy, ys, dx, xs, acc); break;
+  case OP_CROP: cpu_crop_backward(dy, ys, nd->crop[0], nd->crop[2], dx, xs, acc); break;
+  case OP_OUTPUT: cpu_reduce_to(dy, ys, dx, xs, acc); break;
   default: return false;
   }
   return true;
@@ -192,7 +192,7 @@ static bool recompute(const BackendTrain *t, const PlanNode *nd) {
     return cpu_batchnorm_apply_saved_act(x, s, gamma, beta, t->bn_save[bn->id], t->bn_save[bn->id] + s.c,
                                          act_code(r->p, nd->id), y), true;
   cpu_batchnorm_infer(x, s, gamma, beta, r->param[bn->param[2]], r->param[bn->param[3]], 1e-5f, y);
-  if (nd->kind == PLAN_OP_RELU) cpu_relu(y, shape_numel(s), y);
+  if (nd->kind == OP_RELU) cpu_relu(y, shape_numel(s), y);
   else cpu_relu6(y, shape_numel(s), y);
   return true;
 }
@@ -201,11 +201,11 @@ bool cpu_backward_step(const BackendTrain *t, const PlanGradStep *s) {
   const PlanNode *nd = &t->run.p->nodes[s->node];
   if (s->kind == PLAN_STEP_RECOMPUTE) return recompute(t, nd);
   switch (nd->kind) {
-  case PLAN_OP_CONV: conv_backward(t, nd, s); return true;
-  case PLAN_OP_BN: bn_backward(t, nd, s); return true;
-  case PLAN_OP_ADD: case PLAN_OP_MUL: binary_backward(t, nd, s); return true;
-  case PLAN_OP_CONCAT: concat_backward(t, nd, s); return true;
-  case PLAN_OP_MIX: return mix_backward(t, nd, s);
+  case OP_CONV: conv_backward(t, nd, s); return true;
+  case OP_BN: bn_backward(t, nd, s); return true;
+  case OP_ADD: case OP_MUL: binary_backward(t, nd, s); return true;
+  case OP_CONCAT: concat_backward(t, nd, s); return true;
+  case OP_MIX: return mix_backward(t, nd, s);
   default: return unary_backward(t, nd, s);
   }
 }

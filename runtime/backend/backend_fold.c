@@ -27,9 +27,9 @@ static void fold_one(BackendFold *f, const Plan *p, const float *const *param, c
 static void fold_batchnorms(BackendFold *f, const Plan *p, const float *const *param, const int *uses) {
   for (int i = 0; i < p->nnodes; i++) {
     const PlanNode *bn = &p->nodes[i];
-    if (bn->kind != PLAN_OP_BN || bn->kernel < 0 || !p->kernels[bn->kernel].folds_bn) continue;
+    if (bn->kind != OP_BN || bn->kernel < 0 || !p->kernels[bn->kernel].folds_bn) continue;
     const PlanNode *conv = &p->nodes[bn->inputs[0]];
-    if (conv->kind == PLAN_OP_CONV && conv->kernel == bn->kernel && uses[conv->id] == 1) fold_one(f, p, param, conv, bn);
+    if (conv->kind == OP_CONV && conv->kernel == bn->kernel && uses[conv->id] == 1) fold_one(f, p, param, conv, bn);
   }
 }
 
@@ -38,10 +38,10 @@ static void fold_batchnorms(BackendFold *f, const Plan *p, const float *const *p
 static void fuse_activations(BackendFold *f, const Plan *p, const int *uses) {
   for (int i = 0; i < p->nnodes; i++) {
     const PlanNode *act = &p->nodes[i];
-    if ((act->kind != PLAN_OP_RELU && act->kind != PLAN_OP_RELU6) || act->kernel < 0) continue;
+    if ((act->kind != OP_RELU && act->kind != OP_RELU6) || act->kernel < 0) continue;
     int pre = act->inputs[0], conv = f->bn_folded[pre] ? p->nodes[pre].inputs[0] : pre;
-    if (p->nodes[conv].kind != PLAN_OP_CONV || p->nodes[conv].kernel != act->kernel || uses[pre] != 1) continue;
-    f->conv_act[conv] = act->kind == PLAN_OP_RELU ? CONV_ACT_RELU : CONV_ACT_RELU6;
+    if (p->nodes[conv].kind != OP_CONV || p->nodes[conv].kernel != act->kernel || uses[pre] != 1) continue;
+    f->conv_act[conv] = act->kind == OP_RELU ? CONV_ACT_RELU : CONV_ACT_RELU6;
     f->act_fused[i] = true;
   }
 }

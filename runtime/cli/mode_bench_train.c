@@ -72,16 +72,16 @@ static void report(const Plan *p, Shape in, double *t, int n, size_t bytes, bool
 
 /* --profile-ops: seconds per step by op kind, forward and backward. */
 static void print_profile(const Plan *p, const double *fwd, const double *bwd, int steps) {
-  double by[2][PLAN_OP__COUNT] = {{0}}, total = 0;
-  int count[PLAN_OP__COUNT] = {0};
+  double by[2][OP__COUNT] = {{0}}, total = 0;
+  int count[OP__COUNT] = {0};
   for (int i = 0; i < p->nnodes; i++) {
     by[0][p->nodes[i].kind] += fwd[i] / steps, by[1][p->nodes[i].kind] += bwd[i] / steps;
     total += (fwd[i] + bwd[i]) / steps, count[p->nodes[i].kind]++;
   }
   printf("where a step's time goes (per op kind, ms):\n  %-10s %6s %10s %10s %7s\n", "op", "nodes", "forward", "backward", "share");
-  for (int k = 0; k < PLAN_OP__COUNT; k++)
+  for (int k = 0; k < OP__COUNT; k++)
     if (by[0][k] + by[1][k] > 0)
-      printf("  %-10s %6d %10.1f %10.1f %6.1f%%\n", plan_op_name((PlanOpKind)k), count[k], by[0][k] * 1e3, by[1][k] * 1e3,
+      printf("  %-10s %6d %10.1f %10.1f %6.1f%%\n", op_name((OpKind)k), count[k], by[0][k] * 1e3, by[1][k] * 1e3,
              100 * (by[0][k] + by[1][k]) / total);
 }
 

@@ -86,19 +86,19 @@ static bool prepare_bn(CudaState *x, const float *const *param, const PlanNode *
 
 /* The library kernel of the other ops; false when the op needs none. */
 static bool op_spec(const CudaState *x, const PlanNode *nd, KernelSpec *s) {
-  static const int acts[PLAN_OP__COUNT] = {[PLAN_OP_RELU] = KACT_RELU, [PLAN_OP_RELU6] = KACT_RELU6,
-                                           [PLAN_OP_SIGMOID] = KACT_SIGMOID, [PLAN_OP_HSWISH] = KACT_HSWISH};
+  static const int acts[OP__COUNT] = {[OP_RELU] = KACT_RELU, [OP_RELU6] = KACT_RELU6,
+                                           [OP_SIGMOID] = KACT_SIGMOID, [OP_HSWISH] = KACT_HSWISH};
   *s = (KernelSpec){0};
   switch (nd->kind) {
-  case PLAN_OP_RELU: case PLAN_OP_RELU6: case PLAN_OP_SIGMOID: case PLAN_OP_HSWISH:
+  case OP_RELU: case OP_RELU6: case OP_SIGMOID: case OP_HSWISH:
     if (x->f.act_fused[nd->id]) return false;
     return s->family = KFAM_ACT, s->act = acts[nd->kind], true;
-  case PLAN_OP_ADD: case PLAN_OP_MUL:
-    return s->family = KFAM_BINARY, s->op = nd->kind == PLAN_OP_MUL ? KBIN_MUL : KBIN_ADD, true;
-  case PLAN_OP_AVGPOOL: return s->family = KFAM_AVGPOOL, s->flag = nd->count_include_pad, true;
-  case PLAN_OP_GAP: return s->family = KFAM_GAP, true;
-  case PLAN_OP_BILINEAR: return s->family = KFAM_BILINEAR, s->flag = nd->align_corners, true;
-  case PLAN_OP_NEAREST: return s->family = KFAM_NEAREST, true;
+  case OP_ADD: case OP_MUL:
+    return s->family = KFAM_BINARY, s->op = nd->kind == OP_MUL ? KBIN_MUL : KBIN_ADD, true;
+  case OP_AVGPOOL: return s->family = KFAM_AVGPOOL, s->flag = nd->count_include_pad, true;
+  case OP_GAP: return s->family = KFAM_GAP, true;
+  case OP_BILINEAR: return s->family = KFAM_BILINEAR, s->flag = nd->align_corners, true;
+  case OP_NEAREST: return s->family = KFAM_NEAREST, true;
   default: return false;
   }
 }
@@ -109,8 +109,8 @@ bool cuda_op_kernel(CudaState *x, const PlanNode *nd, char *err, size_t n) {
 }
 
 static bool prepare_node(CudaState *x, const float *const *param, const PlanNode *nd, char *err, size_t n) {
-  if (nd->kind == PLAN_OP_CONV) return prepare_conv(x, param, nd, err, n);
-  if (nd->kind == PLAN_OP_BN) return prepare_bn(x, param, nd, err, n);
+  if (nd->kind == OP_CONV) return prepare_conv(x, param, nd, err, n);
+  if (nd->kind == OP_BN) return prepare_bn(x, param, nd, err, n);
   return cuda_op_kernel(x, nd, err, n);
 }
 

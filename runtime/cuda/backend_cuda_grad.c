@@ -106,7 +106,7 @@ static bool binary_backward(CudaState *x, const BackendTrain *t, const PlanNode 
   for (int k = 0; k < 2; k++) {
     float *dx = dx_of(t, nd, s, k);
     if (!dx) continue;
-    bool ok = nd->kind == PLAN_OP_ADD
+    bool ok = nd->kind == OP_ADD
                   ? cuda_dnn_reduce_to(dnn(x), t->grad[nd->id], cuda_train_dims(r, nd->id), dx,
                                        cuda_train_dims(r, nd->inputs[k]), acc_of(s, k), 1.0f, x->error, sizeof x->error)
                   : mul_backward(x, t, nd, k, dx, acc_of(s, k));
@@ -155,8 +155,8 @@ static bool resize_backward(CudaState *x, const BackendTrain *t, const PlanNode 
   ConvDims ys = cuda_train_dims(r, nd->id), xs = cuda_train_dims(r, nd->inputs[0]);
   if (!acc && !cuda_check(x, cudaMemsetAsync(dx, 0, (size_t)count(xs) * sizeof *dx, x->stream), "cudaMemsetAsync"))
     return false;
-  KernelSpec spec = {.family = nd->kind == PLAN_OP_BILINEAR ? KFAM_BILINEAR_BWD : KFAM_NEAREST_BWD,
-                     .flag = nd->kind == PLAN_OP_BILINEAR ? nd->align_corners : 0};
+  KernelSpec spec = {.family = nd->kind == OP_BILINEAR ? KFAM_BILINEAR_BWD : KFAM_NEAREST_BWD,
+                     .flag = nd->kind == OP_BILINEAR ? nd->align_corners : 0};
   KArgs a;
   ka_init(&a, count(ys));
   ka_ptr(&a, dx), ka_ptr(&a, t->grad[nd->id]);
@@ -165,11 +165,11 @@ static bool resize_backward(CudaState *x, const BackendTrain *t, const PlanNode 
 }
 
 static bool act_backward(CudaState *x, const BackendTrain *t, const PlanNode *nd, float *dx, bool acc) {
-  static const int acts[PLAN_OP__COUNT] = {[PLAN_OP_RELU] = KACT_RELU, [PLAN_OP_RELU6] = KACT_RELU6,
-                                           [PLAN_OP_SIGMOID] = KACT_SIGMOID, [PLAN_OP_HSWISH] = KACT_HSWISH};
+  static const int acts[OP__COUNT] = {[OP_RELU] = KACT_RELU, [OP_RELU6] = KACT_RELU6,
+                                           [OP_SIGMOID] = KACT_SIGMOID, [OP_HSWISH] = KACT_HSWISH};
   const BackendRun *r = &t->run;
   int64_t n = count(cuda_train_dims(r, nd->id));
-  const float *v = nd->kind == PLAN_OP_HSWISH ? r->buf[nd->inputs[0]] : r->buf[nd->id];
+  const float *v = nd->kind == OP_HSWISH ? r->buf[nd->inputs[0]] : r->buf[nd->id];
   KArgs a;
   ka_init(&a, n);
   ka_ptr(&a, dx), ka_ptr(&a, t->grad[nd->id]), ka_ptr(&a, v), ka_i64(&a, n), ka_i64(&a, acc);
@@ -179,7 +179,7 @@ static bool act_backward(CudaState *x, const BackendTrain *t, const PlanNode *nd
 static bool pool_backward(CudaState *x, const BackendTrain *t, const PlanNode *nd, float *dx, bool acc) {
   const BackendRun *r = &t->run;
   ConvDims ys = cuda_train_dims(r, nd->id), xs = cuda_train_dims(r, nd->inputs[0]);
-  if (nd->kind == PLAN_OP_GAP)
+  if (nd->kind == OP_GAP)
     return cuda_dnn_broadcast(dnn(x), t->grad[nd->id], ys, dx, xs, acc, 1.0f / ((float)xs.h * xs.w), x->error,
                               sizeof x->error);
   int win[6];
@@ -195,11 +195,11 @@ static bool unary_backward(CudaState *x, const BackendTrain *t, const PlanNode *
   bool acc = acc_of(s, 0);
   const BackendRun *r = &t->run;
   switch (nd->kind) {
-  case PLAN_OP_RELU: case PLAN_OP_RELU6: case PLAN_OP_SIGMOID: case PLAN_OP_HSWISH: return act_backward(x, t, nd, dx, acc);
-  case PLAN_OP_AVGPOOL: case PLAN_OP_GAP: return pool_backward(x, t, nd, dx, acc);
-  case PLAN_OP_BILINEAR: case PLAN_OP_NEAREST: return resize_backward(x, t, nd, dx, acc);
-  case PLAN_OP_CROP: return crop_backward(x, t, nd, dx, acc);
-  case PLAN_OP_OUTPUT:
+  case OP_RELU: case OP_RELU6: case OP_SIGMOID: case OP_HSWISH: return act_backward(x, t, nd, dx, acc);
+  case OP_AVGPOOL: case OP_GAP: return pool_backward(x, t, nd, dx, acc);
+  case OP_BILINEAR: case OP_NEAREST: return resize_backward(x, t, nd, dx, acc);
+  case OP_CROP: return crop_backward(x, t, nd, dx, acc);
+  case OP_OUTPUT:
     return cuda_dnn_reduce_to(dnn(x), t->grad[nd->id], cuda_train_dims(r, nd->id), dx, cuda_train_dims(r, nd->inputs[0]),
                               acc, 1.0f, x->error, sizeof x->error);
   default: return false;
@@ -247,7 +247,7 @@ static bool mix_backward(CudaState *x, const BackendTrain *t, const PlanNode *nd
   cuda_train_mix_inputs(t, nd, xs);
   ConvDims d = cuda_train_dims(&t->run, nd->id);
   for (int j = 0; j < nd->ninputs; j++) {
-    float *dx = xs[j] || t->run.p->nodes[nd->inputs[j]].kind == PLAN_OP_ZERO ? dx_of(t, nd, s, j) : NULL;
+    float *dx = xs[j] || t->run.p->nodes[nd->inputs[j]].kind == OP_ZERO ? dx_of(t, nd, s, j) : NULL;
     if (!dx) continue;
     KArgs a;
     ka_init(&a, count(d));
@@ -263,11 +263,11 @@ static bool mix_backward(CudaState *x, const BackendTrain *t, const PlanNode *nd
 static bool recompute(CudaState *x, const BackendTrain *t, const PlanNode *nd) {
   const BackendRun *r = &t->run;
   const PlanNode *bn = &r->p->nodes[nd->inputs[0]];
-  if (bn->kind != PLAN_OP_BN || (nd->kind != PLAN_OP_RELU && nd->kind != PLAN_OP_RELU6)) return false;
+  if (bn->kind != OP_BN || (nd->kind != OP_RELU && nd->kind != OP_RELU6)) return false;
   ConvDims d = cuda_train_dims(r, nd->id);
   const float *in = r->buf[bn->inputs[0]], *g = r->param[bn->param[0]], *b = r->param[bn->param[1]];
   float *y = r->buf[nd->id], *scale = x->train->chan, *shift = scale + d.c;
-  int act = nd->kind == PLAN_OP_RELU ? KACT_RELU : KACT_RELU6;
+  int act = nd->kind == OP_RELU ? KACT_RELU : KACT_RELU6;
   KArgs a;
   ka_init(&a, count(d));
   if (t->bn_eval) {
@@ -290,11 +290,11 @@ bool cuda_backward_step(const BackendTrain *t, const PlanGradStep *s) {
   x->error[0] = 0;
   if (s->kind == PLAN_STEP_RECOMPUTE) return recompute(x, t, nd);
   switch (nd->kind) {
-  case PLAN_OP_CONV: return conv_backward(x, t, nd, s);
-  case PLAN_OP_BN: return bn_backward(x, t, nd, s);
-  case PLAN_OP_ADD: case PLAN_OP_MUL: return binary_backward(x, t, nd, s);
-  case PLAN_OP_CONCAT: return concat_backward(x, t, nd, s);
-  case PLAN_OP_MIX: return mix_backward(x, t, nd, s);
+  case OP_CONV: return conv_backward(x, t, nd, s);
+  case OP_BN: return bn_backward(x, t, nd, s);
+  case OP_ADD: case OP_MUL: return binary_backward(x, t, nd, s);
+  case OP_CONCAT: return concat_backward(x, t, nd, s);
+  case OP_MIX: return mix_backward(x, t, nd, s);
   default: return unary_backward(x, t, nd, s);
   }
 }

@@ -84,11 +84,11 @@ static bool plane_op(CudaState *x, const BackendRun *r, const PlanNode *nd, floa
   Shape is = in_shape(r, nd, 0), os = r->shapes[nd->id];
   int64_t nc = (int64_t)r->batch * is.c;
   KArgs k;
-  ka_init(&k, nd->kind == PLAN_OP_GAP ? nc : numel(r, nd->id));
+  ka_init(&k, nd->kind == OP_GAP ? nc : numel(r, nd->id));
   ka_ptr(&k, y), ka_ptr(&k, in_buf(r, nd, 0)), ka_i64(&k, nc);
-  if (nd->kind == PLAN_OP_GAP) return ka_i64(&k, (int64_t)is.h * is.w), launch(x, nd->id, &k);
+  if (nd->kind == OP_GAP) return ka_i64(&k, (int64_t)is.h * is.w), launch(x, nd->id, &k);
   ka_i64(&k, is.h), ka_i64(&k, is.w), ka_i64(&k, os.h), ka_i64(&k, os.w);
-  if (nd->kind == PLAN_OP_AVGPOOL) {
+  if (nd->kind == OP_AVGPOOL) {
     int kh, kw;
     plan_pool_window(nd, is, &kh, &kw);
     ka_i64(&k, kh), ka_i64(&k, kw), ka_i64(&k, nd->sh), ka_i64(&k, nd->sw), ka_i64(&k, nd->ph), ka_i64(&k, nd->pw);
@@ -130,19 +130,19 @@ bool cuda_run_node(void *state, const BackendRun *r, int i) {
   const float *a = nd->ninputs ? in_buf(r, nd, 0) : NULL;
   x->error[0] = 0;
   switch (nd->kind) {
-  case PLAN_OP_CONV: return conv(x, r, nd, y);
-  case PLAN_OP_BN:
+  case OP_CONV: return conv(x, r, nd, y);
+  case OP_BN:
     if (x->f.bn_folded[i]) return copy_if(x, y, a, numel(r, i)); /* the conv applied it */
     return affine(x, r, i, y, a, x->bn_scale[i], x->bn_shift[i]);
-  case PLAN_OP_RELU: case PLAN_OP_RELU6: case PLAN_OP_SIGMOID: case PLAN_OP_HSWISH:
+  case OP_RELU: case OP_RELU6: case OP_SIGMOID: case OP_HSWISH:
     return x->fn[i] ? act(x, r, nd, y) : copy_if(x, y, a, numel(r, i)); /* no kernel: the conv's epilogue */
-  case PLAN_OP_ADD: case PLAN_OP_MUL: return binary(x, r, nd, y);
-  case PLAN_OP_CONCAT: return concat(x, r, nd, y);
-  case PLAN_OP_AVGPOOL: case PLAN_OP_GAP: case PLAN_OP_BILINEAR: case PLAN_OP_NEAREST: return plane_op(x, r, nd, y);
-  case PLAN_OP_CROP: return crop(x, r, nd, y);
-  case PLAN_OP_INPUT: return true; /* the executor uploads the input */
-  case PLAN_OP_ZERO: return cuda_check(x, cudaMemsetAsync(y, 0, (size_t)numel(r, i) * sizeof *y, x->stream), "cudaMemsetAsync");
-  case PLAN_OP_OUTPUT: return copy_if(x, y, a, numel(r, i));
+  case OP_ADD: case OP_MUL: return binary(x, r, nd, y);
+  case OP_CONCAT: return concat(x, r, nd, y);
+  case OP_AVGPOOL: case OP_GAP: case OP_BILINEAR: case OP_NEAREST: return plane_op(x, r, nd, y);
+  case OP_CROP: return crop(x, r, nd, y);
+  case OP_INPUT: return true; /* the executor uploads the input */
+  case OP_ZERO: return cuda_check(x, cudaMemsetAsync(y, 0, (size_t)numel(r, i) * sizeof *y, x->stream), "cudaMemsetAsync");
+  case OP_OUTPUT: return copy_if(x, y, a, numel(r, i));
   default: return false; /* mix without a chosen candidate: the executor's business */
   }
 }

@@ -68,8 +68,8 @@ static bool prepare_nodes(CudaState *x, char *err, size_t n) {
   int maxc = 1;
   for (int i = 0; i < p->nnodes; i++) {
     const PlanNode *nd = &p->nodes[i];
-    if (nd->kind == PLAN_OP_BN && nd->out.c > maxc) maxc = nd->out.c;
-    if (nd->kind != PLAN_OP_CONV) {
+    if (nd->kind == OP_BN && nd->out.c > maxc) maxc = nd->out.c;
+    if (nd->kind != OP_CONV) {
       if (!cuda_op_kernel(x, nd, err, n)) return false;
       continue;
     }
@@ -134,7 +134,7 @@ void cuda_train_mix_inputs(const BackendTrain *t, const PlanNode *nd, const floa
   const BackendRun *r = &t->run;
   for (int k = 0; k < nd->ninputs; k++) {
     int in = nd->inputs[k];
-    xs[k] = r->p->nodes[in].kind == PLAN_OP_ZERO || (t->skip && t->skip[in]) ? NULL : r->buf[in];
+    xs[k] = r->p->nodes[in].kind == OP_ZERO || (t->skip && t->skip[in]) ? NULL : r->buf[in];
   }
 }
 
@@ -180,9 +180,9 @@ bool cuda_train_node(const BackendTrain *t, int i) {
   const PlanNode *nd = &t->run.p->nodes[i];
   x->error[0] = 0;
   switch (nd->kind) {
-  case PLAN_OP_CONV: return conv_forward(x, &t->run, nd);
-  case PLAN_OP_BN: return bn_forward(x, t, nd);
-  case PLAN_OP_MIX: return mix_forward(x, t, nd);
+  case OP_CONV: return conv_forward(x, &t->run, nd);
+  case OP_BN: return bn_forward(x, t, nd);
+  case OP_MIX: return mix_forward(x, t, nd);
   default: return cuda_run_node(x, &t->run, i);
   }
 }

@@ -62,7 +62,7 @@ Executor *executor_new_arch(const Plan *p, const TensorSet *weights, const char 
   for (int i = 0; i < p->nnodes; i++) {
     const PlanNode *nd = &p->nodes[i];
     x->skip[i] = nd->superblock >= 0 && nd->candidate >= 0 && nd->candidate != choice[nd->superblock];
-    if (nd->kind == PLAN_OP_MIX) x->mix_from[i] = choice[nd->superblock];
+    if (nd->kind == OP_MIX) x->mix_from[i] = choice[nd->superblock];
   }
   return x;
 }
@@ -186,7 +186,7 @@ static bool run_chosen(const Executor *x, const PlanNode *nd, float *y, char *er
   int from = nd->inputs[x->mix_from[nd->id]];
   size_t bytes = shape_numel(shape_of(x, nd->id)) * sizeof *y;
   const BackendDevice *d = x->be->dev;
-  bool zero = x->p->nodes[from].kind == PLAN_OP_ZERO;
+  bool zero = x->p->nodes[from].kind == OP_ZERO;
   if (d) return zero ? d->zero(x->be_state, y, bytes, err, n)
                      : x->buf[from] == y || d->copy(x->be_state, y, x->buf[from], bytes, err, n);
   if (zero) memset(y, 0, bytes);
@@ -203,12 +203,12 @@ static bool put_input(const Executor *x, float *y, const float *input, size_t by
 /* Node i: the input, a chosen mixing, or the backend's op. */
 static bool run_one(Executor *x, const BackendRun *r, int i, const float *input, char *err, size_t n) {
   const PlanNode *nd = &x->p->nodes[i];
-  if (nd->kind == PLAN_OP_INPUT) return put_input(x, x->buf[i], input, shape_numel(shape_of(x, i)) * sizeof(float), err, n);
-  if (nd->kind == PLAN_OP_MIX && x->mix_from) return run_chosen(x, nd, x->buf[i], err, n);
+  if (nd->kind == OP_INPUT) return put_input(x, x->buf[i], input, shape_numel(shape_of(x, i)) * sizeof(float), err, n);
+  if (nd->kind == OP_MIX && x->mix_from) return run_chosen(x, nd, x->buf[i], err, n);
   if (x->be->run_node(x->be_state, r, i)) return true;
   const char *why = x->be->dev && x->be->dev->error ? x->be->dev->error(x->be_state) : NULL;
-  if (why && *why) return snprintf(err, n, "op %s (node %d) on the %s backend: %s", plan_op_name(nd->kind), i, x->be->name, why), false;
-  return snprintf(err, n, "op %s (node %d) cannot run in inference mode on the %s backend", plan_op_name(nd->kind), i,
+  if (why && *why) return snprintf(err, n, "op %s (node %d) on the %s backend: %s", op_name(nd->kind), i, x->be->name, why), false;
+  return snprintf(err, n, "op %s (node %d) cannot run in inference mode on the %s backend", op_name(nd->kind), i,
                   x->be->name), false;
 }
 

@@ -21,7 +21,7 @@ static int *backward_step_of(const Plan *p) {
 
 static bool fusable(const Plan *p, const int *uses, const int *step, int i) {
   const PlanNode *bn = &p->nodes[i], *act = &p->nodes[i + 1];
-  if (bn->kind != PLAN_OP_BN || (act->kind != PLAN_OP_RELU && act->kind != PLAN_OP_RELU6)) return false;
+  if (bn->kind != OP_BN || (act->kind != OP_RELU && act->kind != OP_RELU6)) return false;
   if (act->ninputs != 1 || act->inputs[0] != i || uses[i] != 1 || p->output == i || bn->ninputs != 1) return false;
   if (bn->superblock != act->superblock || bn->candidate != act->candidate) return false;
   const PlanTrainNode *g = p->grad.node;

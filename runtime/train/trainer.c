@@ -96,7 +96,7 @@ Trainer *trainer_new_on(const Plan *p, const TensorSet *weights, uint64_t seed, 
     if (p->sb[s].ncand > t->maxc) t->maxc = p->sb[s].ncand;
   }
   for (int i = 0; i < p->nnodes; i++)
-    if (p->nodes[i].kind == PLAN_OP_MIX) t->mix_node[p->nodes[i].superblock] = i, t->nmix++;
+    if (p->nodes[i].kind == OP_MIX) t->mix_node[p->nodes[i].superblock] = i, t->nmix++;
   TensorSet *init = weights ? NULL : weights_init(p, seed);
   bool ok = t->param && t->pgrad && t->mom && t->buf && t->grad && t->bn_save && t->shapes && t->slot_off &&
             t->mix_node && t->mix_w && t->mix_dwp && t->skip && t->written && t->adam_m && t->adam_v && t->bn_act && t->fused &&
@@ -104,7 +104,7 @@ Trainer *trainer_new_on(const Plan *p, const TensorSet *weights, uint64_t seed, 
   if (!ok) snprintf(err, n, "out of memory");
   ok = ok && copy_weights(t, weights ? weights : init, err, n) && alloc_gradients(t, err, n);
   for (int i = 0; ok && i < p->nnodes; i++)
-    if (p->nodes[i].kind == PLAN_OP_BN && !(t->bn_save[i] = malloc(sizeof(float) * 2 * (size_t)p->nodes[i].out.c)))
+    if (p->nodes[i].kind == OP_BN && !(t->bn_save[i] = malloc(sizeof(float) * 2 * (size_t)p->nodes[i].out.c)))
       ok = snprintf(err, n, "out of memory") < 0;
   tensor_set_free(init);
   if (ok && be->dev) { /* device memory; no BN + activation fusion there */
@@ -195,9 +195,9 @@ static bool value_finite(Trainer *t, const float *v, size_t count) {
 }
 
 static const char *node_label(const PlanNode *nd, char *buf, size_t n) {
-  if (nd->loc.file) snprintf(buf, n, "%s `%s` (node %d, %s:%d:%d)", plan_op_name(nd->kind), nd->name ? nd->name : "",
+  if (nd->loc.file) snprintf(buf, n, "%s `%s` (node %d, %s:%d:%d)", op_name(nd->kind), nd->name ? nd->name : "",
                              nd->id, nd->loc.file, nd->loc.line, nd->loc.col);
-  else snprintf(buf, n, "%s `%s` (node %d)", plan_op_name(nd->kind), nd->name ? nd->name : "", nd->id);
+  else snprintf(buf, n, "%s `%s` (node %d)", op_name(nd->kind), nd->name ? nd->name : "", nd->id);
   return buf;
 }
 
@@ -231,7 +231,7 @@ static bool fused_away(const Trainer *t, int i) { return !t->bn_eval && t->fused
 static bool forward(Trainer *t, const float *images, BackendTrain *bt, char *err, size_t n) {
   for (int i = 0; i < t->p->nnodes; i++) {
     if (t->skip[i] || fused_away(t, i)) continue;
-    if (t->p->nodes[i].kind == PLAN_OP_INPUT) {
+    if (t->p->nodes[i].kind == OP_INPUT) {
       if (t->dv && !trainer_dev_upload(t, t->buf[i], images, node_numel(t, i) * sizeof(float), err, n)) return false;
       if (!t->dv) memcpy(t->buf[i], images, node_numel(t, i) * sizeof(float));
       continue;

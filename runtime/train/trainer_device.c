@@ -54,7 +54,7 @@ static bool alloc_blocks(Trainer *t, char *err, size_t n) {
     return snprintf(err, n, "out of memory"), false;
   d->param_floats = offsets(p, d->param_off, false), d->grad_floats = offsets(p, d->grad_off, true);
   for (int i = 0; i < p->nnodes; i++)
-    if (p->nodes[i].kind == PLAN_OP_BN) bn += padded(2 * (size_t)p->nodes[i].out.c);
+    if (p->nodes[i].kind == OP_BN) bn += padded(2 * (size_t)p->nodes[i].out.c);
   if (!(d->param_block = dev_alloc(d, d->param_floats * sizeof(float), err, n)) ||
       !(d->grad_block = dev_alloc(d, d->grad_floats * sizeof(float), err, n)) ||
       !(d->bn_block = dev_alloc(d, bn * sizeof(float), err, n)))
@@ -65,7 +65,7 @@ static bool alloc_blocks(Trainer *t, char *err, size_t n) {
   }
   bn = 0;
   for (int i = 0; i < p->nnodes; i++)
-    if (p->nodes[i].kind == PLAN_OP_BN) d->bn_save[i] = d->bn_block + bn, bn += padded(2 * (size_t)p->nodes[i].out.c);
+    if (p->nodes[i].kind == OP_BN) d->bn_save[i] = d->bn_block + bn, bn += padded(2 * (size_t)p->nodes[i].out.c);
   return true;
 }
 
