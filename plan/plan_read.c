@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <zlib.h>
 #include "plan.h"
+#include "le.h"
 
 enum { S_STRS, S_META, S_NODE, S_PARM, S_SUPB, S_KERN, S_SRCH, S_TRAN, S_GRAD, S_KPTX, S__COUNT };
 static const char *const known_tags[S__COUNT] = {SQN_TAG_STRS, SQN_TAG_META, SQN_TAG_NODE, SQN_TAG_PARM, SQN_TAG_SUPB,
@@ -61,22 +62,16 @@ static bool bad(Ctx *c, const char *fmt, ...) {
 
 /* ---- little-endian fields ---- */
 
-static uint32_t get_u32(const unsigned char *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get_u64(const unsigned char *p) { return get_u32(p) | (uint64_t)get_u32(p + 4) << 32; }
-
 static uint32_t rd_u32(Rd *r) {
   if (r->len - r->pos < 4) return r->pos = r->len, 0;
   r->pos += 4;
-  return get_u32(r->p + r->pos - 4);
+  return le_get32(r->p + r->pos - 4);
 }
 
 static uint64_t rd_u64(Rd *r) {
   if (r->len - r->pos < 8) return r->pos = r->len, 0;
   r->pos += 8;
-  return get_u64(r->p + r->pos - 8);
+  return le_get64(r->p + r->pos - 8);
 }
 
 static int rd_i32(Rd *r) { return (int)(int32_t)rd_u32(r); }
@@ -169,7 +164,7 @@ static bool check_magic_version(Ctx *c) {
   if (memcmp(c->buf, SQN_PLAN_MAGIC, n)) return fail(c, "not an sqn plan (bad magic)");
   if (c->len < SQN_PLAN_HEADER_SIZE)
     return fail(c, "truncated: file has %zu bytes, less than the %u-byte header", c->len, SQN_PLAN_HEADER_SIZE);
-  uint32_t version = get_u32(c->buf + SQN_PLAN_OFF_VERSION);
+  uint32_t version = le_get32(c->buf + SQN_PLAN_OFF_VERSION);
   if (version == 0) return fail(c, "corrupt: plan format version 0 does not exist");
   if (version > SQN_PLAN_VERSION)
     return fail(c, "plan format version %u is newer than this sqnrun supports (%u); "
@@ -183,11 +178,11 @@ static bool check_magic_version(Ctx *c) {
 
 static bool check_header(Ctx *c) {
   if (!check_magic_version(c)) return false;
-  unsigned long long size = get_u64(c->buf + SQN_PLAN_OFF_FILESIZE);
+  unsigned long long size = le_get64(c->buf + SQN_PLAN_OFF_FILESIZE);
   if (size > c->len) return fail(c, "truncated: header says %llu bytes, file has %zu", size, c->len);
   if (size < c->len) return fail(c, "corrupt: header says %llu bytes, file has %zu (trailing data)", size, c->len);
-  if (plan_checksum(c->buf, c->len) != get_u32(c->buf + SQN_PLAN_OFF_CRC)) return fail(c, "corrupt: checksum mismatch");
-  uint32_t flags = get_u32(c->buf + SQN_PLAN_OFF_FLAGS);
+  if (plan_checksum(c->buf, c->len) != le_get32(c->buf + SQN_PLAN_OFF_CRC)) return fail(c, "corrupt: checksum mismatch");
+  uint32_t flags = le_get32(c->buf + SQN_PLAN_OFF_FLAGS);
   if (flags) return fail(c, "plan needs features this sqnrun does not support (flags 0x%x); update sqnrun", flags);
   c->p->file_size = size;
   return true;
@@ -201,8 +196,8 @@ static void printable_tag(const unsigned char *t, char out[5]) {
 static bool read_entry(Ctx *c, const unsigned char *e, uint64_t table_end) {
   char tag[5];
   printable_tag(e, tag);
-  uint64_t off = get_u64(e + 8), size = get_u64(e + 16);
-  if (get_u32(e + 4) != 0) return fail(c, "corrupt: section %s has a nonzero reserved field", tag);
+  uint64_t off = le_get64(e + 8), size = le_get64(e + 16);
+  if (le_get32(e + 4) != 0) return fail(c, "corrupt: section %s has a nonzero reserved field", tag);
   if (off < table_end || off > c->len || size > c->len - off)
     return fail(c, "corrupt: section %s (offset %llu, size %llu) lies outside the file (%zu bytes)", tag,
                 (unsigned long long)off, (unsigned long long)size, c->len);
@@ -216,7 +211,7 @@ static bool read_entry(Ctx *c, const unsigned char *e, uint64_t table_end) {
 }
 
 static bool read_section_table(Ctx *c) {
-  uint32_t n = get_u32(c->buf + SQN_PLAN_OFF_NSECTIONS);
+  uint32_t n = le_get32(c->buf + SQN_PLAN_OFF_NSECTIONS);
   if (n > SQN_PLAN_MAX_SECTIONS) return fail(c, "corrupt: %u sections (at most %u)", n, SQN_PLAN_MAX_SECTIONS);
   uint64_t table_end = SQN_PLAN_HEADER_SIZE + (uint64_t)n * SQN_PLAN_SECTION_ENTRY_SIZE;
   if (table_end > c->len) return fail(c, "corrupt: the section table runs past the end of the file");

@@ -123,7 +123,7 @@ if(SQN_FUZZ)
   set_source_files_properties(${BISON_SqnFuzzParser_OUTPUTS} ${FLEX_SqnFuzzLexer_OUTPUTS} PROPERTIES
                               COMPILE_OPTIONS "-Wno-unused-function;-Wno-sign-compare;-Wno-unused-but-set-variable;-Wno-misleading-indentation;-Wno-error")
 
-  add_executable(fuzz_frontend fuzz_frontend.c ${_fz_lang} ${_fz_comp} ${PROJECT_SOURCE_DIR}/plan/op.c
+  add_executable(fuzz_frontend fuzz_frontend.c ${_fz_lang} ${_fz_comp} ${PROJECT_SOURCE_DIR}/plan/op.c ${PROJECT_SOURCE_DIR}/base/err.c
                  ${BISON_SqnFuzzParser_OUTPUTS} ${FLEX_SqnFuzzLexer_OUTPUTS})
   target_include_directories(fuzz_frontend PRIVATE ${_fz_gen} ${PROJECT_SOURCE_DIR}/lang ${PROJECT_SOURCE_DIR}/base ${PROJECT_SOURCE_DIR}/plan ${_fz_comp_dirs})
   target_compile_definitions(fuzz_frontend PRIVATE SQN_STDLIB_DIR="${PROJECT_SOURCE_DIR}/lang")
@@ -153,7 +153,8 @@ if(SQN_FUZZ)
   set(_fz_reader_srcs_lut ${_fz_search}/search_lut.c ${_fz_search}/search.c ${_fz_io}/json_min.c ${_fz_io}/tensor_set.c
                           ${_fz_plan}/plan_read.c ${_fz_plan}/plan_info.c ${_fz_plan}/op.c ${CMAKE_CURRENT_BINARY_DIR}/fuzz_lut_space.plan)
   set(_fz_reader_srcs_checkpoint ${_fz_io}/checkpoint.c ${_fz_io}/safetensors.c ${_fz_io}/json_min.c ${_fz_io}/tensor_set.c)
-  set(_fz_reader_srcs_dataset ${_fz_data}/dataset_cityscapes.c ${_fz_data}/synth_scene.c ${_fz_data}/synth_objects.c ${_fz_image})
+  set(_fz_reader_srcs_dataset ${_fz_data}/dataset_cityscapes.c ${_fz_data}/synth_scene.c ${_fz_data}/synth_materials.c
+                              ${_fz_data}/synth_objects.c ${_fz_image})
   set(SQN_FUZZ_READERS plan pth safetensors image npy lut checkpoint dataset)
   foreach(kind ${SQN_FUZZ_READERS})
     string(TOUPPER ${kind} _def)

@@ -7,6 +7,7 @@
  * hand. Run with --bench [threads] to time conv backward on MobileNet-like shapes at batch 2. */
 #include "cpu_grad.h"
 #include "test_util.h"
+#include "clock.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -1027,12 +1028,6 @@ static void test_argmax(void) {
 }
 
 /* ---- bench ---- */
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* the best of a few runs of fn, in ms */
 #define BEST_MS(out, CALL)                    \

@@ -3,6 +3,7 @@
  * once against PyTorch 1.13). Run with --bench to time the conv kinds of a segmentation net at 784x1568. */
 #include "cpu_ops.h"
 #include "test_util.h"
+#include "clock.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -535,12 +536,6 @@ static void test_nearest(void) {
 }
 
 /* ---- bench ---- */
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static void bench_conv(const char *name, Shape xs, int cout, ConvParams p) {
   const Shape ys = {xs.n, cout, conv_out(xs.h, p.kh, p.sh, p.ph, p.dh), conv_out(xs.w, p.kw, p.sw, p.pw, p.dw)};

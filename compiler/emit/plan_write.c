@@ -13,6 +13,8 @@
 #include <unistd.h>
 #include "plan.h"
 #include "atomic_file.h"
+#include "err.h"
+#include "le.h"
 
 /* The format stores the IR's enum values as they are: tie them to the documented numbers. */
 #define SAME(a, b) ((int)(a) == (int)(b))
@@ -57,23 +59,15 @@ static void put_bytes(Buf *b, const void *src, size_t n) {
   b->len += n;
 }
 
-static void set_u32(unsigned char *p, uint32_t v) {
-  for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void set_u64(unsigned char *p, uint64_t v) {
-  for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-
 static void put_u32(Buf *b, uint32_t v) {
   unsigned char t[4];
-  set_u32(t, v);
+  le_put32(t, v);
   put_bytes(b, t, 4);
 }
 
 static void put_u64(Buf *b, uint64_t v) {
   unsigned char t[8];
-  set_u64(t, v);
+  le_put64(t, v);
   put_bytes(b, t, 8);
 }
 
@@ -445,16 +439,16 @@ static void assemble(Buf *out, Buf sec[SEC__COUNT]) {
     if (out->bad) return;
     unsigned char *e = out->p + table + (size_t)i * SQN_PLAN_SECTION_ENTRY_SIZE;
     memcpy(e, sec_tags[i], 4);
-    set_u64(e + 8, off);
-    set_u64(e + 16, sec[i].len);
+    le_put64(e + 8, off);
+    le_put64(e + 16, sec[i].len);
   }
   if (out->bad) return;
   memcpy(out->p, SQN_PLAN_MAGIC, SQN_PLAN_MAGIC_LEN);
-  set_u32(out->p + SQN_PLAN_OFF_VERSION, SQN_PLAN_VERSION);
-  set_u32(out->p + SQN_PLAN_OFF_FLAGS, 0);
-  set_u32(out->p + SQN_PLAN_OFF_NSECTIONS, SEC__COUNT);
-  set_u64(out->p + SQN_PLAN_OFF_FILESIZE, out->len);
-  set_u32(out->p + SQN_PLAN_OFF_CRC, plan_checksum(out->p, out->len));
+  le_put32(out->p + SQN_PLAN_OFF_VERSION, SQN_PLAN_VERSION);
+  le_put32(out->p + SQN_PLAN_OFF_FLAGS, 0);
+  le_put32(out->p + SQN_PLAN_OFF_NSECTIONS, SEC__COUNT);
+  le_put64(out->p + SQN_PLAN_OFF_FILESIZE, out->len);
+  le_put32(out->p + SQN_PLAN_OFF_CRC, plan_checksum(out->p, out->len));
 }
 
 bool plan_write_mem(const IrGraph *g, unsigned char **buf, size_t *len) {
@@ -475,26 +469,18 @@ bool plan_write_mem(const IrGraph *g, unsigned char **buf, size_t *len) {
 
 /* ---- the file (written atomically: atomic_file.h) ---- */
 
-static void errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void errf(char *err, size_t errlen, const char *fmt, ...) {
-  if (!err || !errlen) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
 
 bool plan_write(const IrGraph *g, const char *path, char *err, size_t errlen) {
   unsigned char *buf;
   size_t len;
   if (!plan_write_mem(g, &buf, &len)) {
-    errf(err, errlen, "cannot encode the plan: out of memory or the graph is too large");
+    err_set(err, errlen, "cannot encode the plan: out of memory or the graph is too large");
     return false;
   }
   char why[256];
   Plan *check = plan_read_mem(buf, len, why, sizeof why);
   bool ok = check != NULL;
-  if (!ok) errf(err, errlen, "internal error: the encoded plan does not validate: %s", why);
+  if (!ok) err_set(err, errlen, "internal error: the encoded plan does not validate: %s", why);
   plan_free(check);
   ok = ok && atomic_write(path, buf, len, err, errlen);
   free(buf);

@@ -15,6 +15,7 @@
    its other inputs already belong to earlier kernels (so the kernel list is an execution order),
    and an ADD/elementwise epilogue keeps the tensor shape (no broadcast epilogues). */
 #include "fuse.h"
+#include "err.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,16 +204,8 @@ void fuse_graph(IrGraph *g, bool inference) {
 
 /* ---- invariant checks ---- */
 
-static int fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t n, const char *fmt, ...) {
-  if (err && n) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, n, fmt, ap);
-    va_end(ap);
-  }
-  return 1;
-}
+/* An invariant that does not hold: the message, and 1. */
+#define fail(...) (err_set(__VA_ARGS__), 1)
 
 /* Every listed node is valid and lists this kernel; output is the last member; each node once. */
 static int check_membership(const IrGraph *g, int *seen, char *err, size_t n) {

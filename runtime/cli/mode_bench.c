@@ -7,21 +7,16 @@
 #include <sys/resource.h>
 #include <time.h>
 #include "executor.h"
-#include "mode_infer.h"
+#include "weights_file.h"
 #include "bench_profile.h"
 #include "shapes.h"
 #include "weights_init.h"
+#include "clock.h"
 
 typedef struct BenchStats {
   double min, median, mean, p90, p99; /* seconds */
   int n;
 } BenchStats;
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;

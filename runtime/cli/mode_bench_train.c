@@ -6,14 +6,9 @@
 #include <sys/resource.h>
 #include <time.h>
 #include "mode_bench.h"
-#include "mode_infer.h"
+#include "weights_file.h"
 #include "trainer.h"
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+#include "clock.h"
 
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;

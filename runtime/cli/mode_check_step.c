@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "mode_infer.h"
+#include "weights_file.h"
 #include "npy.h"
 #include "trainer.h"
 

@@ -10,17 +10,8 @@
 #include "executor.h"
 #include "image_io.h"
 #include "npy.h"
-#include "pth.h"
-#include "safetensors.h"
-
-TensorSet *weights_load(const char *path, char *err, size_t n) {
-  size_t len = strlen(path);
-  char why[1024] = "";
-  TensorSet *w = len > 12 && !strcmp(path + len - 12, ".safetensors") ? safetensors_read(path, why, sizeof why)
-                                                                      : pth_read(path, why, sizeof why);
-  if (!w) snprintf(err, n, "%s: %s", path, why);
-  return w;
-}
+#include "clock.h"
+#include "weights_file.h"
 
 /* Named like an image (then the image reader says what is wrong with its content). */
 static bool has_image_suffix(const char *path) {
@@ -96,12 +87,6 @@ static bool write_taps(const Executor *x, const InferArgs *a, char *err, size_t 
     if (!write_logits(strchr(a->taps[t], '=') + 1, y, s, err, n)) return false;
   }
   return true;
-}
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 static int run(const Plan *p, const InferArgs *a, TensorSet *w, NamedTensor *in, char *err, size_t n) {

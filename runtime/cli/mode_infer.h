@@ -15,6 +15,4 @@ typedef struct InferArgs {
 
 /* Returns the process exit code: 0 ok, 1 a file or the run failed. */
 int mode_infer(const Plan *p, const char *plan_path, const InferArgs *a);
-/* Reads a .pth (legacy or zip) or .safetensors file by its extension. */
-struct TensorSet *weights_load(const char *path, char *err, size_t n);
 #endif

@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include "atomic_file.h"
 #include "executor.h"
-#include "mode_infer.h"
+#include "weights_file.h"
 #include "shapes.h"
 #include "weights_init.h"
 

@@ -12,13 +12,15 @@
 #include <time.h>
 #include "checkpoint.h"
 #include "derive.h"
+#include "epoch.h"
 #include "loader.h"
-#include "mode_infer.h"
+#include "weights_file.h"
 #include "run_dir.h"
 #include "search.h"
 #include "shapes.h"
 #include "train_progress.h"
 #include "trainer.h"
+#include "clock.h"
 
 void search_args_defaults(SearchArgs *a) {
   memset(a, 0, sizeof *a);
@@ -184,12 +186,6 @@ static double lr_at(const Run *r, int epoch) {
   return lr;
 }
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 typedef struct EpochStats { double ce, res, cost; int steps; } EpochStats;
 
 static bool search_step(Run *r, const Batch *b, double tau, bool warm, double lr, EpochStats *es, double *ce, char *err,
@@ -212,24 +208,24 @@ static bool search_step(Run *r, const Batch *b, double tau, bool warm, double lr
   return true;
 }
 
+/* A search step of one epoch (epoch.h). */
+typedef struct SearchEpoch {
+  Run *r;
+  double tau, lr;
+  bool warm;
+  EpochStats *es;
+} SearchEpoch;
+
+static bool search_epoch_step(void *ctx, const Batch *b, double *loss, char *err, size_t n) {
+  SearchEpoch *e = ctx;
+  return search_step(e->r, b, e->tau, e->warm, e->lr, e->es, loss, err, n);
+}
+
 static bool run_epoch(Run *r, int e, Progress *pg, EpochStats *es, char *err, size_t n) {
-  int nb = loader_batches_per_epoch(r->loader);
-  if (r->a->t.max_steps && r->a->t.max_steps < nb) nb = r->a->t.max_steps;
-  double tau = temperature(r, e), lr = lr_at(r, e);
-  bool warm = e < r->warmup;
-  if (!loader_start_epoch(r->loader, e, err, n)) return false;
-  Batch b;
-  for (int i = 0; i < nb; i++) {
-    err[0] = 0;
-    if (!loader_next(r->loader, &b, err, n)) {
-      if (!err[0]) break;
-      return false;
-    }
-    double t0 = now_s(), ce;
-    if (!search_step(r, &b, tau, warm, lr, es, &ce, err, n)) return false;
-    progress_step(pg, e, i + 1, nb, ce, b.n / (now_s() - t0));
-  }
-  return true;
+  SearchEpoch se = {r, temperature(r, e), lr_at(r, e), e < r->warmup, es};
+  EpochStep step = {search_epoch_step, NULL, &se};
+  double mean_loss;
+  return epoch_run(r->loader, e, epoch_steps(r->loader, r->a->t.max_steps), pg, &step, &mean_loss, err, n);
 }
 
 /* The epoch's log line: losses, expected cost, and per superblock entropy and top candidate. */
@@ -295,8 +291,7 @@ int mode_search(const Plan *p, const char *plan_path, const SearchArgs *a) {
                     "%d steps per epoch -> %s\n",
             p->name, p->nsb, r.epochs, r.warmup, r.batch, r.crop_h, r.crop_w, plan_objective_name(r.objective),
             r.alpha,
-            a->t.max_steps && a->t.max_steps < loader_batches_per_epoch(r.loader) ? a->t.max_steps
-                                                                                  : loader_batches_per_epoch(r.loader),
+            epoch_steps(r.loader, a->t.max_steps),
             r.dir);
   Progress pg;
   progress_init(&pg, r.epochs);

@@ -14,13 +14,15 @@
 #include "checkpoint.h"
 #include "cityscapes.h"
 #include "cpu_ops.h"
+#include "epoch.h"
 #include "evaluate.h"
 #include "loader.h"
-#include "mode_infer.h"
+#include "weights_file.h"
 #include "run_dir.h"
 #include "shapes.h"
 #include "train_progress.h"
 #include "trainer.h"
+#include "clock.h"
 
 void train_args_defaults(TrainArgs *a) {
   memset(a, 0, sizeof *a);
@@ -141,41 +143,40 @@ static bool setup(Run *r, char *err, size_t n) {
   return (r->log = run_log_open(&r->rd, a->resume, r->st.epoch, err, n)) != NULL;
 }
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+/* A training step of one epoch (epoch.h): the LR of the schedule, the trainer's step, SGD, the log line. */
+typedef struct TrainEpoch {
+  Run *r;
+  int epoch;
+  long total;        /* steps of the whole run, for the poly schedule */
+  double lr;         /* of the last step */
+  TrainStats ts;     /* of the last step */
+} TrainEpoch;
+
+static bool train_step(void *ctx, const Batch *b, double *loss, char *err, size_t n) {
+  TrainEpoch *e = ctx;
+  Run *r = e->r;
+  e->lr = lr_at(r, e->epoch, r->st.step, e->total);
+  if (!trainer_step(r->t, b->image, (Shape){b->n, 3, b->h, b->w}, b->labels, &e->ts, err, n)) return false;
+  trainer_sgd(r->t, e->lr, r->momentum, r->wd);
+  r->st.step++, r->st.lr = e->lr, r->st.last_loss = e->ts.loss;
+  *loss = e->ts.loss;
+  return true;
+}
+
+static void log_step(void *ctx, const Batch *b, double loss, double images_per_s) {
+  TrainEpoch *e = ctx;
+  (void)b;
+  fprintf(e->r->log, "{\"type\": \"step\", \"epoch\": %d, \"step\": %ld, \"loss\": %.6f, \"lr\": %.6g, "
+                     "\"grad_norm\": %.6g, \"images_per_s\": %.3f}\n",
+          e->epoch + 1, e->r->st.step, loss, e->lr, e->ts.grad_norm, images_per_s);
 }
 
 /* One epoch of steps; false with err set when a step fails (the last checkpoint stays as it was). */
 static bool run_epoch(Run *r, int epoch, Progress *pg, double *mean_loss, char *err, size_t n) {
-  int nb = loader_batches_per_epoch(r->loader);
-  if (r->a->max_steps && r->a->max_steps < nb) nb = r->a->max_steps;
-  long total = (long)nb * r->epochs;
-  if (!loader_start_epoch(r->loader, epoch, err, n)) return false;
-  double sum = 0;
-  int done = 0;
-  Batch b;
-  for (int i = 0; i < nb; i++) {
-    err[0] = 0;
-    if (!loader_next(r->loader, &b, err, n)) {
-      if (!err[0]) break;
-      return false;
-    }
-    double t0 = now_s(), lr = lr_at(r, epoch, r->st.step, total);
-    TrainStats ts;
-    if (!trainer_step(r->t, b.image, (Shape){b.n, 3, b.h, b.w}, b.labels, &ts, err, n)) return false;
-    trainer_sgd(r->t, lr, r->momentum, r->wd);
-    r->st.step++, r->st.lr = lr, r->st.last_loss = ts.loss;
-    sum += ts.loss, done++;
-    double dt = now_s() - t0;
-    progress_step(pg, epoch, i + 1, nb, ts.loss, b.n / dt);
-    fprintf(r->log, "{\"type\": \"step\", \"epoch\": %d, \"step\": %ld, \"loss\": %.6f, \"lr\": %.6g, "
-                    "\"grad_norm\": %.6g, \"images_per_s\": %.3f}\n", epoch + 1, r->st.step, ts.loss, lr, ts.grad_norm,
-            b.n / dt);
-  }
-  *mean_loss = done ? sum / done : NAN;
-  return true;
+  int nb = epoch_steps(r->loader, r->a->max_steps);
+  TrainEpoch e = {.r = r, .epoch = epoch, .total = (long)nb * r->epochs};
+  EpochStep step = {train_step, log_step, &e};
+  return epoch_run(r->loader, epoch, nb, pg, &step, mean_loss, err, n);
 }
 
 static bool end_epoch(Run *r, int epoch, double mean_loss, double seconds, char *err, size_t n) {
@@ -226,8 +227,7 @@ int mode_train(const Plan *p, const TrainArgs *a) {
   if (ok)
     fprintf(stderr, "training %s: %d epochs from epoch %d, batch %d, crop %dx%d, lr %g, %d steps per epoch -> %s\n",
             p->name, r.epochs, r.st.epoch + 1, r.batch, r.crop_h, r.crop_w, r.lr,
-            a->max_steps && a->max_steps < loader_batches_per_epoch(r.loader) ? a->max_steps
-                                                                              : loader_batches_per_epoch(r.loader),
+            epoch_steps(r.loader, a->max_steps),
             r.dir);
   Progress pg;
   progress_init(&pg, r.epochs);

@@ -14,10 +14,8 @@
 #include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
-#define OMP(directive) _Pragma(#directive)
-#else
-#define OMP(directive)
 #endif
+#include "omp_pragma.h"
 #ifdef SQN_HAVE_CBLAS
 #include <cblas.h>
 #endif

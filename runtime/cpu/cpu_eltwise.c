@@ -7,10 +7,8 @@
 #include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
-#define OMP(directive) _Pragma(#directive)
-#else
-#define OMP(directive)
 #endif
+#include "omp_pragma.h"
 #if defined(SQN_HAVE_CBLAS) && defined(SQN_HAVE_OPENBLAS_THREADS)
 #include <cblas.h>
 #endif

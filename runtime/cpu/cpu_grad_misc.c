@@ -11,11 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef _OPENMP
-#define OMP(directive) _Pragma(#directive)
-#else
-#define OMP(directive)
-#endif
+#include "omp_pragma.h"
 
 enum { PAR_MIN = 1 << 15 }; /* elements below which a parallel region costs more than it saves */
 

@@ -7,11 +7,7 @@
 
 #include <math.h>
 #include <string.h>
-#ifdef _OPENMP
-#define OMP(directive) _Pragma(#directive)
-#else
-#define OMP(directive)
-#endif
+#include "omp_pragma.h"
 
 enum { PAR_MIN = 1 << 15 }; /* elements below which a parallel region costs more than it saves */
 

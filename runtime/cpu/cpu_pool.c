@@ -2,11 +2,7 @@
  * count_include_pad choosing the divisor) and the global average pool ([n, c, h, w] -> [n, c, 1, 1]). */
 #include "cpu_ops.h"
 
-#ifdef _OPENMP
-#define OMP(directive) _Pragma(#directive)
-#else
-#define OMP(directive)
-#endif
+#include "omp_pragma.h"
 
 static inline int imin(int a, int b) { return a < b ? a : b; }
 static inline int imax(int a, int b) { return a > b ? a : b; }

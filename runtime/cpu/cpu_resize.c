@@ -9,11 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cpu_resize_index.h"
-#ifdef _OPENMP
-#define OMP(directive) _Pragma(#directive)
-#else
-#define OMP(directive)
-#endif
+#include "omp_pragma.h"
 
 /* For each output index: the two source indices and their weights along one axis. As PyTorch 1.13's CPU
    kernel (the version the goldens come from; checked against it): the scale is a float (the size ratio,

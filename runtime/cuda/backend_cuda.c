@@ -1,8 +1,8 @@
 /* backend_cuda.c - the CUDA backend (inference; training: backend_cuda_train.c): prepare opens the GPU, loads the plan's PTX kernels, puts
    the parameters on the device once (BN folded into convs as backend_fold.h decides, the other BNs as a
    per-channel scale and shift) and picks each node's kernel: depthwise convs through the plan's DWCONV
-   variants, other convs through cuDNN plus an AFFINE epilogue (bias, relu/relu6). The device memory hooks
-   (BackendDevice) let the executor keep the activations on the GPU. run_node: backend_cuda_run.c. */
+   variants, other convs through cuDNN plus an AFFINE epilogue (bias, relu/relu6). run_node:
+   backend_cuda_run.c; the device memory hooks and the Backend table: backend_cuda_device.c. */
 #include "backend_cuda.h"
 #include <math.h>
 #include <stdio.h>
@@ -10,14 +10,14 @@
 #include <string.h>
 #include "cpu_ops.h"
 
-static bool rt(cudaError_t e, const char *what, char *err, size_t n) {
+bool cuda_rt(cudaError_t e, const char *what, char *err, size_t n) {
   if (e == cudaSuccess) return true;
   char why[256];
   snprintf(err, n, "%s: %s", what, cuda_runtime_error(e, why, sizeof why));
   return false;
 }
 
-bool cuda_check(CudaState *x, cudaError_t e, const char *what) { return rt(e, what, x->error, sizeof x->error); }
+bool cuda_check(CudaState *x, cudaError_t e, const char *what) { return cuda_rt(e, what, x->error, sizeof x->error); }
 
 /* A device copy of `count` host floats, owned by the state; NULL with a message. */
 static float *upload_new(CudaState *x, const float *host, size_t count, char *err, size_t n) {
@@ -28,9 +28,9 @@ static float *upload_new(CudaState *x, const float *host, size_t count, char *er
     if (!o) return snprintf(err, n, "out of memory"), NULL;
     x->owned = o, x->cap_owned = cap;
   }
-  if (!rt(cudaMalloc(&d, count * sizeof(float) + (count == 0)), "cudaMalloc (parameters)", err, n)) return NULL;
+  if (!cuda_rt(cudaMalloc(&d, count * sizeof(float) + (count == 0)), "cudaMalloc (parameters)", err, n)) return NULL;
   x->owned[x->nowned++] = d;
-  if (!rt(cudaMemcpy(d, host, count * sizeof(float), cudaMemcpyHostToDevice), "uploading the parameters", err, n))
+  if (!cuda_rt(cudaMemcpy(d, host, count * sizeof(float), cudaMemcpyHostToDevice), "uploading the parameters", err, n))
     return NULL;
   return d;
 }
@@ -122,7 +122,7 @@ void cuda_release(void *state) {
   for (int i = 0; i < x->nev; i++)
     if (x->ev[i]) cudaEventDestroy(x->ev[i]);
   for (int i = 0; i < x->nowned; i++) cudaFree(x->owned[i]);
-  cuda_train_free(x->train);
+  if (x->train_free) x->train_free(x->train);
   cuda_conv_lib_free(x->dnn);
   cuda_kernels_free(x->k);
   if (x->stream) cudaStreamDestroy(x->stream);
@@ -146,7 +146,7 @@ CudaState *cuda_state_open(const Plan *p, char *err, size_t n) {
   x->p = p;
   const char *tf32 = getenv("SQN_CUDA_TF32");
   bool ok = cuda_device_open(&x->device, &x->cc, err, n) &&
-            rt(cudaStreamCreateWithFlags(&x->stream, cudaStreamNonBlocking), "cudaStreamCreate", err, n) &&
+            cuda_rt(cudaStreamCreateWithFlags(&x->stream, cudaStreamNonBlocking), "cudaStreamCreate", err, n) &&
             (x->k = cuda_kernels_load(p, x->cc, err, n)) &&
             (x->dnn = cuda_conv_lib_new(x->stream, tf32 && !strcmp(tf32, "1"), err, n));
   if (ok && !alloc_tables(x)) ok = snprintf(err, n, "out of memory") < 0;
@@ -154,7 +154,7 @@ CudaState *cuda_state_open(const Plan *p, char *err, size_t n) {
   return x;
 }
 
-static void *cuda_prepare(const Plan *p, const float *const *param, const int *uses, char *err, size_t n) {
+void *cuda_prepare(const Plan *p, const float *const *param, const int *uses, char *err, size_t n) {
   CudaState *x = cuda_state_open(p, err, n);
   if (!x) return NULL;
   bool ok = true;
@@ -164,74 +164,3 @@ static void *cuda_prepare(const Plan *p, const float *const *param, const int *u
   backend_fold_drop_values(&x->f, p); /* the folded values are on the device */
   return x;
 }
-
-/* ---- device memory hooks (backend.h BackendDevice) ---- */
-
-static void *dev_alloc(void *state, size_t bytes, char *err, size_t n) {
-  (void)state;
-  void *d = NULL;
-  return rt(cudaMalloc(&d, bytes), "cudaMalloc", err, n) ? d : NULL;
-}
-
-static void dev_free(void *state, void *ptr) {
-  (void)state;
-  cudaFree(ptr); /* waits for the work still using it */
-}
-
-static bool dev_upload(void *state, void *dst, const void *src, size_t bytes, char *err, size_t n) {
-  CudaState *x = state;
-  return rt(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, x->stream), "copying the input to the GPU", err, n);
-}
-
-static bool dev_sync(void *state, char *err, size_t n) {
-  CudaState *x = state;
-  return rt(cudaStreamSynchronize(x->stream), "the GPU failed while running the network", err, n);
-}
-
-static bool dev_download(void *state, void *dst, const void *src, size_t bytes, char *err, size_t n) {
-  CudaState *x = state;
-  return rt(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, x->stream), "copying a result from the GPU", err, n) &&
-         dev_sync(state, err, n);
-}
-
-static bool dev_copy(void *state, void *dst, const void *src, size_t bytes, char *err, size_t n) {
-  CudaState *x = state;
-  return rt(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, x->stream), "cudaMemcpyAsync", err, n);
-}
-
-static bool dev_zero(void *state, void *dst, size_t bytes, char *err, size_t n) {
-  CudaState *x = state;
-  return rt(cudaMemsetAsync(dst, 0, bytes, x->stream), "cudaMemsetAsync", err, n);
-}
-
-/* Timestamp k, its event created on first use (2 per node). */
-static bool dev_mark(void *state, int k, char *err, size_t n) {
-  CudaState *x = state;
-  if (!x->ev) {
-    x->nev = 2 * x->p->nnodes;
-    if (!(x->ev = calloc((size_t)x->nev, sizeof *x->ev))) return x->nev = 0, snprintf(err, n, "out of memory"), false;
-  }
-  if (k < 0 || k >= x->nev) return snprintf(err, n, "timestamp %d out of range", k), false;
-  if (!x->ev[k] && !rt(cudaEventCreate(&x->ev[k]), "cudaEventCreate", err, n)) return false;
-  return rt(cudaEventRecord(x->ev[k], x->stream), "cudaEventRecord", err, n);
-}
-
-static bool dev_elapsed(void *state, int a, int b, double *seconds, char *err, size_t n) {
-  CudaState *x = state;
-  float ms = 0;
-  if (a < 0 || b < 0 || a >= x->nev || b >= x->nev || !x->ev[a] || !x->ev[b])
-    return snprintf(err, n, "timestamps %d, %d were not recorded", a, b), false;
-  if (!rt(cudaEventElapsedTime(&ms, x->ev[a], x->ev[b]), "cudaEventElapsedTime", err, n)) return false;
-  *seconds = ms * 1e-3;
-  return true;
-}
-
-static const char *dev_error(void *state) { return ((CudaState *)state)->error; }
-
-static const BackendDevice cuda_device = {
-    .alloc = dev_alloc, .free = dev_free, .upload = dev_upload, .download = dev_download, .copy = dev_copy,
-    .zero = dev_zero, .sync = dev_sync, .mark = dev_mark, .elapsed = dev_elapsed, .error = dev_error,
-    .prepare_train = cuda_prepare_train, .xent = cuda_xent, .sgd = cuda_sgd};
-
-const Backend backend_cuda = {"cuda", cuda_prepare, cuda_run_node, cuda_release, cuda_train_node, cuda_backward_step,
-                              &cuda_device};

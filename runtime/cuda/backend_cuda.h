@@ -29,12 +29,17 @@ typedef struct CudaState {
   int nev;
   char error[1024];         /* why the last run_node failed ("" = op not supported) */
   CudaTrain *train;         /* a training state's extras, else NULL */
+  void (*train_free)(CudaTrain *); /* frees them (set by backend_cuda_train.c: the core does not call training code) */
 } CudaState;
 
 /* The GPU, its stream, the plan's kernels, cuDNN and empty per-node tables (no parameters); NULL with a
    message. cuda_release frees a state at any stage. */
 CudaState *cuda_state_open(const Plan *p, char *err, size_t errlen);
 void cuda_release(void *state);
+/* Backend.prepare: the state with the parameters on the device. */
+void *cuda_prepare(const Plan *p, const float *const *param, const int *uses, char *err, size_t errlen);
+/* A CUDA runtime call's result: true on success, else false with "what: why" in err. */
+bool cuda_rt(cudaError_t e, const char *what, char *err, size_t errlen);
 /* The library kernel op node nd runs with (activation, add/mul, pool, resize) into x->fn, where it has one. */
 bool cuda_op_kernel(CudaState *x, const PlanNode *nd, char *err, size_t errlen);
 bool cuda_run_node(void *state, const BackendRun *r, int i);

@@ -85,6 +85,7 @@ void *cuda_prepare_train(const Plan *p, char *err, size_t n) {
   if (!x) return NULL;
   size_t nn = (size_t)p->nnodes;
   CudaTrain *t = x->train = calloc(1, sizeof *t);
+  x->train_free = cuda_train_free;
   bool ok = t && backend_fold_none(&x->f, p);
   if (ok) {
     t->nnodes = p->nnodes;

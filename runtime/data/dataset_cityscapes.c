@@ -13,6 +13,7 @@
 #include "dataset.h"
 #include "image_io.h"
 #include "synth.h"
+#include "err.h"
 
 #define LAYOUT_HINT                                                                                      \
   "expected a folder in the Cityscapes layout, ROOT/leftImg8bit/<split>/<city>/<stem>_leftImg8bit.png " \
@@ -87,7 +88,7 @@ static int by_bytes(const void *a, const void *b) { return strcmp(*(char *const 
    true, else the regular files. */
 static bool list_folder(const char *path, bool folders, Names *out, char *err, size_t errlen) {
   DIR *dir = opendir(path);
-  if (!dir) return image_fail(err, errlen, "cannot read folder %s: %s", path, strerror(errno));
+  if (!dir) return err_set(err, errlen, "cannot read folder %s: %s", path, strerror(errno));
   bool ok = true;
   struct dirent *e;
   while (ok && (e = readdir(dir))) {
@@ -98,7 +99,7 @@ static bool list_folder(const char *path, bool folders, Names *out, char *err, s
     if (wanted) ok = names_push(out, strf("%s", e->d_name));
   }
   closedir(dir);
-  if (!ok) return names_free(out), image_fail(err, errlen, "out of memory listing %s", path);
+  if (!ok) return names_free(out), err_set(err, errlen, "out of memory listing %s", path);
   if (out->n > 1) qsort(out->v, (size_t)out->n, sizeof *out->v, by_bytes);
   return true;
 }
@@ -132,10 +133,10 @@ static void existing_splits(const char *root, char *buf, size_t n) {
 
 static bool check_root(const char *root, const char *split, char *err, size_t errlen) {
   struct stat st;
-  if (stat(root, &st) != 0) return image_fail(err, errlen, "dataset %s: %s (%s)", root, strerror(errno), LAYOUT_HINT);
-  if (!S_ISDIR(st.st_mode)) return image_fail(err, errlen, "dataset %s is not a folder (%s)", root, LAYOUT_HINT);
+  if (stat(root, &st) != 0) return err_set(err, errlen, "dataset %s: %s (%s)", root, strerror(errno), LAYOUT_HINT);
+  if (!S_ISDIR(st.st_mode)) return err_set(err, errlen, "dataset %s is not a folder (%s)", root, LAYOUT_HINT);
   if (!*split || strchr(split, '/') || !strcmp(split, ".") || !strcmp(split, ".."))
-    return image_fail(err, errlen, "bad split name \"%s\": expected a folder name such as train or val", split);
+    return err_set(err, errlen, "bad split name \"%s\": expected a folder name such as train or val", split);
   return true;
 }
 
@@ -150,18 +151,18 @@ static bool add_city(Dataset *d, Names *images, Names *labels, const char *img_d
     if (!stem) continue;
     char *image = strf("%s/%s", dir, files.v[i]), *label = strf("%s/%s/%s%s", gt_dir, city, stem, label_suffix);
     free(stem);
-    if (!image || !label) ok = image_fail(err, errlen, "out of memory");
-    else if (!is_file(label)) ok = image_fail(err, errlen, "missing label for %s: expected %s", image, label);
+    if (!image || !label) ok = err_set(err, errlen, "out of memory");
+    else if (!is_file(label)) ok = err_set(err, errlen, "missing label for %s: expected %s", image, label);
     if (ok) {
       names_push(images, image), names_push(labels, label);
       ok = images->n == labels->n && images->n == d->n + 1;
-      if (!ok) image_fail(err, errlen, "out of memory");
+      if (!ok) err_set(err, errlen, "out of memory");
       d->n = images->n;
     } else {
       free(image), free(label);
     }
   }
-  if (!dir) image_fail(err, errlen, "out of memory");
+  if (!dir) err_set(err, errlen, "out of memory");
   names_free(&files);
   free(dir);
   return ok;
@@ -173,21 +174,21 @@ static Dataset *open_folder(const char *root, const char *split, char *err, size
   Dataset *d = calloc(1, sizeof *d);
   Names cities = {0}, images = {0}, labels = {0};
   bool ok = img_dir && gt_dir && d;
-  if (!ok) image_fail(err, errlen, "out of memory");
+  if (!ok) err_set(err, errlen, "out of memory");
   if (ok && !is_dir(img_dir)) {
     char found[256];
     existing_splits(root, found, sizeof found);
-    ok = image_fail(err, errlen, "no leftImg8bit/%s in %s: expected the images as %s/<city>/<stem>_leftImg8bit.png%s%s%s",
+    ok = err_set(err, errlen, "no leftImg8bit/%s in %s: expected the images as %s/<city>/<stem>_leftImg8bit.png%s%s%s",
               split, root, img_dir, *found ? " (splits found: " : " (hint: unpack leftImg8bit_trainvaltest.zip into the dataset folder",
               found, ")");
   }
   if (ok && !is_dir(gt_dir))
-    ok = image_fail(err, errlen, "no gtFine/%s in %s: expected the labels as %s/<city>/<stem>%s (hint: unpack gtFine_trainvaltest.zip into the dataset folder)",
+    ok = err_set(err, errlen, "no gtFine/%s in %s: expected the labels as %s/<city>/<stem>%s (hint: unpack gtFine_trainvaltest.zip into the dataset folder)",
               split, root, gt_dir, label_suffix);
   ok = ok && list_folder(img_dir, true, &cities, err, errlen);
   for (int i = 0; ok && i < cities.n; i++) ok = add_city(d, &images, &labels, img_dir, gt_dir, cities.v[i], err, errlen);
   if (ok && d->n == 0)
-    ok = image_fail(err, errlen, "no images in %s: expected %s/<city>/<stem>_leftImg8bit.png (or .jpg)", img_dir, img_dir);
+    ok = err_set(err, errlen, "no images in %s: expected %s/<city>/<stem>_leftImg8bit.png (or .jpg)", img_dir, img_dir);
   if (ok) d->images = images.v, d->labels = labels.v;
   else names_free(&images), names_free(&labels), free(d), d = NULL;
   names_free(&cities);
@@ -199,12 +200,12 @@ static bool load_pair(const Dataset *d, int i, unsigned char **rgb, unsigned cha
                       size_t errlen) {
   char why[512] = "";
   int lh = 0, lw = 0;
-  if (!image_read_rgb8(d->images[i], rgb, h, w, why, sizeof why)) return image_fail(err, errlen, "%s: %s", d->images[i], why);
+  if (!image_read_rgb8(d->images[i], rgb, h, w, why, sizeof why)) return err_set(err, errlen, "%s: %s", d->images[i], why);
   if (!image_read_gray_png(d->labels[i], ids, &lh, &lw, why, sizeof why))
-    return image_fail(err, errlen, "%s: %s (labels must be 8-bit single-channel PNGs of Cityscapes labelIds, like *%s)",
+    return err_set(err, errlen, "%s: %s (labels must be 8-bit single-channel PNGs of Cityscapes labelIds, like *%s)",
                 d->labels[i], why, label_suffix);
   if (lh != *h || lw != *w)
-    return image_fail(err, errlen, "image and label sizes differ: %s is %dx%d, %s is %dx%d", d->images[i], *w, *h,
+    return err_set(err, errlen, "image and label sizes differ: %s is %dx%d, %s is %dx%d", d->images[i], *w, *h,
                 d->labels[i], lw, lh);
   cityscapes_labels_to_train(*ids, (size_t)*h * (size_t)*w);
   return true;
@@ -216,17 +217,17 @@ static Dataset *open_synthetic(const char *split, const DatasetOptions *o, char 
   DatasetOptions opt = o ? *o : (DatasetOptions){0};
   bool val = !strcmp(split, "val");
   if (!val && strcmp(split, "train"))
-    return image_fail(err, errlen, "the synthetic dataset has the splits train and val, not \"%s\"", split), NULL;
+    return err_set(err, errlen, "the synthetic dataset has the splits train and val, not \"%s\"", split), NULL;
   if (opt.synth_count == 0) opt.synth_count = val ? 200 : 1000;
   if (opt.synth_h == 0 && opt.synth_w == 0) opt.synth_h = 256, opt.synth_w = 512;
   if (opt.synth_count < 0 || opt.synth_count > SYNTH_VAL_OFFSET)
-    return image_fail(err, errlen, "synthetic image count %d out of range 1..%d", opt.synth_count, SYNTH_VAL_OFFSET), NULL;
+    return err_set(err, errlen, "synthetic image count %d out of range 1..%d", opt.synth_count, SYNTH_VAL_OFFSET), NULL;
   if (opt.synth_h <= 0 || opt.synth_w <= 0 || opt.synth_h > IMAGE_MAX_DIM || opt.synth_w > IMAGE_MAX_DIM)
-    return image_fail(err, errlen, "synthetic image size %dx%d out of range (1..%d on each side)", opt.synth_w, opt.synth_h,
+    return err_set(err, errlen, "synthetic image size %dx%d out of range (1..%d on each side)", opt.synth_w, opt.synth_h,
                 IMAGE_MAX_DIM), NULL;
   Dataset *d = calloc(1, sizeof *d);
   char *names = malloc((size_t)opt.synth_count * 24);
-  if (!d || !names) return free(d), free(names), image_fail(err, errlen, "out of memory"), NULL;
+  if (!d || !names) return free(d), free(names), err_set(err, errlen, "out of memory"), NULL;
   d->synthetic = true, d->n = opt.synth_count, d->seed = opt.seed;
   d->synth_h = opt.synth_h, d->synth_w = opt.synth_w, d->first_index = val ? SYNTH_VAL_OFFSET : 0;
   d->synth_names = names;
@@ -238,7 +239,7 @@ static bool load_synthetic(const Dataset *d, int i, unsigned char **rgb, unsigne
                            char *err, size_t errlen) {
   size_t px = (size_t)d->synth_h * (size_t)d->synth_w;
   *rgb = malloc(px * 3), *ids = malloc(px);
-  if (!*rgb || !*ids) return image_fail(err, errlen, "%s: out of memory", dataset_name(d, i));
+  if (!*rgb || !*ids) return err_set(err, errlen, "%s: out of memory", dataset_name(d, i));
   synth_render(d->seed, d->first_index + i, d->synth_h, d->synth_w, *rgb, *ids);
   *h = d->synth_h, *w = d->synth_w;
   return true;
@@ -248,7 +249,7 @@ static bool load_synthetic(const Dataset *d, int i, unsigned char **rgb, unsigne
 
 Dataset *dataset_open(const char *spec, const char *split, const DatasetOptions *o, char *err, size_t errlen) {
   if (err && errlen) err[0] = 0;
-  if (!spec || !*spec) return image_fail(err, errlen, "no dataset given (%s)", LAYOUT_HINT), NULL;
+  if (!spec || !*spec) return err_set(err, errlen, "no dataset given (%s)", LAYOUT_HINT), NULL;
   if (!split) split = "train";
   if (!strcmp(spec, "synthetic")) return open_synthetic(split, o, err, errlen);
   return open_folder(spec, split, err, errlen);
@@ -265,7 +266,7 @@ bool dataset_load(Dataset *d, int i, unsigned char **rgb, unsigned char **ids, i
                   size_t errlen) {
   *rgb = *ids = NULL, *h = *w = 0;
   if (err && errlen) err[0] = 0;
-  if (!d || i < 0 || i >= d->n) return image_fail(err, errlen, "sample %d out of range (the dataset has %d)", i, dataset_size(d));
+  if (!d || i < 0 || i >= d->n) return err_set(err, errlen, "sample %d out of range (the dataset has %d)", i, dataset_size(d));
   bool ok = d->synthetic ? load_synthetic(d, i, rgb, ids, h, w, err, errlen) : load_pair(d, i, rgb, ids, h, w, err, errlen);
   if (!ok) free(*rgb), free(*ids), *rgb = *ids = NULL, *h = *w = 0;
   return ok;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "image_io.h"
+#include "err.h"
 
 #define LOADER_MAX_THREADS 256
 #define LOADER_MAX_SCALE 16.0
@@ -268,27 +269,27 @@ static void produce_inline(Loader *l, int b) {
 /* ---- the API ---- */
 
 static bool check_options(const Dataset *d, int batch, const AugmentOptions *a, int threads, char *err, size_t errlen) {
-  if (!d || dataset_size(d) <= 0) return image_fail(err, errlen, "no dataset, or an empty one");
-  if (batch < 1) return image_fail(err, errlen, "batch size must be at least 1 (got %d)", batch);
+  if (!d || dataset_size(d) <= 0) return err_set(err, errlen, "no dataset, or an empty one");
+  if (batch < 1) return err_set(err, errlen, "batch size must be at least 1 (got %d)", batch);
   if (threads < 0 || threads > LOADER_MAX_THREADS)
-    return image_fail(err, errlen, "loader threads must be 0..%d (got %d)", LOADER_MAX_THREADS, threads);
+    return err_set(err, errlen, "loader threads must be 0..%d (got %d)", LOADER_MAX_THREADS, threads);
   if (!a) return true;
   if (a->crop_h < 0 || a->crop_w < 0 || (a->crop_h == 0) != (a->crop_w == 0) || a->crop_h > IMAGE_MAX_DIM ||
       a->crop_w > IMAGE_MAX_DIM)
-    return image_fail(err, errlen, "crop size %dx%d: give both sides (1..%d), or 0x0 for no crop", a->crop_w, a->crop_h,
+    return err_set(err, errlen, "crop size %dx%d: give both sides (1..%d), or 0x0 for no crop", a->crop_w, a->crop_h,
                 IMAGE_MAX_DIM);
   bool no_scale = a->scale_min == 0 && a->scale_max == 0;
   if (!no_scale && !(a->scale_min > 0 && a->scale_min <= a->scale_max && a->scale_max <= LOADER_MAX_SCALE))
-    return image_fail(err, errlen, "scale range %g..%g: need 0 < min <= max <= %g", a->scale_min, a->scale_max, LOADER_MAX_SCALE);
+    return err_set(err, errlen, "scale range %g..%g: need 0 < min <= max <= %g", a->scale_min, a->scale_max, LOADER_MAX_SCALE);
   return true;
 }
 
 static bool start_workers(Loader *l, char *err, size_t errlen) {
   l->tids = calloc((size_t)(l->threads ? l->threads : 1), sizeof *l->tids);
-  if (!l->tids) return image_fail(err, errlen, "out of memory");
+  if (!l->tids) return err_set(err, errlen, "out of memory");
   for (int i = 0; i < l->threads; i++) {
     int rc = pthread_create(&l->tids[i], NULL, worker_main, l);
-    if (rc) return image_fail(err, errlen, "cannot start loader thread %d of %d: %s", i + 1, l->threads, strerror(rc));
+    if (rc) return err_set(err, errlen, "cannot start loader thread %d of %d: %s", i + 1, l->threads, strerror(rc));
     l->nthreads++;
   }
   return true;
@@ -300,9 +301,9 @@ Loader *loader_new(Dataset *d, int batch, const AugmentOptions *a, bool shuffle,
   if (!check_options(d, batch, a, threads, err, errlen)) return NULL;
   int n = dataset_size(d), batches = drop_last ? n / batch : (n + batch - 1) / batch;
   if (batches == 0)
-    return image_fail(err, errlen, "the dataset has %d images, fewer than one batch of %d (and drop_last is set)", n, batch), NULL;
+    return err_set(err, errlen, "the dataset has %d images, fewer than one batch of %d (and drop_last is set)", n, batch), NULL;
   Loader *l = calloc(1, sizeof *l);
-  if (!l) return image_fail(err, errlen, "out of memory"), NULL;
+  if (!l) return err_set(err, errlen, "out of memory"), NULL;
   l->d = d, l->batch = batch, l->threads = threads, l->shuffle = shuffle, l->drop_last = drop_last, l->seed = seed;
   l->aug = a ? *a : (AugmentOptions){0};
   if (l->aug.scale_min == 0 && l->aug.scale_max == 0) l->aug.scale_min = l->aug.scale_max = 1;
@@ -318,7 +319,7 @@ Loader *loader_new(Dataset *d, int batch, const AugmentOptions *a, bool shuffle,
   l->slots = calloc((size_t)l->nslots, sizeof *l->slots);
   for (int i = 0; l->slots && i < l->nslots; i++) reset_slot(l, &l->slots[i], -1);
   bool ok = l->order && l->slots;
-  if (!ok) image_fail(err, errlen, "out of memory");
+  if (!ok) err_set(err, errlen, "out of memory");
   if (ok && !start_workers(l, err, errlen)) ok = false;
   if (!ok) loader_free(l), l = NULL;
   return l;
@@ -338,8 +339,8 @@ static void make_order(Loader *l) {
 
 bool loader_start_epoch(Loader *l, int epoch, char *err, size_t errlen) {
   if (err && errlen) err[0] = 0;
-  if (!l) return image_fail(err, errlen, "no loader");
-  if (epoch < 0) return image_fail(err, errlen, "epoch must be >= 0 (got %d)", epoch);
+  if (!l) return err_set(err, errlen, "no loader");
+  if (epoch < 0) return err_set(err, errlen, "epoch must be >= 0 (got %d)", epoch);
   pthread_mutex_lock(&l->mu);
   l->next_task = l->samples; /* hand out nothing more of the old epoch */
   while (l->active > 0) pthread_cond_wait(&l->done, &l->mu);
@@ -365,9 +366,9 @@ static void release_held(Loader *l) {
 bool loader_next(Loader *l, Batch *b, char *err, size_t errlen) {
   if (err && errlen) err[0] = 0;
   memset(b, 0, sizeof *b);
-  if (!l) return image_fail(err, errlen, "no loader");
-  if (!l->started) return image_fail(err, errlen, "no epoch started: call loader_start_epoch first");
-  if (l->failed) return image_fail(err, errlen, "%s", l->fail_msg);
+  if (!l) return err_set(err, errlen, "no loader");
+  if (!l->started) return err_set(err, errlen, "no epoch started: call loader_start_epoch first");
+  if (l->failed) return err_set(err, errlen, "%s", l->fail_msg);
   pthread_mutex_lock(&l->mu);
   release_held(l);
   if (l->next_batch >= l->batches) return pthread_mutex_unlock(&l->mu), false;
@@ -389,7 +390,7 @@ bool loader_next(Loader *l, Batch *b, char *err, size_t errlen) {
     snprintf(l->fail_msg, sizeof l->fail_msg, "%s", s->err);
   }
   pthread_mutex_unlock(&l->mu);
-  return ok || image_fail(err, errlen, "%s", l->fail_msg);
+  return ok || err_set(err, errlen, "%s", l->fail_msg);
 }
 
 int loader_batches_per_epoch(const Loader *l) { return l ? l->batches : 0; }

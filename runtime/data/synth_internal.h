@@ -1,5 +1,5 @@
 /* synth_internal.h - private to the synthetic street-scene generator (synth_scene.c,
-   synth_objects.c): the scene description (camera, street layout, rows of facades, materials,
+   synth_materials.c, synth_objects.c): the scene description (camera, street layout, rows of facades, materials,
    lighting), the objects placed in it, random numbers and value noise. Include synth.h instead.
 
    World coordinates, in metres: X to the right, Y up from the ground, Z forward (depth). The camera
@@ -180,7 +180,17 @@ static inline void synth_put_pixel(Scene *s, int x, int y, Rgb c, int id) {
   s->ids[(size_t)y * (size_t)s->w + (size_t)x] = (unsigned char)id;
 }
 
-/* synth_scene.c */
+/* Random colour noise, and a gray. */
+static inline Rgb jitter(Rng *r, Rgb c, double amount) {
+  return rgb(c.r + rng_range(r, -amount, amount), c.g + rng_range(r, -amount, amount),
+             c.b + rng_range(r, -amount, amount));
+}
+static inline Rgb gray(double v) { return rgb(v, v, v); }
+
+/* synth_materials.c: the scene's palette, materials and sky, and their shading. */
+void synth_choose_palette(Scene *s, Rng *r);
+void synth_choose_materials(Scene *s, Rng *r);
+void synth_choose_sky(Scene *s, Rng *r);
 Rgb synth_shade_facade(const Facade *f, double u, double v, double height);
 Rgb synth_shade_foliage(uint32_t key, Rgb base, double u, double v);
 /* The sky at row y without clouds, and with the clouds at (x, y). */

@@ -12,20 +12,21 @@
 #include "cityscapes.h"
 #include "image_io.h"
 #include "synth.h"
+#include "err.h"
 
 
 /* mkdir -p path. */
 static bool make_dirs(const char *path, char *err, size_t errlen) {
   char buf[4096];
-  if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) return image_fail(err, errlen, "path too long: %s", path);
+  if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) return err_set(err, errlen, "path too long: %s", path);
   for (char *p = buf + 1;; p++) {
     if (*p != '/' && *p != 0) continue;
     char saved = *p;
     *p = 0;
     struct stat st;
     if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-      return image_fail(err, errlen, "cannot create folder %s: %s", buf, strerror(errno));
-    if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) return image_fail(err, errlen, "cannot create folder %s: not a folder", buf);
+      return err_set(err, errlen, "cannot create folder %s: %s", buf, strerror(errno));
+    if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) return err_set(err, errlen, "cannot create folder %s: not a folder", buf);
     *p = saved;
     if (!saved) return true;
   }
@@ -41,7 +42,7 @@ static bool write_rgb_png(const char *path, const unsigned char *rgb, int h, int
   img.width = (png_uint_32)w, img.height = (png_uint_32)h, img.format = PNG_FORMAT_RGB;
   bool ok = png_image_write_to_stdio(&img, f.f, 0, rgb, 0, NULL);
   ok = atomic_close(&f, ok, err, errlen);
-  if (!ok && (img.warning_or_error & PNG_IMAGE_ERROR)) image_fail(err, errlen, "cannot write %s: %s", path, img.message);
+  if (!ok && (img.warning_or_error & PNG_IMAGE_ERROR)) err_set(err, errlen, "cannot write %s: %s", path, img.message);
   png_image_free(&img);
   return ok;
 }
@@ -74,15 +75,15 @@ static bool write_split(const char *dir, const char *split, int count, int first
 bool synth_write_dataset(const char *dir, int ntrain, int nval, int h, int w, uint64_t seed, char *err,
                          size_t errlen) {
   if (err && errlen) err[0] = 0;
-  if (!dir || !*dir) return image_fail(err, errlen, "no output folder given");
-  if (strlen(dir) > 3800) return image_fail(err, errlen, "output folder path too long: %s", dir);
+  if (!dir || !*dir) return err_set(err, errlen, "no output folder given");
+  if (strlen(dir) > 3800) return err_set(err, errlen, "output folder path too long: %s", dir);
   if (ntrain < 0 || nval < 0 || ntrain > SYNTH_VAL_OFFSET || nval > SYNTH_VAL_OFFSET)
-    return image_fail(err, errlen, "image counts must be in 0..%d (got %d train, %d val)", SYNTH_VAL_OFFSET, ntrain, nval);
+    return err_set(err, errlen, "image counts must be in 0..%d (got %d train, %d val)", SYNTH_VAL_OFFSET, ntrain, nval);
   if (h <= 0 || w <= 0 || h > IMAGE_MAX_DIM || w > IMAGE_MAX_DIM)
-    return image_fail(err, errlen, "image size must be 1..%d on each side (got %dx%d)", IMAGE_MAX_DIM, w, h);
+    return err_set(err, errlen, "image size must be 1..%d on each side (got %dx%d)", IMAGE_MAX_DIM, w, h);
   unsigned char *rgb = malloc((size_t)h * (size_t)w * 3), *ids = malloc((size_t)h * (size_t)w);
   bool ok = rgb && ids;
-  if (!ok) image_fail(err, errlen, "out of memory for %dx%d images", w, h);
+  if (!ok) err_set(err, errlen, "out of memory for %dx%d images", w, h);
   ok = ok && write_split(dir, "train", ntrain, 0, h, w, seed, rgb, ids, err, errlen);
   ok = ok && write_split(dir, "val", nval, SYNTH_VAL_OFFSET, h, w, seed, rgb, ids, err, errlen);
   free(rgb);

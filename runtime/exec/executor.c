@@ -13,6 +13,7 @@
 #include "host_memory.h"
 #include "shapes.h"
 #include "weights_bind.h"
+#include "clock.h"
 
 struct Executor {
   const Plan *p;
@@ -141,12 +142,6 @@ static bool in_place_ok(const Executor *x, const PlanNode *nd) {
   if (!nd->ninputs || x->slot[nd->inputs[0]] != x->slot[nd->id]) return true;
   Shape a = x->shapes[nd->inputs[0]], o = x->shapes[nd->id];
   return a.c == o.c && a.h == o.h && a.w == o.w;
-}
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 void executor_profile(Executor *x, double *times) { x->times = times; }

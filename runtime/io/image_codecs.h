@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "image_io.h" /* image_fail */
+#include "image_limits.h"
 
 /* PNG bytes -> h*w*3 RGB (see image_read_rgb8 for the conversions). */
 bool imgpng_decode_rgb8(const unsigned char *data, size_t len, unsigned char **rgb, int *h, int *w,

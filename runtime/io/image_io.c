@@ -10,22 +10,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "image_codecs.h"
+#include "err.h"
 
 const float image_mean[3] = {0.485f, 0.456f, 0.406f};
 const float image_std[3] = {0.229f, 0.224f, 0.225f};
 
 static const unsigned char png_magic[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 static const unsigned char jpeg_magic[3] = {0xff, 0xd8, 0xff};
-
-bool image_fail(char *err, size_t n, const char *fmt, ...) {
-  if (err && n) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, n, fmt, ap);
-    va_end(ap);
-  }
-  return false;
-}
 
 static ImageFormat sniff(const unsigned char *d, size_t len) {
   if (len >= sizeof png_magic && !memcmp(d, png_magic, sizeof png_magic)) return IMAGE_PNG;
@@ -44,8 +35,8 @@ ImageFormat image_sniff(const char *path) {
 
 /* The message for a file that is neither PNG nor JPEG, naming what it looks like. */
 static bool not_an_image(const unsigned char *d, size_t len, char *err, size_t n) {
-  if (len < sizeof png_magic && !memcmp(d, png_magic, len)) return image_fail(err, n, "truncated PNG file");
-  if (len < sizeof jpeg_magic && !memcmp(d, jpeg_magic, len)) return image_fail(err, n, "truncated JPEG file");
+  if (len < sizeof png_magic && !memcmp(d, png_magic, len)) return err_set(err, n, "truncated PNG file");
+  if (len < sizeof jpeg_magic && !memcmp(d, jpeg_magic, len)) return err_set(err, n, "truncated JPEG file");
   static const struct {
     const char *magic;
     size_t len, at;
@@ -55,25 +46,25 @@ static bool not_an_image(const unsigned char *d, size_t len, char *err, size_t n
                {"PK\3\4", 4, 0, "a zip archive"}};
   for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
     if (len >= known[i].at + known[i].len && !memcmp(d + known[i].at, known[i].magic, known[i].len))
-      return image_fail(err, n, "not a PNG or JPEG image (looks like %s)", known[i].what);
-  return image_fail(err, n, "not a PNG or JPEG image");
+      return err_set(err, n, "not a PNG or JPEG image (looks like %s)", known[i].what);
+  return err_set(err, n, "not a PNG or JPEG image");
 }
 
 /* The whole regular file at path, malloc'd (caller frees). */
 static unsigned char *read_file(const char *path, size_t *len, char *err, size_t n) {
   FILE *f = fopen(path, "rb");
-  if (!f) return image_fail(err, n, "cannot open: %s", strerror(errno)), NULL;
+  if (!f) return err_set(err, n, "cannot open: %s", strerror(errno)), NULL;
   struct stat st;
   unsigned char *buf = NULL;
-  if (fstat(fileno(f), &st) != 0) image_fail(err, n, "cannot read: %s", strerror(errno));
-  else if (!S_ISREG(st.st_mode)) image_fail(err, n, "not a regular file");
-  else if (st.st_size == 0) image_fail(err, n, "empty file");
-  else if ((uint64_t)st.st_size > SIZE_MAX / 2) image_fail(err, n, "file too large");
-  else if (!(buf = malloc((size_t)st.st_size))) image_fail(err, n, "out of memory");
+  if (fstat(fileno(f), &st) != 0) err_set(err, n, "cannot read: %s", strerror(errno));
+  else if (!S_ISREG(st.st_mode)) err_set(err, n, "not a regular file");
+  else if (st.st_size == 0) err_set(err, n, "empty file");
+  else if ((uint64_t)st.st_size > SIZE_MAX / 2) err_set(err, n, "file too large");
+  else if (!(buf = malloc((size_t)st.st_size))) err_set(err, n, "out of memory");
   else {
     *len = fread(buf, 1, (size_t)st.st_size, f);
     if (*len != (size_t)st.st_size || ferror(f)) {
-      image_fail(err, n, "cannot read: %s", ferror(f) ? strerror(errno) : "the file changed size while reading");
+      err_set(err, n, "cannot read: %s", ferror(f) ? strerror(errno) : "the file changed size while reading");
       free(buf), buf = NULL;
     }
   }
@@ -120,7 +111,7 @@ bool image_read_normalized(const char *path, NamedTensor *out, char *err, size_t
   char *name = strdup(path);
   if (!data || !name) {
     free(rgb), free(data), free(name);
-    return image_fail(err, errlen, "out of memory");
+    return err_set(err, errlen, "out of memory");
   }
   image_normalize_rgb8(rgb, h, w, data);
   free(rgb);
@@ -142,7 +133,7 @@ bool image_read_gray_png(const char *path, unsigned char **px, int *h, int *w, c
   bool ok;
   switch (sniff(d, len)) {
   case IMAGE_PNG: ok = imgpng_decode_gray8(d, len, px, h, w, err, errlen); break;
-  case IMAGE_JPEG: ok = image_fail(err, errlen, "not a label image: a JPEG file (label images must be PNG)"); break;
+  case IMAGE_JPEG: ok = err_set(err, errlen, "not a label image: a JPEG file (label images must be PNG)"); break;
   default: ok = not_an_image(d, len, err, errlen); break;
   }
   free(d);

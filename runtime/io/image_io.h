@@ -11,13 +11,9 @@
 #define SQN_IMAGE_IO_H
 #include <stdbool.h>
 #include <stddef.h>
+#include "image_limits.h"
 #include "tensor_set.h"
 
-/* Images wider or taller than IMAGE_MAX_DIM, or of more than IMAGE_MAX_PIXELS pixels (16384 x 8192:
-   a few hundred bytes of PNG or JPEG can declare gigabytes of pixels, as PIL's decompression-bomb
-   check knows), are refused from their headers, before any pixel memory is allocated. */
-#define IMAGE_MAX_DIM 32768
-#define IMAGE_MAX_PIXELS (1u << 27)
 
 typedef enum { IMAGE_UNKNOWN = 0, IMAGE_PNG, IMAGE_JPEG } ImageFormat;
 
@@ -27,10 +23,6 @@ ImageFormat image_sniff(const char *path);
 
 /* ImageNet statistics used by upstream (torchvision.transforms.Normalize). */
 extern const float image_mean[3], image_std[3];
-
-/* snprintf into err (when err and n are non-zero); always returns false. The error helper of the image
-   codecs, and of the dataset code that reads images. */
-bool image_fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Reads a PNG (1/2/4/8/16-bit gray, gray+alpha, RGB, RGBA or palette; interlaced or not) or JPEG
    (gray, YCbCr, RGB, CMYK/YCCK; baseline or progressive) file as 8-bit RGB, row-major, h*w*3 bytes

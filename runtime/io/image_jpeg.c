@@ -13,7 +13,7 @@
 #include <jpeglib.h>
 #include <jerror.h>
 #include "image_codecs.h"
-#include "image_io.h"
+#include "err.h"
 
 #define MAX_SCANS 1000
 
@@ -134,8 +134,8 @@ bool imgjpeg_decode_rgb8(const unsigned char *data, size_t len, unsigned char **
     return true;
   }
   free(r.px);
-  if (r.e.truncated) return image_fail(err, n, "truncated JPEG file");
-  if (r.e.too_large) return image_fail(err, n, "%s", r.e.msg);
-  if (r.e.too_many_scans) return image_fail(err, n, "corrupt JPEG: more than %d scans", MAX_SCANS);
-  return image_fail(err, n, "corrupt JPEG: %s", r.e.msg);
+  if (r.e.truncated) return err_set(err, n, "truncated JPEG file");
+  if (r.e.too_large) return err_set(err, n, "%s", r.e.msg);
+  if (r.e.too_many_scans) return err_set(err, n, "corrupt JPEG: more than %d scans", MAX_SCANS);
+  return err_set(err, n, "corrupt JPEG: %s", r.e.msg);
 }

@@ -15,7 +15,7 @@
 #include "atomic_file.h"
 #include "cityscapes.h"
 #include "image_codecs.h"
-#include "image_io.h"
+#include "err.h"
 
 /* First member of both contexts: what the error handler fills in. */
 typedef struct {
@@ -124,7 +124,7 @@ static bool png_decode(const unsigned char *data, size_t len, bool gray, unsigne
   if (r.png) r.info = png_create_info_struct(r.png);
   if (!r.png || !r.info) {
     png_destroy_read_struct(r.png ? &r.png : NULL, NULL, NULL);
-    return image_fail(err, n, "out of memory");
+    return err_set(err, n, "out of memory");
   }
   bool ok = decode(&r);
   png_destroy_read_struct(&r.png, &r.info, NULL);
@@ -135,11 +135,11 @@ static bool png_decode(const unsigned char *data, size_t len, bool gray, unsigne
   }
   free(r.px);
   if (r.wrong[0])
-    return image_fail(err, n, "not a label image: expected an 8-bit grayscale or palette PNG, got %s", r.wrong);
-  if (r.e.truncated) return image_fail(err, n, "truncated PNG file");
-  if (r.e.too_large) return image_fail(err, n, "%s", r.e.msg);
-  if (!strcmp(r.e.msg, "out of memory")) return image_fail(err, n, "out of memory");
-  return image_fail(err, n, "corrupt PNG: %s", r.e.msg);
+    return err_set(err, n, "not a label image: expected an 8-bit grayscale or palette PNG, got %s", r.wrong);
+  if (r.e.truncated) return err_set(err, n, "truncated PNG file");
+  if (r.e.too_large) return err_set(err, n, "%s", r.e.msg);
+  if (!strcmp(r.e.msg, "out of memory")) return err_set(err, n, "out of memory");
+  return err_set(err, n, "corrupt PNG: %s", r.e.msg);
 }
 
 bool imgpng_decode_rgb8(const unsigned char *data, size_t len, unsigned char **rgb, int *h, int *w, char *err,
@@ -195,9 +195,9 @@ static bool encode(PngWrite *c, const unsigned char *px, int h, int w, bool pale
 }
 
 bool imgpng_write(const char *path, const unsigned char *px, int h, int w, bool palette, char *err, size_t n) {
-  if (!px || h <= 0 || w <= 0) return image_fail(err, n, "empty image (%dx%d)", w, h);
+  if (!px || h <= 0 || w <= 0) return err_set(err, n, "empty image (%dx%d)", w, h);
   if (h > IMAGE_MAX_DIM || w > IMAGE_MAX_DIM)
-    return image_fail(err, n, "image too large: %dx%d (the limit is %dx%d)", w, h, IMAGE_MAX_DIM, IMAGE_MAX_DIM);
+    return err_set(err, n, "image too large: %dx%d (the limit is %dx%d)", w, h, IMAGE_MAX_DIM, IMAGE_MAX_DIM);
   AtomicFile file;
   if (!atomic_open(&file, path, err, n)) return false;
   PngWrite c;
@@ -211,6 +211,6 @@ bool imgpng_write(const char *path, const unsigned char *px, int h, int w, bool 
   free(c.rows);
   errno = c.e.errnum; /* what atomic_close reports when the encoder failed on a write */
   bool done = atomic_close(&file, ok, err, n);
-  if (!done && !c.e.errnum && c.e.msg[0]) image_fail(err, n, "cannot write %s: %s", path, c.e.msg);
+  if (!done && !c.e.errnum && c.e.msg[0]) err_set(err, n, "cannot write %s: %s", path, c.e.msg);
   return done;
 }

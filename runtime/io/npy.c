@@ -9,14 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "atomic_file.h"
+#include "err.h"
+#include "le.h"
 
-static bool fail(char *err, size_t n, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, n, fmt, ap);
-  va_end(ap);
-  return false;
-}
+#define fail err_set
 
 static const struct { const char *descr; DType dt; } descrs[] = {
     {"<f4", DT_F32}, {"<f8", DT_F64}, {"<f2", DT_F16}, {"<i8", DT_I64},
@@ -62,11 +58,11 @@ static bool read_header(FILE *f, char *h, size_t cap, char *err, size_t n) {
   size_t len;
   if (pre[6] == 1) {
     if (fread(pre + 8, 1, 2, f) != 2) return fail(err, n, "truncated header");
-    len = (size_t)pre[8] | (size_t)pre[9] << 8;
+    len = le_get16(pre + 8);
   } else if (pre[6] == 2 || pre[6] == 3) {
     unsigned char l[4];
     if (fread(l, 1, 4, f) != 4) return fail(err, n, "truncated header");
-    len = (size_t)l[0] | (size_t)l[1] << 8 | (size_t)l[2] << 16 | (size_t)l[3] << 24;
+    len = le_get32(l);
   } else {
     return fail(err, n, "unsupported .npy version %d", pre[6]);
   }

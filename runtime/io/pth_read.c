@@ -11,6 +11,7 @@
 #include <zip.h>
 #include "pickle.h"
 #include "pth.h"
+#include "le.h"
 
 #define LEGACY_PROTOCOL_VERSION 1001
 /* 0x1950a86a20f9469cfc6c, torch.serialization.MAGIC_NUMBER, as LONG1 stores it */
@@ -323,8 +324,7 @@ static bool legacy_storage(Ctx *c, const PVal *keyv, const unsigned char *buf, s
   Storage *st = &c->st[k];
   if (st->data) return fail(c, "storage '%.64s' is listed twice", key);
   if (len - *pos < 8) return fail(c, "truncated: storage '%.64s' has no size field", key);
-  uint64_t n = 0;
-  for (int i = 7; i >= 0; i--) n = (n << 8) | buf[*pos + (size_t)i];
+  uint64_t n = le_get64(buf + *pos);
   *pos += 8;
   if (n != (uint64_t)st->numel)
     return fail(c, "storage '%.64s' has %llu elements in the file, the pickle says %lld", key, (unsigned long long)n,

@@ -14,6 +14,8 @@
 #include "atomic_file.h"
 #include "json_min.h"
 #include "safetensors.h"
+#include "err.h"
+#include "le.h"
 
 typedef struct Entry {
   char *name;
@@ -41,16 +43,7 @@ typedef struct Rd {
   size_t errlen;
 } Rd;
 
-/* fail(...) is always false; the macro lets the compiler see that through the variadic call. */
-static void report(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-#define fail(...) (report(__VA_ARGS__), false)
-static void report(char *err, size_t errlen, const char *fmt, ...) {
-  if (!err || !errlen) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
+#define fail err_set
 
 /* Reports the JSON cursor's error (or msg) with the tensor being read. */
 static bool rfail(Rd *r, const char *msg) {
@@ -283,15 +276,14 @@ static TensorSet *build(Rd *r, const unsigned char *data) {
 }
 
 static TensorSet *read_body(Rd *r, const unsigned char *b, size_t len, char **metadata_json) {
-  uint64_t hl = 0;
-  for (int i = 7; i >= 0; i--) hl = (hl << 8) | b[i];
+  uint64_t hl = le_get64(b);
   if (hl > SAFETENSORS_MAX_HEADER)
-    return report(r->err, r->errlen, "header length %llu is over the %u-byte limit", (unsigned long long)hl,
+    return err_set(r->err, r->errlen, "header length %llu is over the %u-byte limit", (unsigned long long)hl,
                 SAFETENSORS_MAX_HEADER), NULL;
   if (hl > len - 8)
-    return report(r->err, r->errlen, "truncated: header length %llu, but only %zu bytes follow", (unsigned long long)hl,
+    return err_set(r->err, r->errlen, "truncated: header length %llu, but only %zu bytes follow", (unsigned long long)hl,
                 len - 8), NULL;
-  if (hl == 0 || b[8] != '{') return report(r->err, r->errlen, "header does not start with '{'"), NULL;
+  if (hl == 0 || b[8] != '{') return err_set(r->err, r->errlen, "header does not start with '{'"), NULL;
   json_in_init(&r->j, (const char *)b + 8, (size_t)hl, r->jerr, sizeof r->jerr);
   r->data_len = len - 8 - hl;
   if (!parse_header(r)) return NULL;
@@ -311,7 +303,7 @@ TensorSet *safetensors_read_mem(const void *buf, size_t len, char **metadata_jso
   Rd r = {.err = err, .errlen = n};
   if (err && n) err[0] = 0;
   if (metadata_json) *metadata_json = NULL;
-  if (!buf || len < 8) return report(err, n, "too short for a safetensors file (%zu bytes)", buf ? len : 0), NULL;
+  if (!buf || len < 8) return err_set(err, n, "too short for a safetensors file (%zu bytes)", buf ? len : 0), NULL;
   TensorSet *s = read_body(&r, buf, len, metadata_json);
   for (size_t i = 0; i < r.n; i++) free(r.e[i].name);
   free(r.e);
@@ -363,7 +355,7 @@ static bool check_set(const TensorSet *s, char *err, size_t n) {
   for (int i = 0; i < s->n; i++) names[i] = s->t[i].name;
   qsort(names, (size_t)s->n, sizeof *names, cmp_name);
   for (int i = 1; i < s->n; i++)
-    if (!strcmp(names[i - 1], names[i])) return report(err, n, "duplicate tensor name '%.100s'", names[i]), free(names), false;
+    if (!strcmp(names[i - 1], names[i])) return err_set(err, n, "duplicate tensor name '%.100s'", names[i]), free(names), false;
   free(names);
   return true;
 }
@@ -438,10 +430,6 @@ static void layout_free(Layout *L) {
   free(L->order);
 }
 
-static void put_le64(unsigned char *b, uint64_t v) {
-  for (int i = 0; i < 8; i++) b[i] = (unsigned char)(v >> (8 * i));
-}
-
 bool safetensors_encode(const TensorSet *s, const char *meta, unsigned char **out, size_t *outlen, char *err, size_t n) {
   Layout L;
   *out = NULL;
@@ -449,7 +437,7 @@ bool safetensors_encode(const TensorSet *s, const char *meta, unsigned char **ou
   size_t total = 8 + L.h.len + (size_t)L.data_len;
   unsigned char *b = malloc(total);
   if (!b) return layout_free(&L), fail(err, n, "out of memory");
-  put_le64(b, L.h.len);
+  le_put64(b, L.h.len);
   memcpy(b + 8, L.h.p, L.h.len);
   size_t at = 8 + L.h.len;
   for (int k = 0; k < s->n; k++) {
@@ -465,7 +453,7 @@ bool safetensors_encode(const TensorSet *s, const char *meta, unsigned char **ou
 
 static bool write_all(FILE *f, const TensorSet *s, const Layout *L) {
   unsigned char len[8];
-  put_le64(len, L->h.len);
+  le_put64(len, L->h.len);
   bool ok = fwrite(len, 1, 8, f) == 8 && fwrite(L->h.p, 1, L->h.len, f) == L->h.len;
   for (int k = 0; ok && k < s->n; k++) {
     const NamedTensor *t = &s->t[L->order[k]];

@@ -1,14 +1,9 @@
 /* train_progress.c - the training progress display (train_progress.h). */
 #include "train_progress.h"
+#include "clock.h"
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 void progress_init(Progress *p, int epochs) {
   *p = (Progress){.epochs = epochs, .tty = isatty(2), .start = now_s()};

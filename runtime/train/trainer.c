@@ -16,12 +16,7 @@
 #include "train_fusion.h"
 #include "weights_bind.h"
 #include "weights_init.h"
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+#include "clock.h"
 
 static bool copy_weights(Trainer *t, const TensorSet *src, char *err, size_t n) {
   const Plan *p = t->p;
