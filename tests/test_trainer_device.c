@@ -1,75 +1,31 @@
-/* test_trainer_device.c - the trainer's device path (trainer_device.c) without a GPU: a "device" backend
-   whose memory hooks are host memory and whose loss and SGD hooks are written out here, with the CPU
-   backend's train_node and backward_step. A step, an update and a second step on it must give what the CPU
-   trainer gives (loss, every gradient, the mixing weights' gradient, the weights with BN running statistics,
-   the momentum buffers, the logits of trainer_forward). The fake XENT takes d loss / d logits from
-   cpu_softmax_xent (any rounding difference there is amplified by the ill-conditioned batch norms of tiny
-   inputs) and sums per-pixel losses as the device path does: everything agrees to 1e-5, in practice bit
-   for bit but the loss.
+/* test_trainer_device.c - the trainer's path for a device whose memory is not host memory (trainer_device.c:
+   separate host copies, padded blocks, staging, uploads and downloads), without a GPU: a "device" backend that
+   says its memory is not the host's (BackendDevice.host false, CUDA's 256-byte alignment) while it is the CPU
+   backend underneath (its hooks on host memory, train_node, backward_step), without BN + activation fusion (as
+   CUDA).
+   A step, an update and a second step on it must give what the CPU trainer (host memory as the device, no
+   copies) gives: loss, every gradient, the mixing weights' gradient, the weights with BN running statistics,
+   the momentum buffers, the logits of trainer_forward. Everything agrees to 1e-5 (the CPU trainer fuses BN and
+   ReLU; any rounding difference is amplified by the ill-conditioned batch norms of tiny inputs), in practice
+   bit for bit.
    usage: test_trainer_device PLAN (a network or a space) */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "backend_cpu_train.h"
-#include "cpu_grad.h"
 #include "test_util.h"
 #include "trainer_internal.h"
 #include "weights_init.h"
 
-static void *h_alloc(void *s, size_t bytes, char *err, size_t n) {
-  (void)s, (void)err, (void)n;
-  return aligned_alloc(64, (bytes + 63) / 64 * 64);
-}
-static void h_free(void *s, void *p) { (void)s, free(p); }
-static bool h_copy(void *s, void *dst, const void *src, size_t bytes, char *err, size_t n) {
-  (void)s, (void)err, (void)n;
-  memcpy(dst, src, bytes);
-  return true;
-}
-static bool h_zero(void *s, void *dst, size_t bytes, char *err, size_t n) {
-  (void)s, (void)err, (void)n;
-  memset(dst, 0, bytes);
-  return true;
-}
-static bool h_sync(void *s, char *err, size_t n) { return (void)s, (void)err, (void)n, true; }
-static int fake_state;
-static void *h_prepare(const Plan *p, char *err, size_t n) { return (void)p, (void)err, (void)n, &fake_state; }
-static void h_release(void *s) { CHECK(s == &fake_state); }
+/* The CPU backend with its device hooks (host memory underneath), said not to be host memory. */
+static BackendDevice fake_device;
+static Backend fake_backend;
 
-/* kernel_abi.h XENT */
-static bool h_xent(void *s, float *loss, float *dlogits, const float *logits, const unsigned char *labels, int n, int c,
-                   long hw, int ignore, float inv, char *err, size_t errlen) {
-  (void)s, (void)err, (void)errlen;
-  for (long p = 0; p < n * hw; p++) {
-    const float *x = logits + (p / hw) * c * hw + p % hw;
-    double mx = -INFINITY, sum = 0;
-    for (int k = 0; k < c; k++) mx = x[k * hw] > mx ? x[k * hw] : mx;
-    for (int k = 0; k < c; k++) sum += exp(x[k * hw] - mx);
-    bool valid = labels[p] != ignore;
-    loss[p] = valid ? (float)(log(sum) - (x[labels[p] * hw] - mx)) : 0.0f;
-  }
-  (void)inv; /* d loss / d logits as the CPU computes them, bit for bit (the loss above is what the kernel gives) */
-  if (dlogits) cpu_softmax_xent(logits, (Shape){n, c, (int)hw, 1}, labels, ignore, dlogits, NULL);
-  return true;
+static void fake_setup(void) {
+  fake_device = *backend_cpu.dev;
+  fake_device.host = false, fake_device.align = 256; /* as CUDA's */
+  fake_backend = backend_cpu;
+  fake_backend.name = "hostdev", fake_backend.dev = &fake_device, fake_backend.train_bn_act = false;
 }
-
-/* kernel_abi.h SGD: trainer.c's arithmetic */
-static bool h_sgd(void *s, float *w, const float *g, float *mom, size_t n, float lr, float m, float wd, bool first,
-                  char *err, size_t errlen) {
-  (void)s, (void)err, (void)errlen;
-  for (size_t k = 0; k < n; k++) {
-    float d = g[k] + wd * w[k];
-    if (mom) mom[k] = first ? d : m * mom[k] + d, d = mom[k];
-    w[k] -= lr * d;
-  }
-  return true;
-}
-
-static const BackendDevice host_device = {.alloc = h_alloc, .free = h_free, .upload = h_copy, .download = h_copy,
-                                          .copy = h_copy, .zero = h_zero, .sync = h_sync, .prepare_train = h_prepare,
-                                          .xent = h_xent, .sgd = h_sgd};
-static const Backend host_backend = {.name = "hostdev", .release = h_release, .train_node = cpu_train_node,
-                                     .backward_step = cpu_backward_step, .dev = &host_device};
 
 static uint64_t rng = 12345;
 static float rnd(void) {
@@ -144,7 +100,8 @@ int main(int argc, char **argv) {
         for (int b = 0; b < 2; b++) r.mix[((size_t)s * r.maxc + k) * 2 + b] = 1.0f / p->sb[s].ncand;
   }
   Trainer *cpu = trainer_new(p, w, 3, "cpu", err, sizeof err);
-  Trainer *dev = trainer_new_on(p, w, 3, &host_backend, err, sizeof err);
+  fake_setup();
+  Trainer *dev = trainer_new_on(p, w, 3, &fake_backend, err, sizeof err);
   CHECK(cpu && dev);
   TrainStats sa, sb;
   for (int it = 0; cpu && dev && it < 2; it++) {
@@ -152,7 +109,7 @@ int main(int argc, char **argv) {
     if (!ok) fprintf(stderr, "step %d: %s\n", it, err);
     CHECK(ok);
     if (!ok) break;
-    printf("step %d: loss %.7f (cpu) %.7f (device path), %ld pixels\n", it, sa.loss, sb.loss, sb.valid_pixels);
+    printf("step %d: loss %.7f (cpu) %.7f (device memory path), %ld pixels\n", it, sa.loss, sb.loss, sb.valid_pixels);
     CHECK(fabs(sa.loss - sb.loss) <= 1e-5 * fabs(sa.loss) && sa.valid_pixels == sb.valid_pixels);
     CHECK(fabs(sa.grad_norm - sb.grad_norm) <= 1e-5 * sa.grad_norm);
     compare(p, cpu, dev, &r, it ? "step 2" : "step 1");

@@ -1,8 +1,9 @@
 /* backend.h - the interface a backend implements to run a plan's forward program (ggml-style: the
    executor owns shapes, buffers and order; a backend computes one node at a time, switching on the
-   op kind). The CPU backend is backend_cpu.c (inference) and backend_cpu_train.c (training); the
-   CUDA backend is backend_cuda.c (inference), backend_cuda_train.c and backend_cuda_grad.c (training), built
-   where the CUDA toolkit and cuDNN are found. */
+   op kind). The CPU backend is backend_cpu.c (inference), backend_cpu_train.c (training) and
+   backend_cpu_device.c (host memory as its device); the CUDA backend is backend_cuda.c (inference),
+   backend_cuda_train.c and backend_cuda_grad.c (training), built where the CUDA toolkit and cuDNN are found.
+   backend_device.c has the helpers below that callers of BackendDevice share. */
 #ifndef SQN_BACKEND_H
 #define SQN_BACKEND_H
 #include <stdbool.h>
@@ -12,7 +13,7 @@
 /* What a node needs at run time: the plan, parameter data, every node's buffer and shape. */
 typedef struct BackendRun {
   const Plan *p;
-  const float *const *param; /* per plan parameter (device memory of the backend) */
+  const float *const *param; /* per plan parameter (the backend's memory; host pointers in inference: see Backend.dev) */
   float *const *buf;         /* per node: its output buffer (slots may alias, as the plan says) */
   const Shape *shapes;   /* per node, at the current input size */
   int batch;
@@ -37,14 +38,21 @@ typedef struct BackendTrain {
   const int *bn_act;         /* per BN node: the ReLU/ReLU6 node it feeds alone, fused into it (the BN's forward
                                 writes act(BN(x)) into that node's buffer, its backward takes that node's output
                                 gradient), or -1; NULL = no fusion (trainer.c decides where it is safe) */
-  void *state;               /* a device backend's training state (BackendDevice.prepare_train), else NULL */
+  void *state;               /* the backend's training state (BackendDevice.prepare_train) */
 } BackendTrain;
 
-/* A backend whose buffers live in device memory (the CUDA backend) gives these hooks; the CPU backend
-   gives none (Backend.dev == NULL) and the executor uses host memory, memcpy and the host clock.
-   `state` is what prepare returned. Copies and kernels are queued in order on one stream; only
-   download and sync wait for the device. The bool hooks return false with a message on a device error. */
+/* Where a backend's buffers live, and how to reach them: every backend gives these hooks, so that the executor
+   and the trainer have one code path. The CUDA backend's memory is the GPU's; the CPU backend's "device" is host
+   memory (backend_cpu_device.c: aligned_alloc, memmove, memset, a no-op sync, the host clock). `state` is what prepare
+   (or prepare_train) returned. Copies and kernels are queued in order on one stream; only download and sync wait
+   for the device. The bool hooks return false with a message on a device error.
+   Host memory as a device costs no copies: where `host` is set a device pointer is a host pointer, so a caller
+   reads device memory in place (backend_dev_read) and keeps one buffer where it would keep a device buffer and
+   its host copy; upload, download and copy between the same address do nothing. */
 typedef struct BackendDevice {
+  bool host;    /* device memory is host memory (the CPU backend) */
+  size_t align; /* bytes: where a caller packs several tensors into one allocation, each starts at a multiple
+                   of this (cuDNN wants 256; the CPU packs them: sizeof(float)) */
   void *(*alloc)(void *state, size_t bytes, char *err, size_t errlen); /* device memory, NULL on failure */
   void (*free)(void *state, void *ptr);
   bool (*upload)(void *state, void *dst, const void *src, size_t bytes, char *err, size_t errlen); /* host -> device */
@@ -56,19 +64,35 @@ typedef struct BackendDevice {
      seconds between marks a and b. */
   bool (*mark)(void *state, int k, char *err, size_t errlen);
   bool (*elapsed)(void *state, int a, int b, double *seconds, char *err, size_t errlen);
-  /* Why the last run_node returned false when it was a device error ("" when the op is just not supported). */
+  /* Why the last run_node, train_node or backward_step returned false when it was a device error ("" when the
+     op is just not supported). */
   const char *(*error)(void *state);
-  /* Training on the device (NULL where the backend cannot train). prepare_train opens the device for the
-     trainer (no parameters: the trainer owns them, in memory from alloc); release frees it. */
+  /* Training (NULL where the backend cannot train). prepare_train opens the device for the trainer (no
+     parameters: the trainer owns them, in memory from alloc); Backend.release frees it. */
   void *(*prepare_train)(const Plan *p, char *err, size_t errlen);
-  /* The pixel-wise cross-entropy (kernel_abi.h XENT, cpu_softmax_xent's semantics) queued: loss[p] per pixel
-     (n * hw floats), dlogits (may be NULL) = (softmax - onehot) * inv_nvalid; labels u8 in device memory. */
-  bool (*xent)(void *state, float *loss, float *dlogits, const float *logits, const unsigned char *labels, int n, int c,
-               long hw, int ignore, float inv_nvalid, char *err, size_t errlen);
-  /* One SGD update (kernel_abi.h SGD, trainer.c's arithmetic) queued: mom NULL = no momentum. */
+  /* The pixel-wise cross-entropy of logits [s.n, s.c, s.h, s.w] against labels (u8 train ids, s.n x s.h x s.w, `ignore`
+     skipped; host memory on every backend: a device backend uploads them), cpu_softmax_xent's semantics: *loss the
+     mean over the valid pixels, *nvalid their number, dlogits (may be NULL) = (softmax - onehot) / nvalid. Done on
+     return (the loss is on the host). */
+  bool (*loss)(void *state, const float *logits, Shape s, const unsigned char *labels, int ignore, float *dlogits,
+               double *loss, long *nvalid, char *err, size_t errlen);
+  /* One SGD update (kernel_abi.h SGD; PyTorch's: d = g + wd * w; mom = first ? d : momentum * mom + d; w -= lr * mom,
+     or w -= lr * d where mom is NULL) queued. */
   bool (*sgd)(void *state, float *w, const float *g, float *mom, size_t n, float lr, float momentum, float wd,
               bool first, char *err, size_t errlen);
 } BackendDevice;
+
+/* Whether `bytes` of device memory for WHAT can fit: on host memory, false with host_memory_check's message ("WHAT
+   need X GiB, more than this machine's Y GiB of memory; HINT") when they exceed the machine's memory; a GPU's
+   allocator reports for itself. */
+bool backend_dev_fits(const BackendDevice *d, size_t bytes, const char *what, const char *hint, char *err, size_t n);
+/* `bytes` of device memory (at least 64), or NULL with "out of [device] memory: WHAT need X MiB[ (why)]". */
+void *backend_dev_alloc(const BackendDevice *d, void *state, size_t bytes, const char *what, char *err, size_t n);
+/* `bytes` of device memory at src, readable on the host: downloaded into *stage (grown as needed; *cap its bytes; the
+   caller frees it), or, on host memory unless `copy` (a copy that outlives the buffer's next use), src itself:
+   nothing copied. NULL with a message on failure. */
+const void *backend_dev_read(const BackendDevice *d, void *state, const void *src, size_t bytes, bool copy, void **stage,
+                             size_t *cap, char *err, size_t n);
 
 typedef struct Backend {
   const char *name;
@@ -82,9 +106,10 @@ typedef struct Backend {
      statistics), and one step of the plan's backward program. */
   bool (*train_node)(const BackendTrain *t, int i);
   bool (*backward_step)(const BackendTrain *t, const PlanGradStep *s);
-  /* Device memory (NULL: buffers are host memory). For such a backend BackendRun.param holds host
-     pointers, which it ignores: prepare uploads the parameters it needs. */
+  /* Where its buffers live (never NULL). Where that is not host memory BackendRun.param holds host pointers in
+     inference, which the backend ignores: prepare uploads the parameters it needs. */
   const BackendDevice *dev;
+  bool train_bn_act; /* train_node and backward_step honour BackendTrain.bn_act (BN + ReLU fused in training) */
 } Backend;
 
 /* "cpu" (the default) or "cuda" (where built with CUDA); anything else is an error naming what this

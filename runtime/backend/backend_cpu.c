@@ -4,16 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "backend.h"
-#include "backend_fold.h"
+#include "backend_cpu.h"
+#include "backend_cpu_train.h"
 #include "cpu_ops.h"
 #include "shapes.h"
-#include "backend_cpu_train.h"
-
-typedef struct CpuState {
-  const Plan *p;
-  BackendFold f; /* folded BN, conv epilogues */
-} CpuState;
 
 static Shape shape_of(const BackendRun *r, int node) {
   Shape s = r->shapes[node];
@@ -96,11 +90,11 @@ static bool cpu_run_node(void *state, const BackendRun *r, int i) {
   return backend_cpu_forward_op(r, i);
 }
 
-
-static void cpu_release(void *state) {
+void cpu_release(void *state) {
   CpuState *x = state;
   if (!x) return;
   backend_fold_free(&x->f, x->p);
+  free(x->marks);
   free(x);
 }
 
@@ -111,4 +105,6 @@ static void *cpu_prepare(const Plan *p, const float *const *param, const int *us
   return x;
 }
 
-const Backend backend_cpu = {"cpu", cpu_prepare, cpu_run_node, cpu_release, cpu_train_node, cpu_backward_step, NULL};
+const Backend backend_cpu = {.name = "cpu", .prepare = cpu_prepare, .run_node = cpu_run_node, .release = cpu_release,
+                             .train_node = cpu_train_node, .backward_step = cpu_backward_step, .dev = &backend_cpu_device,
+                             .train_bn_act = true};

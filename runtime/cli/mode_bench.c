@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include "cpu_ops.h"
 #include "executor.h"
 #include "weights_file.h"
 #include "bench_profile.h"
@@ -38,18 +39,9 @@ static BenchStats summarize(double *t, int n) {
   return s;
 }
 
-/* The benchmark input: --input CxHxW, or the size the plan was compiled for. */
-static bool bench_shape(const Plan *p, const char *spec, Shape *out) {
-  int c, h, w;
-  char tail;
-  *out = (Shape){1, p->input.c, p->input.h, p->input.w};
-  if (!spec) return true;
-  if (sscanf(spec, "%dx%dx%d%c", &c, &h, &w, &tail) != 3 || c < 1 || h < 1 || w < 1 || h > 65536 || w > 65536) {
-    fprintf(stderr, "sqnrun: bad --input '%s' (write CxHxW, e.g. 3x1024x2048)\n", spec);
-    return false;
-  }
-  *out = (Shape){1, c, h, w};
-  return true;
+Shape bench_input(const Plan *p, const CliArgs *a) {
+  Shape s = a->input_shape.c ? a->input_shape : p->input;
+  return (Shape){1, s.c, s.h, s.w};
 }
 
 static void print_stats(const Plan *p, Shape in, double gmacs, const BenchStats *s, double peak_act, double rss,
@@ -69,7 +61,7 @@ static void print_stats(const Plan *p, Shape in, double gmacs, const BenchStats 
   printf("memory      peak activations %.1f MiB, peak process RSS %.1f MiB\n", peak_act, rss);
 }
 
-static bool timed_runs(Executor *x, const float *in, Shape is, const BenchArgs *a, double *t, char *err, size_t n) {
+static bool timed_runs(Executor *x, const float *in, Shape is, const CliArgs *a, double *t, char *err, size_t n) {
   for (int i = 0; i < a->warmup; i++)
     if (!executor_run(x, in, is, err, n)) return false;
   for (int i = 0; i < a->iters; i++) {
@@ -81,7 +73,7 @@ static bool timed_runs(Executor *x, const float *in, Shape is, const BenchArgs *
 }
 
 /* Extra timed runs with per-node timing (kept apart so the latency figures carry no timer overhead). */
-static int profile(Executor *x, const Plan *p, const Shape *sh, const float *in, Shape is, const BenchArgs *a,
+static int profile(Executor *x, const Plan *p, const Shape *sh, const float *in, Shape is, const CliArgs *a,
                    char *err, size_t n) {
   double *times = calloc((size_t)p->nnodes, sizeof *times);
   executor_profile(x, times);
@@ -94,7 +86,7 @@ static int profile(Executor *x, const Plan *p, const Shape *sh, const float *in,
   return ok ? 0 : 1;
 }
 
-static int run(const Plan *p, const BenchArgs *a, TensorSet *w, Shape is) {
+static int run(const Plan *p, const CliArgs *a, TensorSet *w, Shape is) {
   char err[1024];
   Shape *sh = malloc(sizeof *sh * (size_t)p->nnodes);
   bool fits = plan_shapes(p, (Shape){0, is.c, is.h, is.w}, sh, err, sizeof err);
@@ -126,11 +118,9 @@ static int run(const Plan *p, const BenchArgs *a, TensorSet *w, Shape is) {
   return rc;
 }
 
-int mode_bench(const Plan *p, const BenchArgs *a) {
-  Shape is;
-  if (!bench_shape(p, a->input, &is)) return 2;
+int mode_bench(const Plan *p, const CliArgs *a) {
+  Shape is = bench_input(p, a);
   if (a->threads >= 0) cpu_set_threads(a->threads);
-  if (a->train) return mode_bench_train(p, a, is);
   char err[1024];
   TensorSet *w = a->weights ? weights_load(a->weights, err, sizeof err) : weights_init(p, 1);
   if (!w) return fprintf(stderr, "sqnrun: %s\n", a->weights ? err : "out of memory"), 1;

@@ -1,10 +1,11 @@
-/* mode_bench_train.c - `sqnrun NET.plan --bench --train [--batch B] [--input CxHxW]`: the time of one
-   training step (training-mode forward, loss, backward, SGD update) on random data, with warm-up,
+/* mode_bench_train.c - `sqnrun NET.plan --bench --train [--batch B] [--input CxHxW]` (mode_bench.h): the time
+   of one training step (training-mode forward, loss, backward, SGD update) on random data, with warm-up,
    median and spread, images/s, and memory (the trainer's buffers and the process's peak RSS). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <time.h>
+#include "cpu_ops.h"
 #include "mode_bench.h"
 #include "weights_file.h"
 #include "trainer.h"
@@ -80,9 +81,11 @@ static void print_profile(const Plan *p, const double *fwd, const double *bwd, i
              100 * (by[0][k] + by[1][k]) / total);
 }
 
-int mode_bench_train(const Plan *p, const BenchArgs *a, Shape in) {
+int mode_bench_train(const Plan *p, const CliArgs *a) {
   char err[1024];
-  in.n = a->batch;
+  Shape in = bench_input(p, a);
+  in.n = a->batch ? a->batch : 2;
+  if (a->threads >= 0) cpu_set_threads(a->threads);
   TensorSet *w = a->weights ? weights_load(a->weights, err, sizeof err) : NULL;
   if (a->weights && !w) return fprintf(stderr, "sqnrun: %s\n", err), 1;
   Trainer *t = trainer_new(p, w, 1, a->backend, err, sizeof err);

@@ -70,9 +70,9 @@ static bool dump_all(const Plan *p, Trainer *t, const char *out, double loss, in
   return ok;
 }
 
-int mode_check_step(const Plan *p, const char *weights, const char *backend, const char *dir, const char *out) {
+int mode_check_step(const Plan *p, const CliArgs *a) {
+  const char *dir = a->check_step, *out = a->dump, *weights = a->weights, *backend = a->backend;
   char err[4096] = "";
-  if (!out) return fputs("sqnrun: --check-step needs --dump OUTDIR\n", stderr), 2;
   NamedTensor in = {0}, lab = {0}, mix = {0};
   TensorSet *w = NULL;
   Trainer *t = NULL;

@@ -51,45 +51,45 @@ static unsigned char *argmax_of(const float *y, Shape s) {
 }
 
 /* The per-pixel outputs: argmax .npy and the PNGs (of the first image of the batch). */
-static bool write_classes(const InferArgs *a, const float *y, Shape s, char *err, size_t n) {
-  if (!a->argmax && !a->color_png && !a->labels_png) return true;
+static bool write_classes(const CliArgs *a, const float *y, Shape s, char *err, size_t n) {
+  if (!a->argmax && !a->output && !a->labels_png) return true;
   unsigned char *am = argmax_of(y, s);
   if (!am) return snprintf(err, n, "out of memory"), false;
   NamedTensor t = {.dtype = DT_U8, .ndim = 3, .dims = {s.n, s.h, s.w}, .data = am, .nbytes = (size_t)s.n * s.h * s.w};
   bool ok = !a->argmax || npy_write(a->argmax, &t, err, n);
-  if (ok && a->color_png) ok = image_write_palette_png(a->color_png, am, s.h, s.w, err, n);
+  if (ok && a->output) ok = image_write_palette_png(a->output, am, s.h, s.w, err, n);
   if (ok && a->labels_png) ok = image_write_gray_png(a->labels_png, am, s.h, s.w, err, n);
   free(am);
   return ok;
 }
 
 /* Registers the --tap NAME=OUT.npy requests; false with a message for an unknown op name. */
-static bool add_taps(Executor *x, const Plan *p, const InferArgs *a, char *err, size_t n) {
-  for (int t = 0; t < a->ntaps; t++) {
-    const char *eq = strchr(a->taps[t], '=');
-    size_t len = eq ? (size_t)(eq - a->taps[t]) : 0;
+static bool add_taps(Executor *x, const Plan *p, const CliArgs *a, char *err, size_t n) {
+  for (int t = 0; t < a->taps.n; t++) {
+    const char *eq = strchr(a->taps.v[t], '=');
+    size_t len = eq ? (size_t)(eq - a->taps.v[t]) : 0;
     int node = -1;
     for (int i = 0; eq && i < p->nnodes && node < 0; i++)
-      if (p->nodes[i].name && strlen(p->nodes[i].name) == len && !strncmp(p->nodes[i].name, a->taps[t], len)) node = i;
-    if (!eq || !eq[1]) return snprintf(err, n, "bad --tap '%s' (write OP_NAME=OUT.npy)", a->taps[t]), false;
+      if (p->nodes[i].name && strlen(p->nodes[i].name) == len && !strncmp(p->nodes[i].name, a->taps.v[t], len)) node = i;
+    if (!eq || !eq[1]) return snprintf(err, n, "bad --tap '%s' (write OP_NAME=OUT.npy)", a->taps.v[t]), false;
     if (node < 0)
       return snprintf(err, n, "--tap: network %s has no op named '%.*s' (sqnc --dump-ir lists them)", p->name, (int)len,
-                      a->taps[t]), false;
+                      a->taps.v[t]), false;
     executor_add_tap(x, node);
   }
   return true;
 }
 
-static bool write_taps(const Executor *x, const InferArgs *a, char *err, size_t n) {
-  for (int t = 0; t < a->ntaps; t++) {
+static bool write_taps(const Executor *x, const CliArgs *a, char *err, size_t n) {
+  for (int t = 0; t < a->taps.n; t++) {
     Shape s;
     const float *y = executor_tap(x, t, &s);
-    if (!write_logits(strchr(a->taps[t], '=') + 1, y, s, err, n)) return false;
+    if (!write_logits(strchr(a->taps.v[t], '=') + 1, y, s, err, n)) return false;
   }
   return true;
 }
 
-static int run(const Plan *p, const InferArgs *a, TensorSet *w, NamedTensor *in, char *err, size_t n) {
+static int run(const Plan *p, const CliArgs *a, TensorSet *w, NamedTensor *in, char *err, size_t n) {
   Executor *x = executor_new(p, w, a->backend, err, n);
   if (!x) return fprintf(stderr, "sqnrun: %s\n", err), 1;
   if (!add_taps(x, p, a, err, n)) return fprintf(stderr, "sqnrun: %s\n", err), executor_free(x), 2;
@@ -109,8 +109,7 @@ static int run(const Plan *p, const InferArgs *a, TensorSet *w, NamedTensor *in,
   return ok ? 0 : 1;
 }
 
-int mode_infer(const Plan *p, const char *plan_path, const InferArgs *a) {
-  (void)plan_path;
+int mode_infer(const Plan *p, const CliArgs *a) {
   char err[1024];
   if (a->threads >= 0) cpu_set_threads(a->threads);
   TensorSet *w = weights_load(a->weights, err, sizeof err);

@@ -11,7 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 #include "atomic_file.h"
+#include "cpu_ops.h"
 #include "executor.h"
+#include "mode_bench.h"
 #include "weights_file.h"
 #include "shapes.h"
 #include "weights_init.h"
@@ -31,7 +33,7 @@ static double quantile(double *v, int n, double q) {
 typedef struct Samples { double *v; int n; } Samples; /* per candidate and for the fixed part: ms per pass */
 
 /* One probe: `iters` timed passes, adding each pass's per-candidate and fixed sums to the samples. */
-static bool run_probe(const Plan *p, const TensorSet *w, const BenchArgs *a, const int *choice, const float *in, Shape is,
+static bool run_probe(const Plan *p, const TensorSet *w, const CliArgs *a, const int *choice, const float *in, Shape is,
                       int maxc, Samples *cand, Samples *fixed, char *err, size_t n) {
   Executor *x = executor_new_arch(p, w, a->backend, choice, err, n);
   if (!x) return false;
@@ -60,7 +62,7 @@ static bool run_probe(const Plan *p, const TensorSet *w, const BenchArgs *a, con
   return ok;
 }
 
-static bool write_lut(const Plan *p, const BenchArgs *a, Shape is, Samples *cand, Samples *fixed, int maxc,
+static bool write_lut(const Plan *p, const CliArgs *a, Shape is, Samples *cand, Samples *fixed, int maxc,
                       const char *path, char *err, size_t n) {
   AtomicFile af;
   if (!atomic_open(&af, path, err, n)) return false;
@@ -88,13 +90,10 @@ static bool write_lut(const Plan *p, const BenchArgs *a, Shape is, Samples *cand
   return true;
 }
 
-int mode_profile(const Plan *p, const BenchArgs *a, const char *out_path) {
+int mode_profile(const Plan *p, const CliArgs *a) {
   if (!p->is_space) return fprintf(stderr, "sqnrun: --profile measures a search space; %s is a fixed network (use --bench --profile-ops)\n", p->name), 2;
-  if (!out_path) return fputs("sqnrun: --profile needs -o lut.json\n", stderr), 2;
   char err[4096];
-  Shape is = {1, p->input.c, p->input.h, p->input.w};
-  if (a->input && sscanf(a->input, "%dx%dx%d", &is.c, &is.h, &is.w) != 3)
-    return fprintf(stderr, "sqnrun: bad --input '%s' (CxHxW)\n", a->input), 2;
+  Shape is = bench_input(p, a);
   if (a->threads >= 0) cpu_set_threads(a->threads);
   TensorSet *w = a->weights ? weights_load(a->weights, err, sizeof err) : weights_init(p, 1);
   if (!w) return fprintf(stderr, "sqnrun: %s\n", a->weights ? err : "out of memory"), 1;
@@ -114,7 +113,7 @@ int mode_profile(const Plan *p, const BenchArgs *a, const char *out_path) {
     if (isatty(2)) fprintf(stderr, "\rprofiling %s: probe %d/%d", p->name, j + 1, maxc);
   }
   if (isatty(2)) fputc('\n', stderr);
-  ok = ok && write_lut(p, a, is, cand, &fixed, maxc, out_path, err, sizeof err);
+  ok = ok && write_lut(p, a, is, cand, &fixed, maxc, a->output, err, sizeof err);
   if (!ok) fprintf(stderr, "sqnrun: %s\n", err);
   for (int i = 0; i < p->nsb * maxc; i++) free(cand[i].v);
   free(cand), free(fixed.v), free(in), free(choice);

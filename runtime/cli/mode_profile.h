@@ -4,7 +4,8 @@
    over a derived network predicts its latency. */
 #ifndef SQN_MODE_PROFILE_H
 #define SQN_MODE_PROFILE_H
-#include "mode_bench.h"
+#include "cli_args.h"
+#include "plan.h"
 
-int mode_profile(const Plan *p, const BenchArgs *a, const char *out_path);
+int mode_profile(const Plan *p, const CliArgs *a);
 #endif

@@ -22,17 +22,9 @@
 #include "trainer.h"
 #include "clock.h"
 
-void search_args_defaults(SearchArgs *a) {
-  memset(a, 0, sizeof *a);
-  train_args_defaults(&a->t);
-  a->alpha = a->arch_lr = -1;
-  a->warmup = a->samples = -1;
-  a->derive_val = 20;
-}
-
 typedef struct Run {
   const Plan *p;
-  const SearchArgs *a;
+  const CliArgs *a;
   int epochs, warmup, batch, crop_h, crop_w, samples;
   double lr, momentum, wd, alpha, arch_lr;
   PlanObjective objective;
@@ -51,22 +43,16 @@ typedef struct Run {
   bool have_latency;
 } Run;
 
-static bool parse_hw(const char *s, int *h, int *w) {
-  char tail;
-  return sscanf(s, "%dx%d%c", h, w, &tail) == 2 && *h > 0 && *w > 0 && *h <= 16384 && *w <= 16384;
-}
-
 static bool settings(Run *r, char *err, size_t n) {
   const Plan *p = r->p;
-  const SearchArgs *a = r->a;
-  r->epochs = a->t.epochs ? a->t.epochs : p->search.epochs ? p->search.epochs : 10;
-  r->warmup = a->warmup >= 0 ? a->warmup : p->search.warmup_epochs;
-  r->batch = a->t.batch ? a->t.batch : p->train.batch ? p->train.batch : 8;
+  const CliArgs *a = r->a;
+  r->epochs = a->epochs ? a->epochs : p->search.epochs ? p->search.epochs : 10;
+  r->warmup = a->warmup_epochs >= 0 ? a->warmup_epochs : p->search.warmup_epochs;
+  r->batch = a->batch ? a->batch : p->train.batch ? p->train.batch : 8;
   r->crop_h = p->train.crop_h, r->crop_w = p->train.crop_w;
-  if (a->t.crop && !parse_hw(a->t.crop, &r->crop_h, &r->crop_w))
-    return snprintf(err, n, "bad --crop '%s' (HxW, e.g. 128x256)", a->t.crop), false;
+  if (a->crop.h) r->crop_h = a->crop.h, r->crop_w = a->crop.w;
   if (!r->crop_h || r->crop_h > p->input.h || r->crop_w > p->input.w) r->crop_h = p->input.h, r->crop_w = p->input.w;
-  r->lr = a->t.lr >= 0 ? a->t.lr : p->train.lr;
+  r->lr = a->lr >= 0 ? a->lr : p->train.lr;
   r->momentum = p->train.momentum, r->wd = p->train.weight_decay;
   r->alpha = a->alpha >= 0 ? a->alpha : p->search.alpha;
   r->arch_lr = a->arch_lr >= 0 ? a->arch_lr : p->search.arch_lr;
@@ -83,7 +69,7 @@ static bool settings(Run *r, char *err, size_t n) {
   bool fits = sh && plan_shapes(p, (Shape){0, 3, r->crop_h, r->crop_w}, sh, why, sizeof why);
   free(sh);
   if (!fits) return snprintf(err, n, "bad crop %dx%d: %s", r->crop_h, r->crop_w, why), false;
-  if (!trainer_check_input(p, (Shape){r->batch, 3, r->crop_h, r->crop_w}, a->t.backend, why, sizeof why))
+  if (!trainer_check_input(p, (Shape){r->batch, 3, r->crop_h, r->crop_w}, a->backend, why, sizeof why))
     return snprintf(err, n, "bad crop %dx%d: %s", r->crop_h, r->crop_w, why), false;
   return true;
 }
@@ -104,10 +90,9 @@ static bool costs(Run *r, char *err, size_t n) {
 }
 
 static bool open_data(Run *r, char *err, size_t n) {
-  const TrainArgs *a = &r->a->t;
+  const CliArgs *a = r->a;
   DatasetOptions o = {a->synth_train, r->p->input.h, r->p->input.w, (uint64_t)a->seed}, v = o;
-  if (a->synth_size && !parse_hw(a->synth_size, &o.synth_h, &o.synth_w))
-    return snprintf(err, n, "bad --synthetic-size '%s' (HxW)", a->synth_size), false;
+  if (a->synth_size.h) o.synth_h = a->synth_size.h, o.synth_w = a->synth_size.w;
   v.synth_count = a->synth_val, v.synth_h = o.synth_h, v.synth_w = o.synth_w;
   if (!(r->train = dataset_open(a->data, "train", &o, err, n)) || !(r->val = dataset_open(a->data, "val", &v, err, n)))
     return false;
@@ -136,7 +121,7 @@ static void pruned_from_text(Search *s, const char *text) {
 
 static bool start_trainer(Run *r, char *err, size_t n) {
   TensorSet *w = NULL, *opt = NULL;
-  const TrainArgs *a = &r->a->t;
+  const CliArgs *a = r->a;
   r->st = (RunState){.lr = r->lr, .seed = (uint64_t)a->seed, .best_miou = -1, .best_epoch = -1};
   if (a->resume) {
     char e2[1024];
@@ -158,14 +143,13 @@ static bool start_trainer(Run *r, char *err, size_t n) {
   return r->mix && r->dtheta ? true : (snprintf(err, n, "out of memory"), false);
 }
 
-static bool setup(Run *r, const char *plan_path, char *err, size_t n) {
-  const TrainArgs *a = &r->a->t;
-  (void)plan_path;
+static bool setup(Run *r, char *err, size_t n) {
+  const CliArgs *a = r->a;
   if (!trainer_backend_ok(a->backend, err, n)) return false;
   if (!settings(r, err, n) || !search_init(&r->s, r->p) || !costs(r, err, n)) return err[0] ? false : (snprintf(err, n, "out of memory"), false);
-  if (a->threads) cpu_set_threads(a->threads);
-  snprintf(r->dir, sizeof r->dir, "%s", a->out ? a->out : "");
-  if (!a->out) snprintf(r->dir, sizeof r->dir, "search-%s", r->p->name ? r->p->name : "space");
+  if (a->threads > 0) cpu_set_threads(a->threads);
+  snprintf(r->dir, sizeof r->dir, "%s", a->run_dir ? a->run_dir : "");
+  if (!a->run_dir) snprintf(r->dir, sizeof r->dir, "search-%s", r->p->name ? r->p->name : "space");
   snprintf(r->last, sizeof r->last, "%s/last.safetensors", r->dir);
   if (!open_data(r, err, n)) return false;
   if (!run_dir_open(&r->rd, r->dir, err, n) || !start_trainer(r, err, n)) return false;
@@ -225,7 +209,7 @@ static bool run_epoch(Run *r, int e, Progress *pg, EpochStats *es, char *err, si
   SearchEpoch se = {r, temperature(r, e), lr_at(r, e), e < r->warmup, es};
   EpochStep step = {search_epoch_step, NULL, &se};
   double mean_loss;
-  return epoch_run(r->loader, e, epoch_steps(r->loader, r->a->t.max_steps), pg, &step, &mean_loss, err, n);
+  return epoch_run(r->loader, e, epoch_steps(r->loader, r->a->max_steps), pg, &step, &mean_loss, err, n);
 }
 
 /* The epoch's log line: losses, expected cost, and per superblock entropy and top candidate. */
@@ -278,24 +262,24 @@ static void teardown(Run *r) {
   free(r->mix), free(r->dtheta);
 }
 
-int mode_search(const Plan *p, const char *plan_path, const SearchArgs *a) {
+int mode_search(const Plan *p, const CliArgs *a) {
   char err[4096] = "";
   if (!p->is_space || p->nsb == 0) {
     fprintf(stderr, "sqnrun: %s is a fixed network: --search needs a search space plan (use --train for a network)\n", p->name);
     return 2;
   }
   Run r = {.p = p, .a = a};
-  bool ok = setup(&r, plan_path, err, sizeof err);
+  bool ok = setup(&r, err, sizeof err);
   if (ok)
     fprintf(stderr, "searching %s: %d superblocks, %d epochs (%d warm-up), batch %d, crop %dx%d, objective %s (alpha %g), "
                     "%d steps per epoch -> %s\n",
             p->name, p->nsb, r.epochs, r.warmup, r.batch, r.crop_h, r.crop_w, plan_objective_name(r.objective),
             r.alpha,
-            epoch_steps(r.loader, a->t.max_steps),
+            epoch_steps(r.loader, a->max_steps),
             r.dir);
   Progress pg;
   progress_init(&pg, r.epochs);
-  int last = a->t.stop_after > 0 && r.st.epoch + a->t.stop_after < r.epochs ? r.st.epoch + a->t.stop_after : r.epochs;
+  int last = a->stop_after > 0 && r.st.epoch + a->stop_after < r.epochs ? r.st.epoch + a->stop_after : r.epochs;
   for (int e = r.st.epoch; ok && e < last; e++) {
     double t0 = now_s();
     EpochStats es = {0};

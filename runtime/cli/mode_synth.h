@@ -2,5 +2,9 @@
    the built-in synthetic street scenes in the Cityscapes layout (synth.h), so the real loader reads them. */
 #ifndef SQN_MODE_SYNTH_H
 #define SQN_MODE_SYNTH_H
-int mode_make_synthetic(int argc, char **argv);
+#include "cli_args.h"
+#include "plan.h"
+
+/* p is NULL: the mode takes no plan. */
+int mode_make_synthetic(const Plan *p, const CliArgs *a);
 #endif

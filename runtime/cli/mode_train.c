@@ -24,18 +24,9 @@
 #include "trainer.h"
 #include "clock.h"
 
-void train_args_defaults(TrainArgs *a) {
-  memset(a, 0, sizeof *a);
-  a->lr = -1;
-  a->seed = 1;
-  a->synth_train = 400;
-  a->synth_val = 40;
-  a->workers = 2;
-}
-
 typedef struct Run {
   const Plan *p;
-  const TrainArgs *a;
+  const CliArgs *a;
   int epochs, batch, crop_h, crop_w;
   double lr, momentum, wd;
   Dataset *train, *val;
@@ -48,16 +39,10 @@ typedef struct Run {
   FILE *log;
 } Run;
 
-static bool parse_hw(const char *s, int *h, int *w) {
-  char tail;
-  return sscanf(s, "%dx%d%c", h, w, &tail) == 2 && *h > 0 && *w > 0 && *h <= 16384 && *w <= 16384;
-}
-
 /* Synthetic images default to the network's input size. */
-static bool open_split(const Plan *p, const TrainArgs *a, const char *split, int count, Dataset **d, char *err, size_t n) {
+static bool open_split(const Plan *p, const CliArgs *a, const char *split, int count, Dataset **d, char *err, size_t n) {
   DatasetOptions o = {count, p->input.h, p->input.w, (uint64_t)a->seed};
-  if (a->synth_size && !parse_hw(a->synth_size, &o.synth_h, &o.synth_w))
-    return snprintf(err, n, "bad --synthetic-size '%s' (HxW, e.g. 256x512)", a->synth_size), false;
+  if (a->synth_size.h) o.synth_h = a->synth_size.h, o.synth_w = a->synth_size.w;
   char e2[512];
   if (!(*d = dataset_open(a->data, split, &o, e2, sizeof e2))) return snprintf(err, n, "%s", e2), false;
   return true;
@@ -66,12 +51,11 @@ static bool open_split(const Plan *p, const TrainArgs *a, const char *split, int
 /* Settings: the plan's train block, overridden by the command line. */
 static bool settings(Run *r, char *err, size_t n) {
   const PlanTrain *pt = &r->p->train;
-  const TrainArgs *a = r->a;
+  const CliArgs *a = r->a;
   r->epochs = a->epochs ? a->epochs : pt->epochs ? pt->epochs : 10;
   r->batch = a->batch ? a->batch : pt->batch ? pt->batch : 8;
   r->crop_h = pt->crop_h, r->crop_w = pt->crop_w;
-  if (a->crop && !parse_hw(a->crop, &r->crop_h, &r->crop_w))
-    return snprintf(err, n, "bad --crop '%s' (HxW, e.g. 256x512)", a->crop), false;
+  if (a->crop.h) r->crop_h = a->crop.h, r->crop_w = a->crop.w;
   if (!r->crop_h) r->crop_h = r->p->input.h, r->crop_w = r->p->input.w;
   Shape *sh = malloc(sizeof *sh * (size_t)r->p->nnodes);
   char why[1024];
@@ -122,12 +106,12 @@ static bool start_trainer(Run *r, char *err, size_t n) {
 }
 
 static bool setup(Run *r, char *err, size_t n) {
-  const TrainArgs *a = r->a;
+  const CliArgs *a = r->a;
   if (!trainer_backend_ok(a->backend, err, n)) return false;
   if (!settings(r, err, n)) return false;
-  if (a->threads) cpu_set_threads(a->threads);
-  snprintf(r->dir, sizeof r->dir, "%s", a->out ? a->out : "");
-  if (!a->out) snprintf(r->dir, sizeof r->dir, "run-%s", r->p->name ? r->p->name : "net");
+  if (a->threads > 0) cpu_set_threads(a->threads);
+  snprintf(r->dir, sizeof r->dir, "%s", a->run_dir ? a->run_dir : "");
+  if (!a->run_dir) snprintf(r->dir, sizeof r->dir, "run-%s", r->p->name ? r->p->name : "net");
   snprintf(r->last, sizeof r->last, "%s/last.safetensors", r->dir);
   snprintf(r->best, sizeof r->best, "%s/best.safetensors", r->dir);
   if (!open_split(r->p, a, "train", a->synth_train, &r->train, err, n) ||
@@ -215,7 +199,7 @@ static void teardown(Run *r) {
   dataset_close(r->val);
 }
 
-int mode_train(const Plan *p, const TrainArgs *a) {
+int mode_train(const Plan *p, const CliArgs *a) {
   char err[4096] = "";
   Run r = {.p = p, .a = a};
   if (p->is_space) {
@@ -250,10 +234,9 @@ int mode_train(const Plan *p, const TrainArgs *a) {
   return ok ? 0 : 1;
 }
 
-int mode_eval(const Plan *p, const TrainArgs *a) {
+int mode_eval(const Plan *p, const CliArgs *a) {
   char err[4096] = "";
-  if (!a->weights) return fputs("sqnrun: --eval needs --weights W.pth|W.safetensors\n", stderr), 2;
-  if (a->threads) cpu_set_threads(a->threads);
+  if (a->threads > 0) cpu_set_threads(a->threads);
   Dataset *val = NULL;
   TensorSet *w = NULL;
   Confusion c = {0};

@@ -50,8 +50,8 @@ void *cuda_prepare_train(const Plan *p, char *err, size_t errlen);
 void cuda_train_free(CudaTrain *t);
 bool cuda_train_node(const BackendTrain *t, int i);
 bool cuda_backward_step(const BackendTrain *t, const PlanGradStep *s);
-bool cuda_xent(void *state, float *loss, float *dlogits, const float *logits, const unsigned char *labels, int n, int c,
-               long hw, int ignore, float inv_nvalid, char *err, size_t errlen);
+bool cuda_loss(void *state, const float *logits, Shape s, const unsigned char *labels, int ignore, float *dlogits,
+               double *loss, long *nvalid, char *err, size_t errlen);
 bool cuda_sgd(void *state, float *w, const float *g, float *mom, size_t n, float lr, float momentum, float wd, bool first,
               char *err, size_t errlen);
 /* Records a CUDA runtime failure in x->error; false unless e is cudaSuccess. */

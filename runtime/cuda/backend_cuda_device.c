@@ -67,9 +67,11 @@ static bool dev_elapsed(void *state, int a, int b, double *seconds, char *err, s
 static const char *dev_error(void *state) { return ((CudaState *)state)->error; }
 
 static const BackendDevice cuda_device = {
-    .alloc = dev_alloc, .free = dev_free, .upload = dev_upload, .download = dev_download, .copy = dev_copy,
-    .zero = dev_zero, .sync = dev_sync, .mark = dev_mark, .elapsed = dev_elapsed, .error = dev_error,
-    .prepare_train = cuda_prepare_train, .xent = cuda_xent, .sgd = cuda_sgd};
+    .host = false, .align = 256, .alloc = dev_alloc, .free = dev_free, .upload = dev_upload, .download = dev_download,
+    .copy = dev_copy, .zero = dev_zero, .sync = dev_sync, .mark = dev_mark, .elapsed = dev_elapsed, .error = dev_error,
+    .prepare_train = cuda_prepare_train, .loss = cuda_loss, .sgd = cuda_sgd};
 
-const Backend backend_cuda = {"cuda", cuda_prepare, cuda_run_node, cuda_release, cuda_train_node, cuda_backward_step,
-                              &cuda_device};
+/* No BN + activation fusion in training (BackendTrain.bn_act): cuDNN's batch norm computes BN alone. */
+const Backend backend_cuda = {.name = "cuda", .prepare = cuda_prepare, .run_node = cuda_run_node, .release = cuda_release,
+                              .train_node = cuda_train_node, .backward_step = cuda_backward_step, .dev = &cuda_device,
+                              .train_bn_act = false};

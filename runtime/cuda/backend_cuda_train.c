@@ -1,5 +1,5 @@
 /* backend_cuda_train.c - the CUDA backend in training mode (backend.h train_node, and the device hooks
-   prepare_train, xent, sgd). The training state opens the GPU without parameters (the trainer owns them in
+   prepare_train, loss, sgd). The training state opens the GPU without parameters (the trainer owns them in
    device memory), folds nothing, and gives every conv cuDNN descriptors (depthwise ones too: cuDNN has their
    backward). Forward: convs through cuDNN plus an AFFINE bias epilogue, BN with batch statistics through
    cudnnBatchNormalizationForwardTraining (cuda_dnn.c says why that matches cpu_batchnorm_train), the
@@ -42,7 +42,9 @@ void cuda_train_free(CudaTrain *t) {
   }
   if (t->dw) cudaFree(t->dw);
   if (t->chan) cudaFree(t->chan);
-  free(t->mix), free(t->mix_host), free(t->mix_cap), free(t->dw_host);
+  if (t->labels) cudaFree(t->labels);
+  if (t->px_loss) cudaFree(t->px_loss);
+  free(t->mix), free(t->mix_host), free(t->mix_cap), free(t->dw_host), free(t->px_loss_host);
   free(t);
 }
 
@@ -188,15 +190,50 @@ bool cuda_train_node(const BackendTrain *t, int i) {
   }
 }
 
-bool cuda_xent(void *state, float *loss, float *dlogits, const float *logits, const unsigned char *labels, int n, int c,
-               long hw, int ignore, float inv_nvalid, char *err, size_t errlen) {
+/* The labels and per-pixel losses of `px` pixels (grown as needed). */
+static bool grow_pixels(CudaTrain *t, size_t px, char *err, size_t n) {
+  if (px <= t->px_cap) return true;
+  if (t->labels) cudaFree(t->labels);
+  if (t->px_loss) cudaFree(t->px_loss);
+  free(t->px_loss_host);
+  t->labels = NULL, t->px_loss = t->px_loss_host = NULL, t->px_cap = 0;
+  if (!cuda_rt(cudaMalloc((void **)&t->labels, px), "cudaMalloc", err, n) ||
+      !cuda_rt(cudaMalloc((void **)&t->px_loss, px * sizeof(float)), "cudaMalloc", err, n))
+    return false;
+  if (!(t->px_loss_host = malloc(px * sizeof(float)))) return snprintf(err, n, "out of memory"), false;
+  t->px_cap = px;
+  return true;
+}
+
+/* The XENT kernel's per-pixel losses (kernel_abi.h), summed on the host in double; nvalid counted on the host as
+   cpu_softmax_xent counts it. */
+bool cuda_loss(void *state, const float *logits, Shape s, const unsigned char *labels, int ignore, float *dlogits,
+               double *loss, long *nvalid, char *err, size_t errlen) {
   CudaState *x = state;
+  CudaTrain *t = x->train;
+  size_t hw = (size_t)s.h * s.w, px = hw * (size_t)s.n;
+  long valid = 0;
+  for (size_t i = 0; i < px; i++) valid += labels[i] != ignore;
+  if (!grow_pixels(t, px, err, errlen) ||
+      !cuda_rt(cudaMemcpyAsync(t->labels, labels, px, cudaMemcpyHostToDevice, x->stream), "copying the labels to the GPU",
+               err, errlen))
+    return false;
   KArgs k;
-  ka_init(&k, (int64_t)n * hw);
-  ka_ptr(&k, loss), ka_ptr(&k, dlogits), ka_ptr(&k, logits), ka_ptr(&k, labels);
-  ka_i64(&k, n), ka_i64(&k, c), ka_i64(&k, hw), ka_i64(&k, ignore), ka_f32(&k, inv_nvalid);
-  if (cuda_train_launch(x, (KernelSpec){.family = KFAM_XENT}, &k)) return true;
-  return snprintf(err, errlen, "the loss on the GPU: %s", x->error), false;
+  ka_init(&k, (int64_t)px);
+  ka_ptr(&k, t->px_loss), ka_ptr(&k, dlogits), ka_ptr(&k, logits), ka_ptr(&k, t->labels);
+  ka_i64(&k, s.n), ka_i64(&k, s.c), ka_i64(&k, (int64_t)hw), ka_i64(&k, ignore);
+  ka_f32(&k, valid ? 1.0f / (float)valid : 0.0f);
+  if (!cuda_train_launch(x, (KernelSpec){.family = KFAM_XENT}, &k))
+    return snprintf(err, errlen, "the loss on the GPU: %s", x->error), false;
+  if (!cuda_rt(cudaMemcpyAsync(t->px_loss_host, t->px_loss, px * sizeof(float), cudaMemcpyDeviceToHost, x->stream),
+               "copying a result from the GPU", err, errlen) ||
+      !cuda_rt(cudaStreamSynchronize(x->stream), "the GPU failed while running the network", err, errlen))
+    return false;
+  double sum = 0;
+  for (size_t i = 0; i < px; i++) sum += t->px_loss_host[i];
+  *nvalid = valid;
+  *loss = valid ? sum / (double)valid : 0.0;
+  return true;
 }
 
 bool cuda_sgd(void *state, float *w, const float *g, float *mom, size_t n, float lr, float momentum, float wd, bool first,

@@ -17,6 +17,9 @@ struct CudaTrain {
   float *chan;           /* per-channel values, m = the most BN channels: 2m temporaries, then m ones, m zeros */
   float *ones, *zeros;   /* (into chan) constants for cuDNN's batch norm */
   float *invstd;         /* (into chan, m floats) 1/sqrt(running var + eps) of a frozen BN */
+  unsigned char *labels; /* the loss: the step's labels (device), the per-pixel losses (device, and a host copy) */
+  float *px_loss, *px_loss_host;
+  size_t px_cap;         /* pixels of all three */
 };
 
 /* Launches library kernel s (looked up in the plan's module, cached); false with x->error set. */

@@ -1,19 +1,17 @@
 /* executor.c - runs the forward program of a fixed network (inference: BN uses its running
    statistics) on a backend (backend.h): binds the weights, recomputes shapes for the input size, lays
    the activations out in one arena from the buffer slots sqnc planned (compiler/passes/memplan.c; elementwise
-   ops the plan put in their input's slot run in place), and has the backend compute node by node. With a
-   device backend (Backend.dev) the arena is device memory: the input is uploaded, the output and taps are
-   downloaded, and per-node times come from the device's timestamps. */
+   ops the plan put in their input's slot run in place), and has the backend compute node by node. The arena
+   is the backend's device memory (backend.h BackendDevice; on the CPU, host memory): the input is uploaded,
+   the taps are downloaded, the output is read where it lies (downloaded only where device memory is not host
+   memory), and per-node times come from the device's timestamps. */
 #include "executor.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "backend.h"
-#include "host_memory.h"
 #include "shapes.h"
 #include "weights_bind.h"
-#include "clock.h"
 
 struct Executor {
   const Plan *p;
@@ -22,18 +20,19 @@ struct Executor {
   int *uses;             /* consumers per node */
   int *slot, nslots;     /* the plan's buffer slots (nodes without one get their own) */
   size_t *slot_off;      /* per slot: byte offset in the arena */
-  float *arena;          /* every activation of a run (device memory with a device backend) */
+  float *arena;          /* every activation of a run, in the backend's device memory */
   size_t arena_bytes;
   Shape *shapes;     /* per node, for the current input size */
   const Backend *be;
+  const BackendDevice *dev; /* be->dev */
   void *be_state;        /* the backend's prepared network */
   int batch;
   const float *output;
-  float *host_out;       /* device backends: the output of the last run, downloaded */
+  void *host_out;        /* the output of the last run, downloaded where device memory is not host memory */
   size_t host_out_cap;
   double *times;         /* per-node profile accumulator, NULL when off */
   int tap_node[8], ntaps; /* nodes whose outputs are copied out during a run */
-  float *tap_buf[8];
+  void *tap_buf[8];
   size_t tap_cap[8];
   Shape out_shape;
   bool *skip;            /* per node: not run (candidates not chosen in a space); NULL = none */
@@ -82,7 +81,7 @@ static Executor *executor_create(const Plan *p, const TensorSet *weights, const 
   x->nslots += p->nnodes;
   x->slot_off = calloc((size_t)x->nslots + 1, sizeof *x->slot_off);
   x->shapes = calloc((size_t)p->nnodes, sizeof *x->shapes);
-  x->be = be;
+  x->be = be, x->dev = be->dev;
   for (int i = 0; i < p->nnodes; i++)
     for (int k = 0; k < p->nodes[i].ninputs; k++) x->uses[p->nodes[i].inputs[k]]++;
   if (!weights_bind(p, weights, x->param, err, n)) {
@@ -102,22 +101,15 @@ static Shape shape_of(const Executor *x, int node) {
 }
 
 static void arena_free(Executor *x) {
-  if (x->be->dev && x->arena) x->be->dev->free(x->be_state, x->arena);
-  else free(x->arena);
+  if (x->arena) x->dev->free(x->be_state, x->arena);
   x->arena = NULL, x->arena_bytes = 0;
 }
 
 static bool arena_alloc(Executor *x, size_t total, char *err, size_t n) {
   arena_free(x);
-  if (x->be->dev) {
-    char why[512] = "";
-    x->arena = x->be->dev->alloc(x->be_state, total ? total : 64, why, sizeof why);
-    if (!x->arena) return snprintf(err, n, "out of device memory: activations need %.1f MiB (%s)", total / 1048576.0, why), false;
-  } else {
-    if (!host_memory_check(total, "the activations", "use a smaller --input", err, n)) return false;
-    x->arena = aligned_alloc(64, total ? total : 64);
-    if (!x->arena) return snprintf(err, n, "out of memory: activations need %.1f MiB", total / 1048576.0), false;
-  }
+  if (!backend_dev_fits(x->dev, total, "the activations", "use a smaller --input", err, n) ||
+      !(x->arena = backend_dev_alloc(x->dev, x->be_state, total, "activations", err, n)))
+    return false;
   x->arena_bytes = total;
   return true;
 }
@@ -162,16 +154,8 @@ static bool copy_taps(Executor *x, int i, char *err, size_t n) {
   for (int t = 0; t < x->ntaps; t++) {
     if (x->tap_node[t] != i) continue;
     size_t bytes = shape_numel(shape_of(x, i)) * sizeof(float);
-    if (bytes > x->tap_cap[t]) {
-      free(x->tap_buf[t]);
-      x->tap_cap[t] = (x->tap_buf[t] = malloc(bytes)) ? bytes : 0;
-      if (!x->tap_buf[t]) return snprintf(err, n, "out of memory for a tap"), false;
-    }
-    if (x->be->dev) {
-      if (!x->be->dev->download(x->be_state, x->tap_buf[t], x->buf[i], bytes, err, n)) return false;
-    } else {
-      memcpy(x->tap_buf[t], x->buf[i], bytes);
-    }
+    if (!backend_dev_read(x->dev, x->be_state, x->buf[i], bytes, true, &x->tap_buf[t], &x->tap_cap[t], err, n))
+      return false;
   }
   return true;
 }
@@ -180,40 +164,30 @@ static bool copy_taps(Executor *x, int i, char *err, size_t n) {
 static bool run_chosen(const Executor *x, const PlanNode *nd, float *y, char *err, size_t n) {
   int from = nd->inputs[x->mix_from[nd->id]];
   size_t bytes = shape_numel(shape_of(x, nd->id)) * sizeof *y;
-  const BackendDevice *d = x->be->dev;
-  bool zero = x->p->nodes[from].kind == OP_ZERO;
-  if (d) return zero ? d->zero(x->be_state, y, bytes, err, n)
-                     : x->buf[from] == y || d->copy(x->be_state, y, x->buf[from], bytes, err, n);
-  if (zero) memset(y, 0, bytes);
-  else if (x->buf[from] != y) memmove(y, x->buf[from], bytes);
-  return true;
-}
-
-static bool put_input(const Executor *x, float *y, const float *input, size_t bytes, char *err, size_t n) {
-  if (x->be->dev) return x->be->dev->upload(x->be_state, y, input, bytes, err, n);
-  memcpy(y, input, bytes);
-  return true;
+  if (x->p->nodes[from].kind == OP_ZERO) return x->dev->zero(x->be_state, y, bytes, err, n);
+  return x->buf[from] == y || x->dev->copy(x->be_state, y, x->buf[from], bytes, err, n);
 }
 
 /* Node i: the input, a chosen mixing, or the backend's op. */
 static bool run_one(Executor *x, const BackendRun *r, int i, const float *input, char *err, size_t n) {
   const PlanNode *nd = &x->p->nodes[i];
-  if (nd->kind == OP_INPUT) return put_input(x, x->buf[i], input, shape_numel(shape_of(x, i)) * sizeof(float), err, n);
+  if (nd->kind == OP_INPUT)
+    return x->dev->upload(x->be_state, x->buf[i], input, shape_numel(shape_of(x, i)) * sizeof(float), err, n);
   if (nd->kind == OP_MIX && x->mix_from) return run_chosen(x, nd, x->buf[i], err, n);
   if (x->be->run_node(x->be_state, r, i)) return true;
-  const char *why = x->be->dev && x->be->dev->error ? x->be->dev->error(x->be_state) : NULL;
-  if (why && *why) return snprintf(err, n, "op %s (node %d) on the %s backend: %s", op_name(nd->kind), i, x->be->name, why), false;
+  const char *why = x->dev->error(x->be_state);
+  if (*why) return snprintf(err, n, "op %s (node %d) on the %s backend: %s", op_name(nd->kind), i, x->be->name, why), false;
   return snprintf(err, n, "op %s (node %d) cannot run in inference mode on the %s backend", op_name(nd->kind), i,
                   x->be->name), false;
 }
 
-/* Device profiling: a timestamp before (2i) and after (2i + 1) each node, read once the run is done. */
+/* Profiling: a timestamp before (2i) and after (2i + 1) each node, read once the run is done. */
 static bool mark(const Executor *x, int k, char *err, size_t n) {
-  return !x->times || !x->be->dev || x->be->dev->mark(x->be_state, k, err, n);
+  return !x->times || x->dev->mark(x->be_state, k, err, n);
 }
 
-static bool add_device_times(Executor *x, char *err, size_t n) {
-  const BackendDevice *d = x->be->dev;
+static bool add_times(Executor *x, char *err, size_t n) {
+  const BackendDevice *d = x->dev;
   if (!d->sync(x->be_state, err, n)) return false;
   for (int i = 0; i < x->p->nnodes; i++) {
     double s;
@@ -226,18 +200,10 @@ static bool add_device_times(Executor *x, char *err, size_t n) {
 
 /* The output where the caller can read it: in the arena, or downloaded from the device. */
 static bool finish_output(Executor *x, char *err, size_t n) {
-  const float *y = x->buf[x->p->output];
   x->out_shape = shape_of(x, x->p->output);
-  if (!x->be->dev) return x->output = y, true;
-  size_t bytes = shape_numel(x->out_shape) * sizeof *y;
-  if (bytes > x->host_out_cap) {
-    free(x->host_out);
-    x->host_out_cap = (x->host_out = malloc(bytes)) ? bytes : 0;
-    if (!x->host_out) return snprintf(err, n, "out of memory for the output"), false;
-  }
-  if (!x->be->dev->download(x->be_state, x->host_out, y, bytes, err, n)) return false;
-  x->output = x->host_out;
-  return true;
+  x->output = backend_dev_read(x->dev, x->be_state, x->buf[x->p->output], shape_numel(x->out_shape) * sizeof(float),
+                               false, &x->host_out, &x->host_out_cap, err, n);
+  return x->output != NULL;
 }
 
 bool executor_reserve(Executor *x, Shape in, char *err, size_t n) {
@@ -251,17 +217,14 @@ bool executor_reserve(Executor *x, Shape in, char *err, size_t n) {
 bool executor_run(Executor *x, const float *input, Shape in, char *err, size_t n) {
   if (!executor_reserve(x, in, err, n)) return false;
   BackendRun r = {x->p, x->param, x->buf, x->shapes, x->batch};
-  bool host_clock = x->times && !x->be->dev;
   for (int i = 0; i < x->p->nnodes; i++) {
     if (!in_place_ok(x, &x->p->nodes[i]))
       return snprintf(err, n, "the buffer plan does not hold at this input size (node %d); recompile the plan for it", i), false;
-    double t0 = host_clock ? now_s() : 0;
     if (x->skip && x->skip[i]) continue;
     if (!mark(x, 2 * i, err, n) || !run_one(x, &r, i, input, err, n) || !mark(x, 2 * i + 1, err, n)) return false;
-    if (host_clock) x->times[i] += now_s() - t0;
     if (x->ntaps && !copy_taps(x, i, err, n)) return false;
   }
-  if (x->times && x->be->dev && !add_device_times(x, err, n)) return false;
+  if (x->times && !add_times(x, err, n)) return false;
   return finish_output(x, err, n);
 }
 

@@ -24,8 +24,8 @@ bool executor_run(Executor *x, const float *input, Shape in, char *err, size_t e
 /* The shapes and activation memory for inputs [n, c, h, w], without running: sizes that cannot fit
    are refused before the caller allocates the input (executor_run does this itself). */
 bool executor_reserve(Executor *x, Shape in, char *err, size_t errlen);
-/* The network output (logits at input resolution) of the last run, in host memory (downloaded from the
-   device with a device backend), owned by the executor. */
+/* The network output (logits at input resolution) of the last run, in host memory (the CPU backend's arena,
+   or downloaded from a GPU), owned by the executor. */
 const float *executor_output(const Executor *x, Shape *shape);
 size_t executor_peak_bytes(const Executor *x);
 /* Per-node timing: when on, every run adds each node's seconds to times[node] (nnodes entries). */

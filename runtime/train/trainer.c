@@ -1,17 +1,16 @@
 /* trainer.c - executes a plan's training program (plan.h PlanGrad, derived by compiler/passes/autodiff.c):
    lays the training buffers out in one arena from the compiler's slots, runs the forward nodes in
    training mode and the backward steps on a backend, computes the loss between them, and applies
-   the SGD update. Also checks labels and catches non-finite values, naming the first bad tensor. */
+   the SGD update. Also checks labels and catches non-finite values, naming the first bad tensor.
+   Every buffer is in the backend's device memory (trainer_device.c), reached through its hooks: on the
+   CPU that is host memory, and reading it on the host copies nothing. */
 #include "trainer_internal.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "backend.h"
-#include "cpu_grad.h"
-#include "host_memory.h"
 #include "shapes.h"
 #include "train_fusion.h"
 #include "weights_bind.h"
@@ -33,19 +32,6 @@ static bool copy_weights(Trainer *t, const TensorSet *src, char *err, size_t n) 
   for (int i = 0; ok && i < p->nparams; i++) t->param[i] = t->w->t[i].data;
   free(from);
   return ok;
-}
-
-static bool alloc_gradients(Trainer *t, char *err, size_t n) {
-  const Plan *p = t->p;
-  t->grad_numel = 0;
-  for (int i = 0; i < p->nparams; i++)
-    if (p->params[i].trainable) t->grad_numel += (size_t)p->params[i].numel;
-  t->grad_block = calloc(t->grad_numel ? t->grad_numel : 1, sizeof(float));
-  if (!t->grad_block) return snprintf(err, n, "out of memory for the gradients"), false;
-  size_t off = 0;
-  for (int i = 0; i < p->nparams; i++)
-    if (p->params[i].trainable) t->pgrad[i] = t->grad_block + off, off += (size_t)p->params[i].numel;
-  return true;
 }
 
 bool trainer_backend_ok(const char *backend, char *err, size_t n) {
@@ -72,7 +58,6 @@ Trainer *trainer_new_on(const Plan *p, const TensorSet *weights, uint64_t seed, 
   t->mom = calloc(np, sizeof *t->mom);
   t->buf = calloc(nn, sizeof *t->buf);
   t->grad = calloc(nn, sizeof *t->grad);
-  t->bn_save = calloc(nn, sizeof *t->bn_save);
   t->shapes = calloc(nn, sizeof *t->shapes);
   t->slot_off = calloc((size_t)p->grad.nslots + 1, sizeof *t->slot_off);
   t->mix_node = malloc(sizeof(int) * ((size_t)p->nsb + 1));
@@ -84,6 +69,7 @@ Trainer *trainer_new_on(const Plan *p, const TensorSet *weights, uint64_t seed, 
   t->adam_v = calloc(np, sizeof *t->adam_v);
   t->bn_act = train_fusion_bn_act(p);
   t->fused = calloc(nn, sizeof *t->fused);
+  for (int i = 0; t->bn_act && !be->train_bn_act && i < p->nnodes; i++) t->bn_act[i] = -1; /* a backend without it */
   for (int i = 0; t->bn_act && t->fused && i < p->nnodes; i++)
     if (t->bn_act[i] >= 0) t->fused[t->bn_act[i]] = true;
   for (int s = 0; s < p->nsb; s++) {
@@ -93,19 +79,12 @@ Trainer *trainer_new_on(const Plan *p, const TensorSet *weights, uint64_t seed, 
   for (int i = 0; i < p->nnodes; i++)
     if (p->nodes[i].kind == OP_MIX) t->mix_node[p->nodes[i].superblock] = i, t->nmix++;
   TensorSet *init = weights ? NULL : weights_init(p, seed);
-  bool ok = t->param && t->pgrad && t->mom && t->buf && t->grad && t->bn_save && t->shapes && t->slot_off &&
+  bool ok = t->param && t->pgrad && t->mom && t->buf && t->grad && t->shapes && t->slot_off &&
             t->mix_node && t->mix_w && t->mix_dwp && t->skip && t->written && t->adam_m && t->adam_v && t->bn_act && t->fused &&
             (weights || init);
   if (!ok) snprintf(err, n, "out of memory");
-  ok = ok && copy_weights(t, weights ? weights : init, err, n) && alloc_gradients(t, err, n);
-  for (int i = 0; ok && i < p->nnodes; i++)
-    if (p->nodes[i].kind == OP_BN && !(t->bn_save[i] = malloc(sizeof(float) * 2 * (size_t)p->nodes[i].out.c)))
-      ok = snprintf(err, n, "out of memory") < 0;
+  ok = ok && copy_weights(t, weights ? weights : init, err, n) && trainer_dev_init(t, be, err, n);
   tensor_set_free(init);
-  if (ok && be->dev) { /* device memory; no BN + activation fusion there */
-    for (int i = 0; i < p->nnodes; i++) t->bn_act[i] = -1, t->fused[i] = false;
-    ok = trainer_dev_init(t, be, err, n);
-  }
   if (!ok) trainer_free(t), t = NULL;
   return t;
 }
@@ -141,22 +120,10 @@ static bool layout(Trainer *t, char *err, size_t n) {
   const PlanGrad *g = &p->grad;
   size_t largest, total = slot_layout(p, t->shapes, t->batch, t->skip, t->slot_off, &largest);
   if (total == SIZE_MAX) return snprintf(err, n, "out of memory"), false;
-  if (!t->dv && !host_memory_check(total + largest, "the training buffers", SIZE_HINT, err, n)) return false;
-  if (t->dv && (!trainer_dev_grow(t, &t->arena, &t->arena_bytes, total, err, n) ||
-                !trainer_dev_grow(t, &t->scratch, &t->scratch_bytes, largest, err, n)))
+  if (!backend_dev_fits(t->be->dev, total + largest, "the training buffers", SIZE_HINT, err, n) ||
+      !trainer_dev_grow(t, &t->arena, &t->arena_bytes, total, err, n) ||
+      !trainer_dev_grow(t, &t->scratch, &t->scratch_bytes, largest, err, n))
     return false;
-  if (total > t->arena_bytes) {
-    free(t->arena);
-    t->arena = aligned_alloc(64, total ? total : 64);
-    t->arena_bytes = t->arena ? total : 0;
-    if (!t->arena) return snprintf(err, n, "out of memory: the training buffers need %.1f MiB", total / 1048576.0), false;
-  }
-  if (largest > t->scratch_bytes) {
-    free(t->scratch);
-    t->scratch = malloc(largest);
-    t->scratch_bytes = t->scratch ? largest : 0;
-    if (!t->scratch) return snprintf(err, n, "out of memory"), false;
-  }
   for (int i = 0; i < p->nnodes; i++) {
     t->buf[i] = (float *)((char *)t->arena + t->slot_off[g->node[i].train_slot]);
     t->grad[i] = g->node[i].grad_slot >= 0 ? (float *)((char *)t->arena + t->slot_off[g->node[i].grad_slot]) : NULL;
@@ -185,8 +152,13 @@ static size_t node_numel(const Trainer *t, int i) {
   return (size_t)t->batch * t->shapes[i].c * t->shapes[i].h * t->shapes[i].w;
 }
 
+/* Whether `count` floats of device memory at v are all finite (read in place on host memory; false on a device
+   failure too). */
 static bool value_finite(Trainer *t, const float *v, size_t count) {
-  return t->dv ? trainer_dev_finite(t, v, count) : all_finite(v, count);
+  char why[512];
+  const float *h = backend_dev_read(t->dv->dev, t->dv->state, v, count * sizeof *v, false, &t->dv->stage, &t->dv->stage_cap,
+                                    why, sizeof why);
+  return h && all_finite(h, count);
 }
 
 static const char *node_label(const PlanNode *nd, char *buf, size_t n) {
@@ -199,7 +171,7 @@ static const char *node_label(const PlanNode *nd, char *buf, size_t n) {
 /* The loss is not finite: the first parameter, then the first forward value, that is not. */
 static bool explain_nonfinite_forward(Trainer *t, char *err, size_t n) {
   char lab[300];
-  if (t->dv && !trainer_dev_pull_weights(t, err, n)) return false;
+  if (!trainer_dev_pull_weights(t, err, n)) return false;
   for (int pass = 0; pass < 2; pass++) /* trainable parameters first: running statistics follow them */
     for (int i = 0; i < t->p->nparams; i++)
       if (t->p->params[i].trainable == !pass && !all_finite(t->param[i], (size_t)t->p->params[i].numel))
@@ -213,10 +185,10 @@ static bool explain_nonfinite_forward(Trainer *t, char *err, size_t n) {
   return snprintf(err, n, "the loss is not finite"), false;
 }
 
-/* Why the device backend failed, as ": why" (part 0 the colon, 1 the message), or "". */
+/* Why the device failed, as ": why" (part 0 the colon, 1 the message), or "". */
 static const char *device_error(const Trainer *t, int part) {
-  const char *why = t->dv && t->be->dev->error ? t->be->dev->error(t->dv->state) : "";
-  if (!why || !*why) return "";
+  const char *why = t->dv->dev->error(t->dv->state);
+  if (!*why) return "";
   return part == 0 ? ": " : why;
 }
 
@@ -227,13 +199,12 @@ static bool forward(Trainer *t, const float *images, BackendTrain *bt, char *err
   for (int i = 0; i < t->p->nnodes; i++) {
     if (t->skip[i] || fused_away(t, i)) continue;
     if (t->p->nodes[i].kind == OP_INPUT) {
-      if (t->dv && !trainer_dev_upload(t, t->buf[i], images, node_numel(t, i) * sizeof(float), err, n)) return false;
-      if (!t->dv) memcpy(t->buf[i], images, node_numel(t, i) * sizeof(float));
+      if (!t->dv->dev->upload(t->dv->state, t->buf[i], images, node_numel(t, i) * sizeof(float), err, n)) return false;
       continue;
     }
     double t0 = t->prof_fwd ? now_s() : 0;
     bool ok = t->be->train_node(bt, i);
-    if (ok && t->prof_fwd && t->dv) ok = trainer_dev_sync(t, err, n);
+    if (ok && t->prof_fwd) ok = t->dv->dev->sync(t->dv->state, err, n);
     if (t->prof_fwd) t->prof_fwd[i] += now_s() - t0;
     if (!ok) {
       char lab[300];
@@ -272,7 +243,7 @@ static bool backward(Trainer *t, BackendTrain *bt, char *err, size_t n) {
     PlanGradStep step = ps->kind == PLAN_STEP_RECOMPUTE ? *ps : live_step(t, ps);
     double t0 = t->prof_bwd ? now_s() : 0;
     bool ok = t->be->backward_step(bt, &step);
-    if (ok && t->prof_bwd && t->dv) ok = trainer_dev_sync(t, err, n);
+    if (ok && t->prof_bwd) ok = t->dv->dev->sync(t->dv->state, err, n);
     if (t->prof_bwd) t->prof_bwd[step.node] += now_s() - t0;
     if (!ok) {
       char lab[300];
@@ -284,9 +255,10 @@ static bool backward(Trainer *t, BackendTrain *bt, char *err, size_t n) {
   return true;
 }
 
+/* Over the host copy of the gradient block (its padding, if any, is zero). */
 static double grad_norm(const Trainer *t) {
   double s = 0;
-  for (size_t i = 0; i < t->grad_numel; i++) s += (double)t->grad_block[i] * t->grad_block[i];
+  for (size_t i = 0; i < t->dv->grad_floats; i++) s += (double)t->grad_block[i] * t->grad_block[i];
   return sqrt(s);
 }
 
@@ -298,13 +270,14 @@ static bool explain_nonfinite_grad(const Trainer *t, char *err, size_t n) {
   return snprintf(err, n, "the gradient norm is not finite"), false;
 }
 
+/* What the backend computes with: device pointers, and the host's mixing weights. */
 static BackendTrain train_view(Trainer *t) {
   BackendTrain bt = {0};
-  bt.run = (BackendRun){t->p, (const float *const *)t->param, t->buf, t->shapes, t->batch};
+  bt.run = (BackendRun){t->p, (const float *const *)t->dv->param, t->buf, t->shapes, t->batch};
   bt.grad = t->grad;
-  bt.param_grad = t->pgrad;
-  bt.param_rw = t->param;
-  bt.bn_save = t->bn_save;
+  bt.param_grad = t->dv->pgrad;
+  bt.param_rw = t->dv->param;
+  bt.bn_save = t->dv->bn_save;
   bt.bn_momentum = 0.1f;
   bt.bn_eval = t->bn_eval;
   bt.bn_keep_running = t->keep_running;
@@ -313,7 +286,7 @@ static BackendTrain train_view(Trainer *t) {
   bt.bn_act = t->bn_eval ? NULL : t->bn_act;
   bt.mix_w = (const float *const *)t->mix_w;
   bt.mix_dw = t->mix_dwp;
-  if (t->dv) trainer_dev_view(t, &bt);
+  bt.state = t->dv->state;
   return bt;
 }
 
@@ -334,11 +307,11 @@ bool trainer_check_input(const Plan *p, Shape in, const char *backend, char *err
   if (!shapes) return snprintf(err, n, "out of memory"), false;
   bool ok = train_shapes(p, in, shapes, err, n);
   const Backend *be = ok ? backend_get(backend, err, n) : NULL;
-  if (be && !be->dev) {
+  if (be) {
     size_t largest, total = slot_layout(p, shapes, in.n, NULL, NULL, &largest);
     char what[128];
     snprintf(what, sizeof what, "the training buffers for a batch of %d at %dx%d", in.n, in.h, in.w);
-    ok = host_memory_check(total == SIZE_MAX ? SIZE_MAX : total + largest, what, SIZE_HINT, err, n);
+    ok = backend_dev_fits(be->dev, total == SIZE_MAX ? SIZE_MAX : total + largest, what, SIZE_HINT, err, n);
   }
   free(shapes);
   return ok && be;
@@ -355,53 +328,44 @@ static bool prepare(Trainer *t, Shape in, char *err, size_t n) {
   return layout(t, err, n);
 }
 
-/* Copies the logits out before the backward pass reuses their buffer (and, `always`, from a device for
-   trainer_forward's callers, who read them on the host). */
-static bool keep_logits(Trainer *t, bool always, char *err, size_t n) {
-  t->logits_valid = false;
-  if (!t->keep_logits && !always) return true;
+/* The logits on the host (trainer_logits): `copy` before the backward pass reuses their buffer (a step with
+   trainer_keep_logits), else where they are (read in place on host memory, downloaded from a GPU). */
+static bool host_logits(Trainer *t, bool copy, char *err, size_t n) {
   size_t bytes = (size_t)t->batch * t->p->classes * t->shapes[t->p->output].h * t->shapes[t->p->output].w * sizeof(float);
-  if (bytes > t->logits_cap) {
-    free(t->logits_copy);
-    t->logits_cap = (t->logits_copy = malloc(bytes)) ? bytes : 0;
-    if (!t->logits_copy) return snprintf(err, n, "out of memory"), false;
-  }
-  if (t->dv && !trainer_dev_download(t, t->logits_copy, t->buf[t->p->output], bytes, err, n)) return false;
-  if (!t->dv) memcpy(t->logits_copy, t->buf[t->p->output], bytes);
-  t->logits_valid = true;
-  return true;
+  t->logits = backend_dev_read(t->dv->dev, t->dv->state, t->buf[t->p->output], bytes, copy, &t->logits_copy, &t->logits_cap,
+                               err, n);
+  return t->logits != NULL;
 }
 
 bool trainer_forward(Trainer *t, const float *images, Shape in, char *err, size_t n) {
+  t->logits = NULL;
   if (!prepare(t, in, err, n)) return false;
   BackendTrain bt = train_view(t);
-  t->logits_valid = forward(t, images, &bt, err, n) && (!t->dv || keep_logits(t, true, err, n));
-  return t->logits_valid;
+  return forward(t, images, &bt, err, n) && host_logits(t, false, err, n);
 }
 
-/* The loss and its gradient on the host, or on the device. */
+/* The loss and d loss / d logits, ignoring label 255. */
 static bool loss(Trainer *t, const unsigned char *labels, Shape ls, TrainStats *st, char *err, size_t n) {
   const Plan *p = t->p;
-  if (t->dv) return trainer_dev_loss(t, labels, ls, &st->loss, &st->valid_pixels, err, n);
-  st->loss = cpu_softmax_xent(t->buf[p->output], ls, labels, 255, t->grad[p->output], &st->valid_pixels);
-  return true;
+  return t->dv->dev->loss(t->dv->state, t->buf[p->output], ls, labels, 255, t->grad[p->output], &st->loss,
+                          &st->valid_pixels, err, n);
 }
 
 bool trainer_step(Trainer *t, const float *images, Shape in, const unsigned char *labels, TrainStats *st, char *err,
                   size_t n) {
   const Plan *p = t->p;
+  t->logits = NULL;
   if (!prepare(t, in, err, n) || !check_labels(t, labels, in, err, n)) return false;
   Shape o = t->shapes[p->output];
-  if (t->dv && !trainer_dev_begin_step(t, err, n)) return false;
-  if (!t->dv) memset(t->grad_block, 0, t->grad_numel * sizeof(float));
+  if (!trainer_dev_begin_step(t, err, n)) return false;
   if (t->mix_dw) memset(t->mix_dw, 0, sizeof(float) * (size_t)p->nsb * t->maxc * t->mix_batch);
   BackendTrain bt = train_view(t);
   if (!forward(t, images, &bt, err, n)) return false;
   Shape ls = {in.n, o.c, o.h, o.w};
   if (!loss(t, labels, ls, st, err, n)) return false;
   if (!isfinite(st->loss)) return explain_nonfinite_forward(t, err, n);
-  if (!keep_logits(t, false, err, n) || !backward(t, &bt, err, n)) return false;
-  if (t->dv && !trainer_dev_pull_grads(t, err, n)) return false;
+  if ((t->keep_logits && !host_logits(t, true, err, n)) || !backward(t, &bt, err, n)) return false;
+  if (!trainer_dev_pull_grads(t, err, n)) return false;
   st->grad_norm = grad_norm(t);
   if (!isfinite(st->grad_norm)) return explain_nonfinite_grad(t, err, n);
   return true;
@@ -414,21 +378,7 @@ static void sgd(Trainer *t, double lr, double momentum, double weight_decay, boo
   for (int u = 0; u < p->grad.nupdate; u++) {
     int i = p->grad.update[u].param;
     if ((!arch && p->params[i].role == PLAN_PARAM_ARCH) || t->skip[p->params[i].node]) continue;
-    if (t->dv && p->params[i].role != PLAN_PARAM_ARCH) { /* on the device; theta on the host, uploaded */
-      trainer_dev_sgd(t, i, a, m, wd);
-      continue;
-    }
-    size_t numel = (size_t)p->params[i].numel;
-    float *w = t->param[i], *g = t->pgrad[i];
-    bool first = !t->mom[i];
-    if (first && momentum != 0 && !(t->mom[i] = malloc(numel * sizeof(float)))) first = false, m = 0;
-    float *b = t->mom[i];
-    for (size_t k = 0; k < numel; k++) {
-      float d = g[k] + wd * w[k];
-      if (b) b[k] = first ? d : m * b[k] + d, d = b[k];
-      w[k] -= a * d;
-    }
-    if (t->dv) trainer_dev_push_param(t, i);
+    trainer_dev_sgd(t, i, a, m, wd);
   }
 }
 
@@ -454,7 +404,7 @@ void trainer_adam_arch(Trainer *t, const double *dtheta, double lr, double weigh
       v[k] = (float)(b2 * v[k] + (1 - b2) * g * g);
       th[k] -= (float)(lr * (m[k] / c1) / (sqrt(v[k] / c2) + eps));
     }
-    if (t->dv) trainer_dev_push_param(t, i);
+    trainer_dev_push_param(t, i);
   }
 }
 
@@ -493,7 +443,7 @@ void trainer_set_active(Trainer *t, const bool *active, int max_cand) {
 
 TensorSet *trainer_weights(Trainer *t) {
   char why[512];
-  if (t->dv && !trainer_dev_pull_weights(t, why, sizeof why) && !t->dv->err[0]) /* reported by the next step */
+  if (!trainer_dev_pull_weights(t, why, sizeof why) && !t->dv->err[0]) /* reported by the next step */
     snprintf(t->dv->err, sizeof t->dv->err, "%s", why);
   return t->w;
 }
@@ -505,7 +455,7 @@ static bool add_state(TensorSet *s, const char *prefix, const NamedTensor *w, co
 }
 
 TensorSet *trainer_optimizer_state(Trainer *t) {
-  if (t->dv && !trainer_dev_pull_momentum(t)) return NULL;
+  if (!trainer_dev_pull_momentum(t)) return NULL;
   TensorSet *s = tensor_set_new();
   for (int i = 0; s && i < t->p->nparams; i++) {
     const NamedTensor *w = &t->w->t[i];
@@ -519,14 +469,20 @@ TensorSet *trainer_optimizer_state(Trainer *t) {
 long trainer_adam_steps(const Trainer *t) { return t->adam_t; }
 void trainer_set_adam_steps(Trainer *t, long steps) { t->adam_t = steps; }
 
-/* Copies tensor prefix<name> of s into *buf (allocated on first use); absent is fine. */
-static bool load_state(const TensorSet *s, const char *prefix, const NamedTensor *w, float **buf, char *err, size_t n) {
+/* Tensor prefix<name> of s in *m (NULL: absent, which is fine); false with a message when it does not match w. */
+static bool saved_state(const TensorSet *s, const char *prefix, const NamedTensor *w, const NamedTensor **m, char *err,
+                        size_t n) {
   char name[1024];
   snprintf(name, sizeof name, "%s%s", prefix, w->name);
-  const NamedTensor *m = tensor_set_find(s, name);
-  if (!m) return true;
-  if (m->dtype != DT_F32 || m->nbytes != w->nbytes)
+  *m = tensor_set_find(s, name);
+  if (*m && ((*m)->dtype != DT_F32 || (*m)->nbytes != w->nbytes))
     return snprintf(err, n, "optimizer state '%s' does not match the parameter's shape", name), false;
+  return true;
+}
+
+/* Copies saved tensor m (NULL: none) into *buf, host memory allocated on first use (Adam's moments). */
+static bool load_host(const NamedTensor *m, float **buf, char *err, size_t n) {
+  if (!m) return true;
   if (!*buf && !(*buf = malloc(m->nbytes))) return snprintf(err, n, "out of memory"), false;
   memcpy(*buf, m->data, m->nbytes);
   return true;
@@ -534,12 +490,16 @@ static bool load_state(const TensorSet *s, const char *prefix, const NamedTensor
 
 bool trainer_load_optimizer_state(Trainer *t, const TensorSet *s, char *err, size_t n) {
   for (int i = 0; i < t->p->nparams; i++) {
-    const NamedTensor *w = &t->w->t[i];
-    if (!load_state(s, "momentum.", w, &t->mom[i], err, n) || !load_state(s, "adam_m.", w, &t->adam_m[i], err, n) ||
-        !load_state(s, "adam_v.", w, &t->adam_v[i], err, n))
+    const NamedTensor *w = &t->w->t[i], *mom, *am, *av;
+    if (!saved_state(s, "momentum.", w, &mom, err, n) || !saved_state(s, "adam_m.", w, &am, err, n) ||
+        !saved_state(s, "adam_v.", w, &av, err, n))
       return false;
+    float *to = mom ? trainer_dev_momentum(t, i, err, n) : NULL; /* the host copy of the device's buffer */
+    if (mom && !to) return false;
+    if (to) memcpy(to, mom->data, mom->nbytes);
+    if (!load_host(am, &t->adam_m[i], err, n) || !load_host(av, &t->adam_v[i], err, n)) return false;
   }
-  return !t->dv || trainer_dev_push_momentum(t, err, n);
+  return trainer_dev_push_momentum(t, err, n);
 }
 
 const float *trainer_param_grad(const Trainer *t, int i) { return t->pgrad[i]; }
@@ -547,8 +507,7 @@ const float *trainer_param_grad(const Trainer *t, int i) { return t->pgrad[i]; }
 const float *trainer_logits(const Trainer *t, Shape *shape) {
   Shape o = t->shapes[t->p->output];
   if (shape) *shape = (Shape){t->batch, o.c, o.h, o.w};
-  if (!t->logits_valid) return NULL;
-  return (t->keep_logits || t->dv) && t->logits_copy ? t->logits_copy : t->buf[t->p->output];
+  return t->logits;
 }
 
 void trainer_keep_logits(Trainer *t, bool keep) { t->keep_logits = keep; }
@@ -558,7 +517,7 @@ void trainer_freeze_bn(Trainer *t, bool frozen) { t->bn_eval = frozen; }
 void trainer_keep_running_stats(Trainer *t, bool keep) { t->keep_running = keep; }
 
 size_t trainer_bytes(const Trainer *t) {
-  size_t b = t->arena_bytes + t->scratch_bytes + t->grad_numel * sizeof(float);
+  size_t b = t->arena_bytes + t->scratch_bytes + t->dv->grad_floats * sizeof(float);
   for (int i = 0; i < t->p->nparams; i++)
     b += (size_t)t->p->params[i].numel * sizeof(float) * (t->mom[i] ? 2 : 1);
   return b;
@@ -566,15 +525,13 @@ size_t trainer_bytes(const Trainer *t) {
 
 void trainer_free(Trainer *t) {
   if (!t) return;
-  trainer_dev_free(t);
-  for (int i = 0; t->mom && i < t->p->nparams; i++) free(t->mom[i]);
-  for (int i = 0; t->bn_save && i < t->p->nnodes; i++) free(t->bn_save[i]);
+  trainer_dev_free(t); /* device memory and its host copies: gradients, momentum buffers */
   for (int i = 0; t->adam_m && i < t->p->nparams; i++) free(t->adam_m[i]), free(t->adam_v[i]);
   free(t->bn_act), free(t->fused);
   free(t->adam_m), free(t->adam_v), free(t->mix_node), free(t->mix), free(t->mix_dw), free(t->mix_w), free(t->mix_dwp);
   free(t->skip), free(t->written), free(t->logits_copy);
   tensor_set_free(t->w);
-  free(t->param), free(t->pgrad), free(t->grad_block), free(t->mom), free(t->buf), free(t->grad);
-  free(t->slot_off), free(t->arena), free(t->bn_save), free(t->scratch), free(t->shapes);
+  free(t->param), free(t->pgrad), free(t->mom), free(t->buf), free(t->grad);
+  free(t->slot_off), free(t->shapes);
   free(t);
 }

@@ -1,9 +1,9 @@
 /* trainer.h - one training step of a plan on a backend: the forward program in training mode, the
    pixel-wise cross-entropy loss, the compiler's backward program, and the optimizer update (SGD with
    momentum and weight decay, as torch.optim.SGD). The trainer owns the live weights (a TensorSet
-   with exactly the plan's parameters, by state_dict name) and the optimizer state. On a backend with
-   device memory (CUDA) they live on the device and the host copies are brought up to date where this
-   interface hands them out (trainer_device.h). */
+   with exactly the plan's parameters, by state_dict name) and the optimizer state. They live in the
+   backend's device memory, and the host copies are brought up to date where this interface hands them
+   out (trainer_device.h); on the CPU backend that memory is the host's, and they are the same. */
 #ifndef SQN_TRAINER_H
 #define SQN_TRAINER_H
 #include <stdbool.h>

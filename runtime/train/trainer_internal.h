@@ -1,5 +1,5 @@
-/* trainer_internal.h - the trainer's state, shared by trainer.c (the training program, host memory) and
-   trainer_device.c (the same buffers in a device backend's memory). */
+/* trainer_internal.h - the trainer's state, shared by trainer.c (the training program) and trainer_device.c
+   (its buffers in the backend's device memory, and their host copies). */
 #ifndef SQN_TRAINER_INTERNAL_H
 #define SQN_TRAINER_INTERNAL_H
 #include "backend.h"
@@ -10,16 +10,14 @@ struct Trainer {
   const Plan *p;
   const Backend *be;
   TensorSet *w;              /* live weights, plan order */
-  float **param;             /* per parameter: its data in w */
-  float **pgrad;             /* per parameter: gradient, NULL if not trainable */
-  float *grad_block;         /* every gradient, contiguous */
-  size_t grad_numel;
-  float **mom;               /* per parameter: SGD momentum buffer, NULL until the first step */
+  float **param;             /* per parameter: its data in w (host) */
+  float **pgrad;             /* per parameter: gradient (host copy), NULL if not trainable */
+  float *grad_block;         /* every gradient (host copy of TrainerDev.grad_block, same layout) */
+  float **mom;               /* per parameter: SGD momentum buffer (host copy), NULL until the first step or a pull */
   float **buf, **grad;       /* per node: forward value and gradient (NULL: none) in the arena */
   size_t *slot_off;
-  float *arena;
+  float *arena;              /* device memory, as scratch */
   size_t arena_bytes;
-  float **bn_save;           /* per BN node: mean and 1/std of the batch */
   float *scratch;
   size_t scratch_bytes;
   Shape *shapes;
@@ -37,11 +35,12 @@ struct Trainer {
   bool *written;             /* per node: its gradient holds a contribution in this backward pass */
   float **adam_m, **adam_v;  /* per parameter: Adam moments of architecture parameters */
   long adam_t;
-  bool keep_logits, logits_valid, keep_running;
-  float *logits_copy;
+  bool keep_logits, keep_running;
+  const float *logits;       /* the logits of the last forward on the host, NULL when none (trainer_logits) */
+  void *logits_copy;         /* their host copy, where one is needed */
   size_t logits_cap;
   double *prof_fwd, *prof_bwd;
-  TrainerDev *dv;            /* a device backend's buffers and state (trainer_device.h), NULL on the CPU */
+  TrainerDev *dv;            /* the device's buffers and state (trainer_device.h) */
 };
 
 /* trainer_new on a given backend (tests: one that backend_get does not know). */
