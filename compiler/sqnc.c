@@ -43,6 +43,15 @@ static void usage(FILE *out) {
         out);
 }
 
+/* A plan written by sqnc -o starts with the magic "SQNPLAN\0" (docs/plan-format.md). */
+static bool is_plan_file(const char *path) {
+  FILE *f = fopen(path, "rb");
+  char magic[8] = {0};
+  bool plan = f && fread(magic, 1, sizeof magic, f) == sizeof magic && !memcmp(magic, "SQNPLAN", 8);
+  if (f) fclose(f);
+  return plan;
+}
+
 static int usage_error(const char *fmt, const char *arg, const char *hint) {
   fprintf(stderr, "sqnc: ");
   fprintf(stderr, fmt, arg);
@@ -111,6 +120,9 @@ static int parse_args(int argc, char **argv, Cli *c) {
     usage(stderr);
     return 2;
   }
+  if (is_plan_file(c->input_file))
+    return usage_error("'%s' is a compiled plan, not .sqn source", c->input_file,
+                       "sqnc compiles .sqn files; look inside a plan with `sqnrun PLAN --info`");
   if (c->json && !c->stats) return usage_error("%s needs --stats", "--json", NULL);
 #ifdef SQN_HAVE_KGEN
   char why[256];

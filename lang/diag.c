@@ -72,32 +72,31 @@ void diag_note(Diag *d, SrcLoc loc, const char *fmt, ...) {
   va_end(ap);
 }
 
+/* Edits (insert, delete, substitute, swap two neighbours) from a to b: "cuot" is one swap from "cout". */
 static int edit_distance(const char *a, const char *b) {
   int la = (int)strlen(a), lb = (int)strlen(b);
   if (la > 64 || lb > 64) return 99;
-  int row[65];
-  for (int j = 0; j <= lb; j++) row[j] = j;
+  int d[3][65]; /* rows i - 2, i - 1, i (mod 3) */
+  for (int j = 0; j <= lb; j++) d[0][j] = j;
   for (int i = 1; i <= la; i++) {
-    int prev = row[0];
-    row[0] = i;
+    int *cur = d[i % 3], *up = d[(i - 1) % 3], *up2 = d[(i + 1) % 3];
+    cur[0] = i;
     for (int j = 1; j <= lb; j++) {
-      int cur = row[j];
-      int cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      int best = prev + cost;
-      if (row[j] + 1 < best) best = row[j] + 1;
-      if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-      row[j] = best;
-      prev = cur;
+      int best = up[j - 1] + (a[i - 1] != b[j - 1]);
+      if (up[j] + 1 < best) best = up[j] + 1;
+      if (cur[j - 1] + 1 < best) best = cur[j - 1] + 1;
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && up2[j - 2] + 1 < best) best = up2[j - 2] + 1;
+      cur[j] = best;
     }
   }
-  return row[lb];
+  return d[la % 3][lb];
 }
 
 const char *diag_closest(const char *word, const char *const *candidates, int n) {
   const char *best = NULL;
   int best_d = 99;
   int len = (int)strlen(word);
-  int limit = len <= 3 ? 1 : len <= 6 ? 2 : 3;
+  int limit = len <= 4 ? 1 : len <= 7 ? 2 : 3; /* plausible: tanh is not tap, smal is small */
   for (int i = 0; i < n; i++) {
     if (!candidates[i]) continue;
     int dist = edit_distance(word, candidates[i]);

@@ -182,6 +182,15 @@ TypeName param_type(LexState *s, const char *name, SqnLoc loc) {
   return TY_ANY;
 }
 
+/* The hint of `key = values` in a settings block (a Python habit): the same line without `=`. */
+const char *lex_setting_hint(LexState *st, const char *key, const Arg *values) {
+  const Expr *v = values && !values->next ? values->value : NULL;
+  if (v && v->kind == EX_FLOAT && !v->percent)
+    return arena_printf(st->arena, v->fval == (double)(long long)v->fval ? "write `%s %.1f`" : "write `%s %g`", key, v->fval);
+  if (v && v->kind == EX_INT && !v->percent) return arena_printf(st->arena, "write `%s %lld`", key, (long long)v->ival);
+  return arena_printf(st->arena, "write `%s` and its value with a space between, e.g. `alpha 0.2`", key);
+}
+
 /* Rewrites bison's "syntax error, unexpected X, expecting Y or Z" into a friendlier message. */
 void yyerror(YYLTYPE *loc, void *scanner, LexState *st, const char *msg) {
   (void)scanner;

@@ -16,6 +16,7 @@ int yylex(YYSTYPE *lval, YYLTYPE *lloc, void *scanner);
 void yyerror(YYLTYPE *loc, void *scanner, LexState *st, const char *msg);
 bool lex_dims(LexState *s, YYSTYPE *lval, const char *text, YYLTYPE loc);
 bool lex_int(LexState *s, YYSTYPE *lval, const char *text, YYLTYPE loc);
+const char *lex_setting_hint(LexState *st, const char *key, const Arg *values);
 }
 %code {
 #define L(l) lex_loc(st, (l))
@@ -150,6 +151,9 @@ setting: DECODER values           { $$ = ARENA_NEW(A, Setting); $$->key = "decod
                                     $$->values = $2; $$->nvalues = ast_arg_count($2); }
        | IDENT '{' settings '}'   { $$ = ARENA_NEW(A, Setting); $$->key = $1; $$->loc = L(@1);
                                     $$->body = $3; $$->has_body = true; }
+       | IDENT '=' values         { diag_error(st->diag, L(@2), lex_setting_hint(st, $1, $3),
+                                               "settings are written `%s VALUE`, without `=`", $1);
+                                    $$ = NULL; }
        | error                    { $$ = NULL; }
        ;
 values: value                     { $$ = ast_arg(A, NULL, $1, L(@1)); }

@@ -29,6 +29,9 @@ sqnc_cli(space_stats 0 "superblocks: 20, architectures' MACs: 0.892600 .. 11.011
 sqnc_cli(dump_ir 0 "== IR before passes ==.*conv.*== IR after fusion ==.*inverted_residual" ${MAC_SMALL} --dump-ir)
 sqnc_cli(dump_ir_after 0 "inverted_residual" ${MAC_SMALL} --dump-ir=after)
 sqnc_cli(dot 0 "^digraph .*cluster_sb0.*\\}" ${MAC_SMALL} --dot)
+# stages are numbered from 1 in --dot, --stats and sqnrun --info alike (superblocks from 0)
+sqnc_cli(dot_stage 0 "label=\"sb0 stage 1 16->16 s2\".*label=\"sb4 stage 2 16->24 s2\"" ${MAC_SMALL} --dot)
+sqnc_cli(stats_stage 0 "params 0 +1 +16->16 +2 .* 4 +2 +16->24 +2 " ${MAC_SMALL} --stats)
 sqnc_cli(select_name 0 "network lat_small is valid" ${PROJECT_SOURCE_DIR}/examples/lat_small.sqn --name lat_small)
 sqnc_cli(help 0 "usage: sqnc FILE.sqn" --help)
 sqnc_cli(version 0 "^sqnc [0-9]" --version)
@@ -52,6 +55,9 @@ sqnc_cli(unwritable 3 "cannot write /nonexistent-dir/x.plan" ${MAC_SMALL} -o /no
 # The lexer's long-token overflow (a 50,000-character name crashed sqnc): now a located error.
 add_test(NAME sqnc_long_name COMMAND ${EXPECT} 1 "long_name.sqn:1:1: error: name `a+...` is 50000 characters long.*at most 256"
          -- sh -c "head -c 50000 /dev/zero | tr '\\0' a > ${SQNC_OUT}/long_name.sqn && echo >> ${SQNC_OUT}/long_name.sqn && $<TARGET_FILE:sqnc> ${SQNC_OUT}/long_name.sqn")
+add_test(NAME sqnc_plan_input COMMAND ${EXPECT} 2 "'.*sample.plan' is a compiled plan, not .sqn source.*sqnrun PLAN --info"
+         -- $<TARGET_FILE:sqnc> ${CMAKE_CURRENT_BINARY_DIR}/plan_fixtures/sample.plan)
+set_tests_properties(sqnc_plan_input PROPERTIES FIXTURES_REQUIRED plan_files)
 sqnc_cli(library_check 0 "blocks.sqn checked" ${PROJECT_SOURCE_DIR}/lang/std/blocks.sqn)
 sqnc_cli(library_needs_space 1 "declares no space or network" ${PROJECT_SOURCE_DIR}/lang/std/blocks.sqn --stats)
 sqnc_cli(supernet_params 0 "supernet params \\(all candidates\\): 3668366 \\+ 260 architecture weights = 3668626" ${SMALL} --stats)

@@ -205,7 +205,20 @@ static const DiagCase diag_cases[] = {
     {"  out = conv(in, cout, groups=3)", {"groups=3 cannot map 8 to 8 channels"}},
     {"  out = conv(in, 12)", {"stage 1 expects 8 channels but candidate `t` (superblock 0) produces 12"}},
     {"  out = conv(in, cout, k=41, pad=0)", {"produces an empty output", "larger --input"}},
-    {"  out = avgpool(in, k=49)", {"avgpool window 49x49 is larger than its 32x64 input", "larger --input"}},
+    {"  out = avgpool(in, k=49)", {"avgpool window 49x49 is larger than its 32x64 input", "larger --input", "fit=true"}},
+    {"  out = conv(in, cout, kernel=3)", {"`conv` has no parameter `kernel`", "`conv` takes x, cout, k, stride"}},
+    {"  out = ir(in, kk=3)", {"block `ir` has no parameter `kk`", "did you mean `k`? `ir` takes k"}},
+    {"  out = tanh(in)", {"unknown op or block `tanh`", "not one of the builtins (conv, bn, relu"}},
+    {"+network n = s [a, a, a] { search { alpha = 2.0 } }\n",
+     {"settings are written `alpha VALUE`, without `=`", "write `alpha 2.0`"}},
+    {"+block odd() { out = conv(in, cout, k=3, stride=stride, pad=0) }\n"
+     "candidates c8 = [ odd, a = ir(k=3, e=1), b = ir(k=5, e=1) ]\n"
+     "space s8 { input 3x64x128; classes 5; stem conv_bn_relu(cout=8, k=3, stride=2)\n"
+     "  stage 16 repeat 1 stride 2 choose c8; decoder tiny(low=tap(0)) }\n",
+     {"candidate `odd` (superblock 0, stride 2 on 32x64) produces 15x31, where the other candidates produce 16x32"}},
+    {"+space s9 { input 3x60x120; classes 5; stem conv_bn_relu(cout=8, k=3, stride=2)\n"
+     "  stage 8 repeat 1 stride 2 choose c; stage 16 repeat 1 stride 2 choose c; decoder tiny(low=tap(0)) }\n",
+     {"note: the input 60x120 is not a multiple of 8, the output stride of the stem and stages", "--input 3x64x120"}},
     {"  out = in + conv(in, cout, stride=2)", {"cannot add tensors of shapes 8x32x64 and 8x16x32"}},
     {"  out = concat(in, conv(in, cout, stride=2))", {"concat input 1 is 16x32 but input 0 is 32x64"}},
     {"  x = conv(in, cout)", {"block `t` never assigns `out`"}},
@@ -290,6 +303,22 @@ static void test_diagnostics(void) {
   for (size_t i = 0; i < sizeof diag_cases / sizeof diag_cases[0]; i++) run_diag_case(&diag_cases[i]);
 }
 
+/* Hints name only plausible alternatives (tanh is not tap), and an even kernel that cannot pad "same"
+   is explained where it is, though the space still compiles. */
+static void test_hints(void) {
+  Arena a = {0};
+  IrGraph *g = compile_block(&a, "  x = tanh(in)\n  out = x");
+  CHECK(g == NULL && !strstr(diag_buf, "did you mean"));
+  arena_free(&a);
+  g = compile_block(&a, "  out = conv(in, cout, k=4)");
+  CHECK(strstr(diag_buf, "warning: conv 4x4 pads 1x1") && strstr(diag_buf, "gives 31x63, not 32x64") &&
+        strstr(diag_buf, "give pad= explicitly"));
+  arena_free(&a);
+  g = compile_block(&a, "  out = conv(in, cout, k=4, pad=(1, 2)) -> crop(size=(32, 64))");
+  CHECK(!strstr(diag_buf, "warning"));
+  arena_free(&a);
+}
+
 /* Diagnostics show the source line and a caret under the column. */
 static void test_caret(void) {
   Arena a = {0};
@@ -367,6 +396,7 @@ int main(void) {
   test_naming();
   test_settings();
   test_diagnostics();
+  test_hints();
   test_caret();
   test_multiple_errors();
   return test_summary();

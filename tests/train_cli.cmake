@@ -20,6 +20,9 @@ train_cli(eval_json 0 "\"miou\":[0-9.]+.*\"class_iou\"" ${TPLAN} --eval ${TSYN} 
 train_cli(finetune 0 "best val mIoU" ${TPLAN} --train ${TSYN} --epochs 1 --weights ${TCLI}/run/last.safetensors
           --out ${TCLI}/finetune --freeze-bn)
 set_tests_properties(train_cli_eval_json train_cli_finetune PROPERTIES FIXTURES_REQUIRED "train_cli_plan;train_cli_run")
+add_test(NAME train_cli_progress_avg COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/progress_avg.sh $<TARGET_FILE:sqnrun>
+         ${TPLAN} --train ${TSYN} --epochs 2 --out ${TCLI}/progress_avg)
+set_tests_properties(train_cli_progress_avg PROPERTIES FIXTURES_REQUIRED train_cli_plan)
 train_cli(bench_train 0 "\"mode\": \"train_step\".*\"median_ms\"" ${TPLAN} --bench --train --batch 2 --iters 2 --warmup 1 --json)
 train_cli(make_synthetic 0 "wrote 3 train and 2 val images of 64x128"
           --make-synthetic ${TCLI}/synth --train 3 --val 2 --size 64x128)

@@ -163,7 +163,7 @@ static void dot_candidate(const IrGraph *g, int s, int c, FILE *out) {
 static void dot_superblock(const IrGraph *g, int s, FILE *out) {
   const IrSuperblock *sb = &g->sb[s];
   fprintf(out, "  subgraph cluster_sb%d {\n    label=\"sb%d stage %d %d->%d s%d%s\";\n", s, s,
-          sb->stage, sb->cin, sb->cout, sb->stride, sb->residual ? " residual" : "");
+          sb->stage + 1, sb->cin, sb->cout, sb->stride, sb->residual ? " residual" : "");
   fputs("    style=rounded;\n", out);
   for (int c = 0; c < sb->ncand; c++) dot_candidate(g, s, c, out);
   for (int i = 0; i < g->nnodes; i++)

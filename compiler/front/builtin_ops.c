@@ -115,6 +115,18 @@ static bool conv_cost_ok(Elab *e, const Expr *call, const ConvGeom *c, Shape in,
   return false;
 }
 
+/* An even kernel cannot pad "same": the default pad dilation * (k - 1) / 2 rounds down, so the output
+   loses a row or column against ceil(input / stride), and an add or concat further on fails. */
+static void warn_even_kernel(Elab *e, const Expr *call, const ConvGeom *c, Shape in, Shape out) {
+  int want_h = (in.h + c->st[0] - 1) / c->st[0], want_w = (in.w + c->st[1] - 1) / c->st[1];
+  if ((c->k[0] % 2 && c->k[1] % 2) || (out.h == want_h && out.w == want_w)) return;
+  elab_warning(e, call->loc,
+               "an even kernel has no centre: give pad= explicitly (and crop or resize what it is combined with), "
+               "or use an odd kernel",
+               "conv %dx%d pads %dx%d (dilation * (k - 1) / 2, rounded down), so its %dx%d input gives %dx%d, not %dx%d",
+               c->k[0], c->k[1], c->pad[0], c->pad[1], in.h, in.w, out.h, out.w, want_h, want_w);
+}
+
 static Value op_conv(Elab *e, Scope *s, const Expr *call, Bound *b) {
   if (!need_tensor(e, b->v[0], call->loc, "conv", "x")) return v_error();
   Shape in = shape_of(e, b->v[0]);
@@ -137,6 +149,7 @@ static Value op_conv(Elab *e, Scope *s, const Expr *call, Bound *b) {
     return v_error();
   }
   if (!conv_cost_ok(e, call, &c, in, out)) return v_error();
+  if (!b->has[7]) warn_even_kernel(e, call, &c, in, out);
   int id = new_node(e, s, OP_CONV, &b->v[0].node, 1, call->loc, b->name, out);
   if (id < 0) return v_error();
   IrNode *n = &e->g->nodes[id];
@@ -255,7 +268,9 @@ static Value op_avgpool(Elab *e, Scope *s, const Expr *call, Bound *b) {
   bool fits;
   Shape out = shape_by_rule(OP_AVGPOOL, &at, &in, 1, in, in, &fits);
   if (out.h < 1 || out.w < 1) {
-    elab_error(e, call->loc, "the network input is too small for this pooling window; pass a larger --input",
+    elab_error(e, call->loc,
+               "the network input is too small for this pooling window: pass a larger --input, or fit=true to "
+               "shrink the window to the input (lr_aspp: pool_fit=true)",
                "avgpool window %dx%d is larger than its %dx%d input", k[0], k[1], in.h + 2 * pad[0],
                in.w + 2 * pad[1]);
     return v_error();

@@ -90,9 +90,8 @@ static bool bind_named(Elab *e, Scope *s, const OpSpec *sp, const Arg *g, Bound 
     int n = 0;
     for (; n < MAXP && sp->params[n]; n++) cands[n] = sp->params[n];
     if (sp->is_op) cands[n++] = "name";
-    const char *best = diag_closest(g->name, cands, n);
-    elab_error(e, g->loc, best ? arena_printf(e->a, "did you mean `%s`?", best) : NULL,
-               "`%s` has no parameter `%s`", sp->name, g->name);
+    elab_error(e, g->loc, hint_unknown_param(e, sp->name, g->name, cands, n), "`%s` has no parameter `%s`", sp->name,
+               g->name);
     return false;
   }
   if (b->has[k]) {

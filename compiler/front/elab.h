@@ -72,6 +72,7 @@ Value eval_expr(Elab *e, Scope *s, const Expr *x);
 bool scope_lookup(const Scope *s, const char *name, Value *out);
 void scope_bind(Elab *e, Scope *s, const char *name, Value v);
 void elab_error(Elab *e, SrcLoc loc, const char *hint, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void elab_warning(Elab *e, SrcLoc loc, const char *hint, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 bool elab_can_add_nodes(Elab *e, SrcLoc loc);
 bool value_as_int(Elab *e, Value v, SrcLoc loc, const char *what, int64_t *out);
 bool value_as_pair(Elab *e, Value v, SrcLoc loc, const char *what, int out[2]);
@@ -83,6 +84,13 @@ Value builtin_call(Elab *e, Scope *s, const Expr *call, const Value *pos, int np
 Value builtin_binary_tensor(Elab *e, Scope *s, Operator op, Value a, Value b, SrcLoc loc);
 const char *const *builtin_names(int *n);
 const char *const *builtin_param_names(const char *name, int *n);
+
+/* hints.c: hints for unknown names. A parameter `word` that `callee` (taking names[0..n)) does not
+   have: "did you mean `k`? `conv` takes ...". A callee `word` that is no op or block (blocks_only: where
+   only a block fits, e.g. a stem). hint_join: "a, b, c". */
+const char *hint_unknown_param(Elab *e, const char *callee, const char *word, const char *const *names, int n);
+const char *hint_unknown_callee(Elab *e, const char *word, bool blocks_only);
+const char *hint_join(Elab *e, const char *const *names, int n);
 
 /* resolve.c: checks every block's names, calls and named arguments without instantiating it */
 bool resolve_blocks(Elab *e);

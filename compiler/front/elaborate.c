@@ -159,11 +159,11 @@ static const Param *find_param(const Decl *blk, const char *name, int *index) {
 }
 
 static void unknown_param(Elab *e, const Decl *blk, const Arg *g) {
-  const char *names[40] = {"cout", "stride", "name"};
-  int n = 3;
-  for (const Param *p = blk->params; p && n < 40; p = p->next) names[n++] = p->name;
-  const char *best = diag_closest(g->name, names, n);
-  elab_error(e, g->loc, best ? arena_printf(e->a, "did you mean `%s`?", best) : NULL, "block `%s` has no parameter `%s`",
+  const char *names[40];
+  int n = 0;
+  for (const Param *p = blk->params; p && n < 37; p = p->next) names[n++] = p->name;
+  names[n++] = "cout", names[n++] = "stride", names[n++] = "name";
+  elab_error(e, g->loc, hint_unknown_param(e, blk->name, g->name, names, n), "block `%s` has no parameter `%s`",
              blk->name, g->name);
 }
 

@@ -56,13 +56,8 @@ bool value_equal(Value a, Value b) {
 }
 
 /* Errors raised while a block is being instantiated also say where it was instantiated from. */
-void elab_error(Elab *e, SrcLoc loc, const char *hint, const char *fmt, ...) {
-  char msg[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  diag_error(e->d, loc, hint, "%s", msg);
+/* The blocks being instantiated, innermost first (at most 4), as notes after an error or a warning. */
+static void instantiation_notes(Elab *e) {
   int shown = 0;
   for (Scope *s = e->scope; s && shown < 4; s = s->parent) {
     if (!s->block || !s->call_site.file) continue;
@@ -71,6 +66,26 @@ void elab_error(Elab *e, SrcLoc loc, const char *hint, const char *fmt, ...) {
                 s->block->name);
     shown++;
   }
+}
+
+void elab_error(Elab *e, SrcLoc loc, const char *hint, const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  diag_error(e->d, loc, hint, "%s", msg);
+  instantiation_notes(e);
+}
+
+void elab_warning(Elab *e, SrcLoc loc, const char *hint, const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  diag_warning(e->d, loc, hint, "%s", msg);
+  instantiation_notes(e);
 }
 
 bool scope_lookup(const Scope *s, const char *name, Value *out) {
@@ -376,15 +391,6 @@ static Value eval_call(Elab *e, Scope *s, const Expr *x) {
     BlockCtx ctx = {.input = pos[0], .cout = -1, .stride = -1};
     return elab_call_block(e, s, blk, x, &ctx, pos + 1, npos - 1, x->args);
   }
-  int nb;
-  const char *const *bn = builtin_names(&nb);
-  const char *cands[128];
-  int nc = 0;
-  for (int i = 0; i < nb && nc < 100; i++) cands[nc++] = bn[i];
-  for (int i = 0; i < e->ndecls && nc < 128; i++)
-    if (e->decls[i]->kind == DECL_BLOCK) cands[nc++] = e->decls[i]->name;
-  const char *best = diag_closest(x->str, cands, nc);
-  elab_error(e, x->loc, best ? arena_printf(e->a, "did you mean `%s`?", best) : "define it with `block NAME(...) { ... }` or import it",
-             "unknown op or block `%s`", x->str);
+  elab_error(e, x->loc, hint_unknown_callee(e, x->str, false), "unknown op or block `%s`", x->str);
   return v_error();
 }

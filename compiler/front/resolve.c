@@ -39,20 +39,19 @@ static void check_named(Elab *e, const Expr *x) {
   int n = 0;
   const Decl *blk = elab_find(e, DECL_BLOCK, x->str);
   if (blk) {
+    for (const Param *p = blk->params; p && n < 37; p = p->next) names[n++] = p->name;
     names[n++] = "cout", names[n++] = "stride", names[n++] = "name";
-    for (const Param *p = blk->params; p && n < 40; p = p->next) names[n++] = p->name;
   } else {
     const char *const *bn = builtin_param_names(x->str, &n);
     for (int i = 0; i < n; i++) names[i] = bn[i];
   }
-  for (const Arg *g = x->args; g; g = g->next)
-    if (g->name) {
-      bool ok = false;
-      for (int i = 0; i < n && !ok; i++) ok = !strcmp(names[i], g->name);
-      if (!ok)
-        hint_error(e, g->loc, g->name, names, n, NULL, blk ? "block `%s` has no parameter `%s`" : "`%s` has no parameter `%s`",
-                   x->str, g->name);
-    }
+  for (const Arg *g = x->args; g; g = g->next) {
+    bool ok = !g->name;
+    for (int i = 0; i < n && !ok; i++) ok = !strcmp(names[i], g->name);
+    if (ok) continue;
+    diag_error(e->d, g->loc, hint_unknown_param(e, x->str, g->name, names, n),
+               blk ? "block `%s` has no parameter `%s`" : "`%s` has no parameter `%s`", x->str, g->name);
+  }
 }
 
 static void check_callee(Elab *e, const Expr *x) {
@@ -60,15 +59,7 @@ static void check_callee(Elab *e, const Expr *x) {
     check_named(e, x);
     return;
   }
-  int nb;
-  const char *const *bn = builtin_names(&nb);
-  const char *cands[256];
-  int nc = 0;
-  for (int i = 0; i < nb; i++) cands[nc++] = bn[i];
-  for (int i = 0; i < e->ndecls && nc < 256; i++)
-    if (e->decls[i]->kind == DECL_BLOCK) cands[nc++] = e->decls[i]->name;
-  hint_error(e, x->loc, x->str, cands, nc, "define it with `block NAME(...) { ... }` or import it",
-             "unknown op or block `%s`%s", x->str, "");
+  diag_error(e->d, x->loc, hint_unknown_callee(e, x->str, false), "unknown op or block `%s`", x->str);
 }
 
 /* Returns false when the expression nests too deeply (reported once; the block is abandoned). */

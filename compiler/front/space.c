@@ -150,15 +150,7 @@ static Value instantiate(Elab *e, Scope *s, const Expr *x, const char *role, con
   }
   const Decl *blk = elab_find(e, DECL_BLOCK, x->str);
   if (!blk) {
-    const char *names[256];
-    int n = 0;
-    for (int i = 0; i < e->ndecls && n < 256; i++)
-      if (e->decls[i]->kind == DECL_BLOCK) names[n++] = e->decls[i]->name;
-    const char *best = diag_closest(x->str, names, n);
-    const char *hint = best ? arena_printf(e->a, "did you mean `%s`?", best)
-                       : builtin_is_op(x->str) ? "primitive ops need an explicit input: wrap them in a block"
-                                               : "define it with `block NAME(...) { ... }` or import it";
-    elab_error(e, x->loc, hint, "unknown block `%s` used as %s", x->str, role);
+    elab_error(e, x->loc, hint_unknown_callee(e, x->str, true), "unknown block `%s` used as %s", x->str, role);
     return v_error();
   }
   Value pos[16];
@@ -256,7 +248,30 @@ static void add_candidate(Elab *e, IrSuperblock *sb, Choice c, Value out) {
   cd->is_identity = out.kind == V_TENSOR && out.node == sb->input;
 }
 
-static bool check_candidate(Elab *e, const StageSpec *stg, IrSuperblock *sb, const Choice *c, Value out, Shape *expect) {
+/* The height and width a superblock's candidates must agree on: what most of them produce; on a tie,
+   ceil(input / stride), the size a "same"-padded strided block gives. Candidates with the wrong channel
+   count or no tensor do not vote. */
+static Shape expected_size(const Elab *e, const IrSuperblock *sb, const Value *outs, int n) {
+  Shape want = {0, sb->cout, (sb->in_shape.h + sb->stride - 1) / sb->stride, (sb->in_shape.w + sb->stride - 1) / sb->stride};
+  Shape best = {0, 0, 0, 0};
+  int best_votes = 0;
+  for (int i = 0; i < n; i++) {
+    if (outs[i].kind != V_TENSOR) continue;
+    Shape o = e->g->nodes[outs[i].node].out;
+    if (o.c != sb->cout) continue;
+    int votes = 0;
+    for (int j = 0; j < n; j++) {
+      if (outs[j].kind != V_TENSOR) continue;
+      Shape p = e->g->nodes[outs[j].node].out;
+      votes += p.c == sb->cout && p.h == o.h && p.w == o.w;
+    }
+    bool is_want = o.h == want.h && o.w == want.w;
+    if (votes > best_votes || (votes == best_votes && is_want)) best = o, best_votes = votes;
+  }
+  return best;
+}
+
+static bool check_candidate(Elab *e, IrSuperblock *sb, const Choice *c, Value out, Shape expect, int n) {
   if (out.kind != V_TENSOR) return false;
   Shape o = e->g->nodes[out.node].out;
   if (o.c != sb->cout) {
@@ -265,14 +280,13 @@ static bool check_candidate(Elab *e, const StageSpec *stg, IrSuperblock *sb, con
                c->display, sb->index, o.c);
     return false;
   }
-  if (expect->c && (o.h != expect->h || o.w != expect->w)) {
+  if (o.h != expect.h || o.w != expect.w) {
     elab_error(e, c->expr->loc, "all candidates of a superblock must produce the same height and width",
-               "candidate `%s` (superblock %d) produces %dx%d, the first candidate %dx%d", c->display, sb->index, o.h,
-               o.w, expect->h, expect->w);
+               "candidate `%s` (superblock %d, stride %d on %dx%d) produces %dx%d, where %s %dx%d", c->display,
+               sb->index, sb->stride, sb->in_shape.h, sb->in_shape.w, o.h, o.w,
+               n > 2 ? "the other candidates produce" : "the other candidate produces", expect.h, expect.w);
     return false;
   }
-  (void)stg;
-  *expect = o;
   return true;
 }
 
@@ -348,16 +362,20 @@ static Value build_superblock(Elab *e, SpaceSpec *sp, Scope *s, int stage, int r
   if (!n) return v_error();
   sb->cand = ARENA_ARRAY(e->a, IrCandidate, n);
   e->superblock = sb->index;
-  Shape expect = {0, 0, 0, 0};
-  bool ok = true;
+  Value outs[IR_MAX_INPUTS];
   for (int k = 0; k < n; k++) {
     e->candidate = k;
     const char *prefix = g->is_space ? arena_printf(e->a, "encoder.residuals.%d.ops.%s.", sb->index, ch[k].name)
                                      : arena_printf(e->a, "encoder.residuals.%d.op.", sb->index);
     BlockCtx ctx = {.input = x, .cout = sb->cout, .stride = sb->stride, .prefix = prefix};
-    Value out = instantiate(e, s, ch[k].expr, "candidate", &ctx);
-    ok = check_candidate(e, stg, sb, &ch[k], out, &expect) && ok;
-    add_candidate(e, sb, ch[k], out);
+    outs[k] = instantiate(e, s, ch[k].expr, "candidate", &ctx);
+  }
+  Shape expect = expected_size(e, sb, outs, n);
+  bool ok = true;
+  for (int k = 0; k < n; k++) {
+    e->candidate = k;
+    ok = check_candidate(e, sb, &ch[k], outs[k], expect, n) && ok;
+    add_candidate(e, sb, ch[k], outs[k]);
   }
   e->candidate = -1;
   g->nsb++;
@@ -467,6 +485,24 @@ static void build_graph(Elab *e, SpaceSpec *sp) {
   if (out.kind == V_TENSOR) check_output(e, sp, out);
 }
 
+/* After a failed build: when the input is not a multiple of the output stride of the stem and the
+   stages, sizes were rounded at each stride and may have stopped matching (a concat or an add of two
+   paths), so the error deep in a block is most likely the input size's fault: say so at the input. */
+static void note_output_stride(Elab *e, const SpaceSpec *sp) {
+  const IrGraph *g = e->g;
+  if (!g->nnodes || g->input.h < 1) return;
+  int stem = 1;
+  if (g->stem_output > 0 && g->nodes[g->stem_output].out.h > 0) stem = g->input.h / g->nodes[g->stem_output].out.h;
+  long os = stem > 0 ? stem : 1;
+  for (int i = 0; i < sp->nstages && os < 1 << 20; i++) os *= sp->stages[i].stride > 0 ? sp->stages[i].stride : 1;
+  if (os <= 1 || (g->input.h % os == 0 && g->input.w % os == 0)) return;
+  int h = (int)((g->input.h + os - 1) / os * os), w = (int)((g->input.w + os - 1) / os * os);
+  diag_note(e->d, sp->input ? sp->input->loc : sp->space->loc,
+            "the input %dx%d is not a multiple of %ld, the output stride of the stem and stages, so sizes are "
+            "rounded at each stride and may stop matching: use e.g. %dx%d (--input %dx%dx%d)",
+            g->input.h, g->input.w, os, h, w, g->input.c, h, w);
+}
+
 static int cmp_param_name(const void *a, const void *b) {
   return strcmp((*(const IrParam *const *)a)->name, (*(const IrParam *const *)b)->name);
 }
@@ -498,7 +534,9 @@ IrGraph *space_build(Elab *e, const SourceFile *main_file) {
   if (sp.net_search) settings_search(e, sp.net_search->body, &e->g->search);
   if (sp.train) settings_train(e, sp.train->body, &e->g->train);
   if (sp.net_train) settings_train(e, sp.net_train->body, &e->g->train);
+  int before = e->d->errors;
   build_graph(e, &sp);
+  if (e->d->errors > before) note_output_stride(e, &sp);
   if (!e->d->errors) check_unique_params(e);
   if (!e->d->errors) ir_prune_dead(e->g, e->d);
   return e->d->errors ? NULL : e->g;

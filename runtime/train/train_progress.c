@@ -17,7 +17,8 @@ static void format_eta(double s, char *buf, size_t n) {
 
 void progress_step(Progress *p, int epoch, int step, int steps, double loss, double images_per_s) {
   p->ema_rate = p->steps_done ? 0.9 * p->ema_rate + 0.1 * images_per_s : images_per_s;
-  p->ema_loss = p->steps_done ? 0.9 * p->ema_loss + 0.1 * loss : loss;
+  if (step == 1) p->epoch_loss_sum = 0, p->epoch_loss_n = 0;
+  p->epoch_loss_sum += loss, p->epoch_loss_n++;
   p->steps_done++;
   double t = now_s();
   if (!p->tty && t - p->last_print < 10 && step != steps) return;
@@ -30,7 +31,7 @@ void progress_step(Progress *p, int epoch, int step, int steps, double loss, dou
   for (int i = 0; i < 20; i++) bar[i] = i < filled ? '#' : '.';
   bar[20] = 0;
   fprintf(stderr, "%sepoch %d/%d [%s] %d/%d loss %.4f (avg %.4f) %.2f img/s ETA %s%s", p->tty ? "\r" : "", epoch + 1,
-          p->epochs, bar, step, steps, loss, p->ema_loss, p->ema_rate, eta, p->tty ? "\033[K" : "\n");
+          p->epochs, bar, step, steps, loss, p->epoch_loss_sum / p->epoch_loss_n, p->ema_rate, eta, p->tty ? "\033[K" : "\n");
   p->open = p->tty;
   fflush(stderr);
 }

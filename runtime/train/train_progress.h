@@ -9,7 +9,8 @@ typedef struct Progress {
   int epochs;
   bool tty;
   double start, last_print, ema_rate; /* images/s, smoothed */
-  double ema_loss;
+  double epoch_loss_sum;              /* this epoch's losses so far: "avg" is the epoch's mean so far */
+  int epoch_loss_n;
   long steps_done;
   bool open;                          /* a progress line is on screen without its newline */
 } Progress;
