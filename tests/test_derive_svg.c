@@ -138,6 +138,7 @@ typedef struct Fake {
   Plan p;
   PlanSuperblock sb[MAXSB];
   PlanCandidate cand[MAXSB * MAXC];
+  PlanNode nodes[2];
   Search s;
   bool active[MAXSB * MAXC];
 } Fake;
@@ -256,6 +257,8 @@ static void test_arch(void) {
   static Fake f;
   char err[512] = "";
   fake_init(&f, 8, "test<net>");
+  f.nodes[0].name = "encoder.conv1.0", f.nodes[1].name = "encoder.last_conv.0"; /* a stem and a head */
+  f.p.nodes = f.nodes, f.p.nnodes = 2;
   int ch[8] = {1, 0, 3, 2, 4, 3, 1, 0};
   Arch c = arch(ch, 0.61, 1.75, -1);
   c.chosen = true;
@@ -277,7 +280,7 @@ static void test_arch(void) {
   CHECK_EQ_I64(count(s, "fill=\"white\" stroke=\"#2ca02c\""), 6); /* a "+" per residual superblock */
   CHECK(strstr(s, ">stage 1: 16-&gt;24</text>") != NULL);
   CHECK(strstr(s, ">stage 2: 24-&gt;32</text>") != NULL);
-  CHECK(strstr(s, ">stem</text>") && strstr(s, ">head</text>") && strstr(s, ">decoder</text>"));
+  CHECK(strstr(s, ">stem</text>") && strstr(s, ">head</text>") && strstr(s, ">+ decoder</text>"));
   CHECK(strstr(s, "MACs 2.00 M, params 2.0 k") != NULL); /* superblock 0's candidate 1 */
   CHECK_EQ_I64(count(s, "<title>"), 8 + 2);
   CHECK_EQ_I64(count(s, "marker-end=\"url(#arrow)\""), 9);
@@ -294,14 +297,18 @@ static void test_arch_escaping(void) {
   f.sb[2].cand[0].name = "ident", f.sb[2].cand[0].display = "id()", f.sb[2].cand[0].is_identity = true;
   f.sb[3].cand[0].name = "inverse_residual_k7_e6_g1_dx"; /* not the pattern: falls back to the display */
   f.sb[3].cand[0].display = "ir(k=7, e=6)";
-  int ch[4] = {2, 0, 0, 0};
+  f.sb[0].cand[1].name = "se_k5", f.sb[0].cand[1].display = "ir_squeeze_excite(k=5, e=4, d=2)"; /* a user block */
+  int ch[4] = {1, 0, 0, 0};
   Arch c = arch(ch, NAN, 1.0, 3.5);
   CHECK(derive_write_arch_svg(&f.s, &c, tmp_path("arch_esc.svg"), err, sizeof err));
   char *s = check_svg(tmp_path("arch_esc.svg"));
   if (!s) return;
   CHECK(strstr(s, "my&lt;&amp;&gt;block &quot;x&quot; &apos;y&apos; = mine(a&lt;b, c&amp;d)") != NULL);
   CHECK(strstr(s, "my<&>") == NULL);
-  CHECK(strstr(s, ">mine(a&lt;b,</text>") != NULL); /* the display over two lines */
+  CHECK(strstr(s, ">mine</text>") && strstr(s, ">a&lt;b, c&amp;d</text>")); /* a block's name over its arguments */
+  CHECK(strstr(s, ">ir_squeez\xE2\x80\xA6</text>") && strstr(s, ">k5 e4 d2</text>")); /* name cut, geometry */
+  CHECK(strstr(s, "fill=\"#fd8d3c\"") != NULL);  /* coloured by its kernel size */
+  CHECK(strstr(s, ">input</text>") && strstr(s, ">decoder</text>") && !strstr(s, ">head</text>")); /* no stem, no head */
   CHECK(strstr(s, ">identity</text>") != NULL);
   CHECK(strstr(s, ">k7 e6</text>") != NULL);
   CHECK(strstr(s, "3.50 ms") != NULL);

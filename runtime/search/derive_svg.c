@@ -296,18 +296,32 @@ static bool parse_ir_name(const char *s, int *k, int *e, int *g, int *d) {
   return *k > 0 && *e > 0 && *g > 0 && *d > 0;
 }
 
-/* The same from a display string "ir(k=5, e=6, d=2)" (ir's defaults: k=3, e=1, g=1, d=1). */
-static bool parse_ir_display(const char *s, int *k, double *e, int *g, int *d) {
-  *k = 3, *e = 1, *g = 1, *d = 1;
-  if (!s || strncmp(s, "ir(", 3) != 0) return false;
-  for (const char *c = s + 3; *c && *c != ')'; c++) {
-    if (c[-1] != '(' && c[-1] != ' ' && c[-1] != ',') continue;
-    if (!strncmp(c, "k=", 2)) *k = atoi(c + 2);
-    else if (!strncmp(c, "e=", 2)) *e = atof(c + 2);
-    else if (!strncmp(c, "g=", 2)) *g = atoi(c + 2);
-    else if (!strncmp(c, "d=", 2)) *d = atoi(c + 2);
+/* A candidate's display string "ir_se(k=5, e=4)" read for the diagram: the block's name, its arguments
+   as written, and k, e, g, d where given (k = 0 and has_e = false when not; g = d = 1 when not). False
+   when it is no call. */
+typedef struct Display {
+  char block[40], args[48];
+  int k, g, d;
+  double e;
+  bool has_e;
+} Display;
+
+static bool parse_display(const char *s, Display *o) {
+  *o = (Display){.g = 1, .d = 1, .e = 1};
+  const char *open = s ? strchr(s, '(') : NULL;
+  if (!open || open == s) return false;
+  snprintf(o->block, sizeof o->block, "%.*s", (int)(open - s), s);
+  const char *close = strrchr(open, ')');
+  snprintf(o->args, sizeof o->args, "%.*s", (int)(close ? close - open - 1 : (long)strlen(open + 1)), open + 1);
+  for (const char *c = open + 1; *c && *c != ')'; c++) {
+    if ((c[-1] != '(' && c[-1] != ' ' && c[-1] != ',') || c[1] != '=') continue;
+    if (c[0] == 'k') o->k = atoi(c + 2);
+    if (c[0] == 'g') o->g = atoi(c + 2);
+    if (c[0] == 'd') o->d = atoi(c + 2);
+    if (c[0] == 'e') o->e = atof(c + 2), o->has_e = true;
   }
-  return *k > 0 && *e > 0 && *g > 0 && *d > 0;
+  if (o->e <= 0) o->e = 1;
+  return true;
 }
 
 static const char *kernel_fill(int k) {
@@ -331,26 +345,64 @@ static void split_display(const char *s, BoxLook *b) {
   snprintf(b->line2, sizeof b->line2, "%.*s%s", (int)cut2, rest, cut2 < rl ? "\xE2\x80\xA6" : "");
 }
 
-static void ir_lines(BoxLook *b, int k, double e, int g, int d) {
-  char es[16];
-  snprintf(es, sizeof es, e == floor(e) ? "%.0f" : "%.2g", e);
-  snprintf(b->line1, sizeof b->line1, "k%d e%s", k, es);
+/* The inverted residual from its upstream name: "k5 e6" over "g2 d2" (what is not 1), coloured by
+   kernel size, as tall as its expansion. */
+static void ir_lines(BoxLook *b, int k, int e, int g, int d) {
+  snprintf(b->line1, sizeof b->line1, "k%d e%d", k, e);
   if (g != 1 && d != 1) snprintf(b->line2, sizeof b->line2, "g%d d%d", g, d);
   else if (g != 1) snprintf(b->line2, sizeof b->line2, "g%d", g);
   else if (d != 1) snprintf(b->line2, sizeof b->line2, "d%d", d);
   b->fill = kernel_fill(k), b->h = box_height(e);
 }
 
+/* "text" cut to n characters (on a character boundary) with an ellipsis. */
+static void fit_text(char *dst, size_t size, const char *s, size_t n) {
+  size_t len = strlen(s), cut = len <= n ? len : n - 1;
+  while (cut > 0 && cut < len && ((unsigned char)s[cut] & 0xC0) == 0x80) cut--;
+  snprintf(dst, size, "%.*s%s", (int)cut, s, cut < len ? "\xE2\x80\xA6" : "");
+}
+
+/* "k5 e6" (what is given of kernel and expansion), then "g2 d2" (what is not 1). */
+static void geometry_lines(const Display *d, char *l1, size_t n1, char *l2, size_t n2) {
+  char es[16];
+  snprintf(es, sizeof es, d->e == floor(d->e) ? "e%.0f" : "e%.2g", d->e);
+  if (d->k > 0) snprintf(l1, n1, "k%d%s%s", d->k, d->has_e ? " " : "", d->has_e ? es : "");
+  else snprintf(l1, n1, "%s", d->has_e ? es : "");
+  int m = 0;
+  if (d->g != 1) m = snprintf(l2, n2, "g%d", d->g);
+  if (d->d != 1) snprintf(l2 + m, n2 - (size_t)m, "%sd%d", m ? " " : "", d->d);
+}
+
+/* Any other block from its display: for ir(...) its geometry ("k3 e6" over "d2"; ir's k is 3 unless
+   given); for another block its name over its geometry (or its arguments when they give none of
+   k, e, g, d). Coloured by kernel size where one is known, as tall as its expansion. */
+static void display_lines(BoxLook *b, Display *d) {
+  char l1[40] = "", l2[40] = "";
+  if (!strcmp(d->block, "ir") && !d->k) d->k = 3, d->has_e = true;
+  geometry_lines(d, l1, sizeof l1, l2, sizeof l2);
+  if (!strcmp(d->block, "ir")) {
+    fit_text(b->line1, sizeof b->line1, l1, 10);
+    fit_text(b->line2, sizeof b->line2, l2, 10);
+  } else {
+    char geo[80];
+    snprintf(geo, sizeof geo, "%s%s%s", l1, *l1 && *l2 ? " " : "", l2);
+    fit_text(b->line1, sizeof b->line1, d->block, 10);
+    fit_text(b->line2, sizeof b->line2, *geo ? geo : d->args, 10);
+  }
+  b->fill = d->k > 0 ? kernel_fill(d->k) : "#c7e9c0";
+  b->h = box_height(d->e);
+}
+
 static BoxLook box_look(const PlanSuperblock *sb, const PlanCandidate *c) {
   BoxLook b = {"", "", "#d9d9d9", 28};
-  int k, ei, g, d;
-  double e;
+  int k, e, g, d;
+  Display disp;
   const char *name = c->name ? c->name : "";
-  if (parse_ir_name(name, &k, &ei, &g, &d)) ir_lines(&b, k, ei, g, d);
-  else if (parse_ir_display(c->display, &k, &e, &g, &d)) ir_lines(&b, k, e, g, d);
+  if (parse_ir_name(name, &k, &e, &g, &d)) ir_lines(&b, k, e, g, d);
   else if (c->is_zero) snprintf(b.line1, sizeof b.line1, "%s", sb->residual ? "skip" : "zero");
   else if (c->is_identity) snprintf(b.line1, sizeof b.line1, "identity");
   else if (strstr(name, "skip")) snprintf(b.line1, sizeof b.line1, "skip");
+  else if (parse_display(c->display, &disp)) display_lines(&b, &disp);
   else split_display(c->display && *c->display ? c->display : name, &b), b.fill = "#c7e9c0", b.h = 40;
   return b;
 }
@@ -499,6 +551,15 @@ static void arch_legend(FILE *f, const ArchLayout *l) {
             "box height: expansion (e1 / e3 / e6); red outline, s2: stride 2; green line into +: residual superblock");
 }
 
+/* Whether the network has a part whose nodes are named PREFIX... (the stem: encoder.conv1., the head:
+   encoder.last_conv.). */
+static bool has_part(const Plan *p, const char *prefix) {
+  size_t n = strlen(prefix);
+  for (int i = 0; i < p->nnodes; i++)
+    if (p->nodes[i].name && !strncmp(p->nodes[i].name, prefix, n)) return true;
+  return false;
+}
+
 static bool check_choice(const Search *s, const Arch *c, const char *path, char *err, size_t n) {
   if (!s || !s->p || !c || (s->nsb > 0 && !c->choice) || s->nsb < 0 || s->nsb > s->p->nsb)
     return snprintf(err, n, "cannot write %s: no architecture to draw", path ? path : "SVG"), false;
@@ -531,10 +592,13 @@ bool derive_write_arch_svg(const Search *s, const Arch *chosen, const char *path
   stage_bands(f, s, &l);
   arch_arrows(f, s, &l);
   snprintf(io, sizeof io, "%d->%d", s->p->input.c, s->nsb > 0 ? s->p->sb[0].cin : 0);
-  plain_box(f, AM, TOP, STEMW, "#fdd0a2", "stem", io, "stem");
+  if (has_part(s->p, "encoder.conv1.")) plain_box(f, AM, TOP, STEMW, "#fdd0a2", "stem", io, "stem");
+  else plain_box(f, AM, TOP, STEMW, "#f0f0f0", "input", io, "input (no stem)");
   for (int i = 0; i < s->nsb; i++) sb_box(f, s, &l, i, chosen->choice[i]);
   double hx = s->nsb > 0 ? sb_left(&l, s->nsb - 1) + STEP : AM + STEMW + GAP;
-  plain_box(f, hx, s->nsb > 0 ? row_centre(&l, s->nsb - 1) : TOP, HEADW, "#dadaeb", "head", "decoder", "head / decoder");
+  bool head = has_part(s->p, "encoder.last_conv.");
+  plain_box(f, hx, s->nsb > 0 ? row_centre(&l, s->nsb - 1) : TOP, HEADW, "#dadaeb", head ? "head" : "decoder",
+            head ? "+ decoder" : NULL, head ? "head and decoder" : "decoder (no head)");
   arch_legend(f, &l);
   fputs("</svg>\n", f);
   return svg_close(&o, err, n);
