@@ -72,7 +72,7 @@ class Exp:
                             ("lat", ["--objective", "latency", "--alpha", "%.6g" % alpha_lat])):
             if not os.path.exists(self.p(name, "derived.sqn")):
                 run([self.sqnrun, self.p("space.plan"), "--search", "--data", "synthetic", "--lut", self.p("lut.json"),
-                     *extra, *self.th, "--out", self.p(name)], log=self.p(name + ".log"))
+                     *extra, *self.th, "--overwrite", "--out", self.p(name)], log=self.p(name + ".log"))
         self.pick_random()
         for net in self.nets():
             plan = self.p("nets", net + ".plan")
@@ -137,7 +137,7 @@ class Exp:
             if os.path.exists(os.path.join(d, "last.safetensors")) and self.final(d) is not None:
                 continue
             run([self.sqnrun, self.p("nets", net + ".plan"), "--train", "--data", "synthetic", "--epochs",
-                 str(self.a.epochs), "--synthetic-val", "100", "--seed", str(seed), *self.th, "--out", d],
+                 str(self.a.epochs), "--synthetic-val", "100", "--seed", str(seed), *self.th, "--overwrite", "--out", d],
                 log=d + ".log")
 
     def final(self, d):

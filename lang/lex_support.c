@@ -1,5 +1,7 @@
 /* lex_support.c - helpers for the scanner and parser: locations, literals, syntax errors, parse entry. */
 #include <errno.h>
+#include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,8 +187,10 @@ TypeName param_type(LexState *s, const char *name, SqnLoc loc) {
 /* The hint of `key = values` in a settings block (a Python habit): the same line without `=`. */
 const char *lex_setting_hint(LexState *st, const char *key, const Arg *values) {
   const Expr *v = values && !values->next ? values->value : NULL;
-  if (v && v->kind == EX_FLOAT && !v->percent)
-    return arena_printf(st->arena, v->fval == (double)(long long)v->fval ? "write `%s %.1f`" : "write `%s %g`", key, v->fval);
+  if (v && v->kind == EX_FLOAT && !v->percent) {
+    bool whole = isfinite(v->fval) && fabs(v->fval) < 1e15 && v->fval == floor(v->fval);
+    return arena_printf(st->arena, whole ? "write `%s %.1f`" : "write `%s %g`", key, v->fval);
+  }
   if (v && v->kind == EX_INT && !v->percent) return arena_printf(st->arena, "write `%s %lld`", key, (long long)v->ival);
   return arena_printf(st->arena, "write `%s` and its value with a space between, e.g. `alpha 0.2`", key);
 }

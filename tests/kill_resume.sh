@@ -28,7 +28,8 @@ echo "uninterrupted run: ${run_ms} ms"
 # One attempt at the killed run: resumes when there is a checkpoint. Prints sqnrun's exit status.
 attempt() {
   local resume=()
-  [ -f "$work/killed/last.safetensors" ] && resume=(--resume)
+  # a run killed before its first checkpoint has nothing to continue: it starts again (--overwrite)
+  if [ -f "$work/killed/last.safetensors" ]; then resume=(--resume); else resume=(--overwrite); fi
   "$sqnrun" "$plan" --train "${common[@]}" --out "$work/killed" "${resume[@]}" >>"$work/killed.out" 2>&1 &
   local pid=$!
   if [ -n "${1:-}" ]; then sleep "$1"; kill -9 "$pid" 2>/dev/null; fi

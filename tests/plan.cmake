@@ -24,6 +24,10 @@ sqnrun_cli(value_is_option 2 "option .--make-synthetic. needs a value, not the o
 sqnrun_cli(no_mode 2 "try --info" ${SQN_PLAN_FIXTURES}/sample.plan)
 sqnrun_cli(two_plans 2 "more than one plan" ${SQN_PLAN_FIXTURES}/sample.plan ${SQN_PLAN_FIXTURES}/sample.plan --info)
 sqnrun_cli(search_no_data 2 "--search need --data DIR" ${SQN_PLAN_FIXTURES}/sample.plan --search)
+# Checked before any work starts (issue 17): an option that needs another, a value that cannot mean anything.
+sqnrun_cli(target_ms_needs_lut 2 "--target-ms needs --lut lut.json" ${SQN_PLAN_FIXTURES}/sample.plan --search --data synthetic --target-ms 3)
+sqnrun_cli(objective_latency_needs_lut 2 "--objective latency needs --lut lut.json" ${SQN_PLAN_FIXTURES}/sample.plan --search --data synthetic --objective latency)
+sqnrun_cli(epochs_zero 2 "bad --epochs '0' \\(an integer from 1 to" ${SQN_PLAN_FIXTURES}/sample.plan --train --data synthetic --epochs 0)
 sqnrun_cli(infer_needs_weights 2 "--infer needs --weights" ${SQN_PLAN_FIXTURES}/sample.plan --infer x.npy --logits y.npy)
 sqnrun_cli(missing_file 1 "sqnrun: .*nope\\.plan: cannot open: No such file" ${SQN_PLAN_FIXTURES}/nope.plan --info)
 sqnrun_cli(empty_file 1 "empty\\.plan: empty file" ${SQN_PLAN_FIXTURES}/empty.plan --info)

@@ -105,13 +105,13 @@ static void test_run_dir(void) {
   RunDir a, b, never = {0};
   run_dir_close(&never, false); /* a zeroed, never-opened folder: nothing to release */
   /* a fresh folder that never started a run is removed again */
-  CHECK(run_dir_open(&a, dir, err, sizeof err));
+  CHECK(run_dir_open(&a, dir, RUN_DIR_NEW, err, sizeof err));
   CHECK(a.created);
   run_dir_close(&a, false);
   CHECK(access(dir, F_OK) != 0);
   /* a second run on the same folder is refused, naming the holder; after the first ends it may go */
-  CHECK(run_dir_open(&a, dir, err, sizeof err));
-  CHECK(!run_dir_open(&b, dir, err, sizeof err));
+  CHECK(run_dir_open(&a, dir, RUN_DIR_NEW, err, sizeof err));
+  CHECK(!run_dir_open(&b, dir, RUN_DIR_NEW, err, sizeof err));
   char want[128];
   snprintf(want, sizeof want, "is in use by another sqnrun (process %ld)", (long)getpid());
   CHECK(strstr(err, want) && strstr(err, "another --out"));
@@ -123,12 +123,12 @@ static void test_run_dir(void) {
   snprintf(tmp, sizeof tmp, "%s/last.safetensors.tmp.99.1", dir);
   FILE *f = fopen(tmp, "w");
   if (f) fclose(f);
-  CHECK(run_dir_open(&b, dir, err, sizeof err));
+  CHECK(run_dir_open(&b, dir, RUN_DIR_NEW, err, sizeof err));
   CHECK(access(tmp, F_OK) != 0);
   run_dir_close(&b, true);
   /* a file where the folder should be */
   CHECK(atomic_write(tmp_path("plain"), "x", 1, err, sizeof err));
-  CHECK(!run_dir_open(&a, tmp_path("plain"), err, sizeof err) && strstr(err, "is not a folder"));
+  CHECK(!run_dir_open(&a, tmp_path("plain"), RUN_DIR_NEW, err, sizeof err) && strstr(err, "is not a folder"));
 }
 
 /* --resume after a checkpoint of 2 epochs: the log is cut after epoch 2's line (a killed run had
@@ -136,7 +136,7 @@ static void test_run_dir(void) {
 static void test_run_log(void) {
   char err[512], path[1100];
   RunDir d;
-  CHECK(run_dir_open(&d, tmp_path("logrun"), err, sizeof err));
+  CHECK(run_dir_open(&d, tmp_path("logrun"), RUN_DIR_NEW, err, sizeof err));
   FILE *f = run_log_open(&d, false, 0, err, sizeof err);
   CHECK(f != NULL);
   if (!f) return;

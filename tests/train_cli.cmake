@@ -14,21 +14,21 @@ function(train_cli name code regex)
 endfunction()
 
 train_cli(train 0 "epoch 2/2: train loss [0-9.]+, val mIoU [0-9.]+.*best val mIoU"
-          ${TPLAN} --train ${TSYN} --epochs 2 --out ${TCLI}/run)
+          ${TPLAN} --train ${TSYN} --epochs 2 --overwrite --out ${TCLI}/run)
 set_tests_properties(train_cli_train PROPERTIES FIXTURES_SETUP train_cli_run)
 train_cli(eval_json 0 "\"miou\":[0-9.]+.*\"class_iou\"" ${TPLAN} --eval ${TSYN} --weights ${TCLI}/run/best.safetensors --json)
 train_cli(finetune 0 "best val mIoU" ${TPLAN} --train ${TSYN} --epochs 1 --weights ${TCLI}/run/last.safetensors
-          --out ${TCLI}/finetune --freeze-bn)
+          --overwrite --out ${TCLI}/finetune --freeze-bn)
 set_tests_properties(train_cli_eval_json train_cli_finetune PROPERTIES FIXTURES_REQUIRED "train_cli_plan;train_cli_run")
 add_test(NAME train_cli_progress_avg COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/progress_avg.sh $<TARGET_FILE:sqnrun>
-         ${TPLAN} --train ${TSYN} --epochs 2 --out ${TCLI}/progress_avg)
+         ${TPLAN} --train ${TSYN} --epochs 2 --overwrite --out ${TCLI}/progress_avg)
 set_tests_properties(train_cli_progress_avg PROPERTIES FIXTURES_REQUIRED train_cli_plan)
 train_cli(bench_train 0 "\"mode\": \"train_step\".*\"median_ms\"" ${TPLAN} --bench --train --batch 2 --iters 2 --warmup 1 --json)
 train_cli(make_synthetic 0 "wrote 3 train and 2 val images of 64x128"
           --make-synthetic ${TCLI}/synth --train 3 --val 2 --size 64x128)
 set_tests_properties(train_cli_make_synthetic PROPERTIES FIXTURES_SETUP train_cli_synth)
 train_cli(train_dir 0 "epoch 1/1: train loss" ${TPLAN} --train --data ${TCLI}/synth --batch 2 --crop 64x64 --epochs 1
-          --out ${TCLI}/run_dir)
+          --overwrite --out ${TCLI}/run_dir)
 train_cli(eval_dir 0 "mIoU" ${TPLAN} --eval --data ${TCLI}/synth --weights ${TCLI}/run/last.safetensors)
 set_tests_properties(train_cli_train_dir train_cli_eval_dir PROPERTIES FIXTURES_REQUIRED "train_cli_plan;train_cli_synth;train_cli_run")
 
@@ -54,7 +54,7 @@ train_cli(eval_no_weights 2 "--eval needs --weights" ${TPLAN} --eval ${TSYN})
 train_cli(resume_nothing 1 "cannot resume from .*nothing-here/last.safetensors" ${TPLAN} --train ${TSYN} --resume
           --out ${TCLI}/nothing-here)
 train_cli(diverges 1 "not finite.*(parameter|gradient|output of)" ${TPLAN} --train ${TSYN} --epochs 3 --lr 100000
-          --out ${TCLI}/diverge)
+          --overwrite --out ${TCLI}/diverge)
 train_cli(space 2 "is a search space: --train needs a fixed network" ${TCLI}/../golden_out/../train_cli/space.plan --train ${TSYN})
 add_test(NAME train_cli_space_plan COMMAND sqnc ${PROJECT_SOURCE_DIR}/spaces/small.sqn --input 3x64x128 -q -o ${TCLI}/space.plan)
 set_tests_properties(train_cli_space_plan PROPERTIES FIXTURES_SETUP train_cli_space)
@@ -63,11 +63,13 @@ add_test(NAME train_cli_resume COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/train_resu
 set_tests_properties(train_cli_resume PROPERTIES FIXTURES_REQUIRED train_cli_plan)
 # Crash safety: SIGKILL at checkpoint renames and at random moments, resumed each time, ends with the
 # uninterrupted run's bytes (slow under sanitizers: labelled heavy); a full disk keeps the previous
-# checkpoint; a second run on the same --out is refused.
+# checkpoint; a second run on the same --out is refused; a folder holding a finished run needs --resume or
+# --overwrite.
 add_test(NAME train_cli_kill_resume COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/kill_resume.sh $<TARGET_FILE:sqnrun> ${TPLAN} ${TCLI}/kill_resume)
 add_test(NAME train_cli_disk_full COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/disk_full.sh $<TARGET_FILE:sqnrun> ${TPLAN} ${TCLI}/disk_full)
 add_test(NAME train_cli_run_lock COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/run_lock.sh $<TARGET_FILE:sqnrun> ${TPLAN} ${TCLI}/run_lock)
-set_tests_properties(train_cli_kill_resume train_cli_disk_full train_cli_run_lock PROPERTIES FIXTURES_REQUIRED train_cli_plan TIMEOUT 900)
+add_test(NAME train_cli_run_folder_guard COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/run_folder_guard.sh $<TARGET_FILE:sqnrun> ${TPLAN} ${TCLI}/run_folder_guard)
+set_tests_properties(train_cli_kill_resume train_cli_disk_full train_cli_run_lock train_cli_run_folder_guard PROPERTIES FIXTURES_REQUIRED train_cli_plan TIMEOUT 900)
 set_tests_properties(train_cli_kill_resume PROPERTIES LABELS heavy)
 
 # The main job in miniature: search -> derive -> compile -> train a step -> eval, and search resume.
@@ -79,19 +81,19 @@ train_cli(profile_needs_out 2 "--profile needs -o lut.json" ${TCLI}/space.plan -
 set_tests_properties(train_cli_profile_needs_out PROPERTIES FIXTURES_REQUIRED "train_cli_plan;train_cli_space")
 add_test(NAME train_cli_latency_plan COMMAND sqnc ${CMAKE_CURRENT_SOURCE_DIR}/data/tiny_latency.sqn -q -o ${TCLI}/latency_space.plan)
 set_tests_properties(train_cli_latency_plan PROPERTIES FIXTURES_SETUP train_cli_latency)
-train_cli(search_latency_needs_lut 1 "is latency: give its table with --lut" ${TCLI}/latency_space.plan --search ${TSYN})
+train_cli(search_latency_needs_lut 1 "space tiny_latency asks for latency .*give its table with --lut.*or search on MACs with --objective macs" ${TCLI}/latency_space.plan --search ${TSYN})
 train_cli(search_bad_objective 2 "bad --objective 'speed' \\(macs, params or latency\\)" ${TCLI}/space.plan --search ${TSYN} --objective speed)
-train_cli(search_objective_needs_lut 1 "space tiny_space's objective is latency|is latency: give its table with --lut"
+train_cli(search_objective_needs_lut 2 "--objective latency needs --lut lut.json"
           ${TCLI}/space.plan --search ${TSYN} --objective latency)
 train_cli(search_objective_macs 0 "objective macs \\(alpha 0.5\\)" ${TCLI}/latency_space.plan --search ${TSYN} --objective macs
-          --alpha 0.5 --epochs 1 --max-steps 1 --derive-val 1 --samples 2 --out ${TCLI}/mac_override)
+          --alpha 0.5 --epochs 1 --max-steps 1 --derive-val 1 --samples 2 --overwrite --out ${TCLI}/mac_override)
 set_tests_properties(train_cli_search_bad_objective train_cli_search_objective_needs_lut PROPERTIES FIXTURES_REQUIRED "train_cli_plan;train_cli_space")
 set_tests_properties(train_cli_search_objective_macs PROPERTIES FIXTURES_REQUIRED "train_cli_plan;train_cli_latency")
 train_cli(profile 0 "latency table of tiny_latency \\(3x64x128, cpu backend, 2 passes per candidate\\)"
           ${TCLI}/latency_space.plan --profile --iters 2 --warmup 1 -o ${TCLI}/lut.json)
 set_tests_properties(train_cli_profile PROPERTIES FIXTURES_SETUP train_cli_lut)
 train_cli(search_latency 0 "derived: mIoU [0-9.]+ on 2 val images, [0-9.]+ GMACs, [0-9.]+ ms predicted"
-          ${TCLI}/latency_space.plan --search ${TSYN} --lut ${TCLI}/lut.json --target-ms 1000 --derive-val 2 --out ${TCLI}/lat_search)
+          ${TCLI}/latency_space.plan --search ${TSYN} --lut ${TCLI}/lut.json --target-ms 1000 --derive-val 2 --overwrite --out ${TCLI}/lat_search)
 train_cli(search_wrong_lut 1 "latency table .*lut.json: .*measured for another space"
           ${TCLI}/space.plan --search ${TSYN} --lut ${TCLI}/lut.json)
 set_tests_properties(train_cli_search_latency_needs_lut train_cli_profile PROPERTIES FIXTURES_REQUIRED "train_cli_plan;train_cli_latency")

@@ -12,6 +12,7 @@
 enum {
   CLI_INFO = 1 << 0, CLI_INFER = 1 << 1, CLI_BENCH = 1 << 2, CLI_BENCH_TRAIN = 1 << 3, CLI_TRAIN = 1 << 4,
   CLI_EVAL = 1 << 5, CLI_SEARCH = 1 << 6, CLI_PROFILE = 1 << 7, CLI_CHECK_STEP = 1 << 8, CLI_MAKE_SYNTHETIC = 1 << 9,
+  CLI_EXPORT_ONNX = 1 << 10, CLI_EXPORT_PTH = 1 << 11, CLI_REPORT = 1 << 12,
   CLI_ANY = 0xffff,
 };
 
@@ -63,6 +64,19 @@ typedef struct CliOption {
 
 extern const CliOption cli_options[];
 extern const int cli_noptions;
+
+/* An option that is useless or wrong without another one: checked when both are taken by the chosen mode,
+   before any work starts. */
+typedef struct CliRequire {
+  const char *option;       /* "--target-ms" */
+  const char *value;        /* only when the option has this value ("latency" of --objective); NULL: any */
+  const char *needs;        /* "--lut", or any of several: "-o|--labels" */
+  const char *message;      /* printed (after "sqnrun: ") when option is given and none of needs; exit 2 */
+  bool forbids;             /* the other way round: refused when one of needs is given too */
+} CliRequire;
+
+extern const CliRequire cli_requires[];
+extern const int cli_nrequires;
 
 /* Fills a from argv and picks the mode. Returns -1 with *mode set to run it, or the exit code after
    printing the usage (--help, exit 0), the version (exit 0) or what is wrong (exit 2). */

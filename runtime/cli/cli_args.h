@@ -4,6 +4,7 @@
 #ifndef SQN_CLI_ARGS_H
 #define SQN_CLI_ARGS_H
 #include <stdbool.h>
+#include "run_dir.h"
 #include "tensor.h"
 
 enum { CLI_LIST_MAX = 8 };
@@ -35,7 +36,7 @@ typedef struct CliArgs {
   int epochs, batch;        /* 0: from the plan (--bench --train: batch 2) */
   double lr;                /* < 0: from the plan */
   long seed;
-  bool resume, freeze_bn;
+  bool resume, overwrite, freeze_bn; /* --overwrite: replace the run already in --out */
   int workers, synth_train, synth_val;
   int max_steps;            /* stop each epoch after this many steps (0: the whole epoch) */
   int val_limit;            /* evaluate at most this many validation images (0: all) */
@@ -47,6 +48,12 @@ typedef struct CliArgs {
   const char *objective;    /* macs|params|latency; NULL: the plan's */
   double target_macs, target_ms;
   int derive_val;           /* validation images to score architectures on */
+  /* --export-onnx OUT.onnx [--opset N] [--keep-bn], --export-pth OUT.pth */
+  const char *export_onnx, *export_pth;
+  int opset;
+  bool keep_bn;             /* BatchNormalization nodes instead of BN folded into the convs */
+  /* --report RUNDIR */
+  const char *report_dir;
   /* --check-step DIR --dump OUTDIR */
   const char *check_step, *dump;
   /* --make-synthetic DIR [--train N] [--val M] [--size HxW] [--seed S] */
@@ -54,4 +61,8 @@ typedef struct CliArgs {
   int make_train, make_val, make_seed;
   Shape make_size;          /* h = 0: 256x512 */
 } CliArgs;
+/* How --train and --search treat a run folder that already holds a run. */
+static inline RunDirUse cli_run_dir_use(const CliArgs *a) {
+  return a->resume ? RUN_DIR_RESUME : a->overwrite ? RUN_DIR_OVERWRITE : RUN_DIR_NEW;
+}
 #endif

@@ -19,7 +19,8 @@
 #define TIMED (BENCHES | CLI_PROFILE)
 #define TRAINS (CLI_TRAIN | CLI_SEARCH)
 #define DATA (TRAINS | CLI_EVAL)
-#define RUNS (CLI_INFER | TIMED | DATA | CLI_CHECK_STEP)
+#define EXPORTS (CLI_EXPORT_ONNX | CLI_EXPORT_PTH)
+#define RUNS (CLI_INFER | TIMED | DATA | CLI_CHECK_STEP | EXPORTS)
 #define MILLION 1000000
 
 const CliOption cli_options[] = {
@@ -27,9 +28,9 @@ const CliOption cli_options[] = {
     {"--weights", STRING(weights), 0, 0, 0, RUNS, "W",
      "PyTorch .pth (legacy or zip) or safetensors with upstream's state_dict names (--bench, --profile and "
      "--train without it: the reference initialization)"},
-    {"--backend", STRING(backend), 0, 0, 0, RUNS, "NAME",
+    {"--backend", STRING(backend), 0, 0, 0, RUNS & ~EXPORTS, "NAME",
      "cpu (default) or cuda (an NVIDIA GPU; the plan must carry GPU kernels: sqnc --target sm_XY)"},
-    {"--threads", INT(threads), 0, 1024, -1, RUNS & ~CLI_CHECK_STEP, "N",
+    {"--threads", INT(threads), 0, 1024, -1, RUNS & ~(CLI_CHECK_STEP | EXPORTS), "N",
      "CPU threads (default: all cores)"},
     {"--json", FLAG(json), 0, 0, 0, CLI_INFO | BENCHES | CLI_EVAL, NULL,
      "--info, --bench, --eval: print one JSON object instead"},
@@ -43,8 +44,12 @@ const CliOption cli_options[] = {
      "write the per-pixel class (uint8, N x H x W)"},
     {"--tap", LIST(taps), 0, 0, 0, CLI_INFER, "OP_NAME=OUT.npy",
      "also write the output of the op named OP_NAME (e.g. decoder.add; up to 8)"},
-    {"--input", CHW(input_shape), 1, 65536, 0, TIMED, "CxHxW",
+    {"--input", CHW(input_shape), 1, 65536, 0, TIMED | CLI_EXPORT_ONNX, "CxHxW",
      "the input size (default: the compiled one)"},
+    {"--opset", INT(opset), 13, 18, 17, CLI_EXPORT_ONNX, "N",
+     "--export-onnx: the ONNX opset (13 to 18, default 17)"},
+    {"--keep-bn", FLAG(keep_bn), 0, 0, 0, CLI_EXPORT_ONNX, NULL,
+     "--export-onnx: BatchNormalization nodes instead of BN folded into the convs"},
     {"--iters", INT(iters), 1, MILLION, 20, TIMED, "N",
      "timed runs (default 20; --profile: passes per candidate)"},
     {"--warmup", INT(warmup), 0, MILLION, 3, TIMED, "N",
@@ -63,7 +68,7 @@ const CliOption cli_options[] = {
     {"--out", STRING(run_dir), 0, 0, 0, TRAINS, "RUNDIR",
      "the run folder: last/best checkpoints (.safetensors + .json run state) and log.jsonl (default "
      "run-NETWORK, search-SPACE)"},
-    {"--epochs", INT(epochs), 0, MILLION, 0, TRAINS, "N",
+    {"--epochs", INT(epochs), 1, MILLION, 0, TRAINS, "N",
      "epochs (default: the plan's)"},
     {"--batch", INT(batch), 0, 4096, 0, TRAINS | CLI_BENCH_TRAIN, "B",
      "images per step (default: the plan's; --bench --train: 2)"},
@@ -75,6 +80,9 @@ const CliOption cli_options[] = {
      "initialization, shuffling, augmentation, synthetic scenes (default 1)"},
     {"--resume", FLAG(resume), 0, 0, 0, TRAINS, NULL,
      "continue the run in --out RUNDIR from its last checkpoint (same result as never stopping)"},
+    {"--overwrite", FLAG(overwrite), 0, 0, 0, TRAINS, NULL,
+     "--out RUNDIR holds an earlier run: remove its files (log, checkpoints, derived network, report) and start "
+     "anew"},
     {"--stop-after", INT(stop_after), 0, MILLION, 0, TRAINS, "N",
      "end after N epochs of this invocation (continue later with --resume)"},
     {"--max-steps", INT(max_steps), 0, MILLION, 0, TRAINS, "N",
@@ -120,3 +128,15 @@ const CliOption cli_options[] = {
      "the version and the plan format it reads"},
 };
 const int cli_noptions = (int)(sizeof cli_options / sizeof cli_options[0]);
+
+const CliRequire cli_requires[] = {
+    {"--target-ms", NULL, "--lut",
+     "--target-ms needs --lut lut.json: the latency of the derived networks comes from the table "
+     "`sqnrun SPACE.plan --profile -o lut.json` measures", false},
+    {"--overwrite", NULL, "--resume", "--overwrite and --resume contradict each other: --resume continues the run "
+     "in --out, --overwrite replaces it", true},
+    {"--objective", "latency", "--lut",
+     "--objective latency needs --lut lut.json: the latency table `sqnrun SPACE.plan --profile -o lut.json` "
+     "measures", false},
+};
+const int cli_nrequires = (int)(sizeof cli_requires / sizeof cli_requires[0]);

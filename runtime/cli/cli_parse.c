@@ -265,6 +265,14 @@ static int select_mode(const Parse *ps, const CliArgs *a, const CliMode **mode) 
     const CliNeed *n = &(*mode)->needs[k];
     if (n->options && !any_given(ps, a, n->options)) return fprintf(stderr, "sqnrun: %s\n", n->message), 2;
   }
+  for (int k = 0; k < cli_nrequires; k++) {
+    const CliRequire *r = &cli_requires[k];
+    const CliOption *o = option_of(ps, r->option);
+    if (!o || !(o->modes & (*mode)->bit) || !given(o, a)) continue;
+    const char *value = r->value ? *(const char *const *)((const char *)a + o->field) : NULL; /* a STRING or CHOICE */
+    if ((!r->value || !strcmp(value, r->value)) && any_given(ps, a, r->needs) == r->forbids)
+      return fprintf(stderr, "sqnrun: %s\n", r->message), 2;
+  }
   return -1;
 }
 

@@ -14,6 +14,7 @@
 #include "cpu_ops.h"
 #include "executor.h"
 #include "mode_bench.h"
+#include "phase_progress.h"
 #include "weights_file.h"
 #include "shapes.h"
 #include "weights_init.h"
@@ -34,16 +35,19 @@ typedef struct Samples { double *v; int n; } Samples; /* per candidate and for t
 
 /* One probe: `iters` timed passes, adding each pass's per-candidate and fixed sums to the samples. */
 static bool run_probe(const Plan *p, const TensorSet *w, const CliArgs *a, const int *choice, const float *in, Shape is,
-                      int maxc, Samples *cand, Samples *fixed, char *err, size_t n) {
+                      int maxc, Samples *cand, Samples *fixed, PhaseProgress *pp, long *passes, char *err, size_t n) {
   Executor *x = executor_new_arch(p, w, a->backend, choice, err, n);
   if (!x) return false;
   double *times = calloc((size_t)p->nnodes, sizeof *times);
-  bool ok = true;
-  for (int i = 0; ok && i < a->warmup; i++) ok = executor_run(x, in, is, err, n);
-  executor_profile(x, times);
+  bool ok = times != NULL;
+  if (!ok) snprintf(err, n, "out of memory");
+  for (int i = 0; ok && i < a->warmup; i++)
+    if ((ok = executor_run(x, in, is, err, n))) phase_tick(pp, ++*passes);
+  if (ok) executor_profile(x, times);
   for (int it = 0; ok && it < a->iters; it++) {
     memset(times, 0, sizeof *times * (size_t)p->nnodes);
     if (!(ok = executor_run(x, in, is, err, n))) break;
+    phase_tick(pp, ++*passes);
     double fix = 0, *per = calloc((size_t)p->nsb + 1, sizeof *per);
     for (int i = 0; i < p->nnodes; i++) {
       const PlanNode *nd = &p->nodes[i];
@@ -107,12 +111,20 @@ int mode_profile(const Plan *p, const CliArgs *a) {
   for (size_t i = 0; i < numel; i++) in[i] = (float)((i * 2654435761u % 1000) / 250.0 - 2.0);
   int *choice = malloc(sizeof *choice * (size_t)p->nsb);
   bool ok = true;
+  /* progress per pass: probes x (warm-up + timed passes) */
+  char phase[300];
+  snprintf(phase, sizeof phase, "profiling %s", p->name);
+  fprintf(stderr, "profiling %s at %dx%dx%d: %d probe architectures x (%d warm-up + %d timed passes)\n", p->name, is.c,
+          is.h, is.w, maxc, a->warmup, a->iters);
+  PhaseProgress pp;
+  long done = 0;
+  phase_begin(&pp, phase, (long)maxc * (a->warmup + a->iters), false);
   for (int j = 0; ok && j < maxc; j++) {
     for (int s = 0; s < p->nsb; s++) choice[s] = j % p->sb[s].ncand;
-    ok = run_probe(p, w, a, choice, in, is, maxc, cand, &fixed, err, sizeof err);
-    if (isatty(2)) fprintf(stderr, "\rprofiling %s: probe %d/%d", p->name, j + 1, maxc);
+    ok = run_probe(p, w, a, choice, in, is, maxc, cand, &fixed, &pp, &done, err, sizeof err);
   }
-  if (isatty(2)) fputc('\n', stderr);
+  if (ok) phase_end(&pp);
+  else phase_break(&pp);
   ok = ok && write_lut(p, a, is, cand, &fixed, maxc, a->output, err, sizeof err);
   if (!ok) fprintf(stderr, "sqnrun: %s\n", err);
   for (int i = 0; i < p->nsb * maxc; i++) free(cand[i].v);

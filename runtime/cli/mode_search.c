@@ -13,7 +13,9 @@
 #include "checkpoint.h"
 #include "derive.h"
 #include "epoch.h"
+#include "json_min.h"
 #include "loader.h"
+#include "report.h"
 #include "weights_file.h"
 #include "run_dir.h"
 #include "search.h"
@@ -81,8 +83,9 @@ static bool costs(Run *r, char *err, size_t n) {
   }
   if (r->objective == PLAN_OBJ_LATENCY) {
     if (!r->a->lut)
-      return snprintf(err, n, "the objective of space %s is latency: give its table with --lut lut.json "
-                              "(measure it with sqnrun %s --profile -o lut.json)", r->p->name, "SPACE.plan"), false;
+      return snprintf(err, n, "space %s asks for latency (its `search { objective latency }`): give its table with "
+                              "--lut lut.json (measure it with sqnrun SPACE.plan --profile -o lut.json), or search on "
+                              "MACs with --objective macs", r->p->name), false;
     return cost_from_lut(r->p, r->a->lut, &r->s.cost, err, n);
   }
   if (!cost_from_plan(r->p, r->objective, &r->s.cost)) return snprintf(err, n, "out of memory"), false;
@@ -152,7 +155,7 @@ static bool setup(Run *r, char *err, size_t n) {
   if (!a->run_dir) snprintf(r->dir, sizeof r->dir, "search-%s", r->p->name ? r->p->name : "space");
   snprintf(r->last, sizeof r->last, "%s/last.safetensors", r->dir);
   if (!open_data(r, err, n)) return false;
-  if (!run_dir_open(&r->rd, r->dir, err, n) || !start_trainer(r, err, n)) return false;
+  if (!run_dir_open(&r->rd, r->dir, cli_run_dir_use(r->a), err, n) || !start_trainer(r, err, n)) return false;
   return (r->log = run_log_open(&r->rd, a->resume, r->st.epoch, err, n)) != NULL;
 }
 
@@ -212,9 +215,42 @@ static bool run_epoch(Run *r, int e, Progress *pg, EpochStats *es, char *err, si
   return epoch_run(r->loader, e, epoch_steps(r->loader, r->a->max_steps), pg, &step, &mean_loss, err, n);
 }
 
+static void put(JsonOut *o, const char *s) { json_raw(o, s, strlen(s)); }
+
+/* The candidate probabilities after the epoch (and its pruning; 0 for pruned candidates), per superblock
+   with the candidates' names: {"type": "probs", "epoch": N, "superblocks": [{"candidates": [...], "p": [...]}]}.
+   A line of its own, before the epoch's line: the epoch line stays short enough for run_log_open, which
+   finds it to trim the log on --resume, and the report draws its heat map from these. */
+static void log_probs(Run *r, int e) {
+  JsonOut o = {0};
+  char num[40];
+  double *prob = malloc(sizeof *prob * (size_t)r->s.maxc);
+  if (!prob) return;
+  snprintf(num, sizeof num, "%d", e + 1);
+  put(&o, "{\"type\": \"probs\", \"epoch\": "), put(&o, num), put(&o, ", \"superblocks\": [");
+  for (int i = 0; i < r->s.nsb; i++) {
+    const PlanSuperblock *sb = &r->p->sb[i];
+    search_probs(&r->s, r->t, i, prob);
+    put(&o, i ? ", {\"candidates\": [" : "{\"candidates\": [");
+    for (int c = 0; c < sb->ncand; c++) put(&o, c ? ", " : ""), json_str(&o, sb->cand[c].name, strlen(sb->cand[c].name));
+    put(&o, "], \"p\": [");
+    for (int c = 0; c < sb->ncand; c++) {
+      if (isfinite(prob[c])) snprintf(num, sizeof num, "%s%.4g", c ? ", " : "", prob[c]);
+      else snprintf(num, sizeof num, "%snull", c ? ", " : ""); /* valid JSON whatever theta became */
+      put(&o, num);
+    }
+    put(&o, "]}");
+  }
+  put(&o, "]}\n");
+  if (!o.oom) fwrite(o.p, 1, o.len, r->log);
+  json_out_free(&o);
+  free(prob);
+}
+
 /* The epoch's log line: losses, expected cost, and per superblock entropy and top candidate. */
 static void log_epoch(Run *r, int e, const EpochStats *es, int pruned, double seconds) {
   int steps = es->steps ? es->steps : 1;
+  log_probs(r, e);
   fprintf(r->log, "{\"type\": \"epoch\", \"epoch\": %d, \"step\": %ld, \"ce_loss\": %.6f, \"resource_loss\": %.6f, "
                   "\"expected_cost\": %.6f, \"cost_unit\": \"%s\", \"temperature\": %.4f, \"pruned\": %d, \"seconds\": %.2f, "
                   "\"superblocks\": [",
@@ -250,6 +286,43 @@ static bool derive(Run *r, char *err, size_t n) {
   return derive_run(&r->s, r->t, r->val, &o, err, n);
 }
 
+/* The settings of this invocation as the log's "run" line (report.h). */
+static void log_run(Run *r) {
+  const CliArgs *a = r->a;
+  const PlanSearch *ps = &r->p->search;
+  RunLine l;
+  char crop[32];
+  snprintf(crop, sizeof crop, "%dx%d", r->crop_h, r->crop_w);
+  run_line_begin(&l, "search", a->resume, r->st.epoch);
+  run_line_str(&l, "plan", a->plan), run_line_str(&l, "space", r->p->name);
+  run_line_num(&l, "superblocks", r->p->nsb);
+  run_line_str(&l, "data", a->data), run_line_str(&l, "backend", a->backend ? a->backend : "cpu");
+  run_line_num(&l, "epochs", r->epochs), run_line_num(&l, "warmup_epochs", r->warmup);
+  run_line_num(&l, "batch", r->batch), run_line_str(&l, "crop", crop);
+  run_line_num(&l, "steps_per_epoch", epoch_steps(r->loader, a->max_steps));
+  run_line_num(&l, "lr", r->lr), run_line_num(&l, "momentum", r->momentum), run_line_num(&l, "weight_decay", r->wd);
+  run_line_str(&l, "objective", plan_objective_name(r->objective)), run_line_str(&l, "cost_unit", r->s.cost.unit);
+  run_line_num(&l, "alpha", r->alpha), run_line_num(&l, "arch_lr", r->arch_lr);
+  run_line_num(&l, "temperature_start", ps->temp_start > 0 ? ps->temp_start : 5);
+  run_line_num(&l, "temperature_end", ps->temp_end > 0 ? ps->temp_end : 1);
+  run_line_num(&l, "prune_below", ps->prune_below);
+  run_line_num(&l, "samples", r->samples), run_line_num(&l, "derive_val", a->derive_val);
+  run_line_num(&l, "target_macs", a->target_macs > 0 ? a->target_macs : NAN);
+  run_line_num(&l, "target_ms", a->target_ms > 0 ? a->target_ms : NAN);
+  run_line_str(&l, "lut", a->lut), run_line_str(&l, "weights", a->resume ? NULL : a->weights);
+  run_line_num(&l, "seed", (double)r->st.seed), run_line_num(&l, "workers", a->workers);
+  run_line_num(&l, "threads", a->threads), run_line_num(&l, "stop_after", a->stop_after > 0 ? a->stop_after : NAN);
+  run_line_end(&l, r->log);
+}
+
+/* report.html at the end of a run that went well; a failure is only a warning. */
+static void write_report(Run *r, bool derived) {
+  char err[4096], path[4200];
+  fflush(r->log);
+  if (!report_write(r->dir, path, sizeof path, err, sizeof err)) fprintf(stderr, "sqnrun: warning: no report: %s\n", err);
+  else printf(derived ? "  report   %s\n" : "report: %s\n", path);
+}
+
 static void teardown(Run *r) {
   if (r->log) fclose(r->log);
   run_dir_close(&r->rd, r->log != NULL);
@@ -277,6 +350,7 @@ int mode_search(const Plan *p, const CliArgs *a) {
             r.alpha,
             epoch_steps(r.loader, a->max_steps),
             r.dir);
+  if (ok) log_run(&r);
   Progress pg;
   progress_init(&pg, r.epochs);
   int last = a->stop_after > 0 && r.st.epoch + a->stop_after < r.epochs ? r.st.epoch + a->stop_after : r.epochs;
@@ -292,8 +366,15 @@ int mode_search(const Plan *p, const CliArgs *a) {
     }
     if (ok) progress_break(&pg), log_epoch(&r, e, &es, pruned, now_s() - t0), ok = save(&r, e + 1, err, sizeof err);
   }
-  if (ok && last < r.epochs) printf("stopped after epoch %d of %d as asked; continue with --resume --out %s\n", last, r.epochs, r.dir);
-  else if (ok) ok = derive(&r, err, sizeof err);
+  bool derived = false;
+  if (ok && last < r.epochs) {
+    printf("stopped after epoch %d of %d as asked; continue with --resume --out %s\n", last, r.epochs, r.dir);
+  } else if (ok) {
+    double t0 = now_s();
+    ok = derived = derive(&r, err, sizeof err);
+    if (ok) fprintf(r.log, "{\"type\": \"derive\", \"seconds\": %.2f}\n", now_s() - t0);
+  }
+  if (ok) write_report(&r, derived);
   if (!ok) {
     progress_break(&pg);
     fprintf(stderr, "sqnrun: %s\n", err);

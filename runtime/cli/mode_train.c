@@ -17,6 +17,7 @@
 #include "epoch.h"
 #include "evaluate.h"
 #include "loader.h"
+#include "report.h"
 #include "weights_file.h"
 #include "run_dir.h"
 #include "shapes.h"
@@ -123,7 +124,7 @@ static bool setup(Run *r, char *err, size_t n) {
   if (loader_batches_per_epoch(r->loader) < 1)
     return snprintf(err, n, "the training split has %d images, fewer than one batch of %d", dataset_size(r->train),
                     r->batch), false;
-  if (!run_dir_open(&r->rd, r->dir, err, n) || !start_trainer(r, err, n)) return false;
+  if (!run_dir_open(&r->rd, r->dir, cli_run_dir_use(r->a), err, n) || !start_trainer(r, err, n)) return false;
   return (r->log = run_log_open(&r->rd, a->resume, r->st.epoch, err, n)) != NULL;
 }
 
@@ -190,6 +191,35 @@ static bool end_epoch(Run *r, int epoch, double mean_loss, double seconds, char 
   return ok;
 }
 
+/* The settings of this invocation as the log's "run" line (report.h). */
+static void log_run(Run *r) {
+  const CliArgs *a = r->a;
+  const PlanTrain *pt = &r->p->train;
+  RunLine l;
+  char crop[32];
+  snprintf(crop, sizeof crop, "%dx%d", r->crop_h, r->crop_w);
+  run_line_begin(&l, "train", a->resume, r->st.epoch);
+  run_line_str(&l, "plan", a->plan), run_line_str(&l, "network", r->p->name);
+  run_line_str(&l, "data", a->data), run_line_str(&l, "backend", a->backend ? a->backend : "cpu");
+  run_line_num(&l, "epochs", r->epochs), run_line_num(&l, "batch", r->batch), run_line_str(&l, "crop", crop);
+  run_line_num(&l, "steps_per_epoch", epoch_steps(r->loader, a->max_steps));
+  run_line_num(&l, "lr", r->lr), run_line_num(&l, "momentum", r->momentum), run_line_num(&l, "weight_decay", r->wd);
+  run_line_str(&l, "schedule", plan_schedule_name(pt->schedule));
+  run_line_str(&l, "weights", a->resume ? NULL : a->weights), run_line_bool(&l, "freeze_bn", a->freeze_bn);
+  run_line_num(&l, "seed", (double)r->st.seed), run_line_num(&l, "workers", a->workers);
+  run_line_num(&l, "threads", a->threads), run_line_num(&l, "val_limit", a->val_limit > 0 ? a->val_limit : NAN);
+  run_line_num(&l, "stop_after", a->stop_after > 0 ? a->stop_after : NAN);
+  run_line_end(&l, r->log);
+}
+
+/* report.html at the end of a run that went well; a failure is only a warning. */
+static void write_report(Run *r) {
+  char err[4096], path[4200];
+  fflush(r->log);
+  if (!report_write(r->dir, path, sizeof path, err, sizeof err)) fprintf(stderr, "sqnrun: warning: no report: %s\n", err);
+  else printf("report: %s\n", path);
+}
+
 static void teardown(Run *r) {
   if (r->log) fclose(r->log);
   run_dir_close(&r->rd, r->log != NULL);
@@ -213,6 +243,7 @@ int mode_train(const Plan *p, const CliArgs *a) {
             p->name, r.epochs, r.st.epoch + 1, r.batch, r.crop_h, r.crop_w, r.lr,
             epoch_steps(r.loader, a->max_steps),
             r.dir);
+  if (ok) log_run(&r);
   Progress pg;
   progress_init(&pg, r.epochs);
   int last = a->stop_after > 0 && r.st.epoch + a->stop_after < r.epochs ? r.st.epoch + a->stop_after : r.epochs;
@@ -230,6 +261,7 @@ int mode_train(const Plan *p, const CliArgs *a) {
     printf("best val mIoU %.4f (epoch %d); checkpoints: %s, %s; log: %s/log.jsonl\n", r.st.best_miou, r.st.best_epoch,
            r.best, r.last, r.dir);
   }
+  if (ok) write_report(&r);
   teardown(&r);
   return ok ? 0 : 1;
 }

@@ -6,8 +6,10 @@
 #include "cli.h"
 #include "mode_bench.h"
 #include "mode_check_step.h"
+#include "mode_export.h"
 #include "mode_infer.h"
 #include "mode_profile.h"
+#include "mode_report.h"
 #include "mode_search.h"
 #include "mode_synth.h"
 #include "mode_train.h"
@@ -51,6 +53,17 @@ static const CliMode modes[] = {
     {.flag = "--check-step", .arg = "DIR", .field = CLI_FIELD(check_step, const char *), .bit = CLI_CHECK_STEP,
      .plan = "PLAN", .needs = {{"--dump", "--check-step needs --dump OUTDIR"}}, .run = mode_check_step,
      .help = "one training step on DIR/input.npy, labels.npy (and mix_weights.npy for a supernet)"},
+    {.flag = "--export-onnx", .arg = "OUT.onnx", .field = CLI_FIELD(export_onnx, const char *), .bit = CLI_EXPORT_ONNX,
+     .plan = "NET.plan", .needs = {{"--weights", "--export-onnx needs --weights FILE (.pth or .safetensors)"}},
+     .run = mode_export_onnx,
+     .help = "write the network with its weights as ONNX (for TensorRT, ONNX Runtime, OpenCV; docs/deploy.md)"},
+    {.flag = "--export-pth", .arg = "OUT.pth", .field = CLI_FIELD(export_pth, const char *), .bit = CLI_EXPORT_PTH,
+     .plan = "NET.plan", .needs = {{"--weights", "--export-pth needs --weights FILE (.pth or .safetensors)"}},
+     .run = mode_export_pth,
+     .help = "write the weights as a PyTorch state_dict (zip format, upstream's names) for torch.load"},
+    {.flag = "--report", .arg = "RUNDIR", .field = CLI_FIELD(report_dir, const char *), .bit = CLI_REPORT,
+     .run = mode_report,
+     .help = "write RUNDIR/report.html: curves, candidate probabilities, pareto front, architecture (no plan)"},
     {.flag = "--make-synthetic", .arg = "DIR", .field = CLI_FIELD(make_dir, const char *), .bit = CLI_MAKE_SYNTHETIC,
      .run = mode_make_synthetic, .help = "write the synthetic street scenes in the Cityscapes layout (no plan)"},
 };

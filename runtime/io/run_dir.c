@@ -30,7 +30,49 @@ static void remove_temporaries(const char *dir) {
   closedir(dp);
 }
 
-bool run_dir_open(RunDir *d, const char *path, char *err, size_t n) {
+/* The files a training run or a search writes in its folder. */
+static const char *const run_files[] = {
+    "log.jsonl", "last.safetensors", "last.safetensors.json", "best.safetensors", "best.safetensors.json",
+    "derived.sqn", "pareto.csv", "pareto.json", "pareto.svg", "arch.svg", "report.html"};
+enum { NRUN_FILES = sizeof run_files / sizeof run_files[0] };
+
+/* Whether dir/name is a regular file (a folder of that name is not a run file). */
+static bool is_file_in(const char *dir, const char *name) {
+  char path[2048];
+  struct stat st;
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* "log.jsonl, last.safetensors" of the run files in dir (empty: none). */
+static void run_files_in(const char *dir, char *list, size_t n) {
+  size_t k = 0;
+  list[0] = 0;
+  for (int i = 0; i < NRUN_FILES && k < n; i++)
+    if (is_file_in(dir, run_files[i])) k += (size_t)snprintf(list + k, n - k, "%s%s", k ? ", " : "", run_files[i]);
+}
+
+/* Under the lock: refuse (new), keep (resume) or clear (overwrite) a run already in the folder. */
+static bool claim_folder(const char *dir, RunDirUse use, char *err, size_t n) {
+  char found[512], path[2048];
+  run_files_in(dir, found, sizeof found);
+  if (!found[0] || use == RUN_DIR_RESUME) return true;
+  if (use == RUN_DIR_NEW && !is_file_in(dir, "last.safetensors"))
+    return snprintf(err, n, "the run folder %s already holds a run (%s) that saved no checkpoint: replace it with "
+                            "--overwrite, or give this run another --out", dir, found), false;
+  if (use == RUN_DIR_NEW)
+    return snprintf(err, n, "the run folder %s already holds a run (%s): continue it with --resume, replace it with "
+                            "--overwrite, or give this run another --out", dir, found), false;
+  for (int i = 0; i < NRUN_FILES; i++) {
+    if (!is_file_in(dir, run_files[i])) continue;
+    snprintf(path, sizeof path, "%s/%s", dir, run_files[i]);
+    if (unlink(path) != 0 && errno != ENOENT)
+      return snprintf(err, n, "--overwrite: cannot remove %s: %s", path, strerror(errno)), false;
+  }
+  return true;
+}
+
+bool run_dir_open(RunDir *d, const char *path, RunDirUse use, char *err, size_t n) {
   memset(d, 0, sizeof *d);
   d->lock_fd = -1;
   if (snprintf(d->path, sizeof d->path, "%s", path) >= (int)sizeof d->path)
@@ -56,6 +98,7 @@ bool run_dir_open(RunDir *d, const char *path, char *err, size_t n) {
   int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
   if (ftruncate(d->lock_fd, 0) != 0 || pwrite(d->lock_fd, pid, (size_t)len, 0) != len) { /* only informative */ }
   remove_temporaries(path);
+  if (!claim_folder(path, use, err, n)) return close(d->lock_fd), d->lock_fd = -1, false;
   return true;
 }
 

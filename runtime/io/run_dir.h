@@ -14,9 +14,14 @@ typedef struct RunDir {
   char path[1024];
 } RunDir;
 
+/* What a run does with a folder that already holds a run (its log, checkpoints, derived network): a
+   new run refuses it (never a silent mix of old and new files), --resume continues it, --overwrite
+   first removes the files a run writes there (nothing else). */
+typedef enum RunDirUse { RUN_DIR_NEW, RUN_DIR_RESUME, RUN_DIR_OVERWRITE } RunDirUse;
+
 /* Creates (one level) and locks path; false with err naming the folder and, when another run holds
-   it, that run's process id. */
-bool run_dir_open(RunDir *d, const char *path, char *err, size_t n);
+   it, that run's process id, or (RUN_DIR_NEW) the run files already in it. */
+bool run_dir_open(RunDir *d, const char *path, RunDirUse use, char *err, size_t n);
 /* Releases the lock (nothing for a zeroed RunDir that was never opened); when the run never started (started = false) and this process made the
    folder, removes the folder again if nothing else is in it. */
 void run_dir_close(RunDir *d, bool started);

@@ -7,6 +7,7 @@
 #include "cpu_grad.h"
 #include "loader.h"
 #include "metrics.h"
+#include "phase_progress.h"
 
 typedef struct ValSet { int nb; Batch *b; } ValSet; /* the validation batches, loaded once */
 
@@ -150,12 +151,16 @@ bool derive_run(const Search *s, Trainer *t, Dataset *val, const DeriveOptions *
   bool ok = load_val(val, o, &v, err, n);
   trainer_keep_running_stats(t, true);
   fprintf(stderr, "deriving: scoring %d distinct architectures on %d validation batches\n", na, v.nb);
+  PhaseProgress pp;
+  phase_begin(&pp, "scoring architectures", na, !ok);
   for (int i = 0; ok && i < na; i++) {
     ok = score(s, t, &v, &a[i], err, n);
     a[i].gmacs = cost_of(&macs, a[i].choice);
     if (o->latency) a[i].ms = cost_of(o->latency, a[i].choice);
-    if (ok && (i + 1) % 10 == 0) fprintf(stderr, "  %d/%d scored\n", i + 1, na);
+    if (ok) phase_tick(&pp, i + 1);
   }
+  if (ok) phase_end(&pp);
+  else phase_break(&pp);
   trainer_keep_running_stats(t, false);
   trainer_set_active(t, s->active, s->maxc);
   if (ok) {

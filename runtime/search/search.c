@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "json_min.h"
 
 static int max_candidates(const Plan *p) {
   int m = 1;
@@ -123,6 +124,15 @@ void search_theta_grad(const Search *s, Trainer *t, const float *w, int batch, d
   free(prob);
 }
 
+/* The log line of a pruned candidate (before its epoch's line in log.jsonl). */
+static void log_pruned(FILE *log, int sb, const char *name, double p, double below) {
+  JsonOut quoted = {0};
+  json_str(&quoted, name, strlen(name));
+  fprintf(log, "{\"type\": \"pruned\", \"superblock\": %d, \"candidate\": %.*s, \"p\": %.6g, \"below\": %.6g}\n", sb,
+          quoted.oom ? 2 : (int)quoted.len, quoted.oom ? "\"\"" : quoted.p, p, below);
+  json_out_free(&quoted);
+}
+
 int search_prune(Search *s, Trainer *t, double below, FILE *log) {
   int M = s->maxc, pruned = 0;
   double *prob = malloc(sizeof *prob * (size_t)M);
@@ -133,7 +143,7 @@ int search_prune(Search *s, Trainer *t, double below, FILE *log) {
     for (int k = 0; k < nc && left > 1; k++) {
       if (!s->active[i * M + k] || prob[k] >= below) continue;
       s->active[i * M + k] = false, left--, pruned++;
-      if (log) fprintf(log, "pruned superblock %d candidate %s (p = %.4f < %.4f)\n", i, s->p->sb[i].cand[k].name, prob[k], below);
+      if (log) log_pruned(log, i, s->p->sb[i].cand[k].name, prob[k], below);
     }
   }
   free(prob);
