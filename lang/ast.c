@@ -1,5 +1,6 @@
 /* ast.c - constructors and small helpers for syntax tree nodes. */
 #include "ast.h"
+#include <stdlib.h>
 
 Expr *ast_expr(Arena *a, ExprKind kind, SrcLoc loc) {
   Expr *e = ARENA_NEW(a, Expr);
@@ -57,12 +58,18 @@ static const char *join_args(Arena *a, const Arg *g, int depth) {
 
 const char *ast_expr_text(Arena *a, const Expr *e) { return expr_text(a, e, 0); }
 
+/* The shortest of %g and %.17g that reads back as the same double (0.1 stays "0.1"). */
+static const char *float_text(Arena *a, double v) {
+  const char *t = arena_printf(a, "%g", v);
+  return strtod(t, NULL) == v ? t : arena_printf(a, "%.17g", v);
+}
+
 /* Deeply nested expressions are abbreviated, so printing never recurses without bound. */
 static const char *expr_text(Arena *a, const Expr *e, int depth) {
   if (depth > 64) return "...";
   switch (e->kind) {
   case EX_INT: return arena_printf(a, "%lld", (long long)e->ival);
-  case EX_FLOAT: return e->percent ? arena_printf(a, "%g%%", e->fval * 100) : arena_printf(a, "%g", e->fval);
+  case EX_FLOAT: return e->percent ? arena_printf(a, "%g%%", e->fval * 100) : float_text(a, e->fval);
   case EX_BOOL: return e->ival ? "true" : "false";
   case EX_STRING: return arena_printf(a, "\"%s\"", e->str);
   case EX_IDENT: return e->str;
@@ -76,6 +83,14 @@ static const char *expr_text(Arena *a, const Expr *e, int depth) {
   case EX_TUPLE: return arena_printf(a, "(%s)", join_args(a, e->args, depth));
   case EX_LIST: return arena_printf(a, "[%s]", join_args(a, e->args, depth));
   case EX_RANGE: return arena_printf(a, "%s -> %s", expr_text(a, e->a, depth + 1), expr_text(a, e->b, depth + 1));
+  case EX_INDEX: return arena_printf(a, "%s[%s]", expr_text(a, e->a, depth + 1), expr_text(a, e->b, depth + 1));
+  case EX_FOR: return arena_printf(a, "for %s in %s", e->str, expr_text(a, e->a, depth + 1));
+  case EX_IF: return arena_printf(a, "if %s", expr_text(a, e->a, depth + 1));
+  case EX_COMP: {
+    const char *out = expr_text(a, e->a, depth + 1);
+    for (const Arg *g = e->args; g; g = g->next) out = arena_printf(a, "%s %s", out, expr_text(a, g->value, depth + 1));
+    return arena_printf(a, "[%s]", out);
+  }
   case EX_DIMS: {
     const char *out = "";
     for (int i = 0; i < e->ndims; i++) out = arena_printf(a, "%s%s%d", out, i ? "x" : "", e->dims[i]);

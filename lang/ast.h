@@ -10,7 +10,10 @@ typedef enum {
   EX_INT, EX_FLOAT, EX_BOOL, EX_STRING, EX_DIMS, /* literals; DIMS is 3x1024x2048 */
   EX_IDENT, EX_MEMBER,                          /* name, expr.field */
   EX_UNARY, EX_BINARY, EX_COND,                 /* -a, !a; a+b, ...; c ? a : b */
-  EX_CALL, EX_TUPLE, EX_LIST, EX_RANGE          /* f(a, k=v); (a, b); [a, b]; a -> b in settings */
+  EX_CALL, EX_TUPLE, EX_LIST, EX_RANGE,         /* f(a, k=v); (a, b); [a, b]; a -> b in settings */
+  EX_INDEX,                                     /* a[b] */
+  EX_COMP,                                      /* [a for x in xs if c ...]: element a, clauses in args */
+  EX_FOR, EX_IF                                 /* clauses of a comprehension: `for str in a`, `if a` */
 } ExprKind;
 
 typedef enum {
@@ -42,13 +45,15 @@ struct Expr {
   int nargs;
 };
 
-typedef enum { STMT_LET, STMT_ASSERT } StmtKind;
+typedef enum { STMT_LET, STMT_ASSERT, STMT_FOR, STMT_IF, STMT_RETURN } StmtKind;
 typedef struct Stmt {
   StmtKind kind;
   SrcLoc loc;
-  const char *name;   /* STMT_LET target */
-  Expr *value;        /* STMT_LET value, STMT_ASSERT condition */
+  const char *name;   /* STMT_LET target; STMT_FOR loop variable */
+  Expr *value;        /* STMT_LET value, STMT_ASSERT/STMT_IF condition, STMT_FOR iterable, STMT_RETURN value */
   const char *message;/* STMT_ASSERT message */
+  struct Stmt *body;  /* STMT_FOR body; STMT_IF statements when true */
+  struct Stmt *orelse;/* STMT_IF statements when false (an `else if` is one STMT_IF here) */
   struct Stmt *next;
 } Stmt;
 
@@ -73,16 +78,17 @@ typedef struct Setting {
   struct Setting *next;
 } Setting;
 
-typedef enum { DECL_IMPORT, DECL_BLOCK, DECL_CANDIDATES, DECL_SPACE, DECL_NETWORK } DeclKind;
+typedef enum { DECL_IMPORT, DECL_BLOCK, DECL_CANDIDATES, DECL_SPACE, DECL_NETWORK, DECL_FUNCTION } DeclKind;
 
 typedef struct Decl {
   DeclKind kind;
   SrcLoc loc;
   const char *name;       /* block / set / space / network name; import path */
   bool is_decoder;        /* DECL_BLOCK written with `decoder` */
-  Param *params;          /* DECL_BLOCK */
-  Stmt *body;             /* DECL_BLOCK */
-  Arg *items;             /* DECL_CANDIDATES: name = block call; DECL_NETWORK: genotype items */
+  Param *params;          /* DECL_BLOCK, DECL_FUNCTION, DECL_CANDIDATES (a parameterised set) */
+  Stmt *body;             /* DECL_BLOCK, DECL_FUNCTION (`def f(x) = e` is one STMT_RETURN) */
+  Expr *set;              /* DECL_CANDIDATES: the list, comprehension or `a + b` of them */
+  Arg *items;             /* DECL_NETWORK: genotype items */
   int nitems;
   const char *base;       /* DECL_NETWORK: the space it instantiates */
   SrcLoc base_loc;

@@ -31,7 +31,7 @@ void lex_advance(LexState *s, SqnLoc *loc, const char *text, int len) {
 
 bool lex_ends_statement(int token) {
   switch (token) {
-  case IDENT: case INT_LIT: case FLOAT_LIT: case PERCENT: case BOOL_LIT: case STRING_LIT: case DIMS:
+  case IDENT: case IN: case INT_LIT: case FLOAT_LIT: case PERCENT: case BOOL_LIT: case STRING_LIT: case DIMS:
   case ')': case ']': case '}':
     return true;
   default:
@@ -195,12 +195,25 @@ const char *lex_setting_hint(LexState *st, const char *key, const Arg *values) {
   return arena_printf(st->arena, "write `%s` and its value with a space between, e.g. `alpha 0.2`", key);
 }
 
+/* Whether bison's message says the unexpected token is `word` ("unexpected else, expecting ..."). */
+static bool unexpected(const char *msg, const char *word) {
+  const char *p = strstr(msg, "unexpected ");
+  if (!p) return false;
+  p += strlen("unexpected ");
+  size_t n = strlen(word);
+  return !strncmp(p, word, n) && (p[n] == ',' || p[n] == 0);
+}
+
 /* Rewrites bison's "syntax error, unexpected X, expecting Y or Z" into a friendlier message. */
 void yyerror(YYLTYPE *loc, void *scanner, LexState *st, const char *msg) {
   (void)scanner;
   if (strstr(msg, "unexpected invalid token")) return; /* the scanner already reported it */
   const char *hint = NULL;
   if (strstr(msg, "unexpected end of line")) hint = "a statement ended early: to continue on the next line, end this one with an operator or `->`, or wrap it in ( )";
+  else if (unexpected(msg, "else")) hint = "write `} else {` on one line: the line break after `}` ends the `if`";
+  else if (unexpected(msg, "in") || unexpected(msg, "for") || unexpected(msg, "if") || unexpected(msg, "def") ||
+           unexpected(msg, "return"))
+    hint = "for, in, if, else, def and return are keywords: pick another name, or see docs/language.md for their use";
   else if (strstr(msg, "expecting \"end of line\"") || strstr(msg, "expecting ';'")) hint = "put each statement on its own line (or separate with `;`)";
   else if (strstr(msg, "unexpected end of file")) hint = "a `}` or `)` may be missing";
   if (strstr(msg, "memory exhausted")) { /* bison's stack limit (YYMAXDEPTH) */
@@ -208,7 +221,7 @@ void yyerror(YYLTYPE *loc, void *scanner, LexState *st, const char *msg) {
                "this is nested too deeply to parse (brackets or operators more than %d levels deep)", YYMAXDEPTH);
     return;
   }
-  else if (st->depth > 0) hint = "an opening ( or [ before this point is not closed";
+  else if (st->depth > 0 && !hint) hint = "an opening ( or [ before this point is not closed";
   const char *m = msg;
   if (!strncmp(m, "syntax error, ", 14)) m += 14;
   diag_error(st->diag, lex_loc(st, *loc), hint, "syntax error: %s", m);

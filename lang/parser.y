@@ -23,6 +23,8 @@ const char *lex_setting_hint(LexState *st, const char *key, const Arg *values);
 #define A (st->arena)
 static Expr *binary(LexState *st, Operator op, Expr *a, Expr *b, SqnLoc loc);
 static Expr *pipe_call(LexState *st, Expr *input, const char *callee, Arg *args, SqnLoc loc);
+static Expr *comp_for(LexState *st, const char *var, Expr *iterable, SqnLoc loc);
+static Expr *comprehension(LexState *st, Expr *element, Arg *clauses, SqnLoc loc);
 /* Lists of declarations, statements, settings and parameters are built newest first (constant time
    per item, so a file of a million lines parses in linear time) and reversed once complete. */
 #define PREPEND(list, item) ((item) ? ((item)->next = (list), (item)) : (list))
@@ -49,7 +51,7 @@ DEFINE_REVERSE(rev_settings, Setting)
 }
 
 %token IMPORT "import" BLOCK "block" DECODER "decoder" CANDIDATES "candidates" SPACE "space"
-%token NETWORK "network" ASSERT "assert"
+%token NETWORK "network" ASSERT "assert" FOR "for" IN "in" IF "if" ELSE "else" DEF "def" RETURN "return"
 %token <ival> INT_LIT "integer" BOOL_LIT "true/false"
 %token <fval> FLOAT_LIT "number" PERCENT "percentage"
 %token <str> IDENT "name" STRING_LIT "string"
@@ -57,9 +59,10 @@ DEFINE_REVERSE(rev_settings, Setting)
 %token ARROW "->" EQ "==" NE "!=" LE "<=" GE ">=" AND "&&" OR "||"
 %token NL "end of line" ERROR_TOKEN "invalid token"
 
-%type <expr> expr postfix primary value
+%type <expr> expr postfix primary value set_expr comp_clause
+%type <arg> comp_clauses
 %type <arg> args arg_list arg items item_list item values
-%type <stmt> stmts stmt_list stmt
+%type <stmt> stmts stmt_list stmt else_part
 %type <param> params param_list param
 %type <setting> settings setting_list setting
 %type <decl> decl decls
@@ -93,9 +96,19 @@ decl: IMPORT STRING_LIT          { $$ = ARENA_NEW(A, Decl); $$->kind = DECL_IMPO
     | DECODER IDENT '(' params ')' '{' stmts '}'
                                   { $$ = ARENA_NEW(A, Decl); $$->kind = DECL_BLOCK; $$->is_decoder = true;
                                     $$->name = $2; $$->loc = L(@2); $$->params = $4; $$->body = $7; }
-    | CANDIDATES IDENT '=' '[' items ']'
+    | CANDIDATES IDENT '=' set_expr
                                   { $$ = ARENA_NEW(A, Decl); $$->kind = DECL_CANDIDATES; $$->name = $2;
-                                    $$->loc = L(@2); $$->items = $5; $$->nitems = ast_arg_count($5); }
+                                    $$->loc = L(@2); $$->set = $4; }
+    | CANDIDATES IDENT '(' params ')' '=' set_expr
+                                  { $$ = ARENA_NEW(A, Decl); $$->kind = DECL_CANDIDATES; $$->name = $2;
+                                    $$->loc = L(@2); $$->params = $4; $$->set = $7; }
+    | DEF IDENT '(' params ')' '=' expr
+                                  { $$ = ARENA_NEW(A, Decl); $$->kind = DECL_FUNCTION; $$->name = $2;
+                                    $$->loc = L(@2); $$->params = $4; $$->body = ARENA_NEW(A, Stmt);
+                                    $$->body->kind = STMT_RETURN; $$->body->loc = L(@7); $$->body->value = $7; }
+    | DEF IDENT '(' params ')' '{' stmts '}'
+                                  { $$ = ARENA_NEW(A, Decl); $$->kind = DECL_FUNCTION; $$->name = $2;
+                                    $$->loc = L(@2); $$->params = $4; $$->body = $7; }
     | SPACE IDENT '{' settings '}'
                                   { $$ = ARENA_NEW(A, Decl); $$->kind = DECL_SPACE; $$->name = $2;
                                     $$->loc = L(@2); $$->settings = $4; }
@@ -133,11 +146,43 @@ stmt_list: stmt                   { $$ = $1; }
          ;
 stmt: IDENT '=' expr              { $$ = ARENA_NEW(A, Stmt); $$->kind = STMT_LET; $$->name = $1;
                                     $$->loc = L(@1); $$->value = $3; }
+    | IN '=' expr                 { $$ = ARENA_NEW(A, Stmt); $$->kind = STMT_LET; $$->name = "in";
+                                    $$->loc = L(@1); $$->value = $3; }
+    | FOR IDENT IN expr '{' stmts '}'
+                                  { $$ = ARENA_NEW(A, Stmt); $$->kind = STMT_FOR; $$->name = $2;
+                                    $$->loc = L(@2); $$->value = $4; $$->body = $6; }
+    | IF expr '{' stmts '}' else_part
+                                  { $$ = ARENA_NEW(A, Stmt); $$->kind = STMT_IF; $$->loc = L(@2);
+                                    $$->value = $2; $$->body = $4; $$->orelse = $6; }
+    | RETURN expr                 { $$ = ARENA_NEW(A, Stmt); $$->kind = STMT_RETURN; $$->loc = L(@2); $$->value = $2; }
     | ASSERT expr                 { $$ = ARENA_NEW(A, Stmt); $$->kind = STMT_ASSERT; $$->loc = L(@2); $$->value = $2; }
     | ASSERT expr ',' STRING_LIT  { $$ = ARENA_NEW(A, Stmt); $$->kind = STMT_ASSERT; $$->loc = L(@2);
                                     $$->value = $2; $$->message = $4; }
     | error                       { $$ = NULL; }
     ;
+
+else_part: %empty                 { $$ = NULL; }
+         | ELSE '{' stmts '}'     { $$ = $3; }
+         | ELSE IF expr '{' stmts '}' else_part
+                                  { $$ = ARENA_NEW(A, Stmt); $$->kind = STMT_IF; $$->loc = L(@3);
+                                    $$->value = $3; $$->body = $5; $$->orelse = $7; }
+         ;
+
+/* A candidate set: a list of candidates (each `name = call` or a call), a comprehension, a call of a
+   parameterised set, a set's name, or `a + b` of those. */
+set_expr: '[' items ']'           { $$ = ast_expr(A, EX_LIST, L(@1)); $$->args = $2; $$->nargs = ast_arg_count($2); }
+        | '[' expr comp_clauses ']' { $$ = comprehension(st, $2, $3, @1); }
+        | IDENT                   { $$ = ast_expr(A, EX_IDENT, L(@1)); $$->str = $1; }
+        | IDENT '(' args ')'      { $$ = ast_expr(A, EX_CALL, L(@1)); $$->str = $1; $$->args = $3;
+                                    $$->nargs = ast_arg_count($3); }
+        | set_expr '+' set_expr   { $$ = binary(st, OPR_ADD, $1, $3, @2); }
+        ;
+comp_clauses: FOR IDENT IN expr   { $$ = ast_arg(A, $2, comp_for(st, $2, $4, @2), L(@1)); }
+            | comp_clauses comp_clause { $$ = ast_arg_append($1, ast_arg(A, $2->str, $2, $2->loc)); }
+            ;
+comp_clause: FOR IDENT IN expr    { $$ = comp_for(st, $2, $4, @2); }
+           | IF expr              { $$ = ast_expr(A, EX_IF, L(@2)); $$->a = $2; }
+           ;
 
 settings: opt_seps                { $$ = NULL; }
         | opt_seps setting_list opt_seps { $$ = rev_settings($2); }
@@ -212,6 +257,7 @@ expr: postfix                     { $$ = $1; }
     ;
 postfix: primary                  { $$ = $1; }
        | postfix '.' IDENT        { $$ = ast_expr(A, EX_MEMBER, L(@3)); $$->a = $1; $$->str = $3; }
+       | postfix '[' expr ']'     { $$ = ast_expr(A, EX_INDEX, L(@2)); $$->a = $1; $$->b = $3; }
        | IDENT '(' args ')'       { $$ = ast_expr(A, EX_CALL, L(@1)); $$->str = $1; $$->args = $3;
                                     $$->nargs = ast_arg_count($3); }
        ;
@@ -223,11 +269,13 @@ primary: INT_LIT                  { $$ = ast_expr(A, EX_INT, L(@1)); $$->ival = 
        | DIMS                     { $$ = ast_expr(A, EX_DIMS, L(@1)); $$->ndims = $1.n;
                                     for (int i = 0; i < $1.n; i++) $$->dims[i] = $1.dims[i]; }
        | IDENT                    { $$ = ast_expr(A, EX_IDENT, L(@1)); $$->str = $1; }
+       | IN                       { $$ = ast_expr(A, EX_IDENT, L(@1)); $$->str = "in"; }
        | '(' expr ')'             { $$ = $2; }
        | '(' expr ',' args ')'    { $$ = ast_expr(A, EX_TUPLE, L(@1));
                                     $$->args = ast_arg_append(ast_arg(A, NULL, $2, L(@2)), $4);
                                     $$->nargs = ast_arg_count($$->args); }
        | '[' args ']'             { $$ = ast_expr(A, EX_LIST, L(@1)); $$->args = $2; $$->nargs = ast_arg_count($2); }
+       | '[' expr comp_clauses ']' { $$ = comprehension(st, $2, $3, @1); }
        ;
 %%
 
@@ -236,6 +284,21 @@ static Expr *binary(LexState *st, Operator op, Expr *a, Expr *b, SqnLoc loc) {
   e->op = op;
   e->a = a;
   e->b = b;
+  return e;
+}
+
+static Expr *comp_for(LexState *st, const char *var, Expr *iterable, SqnLoc loc) {
+  Expr *e = ast_expr(A, EX_FOR, L(loc));
+  e->str = var;
+  e->a = iterable;
+  return e;
+}
+
+static Expr *comprehension(LexState *st, Expr *element, Arg *clauses, SqnLoc loc) {
+  Expr *e = ast_expr(A, EX_COMP, L(loc));
+  e->a = element;
+  e->args = clauses;
+  e->nargs = ast_arg_count(clauses);
   return e;
 }
 

@@ -28,6 +28,7 @@ sqnrun_cli(search_no_data 2 "--search need --data DIR" ${SQN_PLAN_FIXTURES}/samp
 sqnrun_cli(target_ms_needs_lut 2 "--target-ms needs --lut lut.json" ${SQN_PLAN_FIXTURES}/sample.plan --search --data synthetic --target-ms 3)
 sqnrun_cli(objective_latency_needs_lut 2 "--objective latency needs --lut lut.json" ${SQN_PLAN_FIXTURES}/sample.plan --search --data synthetic --objective latency)
 sqnrun_cli(epochs_zero 2 "bad --epochs '0' \\(an integer from 1 to" ${SQN_PLAN_FIXTURES}/sample.plan --train --data synthetic --epochs 0)
+sqnrun_cli(crop_one_number 2 "bad --crop '64' \\(HxW, e.g. 256x512, each side 1..16384\\)" ${SQN_PLAN_FIXTURES}/sample.plan --train --data synthetic --crop 64)
 sqnrun_cli(infer_needs_weights 2 "--infer needs --weights" ${SQN_PLAN_FIXTURES}/sample.plan --infer x.npy --logits y.npy)
 sqnrun_cli(missing_file 1 "sqnrun: .*nope\\.plan: cannot open: No such file" ${SQN_PLAN_FIXTURES}/nope.plan --info)
 sqnrun_cli(empty_file 1 "empty\\.plan: empty file" ${SQN_PLAN_FIXTURES}/empty.plan --info)

@@ -4,35 +4,8 @@
 #include "compile.h"
 #include "builtins.h"
 #include "fuse.h"
+#include "lang_compile.h"
 #include "test_util.h"
-
-static char diag_buf[65536];
-
-/* Compiles src; diagnostics go to diag_buf. */
-static IrGraph *compile_text(Arena *a, const char *src, const CompileOptions *opt) {
-  memset(diag_buf, 0, sizeof diag_buf);
-  FILE *f = fmemopen(diag_buf, sizeof diag_buf - 1, "w");
-  Diag d;
-  diag_init(&d, f);
-  IrGraph *g = compile_source(a, &d, "test.sqn", src, strlen(src), opt);
-  fclose(f);
-  return g;
-}
-
-static const char *prelude =
-    "import \"std/blocks.sqn\"\n"
-    "decoder tiny(low: tensor) {\n"
-    "  out = conv(in, classes, bias=true) -> bilinear(like=image)\n"
-    "}\n"
-    "candidates c = [ a = ir(k=3, e=1), b = ir(k=5, e=6), skip ]\n"
-    "space s {\n"
-    "  input 3x64x128\n"
-    "  classes 5\n"
-    "  stem conv_bn_relu(cout=8, k=3, stride=2)\n"
-    "  stage 8 repeat 2 stride 1 choose c\n"
-    "  stage 16 repeat 1 stride 2 choose c\n"
-    "  decoder tiny(low=tap(0))\n"
-    "}\n";
 
 static int find_param(const IrGraph *g, const char *name) {
   for (int i = 0; i < g->nparams; i++)
@@ -91,20 +64,6 @@ static void test_network(void) {
 }
 
 /* A network whose single superblock (8 -> 8 channels, 32x64, stride 1) is the block `t` with BODY. */
-static IrGraph *compile_block(Arena *a, const char *body) {
-  static char src[8192];
-  snprintf(src, sizeof src,
-           "import \"std/blocks.sqn\"\n"
-           "decoder tiny(low: tensor) { out = conv(in, classes, bias=true) -> bilinear(like=image) }\n"
-           "block t(p: int = 2, f: float = 0.5) {\n%s\n}\n"
-           "candidates cs = [ t ]\n"
-           "space s { input 3x64x128; classes 5; stem conv_bn_relu(cout=8, k=3, stride=2)\n"
-           "  stage 8 repeat 1 stride 1 choose cs; residual false; decoder tiny(low=tap(0)) }\n"
-           "network n = s [ t ]\n",
-           body);
-  return compile_text(a, src, NULL);
-}
-
 static OpKind kind_of_output(IrGraph *g) { return g->nodes[g->sb[0].output].kind; }
 
 static void test_expressions(void) {
@@ -191,11 +150,6 @@ static void test_settings(void) {
   arena_free(&a);
 }
 
-typedef struct DiagCase {
-  const char *body;     /* block body of `t` (see compile_block), or a whole file when starting with '!' */
-  const char *expect[3];/* substrings that must all appear in the diagnostics */
-} DiagCase;
-
 static const DiagCase diag_cases[] = {
     {"  out = conv(in, cuot)", {"test.sqn:4:18: error: unknown name `cuot`", "did you mean `cout`?"}},
     {"  out = conv(in, cout, strid=2)", {"`conv` has no parameter `strid`", "did you mean `stride`?"}},
@@ -275,32 +229,8 @@ static const DiagCase diag_cases[] = {
      {"unknown space setting `colour`"}},
 };
 
-static void run_diag_case(const DiagCase *c) {
-  Arena a = {0};
-  IrGraph *g;
-  if (c->body[0] == '!') {
-    g = compile_text(&a, c->body + 1, NULL);
-  } else if (c->body[0] == '+') {
-    char *src = malloc(strlen(prelude) + strlen(c->body) + 1);
-    strcpy(src, prelude);
-    strcat(src, c->body + 1);
-    g = compile_text(&a, src, NULL);
-    free(src);
-  } else {
-    g = compile_block(&a, c->body);
-  }
-  bool ok = g == NULL;
-  for (int i = 0; i < 3 && c->expect[i]; i++)
-    if (!strstr(diag_buf, c->expect[i])) ok = false;
-  CHECK(ok);
-  if (!ok)
-    fprintf(stderr, "--- case:\n%s\n--- expected: %s | %s\n--- got (%s):\n%s\n", c->body, c->expect[0],
-            c->expect[1] ? c->expect[1] : "", g ? "compiled" : "failed", diag_buf);
-  arena_free(&a);
-}
-
 static void test_diagnostics(void) {
-  for (size_t i = 0; i < sizeof diag_cases / sizeof diag_cases[0]; i++) run_diag_case(&diag_cases[i]);
+  for (size_t i = 0; i < sizeof diag_cases / sizeof diag_cases[0]; i++) CHECK(run_diag_case(&diag_cases[i]));
 }
 
 /* Hints name only plausible alternatives (tanh is not tap), and an even kernel that cannot pad "same"

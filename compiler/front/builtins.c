@@ -31,6 +31,8 @@ static const OpSpec specs[] = {
     {"int", {"x"}, 1, false, false},
     {"float", {"x"}, 1, false, false},
     {"tap", {"i"}, 1, false, false},
+    {"len", {"x"}, 1, false, false},
+    {"range", {"start", "stop", "step"}, 1, false, false},
 };
 #define NSPECS ((int)(sizeof specs / sizeof specs[0]))
 
@@ -148,6 +150,16 @@ static Value scalar_function(Elab *e, Scope *s, const OpSpec *sp, const Expr *ca
       return v_error();
     }
     return s->taps[i];
+  }
+  if (!strcmp(sp->name, "len") || !strcmp(sp->name, "range")) {
+    int given = 0, last = 0;
+    while (given < 3 && b->has[given]) given++;
+    for (int i = 0; i < 3; i++) last = b->has[i] ? i + 1 : last;
+    if (last > given) { /* e.g. range(5, step=2) */
+      elab_error(e, call->loc, "write range(stop), range(start, stop) or range(start, stop, step)", "range() is missing an argument");
+      return v_error();
+    }
+    return list_builtin(e, sp->name, b->v, given, call->loc);
   }
   int n = sp->nrequired + b->nextra;
   Value args[18];

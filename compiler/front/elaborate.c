@@ -9,7 +9,10 @@
 
 #define MAX_BLOCK_DEPTH 32
 
-static NameMap *decl_names(Elab *e, DeclKind kind) { return kind == DECL_BLOCK ? &e->block_decls : &e->other_decls; }
+/* Two namespaces: what is called (blocks, functions) and what is named in settings (sets, spaces, networks). */
+static NameMap *decl_names(Elab *e, DeclKind kind) {
+  return kind == DECL_BLOCK || kind == DECL_FUNCTION ? &e->block_decls : &e->other_decls;
+}
 
 const Decl *elab_find(const Elab *e, DeclKind kind, const char *name) {
   const Decl *d = name_map_get(decl_names((Elab *)e, kind), name);
@@ -17,7 +20,7 @@ const Decl *elab_find(const Elab *e, DeclKind kind, const char *name) {
 }
 
 static const char *decl_kind_name(DeclKind k) {
-  static const char *n[] = {"import", "block", "candidate set", "space", "network"};
+  static const char *n[] = {"import", "block", "candidate set", "space", "network", "function"};
   return n[k];
 }
 
@@ -34,8 +37,9 @@ static void register_decl(Elab *e, const Decl *d) {
     diag_note(e->d, o->loc, "the first definition is here");
     return;
   }
-  if (d->kind == DECL_BLOCK && (builtin_is_op(d->name) || builtin_is_function(d->name))) {
-    diag_error(e->d, d->loc, "pick another name", "block `%s` would hide the built-in op of the same name", d->name);
+  if ((d->kind == DECL_BLOCK || d->kind == DECL_FUNCTION) && (builtin_is_op(d->name) || builtin_is_function(d->name))) {
+    diag_error(e->d, d->loc, "pick another name", "%s `%s` would hide the built-in %s of the same name",
+               decl_kind_name(d->kind), d->name, builtin_is_op(d->name) ? "op" : "function");
     return;
   }
   if (e->ndecls == e->cap_decls) {
@@ -162,9 +166,9 @@ static void unknown_param(Elab *e, const Decl *blk, const Arg *g) {
   const char *names[40];
   int n = 0;
   for (const Param *p = blk->params; p && n < 37; p = p->next) names[n++] = p->name;
-  names[n++] = "cout", names[n++] = "stride", names[n++] = "name";
-  elab_error(e, g->loc, hint_unknown_param(e, blk->name, g->name, names, n), "block `%s` has no parameter `%s`",
-             blk->name, g->name);
+  if (blk->kind == DECL_BLOCK) names[n++] = "cout", names[n++] = "stride", names[n++] = "name";
+  elab_error(e, g->loc, hint_unknown_param(e, blk->name, g->name, names, n), "%s `%s` has no parameter `%s`",
+             blk->kind == DECL_BLOCK ? "block" : "function", blk->name, g->name);
 }
 
 typedef struct CallArgs {
@@ -192,7 +196,8 @@ static bool bind_call_args(Elab *e, Scope *caller, const Decl *blk, const Expr *
   int nparams = 0;
   for (const Param *p = blk->params; p; p = p->next) nparams++;
   if (npos > nparams || nparams > 32) {
-    elab_error(e, call->loc, NULL, "block `%s` takes %d parameters, got %d", blk->name, nparams, npos);
+    elab_error(e, call->loc, NULL, "%s `%s` takes %d parameters, got %d", blk->kind == DECL_BLOCK ? "block" : "function",
+               blk->name, nparams, npos);
     return false;
   }
   for (int i = 0; i < npos; i++) ca->v[i] = pos[i], ca->has[i] = true, ca->loc[i] = call->loc;
@@ -200,9 +205,10 @@ static bool bind_call_args(Elab *e, Scope *caller, const Decl *blk, const Expr *
   for (const Arg *g = named; g; g = g->next) {
     if (!g->name) continue;
     int idx;
-    if (!strcmp(g->name, "cout")) ok &= named_int(e, caller, g, &ca->cout);
-    else if (!strcmp(g->name, "stride")) ok &= named_int(e, caller, g, &ca->stride);
-    else if (!strcmp(g->name, "name")) {
+    bool block = blk->kind == DECL_BLOCK;
+    if (block && !strcmp(g->name, "cout")) ok &= named_int(e, caller, g, &ca->cout);
+    else if (block && !strcmp(g->name, "stride")) ok &= named_int(e, caller, g, &ca->stride);
+    else if (block && !strcmp(g->name, "name")) {
       Value v = eval_expr(e, caller, g->value);
       if (v.kind != V_STRING) {
         elab_error(e, g->loc, NULL, "name= must be a string");
@@ -244,8 +250,8 @@ static bool bind_params(Elab *e, Scope *ns, const Decl *blk, const Expr *call, C
     if (ca->has[i]) v = ca->v[i];
     else if (p->deflt) v = eval_expr(e, ns, p->deflt);
     else {
-      elab_error(e, call->loc, arena_printf(e->a, "pass it as `%s=...`", p->name), "block `%s` needs parameter `%s`",
-                 blk->name, p->name);
+      elab_error(e, call->loc, arena_printf(e->a, "pass it as `%s=...`", p->name), "%s `%s` needs parameter `%s`",
+                 blk->kind == DECL_BLOCK ? "block" : "function", blk->name, p->name);
       ok = false;
       continue;
     }
@@ -253,22 +259,6 @@ static bool bind_params(Elab *e, Scope *ns, const Decl *blk, const Expr *call, C
     scope_bind(e, ns, p->name, v);
   }
   return ok;
-}
-
-static void run_statements(Elab *e, Scope *ns, const Decl *blk) {
-  for (const Stmt *st = blk->body; st && !diag_too_many(e->d); st = st->next) {
-    Value v = eval_expr(e, ns, st->value);
-    if (st->kind == STMT_LET) {
-      if (!strcmp(st->name, "in") || !strcmp(st->name, "cin"))
-        elab_error(e, st->loc, "pick another name", "`%s` is the block's input and cannot be reassigned", st->name);
-      scope_bind(e, ns, st->name, v);
-    } else if (v.kind == V_BOOL && !v.i) {
-      elab_error(e, st->loc, NULL, "assertion failed in `%s`: %s", blk->name,
-                 st->message ? st->message : ast_expr_text(e->a, st->value));
-    } else if (v.kind != V_BOOL && v.kind != V_ERROR) {
-      elab_error(e, st->loc, NULL, "assert needs a bool, got %s", value_to_string(e, v));
-    }
-  }
 }
 
 Value elab_call_block(Elab *e, Scope *caller, const Decl *blk, const Expr *call, const BlockCtx *ctx,
@@ -297,7 +287,7 @@ Value elab_call_block(Elab *e, Scope *caller, const Decl *blk, const Expr *call,
   bind_implicit(e, &ns, ctx, &ca);
   Value out = v_error();
   if (bind_params(e, &ns, blk, call, &ca)) {
-    run_statements(e, &ns, blk);
+    run_statements(e, &ns, blk, blk->body);
     if (!scope_lookup(&ns, "out", &out)) {
       elab_error(e, blk->loc, "assign the block's result: `out = ...`", "block `%s` never assigns `out`", blk->name);
       out = v_error();
@@ -306,6 +296,33 @@ Value elab_call_block(Elab *e, Scope *caller, const Decl *blk, const Expr *call,
                  value_to_string(e, out));
       out = v_error();
     }
+  }
+  e->scope = saved;
+  return out;
+}
+
+Value call_function(Elab *e, Scope *caller, const Decl *fn, const Expr *call, const Value *pos, int npos,
+                    const Arg *named) {
+  if (caller && caller->depth >= MAX_BLOCK_DEPTH) {
+    elab_error(e, call->loc, "a function may call itself, but not this deep", "calls nested more than %d deep",
+               MAX_BLOCK_DEPTH);
+    return v_error();
+  }
+  CallArgs ca;
+  memset(&ca, 0, sizeof ca);
+  ca.cout = ca.stride = -1;
+  if (!bind_call_args(e, caller, fn, call, pos, npos, named, &ca)) return v_error();
+  Scope ns = {.block = fn, .call_site = call->loc, .parent = caller, .depth = caller ? caller->depth + 1 : 1,
+              .prefix = "", .in_function = true};
+  Scope *saved = e->scope;
+  e->scope = &ns;
+  Value out = v_error();
+  int errors = e->d->errors;
+  if (bind_params(e, &ns, fn, call, &ca)) {
+    run_statements(e, &ns, fn, fn->body);
+    if (ns.result) out = *ns.result;
+    else if (e->d->errors == errors)
+      elab_error(e, fn->loc, "end each path with `return VALUE`", "function `%s` ended without `return`", fn->name);
   }
   e->scope = saved;
   return out;

@@ -12,7 +12,7 @@ Value v_tensor(int node) { return (Value){.kind = V_TENSOR, .node = node}; }
 Value v_error(void) { return (Value){.kind = V_ERROR}; }
 
 const char *value_kind_name(ValueKind k) {
-  static const char *names[] = {"nothing", "int", "float", "bool", "string", "tensor", "tuple", "error"};
+  static const char *names[] = {"nothing", "int", "float", "bool", "string", "tensor", "tuple", "error", "callable"};
   return names[k];
 }
 
@@ -32,6 +32,9 @@ const char *value_to_string(Elab *e, Value v) {
       out = arena_printf(e->a, "%s%s%s", out, i ? ", " : "", value_to_string(e, v.items[i]));
     return arena_printf(e->a, "%s)", out);
   }
+  case V_CALLABLE:
+    return arena_printf(e->a, "%s `%s`", builtin_is_op(v.s) ? "op" : elab_find(e, DECL_FUNCTION, v.s) ? "function"
+                                         : builtin_is_function(v.s) ? "function" : "block", v.s);
   default: return value_kind_name(v.kind);
   }
 }
@@ -44,7 +47,7 @@ bool value_equal(Value a, Value b) {
   if (a.kind != b.kind) return false;
   switch (a.kind) {
   case V_BOOL: return a.i == b.i;
-  case V_STRING: return !strcmp(a.s, b.s);
+  case V_STRING: case V_CALLABLE: return !strcmp(a.s, b.s);
   case V_TENSOR: return a.node == b.node;
   case V_TUPLE:
     if (a.n != b.n) return false;
@@ -95,7 +98,12 @@ bool scope_lookup(const Scope *s, const char *name, Value *out) {
 }
 
 void scope_bind(Elab *e, Scope *s, const char *name, Value v) {
-  Binding *b = ARENA_NEW(e->a, Binding);
+  Binding *b = s->index.a ? name_map_get(&s->index, name) : NULL;
+  if (b) { /* rebinding (a loop variable, x = x -> relu): the newest value is all that is ever read */
+    b->value = v;
+    return;
+  }
+  b = ARENA_NEW(e->a, Binding);
   b->name = name;
   b->value = v;
   b->next = s->vars;
@@ -147,17 +155,53 @@ bool value_as_pair(Elab *e, Value v, SrcLoc loc, const char *what, int out[2]) {
 static bool is_number(Value v) { return v.kind == V_INT || v.kind == V_FLOAT; }
 static double num(Value v) { return v.kind == V_INT ? (double)v.i : v.f; }
 
+/* A variable visible from s: its own, then (through comprehension scopes) its block's; blocks see
+   only their own names. */
+static bool lookup_visible(const Scope *s, const char *name, Value *v) {
+  for (const Scope *p = s; p; p = p->parent) {
+    if (scope_lookup(p, name, v)) return true;
+    if (p->block && !p->transparent) break;
+  }
+  return false;
+}
+
+static bool is_callable_name(const Elab *e, const char *name) {
+  return builtin_is_op(name) || builtin_is_function(name) || elab_find(e, DECL_BLOCK, name) ||
+         elab_find(e, DECL_FUNCTION, name);
+}
+
+const char *eval_callee(Elab *e, Scope *s, const char *name, SrcLoc loc) {
+  Value v;
+  if (!lookup_visible(s, name, &v)) return name;
+  if (v.kind == V_CALLABLE) return v.s;
+  if (v.kind != V_ERROR)
+    elab_error(e, loc, is_callable_name(e, name) ? arena_printf(e->a, "the variable `%s` hides the %s of that name: rename it", name,
+                                                                builtin_is_op(name) ? "op" : "block or function")
+                                                 : NULL,
+               "`%s` is %s, not an op, block or function", name, value_to_string(e, v));
+  return NULL;
+}
+
+Scope scope_inner(Scope *s) {
+  Scope in = *s;
+  in.vars = NULL;
+  in.index = (NameMap){0};
+  in.parent = s;
+  in.transparent = true;
+  return in;
+}
+
+void scope_leave(Scope *s, const Scope *inner) { s->counter = inner->counter; }
+
 static Value eval_identifier(Elab *e, Scope *s, const Expr *x) {
   Value v;
-  for (Scope *p = s; p; p = p->parent) {
-    if (scope_lookup(p, x->str, &v)) return v;
-    if (p->block) break; /* blocks see only their own names */
-  }
+  if (lookup_visible(s, x->str, &v)) return v;
+  if (is_callable_name(e, x->str)) return (Value){.kind = V_CALLABLE, .s = x->str}; /* e.g. act = relu */
   const char *names[64];
   int n = 0;
   for (Scope *p = s; p && n < 60; p = p->parent) {
     for (Binding *b = p->vars; b && n < 60; b = b->next) names[n++] = b->name;
-    if (p->block) break;
+    if (p->block && !p->transparent) break;
   }
   const char *best = diag_closest(x->str, names, n);
   char hint[128];
@@ -256,6 +300,7 @@ static Value eval_binary(Elab *e, Scope *s, const Expr *x) {
   if (x->op == OPR_EQ) return v_bool(value_equal(a, b));
   if (x->op == OPR_NE) return v_bool(!value_equal(a, b));
   if (a.kind == V_TENSOR || b.kind == V_TENSOR) return builtin_binary_tensor(e, s, x->op, a, b, x->loc);
+  if (a.kind == V_TUPLE && b.kind == V_TUPLE && x->op == OPR_ADD) return list_concat(e, a, b);
   if (is_number(a) && is_number(b)) return arith(e, x->op, a, b, x->loc);
   elab_error(e, x->loc, NULL, "operator `%s` cannot combine %s and %s", ast_operator_text(x->op),
              value_to_string(e, a), value_to_string(e, b));
@@ -310,6 +355,17 @@ bool elab_can_add_nodes(Elab *e, SrcLoc loc) {
   return false;
 }
 
+#define MAX_LOOP_STEPS 1000000LL
+
+bool elab_loop_step(Elab *e, SrcLoc loc) {
+  if (e->abort) return false;
+  if (++e->loop_steps <= MAX_LOOP_STEPS) return true;
+  elab_error(e, loc, "loops and comprehensions nest too deeply or run too long; a network needs far fewer",
+             "more than %lld loop iterations", MAX_LOOP_STEPS);
+  e->abort = true;
+  return false;
+}
+
 static Value eval_node(Elab *e, Scope *s, const Expr *x);
 
 Value eval_expr(Elab *e, Scope *s, const Expr *x) {
@@ -339,6 +395,9 @@ static Value eval_node(Elab *e, Scope *s, const Expr *x) {
   case EX_COND: return eval_cond(e, s, x);
   case EX_TUPLE: case EX_LIST: return eval_tuple(e, s, x);
   case EX_CALL: return eval_call(e, s, x);
+  case EX_INDEX: return eval_index(e, s, x);
+  case EX_COMP: return eval_comprehension(e, s, x);
+  case EX_FOR: case EX_IF: break; /* only inside EX_COMP */
   case EX_DIMS:
     elab_error(e, x->loc, "dimensions like 3x1024x2048 are only used by `input` and `crop` settings",
                "unexpected dimensions");
@@ -380,7 +439,22 @@ static Value eval_call(Elab *e, Scope *s, const Expr *x) {
   bool ok = true;
   int npos = eval_positional(e, s, x, pos, 16, &ok);
   if (!ok) return v_error();
+  const char *callee = eval_callee(e, s, x->str, x->loc);
+  if (!callee) return v_error();
+  if (callee != x->str) { /* through a variable: the call as if it named the callable */
+    Expr *c = ARENA_NEW(e->a, Expr);
+    *c = *x;
+    c->str = callee;
+    x = c;
+  }
+  if (s->in_function && (builtin_is_op(x->str) || elab_find(e, DECL_BLOCK, x->str))) {
+    elab_error(e, x->loc, "a function computes numbers, tuples or strings; build ops in a `block`",
+               "function calls %s `%s`", builtin_is_op(x->str) ? "op" : "block", x->str);
+    return v_error();
+  }
   if (builtin_is_op(x->str) || builtin_is_function(x->str)) return builtin_call(e, s, x, pos, npos, x->args);
+  const Decl *fn = elab_find(e, DECL_FUNCTION, x->str);
+  if (fn) return call_function(e, s, fn, x, pos, npos, x->args);
   const Decl *blk = elab_find(e, DECL_BLOCK, x->str);
   if (blk) {
     if (npos == 0 || pos[0].kind != V_TENSOR) {

@@ -9,7 +9,9 @@
 typedef struct StageSpec {
   const Setting *st;
   int channels, repeats, stride;
-  const Decl *set;           /* candidate set (may be NULL for networks that give calls) */
+  const char *set;           /* candidate set's name (NULL for networks that give calls) */
+  Choice *choices;           /* its candidates, expanded (candidate_sets.c) */
+  int nchoices;
 } StageSpec;
 
 typedef struct SpaceSpec {
@@ -71,13 +73,9 @@ static bool parse_stage(Elab *e, const Setting *st, StageSpec *out) {
     if (!strcmp(key, "repeat") && (out->repeats = stage_int(e, st, g, "repeat")) < 0) return false;
     if (!strcmp(key, "stride") && (out->stride = stage_int(e, st, g, "stride")) < 0) return false;
     if (!strcmp(key, "choose")) {
-      const char *name = g->value->kind == EX_IDENT ? g->value->str : "";
-      out->set = elab_find(e, DECL_CANDIDATES, name);
-      if (!out->set) {
-        elab_error(e, g->loc, "define it with `candidates NAME = [ ... ]` or import it",
-                   "unknown candidate set `%s`", ast_expr_text(e->a, g->value));
-        return false;
-      }
+      out->choices = ARENA_ARRAY(e->a, Choice, IR_MAX_INPUTS);
+      out->nchoices = candidate_set_expand(e, g->value, out->choices, IR_MAX_INPUTS, &out->set);
+      if (out->nchoices < 0) return false;
     }
   }
   return true;
@@ -192,49 +190,26 @@ static bool residual_rule(Elab *e, SpaceSpec *sp, int stride, int cin, int cout)
   return v.i != 0;
 }
 
-typedef struct Choice {
-  const char *name, *display;
-  const Expr *expr;
-} Choice;
-
-static const char *sanitize(Elab *e, const char *text) {
-  char *s = arena_strdup(e->a, text);
-  int n = 0;
-  for (const char *p = text; *p; p++) {
-    if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')) s[n++] = *p;
-    else if (n && s[n - 1] != '_') s[n++] = '_';
-  }
-  while (n && s[n - 1] == '_') n--;
-  s[n] = 0;
-  return s;
-}
-
-static Choice set_choice(Elab *e, const Arg *item) {
-  Choice c = {.expr = item->value, .display = ast_expr_text(e->a, item->value)};
-  c.name = item->name ? item->name : sanitize(e, c.display);
-  return c;
-}
-
 static bool genotype_choice(Elab *e, const StageSpec *stg, const Arg *item, Choice *out) {
   const Expr *x = item->value;
   const char *text = ast_expr_text(e->a, x);
-  for (const Arg *g = stg->set ? stg->set->items : NULL; g; g = g->next) {
-    Choice c = set_choice(e, g);
-    if ((x->kind == EX_IDENT && !strcmp(c.name, x->str)) || !strcmp(c.display, text)) {
-      *out = c;
+  for (int i = 0; i < stg->nchoices; i++) {
+    const Choice *c = &stg->choices[i];
+    if ((x->kind == EX_IDENT && !strcmp(c->name, x->str)) || !strcmp(c->display, text)) {
+      *out = *c;
       return true;
     }
   }
   if ((x->kind == EX_IDENT || x->kind == EX_CALL) && elab_find(e, DECL_BLOCK, x->str)) {
-    *out = (Choice){.name = sanitize(e, text), .display = text, .expr = x};
+    *out = choice_of(e, NULL, x);
     return true;
   }
-  const char *names[64];
+  const char *names[IR_MAX_INPUTS];
   int n = 0;
-  for (const Arg *g = stg->set ? stg->set->items : NULL; g && n < 64; g = g->next) names[n++] = set_choice(e, g).name;
+  for (int i = 0; i < stg->nchoices; i++) names[n++] = stg->choices[i].name;
   const char *best = x->kind == EX_IDENT ? diag_closest(x->str, names, n) : NULL;
   elab_error(e, item->loc, best ? arena_printf(e->a, "did you mean `%s`?", best) : "name a candidate of the stage's set or call a block",
-             "`%s` is not a candidate of set `%s` nor a block", text, stg->set ? stg->set->name : "(none)");
+             "`%s` is not a candidate of set `%s` nor a block", text, stg->set ? stg->set : "(none)");
   return false;
 }
 
@@ -334,14 +309,8 @@ static int stage_choices(Elab *e, SpaceSpec *sp, int stage, int index, Choice *o
     elab_error(e, stg->st->loc, "add `choose SET` to the stage", "stage %d of a space needs a candidate set", stage + 1);
     return 0;
   }
-  if (stg->set->nitems < 1 || stg->set->nitems > IR_MAX_INPUTS) {
-    elab_error(e, stg->set->loc, NULL, "a candidate set needs 1 to %d candidates, `%s` has %d", IR_MAX_INPUTS,
-               stg->set->name, stg->set->nitems);
-    return 0;
-  }
-  int n = 0;
-  for (const Arg *g = stg->set->items; g; g = g->next) out[n++] = set_choice(e, g);
-  return n;
+  memcpy(out, stg->choices, sizeof *out * (size_t)stg->nchoices);
+  return stg->nchoices;
 }
 
 static Value build_superblock(Elab *e, SpaceSpec *sp, Scope *s, int stage, int rep, Value x) {
