@@ -3,7 +3,9 @@
 #include "kernel_abi.h"
 #include <stdio.h>
 
-static const char *const act_names[KACT__COUNT] = {"none", "relu", "relu6", "sigmoid", "hswish"};
+static const char *const act_names[KACT__COUNT] = {"none",  "relu",  "relu6",    "sigmoid",
+                                                          "hswish", "silu", "hsigmoid", "tanh"};
+static const char *const bin_names[KBIN__COUNT] = {"add", "mul", "sub"};
 
 const char *kernel_act_name(int act) { return act >= 0 && act < KACT__COUNT ? act_names[act] : "?"; }
 
@@ -12,7 +14,7 @@ void kernel_spec_name(const KernelSpec *k, char *buf, size_t n) {
   switch (k->family) {
   case KFAM_ACT: snprintf(buf, n, "sqn_act_%s", act); break;
   case KFAM_ACT_BWD: snprintf(buf, n, "sqn_act_bwd_%s", act); break;
-  case KFAM_BINARY: snprintf(buf, n, "sqn_binary_%s", k->op == KBIN_MUL ? "mul" : "add"); break;
+  case KFAM_BINARY: snprintf(buf, n, "sqn_binary_%s", k->op >= 0 && k->op < KBIN__COUNT ? bin_names[k->op] : "?"); break;
   case KFAM_AFFINE: snprintf(buf, n, "sqn_affine_%s", act); break;
   case KFAM_DWCONV:
     snprintf(buf, n, "sqn_dwconv_k%dx%d_s%dx%d_d%dx%d_%s", k->kh, k->kw, k->sh, k->sw, k->dh, k->dw, act);
@@ -28,6 +30,8 @@ void kernel_spec_name(const KernelSpec *k, char *buf, size_t n) {
   case KFAM_AVGPOOL: snprintf(buf, n, "sqn_avgpool_cip%d", k->flag ? 1 : 0); break;
   case KFAM_GAP: snprintf(buf, n, "sqn_gap"); break;
   case KFAM_SGD: snprintf(buf, n, "sqn_sgd"); break;
+  case KFAM_SCALE: snprintf(buf, n, "sqn_scale"); break;
+  case KFAM_LEAKY: snprintf(buf, n, "sqn_leaky"); break;
   default: snprintf(buf, n, "sqn_unknown_%d", (int)k->family); break;
   }
 }
@@ -38,6 +42,7 @@ int kernel_family_nparams(KernelFamily f) {
       [KFAM_DWCONV] = 13,     [KFAM_MIX_FWD] = 7,  [KFAM_MIX_BWD_DX] = 8,   [KFAM_MIX_BWD_DW] = 8,
       [KFAM_XENT] = 10,       [KFAM_BILINEAR] = 8, [KFAM_BILINEAR_BWD] = 8, [KFAM_NEAREST] = 8,
       [KFAM_NEAREST_BWD] = 8, [KFAM_AVGPOOL] = 14, [KFAM_GAP] = 5,          [KFAM_SGD] = 9,
+      [KFAM_SCALE] = 7,       [KFAM_LEAKY] = 7,
   };
   return f >= 0 && f < KFAM__COUNT ? counts[f] : 0;
 }
@@ -56,7 +61,8 @@ int kernel_library_specs(KernelSpec *out, int cap) {
   for (int a = KACT_NONE; a < KACT__COUNT; a++) n = push(out, cap, n, (KernelSpec){.family = KFAM_AFFINE, .act = a});
   for (int op = 0; op < KBIN__COUNT; op++) n = push(out, cap, n, (KernelSpec){.family = KFAM_BINARY, .op = op});
   const KernelFamily plain[] = {KFAM_MIX_FWD, KFAM_MIX_BWD_DX, KFAM_MIX_BWD_DW, KFAM_XENT,
-                                KFAM_NEAREST, KFAM_NEAREST_BWD, KFAM_GAP,        KFAM_SGD};
+                                KFAM_NEAREST, KFAM_NEAREST_BWD, KFAM_GAP,        KFAM_SGD,
+                                KFAM_SCALE,   KFAM_LEAKY};
   for (size_t i = 0; i < sizeof plain / sizeof *plain; i++) n = push(out, cap, n, (KernelSpec){.family = plain[i]});
   for (int f = 0; f < 2; f++) {
     n = push(out, cap, n, (KernelSpec){.family = KFAM_BILINEAR, .flag = f});

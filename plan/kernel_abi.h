@@ -19,7 +19,8 @@
    Families and parameters (after `i64 total`):
    ACT(act)          y, x, n                                   y = act(x); total = n; y may be x
    ACT_BWD(act)      dx, dy, v, n, acc                         dx (+)= act'(.) * dy; v is the forward output y
-                                                               (relu, relu6, sigmoid) or input x (hswish);
+                                                               (relu, relu6, sigmoid, tanh) or input x
+                                                               (hswish, silu, hsigmoid);
                                                                acc != 0 adds (cpu_*_backward)
    BINARY(op)        y, a, b, N, C, H, W, as_n, as_c, as_h, as_w, bs_n, bs_c, bs_h, bs_w
                                                                y[n,c,h,w] = a[...] op b[...] with element
@@ -59,6 +60,13 @@
                                                                PyTorch SGD (trainer.c's sgd): d = g + wd*w;
                                                                mom = first ? d : momentum*mom + d (mom NULL:
                                                                d); w -= lr*mom
+   SCALE             y, x, n, a(f32), b(f32), acc              y (+)= a * x + b (a multiply, then an add, as
+                                                               cpu_affine); total = n; y may be x. The
+                                                               affine op, and its backward (x = dy, b = 0)
+   LEAKY             y, x, g, n, slope(f32), acc               y (+)= x > 0 ? g : g * slope; total = n. The
+                                                               leaky_relu forward (g = x, acc = 0) and its
+                                                               backward (x the forward input, g = dy); y may
+                                                               be x or g
 */
 #ifndef SQN_KERNEL_ABI_H
 #define SQN_KERNEL_ABI_H
@@ -68,12 +76,14 @@
 typedef enum {
   KFAM_ACT, KFAM_ACT_BWD, KFAM_BINARY, KFAM_AFFINE, KFAM_DWCONV, KFAM_MIX_FWD, KFAM_MIX_BWD_DX,
   KFAM_MIX_BWD_DW, KFAM_XENT, KFAM_BILINEAR, KFAM_BILINEAR_BWD, KFAM_NEAREST, KFAM_NEAREST_BWD,
-  KFAM_AVGPOOL, KFAM_GAP, KFAM_SGD, KFAM__COUNT
+  KFAM_AVGPOOL, KFAM_GAP, KFAM_SGD, KFAM_SCALE, KFAM_LEAKY, KFAM__COUNT
 } KernelFamily;
 
 /* Activations (ACT, ACT_BWD, AFFINE, DWCONV): KACT_NONE only for AFFINE and DWCONV. */
-typedef enum { KACT_NONE, KACT_RELU, KACT_RELU6, KACT_SIGMOID, KACT_HSWISH, KACT__COUNT } KernelAct;
-typedef enum { KBIN_ADD, KBIN_MUL, KBIN__COUNT } KernelBinary;
+typedef enum {
+  KACT_NONE, KACT_RELU, KACT_RELU6, KACT_SIGMOID, KACT_HSWISH, KACT_SILU, KACT_HSIGMOID, KACT_TANH, KACT__COUNT
+} KernelAct;
+typedef enum { KBIN_ADD, KBIN_MUL, KBIN_SUB, KBIN__COUNT } KernelBinary;
 
 /* One kernel variant: the family plus what is baked into its code. Unused fields are 0. */
 typedef struct KernelSpec {

@@ -60,7 +60,7 @@ bool op_shape(OpKind k, const OpAttr *a, const Shape *in, int nin, Shape fixed, 
       o.c += in[i].c;
     }
     break;
-  case OP_ADD: case OP_MUL: case OP_MIX:
+  case OP_ADD: case OP_SUB: case OP_MUL: case OP_MIX:
     for (int i = 1; i < nin; i++)
       if (!broadcast(o.c, in[i].c, &o.c) || !broadcast(o.h, in[i].h, &o.h) || !broadcast(o.w, in[i].w, &o.w)) return false;
     break;

@@ -43,7 +43,8 @@ enum { RESIZE_SIZE, RESIZE_SCALE, RESIZE_LIKE, RESIZE__COUNT };
   int crop[4];    /* top, bottom, left, right */                                                  \
   int resize_mode; /* bilinear/nearest: RESIZE_SIZE, RESIZE_SCALE or RESIZE_LIKE */               \
   double scale;   /* RESIZE_SCALE: out = floor(in * scale) */                                     \
-  int like;       /* RESIZE_LIKE: the earlier node whose height and width the output takes; else -1 */
+  int like;       /* RESIZE_LIKE: the earlier node whose height and width the output takes; else -1 */ \
+  double alpha, beta; /* affine: y = alpha * x + beta; leaky_relu: alpha is the negative slope */
 typedef struct OpAttr {
   OP_ATTR_FIELDS
 } OpAttr;
@@ -56,9 +57,9 @@ typedef struct OpAttr {
     };                  \
   }
 
-/* What a node has before its op sets anything: unit kernel, stride, dilation and groups, no like. */
+/* What a node has before its op sets anything: unit kernel, stride, dilation and groups, no like, alpha 1. */
 static inline OpAttr op_attr_default(void) {
-  return (OpAttr){.kh = 1, .kw = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .groups = 1, .like = -1};
+  return (OpAttr){.kh = 1, .kw = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .groups = 1, .like = -1, .alpha = 1.0};
 }
 
 /* The output shape of op k with attributes a on inputs in[0..nin) (n of each ignored); fixed: the

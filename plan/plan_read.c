@@ -386,6 +386,9 @@ static bool check_attrs(Ctx *c, const PlanNode *n) {
     return bad(c, "resize scale %g out of range", n->scale);
   if (n->resize_mode == RESIZE_LIKE && !in_range(c, n->like, 0, n->id - 1, "resize reference node"))
     return false;
+  if (!finite_ok(c, n->alpha, "alpha") || !finite_ok(c, n->beta, "beta")) return false;
+  if (n->kind == OP_LEAKY_RELU && !(n->alpha >= 0 && n->alpha <= 1))
+    return bad(c, "leaky_relu slope %g outside 0..1", n->alpha);
   if (n->kind == OP_CONV && n->out.c % n->groups)
     return bad(c, "conv with %d output channels cannot have %d groups", n->out.c, n->groups);
   return in_range(c, n->nparams, 0, SQN_PLAN_NODE_PARAMS, "nparams");
@@ -427,7 +430,10 @@ static bool read_node(Ctx *c, Rd *r, void *out) {
   n->like = rd_i32(r);
   n->slot = rd_i32(r);
   uint32_t fit = rd_u32(r);
-  if (kind >= OP__COUNT) return bad(c, "unknown op kind %u", kind);
+  bool v3 = c->p->version >= 3; /* the record size was checked: version 3 records hold alpha and beta */
+  n->alpha = v3 ? rd_f64(r) : 1.0;
+  n->beta = v3 ? rd_f64(r) : 0.0;
+  if (kind >= (v3 ? OP__COUNT : OP_SILU)) return bad(c, "unknown op kind %u", kind);
   n->kind = (OpKind)kind;
   return get_str(c, name, &n->name) && get_str(c, file, &n->loc.file) && get_bool(c, b[0], &n->bias, "bias") &&
          get_bool(c, b[1], &n->count_include_pad, "count_include_pad") &&
@@ -448,7 +454,8 @@ static bool read_node_section(Ctx *c) {
   Rd *r = &c->sec[S_NODE];
   if (!read_table(c, r, SQN_TAG_NODE, SQN_INPT_RECORD, sizeof *c->inputs, read_input, (void **)&c->inputs,
                   &c->ninputs) ||
-      !read_table(c, r, SQN_TAG_NODE, SQN_NODE_RECORD, sizeof *p->nodes, read_node, (void **)&p->nodes, &p->nnodes) ||
+      !read_table(c, r, SQN_TAG_NODE, p->version >= 3 ? SQN_NODE_RECORD : SQN_NODE_RECORD_V2, sizeof *p->nodes,
+                  read_node, (void **)&p->nodes, &p->nnodes) ||
       !section_done(c, S_NODE))
     return false;
   if (c->next_input != c->ninputs) return bad(c, "%d inputs belong to no node", c->ninputs - c->next_input);

@@ -11,7 +11,7 @@ endfunction()
 # Every shipped space and network compiles, and its plan reads back.
 foreach(src spaces/small.sqn spaces/large.sqn spaces/xlarge.sqn examples/mac_small.sqn examples/mac_large.sqn
             examples/mac_xlarge.sqn examples/lat_small.sqn examples/lat_large.sqn examples/lat_xlarge.sqn
-            examples/se_space.sqn)
+            examples/se_space.sqn examples/hsigmoid_se.sqn)
   get_filename_component(stem ${src} NAME_WE)
   add_test(NAME compile_${stem} COMMAND ${EXPECT} 0 "wrote .*${stem}.plan" --
            $<TARGET_FILE:sqnc> ${PROJECT_SOURCE_DIR}/${src} -o ${SQNC_OUT}/${stem}.plan)
@@ -19,6 +19,14 @@ foreach(src spaces/small.sqn spaces/large.sqn spaces/xlarge.sqn examples/mac_sma
   set_tests_properties(compile_${stem} PROPERTIES FIXTURES_SETUP cli_${stem})
   set_tests_properties(info_${stem} PROPERTIES FIXTURES_REQUIRED cli_${stem})
 endforeach()
+
+# MobileNetV3's hard-sigmoid SE in .sqn only: relu6(g + 3) / 6 is two affine nodes around relu6, the
+# builtin hsigmoid a node; one training step of the space runs their backward on the CPU.
+sqnc_cli(hsigmoid_se_ir 0 "hsigmoid\\(.* affine\\(%[0-9]+\\) a=1 b=3 .* relu6\\(.* affine\\(%[0-9]+\\) a=0.166667 b=0 .* hsigmoid"
+         ${PROJECT_SOURCE_DIR}/examples/hsigmoid_se.sqn --dump-ir=after)
+add_test(NAME hsigmoid_se_train_step COMMAND ${EXPECT} 0 "step time" -- $<TARGET_FILE:sqnrun> ${SQNC_OUT}/hsigmoid_se.plan
+         --bench --train --iters 1 --warmup 0 --batch 1)
+set_tests_properties(hsigmoid_se_train_step PROPERTIES FIXTURES_REQUIRED cli_hsigmoid_se)
 
 set(SMALL ${PROJECT_SOURCE_DIR}/spaces/small.sqn)
 set(MAC_SMALL ${PROJECT_SOURCE_DIR}/examples/mac_small.sqn)

@@ -25,6 +25,8 @@ static inline uint32_t kt_u32(void) {
 static inline float kt_uniform(float lo, float hi) { return lo + (hi - lo) * ((float)kt_u32() / 4294967296.0f); }
 void *kt_alloc(size_t bytes); /* zeroed; freed by kt_free_all */
 void kt_free_all(void);
+/* y = act(x) by the CPU kernel of KernelAct act (a copy for KACT_NONE); y may be x */
+void kt_cpu_act(int act, const float *x, size_t n, float *y);
 float *kt_rand(size_t n, float lo, float hi);
 float *kt_copy(const float *x, size_t n);
 static inline float *kt_zeros(size_t n) { return kt_alloc(n * sizeof(float)); }

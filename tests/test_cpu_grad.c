@@ -516,12 +516,33 @@ static double relu_d(double v) { return v < 0 ? 0 : v; }
 static double relu6_d(double v) { return v < 0 ? 0 : (v > 6 ? 6 : v); }
 static double sigmoid_d(double v) { return 1.0 / (1.0 + exp(-v)); }
 static double hswish_d(double v) { return v * relu6_d(v + 3) / 6; }
+static double silu_d(double v) { return v / (1.0 + exp(-v)); }
+static double hsigmoid_d(double v) { return relu6_d(v + 3) / 6; }
+static double leaky_d(double v) { return v > 0 ? v : v * (double)0.1f; }
+static double affine_d(double v) { return (double)-0.75f * v + 2; }
 
 /* dL/dx of L = sum(r * f(x)): L is a sum of one-element terms, so the central differences go element by element */
 static double *act_fd_grad(double (*f)(double), const float *x, const float *r, size_t n, double eps) {
   double *g = dbuf(n);
   for (size_t i = 0; i < n; i++) g[i] = r[i] * (f((double)x[i] + eps) - f((double)x[i] - eps)) / (2 * eps);
   return g;
+}
+
+/* silu, hsigmoid, tanh (through its output), leaky_relu (slope 0.1) and affine (-0.75 x + 2) on x away from kinks */
+static void test_eltwise_activations(const float *x, const float *r, float *y, size_t n) {
+  double (*const fs[5])(double) = {silu_d, hsigmoid_d, tanh, leaky_d, affine_d};
+  const char *names[5] = {"silu backward", "hsigmoid backward", "tanh backward", "leaky_relu backward",
+                          "affine backward"};
+  for (int k = 0; k < 5; k++) {
+    double *g = act_fd_grad(fs[k], x, r, n, 1e-5);
+    for (size_t i = 0; i < n; i++) y[i] = (float)fs[k](x[i]);
+    if (k == 0) CHECK_BACKWARD(names[k], n, g, NLIN_TOL, cpu_silu_backward(x, r, n, dx, acc));
+    if (k == 1) CHECK_BACKWARD(names[k], n, g, LIN_TOL, cpu_hsigmoid_backward(x, r, n, dx, acc));
+    if (k == 2) CHECK_BACKWARD(names[k], n, g, NLIN_TOL, cpu_tanh_backward(y, r, n, dx, acc));
+    if (k == 3) CHECK_BACKWARD(names[k], n, g, LIN_TOL, cpu_leaky_relu_backward(x, r, n, 0.1f, dx, acc));
+    if (k == 4) CHECK_BACKWARD(names[k], n, g, LIN_TOL, cpu_affine_backward(r, n, -0.75f, dx, acc));
+    free(g);
+  }
 }
 
 static void test_activations(size_t n) {
@@ -544,6 +565,7 @@ static void test_activations(size_t n) {
     if (k == 3) CHECK_BACKWARD(names[k], n, g, NLIN_TOL, cpu_hswish_backward(x, r, n, dx, acc));
     free(g);
   }
+  test_eltwise_activations(x, r, y, n);
   free(x), free(r), free(y);
 }
 
@@ -574,7 +596,7 @@ static void test_activation_kinks(void) {
 
 /* ---- broadcast add / mul ---- */
 
-typedef struct BcastRef { Shape as, bs, ys; double *a, *b, *r; int mul; } BcastRef;
+typedef struct BcastRef { Shape as, bs, ys; double *a, *b, *r; int op; } BcastRef; /* op: 0 add, 1 mul, 2 sub */
 
 static size_t bcast_idx(Shape s, int n, int c, int h, int w) {
   return idx4(s, s.n == 1 ? 0 : n, s.c == 1 ? 0 : c, s.h == 1 ? 0 : h, s.w == 1 ? 0 : w);
@@ -589,7 +611,7 @@ static double bcast_objective(const void *ctx) {
       for (int h = 0; h < ys.h; h++)
         for (int w = 0; w < ys.w; w++) {
           const double av = b->a[bcast_idx(b->as, n, c, h, w)], bv = b->b[bcast_idx(b->bs, n, c, h, w)];
-          L += b->r[idx4(ys, n, c, h, w)] * (b->mul ? av * bv : av + bv);
+          L += b->r[idx4(ys, n, c, h, w)] * (b->op == 1 ? av * bv : b->op == 2 ? av - bv : av + bv);
         }
   return L;
 }
@@ -604,19 +626,23 @@ static void test_broadcast(void) {
       {{2, 4, 5, 6}, {2, 4, 5, 6}}, {{1, 4, 5, 1}, {2, 1, 1, 6}}, {{2, 4, 1, 6}, {2, 4, 5, 1}},
   };
   for (size_t k = 0; k < sizeof pairs / sizeof pairs[0]; k++)
-    for (int mul = 0; mul < 2; mul++) {
+    for (int op = 0; op < 3; op++) { /* add, mul, sub */
       const Shape as = pairs[k][0], bs = pairs[k][1], ys = bcast_shape(as, bs);
       const size_t na = shape_numel(as), nb = shape_numel(bs), ny = shape_numel(ys);
       float *a = rand_buf(na, -1, 1), *b = rand_buf(nb, -1, 1), *r = rand_buf(ny, -1, 1);
-      BcastRef ref = {as, bs, ys, to_double(a, na), to_double(b, nb), to_double(r, ny), mul};
+      BcastRef ref = {as, bs, ys, to_double(a, na), to_double(b, nb), to_double(r, ny), op};
       double *ga = fd_grad(bcast_objective, &ref, ref.a, na, 1e-3), *gb = fd_grad(bcast_objective, &ref, ref.b, nb, 1e-3);
       char what[160];
-      snprintf(what, sizeof what, "%s backward [%d,%d,%d,%d] (x) [%d,%d,%d,%d]: a", mul ? "mul" : "add", as.n, as.c, as.h,
+      snprintf(what, sizeof what, "%s backward [%d,%d,%d,%d] (x) [%d,%d,%d,%d]: a", op == 1 ? "mul" : op == 2 ? "sub" : "add", as.n, as.c, as.h,
                as.w, bs.n, bs.c, bs.h, bs.w);
-      if (mul) {
+      if (op == 1) {
         CHECK_BACKWARD(what, na, ga, LIN_TOL, cpu_mul_backward(r, ys, b, bs, dx, as, acc));
         what[strlen(what) - 1] = 'b';
         CHECK_BACKWARD(what, nb, gb, LIN_TOL, cpu_mul_backward(r, ys, a, as, dx, bs, acc));
+      } else if (op == 2) {
+        CHECK_BACKWARD(what, na, ga, LIN_TOL, cpu_reduce_to(r, ys, dx, as, acc));
+        what[strlen(what) - 1] = 'b';
+        CHECK_BACKWARD(what, nb, gb, LIN_TOL, cpu_sub_backward_b(r, ys, dx, bs, acc));
       } else {
         CHECK_BACKWARD(what, na, ga, LIN_TOL, cpu_reduce_to(r, ys, dx, as, acc));
         what[strlen(what) - 1] = 'b';

@@ -210,6 +210,40 @@ static void test_batchnorm(void) {
   free(x), free(y), free(ref);
 }
 
+static double relu6_ref(double v) { return fmin(fmax(v, 0.0), 6.0); }
+
+/* silu, hsigmoid, tanh, leaky_relu, affine on x[0..n) (special values first) against double references */
+static void test_eltwise_activations(const float *x, int n) {
+  float *y = zero_buf((size_t)n);
+  double *ref = malloc((size_t)n * sizeof *ref);
+  cpu_silu(x, (size_t)n, y);
+  for (int i = 0; i < n; i++) ref[i] = x[i] / (1.0 + exp(-(double)x[i]));
+  check_close("silu", y, ref, NULL, (size_t)n, 1e-7, 1e-6);
+  cpu_hsigmoid(x, (size_t)n, y);
+  for (int i = 0; i < n; i++) ref[i] = relu6_ref(x[i] + 3.0) / 6.0;
+  check_close("hsigmoid", y, ref, NULL, (size_t)n, 1e-7, 1e-6);
+  check_value("hsigmoid(-3)", y[1], 0.0, 0);
+  check_value("hsigmoid(3)", y[2], 1.0, 0);
+  cpu_tanh(x, (size_t)n, y);
+  for (int i = 0; i < n; i++) ref[i] = tanh((double)x[i]);
+  check_close("tanh", y, ref, NULL, (size_t)n, 1e-7, 1e-6);
+  check_value("tanh(100)", y[5], 1.0, 0);
+  cpu_leaky_relu(x, (size_t)n, 0.1f, y);
+  for (int i = 0; i < n; i++) ref[i] = x[i] > 0 ? x[i] : x[i] * (double)0.1f;
+  check_close("leaky_relu", y, ref, NULL, (size_t)n, 1e-7, 1e-6);
+  check_value("leaky_relu(-100)", y[4], -10.0, 1e-5);
+  cpu_affine(x, (size_t)n, 1.0f / 6.0f, 0.5f, y);
+  for (int i = 0; i < n; i++) ref[i] = x[i] / 6.0 + 0.5;
+  check_close("affine", y, ref, NULL, (size_t)n, 1e-7, 1e-6);
+  check_value("affine(-3) = -3/6 + 0.5", y[1], 0.0, 1e-7);
+  float *t = malloc((size_t)n * sizeof *t);
+  memcpy(t, x, (size_t)n * sizeof *t);
+  cpu_affine(t, (size_t)n, -1.0f, 3.0f, t); /* in place: 3 - x */
+  for (int i = 0; i < n; i++) ref[i] = 3.0 - x[i];
+  check_close("affine in place", t, ref, NULL, (size_t)n, 1e-7, 1e-6);
+  free(t), free(y), free(ref);
+}
+
 static void test_activations(void) {
   enum { N = 1000 };
   float x[N], y[N];
@@ -233,6 +267,7 @@ static void test_activations(void) {
   check_value("hswish(3)", y[2], 3.0, 0);
   check_value("sigmoid(-100)", sig4, 0.0, 1e-30);
   check_value("sigmoid(100)", sig5, 1.0, 0);
+  test_eltwise_activations(x, N);
   float nan_in = NAN, out = 0.0f;
   cpu_relu(&nan_in, 1, &out);
   CHECK(isnan(out)); /* PyTorch's relu passes NaN through */
@@ -246,7 +281,7 @@ static void test_activations(void) {
 
 /* ---- broadcast add / mul, concat, mix, crop ---- */
 
-static void check_binop(Shape as, Shape bs, int mul) {
+static void check_binop(Shape as, Shape bs, int op) { /* 0 add, 1 mul, 2 sub */
   const Shape ys = {as.n > bs.n ? as.n : bs.n, as.c > bs.c ? as.c : bs.c, as.h > bs.h ? as.h : bs.h, as.w > bs.w ? as.w : bs.w};
   float *a = rand_buf(shape_numel(as)), *b = rand_buf(shape_numel(bs)), *y = zero_buf(shape_numel(ys));
   double *ref = malloc(shape_numel(ys) * sizeof(double));
@@ -256,11 +291,11 @@ static void check_binop(Shape as, Shape bs, int mul) {
         for (int w = 0; w < ys.w; w++) {
           const double av = a[idx4(as, as.n == 1 ? 0 : n, as.c == 1 ? 0 : c, as.h == 1 ? 0 : h, as.w == 1 ? 0 : w)];
           const double bv = b[idx4(bs, bs.n == 1 ? 0 : n, bs.c == 1 ? 0 : c, bs.h == 1 ? 0 : h, bs.w == 1 ? 0 : w)];
-          ref[idx4(ys, n, c, h, w)] = mul ? (double)(float)(av * bv) : (double)(float)(av + bv);
+          ref[idx4(ys, n, c, h, w)] = (double)(float)(op == 1 ? av * bv : op == 2 ? av - bv : av + bv);
         }
-  (mul ? cpu_mul : cpu_add)(a, as, b, bs, y, ys);
+  (op == 1 ? cpu_mul : op == 2 ? cpu_sub : cpu_add)(a, as, b, bs, y, ys);
   char what[160];
-  snprintf(what, sizeof what, "%s [%d,%d,%d,%d] [%d,%d,%d,%d]", mul ? "mul" : "add", as.n, as.c, as.h, as.w, bs.n, bs.c,
+  snprintf(what, sizeof what, "%s [%d,%d,%d,%d] [%d,%d,%d,%d]", op == 1 ? "mul" : op == 2 ? "sub" : "add", as.n, as.c, as.h, as.w, bs.n, bs.c,
            bs.h, bs.w);
   check_close(what, y, ref, NULL, shape_numel(ys), 0, 0); /* one float op: exact */
   free(a), free(b), free(y), free(ref);
@@ -273,8 +308,7 @@ static void test_binops(void) {
       {{2, 3, 4, 5}, {1, 1, 4, 5}}, {{2, 64, 40, 50}, {2, 64, 1, 1}}, {{2, 64, 40, 50}, {2, 64, 40, 50}},
   };
   for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
-    check_binop(pairs[i][0], pairs[i][1], 0);
-    check_binop(pairs[i][0], pairs[i][1], 1);
+    for (int op = 0; op < 3; op++) check_binop(pairs[i][0], pairs[i][1], op);
   }
   /* in place: y == a */
   const Shape s = {2, 3, 4, 5}, sb = {2, 3, 1, 1};

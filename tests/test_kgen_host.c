@@ -102,12 +102,15 @@ static float *act_input(size_t n) {
   return x;
 }
 
-static void cpu_act(int act, const float *x, size_t n, float *y) {
+void kt_cpu_act(int act, const float *x, size_t n, float *y) {
   switch (act) {
   case KACT_RELU: cpu_relu(x, n, y); break;
   case KACT_RELU6: cpu_relu6(x, n, y); break;
   case KACT_SIGMOID: cpu_sigmoid(x, n, y); break;
   case KACT_HSWISH: cpu_hswish(x, n, y); break;
+  case KACT_SILU: cpu_silu(x, n, y); break;
+  case KACT_HSIGMOID: cpu_hsigmoid(x, n, y); break;
+  case KACT_TANH: cpu_tanh(x, n, y); break;
   default: memcpy(y, x, n * sizeof(float)); break;
   }
 }
@@ -119,10 +122,11 @@ static void test_act(int act) {
   KtArgs A = {0};
   kt_l(&A, (int64_t)n), kt_p(&A, y), kt_p(&A, x), kt_l(&A, (int64_t)n);
   kt_run(&s, &A);
-  cpu_act(act, x, n, want);
+  kt_cpu_act(act, x, n, want);
   char what[64];
   snprintf(what, sizeof what, "act_%s", kernel_act_name(act));
-  double tol = act == KACT_SIGMOID ? 4e-7 : 0.0; /* sigmoid: kgen's exp vs libm's expf, <= ~2 ulp */
+  /* sigmoid, silu, tanh: kgen's exp vs libm's expf (tanhf), a few ulp */
+  double tol = act == KACT_SIGMOID || act == KACT_SILU || act == KACT_TANH ? 4e-7 : 0.0;
   kt_compare(what, y, want, n, tol);
   float *xi = kt_copy(x, n); /* in place: y == x */
   A = (KtArgs){0};
@@ -158,8 +162,8 @@ static void test_exp_accuracy(void) {
 static void test_act_bwd(int act, int acc) {
   const size_t n = 2 * 3 * 7 * 5;
   float *v = act_input(n), *dy = kt_rand(n, -2.0f, 2.0f), *dx0 = kt_rand(n, -1.0f, 1.0f);
-  if (act == KACT_SIGMOID) cpu_sigmoid(v, n, v); /* v is the forward output y */
-  if (act == KACT_RELU || act == KACT_RELU6) cpu_act(act, v, n, v), v[3] = NAN, v[5] = 6.0f;
+  if (act == KACT_SIGMOID || act == KACT_TANH) kt_cpu_act(act, v, n, v); /* v is the forward output y */
+  if (act == KACT_RELU || act == KACT_RELU6) kt_cpu_act(act, v, n, v), v[3] = NAN, v[5] = 6.0f;
   float *dx = kt_copy(dx0, n), *want = kt_copy(dx0, n);
   KernelSpec s = {.family = KFAM_ACT_BWD, .act = act};
   KtArgs A = {0};
@@ -169,11 +173,15 @@ static void test_act_bwd(int act, int acc) {
   case KACT_RELU: cpu_relu_backward(v, dy, n, want, acc); break;
   case KACT_RELU6: cpu_relu6_backward(v, dy, n, want, acc); break;
   case KACT_SIGMOID: cpu_sigmoid_backward(v, dy, n, want, acc); break;
+  case KACT_TANH: cpu_tanh_backward(v, dy, n, want, acc); break;
+  case KACT_SILU: cpu_silu_backward(v, dy, n, want, acc); break;
+  case KACT_HSIGMOID: cpu_hsigmoid_backward(v, dy, n, want, acc); break;
   default: cpu_hswish_backward(v, dy, n, want, acc); break;
   }
   char what[64];
   snprintf(what, sizeof what, "act_bwd_%s acc=%d", kernel_act_name(act), acc);
-  kt_compare(what, dx, want, n, 2e-7); /* the CPU may contract dx + a*b into an fma */
+  /* the CPU may contract dx + a*b into an fma; silu's exp: kgen's vs libm's */
+  kt_compare(what, dx, want, n, act == KACT_SILU ? 6e-7 : 2e-7);
 }
 
 /* ---- BINARY ---- */
@@ -199,8 +207,10 @@ static void test_binary_case(int op, Shape as, Shape bs) {
   for (int d = 0; d < 4; d++) kt_l(&A, sa[d]);
   for (int d = 0; d < 4; d++) kt_l(&A, sb[d]);
   kt_run(&s, &A);
-  (op == KBIN_MUL ? cpu_mul : cpu_add)(a, as, b, bs, want, ys);
-  kt_compare(op == KBIN_MUL ? "binary_mul (broadcasts)" : "binary_add (broadcasts)", y, want, n, 0.0);
+  (op == KBIN_MUL ? cpu_mul : op == KBIN_SUB ? cpu_sub : cpu_add)(a, as, b, bs, want, ys);
+  char what[64];
+  kernel_spec_name(&s, what, sizeof what);
+  kt_compare(strcat(what, " (broadcasts)"), y, want, n, 0.0);
 }
 
 static void test_binary(void) {
@@ -233,7 +243,7 @@ static void test_affine_case(int act, bool use_scale, bool use_shift) {
       size_t c = i / hw % 3;
       want[i] = use_scale ? x[i] * scale[c] : use_shift ? x[i] + shift[c] : x[i];
     }
-  cpu_act(act, want, n, want);
+  kt_cpu_act(act, want, n, want);
   KernelSpec sp = {.family = KFAM_AFFINE, .act = act};
   KtArgs A = {0};
   kt_l(&A, (int64_t)n), kt_p(&A, y), kt_p(&A, x), kt_p(&A, use_scale ? scale : NULL);
@@ -244,11 +254,41 @@ static void test_affine_case(int act, bool use_scale, bool use_shift) {
            use_shift ? "" : " shift=NULL");
   /* x*scale+shift as one fma here, maybe two roundings on the CPU (an unoptimized or non-FMA build); hswish's
      x*relu6(x+3)/6 then carries that one rounding difference through two more operations: a few ulps */
-  const double tol = act == KACT_SIGMOID ? 4e-7 : act == KACT_HSWISH ? 6e-7 : 2e-7;
+  const double tol = act == KACT_SIGMOID ? 4e-7 : act == KACT_HSWISH || act == KACT_SILU || act == KACT_TANH ? 6e-7 : 2e-7;
   kt_compare(what, y, want, n, tol);
   A.v[1].p = x; /* in place */
   kt_run(&sp, &A);
   kt_compare(what, x, want, n, tol);
+}
+
+/* ---- SCALE (affine forward and backward) and LEAKY (leaky_relu forward and backward) ---- */
+
+static void test_scale(float a, float b, int acc) {
+  const size_t n = 1001;
+  float *x = act_input(n), *y0 = kt_rand(n, -1, 1), *y = kt_copy(y0, n), *want = kt_copy(y0, n);
+  if (acc) cpu_affine_backward(x, n, a, want, true); /* b is 0 in the backward */
+  else cpu_affine(x, n, a, b, want);
+  KernelSpec s = {.family = KFAM_SCALE};
+  KtArgs A = {0};
+  kt_l(&A, (int64_t)n), kt_p(&A, y), kt_p(&A, x), kt_l(&A, (int64_t)n), kt_f(&A, a), kt_f(&A, acc ? 0.0f : b);
+  kt_l(&A, acc);
+  kt_run(&s, &A);
+  kt_compare(acc ? "scale (affine backward, acc)" : "scale (affine)", y, want, n, 2e-7);
+  A.v[1].p = A.v[2].p = x; /* in place */
+  if (!acc) kt_run(&s, &A), kt_compare("scale in place", x, want, n, 2e-7);
+}
+
+static void test_leaky(float slope, int backward, int acc) {
+  const size_t n = 1001;
+  float *x = act_input(n), *dy = kt_rand(n, -2, 2), *y0 = kt_rand(n, -1, 1), *y = kt_copy(y0, n), *want = kt_copy(y0, n);
+  if (backward) cpu_leaky_relu_backward(x, dy, n, slope, want, acc);
+  else cpu_leaky_relu(x, n, slope, want);
+  KernelSpec s = {.family = KFAM_LEAKY};
+  KtArgs A = {0};
+  kt_l(&A, (int64_t)n), kt_p(&A, y), kt_p(&A, x), kt_p(&A, backward ? dy : x), kt_l(&A, (int64_t)n), kt_f(&A, slope);
+  kt_l(&A, acc);
+  kt_run(&s, &A);
+  kt_compare(backward ? "leaky backward" : "leaky forward", y, want, n, acc ? 2e-7 : 0.0);
 }
 
 /* ---- SGD: trainer.c's sgd ---- */
@@ -281,6 +321,8 @@ void kt_test_eltwise(void) {
   test_binary();
   for (int act = KACT_NONE; act < KACT__COUNT; act++)
     for (int k = 0; k < 4; k++) test_affine_case(act, k & 1, k & 2);
+  test_scale(0.5f, 3.0f, 0), test_scale(-1.0f, 0.0f, 0), test_scale(1.0f / 6.0f, 0.5f, 0), test_scale(-0.25f, 0, 1);
+  for (int k = 0; k < 3; k++) test_leaky(k ? 0.01f : 0.2f, k > 0, k == 2);
   test_sgd_case(false, 0, 0.0f);
   test_sgd_case(false, 0, 1e-4f);
   test_sgd_case(true, 1, 1e-4f);

@@ -43,8 +43,7 @@ static void test_dwconv_case(const DwCase *d, int act, bool bias) {
   float *b = bias ? kt_rand(3, -1, 1) : NULL, *y = kt_zeros(n), *want = kt_zeros(n);
   ConvParams p = {d->kh, d->kw, d->sh, d->sw, d->ph, d->pw, d->dh, d->dw, 3, act <= KACT_RELU6 ? act : 0};
   cpu_conv2d(x, xs, w, b, &p, want, ys);
-  if (act == KACT_SIGMOID) cpu_sigmoid(want, n, want);
-  if (act == KACT_HSWISH) cpu_hswish(want, n, want);
+  if (act > KACT_RELU6) kt_cpu_act(act, want, n, want); /* relu, relu6: the conv's own epilogue */
   KernelSpec s = {.family = KFAM_DWCONV, .act = act, .kh = d->kh, .kw = d->kw, .sh = d->sh, .sw = d->sw,
                   .dh = d->dh, .dw = d->dw};
   KtArgs A = {0};

@@ -1,5 +1,6 @@
 /* test_lang.c - unit tests of the .sqn language: each construct compiles to the expected graph, and each
    diagnostic (syntax, names, types, shapes) reports its expected message, location and hint. */
+#include <math.h>
 #include <stdlib.h>
 #include "compile.h"
 #include "builtins.h"
@@ -103,6 +104,49 @@ static void test_ops(void) {
   arena_free(&a);
 }
 
+/* How many nodes of kind k the graph has with alpha and beta (NAN: any). */
+static int count_nodes(const IrGraph *g, OpKind k, double alpha, double beta) {
+  int n = 0;
+  for (int i = 0; i < g->nnodes; i++) {
+    const IrNode *x = &g->nodes[i];
+    if (x->kind == k && (isnan(alpha) || fabs(x->alpha - alpha) < 1e-12) && (isnan(beta) || fabs(x->beta - beta) < 1e-12))
+      n++;
+  }
+  return n;
+}
+
+/* The elementwise ops of issue 17 and tensor-number arithmetic compile to the expected nodes. */
+static void test_eltwise_ops(void) {
+  Arena a = {0};
+  IrGraph *g = compile_block(&a,
+      "  p = silu(in) -> swish -> hsigmoid -> tanh\n"
+      "  q = leaky_relu(in) -> leaky_relu(slope=0.2)\n"
+      "  c = in - q\n  assert c.c == 8 && c.h == 32\n"
+      "  d = relu6(c + 3) / 6\n  e = 3 - d * 0.5\n  f = -e\n"
+      "  g = 0.5 * f + affine(in, a=2, b=-1) - gap(in)\n"
+      "  h = in * hsigmoid(in) + (in - 1)\n"
+      "  out = g + p + h");
+  CHECK(g != NULL);
+  if (!g) {
+    fprintf(stderr, "%s", diag_buf);
+    return arena_free(&a);
+  }
+  CHECK_EQ_I64(count_nodes(g, OP_SILU, NAN, NAN), 2);
+  CHECK_EQ_I64(count_nodes(g, OP_HSIGMOID, NAN, NAN), 2);
+  CHECK_EQ_I64(count_nodes(g, OP_TANH, NAN, NAN), 1);
+  CHECK_EQ_I64(count_nodes(g, OP_LEAKY_RELU, 0.01, NAN), 1);
+  CHECK_EQ_I64(count_nodes(g, OP_LEAKY_RELU, 0.2, NAN), 1);
+  CHECK_EQ_I64(count_nodes(g, OP_SUB, NAN, NAN), 2); /* in - q and ... - gap(in) (broadcast) */
+  CHECK_EQ_I64(count_nodes(g, OP_AFFINE, 1, 3), 1);       /* c + 3 */
+  CHECK_EQ_I64(count_nodes(g, OP_AFFINE, 1.0 / 6, 0), 1); /* / 6 */
+  CHECK_EQ_I64(count_nodes(g, OP_AFFINE, 0.5, 0), 2);     /* d * 0.5, 0.5 * f */
+  CHECK_EQ_I64(count_nodes(g, OP_AFFINE, -1, 3), 1);      /* 3 - ... */
+  CHECK_EQ_I64(count_nodes(g, OP_AFFINE, -1, 0), 1);      /* -e */
+  CHECK_EQ_I64(count_nodes(g, OP_AFFINE, 2, -1), 1);      /* the call */
+  CHECK_EQ_I64(count_nodes(g, OP_AFFINE, 1, -1), 1);      /* in - 1 */
+  arena_free(&a);
+}
+
 static void test_naming(void) {
   Arena a = {0};
   IrGraph *g = compile_block(&a,
@@ -162,7 +206,17 @@ static const DiagCase diag_cases[] = {
     {"  out = avgpool(in, k=49)", {"avgpool window 49x49 is larger than its 32x64 input", "larger --input", "fit=true"}},
     {"  out = conv(in, cout, kernel=3)", {"`conv` has no parameter `kernel`", "`conv` takes x, cout, k, stride"}},
     {"  out = ir(in, kk=3)", {"block `ir` has no parameter `kk`", "did you mean `k`? `ir` takes k"}},
-    {"  out = tanh(in)", {"unknown op or block `tanh`", "not one of the builtins (conv, bn, relu"}},
+    {"  out = softplus(in)", {"unknown op or block `softplus`", "not one of the builtins (conv, bn, relu"}},
+    {"  out = 6 / in", {"test.sqn:4:", "operator `/` cannot divide the number 6 by a tensor", "sqn has no reciprocal"}},
+    {"  out = in / in", {"test.sqn:4:", "operator `/` cannot divide a tensor by a tensor", "gate with a product"}},
+    {"  out = in / 0", {"test.sqn:4:", "division of a tensor by zero"}},
+    {"  out = in % 2", {"operator `%` cannot combine a tensor and a number", "and / by a number"}},
+    {"  out = in + true", {"operator `+` cannot combine tensor 8x32x64 and true"}},
+    {"  out = leaky_relu(in, slope=2)", {"test.sqn:4:", "leaky_relu slope must be from 0 to 1, got 2", "default is 0.01"}},
+    {"  out = leaky_relu(in, slope=\"a\")", {"leaky_relu slope must be a number, got \"a\""}},
+    {"  out = affine(in, a=1e300 * 1e300)", {"affine a must be a number"}},
+    {"  out = in - conv(in, cout, stride=2)", {"cannot subtract tensors of shapes 8x32x64 and 8x16x32"}},
+    {"  out = sub(in, 2)", {"`sub` needs a tensor for `b`, got 2"}},
     {"+network n = s [a, a, a] { search { alpha = 2.0 } }\n",
      {"settings are written `alpha VALUE`, without `=`", "write `alpha 2.0`"}},
     {"+block odd() { out = conv(in, cout, k=3, stride=stride, pad=0) }\n"
@@ -233,11 +287,11 @@ static void test_diagnostics(void) {
   for (size_t i = 0; i < sizeof diag_cases / sizeof diag_cases[0]; i++) CHECK(run_diag_case(&diag_cases[i]));
 }
 
-/* Hints name only plausible alternatives (tanh is not tap), and an even kernel that cannot pad "same"
+/* Hints name only plausible alternatives (softplus is not split), and an even kernel that cannot pad "same"
    is explained where it is, though the space still compiles. */
 static void test_hints(void) {
   Arena a = {0};
-  IrGraph *g = compile_block(&a, "  x = tanh(in)\n  out = x");
+  IrGraph *g = compile_block(&a, "  x = softplus(in)\n  out = x");
   CHECK(g == NULL && !strstr(diag_buf, "did you mean"));
   arena_free(&a);
   g = compile_block(&a, "  out = conv(in, cout, k=4)");
@@ -323,6 +377,7 @@ int main(void) {
   test_network();
   test_expressions();
   test_ops();
+  test_eltwise_ops();
   test_naming();
   test_settings();
   test_diagnostics();

@@ -34,6 +34,8 @@ static void print_attrs(FILE *out, const IrNode *n) {
   case OP_CROP:
     fprintf(out, " crop=%d,%d,%d,%d", n->crop[0], n->crop[1], n->crop[2], n->crop[3]);
     break;
+  case OP_LEAKY_RELU: fprintf(out, " slope=%g", n->alpha); break;
+  case OP_AFFINE: fprintf(out, " a=%g b=%g", n->alpha, n->beta); break;
   default: break;
   }
 }

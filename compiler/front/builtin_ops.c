@@ -173,15 +173,24 @@ static Value op_bn(Elab *e, Scope *s, const Expr *call, Bound *b) {
   return v_tensor(id);
 }
 
-static Value op_unary(Elab *e, Scope *s, const Expr *call, Bound *b, OpKind k) {
+Value builtin_unary(Elab *e, Scope *s, const Expr *call, Bound *b, OpKind k) {
   if (!need_tensor(e, b->v[0], call->loc, op_name(k), "x")) return v_error();
   return tensor_or_error(new_node(e, s, k, &b->v[0].node, 1, call->loc, b->name, shape_of(e, b->v[0])));
 }
-static Value op_relu(Elab *e, Scope *s, const Expr *c, Bound *b) { return op_unary(e, s, c, b, OP_RELU); }
-static Value op_relu6(Elab *e, Scope *s, const Expr *c, Bound *b) { return op_unary(e, s, c, b, OP_RELU6); }
-static Value op_sigmoid(Elab *e, Scope *s, const Expr *c, Bound *b) { return op_unary(e, s, c, b, OP_SIGMOID); }
-static Value op_hswish(Elab *e, Scope *s, const Expr *c, Bound *b) { return op_unary(e, s, c, b, OP_HSWISH); }
-static Value op_zero(Elab *e, Scope *s, const Expr *c, Bound *b) { return op_unary(e, s, c, b, OP_ZERO); }
+static Value op_relu(Elab *e, Scope *s, const Expr *c, Bound *b) { return builtin_unary(e, s, c, b, OP_RELU); }
+static Value op_relu6(Elab *e, Scope *s, const Expr *c, Bound *b) { return builtin_unary(e, s, c, b, OP_RELU6); }
+static Value op_sigmoid(Elab *e, Scope *s, const Expr *c, Bound *b) { return builtin_unary(e, s, c, b, OP_SIGMOID); }
+static Value op_hswish(Elab *e, Scope *s, const Expr *c, Bound *b) { return builtin_unary(e, s, c, b, OP_HSWISH); }
+static Value op_zero(Elab *e, Scope *s, const Expr *c, Bound *b) { return builtin_unary(e, s, c, b, OP_ZERO); }
+
+int builtin_node(Elab *e, Scope *s, OpKind k, const int *in, int n, SrcLoc loc, bool counted, const char *name,
+                 Shape out) {
+  if (counted) return new_node(e, s, k, in, n, loc, name, out);
+  /* operators (+, -, *) take no sequential index: only calls do, as in nn.Sequential */
+  int id = elab_add_node(e, k, in, n, loc, arena_printf(e->a, "%s%s", s->prefix, op_name(k)));
+  e->g->nodes[id].out = out;
+  return id;
+}
 
 Value builtin_broadcast(Elab *e, Scope *s, OpKind k, Value a, Value b, SrcLoc loc, bool counted, const char *name) {
   Shape in[2] = {shape_of(e, a), shape_of(e, b)}, x = in[0], y = in[1];
@@ -190,17 +199,12 @@ Value builtin_broadcast(Elab *e, Scope *s, OpKind k, Value a, Value b, SrcLoc lo
   Shape o = shape_by_rule(k, &at, in, 2, x, x, &fits);
   if (!fits) {
     elab_error(e, loc, "shapes must match, or be 1 where they differ (broadcast)",
-               "cannot %s tensors of shapes %dx%dx%d and %dx%dx%d", k == OP_ADD ? "add" : "multiply", x.c, x.h,
-               x.w, y.c, y.h, y.w);
+               "cannot %s tensors of shapes %dx%dx%d and %dx%dx%d",
+               k == OP_ADD ? "add" : k == OP_SUB ? "subtract" : "multiply", x.c, x.h, x.w, y.c, y.h, y.w);
     return v_error();
   }
   int ids[2] = {a.node, b.node};
-  /* operators (+, *) take no sequential index: only calls do, as in nn.Sequential */
-  int id = counted ? new_node(e, s, k, ids, 2, loc, name, o)
-                   : elab_add_node(e, k, ids, 2, loc, arena_printf(e->a, "%s%s", s->prefix, op_name(k)));
-  if (id < 0) return v_error();
-  e->g->nodes[id].out = o;
-  return v_tensor(id);
+  return tensor_or_error(builtin_node(e, s, k, ids, 2, loc, counted, name, o));
 }
 
 static Value op_binary(Elab *e, Scope *s, const Expr *call, Bound *b, OpKind k) {
@@ -381,5 +385,6 @@ static const OpBuilder builders[OP__COUNT] = {
 
 OpBuilder builtin_op_builder(const char *name) {
   OpKind k;
-  return op_from_name(name, &k) && (op_info(k)->flags & OPF_CALLABLE) ? builders[k] : NULL;
+  if (!op_from_name(name, &k) || !(op_info(k)->flags & OPF_CALLABLE)) return NULL;
+  return builders[k] ? builders[k] : builtin_eltwise_builder(k);
 }

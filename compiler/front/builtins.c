@@ -37,6 +37,7 @@ static const OpSpec specs[] = {
 #define NSPECS ((int)(sizeof specs / sizeof specs[0]))
 
 static const OpSpec *find_spec(const char *name) {
+  if (!strcmp(name, "swish")) name = "silu"; /* the one alias */
   for (int i = 0; i < NSPECS; i++)
     if (specs[i].name && !strcmp(specs[i].name, name)) return &specs[i];
   return NULL;
@@ -198,13 +199,4 @@ Value builtin_call(Elab *e, Scope *s, const Expr *call, const Value *pos, int np
   if (!bind_args(e, s, sp, call, pos, npos, named, &b)) return v_error();
   if (!sp->is_op) return scalar_function(e, s, sp, call, &b);
   return builtin_op_builder(sp->name)(e, s, call, &b);
-}
-
-Value builtin_binary_tensor(Elab *e, Scope *s, Operator op, Value a, Value b, SrcLoc loc) {
-  if (a.kind == V_TENSOR && b.kind == V_TENSOR && (op == OPR_ADD || op == OPR_MUL))
-    return builtin_broadcast(e, s, op == OPR_ADD ? OP_ADD : OP_MUL, a, b, loc, false, NULL);
-  elab_error(e, loc, op == OPR_ADD || op == OPR_MUL ? "both sides must be tensors" : "tensors support + and * only",
-             "operator `%s` cannot combine %s and %s", ast_operator_text(op), value_to_string(e, a),
-             value_to_string(e, b));
-  return v_error();
 }

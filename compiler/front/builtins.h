@@ -24,5 +24,13 @@ bool positive(Elab *e, SrcLoc loc, const char *what, const int *v, int n, int mi
 
 typedef Value (*OpBuilder)(Elab *e, Scope *s, const Expr *call, Bound *b);
 OpBuilder builtin_op_builder(const char *name);
+/* A node of op k with output out; counted: made by a call (takes the scope's next sequential name, or
+   name=), else by an operator (named after the op). -1 after an error. */
+int builtin_node(Elab *e, Scope *s, OpKind k, const int *in, int n, SrcLoc loc, bool counted, const char *name,
+                 Shape out);
 Value builtin_broadcast(Elab *e, Scope *s, OpKind k, Value a, Value b, SrcLoc loc, bool counted, const char *name);
+/* An op on one tensor that keeps its shape and has no attributes (relu, silu, ...). */
+Value builtin_unary(Elab *e, Scope *s, const Expr *call, Bound *b, OpKind k);
+/* The builders of builtin_eltwise.c (silu, hsigmoid, tanh, leaky_relu, sub, affine); NULL for other ops. */
+OpBuilder builtin_eltwise_builder(OpKind k);
 #endif

@@ -97,6 +97,8 @@ bool builtin_is_op(const char *name);
 bool builtin_is_function(const char *name);
 Value builtin_call(Elab *e, Scope *s, const Expr *call, const Value *pos, int npos, const Arg *named);
 Value builtin_binary_tensor(Elab *e, Scope *s, Operator op, Value a, Value b, SrcLoc loc);
+/* -t: an affine node (alpha -1). */
+Value builtin_negate(Elab *e, Scope *s, Value t, SrcLoc loc);
 const char *const *builtin_names(int *n);
 const char *const *builtin_param_names(const char *name, int *n);
 

@@ -316,6 +316,7 @@ static Value eval_unary(Elab *e, Scope *s, const Expr *x) {
   }
   if (a.kind == V_INT) return a.i == INT64_MIN ? int_overflow(e, x->loc, OPR_NEG) : v_int(-a.i);
   if (a.kind == V_FLOAT) return v_float(-a.f);
+  if (a.kind == V_TENSOR) return builtin_negate(e, s, a, x->loc);
   elab_error(e, x->loc, NULL, "cannot negate %s", value_to_string(e, a));
   return v_error();
 }

@@ -1,5 +1,6 @@
 /* cost.c - the cost model: MACs (convolutions only, out_elems * kh * kw * cin / groups, as upstream's
-   countmacs) and trainable parameters (conv weight/bias, BN weight/bias) per node, candidate and graph. */
+   countmacs) and trainable parameters (conv weight/bias, BN weight/bias) per node, candidate and graph.
+   Elementwise ops (activations, add, sub, mul, affine), pools, resizes and concat cost nothing. */
 #include <string.h>
 #include "ir.h"
 

@@ -24,6 +24,8 @@ static const KgFamily families[KFAM__COUNT] = {
     [KFAM_AVGPOOL] = {"oilllllllllll", true, kg_body_avgpool},
     [KFAM_GAP] = {"oill", true, kg_body_gap},
     [KFAM_SGD] = {"mimlfffl", true, kg_body_sgd},
+    [KFAM_SCALE] = {"milffl", false, kg_body_scale},
+    [KFAM_LEAKY] = {"miilfl", false, kg_body_leaky},
 };
 
 const KgFamily *kg_family(KernelFamily f) { return f >= 0 && f < KFAM__COUNT ? &families[f] : NULL; }

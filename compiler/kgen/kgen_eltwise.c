@@ -1,5 +1,5 @@
 /* kgen_eltwise.c - bodies of the elementwise kernels: ACT, ACT_BWD, BINARY (broadcast by strides), AFFINE
-   (BN inference / bias epilogue) and SGD. One work item per output element; the arithmetic follows the CPU
+   (BN inference / bias epilogue), SCALE (the affine op), LEAKY (leaky_relu both ways) and SGD. One work item per output element; the arithmetic follows the CPU
    kernels (cpu_eltwise.c, cpu_grad_misc.c, trainer.c's sgd) operation by operation. */
 #include "kgen_internal.h"
 
@@ -26,6 +26,17 @@ void kg_body_act_bwd(Kg *kg, const KernelSpec *k) {
   case KACT_SIGMOID:
     g = LLVMBuildFMul(b, LLVMBuildFMul(b, dy, LLVMBuildFSub(b, kg_f32c(kg, 1.0), v, ""), ""), v, "");
     break;
+  case KACT_TANH: g = LLVMBuildFMul(b, dy, LLVMBuildFSub(b, kg_f32c(kg, 1.0), LLVMBuildFMul(b, v, v, ""), ""), ""); break;
+  case KACT_SILU: { /* s * (1 + x * (1 - s)), s = sigmoid(x) */
+    LLVMValueRef s = kg_act(kg, KACT_SIGMOID, v), one = kg_f32c(kg, 1.0);
+    LLVMValueRef t = LLVMBuildFAdd(b, one, LLVMBuildFMul(b, v, LLVMBuildFSub(b, one, s, ""), ""), "");
+    g = LLVMBuildFMul(b, dy, LLVMBuildFMul(b, s, t, ""), "");
+    break;
+  }
+  case KACT_HSIGMOID:
+    g = LLVMBuildSelect(b, LLVMBuildAnd(b, fcmp0(kg, LLVMRealOGT, v, -3.0), fcmp0(kg, LLVMRealOLT, v, 3.0), ""),
+                        LLVMBuildFDiv(b, dy, kg_f32c(kg, 6.0), ""), zero, "");
+    break;
   default: { /* hswish: v is x */
     LLVMValueRef mid = LLVMBuildFMul(
         b, dy, LLVMBuildFAdd(b, LLVMBuildFDiv(b, v, kg_f32c(kg, 3.0), ""), kg_f32c(kg, 0.5), ""), "");
@@ -49,7 +60,9 @@ void kg_body_binary(Kg *kg, const KernelSpec *k) {
     ob = LLVMBuildAdd(b, ob, LLVMBuildMul(b, co[d], kg->a[12 + d], ""), "");
   }
   LLVMValueRef va = kg_load(kg, kg->a[2], oa), vb = kg_load(kg, kg->a[3], ob);
-  LLVMValueRef y = k->op == KBIN_MUL ? LLVMBuildFMul(b, va, vb, "") : LLVMBuildFAdd(b, va, vb, "");
+  LLVMValueRef y = k->op == KBIN_MUL   ? LLVMBuildFMul(b, va, vb, "")
+                   : k->op == KBIN_SUB ? LLVMBuildFSub(b, va, vb, "")
+                                       : LLVMBuildFAdd(b, va, vb, "");
   kg_store(kg, kg->a[1], kg->i, y);
 }
 
@@ -62,6 +75,21 @@ void kg_body_affine(Kg *kg, const KernelSpec *k) {
   LLVMValueRef s = kg_load_or(kg, kg->a[3], ch, 1.0), sh = kg_load_or(kg, kg->a[4], ch, 0.0);
   LLVMValueRef y = kg_fma(kg, kg_load(kg, kg->a[2], kg->i), s, sh);
   kg_store(kg, kg->a[1], kg->i, kg_act(kg, k->act, y));
+}
+
+/* SCALE: y, x, n, a, b, acc: y (+)= a * x + b (two roundings, as cpu_affine) */
+void kg_body_scale(Kg *kg, const KernelSpec *k) {
+  (void)k;
+  LLVMValueRef *a = kg->a, ax = LLVMBuildFMul(kg->b, a[4], kg_load(kg, a[2], kg->i), "");
+  kg_store_acc(kg, a[1], kg->i, LLVMBuildFAdd(kg->b, ax, a[5], ""), a[6]);
+}
+
+/* LEAKY: y, x, g, n, slope, acc: y (+)= x > 0 ? g : g * slope (PyTorch's leaky_relu and its backward) */
+void kg_body_leaky(Kg *kg, const KernelSpec *k) {
+  (void)k;
+  LLVMValueRef *a = kg->a, g = kg_load(kg, a[3], kg->i);
+  LLVMValueRef pos = fcmp0(kg, LLVMRealOGT, kg_load(kg, a[2], kg->i), 0.0);
+  kg_store_acc(kg, a[1], kg->i, LLVMBuildSelect(kg->b, pos, g, LLVMBuildFMul(kg->b, g, a[5], ""), ""), a[6]);
 }
 
 /* SGD: w, g, mom, n, lr, momentum, wd, first (separate multiplies and adds, as trainer.c's sgd) */

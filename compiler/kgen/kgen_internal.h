@@ -78,6 +78,8 @@ void kg_body_act_bwd(Kg *kg, const KernelSpec *k);
 void kg_body_binary(Kg *kg, const KernelSpec *k);
 void kg_body_affine(Kg *kg, const KernelSpec *k);
 void kg_body_sgd(Kg *kg, const KernelSpec *k);
+void kg_body_scale(Kg *kg, const KernelSpec *k);
+void kg_body_leaky(Kg *kg, const KernelSpec *k);
 void kg_body_dwconv(Kg *kg, const KernelSpec *k);
 void kg_body_mix_fwd(Kg *kg, const KernelSpec *k);
 void kg_body_mix_bwd_dx(Kg *kg, const KernelSpec *k);

@@ -86,6 +86,16 @@ static LLVMValueRef clamp(Kg *kg, LLVMValueRef v, double lo, double hi) {
   return sel(kg, fcmp(kg, LLVMRealOLT, v, lo), kg_f32c(kg, lo), t);
 }
 
+/* tanh(x) = sign(x) * (1 - t) / (1 + t), t = exp(-2|x|): no overflow, within a few ulp of 1 in absolute
+   terms (tiny |x| gives 0 where tanhf gives x); NaN propagates */
+static LLVMValueRef kg_tanh(Kg *kg, LLVMValueRef x) {
+  LLVMValueRef ax = kg_call_intr(kg, "llvm.fabs", kg->f32, &x, 1), one = kg_f32c(kg, 1.0);
+  LLVMValueRef t = kg_exp(kg, fmul(kg, ax, kg_f32c(kg, -2.0)));
+  LLVMValueRef r = LLVMBuildFDiv(kg->b, LLVMBuildFSub(kg->b, one, t, ""), LLVMBuildFAdd(kg->b, one, t, ""), "");
+  LLVMValueRef args[2] = {r, x};
+  return kg_call_intr(kg, "llvm.copysign", kg->f32, args, 2);
+}
+
 LLVMValueRef kg_act(Kg *kg, int act, LLVMValueRef x) {
   switch (act) {
   case KACT_RELU: return sel(kg, fcmp(kg, LLVMRealOLT, x, 0.0), kg_f32c(kg, 0.0), x);
@@ -98,6 +108,13 @@ LLVMValueRef kg_act(Kg *kg, int act, LLVMValueRef x) {
     LLVMValueRef t = clamp(kg, LLVMBuildFAdd(kg->b, x, kg_f32c(kg, 3.0), ""), 0.0, 6.0);
     return LLVMBuildFDiv(kg->b, fmul(kg, x, t), kg_f32c(kg, 6.0), "");
   }
+  case KACT_SILU: { /* x / (1 + exp(-x)), as cpu_silu */
+    LLVMValueRef e = kg_exp(kg, LLVMBuildFNeg(kg->b, x, ""));
+    return LLVMBuildFDiv(kg->b, x, LLVMBuildFAdd(kg->b, kg_f32c(kg, 1.0), e, ""), "");
+  }
+  case KACT_HSIGMOID:
+    return LLVMBuildFDiv(kg->b, clamp(kg, LLVMBuildFAdd(kg->b, x, kg_f32c(kg, 3.0), ""), 0.0, 6.0), kg_f32c(kg, 6.0), "");
+  case KACT_TANH: return kg_tanh(kg, x);
   default: return x;
   }
 }

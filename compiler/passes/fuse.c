@@ -6,7 +6,7 @@
      inverted_residual  1x1 conv -> BN -> act -> depthwise kxk conv -> BN -> act -> 1x1 conv -> BN
                         [-> ADD(chain input, BN)]   (the residual)
      conv               conv [-> BN] [-> act] [-> ADD(x, other)]
-     elementwise        two or more elementwise ops (add, mul, relu, relu6, sigmoid, hswish)
+     elementwise        two or more elementwise ops (add, sub, mul, and the OPF_UNARY ones: activations, affine)
      single             anything else, including OP_INPUT and OP_OUTPUT and lone elementwise ops.
    A node joins the kernel only if the kernel's current last node has exactly one use (that node),
    is not a structural output (graph/stem/encoder/superblock output or input, or a search-space
@@ -67,7 +67,7 @@ static void count_uses(const IrGraph *g, const bool *pinned, int *uses, int *con
 
 static bool is_act(OpKind k) { return op_info(k) && (op_info(k)->flags & OPF_UNARY); }
 
-static bool is_elementwise(OpKind k) { return is_act(k) || k == OP_ADD || k == OP_MUL; }
+static bool is_elementwise(OpKind k) { return is_act(k) || k == OP_ADD || k == OP_SUB || k == OP_MUL; }
 
 static bool same_shape(Shape a, Shape b) { return a.c == b.c && a.h == b.h && a.w == b.w; }
 

@@ -12,7 +12,7 @@ static bool same_shape(Shape a, Shape b) { return a.c == b.c && a.h == b.h && a.
 /* Elementwise ops may write over their first input when it dies here and nothing broadcasts. */
 static bool in_place_ok(const IrGraph *g, const IrNode *n, const int *last_use) {
   bool unary = n->kind == OP_BN || (op_info(n->kind)->flags & OPF_UNARY) || n->kind == OP_OUTPUT;
-  bool binary = n->kind == OP_ADD || n->kind == OP_MUL;
+  bool binary = n->kind == OP_ADD || n->kind == OP_SUB || n->kind == OP_MUL;
   if (!unary && !binary) return false;
   int in = n->inputs[0];
   if (last_use[in] != n->id || in == 0) return false; /* the input image stays the caller's */

@@ -47,6 +47,12 @@ bool backend_cpu_forward_op(const BackendRun *r, int i) {
   case OP_RELU6: cpu_relu6(a, numel, y); break;
   case OP_SIGMOID: cpu_sigmoid(a, numel, y); break;
   case OP_HSWISH: cpu_hswish(a, numel, y); break;
+  case OP_SILU: cpu_silu(a, numel, y); break;
+  case OP_HSIGMOID: cpu_hsigmoid(a, numel, y); break;
+  case OP_TANH: cpu_tanh(a, numel, y); break;
+  case OP_LEAKY_RELU: cpu_leaky_relu(a, numel, (float)nd->alpha, y); break;
+  case OP_AFFINE: cpu_affine(a, numel, (float)nd->alpha, (float)nd->beta, y); break;
+  case OP_SUB: cpu_sub(a, s0, in_buf(r, nd, 1), in_shape(r, nd, 1), y, ys); break;
   case OP_ADD: cpu_add(a, s0, in_buf(r, nd, 1), in_shape(r, nd, 1), y, ys); break;
   case OP_MUL: cpu_mul(a, s0, in_buf(r, nd, 1), in_shape(r, nd, 1), y, ys); break;
   case OP_CONCAT: run_concat(r, nd, y); break;

@@ -111,8 +111,10 @@ static void binary_backward(const BackendTrain *t, const PlanNode *nd, const Pla
     float *dx = dx_of(t, nd, s, k);
     if (!dx) continue;
     Shape xs = shape_of(r, nd->inputs[k]);
-    if (nd->kind == OP_ADD)
+    if (nd->kind == OP_ADD || (nd->kind == OP_SUB && k == 0))
       cpu_reduce_to(t->grad[nd->id], ys, dx, xs, acc_of(s, k));
+    else if (nd->kind == OP_SUB)
+      cpu_sub_backward_b(t->grad[nd->id], ys, dx, xs, acc_of(s, k));
     else
       cpu_mul_backward(t->grad[nd->id], ys, r->buf[nd->inputs[1 - k]], shape_of(r, nd->inputs[1 - k]), dx, xs,
                        acc_of(s, k));
@@ -164,6 +166,11 @@ static bool unary_backward(const BackendTrain *t, const PlanNode *nd, const Plan
   case OP_RELU6: cpu_relu6_backward(y, dy, n, dx, acc); break;
   case OP_SIGMOID: cpu_sigmoid_backward(y, dy, n, dx, acc); break;
   case OP_HSWISH: cpu_hswish_backward(x, dy, n, dx, acc); break;
+  case OP_SILU: cpu_silu_backward(x, dy, n, dx, acc); break;
+  case OP_HSIGMOID: cpu_hsigmoid_backward(x, dy, n, dx, acc); break;
+  case OP_TANH: cpu_tanh_backward(y, dy, n, dx, acc); break;
+  case OP_LEAKY_RELU: cpu_leaky_relu_backward(x, dy, n, (float)nd->alpha, dx, acc); break;
+  case OP_AFFINE: cpu_affine_backward(dy, n, (float)nd->alpha, dx, acc); break;
   case OP_AVGPOOL: {
     int kh, kw;
     plan_pool_window(nd, r->shapes[nd->inputs[0]], &kh, &kw);
@@ -203,7 +210,7 @@ bool cpu_backward_step(const BackendTrain *t, const PlanGradStep *s) {
   switch (nd->kind) {
   case OP_CONV: conv_backward(t, nd, s); return true;
   case OP_BN: bn_backward(t, nd, s); return true;
-  case OP_ADD: case OP_MUL: binary_backward(t, nd, s); return true;
+  case OP_ADD: case OP_SUB: case OP_MUL: binary_backward(t, nd, s); return true;
   case OP_CONCAT: concat_backward(t, nd, s); return true;
   case OP_MIX: return mix_backward(t, nd, s);
   default: return unary_backward(t, nd, s);

@@ -1,4 +1,4 @@
-/* cpu_eltwise.c - elementwise CPU ops: inference batchnorm, relu/relu6/sigmoid/hswish, broadcast add/mul,
+/* cpu_eltwise.c - elementwise CPU ops: inference batchnorm, the activations, affine (a*x + b), broadcast add/sub/mul,
  * channel concat, the superblock mixture, and the thread count. y may equal x (in place) for all of them
  * except concat. Float arithmetic in PyTorch's order (BN: x * alpha + beta with alpha = gamma / sqrt(var + eps)). */
 #include "cpu_ops.h"
@@ -67,17 +67,44 @@ void cpu_hswish(const float *x, size_t n, float *y) {
   }
 }
 
-static void binop(const float *a, Shape as, const float *b, Shape bs, float *y, Shape ys, int mul) {
+void cpu_silu(const float *x, size_t n, float *y) {
+  OMP(omp parallel for schedule(static) if (n > PAR_MIN / 4))
+  for (size_t i = 0; i < n; i++) y[i] = x[i] / (1.0f + expf(-x[i]));
+}
+
+void cpu_hsigmoid(const float *x, size_t n, float *y) {
+  OMP(omp parallel for schedule(static) if (n > PAR_MIN))
+  for (size_t i = 0; i < n; i++) {
+    const float t = x[i] + 3.0f;
+    y[i] = (t < 0.0f ? 0.0f : (t > 6.0f ? 6.0f : t)) / 6.0f;
+  }
+}
+
+void cpu_tanh(const float *x, size_t n, float *y) {
+  OMP(omp parallel for schedule(static) if (n > PAR_MIN / 4))
+  for (size_t i = 0; i < n; i++) y[i] = tanhf(x[i]);
+}
+
+void cpu_leaky_relu(const float *x, size_t n, float slope, float *y) {
+  OMP(omp parallel for schedule(static) if (n > PAR_MIN))
+  for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : x[i] * slope;
+}
+
+void cpu_affine(const float *x, size_t n, float a, float b, float *y) {
+  OMP(omp parallel for schedule(static) if (n > PAR_MIN))
+  for (size_t i = 0; i < n; i++) y[i] = a * x[i] + b;
+}
+
+enum { BIN_ADD, BIN_SUB, BIN_MUL };
+/* the compiler unswitches the loops below on the constant op */
+static inline float apply(int op, float a, float b) { return op == BIN_MUL ? a * b : op == BIN_SUB ? a - b : a + b; }
+
+static void binop(const float *a, Shape as, const float *b, Shape bs, float *y, Shape ys, int op) {
   const size_t total = shape_numel(ys);
   if (as.n == ys.n && as.c == ys.c && as.h == ys.h && as.w == ys.w && bs.n == ys.n && bs.c == ys.c &&
       bs.h == ys.h && bs.w == ys.w) {
-    if (mul) {
-      OMP(omp parallel for schedule(static) if (total > PAR_MIN))
-      for (size_t i = 0; i < total; i++) y[i] = a[i] * b[i];
-    } else {
-      OMP(omp parallel for schedule(static) if (total > PAR_MIN))
-      for (size_t i = 0; i < total; i++) y[i] = a[i] + b[i];
-    }
+    OMP(omp parallel for schedule(static) if (total > PAR_MIN))
+    for (size_t i = 0; i < total; i++) y[i] = apply(op, a[i], b[i]);
     return;
   }
   /* broadcast: a size-1 dim of an input is read at index 0 for every output index */
@@ -92,30 +119,14 @@ static void binop(const float *a, Shape as, const float *b, Shape bs, float *y, 
       const float *ar = ap + (size_t)(as.h == 1 ? 0 : h) * as.w;
       const float *br = bp + (size_t)(bs.h == 1 ? 0 : h) * bs.w;
       float *yr = y + ((size_t)pl * ys.h + h) * W;
-      if (asw && bsw) {
-        if (mul)
-          for (int i = 0; i < W; i++) yr[i] = ar[i] * br[i];
-        else
-          for (int i = 0; i < W; i++) yr[i] = ar[i] + br[i];
-      } else if (asw) {
-        const float bv = br[0];
-        if (mul)
-          for (int i = 0; i < W; i++) yr[i] = ar[i] * bv;
-        else
-          for (int i = 0; i < W; i++) yr[i] = ar[i] + bv;
-      } else {
-        const float av = ar[0];
-        if (mul)
-          for (int i = 0; i < W; i++) yr[i] = av * br[(size_t)i * bsw];
-        else
-          for (int i = 0; i < W; i++) yr[i] = av + br[(size_t)i * bsw];
-      }
+      for (int i = 0; i < W; i++) yr[i] = apply(op, ar[(size_t)i * asw], br[(size_t)i * bsw]);
     }
   }
 }
 
-void cpu_add(const float *a, Shape as, const float *b, Shape bs, float *y, Shape ys) { binop(a, as, b, bs, y, ys, 0); }
-void cpu_mul(const float *a, Shape as, const float *b, Shape bs, float *y, Shape ys) { binop(a, as, b, bs, y, ys, 1); }
+void cpu_add(const float *a, Shape as, const float *b, Shape bs, float *y, Shape ys) { binop(a, as, b, bs, y, ys, BIN_ADD); }
+void cpu_sub(const float *a, Shape as, const float *b, Shape bs, float *y, Shape ys) { binop(a, as, b, bs, y, ys, BIN_SUB); }
+void cpu_mul(const float *a, Shape as, const float *b, Shape bs, float *y, Shape ys) { binop(a, as, b, bs, y, ys, BIN_MUL); }
 
 void cpu_concat(const float *const *xs, const Shape *shapes, int n, float *y, Shape ys) {
   const size_t hw = (size_t)ys.h * ys.w;

@@ -58,11 +58,20 @@ void cpu_relu6_backward(const float *y, const float *dy, size_t n, float *dx, bo
 void cpu_sigmoid_backward(const float *y, const float *dy, size_t n, float *dx, bool acc); /* dy*y*(1-y) */
 /* PyTorch's (vectorized CPU) hardswish_backward: x < -3: 0; x >= 3: dy; else dy*(x/3 + 0.5) */
 void cpu_hswish_backward(const float *x, const float *dy, size_t n, float *dx, bool acc);
+/* PyTorch's silu_backward: s = sigmoid(x); dy * s * (1 + x * (1 - s)) */
+void cpu_silu_backward(const float *x, const float *dy, size_t n, float *dx, bool acc);
+/* PyTorch's hardsigmoid_backward: dy / 6 where -3 < x < 3, else 0 */
+void cpu_hsigmoid_backward(const float *x, const float *dy, size_t n, float *dx, bool acc);
+void cpu_tanh_backward(const float *y, const float *dy, size_t n, float *dx, bool acc); /* dy * (1 - y*y) */
+void cpu_leaky_relu_backward(const float *x, const float *dy, size_t n, float slope, float *dx, bool acc);
+void cpu_affine_backward(const float *dy, size_t n, float a, float *dx, bool acc); /* a * dy */
 
 /* broadcasting: dx (shape xs, each dim equal to ys's or 1) = sum of dy over the broadcast dims */
 void cpu_reduce_to(const float *dy, Shape ys, float *dx, Shape xs, bool acc);
 /* a*b backward for operand a (shape as): da = reduce_to(dy * b) with b (shape bs) broadcast to ys */
 void cpu_mul_backward(const float *dy, Shape ys, const float *b, Shape bs, float *da, Shape as, bool acc);
+/* a-b backward for operand b: db = -reduce_to(dy) (operand a's is cpu_reduce_to) */
+void cpu_sub_backward_b(const float *dy, Shape ys, float *db, Shape bs, bool acc);
 /* concat along channels: dx = the slice of dy at channel offset c0 with xs.c channels */
 void cpu_concat_backward(const float *dy, Shape ys, int c0, float *dx, Shape xs, bool acc);
 /* the adjoint of cpu_avgpool (PyTorch avg_pool2d_backward, ceil_mode=False) */

@@ -58,6 +58,29 @@ void cpu_hswish_backward(const float *x, const float *dy, size_t n, float *dx, b
   ELTWISE_BACKWARD(n, acc, x[i] < -3.0f ? 0.0f : (x[i] >= 3.0f ? dy[i] : dy[i] * (x[i] / 3.0f + 0.5f)));
 }
 
+static inline float silu_grad(float x) {
+  const float s = 1.0f / (1.0f + expf(-x));
+  return s * (1.0f + x * (1.0f - s));
+}
+
+void cpu_silu_backward(const float *x, const float *dy, size_t n, float *dx, bool acc) {
+  ELTWISE_BACKWARD(n, acc, dy[i] * silu_grad(x[i]));
+}
+
+void cpu_hsigmoid_backward(const float *x, const float *dy, size_t n, float *dx, bool acc) {
+  ELTWISE_BACKWARD(n, acc, x[i] > -3.0f && x[i] < 3.0f ? dy[i] / 6.0f : 0.0f);
+}
+
+void cpu_tanh_backward(const float *y, const float *dy, size_t n, float *dx, bool acc) {
+  ELTWISE_BACKWARD(n, acc, dy[i] * (1.0f - y[i] * y[i]));
+}
+
+void cpu_leaky_relu_backward(const float *x, const float *dy, size_t n, float slope, float *dx, bool acc) {
+  ELTWISE_BACKWARD(n, acc, x[i] > 0.0f ? dy[i] : dy[i] * slope);
+}
+
+void cpu_affine_backward(const float *dy, size_t n, float a, float *dx, bool acc) { ELTWISE_BACKWARD(n, acc, a * dy[i]); }
+
 /* ---- broadcasting ---- */
 
 static bool same_shape(Shape a, Shape b) { return a.n == b.n && a.c == b.c && a.h == b.h && a.w == b.w; }
@@ -131,6 +154,11 @@ void cpu_reduce_to(const float *dy, Shape ys, float *dx, Shape xs, bool acc) {
 
 void cpu_mul_backward(const float *dy, Shape ys, const float *b, Shape bs, float *da, Shape as, bool acc) {
   reduce_broadcast(dy, ys, b, bs, da, as, acc);
+}
+
+void cpu_sub_backward_b(const float *dy, Shape ys, float *db, Shape bs, bool acc) {
+  static const float minus_one = -1.0f;
+  reduce_broadcast(dy, ys, &minus_one, (Shape){1, 1, 1, 1}, db, bs, acc);
 }
 
 void cpu_concat_backward(const float *dy, Shape ys, int c0, float *dx, Shape xs, bool acc) {

@@ -23,8 +23,14 @@ void cpu_relu(const float *x, size_t n, float *y);
 void cpu_relu6(const float *x, size_t n, float *y);
 void cpu_sigmoid(const float *x, size_t n, float *y);
 void cpu_hswish(const float *x, size_t n, float *y);   /* x * relu6(x + 3) / 6 */
+void cpu_silu(const float *x, size_t n, float *y);     /* x / (1 + exp(-x)), as PyTorch's SiLU */
+void cpu_hsigmoid(const float *x, size_t n, float *y); /* relu6(x + 3) / 6, PyTorch's Hardsigmoid */
+void cpu_tanh(const float *x, size_t n, float *y);
+void cpu_leaky_relu(const float *x, size_t n, float slope, float *y); /* x > 0 ? x : x * slope */
+void cpu_affine(const float *x, size_t n, float a, float b, float *y); /* a * x + b */
 /* elementwise with broadcast over size-1 dims (n, c, h, w independently) */
 void cpu_add(const float *a, Shape as, const float *b, Shape bs, float *y, Shape ys);
+void cpu_sub(const float *a, Shape as, const float *b, Shape bs, float *y, Shape ys);
 void cpu_mul(const float *a, Shape as, const float *b, Shape bs, float *y, Shape ys);
 void cpu_concat(const float *const *xs, const Shape *shapes, int n, float *y, Shape ys); /* along channels */
 /* PyTorch AvgPool2d (ceil_mode=False): window clipped to the padded input; with count_include_pad=false

@@ -86,15 +86,15 @@ static bool prepare_bn(CudaState *x, const float *const *param, const PlanNode *
 
 /* The library kernel of the other ops; false when the op needs none. */
 static bool op_spec(const CudaState *x, const PlanNode *nd, KernelSpec *s) {
-  static const int acts[OP__COUNT] = {[OP_RELU] = KACT_RELU, [OP_RELU6] = KACT_RELU6,
-                                           [OP_SIGMOID] = KACT_SIGMOID, [OP_HSWISH] = KACT_HSWISH};
   *s = (KernelSpec){0};
   switch (nd->kind) {
-  case OP_RELU: case OP_RELU6: case OP_SIGMOID: case OP_HSWISH:
+  case OP_RELU: case OP_RELU6: case OP_SIGMOID: case OP_HSWISH: case OP_SILU: case OP_HSIGMOID: case OP_TANH:
     if (x->f.act_fused[nd->id]) return false;
-    return s->family = KFAM_ACT, s->act = acts[nd->kind], true;
-  case OP_ADD: case OP_MUL:
-    return s->family = KFAM_BINARY, s->op = nd->kind == OP_MUL ? KBIN_MUL : KBIN_ADD, true;
+    return s->family = KFAM_ACT, s->act = cuda_act_of(nd->kind), true;
+  case OP_ADD: case OP_SUB: case OP_MUL:
+    return s->family = KFAM_BINARY, s->op = nd->kind == OP_MUL ? KBIN_MUL : nd->kind == OP_SUB ? KBIN_SUB : KBIN_ADD, true;
+  case OP_AFFINE: return s->family = KFAM_SCALE, true;
+  case OP_LEAKY_RELU: return s->family = KFAM_LEAKY, true;
   case OP_AVGPOOL: return s->family = KFAM_AVGPOOL, s->flag = nd->count_include_pad, true;
   case OP_GAP: return s->family = KFAM_GAP, true;
   case OP_BILINEAR: return s->family = KFAM_BILINEAR, s->flag = nd->align_corners, true;

@@ -106,9 +106,10 @@ static bool binary_backward(CudaState *x, const BackendTrain *t, const PlanNode 
   for (int k = 0; k < 2; k++) {
     float *dx = dx_of(t, nd, s, k);
     if (!dx) continue;
-    bool ok = nd->kind == OP_ADD
+    float sign = nd->kind == OP_SUB && k == 1 ? -1.0f : 1.0f; /* d(a - b)/db = -1 */
+    bool ok = nd->kind != OP_MUL
                   ? cuda_dnn_reduce_to(dnn(x), t->grad[nd->id], cuda_train_dims(r, nd->id), dx,
-                                       cuda_train_dims(r, nd->inputs[k]), acc_of(s, k), 1.0f, x->error, sizeof x->error)
+                                       cuda_train_dims(r, nd->inputs[k]), acc_of(s, k), sign, x->error, sizeof x->error)
                   : mul_backward(x, t, nd, k, dx, acc_of(s, k));
     if (!ok) return false;
   }
@@ -165,15 +166,29 @@ static bool resize_backward(CudaState *x, const BackendTrain *t, const PlanNode 
 }
 
 static bool act_backward(CudaState *x, const BackendTrain *t, const PlanNode *nd, float *dx, bool acc) {
-  static const int acts[OP__COUNT] = {[OP_RELU] = KACT_RELU, [OP_RELU6] = KACT_RELU6,
-                                           [OP_SIGMOID] = KACT_SIGMOID, [OP_HSWISH] = KACT_HSWISH};
   const BackendRun *r = &t->run;
   int64_t n = count(cuda_train_dims(r, nd->id));
-  const float *v = nd->kind == OP_HSWISH ? r->buf[nd->inputs[0]] : r->buf[nd->id];
+  bool reads_x = nd->kind == OP_HSWISH || nd->kind == OP_SILU || nd->kind == OP_HSIGMOID; /* else the output */
+  const float *v = reads_x ? r->buf[nd->inputs[0]] : r->buf[nd->id];
   KArgs a;
   ka_init(&a, n);
   ka_ptr(&a, dx), ka_ptr(&a, t->grad[nd->id]), ka_ptr(&a, v), ka_i64(&a, n), ka_i64(&a, acc);
-  return cuda_train_launch(x, (KernelSpec){.family = KFAM_ACT_BWD, .act = acts[nd->kind]}, &a);
+  return cuda_train_launch(x, (KernelSpec){.family = KFAM_ACT_BWD, .act = cuda_act_of(nd->kind)}, &a);
+}
+
+/* affine: SCALE dx, dy, n, alpha, 0, acc; leaky_relu: LEAKY dx, x, dy, n, slope, acc */
+static bool alpha_beta_backward(CudaState *x, const BackendTrain *t, const PlanNode *nd, float *dx, bool acc) {
+  const BackendRun *r = &t->run;
+  int64_t n = count(cuda_train_dims(r, nd->id));
+  bool leaky = nd->kind == OP_LEAKY_RELU;
+  KArgs a;
+  ka_init(&a, n);
+  ka_ptr(&a, dx);
+  if (leaky) ka_ptr(&a, r->buf[nd->inputs[0]]);
+  ka_ptr(&a, t->grad[nd->id]), ka_i64(&a, n), ka_f32(&a, (float)nd->alpha);
+  if (!leaky) ka_f32(&a, 0.0f);
+  ka_i64(&a, acc);
+  return cuda_train_launch(x, (KernelSpec){.family = leaky ? KFAM_LEAKY : KFAM_SCALE}, &a);
 }
 
 static bool pool_backward(CudaState *x, const BackendTrain *t, const PlanNode *nd, float *dx, bool acc) {
@@ -195,7 +210,9 @@ static bool unary_backward(CudaState *x, const BackendTrain *t, const PlanNode *
   bool acc = acc_of(s, 0);
   const BackendRun *r = &t->run;
   switch (nd->kind) {
-  case OP_RELU: case OP_RELU6: case OP_SIGMOID: case OP_HSWISH: return act_backward(x, t, nd, dx, acc);
+  case OP_RELU: case OP_RELU6: case OP_SIGMOID: case OP_HSWISH: case OP_SILU: case OP_HSIGMOID: case OP_TANH:
+    return act_backward(x, t, nd, dx, acc);
+  case OP_AFFINE: case OP_LEAKY_RELU: return alpha_beta_backward(x, t, nd, dx, acc);
   case OP_AVGPOOL: case OP_GAP: return pool_backward(x, t, nd, dx, acc);
   case OP_BILINEAR: case OP_NEAREST: return resize_backward(x, t, nd, dx, acc);
   case OP_CROP: return crop_backward(x, t, nd, dx, acc);
@@ -292,7 +309,7 @@ bool cuda_backward_step(const BackendTrain *t, const PlanGradStep *s) {
   switch (nd->kind) {
   case OP_CONV: return conv_backward(x, t, nd, s);
   case OP_BN: return bn_backward(x, t, nd, s);
-  case OP_ADD: case OP_MUL: return binary_backward(x, t, nd, s);
+  case OP_ADD: case OP_SUB: case OP_MUL: return binary_backward(x, t, nd, s);
   case OP_CONCAT: return concat_backward(x, t, nd, s);
   case OP_MIX: return mix_backward(x, t, nd, s);
   default: return unary_backward(x, t, nd, s);

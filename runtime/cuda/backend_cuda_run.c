@@ -79,6 +79,19 @@ static bool act(CudaState *x, const BackendRun *r, const PlanNode *nd, float *y)
   return launch(x, nd->id, &k);
 }
 
+/* affine: SCALE y, x, n, alpha, beta, 0; leaky_relu: LEAKY y, x, x, n, slope, 0 */
+static bool alpha_beta(CudaState *x, const BackendRun *r, const PlanNode *nd, float *y) {
+  KArgs k;
+  int64_t n = numel(r, nd->id);
+  ka_init(&k, n);
+  ka_ptr(&k, y), ka_ptr(&k, in_buf(r, nd, 0));
+  if (nd->kind == OP_LEAKY_RELU) ka_ptr(&k, in_buf(r, nd, 0));
+  ka_i64(&k, n), ka_f32(&k, (float)nd->alpha);
+  if (nd->kind == OP_AFFINE) ka_f32(&k, (float)nd->beta);
+  ka_i64(&k, 0);
+  return launch(x, nd->id, &k);
+}
+
 /* AVGPOOL, GAP, BILINEAR, NEAREST: y, x, NC, then the plane sizes (and the window for the pool). */
 static bool plane_op(CudaState *x, const BackendRun *r, const PlanNode *nd, float *y) {
   Shape is = in_shape(r, nd, 0), os = r->shapes[nd->id];
@@ -134,9 +147,10 @@ bool cuda_run_node(void *state, const BackendRun *r, int i) {
   case OP_BN:
     if (x->f.bn_folded[i]) return copy_if(x, y, a, numel(r, i)); /* the conv applied it */
     return affine(x, r, i, y, a, x->bn_scale[i], x->bn_shift[i]);
-  case OP_RELU: case OP_RELU6: case OP_SIGMOID: case OP_HSWISH:
+  case OP_RELU: case OP_RELU6: case OP_SIGMOID: case OP_HSWISH: case OP_SILU: case OP_HSIGMOID: case OP_TANH:
     return x->fn[i] ? act(x, r, nd, y) : copy_if(x, y, a, numel(r, i)); /* no kernel: the conv's epilogue */
-  case OP_ADD: case OP_MUL: return binary(x, r, nd, y);
+  case OP_AFFINE: case OP_LEAKY_RELU: return alpha_beta(x, r, nd, y);
+  case OP_ADD: case OP_SUB: case OP_MUL: return binary(x, r, nd, y);
   case OP_CONCAT: return concat(x, r, nd, y);
   case OP_AVGPOOL: case OP_GAP: case OP_BILINEAR: case OP_NEAREST: return plane_op(x, r, nd, y);
   case OP_CROP: return crop(x, r, nd, y);

@@ -33,6 +33,13 @@ static KArg *ka_next(KArgs *a) {
 
 void ka_ptr(KArgs *a, const void *p) { ka_next(a)->p = p; }
 void ka_i64(KArgs *a, int64_t v) { ka_next(a)->i = v; }
+
+int cuda_act_of(OpKind k) {
+  static const int acts[OP__COUNT] = {[OP_RELU] = KACT_RELU,       [OP_RELU6] = KACT_RELU6,      [OP_SIGMOID] = KACT_SIGMOID,
+                                      [OP_HSWISH] = KACT_HSWISH,   [OP_SILU] = KACT_SILU,        [OP_HSIGMOID] = KACT_HSIGMOID,
+                                      [OP_TANH] = KACT_TANH};
+  return (unsigned)k < OP__COUNT ? acts[k] : KACT_NONE;
+}
 void ka_f32(KArgs *a, float v) { ka_next(a)->f = v; }
 
 static int sm_number(const char *target) { return (int)strtol(target + 3, NULL, 10); } /* "sm_75" -> 75 */

@@ -25,6 +25,8 @@ void ka_init(KArgs *a, int64_t total);
 void ka_ptr(KArgs *a, const void *device_ptr);
 void ka_i64(KArgs *a, int64_t v);
 void ka_f32(KArgs *a, float v);
+/* The KernelAct of an activation op (relu ... hswish, silu, hsigmoid, tanh); KACT_NONE for any other op. */
+int cuda_act_of(OpKind k);
 
 /* The module for a GPU of compute capability cc (major * 10 + minor): the embedded target with the
    highest sm number <= cc. NULL with a message (no module fits: recompile with sqnc --target sm_XY). */

@@ -80,6 +80,8 @@ static bool lower_node(Lower *L, const PlanNode *nd, char *err, size_t n) {
   case OP_BN: return lower_bn(L, nd, err, n);
   case OP_RELU: case OP_RELU6: case OP_SIGMOID: case OP_HSWISH: return lower_activation(L, nd, err, n);
   case OP_ADD: case OP_MUL: return lower_binary(L, nd, err, n);
+  case OP_SILU: case OP_HSIGMOID: case OP_TANH: case OP_LEAKY_RELU: case OP_SUB: case OP_AFFINE:
+    return lower_eltwise(L, nd, err, n);
   case OP_CONCAT: return lower_concat(L, nd, err, n);
   case OP_AVGPOOL: case OP_GAP: return lower_pool(L, nd, err, n);
   case OP_BILINEAR: case OP_NEAREST: return lower_resize(L, nd, err, n);

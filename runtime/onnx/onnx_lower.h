@@ -35,6 +35,7 @@ bool lower_conv(Lower *L, const PlanNode *nd, char *err, size_t n);
 bool lower_bn(Lower *L, const PlanNode *nd, char *err, size_t n);
 bool lower_activation(Lower *L, const PlanNode *nd, char *err, size_t n);
 bool lower_binary(Lower *L, const PlanNode *nd, char *err, size_t n);
+bool lower_eltwise(Lower *L, const PlanNode *nd, char *err, size_t n); /* silu .. affine (onnx_eltwise.c) */
 bool lower_concat(Lower *L, const PlanNode *nd, char *err, size_t n);
 bool lower_pool(Lower *L, const PlanNode *nd, char *err, size_t n);
 bool lower_mix(Lower *L, const PlanNode *nd, char *err, size_t n);
