@@ -14,8 +14,9 @@
     24  u64   total file size in bytes                                                   */
 #define SQN_PLAN_MAGIC "SQNPLAN\0"
 #define SQN_PLAN_MAGIC_LEN 8
-#define SQN_PLAN_VERSION 2u
-#define SQN_PLAN_MIN_VERSION 2u /* version 1 had no training program: recompile */
+#define SQN_PLAN_VERSION 3u
+#define SQN_PLAN_MIN_VERSION 3u /* version 1 had no training program, version 2 no maxpool..channel_shuffle
+                                   (and shorter nodes): recompile */
 #define SQN_PLAN_HEADER_SIZE 32u
 #define SQN_PLAN_OFF_VERSION 8u
 #define SQN_PLAN_OFF_FLAGS 12u
@@ -63,7 +64,7 @@
 #define SQN_PLAN_TABLE_HEADER 8u
 #define SQN_META_RECORD 104u /* count must be 1 */
 #define SQN_INPT_RECORD 4u
-#define SQN_NODE_RECORD 176u
+#define SQN_NODE_RECORD 192u
 #define SQN_PARM_RECORD 44u
 #define SQN_SUPB_RECORD 76u
 #define SQN_CAND_RECORD 40u
@@ -78,8 +79,9 @@
 #define SQN_KPTX_RECORD 12u
 
 /* Enumerations as stored (the IR and the runtime both use these exact values). */
-#define SQN_PLAN_OP_COUNT 18       /* input conv bn relu relu6 sigmoid hswish add mul concat
-                                      avgpool gap bilinear nearest crop zero mix output */
+#define SQN_PLAN_OP_COUNT 24       /* input conv bn relu relu6 sigmoid hswish add mul concat
+                                      avgpool gap bilinear nearest crop zero mix output
+                                      maxpool gmp pad softmax slice channel_shuffle */
 #define SQN_PLAN_PARAM_ROLE_COUNT 7 /* conv_weight conv_bias bn_weight bn_bias bn_mean bn_var arch */
 #define SQN_PLAN_KERNEL_KIND_COUNT 4 /* single conv inverted_residual elementwise */
 #define SQN_PLAN_OBJECTIVE_COUNT 3  /* macs params latency */

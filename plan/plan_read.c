@@ -386,6 +386,12 @@ static bool check_attrs(Ctx *c, const PlanNode *n) {
     return bad(c, "resize scale %g out of range", n->scale);
   if (n->resize_mode == RESIZE_LIKE && !in_range(c, n->like, 0, n->id - 1, "resize reference node"))
     return false;
+  if (!isfinite(n->pad_value)) return bad(c, "pad value %g is not finite", n->pad_value);
+  if (!in_range(c, n->slice[0], 0, SQN_PLAN_MAX_DIM, "slice start") ||
+      !in_range(c, n->slice[1], n->kind == OP_SLICE ? n->slice[0] + 1 : 0, SQN_PLAN_MAX_DIM, "slice end"))
+    return false;
+  if (n->kind == OP_CHANNEL_SHUFFLE && n->out.c % n->groups)
+    return bad(c, "channel_shuffle of %d channels cannot have %d groups", n->out.c, n->groups);
   if (n->kind == OP_CONV && n->out.c % n->groups)
     return bad(c, "conv with %d output channels cannot have %d groups", n->out.c, n->groups);
   return in_range(c, n->nparams, 0, SQN_PLAN_NODE_PARAMS, "nparams");
@@ -427,6 +433,8 @@ static bool read_node(Ctx *c, Rd *r, void *out) {
   n->like = rd_i32(r);
   n->slot = rd_i32(r);
   uint32_t fit = rd_u32(r);
+  n->pad_value = rd_f64(r);
+  rd_i32s(r, n->slice, 2);
   if (kind >= OP__COUNT) return bad(c, "unknown op kind %u", kind);
   n->kind = (OpKind)kind;
   return get_str(c, name, &n->name) && get_str(c, file, &n->loc.file) && get_bool(c, b[0], &n->bias, "bias") &&

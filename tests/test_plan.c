@@ -476,13 +476,13 @@ static void test_bad_magic(void) {
 static void test_versions(void) {
   Blob b = sample();
   put32(b.p + SQN_PLAN_OFF_VERSION, 7); /* no new checksum: the version is checked first */
-  CHECK(rejects(b, "plan format version 7 is newer than this sqnrun supports (2); rebuild the plan with this sqnc "
+  CHECK(rejects(b, "plan format version 7 is newer than this sqnrun supports (3); rebuild the plan with this sqnc "
                    "or update sqnrun"));
   recrc(b.p, b.len);
   CHECK(rejects(b, "plan format version 7 is newer"));
   put32(b.p + SQN_PLAN_OFF_VERSION, SQN_PLAN_VERSION);
   CHECK(patched_rejects(b, SQN_PLAN_OFF_VERSION, 0, "version 0"));
-  CHECK(patched_rejects(b, SQN_PLAN_OFF_VERSION, 1, "version 1 is older than this sqnrun reads (2..2); recompile"));
+  CHECK(patched_rejects(b, SQN_PLAN_OFF_VERSION, 1, "version 1 is older than this sqnrun reads (3..3); recompile"));
   CHECK(patched_rejects(b, SQN_PLAN_OFF_FLAGS, 4, "features this sqnrun does not support"));
   free(b.p);
 }
@@ -533,7 +533,7 @@ static void test_node_refs(void) {
   CHECK(patched_rejects(b, off_in(b, "NODE", 3, 4), 33, "ninputs is 33"));
   CHECK(patched_rejects(b, off_in(b, "NODE", 3, 8), 0, "first input is 0, expected 2"));
   CHECK(patched_rejects(b, off_in(b, "NODE", 3, 24), 99999, "bad string index"));
-  CHECK(patched_rejects(b, off_in(b, "NODE", 3, 0), SQN_PLAN_OP_COUNT, "unknown op kind 18"));
+  CHECK(patched_rejects(b, off_in(b, "NODE", 3, 0), SQN_PLAN_OP_COUNT, "unknown op kind 24"));
   CHECK(patched_rejects(b, off_in(b, "NODE", 3, 76), 2, "not a boolean"));
   CHECK(patched_rejects(b, off_in(b, "NODE", 3, 12), 0, "not a valid shape"));
   CHECK(patched_rejects(b, off_in(b, "NODE", 3, 124), 5, "superblock 5 does not exist"));
@@ -579,7 +579,7 @@ static void test_counts(void) {
   CHECK(patched_rejects(b, inputs + 4, 2, "records are 2 bytes, at least 4 expected"));
   CHECK(patched_rejects(b, node, 0xffffffffu, "do not fit"));
   CHECK(patched_rejects(b, node, 1, "unexpected bytes"));
-  CHECK(patched_rejects(b, node + 4, 10, "records are 10 bytes, at least 176 expected"));
+  CHECK(patched_rejects(b, node + 4, 10, "records are 10 bytes, at least 192 expected"));
   CHECK(patched_rejects(b, node + 4, 0, "at least"));
   size_t strs = (size_t)(section(b.p, "STRS") - b.p);
   CHECK(patched_rejects(b, strs, 0x40000000u, "strings cannot fit"));

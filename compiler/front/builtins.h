@@ -1,4 +1,5 @@
-/* builtins.h - shared between builtins.c (argument binding, dispatch) and builtin_ops.c (the ops). */
+/* builtins.h - shared between builtins.c (argument binding, dispatch), builtin_ops.c and builtin_spatial.c
+   (the ops). */
 #ifndef SQN_BUILTINS_H
 #define SQN_BUILTINS_H
 #include "elab.h"
@@ -24,5 +25,13 @@ bool positive(Elab *e, SrcLoc loc, const char *what, const int *v, int n, int mi
 
 typedef Value (*OpBuilder)(Elab *e, Scope *s, const Expr *call, Bound *b);
 OpBuilder builtin_op_builder(const char *name);
+/* builtin_ops.c: crop's and pad's margins into at->crop; the node of a one-input op k (attributes at). */
+bool builtin_margins(Elab *e, const Expr *call, const Bound *b, const char *op, OpAttr *at);
+Value builtin_node(Elab *e, Scope *s, const Expr *call, const Bound *b, OpKind k, const OpAttr *at, Shape out);
+/* builtin_spatial.c: maxpool, pad, slice, channel_shuffle */
+Value builtin_maxpool(Elab *e, Scope *s, const Expr *call, Bound *b);
+Value builtin_pad(Elab *e, Scope *s, const Expr *call, Bound *b);
+Value builtin_slice(Elab *e, Scope *s, const Expr *call, Bound *b);
+Value builtin_channel_shuffle(Elab *e, Scope *s, const Expr *call, Bound *b);
 Value builtin_broadcast(Elab *e, Scope *s, OpKind k, Value a, Value b, SrcLoc loc, bool counted, const char *name);
 #endif

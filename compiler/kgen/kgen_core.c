@@ -24,6 +24,12 @@ static const KgFamily families[KFAM__COUNT] = {
     [KFAM_AVGPOOL] = {"oilllllllllll", true, kg_body_avgpool},
     [KFAM_GAP] = {"oill", true, kg_body_gap},
     [KFAM_SGD] = {"mimlfffl", true, kg_body_sgd},
+    [KFAM_MAXPOOL] = {"oillllllllllll", true, kg_body_maxpool},
+    [KFAM_MAXPOOL_BWD] = {"miillllllllllll", true, kg_body_maxpool_bwd},
+    [KFAM_SOFTMAX] = {"mill", true, kg_body_softmax},
+    [KFAM_SOFTMAX_BWD] = {"miilll", true, kg_body_softmax_bwd},
+    [KFAM_PAD] = {"millllllfl", true, kg_body_pad},
+    [KFAM_CHANNELS] = {"millllll", true, kg_body_channels},
 };
 
 const KgFamily *kg_family(KernelFamily f) { return f >= 0 && f < KFAM__COUNT ? &families[f] : NULL; }
