@@ -32,6 +32,12 @@ void kernel_spec_name(const KernelSpec *k, char *buf, size_t n) {
   case KFAM_SGD: snprintf(buf, n, "sqn_sgd"); break;
   case KFAM_SCALE: snprintf(buf, n, "sqn_scale"); break;
   case KFAM_LEAKY: snprintf(buf, n, "sqn_leaky"); break;
+  case KFAM_MAXPOOL: snprintf(buf, n, "sqn_maxpool"); break;
+  case KFAM_MAXPOOL_BWD: snprintf(buf, n, "sqn_maxpool_bwd"); break;
+  case KFAM_SOFTMAX: snprintf(buf, n, "sqn_softmax"); break;
+  case KFAM_SOFTMAX_BWD: snprintf(buf, n, "sqn_softmax_bwd"); break;
+  case KFAM_PAD: snprintf(buf, n, "sqn_pad"); break;
+  case KFAM_CHANNELS: snprintf(buf, n, "sqn_channels"); break;
   default: snprintf(buf, n, "sqn_unknown_%d", (int)k->family); break;
   }
 }
@@ -43,6 +49,8 @@ int kernel_family_nparams(KernelFamily f) {
       [KFAM_XENT] = 10,       [KFAM_BILINEAR] = 8, [KFAM_BILINEAR_BWD] = 8, [KFAM_NEAREST] = 8,
       [KFAM_NEAREST_BWD] = 8, [KFAM_AVGPOOL] = 14, [KFAM_GAP] = 5,          [KFAM_SGD] = 9,
       [KFAM_SCALE] = 7,       [KFAM_LEAKY] = 7,
+      [KFAM_MAXPOOL] = 15,    [KFAM_MAXPOOL_BWD] = 16, [KFAM_SOFTMAX] = 5,   [KFAM_SOFTMAX_BWD] = 7,
+      [KFAM_PAD] = 11,        [KFAM_CHANNELS] = 9,
   };
   return f >= 0 && f < KFAM__COUNT ? counts[f] : 0;
 }
@@ -62,7 +70,8 @@ int kernel_library_specs(KernelSpec *out, int cap) {
   for (int op = 0; op < KBIN__COUNT; op++) n = push(out, cap, n, (KernelSpec){.family = KFAM_BINARY, .op = op});
   const KernelFamily plain[] = {KFAM_MIX_FWD, KFAM_MIX_BWD_DX, KFAM_MIX_BWD_DW, KFAM_XENT,
                                 KFAM_NEAREST, KFAM_NEAREST_BWD, KFAM_GAP,        KFAM_SGD,
-                                KFAM_SCALE,   KFAM_LEAKY};
+                                KFAM_SCALE,   KFAM_LEAKY,       KFAM_MAXPOOL,    KFAM_MAXPOOL_BWD,
+                                KFAM_SOFTMAX, KFAM_SOFTMAX_BWD, KFAM_PAD,        KFAM_CHANNELS};
   for (size_t i = 0; i < sizeof plain / sizeof *plain; i++) n = push(out, cap, n, (KernelSpec){.family = plain[i]});
   for (int f = 0; f < 2; f++) {
     n = push(out, cap, n, (KernelSpec){.family = KFAM_BILINEAR, .flag = f});

@@ -8,7 +8,7 @@
      blockIdx.x * blockDim.x + threadIdx.x, so any 1-D grid is correct; the host version loops over all);
    - takes only pointers (generic address space, 64-bit), i64 and f32 scalars, in the order listed below;
    - uses no barriers, shared memory or warp shuffles: work items are independent except through
-     atomicAdd on f32 (BILINEAR_BWD, NEAREST_BWD), so a sequential host loop computes the same thing.
+     atomicAdd on f32 (BILINEAR_BWD, NEAREST_BWD, MAXPOOL_BWD), so a sequential host loop computes the same thing.
    The host version of a kernel (tests only) is `void NAME_host(void **args)`: args[k] points to parameter
    k's value, exactly the kernelParams array cuLaunchKernel takes, so tests build arguments the way the
    CUDA backend does.
@@ -56,6 +56,20 @@
    AVGPOOL(cip)      y, x, NC, H, W, OH, OW, kh, kw, sh, sw, ph, pw
                                                                cpu_avgpool (cip = count_include_pad)
    GAP               y, x, NC, HW                              y[i] = mean of plane i; total = NC
+   MAXPOOL           y, x, H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw
+                                                               cpu_maxpool; total = NC*OH*OW (gmp: the
+                                                               window H x W, stride 1, no padding)
+   MAXPOOL_BWD       dx, dy, x, H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw
+                                                               dx += dy at each window's argmax (atomic
+                                                               adds): the caller zeroes dx first unless
+                                                               accumulating; total = NC*OH*OW
+   SOFTMAX           y, x, C, HW                               cpu_softmax; total = N*HW (one per pixel)
+   SOFTMAX_BWD       dx, dy, y, C, HW, acc                     cpu_softmax_backward; total = N*HW
+   PAD               y, x, H, W, OH, OW, top, left, value(f32), acc
+                                                               y[p,oy,ox] (+)= x[p,oy-top,ox-left] inside
+                                                               x, else value; total = NC*OH*OW (cpu_pad;
+                                                               with -top, -left and acc: cpu_pad_backward)
+   CHANNELS          y, x, Cy, Cx, HW, c0, groups, acc         cpu_channel_gather; total = N*Cy*HW
    SGD               w, g, mom, n, lr(f32), momentum(f32), wd(f32), first
                                                                PyTorch SGD (trainer.c's sgd): d = g + wd*w;
                                                                mom = first ? d : momentum*mom + d (mom NULL:
@@ -76,7 +90,8 @@
 typedef enum {
   KFAM_ACT, KFAM_ACT_BWD, KFAM_BINARY, KFAM_AFFINE, KFAM_DWCONV, KFAM_MIX_FWD, KFAM_MIX_BWD_DX,
   KFAM_MIX_BWD_DW, KFAM_XENT, KFAM_BILINEAR, KFAM_BILINEAR_BWD, KFAM_NEAREST, KFAM_NEAREST_BWD,
-  KFAM_AVGPOOL, KFAM_GAP, KFAM_SGD, KFAM_SCALE, KFAM_LEAKY, KFAM__COUNT
+  KFAM_AVGPOOL, KFAM_GAP, KFAM_SGD, KFAM_SCALE, KFAM_LEAKY, KFAM_MAXPOOL, KFAM_MAXPOOL_BWD, KFAM_SOFTMAX,
+  KFAM_SOFTMAX_BWD, KFAM_PAD, KFAM_CHANNELS, KFAM__COUNT
 } KernelFamily;
 
 /* Activations (ACT, ACT_BWD, AFFINE, DWCONV): KACT_NONE only for AFFINE and DWCONV. */

@@ -47,7 +47,13 @@ bool op_shape(OpKind k, const OpAttr *a, const Shape *in, int nin, Shape fixed, 
     else o.h = (x.h + 2 * a->ph - kh) / a->sh + 1, o.w = (x.w + 2 * a->pw - kw) / a->sw + 1;
     break;
   }
-  case OP_GAP: o.h = o.w = 1; break;
+  case OP_GAP: case OP_GMP: o.h = o.w = 1; break;
+  case OP_MAXPOOL: /* PyTorch max_pool2d, ceil_mode=False; an empty output when the window does not fit */
+    if (x.h + 2 * a->ph < op_window(a->kh, a->dh) || x.w + 2 * a->pw < op_window(a->kw, a->dw)) o.h = o.w = 0;
+    else o.h = op_conv_out(x.h, a->kh, a->sh, a->ph, a->dh), o.w = op_conv_out(x.w, a->kw, a->sw, a->pw, a->dw);
+    break;
+  case OP_PAD: o.h = x.h + a->crop[0] + a->crop[1], o.w = x.w + a->crop[2] + a->crop[3]; break;
+  case OP_SLICE: o.c = a->slice[1] - a->slice[0]; break;
   case OP_BILINEAR: case OP_NEAREST:
     if (a->resize_mode == RESIZE_SCALE) o.h = (int)floor(x.h * a->scale), o.w = (int)floor(x.w * a->scale);
     else if (a->resize_mode == RESIZE_LIKE) o.h = like.h, o.w = like.w;
@@ -64,7 +70,7 @@ bool op_shape(OpKind k, const OpAttr *a, const Shape *in, int nin, Shape fixed, 
     for (int i = 1; i < nin; i++)
       if (!broadcast(o.c, in[i].c, &o.c) || !broadcast(o.h, in[i].h, &o.h) || !broadcast(o.w, in[i].w, &o.w)) return false;
     break;
-  default: break; /* input, bn, activations, zero, output keep their input's shape */
+  default: break; /* input, bn, activations, softmax, channel_shuffle, zero, output keep their input's shape */
   }
   *out = o;
   return true;

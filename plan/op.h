@@ -35,16 +35,19 @@ enum { RESIZE_SIZE, RESIZE_SCALE, RESIZE_LIKE, RESIZE__COUNT };
 
 /* An op's attributes, the same in the IR and in plans. */
 #define OP_ATTR_FIELDS                                                                             \
-  int kh, kw, sh, sw, ph, pw, dh, dw, groups; /* conv, avgpool (kernel, stride, pad, dilation) */ \
+  int kh, kw, sh, sw, ph, pw, dh, dw, groups; /* conv, pools (kernel, stride, pad, dilation); groups: \
+                                                 also channel_shuffle */                            \
   bool bias;                                  /* conv */                                          \
   bool count_include_pad;                     /* avgpool */                                       \
   bool align_corners;                         /* bilinear */                                      \
   bool pool_fit;  /* avgpool: the window shrinks to the (padded) input where that is smaller */   \
-  int crop[4];    /* top, bottom, left, right */                                                  \
+  int crop[4];    /* crop (removed) and pad (added): top, bottom, left, right */                  \
   int resize_mode; /* bilinear/nearest: RESIZE_SIZE, RESIZE_SCALE or RESIZE_LIKE */               \
   double scale;   /* RESIZE_SCALE: out = floor(in * scale) */                                     \
   int like;       /* RESIZE_LIKE: the earlier node whose height and width the output takes; else -1 */ \
-  double alpha, beta; /* affine: y = alpha * x + beta; leaky_relu: alpha is the negative slope */
+  double alpha, beta; /* affine: y = alpha * x + beta; leaky_relu: alpha is the negative slope */ \
+  double pad_value; /* pad: the value of the added border */                                      \
+  int slice[2];   /* slice: channels [start, end) */
 typedef struct OpAttr {
   OP_ATTR_FIELDS
 } OpAttr;
@@ -67,6 +70,8 @@ static inline OpAttr op_attr_default(void) {
    channels), like: the shape of node a->like for RESIZE_LIKE. False when the inputs do not fit
    together (concat, broadcasting); an output with h or w below 1 means the op does not fit its input. */
 bool op_shape(OpKind k, const OpAttr *a, const Shape *in, int nin, Shape fixed, Shape like, Shape *out);
+/* The window of a maxpool with kernel k and dilation d: d * (k - 1) + 1. */
+static inline int op_window(int k, int d) { return d * (k - 1) + 1; }
 /* An avgpool's window on input in: its kernel, shrunk to the padded input when pool_fit. */
 void op_pool_window(const OpAttr *a, Shape in, int *kh, int *kw);
 /* Output size of a convolution along one axis. */

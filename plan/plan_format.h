@@ -16,8 +16,8 @@
 #define SQN_PLAN_MAGIC_LEN 8
 #define SQN_PLAN_VERSION 3u
 #define SQN_PLAN_MIN_VERSION 2u /* version 1 had no training program: recompile */
-/* Version 3 added six ops (silu .. affine, after output) and two f64 node fields (alpha, beta); a
-   version 2 plan has none of them and reads as before. */
+/* Version 3 added twelve ops (silu .. affine, maxpool .. channel_shuffle, after output) and node fields
+   (alpha, beta, pad_value, slice); a version 2 plan has none of them and reads as before. */
 #define SQN_PLAN_HEADER_SIZE 32u
 #define SQN_PLAN_OFF_VERSION 8u
 #define SQN_PLAN_OFF_FLAGS 12u
@@ -65,8 +65,8 @@
 #define SQN_PLAN_TABLE_HEADER 8u
 #define SQN_META_RECORD 104u /* count must be 1 */
 #define SQN_INPT_RECORD 4u
-#define SQN_NODE_RECORD 192u
-#define SQN_NODE_RECORD_V2 176u /* version 2: no alpha, beta */
+#define SQN_NODE_RECORD 208u
+#define SQN_NODE_RECORD_V2 176u /* version 2: no alpha, beta, pad_value, slice */
 #define SQN_PARM_RECORD 44u
 #define SQN_SUPB_RECORD 76u
 #define SQN_CAND_RECORD 40u
@@ -81,9 +81,10 @@
 #define SQN_KPTX_RECORD 12u
 
 /* Enumerations as stored (the IR and the runtime both use these exact values). */
-#define SQN_PLAN_OP_COUNT 24       /* input conv bn relu relu6 sigmoid hswish add mul concat
+#define SQN_PLAN_OP_COUNT 30       /* input conv bn relu relu6 sigmoid hswish add mul concat
                                       avgpool gap bilinear nearest crop zero mix output
-                                      silu hsigmoid tanh leaky_relu sub affine (version 3) */
+                                      silu hsigmoid tanh leaky_relu sub affine
+                                      maxpool gmp pad softmax slice channel_shuffle (version 3) */
 #define SQN_PLAN_PARAM_ROLE_COUNT 7 /* conv_weight conv_bias bn_weight bn_bias bn_mean bn_var arch */
 #define SQN_PLAN_KERNEL_KIND_COUNT 4 /* single conv inverted_residual elementwise */
 #define SQN_PLAN_OBJECTIVE_COUNT 3  /* macs params latency */

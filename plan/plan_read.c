@@ -389,6 +389,12 @@ static bool check_attrs(Ctx *c, const PlanNode *n) {
   if (!finite_ok(c, n->alpha, "alpha") || !finite_ok(c, n->beta, "beta")) return false;
   if (n->kind == OP_LEAKY_RELU && !(n->alpha >= 0 && n->alpha <= 1))
     return bad(c, "leaky_relu slope %g outside 0..1", n->alpha);
+  if (!isfinite(n->pad_value)) return bad(c, "pad value %g is not finite", n->pad_value);
+  if (!in_range(c, n->slice[0], 0, SQN_PLAN_MAX_DIM, "slice start") ||
+      !in_range(c, n->slice[1], n->kind == OP_SLICE ? n->slice[0] + 1 : 0, SQN_PLAN_MAX_DIM, "slice end"))
+    return false;
+  if (n->kind == OP_CHANNEL_SHUFFLE && n->out.c % n->groups)
+    return bad(c, "channel_shuffle of %d channels cannot have %d groups", n->out.c, n->groups);
   if (n->kind == OP_CONV && n->out.c % n->groups)
     return bad(c, "conv with %d output channels cannot have %d groups", n->out.c, n->groups);
   return in_range(c, n->nparams, 0, SQN_PLAN_NODE_PARAMS, "nparams");
@@ -430,9 +436,12 @@ static bool read_node(Ctx *c, Rd *r, void *out) {
   n->like = rd_i32(r);
   n->slot = rd_i32(r);
   uint32_t fit = rd_u32(r);
-  bool v3 = c->p->version >= 3; /* the record size was checked: version 3 records hold alpha and beta */
+  bool v3 = c->p->version >= 3; /* the record size was checked: version 3 records hold the fields below */
   n->alpha = v3 ? rd_f64(r) : 1.0;
   n->beta = v3 ? rd_f64(r) : 0.0;
+  n->pad_value = v3 ? rd_f64(r) : 0.0;
+  if (v3) rd_i32s(r, n->slice, 2);
+  else n->slice[0] = n->slice[1] = 0;
   if (kind >= (v3 ? OP__COUNT : OP_SILU)) return bad(c, "unknown op kind %u", kind);
   n->kind = (OpKind)kind;
   return get_str(c, name, &n->name) && get_str(c, file, &n->loc.file) && get_bool(c, b[0], &n->bias, "bias") &&

@@ -66,6 +66,10 @@ add_test(NAME sqnc_long_name COMMAND ${EXPECT} 1 "long_name.sqn:1:1: error: name
 add_test(NAME sqnc_plan_input COMMAND ${EXPECT} 2 "'.*sample.plan' is a compiled plan, not .sqn source.*sqnrun PLAN --info"
          -- $<TARGET_FILE:sqnc> ${CMAKE_CURRENT_BINARY_DIR}/plan_fixtures/sample.plan)
 set_tests_properties(sqnc_plan_input PROPERTIES FIXTURES_REQUIRED plan_files)
+# The ShuffleNetV2 example (slice, channel_shuffle, a maxpool stem) compiles and runs.
+add_test(NAME sqnrun_shufflenet_bench COMMAND ${EXPECT} 0 "latency .*throughput" -- sh -c "$<TARGET_FILE:sqnc> \
+${PROJECT_SOURCE_DIR}/examples/shufflenet.sqn -q -o ${SQNC_OUT}/shufflenet.plan && $<TARGET_FILE:sqnrun> \
+${SQNC_OUT}/shufflenet.plan --bench --iters 1 --warmup 0")
 sqnc_cli(library_check 0 "blocks.sqn checked" ${PROJECT_SOURCE_DIR}/lang/std/blocks.sqn)
 sqnc_cli(library_needs_space 1 "declares no space or network" ${PROJECT_SOURCE_DIR}/lang/std/blocks.sqn --stats)
 sqnc_cli(supernet_params 0 "supernet params \\(all candidates\\): 3668366 \\+ 260 architecture weights = 3668626" ${SMALL} --stats)

@@ -6,6 +6,7 @@
  * blocked paths, are checked against naive double adjoints; BN's running statistics and a few boundary values by
  * hand. Run with --bench [threads] to time conv backward on MobileNet-like shapes at batch 2. */
 #include "cpu_grad.h"
+#include "spatial_ref.h"
 #include "test_util.h"
 #include "clock.h"
 
@@ -1094,6 +1095,54 @@ static void bench(void) {
   bench_conv("ASPP 3x3 d6 g128 256->256 @24x24 n2", (Shape){2, 256, 24, 24}, 256, (ConvParams)CP(3, 3, 1, 1, 6, 6, 6, 6, 128));
 }
 
+/* ---- maxpool, gmp, pad, softmax, slice, channel_shuffle (spatial_ref.h) ---- */
+
+typedef struct SpRef { const SpCase *c; double *x; const float *r; size_t ny; } SpRef;
+
+static double sp_objective(const void *ctx) { /* sum(r * op(x)) */
+  const SpRef *s = ctx;
+  double *y = dbuf(s->ny), l = 0;
+  sp_ref(s->c, s->x, y);
+  for (size_t i = 0; i < s->ny; i++) l += s->r[i] * y[i];
+  free(y);
+  return l;
+}
+
+/* Inputs without ties (a shuffled ramp with steps of 0.01, far above eps), so the argmax never moves. */
+static void test_spatial_fd(const SpCase *c) {
+  const size_t nx = shape_numel(c->xs), ny = shape_numel(sp_out_shape(c));
+  float *x = fbuf(nx), *y = fbuf(ny), *r = rand_buf(ny, -1, 1);
+  for (size_t i = 0; i < nx; i++) x[i] = (float)((double)i * 0.01 - 0.3);
+  for (size_t i = nx; i > 1; i--) {
+    size_t j = rng_u32() % i;
+    float t = x[i - 1];
+    x[i - 1] = x[j], x[j] = t;
+  }
+  sp_run(c, x, y);
+  SpRef ref = {c, to_double(x, nx), r, ny};
+  double *g = fd_grad(sp_objective, &ref, ref.x, nx, 1e-3);
+  char what[64];
+  snprintf(what, sizeof what, "%s backward", sp_name(c));
+  CHECK_BACKWARD(what, nx, g, c->kind == SP_SOFTMAX ? NLIN_TOL : LIN_TOL, sp_run_backward(c, x, y, r, dx, acc));
+  free(x), free(y), free(r), free(g), free(ref.x);
+}
+
+/* Ties: PyTorch's CPU max_pool2d_backward sends each window's gradient to its first maximum in row-major
+   order (`v > max || isnan(v)`); a constant input gives every window's gradient to its top-left tap. */
+static void test_maxpool_ties(void) {
+  const Shape xs = {1, 1, 4, 4}, ys = {1, 1, 2, 2};
+  const ConvParams p = {3, 3, 2, 2, 1, 1, 1, 1, 1, 0}; /* windows start at -1: first taps (0,0), (0,1), (1,0), (1,1) */
+  float x[16], dy[4] = {1, 2, 3, 4};
+  for (int i = 0; i < 16; i++) x[i] = 0.5f;
+  double want[16] = {0};
+  want[0] = 1, want[1] = 2, want[4] = 3, want[5] = 4;
+  CHECK_BACKWARD("maxpool backward, ties", 16, want, 0.0, cpu_maxpool_backward(x, xs, dy, ys, &p, dx, acc));
+  x[10] = NAN; /* NaN wins its windows: the bottom-right one (taps (1..3, 1..3)) */
+  double want_nan[16] = {0};
+  want_nan[0] = 1, want_nan[1] = 2, want_nan[4] = 3, want_nan[10] = 4;
+  CHECK_BACKWARD("maxpool backward, NaN", 16, want_nan, 0.0, cpu_maxpool_backward(x, xs, dy, ys, &p, dx, acc));
+}
+
 int main(int argc, char **argv) {
   if (argc > 1 && !strcmp(argv[1], "--bench")) {
     if (argc > 2) cpu_set_threads(atoi(argv[2]));
@@ -1118,6 +1167,8 @@ int main(int argc, char **argv) {
   mix_case((Shape){2, 3, 4, 5}, true);
   test_xent();
   test_argmax();
+  for (int i = 0; i < SP_NCASES; i++) test_spatial_fd(&sp_cases[i]);
+  test_maxpool_ties();
   /* the big shapes: one thread, all cores, and 7 threads (other task splits; oversubscribed on small machines) */
   static const int thread_counts[] = {1, 0, 7};
   for (size_t t = 0; t < sizeof thread_counts / sizeof thread_counts[0]; t++) {

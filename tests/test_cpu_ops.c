@@ -2,6 +2,7 @@
  * here from the PyTorch definitions, on random shapes, plus a few values worked out by hand (and checked
  * once against PyTorch 1.13). Run with --bench to time the conv kinds of a segmentation net at 784x1568. */
 #include "cpu_ops.h"
+#include "spatial_ref.h"
 #include "test_util.h"
 #include "clock.h"
 
@@ -605,6 +606,49 @@ static void bench(void) {
   bench_conv("dense 3x3 g2 64->64 @98x196", (Shape){1, 64, 98, 196}, 64, (ConvParams)CP(3, 3, 1, 1, 1, 1, 1, 1, 2));
 }
 
+/* ---- maxpool, gmp, pad, softmax, slice, channel_shuffle (spatial_ref.h) ---- */
+
+static void test_spatial_case(const SpCase *c, const float *x) {
+  const size_t nx = shape_numel(c->xs), ny = shape_numel(sp_out_shape(c));
+  double *xd = malloc(nx * sizeof *xd), *ref = malloc(ny * sizeof *ref);
+  float *y = zero_buf(ny);
+  for (size_t i = 0; i < nx; i++) xd[i] = x[i];
+  sp_ref(c, xd, ref);
+  sp_run(c, x, y);
+  check_close(sp_name(c), y, ref, NULL, ny, c->kind == SP_SOFTMAX ? 1e-7 : 0.0, c->kind == SP_SOFTMAX ? 1e-6 : 0.0);
+  free(xd), free(ref), free(y);
+}
+
+/* Ties go to the first maximum, NaN propagates (PyTorch's `v > max || isnan(v)`); -inf padding never wins. */
+static void test_maxpool_ties_nan(void) {
+  const SpCase c = {SP_MAXPOOL, {1, 1, 4, 4}, {3, 3, 1, 1, 1, 1, 1, 1, 1, 0}, {0}, 0, 0, 0};
+  float x[16], y[16];
+  for (int i = 0; i < 16; i++) x[i] = -1e30f; /* below any padding but -inf: the window's max is an element */
+  cpu_maxpool(x, c.xs, &c.p, y, c.xs);
+  check_value("maxpool of huge negatives ignores the padding", y[5], (double)-1e30f, 0);
+  x[5] = NAN;
+  cpu_maxpool(x, c.xs, &c.p, y, c.xs);
+  CHECK(isnan(y[0]) && isnan(y[10]) && !isnan(y[15]));
+  float g[1], one[1] = {NAN};
+  cpu_global_maxpool(one, (Shape){1, 1, 1, 1}, g);
+  CHECK(isnan(g[0]));
+  for (int i = 0; i < SP_NCASES; i++) { /* integer inputs: many ties */
+    float *t = zero_buf(shape_numel(sp_cases[i].xs));
+    for (size_t k = 0; k < shape_numel(sp_cases[i].xs); k++) t[k] = (float)rng_int(0, 2);
+    test_spatial_case(&sp_cases[i], t);
+    free(t);
+  }
+}
+
+static void test_spatial(void) {
+  for (int i = 0; i < SP_NCASES; i++) {
+    float *x = rand_buf(shape_numel(sp_cases[i].xs));
+    test_spatial_case(&sp_cases[i], x);
+    free(x);
+  }
+  test_maxpool_ties_nan();
+}
+
 int main(int argc, char **argv) {
   if (argc > 1 && !strcmp(argv[1], "--bench")) {
     if (argc > 2) cpu_set_threads(atoi(argv[2]));
@@ -622,6 +666,7 @@ int main(int argc, char **argv) {
     test_pools();
     test_bilinear();
     test_nearest();
+    test_spatial();
   }
   return test_summary();
 }

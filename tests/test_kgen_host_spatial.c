@@ -1,12 +1,15 @@
 /* test_kgen_host_spatial.c - host-kernel tests of the spatial kernels: DWCONV variants (baked geometry,
    bias or NULL, every epilogue) against cpu_conv2d with groups = C; BILINEAR / BILINEAR_BWD (both
    align_corners, up, down, same, 2x, to and from 1x1; a sweep of axis sizes) against cpu_bilinear and its
-   adjoint; NEAREST / NEAREST_BWD; AVGPOOL (both count_include_pad) and GAP. */
+   adjoint; NEAREST / NEAREST_BWD; AVGPOOL (both count_include_pad) and GAP; MAXPOOL(_BWD), SOFTMAX(_BWD), PAD
+   and CHANNELS on spatial_ref.h's cases (maxpool, gmp, pad, softmax, slice, channel_shuffle), forward and
+   backward, against the CPU kernels. */
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include "kgen_test_util.h"
+#include "spatial_ref.h"
 
 /* ---- DWCONV ---- */
 
@@ -159,6 +162,75 @@ static void test_gap(Shape xs) {
   kt_compare("gap", y, want, nc, 0.0);
 }
 
+/* ---- MAXPOOL, SOFTMAX, PAD, CHANNELS and their adjoints ---- */
+
+/* The kernel computing case c forward (bwd false: into out from in) or backward (bwd: out (+)= adjoint of dy
+   = in; v: x for the max pools, y for softmax), with the arguments the CUDA backend passes. */
+static void sp_kernel(const SpCase *c, bool bwd, float *out, const float *in, const float *v, bool acc) {
+  const Shape xs = c->xs, ys = sp_out_shape(c), os = bwd ? xs : ys, is = bwd ? ys : xs;
+  const ConvParams p = sp_pool(c);
+  KtArgs A = {0};
+  KernelSpec s = {0};
+  if (c->kind == SP_MAXPOOL || c->kind == SP_GMP) {
+    s.family = bwd ? KFAM_MAXPOOL_BWD : KFAM_MAXPOOL;
+    kt_l(&A, (int64_t)shape_numel(ys)), kt_p(&A, out), kt_p(&A, in);
+    if (bwd) kt_p(&A, v);
+    const int64_t g[12] = {xs.h, xs.w, ys.h, ys.w, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw};
+    for (int k = 0; k < 12; k++) kt_l(&A, g[k]);
+  } else if (c->kind == SP_SOFTMAX) {
+    s.family = bwd ? KFAM_SOFTMAX_BWD : KFAM_SOFTMAX;
+    kt_l(&A, (int64_t)xs.n * xs.h * xs.w), kt_p(&A, out), kt_p(&A, in);
+    if (bwd) kt_p(&A, v);
+    kt_l(&A, xs.c), kt_l(&A, (int64_t)xs.h * xs.w);
+    if (bwd) kt_l(&A, acc);
+  } else if (c->kind == SP_PAD) {
+    s.family = KFAM_PAD;
+    const int sign = bwd ? -1 : 1;
+    kt_l(&A, (int64_t)shape_numel(os)), kt_p(&A, out), kt_p(&A, in);
+    kt_l(&A, is.h), kt_l(&A, is.w), kt_l(&A, os.h), kt_l(&A, os.w), kt_l(&A, sign * c->m[0]), kt_l(&A, sign * c->m[2]);
+    kt_f(&A, bwd ? 0.0f : c->value), kt_l(&A, acc);
+  } else {
+    s.family = KFAM_CHANNELS;
+    int c0 = c->kind == SP_SLICE ? (bwd ? -c->a : c->a) : 0;
+    int groups = c->kind == SP_SLICE ? 1 : bwd ? xs.c / c->a : c->a;
+    kt_l(&A, (int64_t)shape_numel(os)), kt_p(&A, out), kt_p(&A, in), kt_l(&A, os.c), kt_l(&A, is.c);
+    kt_l(&A, (int64_t)os.h * os.w), kt_l(&A, c0), kt_l(&A, groups), kt_l(&A, acc);
+  }
+  kt_run(&s, &A);
+}
+
+static void test_sp_case(const SpCase *c, float lo, float hi) {
+  const size_t nx = shape_numel(c->xs), ny = shape_numel(sp_out_shape(c));
+  float *x = kt_rand(nx, lo, hi), *y = kt_zeros(ny), *want = kt_zeros(ny), *dy = kt_rand(ny, -1, 1);
+  if (lo == hi) for (size_t i = 0; i < nx; i++) x[i] = (float)(kt_u32() % 3); /* ties */
+  sp_run(c, x, want);
+  sp_kernel(c, false, y, x, NULL, false);
+  char what[64];
+  snprintf(what, sizeof what, "%s", sp_name(c));
+  kt_compare(what, y, want, ny, c->kind == SP_SOFTMAX ? 1e-6 : 0.0);
+  bool zeroed = c->kind == SP_MAXPOOL || c->kind == SP_GMP; /* the atomic adjoint: the caller zeroes dx */
+  for (int acc = 0; acc < 2; acc++) {
+    float *dx = acc || !zeroed ? kt_rand(nx, -1, 1) : kt_zeros(nx), *wdx = kt_copy(dx, nx);
+    sp_kernel(c, true, dx, dy, c->kind == SP_SOFTMAX ? want : x, acc || zeroed);
+    sp_run_backward(c, x, want, dy, wdx, acc || zeroed);
+    snprintf(what, sizeof what, "%s backward acc=%d", sp_name(c), acc);
+    kt_compare(what, dx, wdx, nx, c->kind == SP_SOFTMAX ? 1e-6 : 0.0);
+  }
+}
+
+static void test_sp(void) {
+  for (int i = 0; i < SP_NCASES; i++) {
+    test_sp_case(&sp_cases[i], -2, 2);
+    test_sp_case(&sp_cases[i], 0, 0);
+  }
+  const SpCase nan_case = {SP_MAXPOOL, {1, 1, 3, 3}, {2, 2, 1, 1, 0, 0, 1, 1, 1, 0}, {0}, 0, 0, 0};
+  float x[9] = {0, 1, 2, 3, NAN, 5, 6, 7, 8}, y[4], want[4];
+  cpu_maxpool(x, nan_case.xs, &nan_case.p, want, (Shape){1, 1, 2, 2});
+  sp_kernel(&nan_case, false, y, x, NULL, false);
+  kt_compare("maxpool NaN", y, want, 4, 0.0);
+  KT_CHECK(isnan(y[0]) && isnan(y[3]));
+}
+
 void kt_test_spatial(void) {
   for (int c = 0; c < NDW; c++)
     for (int act = KACT_NONE; act < KACT__COUNT; act++)
@@ -172,4 +244,5 @@ void kt_test_spatial(void) {
     for (int cip = 0; cip < 2; cip++) test_avgpool_case(&pools[c], cip);
   test_gap((Shape){2, 3, 7, 5});
   test_gap((Shape){1, 2, 123, 77});
+  test_sp();
 }

@@ -85,6 +85,37 @@ static void test_expressions(void) {
   arena_free(&a);
 }
 
+/* maxpool, gmp, pad, softmax, slice, channel_shuffle: shapes, the node each makes, its attributes. */
+static void test_spatial_ops(void) {
+  static const struct { const char *body; OpKind kind; } cases[] = {
+      {"  m = maxpool(in, 3, stride=2, pad=1)\n  assert m.h == 16 && m.w == 32\n"
+       "  d = maxpool(in, k=3, stride=1, dilation=2)\n  assert d.h == 28 && d.w == 60\n"
+       "  e = maxpool(in, 2)\n  assert e.h == 16 && e.w == 32\n  out = m", OP_MAXPOOL},
+      {"  g = gmp(in)\n  assert g.c == 8 && g.h == 1 && g.w == 1\n  out = in * g", OP_MUL},
+      {"  p = pad(in, 1, 2, 3, 4, value=-1)\n  assert p.h == 35 && p.w == 71\n  out = crop(p, 1, 2, 3, 4)", OP_CROP},
+      {"  out = softmax(in)", OP_SOFTMAX},
+      {"  s = slice(in, 2, 6)\n  assert s.c == 4\n  out = concat(s, slice(in, start=0, end=4))", OP_CONCAT},
+      {"  out = channel_shuffle(in, 4)", OP_CHANNEL_SHUFFLE},
+      {"  out = maxpool(in, k=3, stride=1, pad=1)", OP_MAXPOOL},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    Arena a = {0};
+    IrGraph *g = compile_block(&a, cases[i].body);
+    CHECK(g != NULL);
+    if (!g) fprintf(stderr, "%s", diag_buf);
+    else CHECK_EQ_I64(kind_of_output(g), cases[i].kind);
+    arena_free(&a);
+  }
+  Arena a = {0};
+  IrGraph *g = compile_block(&a, "  out = maxpool(in, k=(3, 2), stride=(1, 2), pad=(1, 1), dilation=(2, 1))");
+  const IrNode *n = g ? &g->nodes[g->sb[0].output] : NULL;
+  CHECK(n && n->kh == 3 && n->kw == 2 && n->sh == 1 && n->sw == 2 && n->ph == 1 && n->dh == 2 && n->dw == 1);
+  arena_free(&a);
+  g = compile_block(&a, "  out = pad(slice(channel_shuffle(in, 2), 0, 8), left=2, value=0.5) -> crop(left=2)");
+  CHECK(g != NULL);
+  arena_free(&a);
+}
+
 static void test_ops(void) {
   Arena a = {0};
   IrGraph *g = compile_block(&a,
@@ -204,6 +235,14 @@ static const DiagCase diag_cases[] = {
     {"  out = conv(in, 12)", {"stage 1 expects 8 channels but candidate `t` (superblock 0) produces 12"}},
     {"  out = conv(in, cout, k=41, pad=0)", {"produces an empty output", "larger --input"}},
     {"  out = avgpool(in, k=49)", {"avgpool window 49x49 is larger than its 32x64 input", "larger --input", "fit=true"}},
+    {"  out = maxpool(in, k=33)", {"maxpool window 33x33 is larger than its 32x64 (padded) input", "larger --input"}},
+    {"  out = maxpool(in, k=3, dilation=20)", {"maxpool window 41x41 is larger than its 32x64", "smaller kernel or dilation"}},
+    {"  out = maxpool(in, k=3, pad=2)", {"maxpool pad 2x2 must be at most half the kernel 3x3", "-inf"}},
+    {"  out = slice(in, 4, 9)", {"test.sqn:4:9: error: slice [4, 9) is out of range for a 8-channel input", "0 <= start < end <= channels"}},
+    {"  out = slice(in, 5, 5)", {"slice [5, 5) is out of range"}},
+    {"  out = channel_shuffle(in, 3)", {"channel_shuffle with groups=3 cannot split 8 channels", "groups must divide the channels"}},
+    {"  out = pad(in, top=-1)", {"pad top must be zero or more, got -1"}},
+    {"  out = pad(in, 1, value=true)", {"pad value must be a number, got true"}},
     {"  out = conv(in, cout, kernel=3)", {"`conv` has no parameter `kernel`", "`conv` takes x, cout, k, stride"}},
     {"  out = ir(in, kk=3)", {"block `ir` has no parameter `kk`", "did you mean `k`? `ir` takes k"}},
     {"  out = softplus(in)", {"unknown op or block `softplus`", "not one of the builtins (conv, bn, relu"}},
@@ -370,6 +409,7 @@ static void test_op_table(void) {
 }
 
 int main(void) {
+  test_spatial_ops();
   test_op_table();
   test_dead_code();
   test_settings_merge();

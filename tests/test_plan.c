@@ -533,12 +533,13 @@ static void test_node_refs(void) {
   CHECK(patched_rejects(b, off_in(b, "NODE", 3, 4), 33, "ninputs is 33"));
   CHECK(patched_rejects(b, off_in(b, "NODE", 3, 8), 0, "first input is 0, expected 2"));
   CHECK(patched_rejects(b, off_in(b, "NODE", 3, 24), 99999, "bad string index"));
-  CHECK(patched_rejects(b, off_in(b, "NODE", 3, 0), SQN_PLAN_OP_COUNT, "unknown op kind 24"));
+  CHECK(patched_rejects(b, off_in(b, "NODE", 3, 0), SQN_PLAN_OP_COUNT, "unknown op kind 30"));
   CHECK(patched_rejects(b, off_in(b, "NODE", 3, 180), 0x7ff80000u, "alpha is not a finite number"));
   CHECK(patched_rejects(b, off_in(b, "NODE", 3, 188), 0xfff00000u, "beta is not a finite number"));
   put32(b.p + off_in(b, "NODE", 3, 0), OP_LEAKY_RELU); /* the relu as a leaky_relu of slope 2.0 */
   CHECK(patched_rejects(b, off_in(b, "NODE", 3, 180), 0x40000000u, "leaky_relu slope 2 outside 0..1"));
   put32(b.p + off_in(b, "NODE", 3, 0), OP_RELU);
+  CHECK(patched_rejects(b, off_in(b, "NODE", 3, 196), 0x7ff00000u, "pad value inf is not finite"));
   CHECK(patched_rejects(b, off_in(b, "NODE", 3, 76), 2, "not a boolean"));
   CHECK(patched_rejects(b, off_in(b, "NODE", 3, 12), 0, "not a valid shape"));
   CHECK(patched_rejects(b, off_in(b, "NODE", 3, 124), 5, "superblock 5 does not exist"));
@@ -584,8 +585,8 @@ static void test_counts(void) {
   CHECK(patched_rejects(b, inputs + 4, 2, "records are 2 bytes, at least 4 expected"));
   CHECK(patched_rejects(b, node, 0xffffffffu, "do not fit"));
   CHECK(patched_rejects(b, node, 1, "unexpected bytes"));
-  CHECK(patched_rejects(b, node + 4, 10, "records are 10 bytes, at least 192 expected"));
-  CHECK(patched_rejects(b, node + 4, 176, "records are 176 bytes, at least 192 expected")); /* version 2's size */
+  CHECK(patched_rejects(b, node + 4, 10, "records are 10 bytes, at least 208 expected"));
+  CHECK(patched_rejects(b, node + 4, 176, "records are 176 bytes, at least 208 expected")); /* version 2's size */
   CHECK(patched_rejects(b, node + 4, 0, "at least"));
   size_t strs = (size_t)(section(b.p, "STRS") - b.p);
   CHECK(patched_rejects(b, strs, 0x40000000u, "strings cannot fit"));

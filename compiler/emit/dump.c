@@ -36,6 +36,18 @@ static void print_attrs(FILE *out, const IrNode *n) {
     break;
   case OP_LEAKY_RELU: fprintf(out, " slope=%g", n->alpha); break;
   case OP_AFFINE: fprintf(out, " a=%g b=%g", n->alpha, n->beta); break;
+  case OP_MAXPOOL:
+    fprintf(out, " k=%dx%d", n->kh, n->kw);
+    print_pair(out, "s", n->sh, n->sw);
+    print_pair(out, "p", n->ph, n->pw);
+    print_pair(out, "d", n->dh, n->dw);
+    break;
+  case OP_PAD:
+    fprintf(out, " pad=%d,%d,%d,%d", n->crop[0], n->crop[1], n->crop[2], n->crop[3]);
+    if (n->pad_value != 0) fprintf(out, " value=%g", n->pad_value);
+    break;
+  case OP_SLICE: fprintf(out, " channels=%d:%d", n->slice[0], n->slice[1]); break;
+  case OP_CHANNEL_SHUFFLE: fprintf(out, " groups=%d", n->groups); break;
   default: break;
   }
 }

@@ -258,6 +258,8 @@ static void write_node(Buf *b, StrTab *t, const IrNode *n, int first_input) {
   put_bool(b, n->pool_fit);
   put_f64(b, n->alpha); /* version 3 */
   put_f64(b, n->beta);
+  put_f64(b, n->pad_value);
+  put_i32s(b, n->slice, 2);
 }
 
 /* The input lists of all nodes, then the nodes. */

@@ -285,14 +285,18 @@ static Value op_avgpool(Elab *e, Scope *s, const Expr *call, Bound *b) {
   return v_tensor(id);
 }
 
-static Value op_gap(Elab *e, Scope *s, const Expr *call, Bound *b) {
-  if (!need_tensor(e, b->v[0], call->loc, "gap", "x")) return v_error();
+/* An op without arguments whose shape the rule gives: gap, gmp (C x 1 x 1), softmax (its input's). */
+static Value op_plain(Elab *e, Scope *s, const Expr *call, Bound *b, OpKind k) {
+  if (!need_tensor(e, b->v[0], call->loc, op_name(k), "x")) return v_error();
   Shape in = shape_of(e, b->v[0]);
   OpAttr at = op_attr_default();
   bool fits;
-  return tensor_or_error(new_node(e, s, OP_GAP, &b->v[0].node, 1, call->loc, b->name,
-                                  shape_by_rule(OP_GAP, &at, &in, 1, in, in, &fits)));
+  return tensor_or_error(new_node(e, s, k, &b->v[0].node, 1, call->loc, b->name,
+                                  shape_by_rule(k, &at, &in, 1, in, in, &fits)));
 }
+static Value op_gap(Elab *e, Scope *s, const Expr *c, Bound *b) { return op_plain(e, s, c, b, OP_GAP); }
+static Value op_gmp(Elab *e, Scope *s, const Expr *c, Bound *b) { return op_plain(e, s, c, b, OP_GMP); }
+static Value op_softmax(Elab *e, Scope *s, const Expr *c, Bound *b) { return op_plain(e, s, c, b, OP_SOFTMAX); }
 
 /* Output size of a resize: exactly one of scale=, size=, like=, recorded in *at so that sqnrun recomputes
    it for other input sizes (op_shape). Scale follows PyTorch: floor(in * scale). */
@@ -349,30 +353,41 @@ static Value op_resize(Elab *e, Scope *s, const Expr *call, Bound *b, OpKind k) 
 static Value op_bilinear(Elab *e, Scope *s, const Expr *c, Bound *b) { return op_resize(e, s, c, b, OP_BILINEAR); }
 static Value op_nearest(Elab *e, Scope *s, const Expr *c, Bound *b) { return op_resize(e, s, c, b, OP_NEAREST); }
 
+/* crop's and pad's four margins, top, bottom, left, right (parameters 1..4, default 0), into at->crop. */
+bool builtin_margins(Elab *e, const Expr *call, const Bound *b, const char *op, OpAttr *at) {
+  static const char *what[4] = {"top", "bottom", "left", "right"};
+  for (int i = 0; i < 4; i++) {
+    int64_t c;
+    if (!opt_int(e, b, i + 1, what[i], 0, &c)) return false;
+    if (c < 0 || c > 100000) {
+      elab_error(e, call->loc, NULL, "%s %s must be zero or more, got %lld", op, what[i], (long long)c);
+      return false;
+    }
+    at->crop[i] = (int)c;
+  }
+  return true;
+}
+
+/* Makes the node of op k with attributes at and output shape out (after the caller's checks). */
+Value builtin_attr_node(Elab *e, Scope *s, const Expr *call, const Bound *b, OpKind k, const OpAttr *at, Shape out) {
+  int id = new_node(e, s, k, &b->v[0].node, 1, call->loc, b->name, out);
+  if (id < 0) return v_error();
+  e->g->nodes[id].attr = *at;
+  return v_tensor(id);
+}
+
 static Value op_crop(Elab *e, Scope *s, const Expr *call, Bound *b) {
   if (!need_tensor(e, b->v[0], call->loc, "crop", "x")) return v_error();
   Shape in = shape_of(e, b->v[0]);
-  int64_t c[4];
-  static const char *what[4] = {"top", "bottom", "left", "right"};
-  for (int i = 0; i < 4; i++)
-    if (!opt_int(e, b, i + 1, what[i], 0, &c[i])) return v_error();
-  for (int i = 0; i < 4; i++)
-    if (c[i] < 0 || c[i] > 100000) {
-      elab_error(e, call->loc, NULL, "crop %s must be zero or more, got %lld", what[i], (long long)c[i]);
-      return v_error();
-    }
   OpAttr at = op_attr_default();
-  for (int i = 0; i < 4; i++) at.crop[i] = (int)c[i];
+  if (!builtin_margins(e, call, b, "crop", &at)) return v_error();
   bool fits;
   Shape out = shape_by_rule(OP_CROP, &at, &in, 1, in, in, &fits);
   if (out.h < 1 || out.w < 1) {
     elab_error(e, call->loc, NULL, "crop removes the whole %dx%d input", in.h, in.w);
     return v_error();
   }
-  int id = new_node(e, s, OP_CROP, &b->v[0].node, 1, call->loc, b->name, out);
-  if (id < 0) return v_error();
-  e->g->nodes[id].attr = at;
-  return v_tensor(id);
+  return builtin_attr_node(e, s, call, b, OP_CROP, &at, out);
 }
 
 /* The IR builder of every op .sqn can call (ops.def's OPF_CALLABLE rows). */
@@ -381,6 +396,8 @@ static const OpBuilder builders[OP__COUNT] = {
     [OP_SIGMOID] = op_sigmoid, [OP_HSWISH] = op_hswish,   [OP_ADD] = op_add,           [OP_MUL] = op_mul,
     [OP_CONCAT] = op_concat,   [OP_AVGPOOL] = op_avgpool, [OP_GAP] = op_gap,           [OP_BILINEAR] = op_bilinear,
     [OP_NEAREST] = op_nearest, [OP_CROP] = op_crop,       [OP_ZERO] = op_zero,
+    [OP_MAXPOOL] = builtin_maxpool, [OP_GMP] = op_gmp,    [OP_PAD] = builtin_pad,      [OP_SOFTMAX] = op_softmax,
+    [OP_SLICE] = builtin_slice, [OP_CHANNEL_SHUFFLE] = builtin_channel_shuffle,
 };
 
 OpBuilder builtin_op_builder(const char *name) {

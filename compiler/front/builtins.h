@@ -1,4 +1,5 @@
-/* builtins.h - shared between builtins.c (argument binding, dispatch) and builtin_ops.c (the ops). */
+/* builtins.h - shared between builtins.c (argument binding, dispatch), builtin_ops.c and builtin_spatial.c
+   (the ops). */
 #ifndef SQN_BUILTINS_H
 #define SQN_BUILTINS_H
 #include "elab.h"
@@ -28,6 +29,14 @@ OpBuilder builtin_op_builder(const char *name);
    name=), else by an operator (named after the op). -1 after an error. */
 int builtin_node(Elab *e, Scope *s, OpKind k, const int *in, int n, SrcLoc loc, bool counted, const char *name,
                  Shape out);
+/* builtin_ops.c: crop's and pad's margins into at->crop; the node of a one-input op k (attributes at). */
+bool builtin_margins(Elab *e, const Expr *call, const Bound *b, const char *op, OpAttr *at);
+Value builtin_attr_node(Elab *e, Scope *s, const Expr *call, const Bound *b, OpKind k, const OpAttr *at, Shape out);
+/* builtin_spatial.c: maxpool, pad, slice, channel_shuffle */
+Value builtin_maxpool(Elab *e, Scope *s, const Expr *call, Bound *b);
+Value builtin_pad(Elab *e, Scope *s, const Expr *call, Bound *b);
+Value builtin_slice(Elab *e, Scope *s, const Expr *call, Bound *b);
+Value builtin_channel_shuffle(Elab *e, Scope *s, const Expr *call, Bound *b);
 Value builtin_broadcast(Elab *e, Scope *s, OpKind k, Value a, Value b, SrcLoc loc, bool counted, const char *name);
 /* An op on one tensor that keeps its shape and has no attributes (relu, silu, ...). */
 Value builtin_unary(Elab *e, Scope *s, const Expr *call, Bound *b, OpKind k);

@@ -26,6 +26,12 @@ static const KgFamily families[KFAM__COUNT] = {
     [KFAM_SGD] = {"mimlfffl", true, kg_body_sgd},
     [KFAM_SCALE] = {"milffl", false, kg_body_scale},
     [KFAM_LEAKY] = {"miilfl", false, kg_body_leaky},
+    [KFAM_MAXPOOL] = {"oillllllllllll", true, kg_body_maxpool},
+    [KFAM_MAXPOOL_BWD] = {"miillllllllllll", true, kg_body_maxpool_bwd},
+    [KFAM_SOFTMAX] = {"mill", true, kg_body_softmax},
+    [KFAM_SOFTMAX_BWD] = {"miilll", true, kg_body_softmax_bwd},
+    [KFAM_PAD] = {"millllllfl", true, kg_body_pad},
+    [KFAM_CHANNELS] = {"millllll", true, kg_body_channels},
 };
 
 const KgFamily *kg_family(KernelFamily f) { return f >= 0 && f < KFAM__COUNT ? &families[f] : NULL; }

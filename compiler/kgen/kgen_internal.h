@@ -1,6 +1,6 @@
 /* kgen_internal.h - what the kernel generator's files share: the IR-building context (one kernel body being
    built), small IR helpers (kgen_util.c), the portable math (kgen_math.c), the per-family body builders
-   (kgen_eltwise.c, kgen_conv.c, kgen_mix.c, kgen_resize.c, kgen_pool.c) and the module builder (kgen_core.c)
+   (kgen_eltwise.c, kgen_conv.c, kgen_mix.c, kgen_resize.c, kgen_pool.c, kgen_maxpool.c, kgen_channel.c) and the module builder (kgen_core.c)
    that the emitters (kgen_target.c) call. Index arithmetic is i64 (udiv/urem on non-negative values: NVPTX's
    CodeGenPrepare bypasses them to 32-bit divisions at run time when the operands fit); coordinates within a
    plane (h, w, window taps) are i32, so one plane (H*W, OH*OW) must hold fewer than 2^31 elements. */
@@ -91,4 +91,10 @@ void kg_body_nearest(Kg *kg, const KernelSpec *k);
 void kg_body_nearest_bwd(Kg *kg, const KernelSpec *k);
 void kg_body_avgpool(Kg *kg, const KernelSpec *k);
 void kg_body_gap(Kg *kg, const KernelSpec *k);
+void kg_body_maxpool(Kg *kg, const KernelSpec *k);     /* kgen_maxpool.c */
+void kg_body_maxpool_bwd(Kg *kg, const KernelSpec *k);
+void kg_body_softmax(Kg *kg, const KernelSpec *k);     /* kgen_channel.c */
+void kg_body_softmax_bwd(Kg *kg, const KernelSpec *k);
+void kg_body_pad(Kg *kg, const KernelSpec *k);
+void kg_body_channels(Kg *kg, const KernelSpec *k);
 #endif

@@ -15,10 +15,12 @@ uint32_t autodiff_reads(const IrGraph *g, const IrNode *n) {
   switch (n->kind) {
   case OP_CONV: case OP_BN: case OP_HSWISH: return 1u;            /* dW needs x; BN and hswish need x */
   case OP_SILU: case OP_HSIGMOID: case OP_LEAKY_RELU: return 1u;  /* their derivatives are functions of x */
+  case OP_MAXPOOL: case OP_GMP: return 1u;                         /* the argmax is found in x again */
   case OP_RELU: case OP_RELU6: case OP_SIGMOID: case OP_TANH: return GRAD_READS_OUTPUT;
+  case OP_SOFTMAX: return GRAD_READS_OUTPUT;                       /* dx = y * (dy - sum(dy * y)) */
   case OP_MUL: return 3u;                                          /* each factor's gradient needs the other */
   case OP_MIX: return n->ninputs >= 32 ? 0xFFFFFFFFu >> 1 : (1u << n->ninputs) - 1; /* d mixing weights */
-  default: return 0; /* add, sub, affine, concat, pools, resizes, crop: shapes (and attributes) only */
+  default: return 0; /* add, sub, affine, concat, avg pools, resizes, crop, pad, slice, channel_shuffle: shapes only */
   }
 }
 

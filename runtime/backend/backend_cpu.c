@@ -66,6 +66,16 @@ bool backend_cpu_forward_op(const BackendRun *r, int i) {
   case OP_BILINEAR: cpu_bilinear(a, s0, y, ys, nd->align_corners); break;
   case OP_NEAREST: cpu_nearest(a, s0, y, ys); break;
   case OP_CROP: cpu_crop(a, s0, nd->crop[0], nd->crop[2], y, ys); break;
+  case OP_MAXPOOL: {
+    ConvParams cp = {nd->kh, nd->kw, nd->sh, nd->sw, nd->ph, nd->pw, nd->dh, nd->dw, 1, CONV_ACT_NONE};
+    cpu_maxpool(a, s0, &cp, y, ys);
+    break;
+  }
+  case OP_GMP: cpu_global_maxpool(a, s0, y); break;
+  case OP_PAD: cpu_pad(a, s0, nd->crop[0], nd->crop[2], (float)nd->pad_value, y, ys); break;
+  case OP_SOFTMAX: cpu_softmax(a, s0, y); break;
+  case OP_SLICE: cpu_channel_gather(a, s0, nd->slice[0], 1, y, ys, false); break;
+  case OP_CHANNEL_SHUFFLE: cpu_channel_gather(a, s0, 0, nd->groups, y, ys, false); break;
   case OP_INPUT: break; /* the executor copies the input in */
   case OP_ZERO: memset(y, 0, numel * sizeof *y); break;
   case OP_OUTPUT: if (y != a) memcpy(y, a, numel * sizeof *y); break;

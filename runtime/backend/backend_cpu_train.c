@@ -152,6 +152,25 @@ static bool mix_backward(const BackendTrain *t, const PlanNode *nd, const PlanGr
   return true;
 }
 
+/* maxpool, gmp, pad, softmax, slice, channel_shuffle; false for any other op. */
+static bool spatial_backward(const PlanNode *nd, const float *x, Shape xs, const float *y, const float *dy, Shape ys,
+                             float *dx, bool acc) {
+  switch (nd->kind) {
+  case OP_MAXPOOL: {
+    ConvParams cp = {nd->kh, nd->kw, nd->sh, nd->sw, nd->ph, nd->pw, nd->dh, nd->dw, 1, CONV_ACT_NONE};
+    cpu_maxpool_backward(x, xs, dy, ys, &cp, dx, acc);
+    break;
+  }
+  case OP_GMP: cpu_global_maxpool_backward(x, xs, dy, dx, acc); break;
+  case OP_PAD: cpu_pad_backward(dy, ys, nd->crop[0], nd->crop[2], dx, xs, acc); break;
+  case OP_SOFTMAX: cpu_softmax_backward(y, dy, ys, dx, acc); break;
+  case OP_SLICE: cpu_channel_gather(dy, ys, -nd->slice[0], 1, dx, xs, acc); break;
+  case OP_CHANNEL_SHUFFLE: cpu_channel_gather(dy, ys, 0, xs.c / nd->groups, dx, xs, acc); break;
+  default: return false;
+  }
+  return true;
+}
+
 /* Ops with one input whose backward needs only shapes and, for activations, a saved value. */
 static bool unary_backward(const BackendTrain *t, const PlanNode *nd, const PlanGradStep *s) {
   const BackendRun *r = &t->run;
@@ -182,7 +201,7 @@ static bool unary_backward(const BackendTrain *t, const PlanNode *nd, const Plan
   case OP_NEAREST: cpu_nearest_backward(dy, ys, dx, xs, acc); break;
   case OP_CROP: cpu_crop_backward(dy, ys, nd->crop[0], nd->crop[2], dx, xs, acc); break;
   case OP_OUTPUT: cpu_reduce_to(dy, ys, dx, xs, acc); break;
-  default: return false;
+  default: return spatial_backward(nd, x, xs, y, dy, ys, dx, acc);
   }
   return true;
 }

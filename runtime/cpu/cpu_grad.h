@@ -82,6 +82,13 @@ void cpu_global_avgpool_backward(const float *dy, float *dx, Shape xs, bool acc)
 void cpu_bilinear_backward(const float *dy, Shape ys, float *dx, Shape xs, bool align_corners, bool acc);
 void cpu_nearest_backward(const float *dy, Shape ys, float *dx, Shape xs, bool acc);
 void cpu_crop_backward(const float *dy, Shape ys, int top, int left, float *dx, Shape xs, bool acc); /* 0 outside */
+/* max pools: dy to the argmax of each window, found again in x as the forward found it (cpu_maxpool.c) */
+void cpu_maxpool_backward(const float *x, Shape xs, const float *dy, Shape ys, const ConvParams *p, float *dx, bool acc);
+void cpu_global_maxpool_backward(const float *x, Shape xs, const float *dy, float *dx, bool acc);
+/* pad: dx (+)= dy[:, :, top:top+xs.h, left:left+xs.w]; softmax: dx (+)= y * (dy - sum_c(dy * y)) (cpu_channel.c);
+   slice and channel_shuffle backward through cpu_channel_gather */
+void cpu_pad_backward(const float *dy, Shape ys, int top, int left, float *dx, Shape xs, bool acc);
+void cpu_softmax_backward(const float *y, const float *dy, Shape s, float *dx, bool acc);
 /* superblock mixture y = sum_k w[k*n+b]*x_k[b] (s = the shape of y and of each x_k):
    dxs[k] (+)= w[k*n+b]*dy[b] for the k with dxs[k] != NULL; dw[k*n+b] += sum(dy[b]*x_k[b]) for the k with xs[k] != NULL */
 void cpu_mix_backward(const float *dy, Shape s, const float *const *xs, int k, const float *w, float *const *dxs,

@@ -1,5 +1,6 @@
 /* cpu_ops.h - CPU backend op kernels: float32, NCHW, matching PyTorch's semantics.
- * The kernels live in cpu_conv.c (conv2d), cpu_pool.c (avg pools), cpu_resize.c (bilinear, nearest, crop)
+ * The kernels live in cpu_conv.c (conv2d), cpu_pool.c (avg pools), cpu_maxpool.c (max pools), cpu_resize.c
+ * (bilinear, nearest, crop), cpu_channel.c (pad, softmax, slice, channel_shuffle)
  * and cpu_eltwise.c (batchnorm, activations, add/mul, concat, mix, threads). They are parallel with
  * OpenMP where it was found; 1x1 and dense convs go through CBLAS sgemm (OpenBLAS) where it was found.
  * Inputs and outputs must not overlap unless an op says otherwise (the elementwise ops allow y == x). */
@@ -43,6 +44,17 @@ void cpu_bilinear(const float *x, Shape xs, float *y, Shape ys, bool align_corne
 /* F.interpolate(mode='nearest'): src = min(floor(dst * in / out), in - 1) (computed in float as PyTorch does: scale = (float)in/out; src = floor(dst * scale)) */
 void cpu_nearest(const float *x, Shape xs, float *y, Shape ys);
 void cpu_crop(const float *x, Shape xs, int top, int left, float *y, Shape ys); /* y = x[:, :, top:top+ys.h, left:left+ys.w] */
+/* PyTorch max_pool2d (ceil_mode=False, padding -inf): geometry from p (kh..dw; groups and act unused); the
+   maximum of each window, the first of equal ones, NaN propagating (cpu_maxpool.c) */
+void cpu_maxpool(const float *x, Shape xs, const ConvParams *p, float *y, Shape ys);
+void cpu_global_maxpool(const float *x, Shape xs, float *y); /* y is [n, c, 1, 1] */
+/* y = x with top/bottom/left/right borders of `value` (ys = xs grown by them) (cpu_channel.c) */
+void cpu_pad(const float *x, Shape xs, int top, int left, float value, float *y, Shape ys);
+/* softmax over channels per pixel, stable (the maximum subtracted) */
+void cpu_softmax(const float *x, Shape s, float *y);
+/* y[n, j] (+)= x[n, src] (0 where src is outside 0..xs.c-1), src = c0 + (j % groups) * (ys.c / groups) + j / groups:
+   slice [start, end) is (c0 = start, groups 1), channel_shuffle(g) is (0, g) and its inverse (0, C/g) */
+void cpu_channel_gather(const float *x, Shape xs, int c0, int groups, float *y, Shape ys, bool acc);
 /* the superblock mixture: y = sum_k w[k * n + b] * x_k[b] for each sample b (x_k may be NULL = the Zero op) */
 void cpu_mix(const float *const *xs, int k, const float *w, Shape s, float *y);
 void cpu_set_threads(int n);  /* 0 = all cores */

@@ -99,6 +99,10 @@ static bool op_spec(const CudaState *x, const PlanNode *nd, KernelSpec *s) {
   case OP_GAP: return s->family = KFAM_GAP, true;
   case OP_BILINEAR: return s->family = KFAM_BILINEAR, s->flag = nd->align_corners, true;
   case OP_NEAREST: return s->family = KFAM_NEAREST, true;
+  case OP_MAXPOOL: case OP_GMP: return s->family = KFAM_MAXPOOL, true;
+  case OP_PAD: return s->family = KFAM_PAD, true;
+  case OP_SOFTMAX: return s->family = KFAM_SOFTMAX, true;
+  case OP_SLICE: case OP_CHANNEL_SHUFFLE: return s->family = KFAM_CHANNELS, true;
   default: return false;
   }
 }

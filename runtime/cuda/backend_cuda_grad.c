@@ -216,6 +216,8 @@ static bool unary_backward(CudaState *x, const BackendTrain *t, const PlanNode *
   case OP_AVGPOOL: case OP_GAP: return pool_backward(x, t, nd, dx, acc);
   case OP_BILINEAR: case OP_NEAREST: return resize_backward(x, t, nd, dx, acc);
   case OP_CROP: return crop_backward(x, t, nd, dx, acc);
+  case OP_MAXPOOL: case OP_GMP: case OP_PAD: case OP_SOFTMAX: case OP_SLICE: case OP_CHANNEL_SHUFFLE:
+    return cuda_spatial_backward(x, t, nd, dx, acc);
   case OP_OUTPUT:
     return cuda_dnn_reduce_to(dnn(x), t->grad[nd->id], cuda_train_dims(r, nd->id), dx, cuda_train_dims(r, nd->inputs[0]),
                               acc, 1.0f, x->error, sizeof x->error);

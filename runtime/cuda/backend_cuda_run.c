@@ -1,10 +1,12 @@
 /* backend_cuda_run.c - the CUDA backend's run_node: each op of an inference program queued on the
    backend's stream (no host synchronization): convs through the plan's DWCONV kernels or cuDNN + AFFINE
    epilogue, BN as AFFINE, activations as ACT, add/mul as BINARY with broadcast strides, pools and resizes
-   through their kernels, concat and crop as strided copies, zero as a memset. */
+   through their kernels, concat and crop as strided copies, zero as a memset; maxpool, gmp, pad, softmax,
+   slice and channel_shuffle in backend_cuda_spatial.c. */
 #include <stdio.h>
 #include <string.h>
 #include "backend_cuda.h"
+#include "backend_cuda_train.h"
 #include "shapes.h"
 
 static int64_t numel(const BackendRun *r, int node) {
@@ -157,6 +159,8 @@ bool cuda_run_node(void *state, const BackendRun *r, int i) {
   case OP_INPUT: return true; /* the executor uploads the input */
   case OP_ZERO: return cuda_check(x, cudaMemsetAsync(y, 0, (size_t)numel(r, i) * sizeof *y, x->stream), "cudaMemsetAsync");
   case OP_OUTPUT: return copy_if(x, y, a, numel(r, i));
+  case OP_MAXPOOL: case OP_GMP: case OP_PAD: case OP_SOFTMAX: case OP_SLICE: case OP_CHANNEL_SHUFFLE:
+    return cuda_spatial_forward(x, r, nd, y);
   default: return false; /* mix without a chosen candidate: the executor's business */
   }
 }

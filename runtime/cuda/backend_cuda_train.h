@@ -32,4 +32,8 @@ const float *cuda_train_mix_w(const CudaState *x, const PlanNode *nd);
 void cuda_train_mix_inputs(const BackendTrain *t, const PlanNode *nd, const float **xs);
 /* Shapes as cuDNN takes them. */
 ConvDims cuda_train_dims(const BackendRun *r, int node);
+/* backend_cuda_spatial.c: maxpool, gmp, pad, softmax, slice, channel_shuffle forward (into y) and backward
+   (into dx, acc adding); false for other ops or with x->error set. */
+bool cuda_spatial_forward(CudaState *x, const BackendRun *r, const PlanNode *nd, float *y);
+bool cuda_spatial_backward(CudaState *x, const BackendTrain *t, const PlanNode *nd, float *dx, bool acc);
 #endif

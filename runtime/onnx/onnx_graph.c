@@ -87,6 +87,8 @@ static bool lower_node(Lower *L, const PlanNode *nd, char *err, size_t n) {
   case OP_BILINEAR: case OP_NEAREST: return lower_resize(L, nd, err, n);
   case OP_CROP: return lower_crop(L, nd, err, n);
   case OP_ZERO: return lower_zero(L, nd, err, n);
+  case OP_MAXPOOL: case OP_GMP: case OP_PAD: case OP_SOFTMAX: case OP_SLICE: case OP_CHANNEL_SHUFFLE:
+    return lower_spatial(L, nd, err, n);
   case OP_MIX: return lower_mix(L, nd, err, n);
   case OP_OUTPUT: return lower_output(L, nd);
   default: return unsupported(L, nd, err, n);

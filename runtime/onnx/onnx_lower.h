@@ -42,6 +42,8 @@ bool lower_mix(Lower *L, const PlanNode *nd, char *err, size_t n);
 bool lower_resize(Lower *L, const PlanNode *nd, char *err, size_t n);
 bool lower_crop(Lower *L, const PlanNode *nd, char *err, size_t n);
 bool lower_zero(Lower *L, const PlanNode *nd, char *err, size_t n);
+/* onnx_spatial.c: maxpool, gmp, pad, softmax, slice, channel_shuffle */
+bool lower_spatial(Lower *L, const PlanNode *nd, char *err, size_t n);
 
 /* Helpers shared by the lowerings (onnx_graph.c). */
 /* Appends an ONNX node for plan node nd whose output is nd's value (named after nd). */
