@@ -140,7 +140,29 @@ static void test_candidate_sets(void) {
   arena_free(&a);
 }
 
+/* split gives a list of slices: equal parts or given sizes. */
+static void test_split(void) {
+  Arena a = {0};
+  IrGraph *g = compile_block(&a,
+      "  h = split(in, 2)\n  assert len(h) == 2 && h[0].c == 4 && h[1].c == 4\n"
+      "  p = split(in, (2, 5, 1))\n  assert p[1].c == 5 && p[2].c == 1\n"
+      "  out = concat(h[1], h[0]) + concat(p[2], p[1], p[0])");
+  CHECK(g != NULL);
+  if (!g) fprintf(stderr, "%s", diag_buf);
+  else {
+    int slices = 0, starts = 0;
+    for (int i = 0; i < g->nnodes; i++)
+      if (g->nodes[i].kind == OP_SLICE) slices++, starts += g->nodes[i].slice[0];
+    CHECK_EQ_I64(slices, 5);
+    CHECK_EQ_I64(starts, 0 + 4 + 0 + 2 + 7);
+  }
+  arena_free(&a);
+}
+
 static const DiagCase structure_cases[] = {
+    {"  h = split(in, 3)\n  out = in", {"split into 3 equal parts does not divide 8 channels", "split(x, (16, 8))"}},
+    {"  h = split(in, (4, 3))\n  out = in", {"split sizes add up to 7, not the input's 8 channels"}},
+    {"  h = split(in, (4, 0, 4))\n  out = in", {"split size 0 is not between 1 and 8"}},
     {"  xs = (1, 2)\n  x = xs[2]\n  out = in", {"index 2 is out of range for a list of 2", "0 to 1, or from -2 to -1"}},
     {"  x = in[0]\n  out = in", {"`[ ]` indexes a list or tuple, got tensor 8x32x64", "slice(x, start, end)"}},
     {"  x = (1, 2)[0.5]\n  out = in", {"an index must be an int, got 0.5"}},
@@ -190,6 +212,7 @@ int main(void) {
   test_functions();
   test_callables();
   test_candidate_sets();
+  test_split();
   for (size_t i = 0; i < sizeof structure_cases / sizeof structure_cases[0]; i++) CHECK(run_diag_case(&structure_cases[i]));
   return test_summary();
 }

@@ -76,6 +76,10 @@ set_tests_properties(train_cli_kill_resume PROPERTIES LABELS heavy)
 add_test(NAME search_e2e COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/search_e2e.sh $<TARGET_FILE:sqnc> $<TARGET_FILE:sqnrun>
          ${PROJECT_SOURCE_DIR} ${TCLI}/search_e2e)
 set_tests_properties(search_e2e PROPERTIES TIMEOUT 900)
+# Blocks beyond the inverted residual (std/mobile.sqn) mixed with the SqueezeNAS candidates, end to end.
+add_test(NAME mobile_mix_e2e COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/mobile_mix_e2e.sh $<TARGET_FILE:sqnc> $<TARGET_FILE:sqnrun>
+         ${PROJECT_SOURCE_DIR} ${TCLI}/mobile_mix_e2e)
+set_tests_properties(mobile_mix_e2e PROPERTIES TIMEOUT 900)
 train_cli(search_fixed_network 2 "is a fixed network: --search needs a search space" ${TPLAN} --search ${TSYN})
 train_cli(profile_needs_out 2 "--profile needs -o lut.json" ${TCLI}/space.plan --profile)
 set_tests_properties(train_cli_profile_needs_out PROPERTIES FIXTURES_REQUIRED "train_cli_plan;train_cli_space")

@@ -93,3 +93,38 @@ Value builtin_channel_shuffle(Elab *e, Scope *s, const Expr *call, Bound *b) {
   at.groups = (int)g;
   return builtin_attr_node(e, s, call, b, OP_CHANNEL_SHUFFLE, &at, in);
 }
+
+/* split(x, parts): a list of channel slices, `parts` equal ones (an int dividing the channels) or one
+   per size of a tuple (summing to the channels). Not an op: it builds `slice` nodes. */
+Value builtin_split(Elab *e, Scope *s, const Expr *call, Bound *b) {
+  if (!need_tensor(e, b->v[0], call->loc, "split", "x")) return v_error();
+  Shape in = shape_of(e, b->v[0]);
+  int sizes[64], n = 0;
+  int64_t v, sum = 0;
+  if (b->v[1].kind == V_TUPLE) {
+    for (int i = 0; i < b->v[1].n; i++) {
+      if (n == 64 || !value_as_int(e, b->v[1].items[i], b->loc[1], "a split size", &v)) return v_error();
+      if (v < 1 || v > in.c) return elab_error(e, b->loc[1], NULL, "split size %lld is not between 1 and %d", (long long)v, in.c), v_error();
+      sizes[n++] = (int)v, sum += v;
+    }
+  } else {
+    if (!value_as_int(e, b->v[1], b->loc[1], "split parts", &v)) return v_error();
+    if (v < 1 || v > 64 || in.c % v)
+      return elab_error(e, b->loc[1], "give the sizes instead, e.g. split(x, (16, 8))",
+                        "split into %lld equal parts does not divide %d channels", (long long)v, in.c), v_error();
+    for (n = 0; n < v; n++) sizes[n] = in.c / (int)v;
+    sum = in.c;
+  }
+  if (sum != in.c)
+    return elab_error(e, b->loc[1], NULL, "split sizes add up to %lld, not the input's %d channels", (long long)sum, in.c),
+           v_error();
+  Value list = {.kind = V_TUPLE, .n = n, .items = ARENA_ARRAY(e->a, Value, n)};
+  for (int i = 0, start = 0; i < n; start += sizes[i++]) {
+    OpAttr at = op_attr_default();
+    at.slice[0] = start, at.slice[1] = start + sizes[i];
+    Shape out;
+    op_shape(OP_SLICE, &at, &in, 1, in, in, &out);
+    if ((list.items[i] = builtin_attr_node(e, s, call, b, OP_SLICE, &at, out)).kind == V_ERROR) return v_error();
+  }
+  return list;
+}

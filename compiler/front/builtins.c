@@ -33,6 +33,7 @@ static const OpSpec specs[] = {
     {"tap", {"i"}, 1, false, false},
     {"len", {"x"}, 1, false, false},
     {"range", {"start", "stop", "step"}, 1, false, false},
+    {"split", {"x", "parts"}, 2, false, true}, /* builds slice nodes; not an op row */
 };
 #define NSPECS ((int)(sizeof specs / sizeof specs[0]))
 
@@ -198,5 +199,6 @@ Value builtin_call(Elab *e, Scope *s, const Expr *call, const Value *pos, int np
   memset(&b, 0, sizeof b);
   if (!bind_args(e, s, sp, call, pos, npos, named, &b)) return v_error();
   if (!sp->is_op) return scalar_function(e, s, sp, call, &b);
+  if (!strcmp(sp->name, "split")) return builtin_split(e, s, call, &b);
   return builtin_op_builder(sp->name)(e, s, call, &b);
 }

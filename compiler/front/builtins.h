@@ -37,6 +37,8 @@ Value builtin_maxpool(Elab *e, Scope *s, const Expr *call, Bound *b);
 Value builtin_pad(Elab *e, Scope *s, const Expr *call, Bound *b);
 Value builtin_slice(Elab *e, Scope *s, const Expr *call, Bound *b);
 Value builtin_channel_shuffle(Elab *e, Scope *s, const Expr *call, Bound *b);
+/* split(x, parts): a list of slices (not an op of its own) */
+Value builtin_split(Elab *e, Scope *s, const Expr *call, Bound *b);
 Value builtin_broadcast(Elab *e, Scope *s, OpKind k, Value a, Value b, SrcLoc loc, bool counted, const char *name);
 /* An op on one tensor that keeps its shape and has no attributes (relu, silu, ...). */
 Value builtin_unary(Elab *e, Scope *s, const Expr *call, Bound *b, OpKind k);
