@@ -18,4 +18,6 @@ test -s "$work/search/derived.sqn" && test -s "$work/search/space/mobile_mix.sqn
 "$sqnrun" "$work/pick.plan" --info | grep -q "2: ghost_bottleneck_k_3_e_3"
 "$sqnrun" "$work/pick.plan" --train $data --epochs 1 --max-steps 1 --out "$work/pick"
 "$sqnrun" "$work/pick.plan" --eval $data --weights "$work/pick/last.safetensors" --json | grep -q '"miou"'
+# any network of the space can start from the search's supernet weights (its candidates' tensors)
+"$sqnrun" "$work/pick.plan" --eval $data --weights "$work/search/last.safetensors" --json | grep -q '"miou"'
 echo "mobile_mix: search -> derive -> compile -> train -> eval: ok; mobile_pick trains and evaluates"

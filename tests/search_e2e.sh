@@ -18,6 +18,10 @@ grep -q '"entropy"' "$work/search/log.jsonl"
 "$sqnc" "$work/search/derived.sqn" --input 3x64x128 -q -o "$work/derived.plan"
 "$sqnrun" "$work/derived.plan" --train $data --epochs 1 --max-steps 1 --out "$work/train"
 "$sqnrun" "$work/derived.plan" --eval $data --weights "$work/train/last.safetensors" --json | grep -q '"miou"'
+# weight inheritance: fine-tuning starts from the supernet's weights of the chosen candidates
+grep -q -- "--weights last.safetensors" "$work/search/derived.sqn"
+"$sqnrun" "$work/derived.plan" --train $data --epochs 1 --max-steps 1 --weights "$work/search/last.safetensors" --out "$work/inherited"
+grep -q '"weights": ".*search/last.safetensors"' "$work/inherited/log.jsonl"
 # resume: one epoch, then the rest, equals the uninterrupted search
 "$sqnrun" "$work/space.plan" --search $data $run --out "$work/resumed" --stop-after 1
 "$sqnrun" "$work/space.plan" --search $data $run --out "$work/resumed" --resume

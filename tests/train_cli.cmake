@@ -75,7 +75,14 @@ set_tests_properties(train_cli_kill_resume PROPERTIES LABELS heavy)
 # The main job in miniature: search -> derive -> compile -> train a step -> eval, and search resume.
 add_test(NAME search_e2e COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/search_e2e.sh $<TARGET_FILE:sqnc> $<TARGET_FILE:sqnrun>
          ${PROJECT_SOURCE_DIR} ${TCLI}/search_e2e)
-set_tests_properties(search_e2e PROPERTIES TIMEOUT 900)
+set_tests_properties(search_e2e PROPERTIES TIMEOUT 900 FIXTURES_SETUP search_e2e_run)
+# Weight inheritance: the derived network with the supernet's weights gives the supernet's logits
+# under one-hot mixing of its candidates (tests/test_inherit.c).
+add_executable(test_inherit ${CMAKE_CURRENT_SOURCE_DIR}/test_inherit.c)
+target_link_libraries(test_inherit PRIVATE sqntrain m)
+add_test(NAME search_inherit COMMAND test_inherit ${TCLI}/search_e2e/space.plan ${TCLI}/search_e2e/derived.plan
+         ${TCLI}/search_e2e/search/last.safetensors)
+set_tests_properties(search_inherit PROPERTIES FIXTURES_REQUIRED search_e2e_run)
 # Blocks beyond the inverted residual (std/mobile.sqn) mixed with the SqueezeNAS candidates, end to end.
 add_test(NAME mobile_mix_e2e COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/mobile_mix_e2e.sh $<TARGET_FILE:sqnc> $<TARGET_FILE:sqnrun>
          ${PROJECT_SOURCE_DIR} ${TCLI}/mobile_mix_e2e)

@@ -1,7 +1,9 @@
 /* weights_bind.c - matches a weights file to a plan: every parameter present with its shape and
    dtype, no tensor the network does not have (BN's num_batches_tracked and the supernet buffers
    ops_cost / gumbel_temperature, and the momentum.* optimizer state of sqn training checkpoints, are
-   accepted and ignored). Errors name the tensor. */
+   accepted and ignored). A fixed network given a supernet's weights (a search's checkpoint) takes
+   each superblock's tensors from the candidate it chose. Errors name the tensor. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include "weights_bind.h"
@@ -12,12 +14,38 @@ static void shape_text(char *buf, size_t n, int ndim, const int64_t *dims) {
   if (used < n) snprintf(buf + used, n - used, "]");
 }
 
-static bool bind_one(const PlanParam *pp, const TensorSet *w, const float **out, char *err, size_t n) {
-  const NamedTensor *t = tensor_set_find(w, pp->name);
+/* Where a fixed network's parameter is in a supernet's weights: encoder.residuals.N.op.REST is
+   encoder.residuals.N.ops.CAND.REST, CAND the candidate the network chose in superblock N (weight
+   inheritance: a derived network starts from its search); every other name is the same. */
+static const char *supernet_name(const Plan *p, const char *name, char *buf, size_t n) {
+  int sb, used = 0;
+  if (sscanf(name, "encoder.residuals.%d.op.%n", &sb, &used) != 1 || !used || sb < 0 || sb >= p->nsb ||
+      p->sb[sb].ncand != 1)
+    return name;
+  snprintf(buf, n, "encoder.residuals.%d.ops.%s.%s", sb, p->sb[sb].cand[0].name, name + used);
+  return buf;
+}
+
+/* Weights of a supernet (a search's checkpoint) given to a fixed network. */
+static bool is_supernet(const Plan *p, const TensorSet *w) {
+  if (p->is_space) return false;
+  for (int i = 0; i < w->n; i++)
+    if (!strncmp(w->t[i].name, "encoder.residuals.", 18) && strstr(w->t[i].name, ".ops.")) return true;
+  return false;
+}
+
+static bool bind_one(const Plan *p, const PlanParam *pp, const TensorSet *w, bool supernet, const float **out, char *err,
+                     size_t n) {
+  char buf[512];
+  const char *name = supernet ? supernet_name(p, pp->name, buf, sizeof buf) : pp->name;
+  const NamedTensor *t = tensor_set_find(w, name);
   int64_t want[SQN_PLAN_MAX_DIMS];
   for (int d = 0; d < pp->ndim; d++) want[d] = pp->dims[d];
   char ws[128], gs[128];
   shape_text(ws, sizeof ws, pp->ndim, want);
+  if (!t && name != pp->name)
+    return snprintf(err, n, "missing tensor '%s' in the supernet's weights (for the network's '%s', float32 %s): "
+                            "the weights come from a search of another space", name, pp->name, ws), false;
   if (!t) return snprintf(err, n, "missing tensor '%s' (the network needs float32 %s)", pp->name, ws), false;
   shape_text(gs, sizeof gs, t->ndim, t->dims);
   bool same = t->ndim == pp->ndim;
@@ -47,16 +75,22 @@ static bool name_in_plan(const Plan *p, const char *name) {
   return false;
 }
 
+/* In a supernet's weights, the other candidates and the architecture parameters. */
+static bool supernet_only(const char *name) {
+  return !strncmp(name, "encoder.residuals.", 18) && (strstr(name, ".ops.") || ends_with(name, ".gumble_arch_params"));
+}
+
 bool weights_bind(const Plan *p, const TensorSet *w, const float **params, char *err, size_t n) {
+  bool supernet = is_supernet(p, w);
   for (int i = 0; i < p->nparams; i++) {
     if (p->params[i].role == PLAN_PARAM_ARCH && !tensor_set_find(w, p->params[i].name)) {
       params[i] = NULL; /* architecture weights are optional: a search starts them at zero */
       continue;
     }
-    if (!bind_one(&p->params[i], w, &params[i], err, n)) return false;
+    if (!bind_one(p, &p->params[i], w, supernet, &params[i], err, n)) return false;
   }
   for (int i = 0; i < w->n; i++)
-    if (!ignorable(w->t[i].name) && !name_in_plan(p, w->t[i].name))
+    if (!ignorable(w->t[i].name) && !(supernet && supernet_only(w->t[i].name)) && !name_in_plan(p, w->t[i].name))
       return snprintf(err, n, "unexpected tensor '%s' in the weights: network %s has no such parameter", w->t[i].name,
                       p->name), false;
   return true;

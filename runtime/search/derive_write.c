@@ -221,6 +221,8 @@ bool derive_write_sqn(const Search *s, const Arch *c, const DeriveOptions *o, ch
   if (c->ms >= 0) fprintf(f, ", %.3f ms predicted by the latency table", c->ms);
   fprintf(f, ".\n// Compile with `sqnc derived.sqn -o derived.plan`; train with `sqnrun derived.plan --train`.\n");
   fprintf(f, "// space/ holds a copy of the space's source (and what it imports), so this folder compiles wherever it is.\n");
+  fprintf(f, "// Weights inherited from the search: `sqnrun derived.plan --train --weights last.safetensors` (the\n"
+             "// supernet checkpoint next to this file: each superblock takes the tensors of the candidate chosen here).\n");
   fprintf(f, "import \"space/%s\"\n\nnetwork %s = %s [\n", rel, name, s->p->name);
   free_sources(&src);
   for (int i = 0; i < s->nsb; i++) {
