@@ -8,7 +8,7 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
   build-essential cmake pkg-config flex bison zlib1g-dev libzip-dev libopenblas-dev libpng-dev libjpeg62-turbo-dev llvm-dev clang libclang-rt-14-dev \
-  libprotobuf-c-dev protobuf-c-compiler >/dev/null
+  libprotobuf-c-dev protobuf-c-compiler libopenmpi-dev openmpi-bin >/dev/null
 # The independent checkers the tests run where they are installed (each test skips, visibly, without its
 # package): PyTorch (the upstream model, .pth round trips), ONNX and OpenCV (exported networks), Chromium
 # (the HTML report, headless).

@@ -110,3 +110,8 @@ train_cli(search_wrong_lut 1 "latency table .*lut.json: .*measured for another s
 set_tests_properties(train_cli_search_latency_needs_lut train_cli_profile PROPERTIES FIXTURES_REQUIRED "train_cli_plan;train_cli_latency")
 set_tests_properties(train_cli_search_latency PROPERTIES FIXTURES_REQUIRED "train_cli_plan;train_cli_latency;train_cli_lut")
 set_tests_properties(train_cli_search_wrong_lut PROPERTIES FIXTURES_REQUIRED "train_cli_plan;train_cli_space;train_cli_lut")
+# Data-parallel sqnrun under mpirun (docs/distributed.md): equal to one process within float32 tolerances, resume
+# with another number of ranks, a killed rank stops the job. Skipped (exit 77) without mpirun.
+add_test(NAME dist_mpi COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/dist_mpi.sh $<TARGET_FILE:sqnrun> ${TPLAN} ${TCLI}/space.plan
+         ${TCLI}/dist_mpi)
+set_tests_properties(dist_mpi PROPERTIES FIXTURES_REQUIRED "train_cli_plan;train_cli_space" SKIP_RETURN_CODE 77 TIMEOUT 900)

@@ -39,6 +39,8 @@ typedef struct BackendTrain {
                                 writes act(BN(x)) into that node's buffer, its backward takes that node's output
                                 gradient), or -1; NULL = no fusion (trainer.c decides where it is safe) */
   void *state;               /* the backend's training state (BackendDevice.prepare_train) */
+  void (*bn_sum)(double *v, size_t n); /* SyncBN: sums BN's per-channel statistics over the ranks of a data-parallel
+                                          run (dist.h); NULL = this process's batch only. The CPU backend's. */
 } BackendTrain;
 
 /* Where a backend's buffers live, and how to reach them: every backend gives these hooks, so that the executor

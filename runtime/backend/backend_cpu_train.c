@@ -51,9 +51,13 @@ bool cpu_train_node(const BackendTrain *t, int i) {
   case OP_BN: {
     if (t->bn_eval) return backend_cpu_forward_op(r, i);
     const int j = fused_act(t, i);
-    cpu_batchnorm_train_act(x, ys, r->param[nd->param[0]], r->param[nd->param[1]],
-                            t->bn_keep_running ? NULL : t->param_rw[nd->param[2]],
-                            t->bn_keep_running ? NULL : t->param_rw[nd->param[3]], t->bn_momentum, 1e-5f,
+    float *rm = t->bn_keep_running ? NULL : t->param_rw[nd->param[2]];
+    float *rv = t->bn_keep_running ? NULL : t->param_rw[nd->param[3]];
+    if (t->bn_sum)
+      return cpu_batchnorm_train_sync(x, ys, r->param[nd->param[0]], r->param[nd->param[1]], rm, rv, t->bn_momentum,
+                                      1e-5f, act_code(r->p, j), r->buf[j >= 0 ? j : i], t->bn_save[i],
+                                      t->bn_save[i] + ys.c, t->bn_sum);
+    cpu_batchnorm_train_act(x, ys, r->param[nd->param[0]], r->param[nd->param[1]], rm, rv, t->bn_momentum, 1e-5f,
                             act_code(r->p, j), r->buf[j >= 0 ? j : i], t->bn_save[i], t->bn_save[i] + ys.c);
     return true;
   }
@@ -86,7 +90,7 @@ static void conv_backward(const BackendTrain *t, const PlanNode *nd, const PlanG
                              nd->bias ? t->param_grad[nd->param[1]] : NULL);
 }
 
-static void bn_backward(const BackendTrain *t, const PlanNode *nd, const PlanGradStep *s) {
+static bool bn_backward(const BackendTrain *t, const PlanNode *nd, const PlanGradStep *s) {
   const BackendRun *r = &t->run;
   Shape ys = shape_of(r, nd->id);
   float *dx = dx_of(t, nd, s, 0);
@@ -97,11 +101,15 @@ static void bn_backward(const BackendTrain *t, const PlanNode *nd, const PlanGra
   const int j = fused_act(t, nd->id); /* then dy is the ReLU's output gradient, masked by BN(x) > 0 */
   if (t->bn_eval)
     cpu_batchnorm_backward_eval(x, dy, ys, gamma, r->param[nd->param[2]], r->param[nd->param[3]], 1e-5f, dx, acc, dg, db);
+  else if (t->bn_sum)
+    return cpu_batchnorm_backward_sync(x, j >= 0 ? t->grad[j] : dy, act_code(r->p, j), ys, gamma, r->param[nd->param[1]],
+                                       t->bn_save[nd->id], t->bn_save[nd->id] + ys.c, dx, acc, dg, db, t->bn_sum);
   else if (j >= 0)
     cpu_batchnorm_backward_act(x, t->grad[j], act_code(r->p, j), ys, gamma, r->param[nd->param[1]], t->bn_save[nd->id],
                                t->bn_save[nd->id] + ys.c, dx, acc, dg, db);
   else
     cpu_batchnorm_backward(x, dy, ys, gamma, t->bn_save[nd->id], t->bn_save[nd->id] + ys.c, dx, acc, dg, db);
+  return true;
 }
 
 static void binary_backward(const BackendTrain *t, const PlanNode *nd, const PlanGradStep *s) {
@@ -228,7 +236,7 @@ bool cpu_backward_step(const BackendTrain *t, const PlanGradStep *s) {
   if (s->kind == PLAN_STEP_RECOMPUTE) return recompute(t, nd);
   switch (nd->kind) {
   case OP_CONV: conv_backward(t, nd, s); return true;
-  case OP_BN: bn_backward(t, nd, s); return true;
+  case OP_BN: return bn_backward(t, nd, s);
   case OP_ADD: case OP_SUB: case OP_MUL: binary_backward(t, nd, s); return true;
   case OP_CONCAT: concat_backward(t, nd, s); return true;
   case OP_MIX: return mix_backward(t, nd, s);

@@ -1,7 +1,9 @@
 /* mode_search.c - `sqnrun SPACE.plan --search`: trains the supernet's weights (SGD) and architecture
    parameters (Adam) together on each batch, with per-sample Gumbel-softmax mixing at an annealed
    temperature and the resource loss of the plan's objective; prunes improbable candidates after each
-   epoch; logs, checkpoints and resumes like --train; finally derives a network (derive.h). */
+   epoch; logs, checkpoints and resumes like --train; finally derives a network (derive.h). Under mpirun each rank
+   takes its shard of every batch, theta's gradient is summed over the ranks, and rank 0 alone writes and
+   derives (mode_dist.h). */
 #include "mode_search.h"
 #include <errno.h>
 #include <math.h>
@@ -15,6 +17,8 @@
 #include "epoch.h"
 #include "json_min.h"
 #include "loader.h"
+#include "dist.h"
+#include "mode_dist.h"
 #include "report.h"
 #include "weights_file.h"
 #include "run_dir.h"
@@ -155,8 +159,10 @@ static bool setup(Run *r, char *err, size_t n) {
   if (!a->run_dir) snprintf(r->dir, sizeof r->dir, "search-%s", r->p->name ? r->p->name : "space");
   snprintf(r->last, sizeof r->last, "%s/last.safetensors", r->dir);
   if (!open_data(r, err, n)) return false;
-  if (!run_dir_open(&r->rd, r->dir, cli_run_dir_use(r->a), err, n) || !start_trainer(r, err, n)) return false;
-  return (r->log = run_log_open(&r->rd, a->resume, r->st.epoch, err, n)) != NULL;
+  if (!dist_run_dir_open(&r->rd, r->dir, cli_run_dir_use(r->a), err, n) || !start_trainer(r, err, n) ||
+      !dist_run_start(r->loader, r->batch, r->t, err, n))
+    return false;
+  return (r->log = dist_run_log_open(&r->rd, a->resume, r->st.epoch, err, n)) != NULL;
 }
 
 static double temperature(const Run *r, int epoch) {
@@ -177,13 +183,15 @@ typedef struct EpochStats { double ce, res, cost; int steps; } EpochStats;
 
 static bool search_step(Run *r, const Batch *b, double tau, bool warm, double lr, EpochStats *es, double *ce, char *err,
                         size_t n) {
-  search_mix(&r->s, r->t, tau, r->st.seed, r->st.step, b->n, r->mix);
+  search_mix(&r->s, r->t, tau, r->st.seed, r->st.step, dist_rank() * b->n, b->n, r->mix); /* equal shards */
   TrainStats ts;
   if (!trainer_set_mix(r->t, r->mix, b->n, err, n) ||
       !trainer_step(r->t, b->image, (Shape){b->n, 3, b->h, b->w}, b->labels, &ts, err, n))
     return false;
   double res, cost;
-  search_theta_grad(&r->s, r->t, r->mix, b->n, tau, r->alpha, r->dtheta, &res, &cost);
+  search_theta_grad_ce(&r->s, r->t, r->mix, b->n, tau, r->dtheta);
+  dist_allreduce_f64(r->dtheta, (size_t)r->s.nsb * r->s.maxc);
+  search_theta_grad_resource(&r->s, r->t, r->alpha, r->dtheta, &res, &cost);
   trainer_sgd_weights(r->t, lr, r->momentum, r->wd);
   if (!warm) trainer_adam_arch(r->t, r->dtheta, r->arch_lr, 0);
   r->st.step++, r->st.lr = lr, r->st.last_loss = ts.loss;
@@ -263,7 +271,8 @@ static void log_epoch(Run *r, int e, const EpochStats *es, int pruned, double se
   }
   fprintf(r->log, "]}\n");
   fflush(r->log);
-  fprintf(stderr, "epoch %d/%d: CE %.4f, resource %.4f, expected cost %.4f %s, temperature %.2f, %d pruned, %.1f s\n",
+  if (dist_writer())
+    fprintf(stderr, "epoch %d/%d: CE %.4f, resource %.4f, expected cost %.4f %s, temperature %.2f, %d pruned, %.1f s\n",
           e + 1, r->epochs, es->ce / steps, es->res / steps, es->cost / steps, r->s.cost.unit, temperature(r, e), pruned,
           seconds);
 }
@@ -272,14 +281,17 @@ static bool save(Run *r, int epochs_done, char *err, size_t n) {
   r->st.epoch = epochs_done;
   r->st.adam_steps = trainer_adam_steps(r->t);
   pruned_to_text(&r->s, r->st.pruned, sizeof r->st.pruned);
-  TensorSet *opt = trainer_optimizer_state(r->t);
-  bool ok = checkpoint_save(r->last, trainer_weights(r->t), opt, &r->st, err, n);
+  TensorSet *opt = dist_writer() ? trainer_optimizer_state(r->t) : NULL;
+  bool ok = !dist_writer() || checkpoint_save(r->last, trainer_weights(r->t), opt, &r->st, err, n);
   tensor_set_free(opt);
   if (ok) r->saved_epoch = epochs_done;
   return ok;
 }
 
+/* Rank 0 alone, with the trainer back to one process (its sample scoring is not split over the ranks). */
 static bool derive(Run *r, char *err, size_t n) {
+  if (!dist_writer()) return true;
+  if (!trainer_set_data_parallel(r->t, false, err, n)) return false;
   const char *space_file = r->p->space_file ? r->p->space_file : r->p->nsb ? r->p->sb[0].loc.file : NULL;
   DeriveOptions o = {r->samples, r->a->derive_val, 4, r->st.seed, r->a->target_macs, r->a->target_ms,
                      r->have_latency ? &r->latency : NULL, space_file, r->dir};
@@ -318,6 +330,7 @@ static void log_run(Run *r) {
 /* report.html at the end of a run that went well; a failure is only a warning. */
 static void write_report(Run *r, bool derived) {
   char err[4096], path[4200];
+  if (!dist_writer()) return;
   fflush(r->log);
   if (!report_write(r->dir, path, sizeof path, err, sizeof err)) fprintf(stderr, "sqnrun: warning: no report: %s\n", err);
   else printf(derived ? "  report   %s\n" : "report: %s\n", path);
@@ -343,7 +356,7 @@ int mode_search(const Plan *p, const CliArgs *a) {
   }
   Run r = {.p = p, .a = a};
   bool ok = setup(&r, err, sizeof err);
-  if (ok)
+  if (ok && dist_writer())
     fprintf(stderr, "searching %s: %d superblocks, %d epochs (%d warm-up), batch %d, crop %dx%d, objective %s (alpha %g), "
                     "%d steps per epoch -> %s\n",
             p->name, p->nsb, r.epochs, r.warmup, r.batch, r.crop_h, r.crop_w, plan_objective_name(r.objective),
@@ -362,7 +375,7 @@ int mode_search(const Plan *p, const CliArgs *a) {
     if (ok && e >= r.warmup) {
       pruned = search_prune(&r.s, r.t, p->search.prune_below, r.log);
       trainer_set_active(r.t, r.s.active, r.s.maxc);
-      if (pruned) fprintf(stderr, "pruned %d candidates below p = %g (details in %s/log.jsonl)\n", pruned, p->search.prune_below, r.dir);
+      if (pruned && dist_writer()) fprintf(stderr, "pruned %d candidates below p = %g (details in %s/log.jsonl)\n", pruned, p->search.prune_below, r.dir);
     }
     if (ok) progress_break(&pg), log_epoch(&r, e, &es, pruned, now_s() - t0), ok = save(&r, e + 1, err, sizeof err);
   }

@@ -1,7 +1,8 @@
 /* mode_train.c - the training loop behind `sqnrun NET.plan --train`: datasets and loader, LR
    schedule, one trainer step per batch with a progress line, a JSON-lines log, evaluation after every
    epoch, last/best checkpoints in the run folder, --resume, and the clear stop on non-finite values.
-   `--eval` (mode_eval) shares the dataset setup and the evaluator. */
+   `--eval` (mode_eval) shares the dataset setup and the evaluator. Under mpirun each rank trains on its shard
+   of every batch and rank 0 writes (mode_dist.h). */
 #include "mode_train.h"
 #include <errno.h>
 #include <math.h>
@@ -17,6 +18,7 @@
 #include "epoch.h"
 #include "evaluate.h"
 #include "loader.h"
+#include "mode_dist.h"
 #include "report.h"
 #include "weights_file.h"
 #include "run_dir.h"
@@ -124,8 +126,10 @@ static bool setup(Run *r, char *err, size_t n) {
   if (loader_batches_per_epoch(r->loader) < 1)
     return snprintf(err, n, "the training split has %d images, fewer than one batch of %d", dataset_size(r->train),
                     r->batch), false;
-  if (!run_dir_open(&r->rd, r->dir, cli_run_dir_use(r->a), err, n) || !start_trainer(r, err, n)) return false;
-  return (r->log = run_log_open(&r->rd, a->resume, r->st.epoch, err, n)) != NULL;
+  if (!dist_run_dir_open(&r->rd, r->dir, cli_run_dir_use(r->a), err, n) || !start_trainer(r, err, n) ||
+      !dist_run_start(r->loader, r->batch, r->t, err, n))
+    return false;
+  return (r->log = dist_run_log_open(&r->rd, a->resume, r->st.epoch, err, n)) != NULL;
 }
 
 /* A training step of one epoch (epoch.h): the LR of the schedule, the trainer's step, SGD, the log line. */
@@ -182,9 +186,9 @@ static bool end_epoch(Run *r, int epoch, double mean_loss, double seconds, char 
                   "\"val_pixel_acc\": %.6f, \"lr\": %.6g, \"seconds\": %.2f, \"best\": %s}\n",
           epoch + 1, r->st.step, mean_loss, m.miou, m.pixel_acc, r->st.lr, seconds, best ? "true" : "false");
   fflush(r->log);
-  TensorSet *opt = trainer_optimizer_state(r->t);
-  ok = (!best || checkpoint_save(r->best, trainer_weights(r->t), NULL, &r->st, err, n)) &&
-       checkpoint_save(r->last, trainer_weights(r->t), opt, &r->st, err, n);
+  TensorSet *opt = dist_writer() ? trainer_optimizer_state(r->t) : NULL;
+  ok = !dist_writer() || ((!best || checkpoint_save(r->best, trainer_weights(r->t), NULL, &r->st, err, n)) &&
+                          checkpoint_save(r->last, trainer_weights(r->t), opt, &r->st, err, n));
   tensor_set_free(opt);
   if (ok) r->saved_epoch = r->st.epoch;
   progress_epoch(epoch, r->epochs, mean_loss, m.miou, m.pixel_acc, seconds, best);
@@ -215,6 +219,7 @@ static void log_run(Run *r) {
 /* report.html at the end of a run that went well; a failure is only a warning. */
 static void write_report(Run *r) {
   char err[4096], path[4200];
+  if (!dist_writer()) return;
   fflush(r->log);
   if (!report_write(r->dir, path, sizeof path, err, sizeof err)) fprintf(stderr, "sqnrun: warning: no report: %s\n", err);
   else printf("report: %s\n", path);
@@ -238,7 +243,7 @@ int mode_train(const Plan *p, const CliArgs *a) {
   }
   bool ok = setup(&r, err, sizeof err);
   if (ok && r.st.epoch >= r.epochs) printf("%s: already trained for %d epochs\n", r.dir, r.st.epoch);
-  if (ok)
+  if (ok && dist_writer())
     fprintf(stderr, "training %s: %d epochs from epoch %d, batch %d, crop %dx%d, lr %g, %d steps per epoch -> %s\n",
             p->name, r.epochs, r.st.epoch + 1, r.batch, r.crop_h, r.crop_w, r.lr,
             epoch_steps(r.loader, a->max_steps),

@@ -4,6 +4,7 @@
    Exit codes: 0 success, 1 the plan, a file or the run failed, 2 bad command line. */
 #include <stdio.h>
 #include "cli.h"
+#include "dist.h"
 #include "mode_bench.h"
 #include "mode_check_step.h"
 #include "mode_export.h"
@@ -68,7 +69,7 @@ static const CliMode modes[] = {
      .run = mode_make_synthetic, .help = "write the synthetic street scenes in the Cityscapes layout (no plan)"},
 };
 
-int main(int argc, char **argv) {
+static int run(int argc, char **argv) {
   CliArgs a;
   const CliMode *m;
   int rc = cli_parse(argc, argv, modes, (int)(sizeof modes / sizeof modes[0]), &a, &m);
@@ -79,5 +80,19 @@ int main(int argc, char **argv) {
   if (!p) return fprintf(stderr, "sqnrun: %s: %s\n", a.plan, err), 1;
   rc = m->run(p, &a);
   plan_free(p);
+  return rc;
+}
+
+/* Under mpirun (docs/distributed.md) rank 0 prints the results; a rank that fails stops the whole job, since
+   the others may be waiting for it in a collective. */
+int main(int argc, char **argv) {
+  dist_init(&argc, &argv);
+  if (dist_rank() != 0 && !freopen("/dev/null", "w", stdout)) return 1;
+  int rc = run(argc, argv);
+  if (rc != 0 && dist_size() > 1) {
+    fprintf(stderr, "sqnrun: rank %d of %d failed (exit status %d): stopping the job\n", dist_rank(), dist_size(), rc);
+    dist_abort(rc);
+  }
+  dist_finalize();
   return rc;
 }

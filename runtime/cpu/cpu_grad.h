@@ -47,6 +47,17 @@ void cpu_batchnorm_apply_saved_act(const float *x, Shape s, const float *gamma, 
 void cpu_batchnorm_backward_act(const float *x, const float *dz, int act, Shape s, const float *gamma, const float *beta,
                                 const float *save_mean, const float *save_invstd, float *dx, bool acc, float *dgamma,
                                 float *dbeta);
+/* SyncBN (data-parallel training): cpu_batchnorm_train_act and _backward_act with the per-channel sums (x and x^2;
+   dy and dy*(x-mean)) and the element count added up over every rank by sum(v, n) (in place, the same call on every
+   rank) before they are used, so the statistics and dx are those of the global batch. dgamma/dbeta get this rank's
+   part only (the parameter gradients are summed afterwards). False when out of memory. */
+typedef void (*CpuSum)(double *v, size_t n);
+bool cpu_batchnorm_train_sync(const float *x, Shape s, const float *gamma, const float *beta, float *running_mean,
+                              float *running_var, float momentum, float eps, int act, float *y, float *save_mean,
+                              float *save_invstd, CpuSum sum);
+bool cpu_batchnorm_backward_sync(const float *x, const float *dz, int act, Shape s, const float *gamma, const float *beta,
+                                 const float *save_mean, const float *save_invstd, float *dx, bool acc, float *dgamma,
+                                 float *dbeta, CpuSum sum);
 /* BN backward in eval mode (running statistics, BN frozen): dx = dy*gamma/sqrt(rv+eps); dgamma += sum(dy*xhat);
    dbeta += sum(dy) (each of the three skipped where NULL) */
 void cpu_batchnorm_backward_eval(const float *x, const float *dy, Shape s, const float *gamma, const float *running_mean,

@@ -1,11 +1,13 @@
 /* cpu_grad_norm.c - batch norm for training (runtime/cpu/cpu_grad.h): the training-mode forward (batch statistics,
  * running-stat update) and the backward in training and in eval (frozen) mode, each optionally fused with the
- * ReLU/ReLU6 the BN feeds (one pass over memory instead of two or three). One task per channel; the
+ * ReLU/ReLU6 the BN feeds (one pass over memory instead of two or three); SyncBN variants sum the per-channel
+ * statistics over the ranks of a data-parallel run. One task per channel; the
  * per-channel sums are accumulated in double (PyTorch's CPU kernels accumulate in double too). */
 #include "cpu_grad.h"
 #include "cpu_mask.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "omp_pragma.h"
 
@@ -102,6 +104,22 @@ static void channel_affine(const float *in, Shape s, int c, float alpha, float s
   }
 }
 
+/* Channel c's batch statistics from its sum and sum of squares over m values: the saved mean and 1/std, and the
+   running statistics' update (each skipped where NULL). */
+static void channel_stats(int c, double sum, double sumsq, double m, float momentum, float eps, float *running_mean,
+                          float *running_var, float *save_mean, float *save_invstd) {
+  const double mean = m > 0 ? sum / m : 0.0;
+  const double sq = m > 0 ? sumsq / m - mean * mean : 0.0, var = sq > 0.0 ? sq : 0.0;
+  const double invstd = 1.0 / sqrt(var + (double)eps);
+  save_mean[c] = (float)mean;
+  save_invstd[c] = (float)invstd;
+  if (running_mean) running_mean[c] = (float)((1.0 - momentum) * running_mean[c] + (double)momentum * mean);
+  if (running_var) {
+    const double unbiased = m > 1 ? var * m / (m - 1) : var;
+    running_var[c] = (float)((1.0 - momentum) * running_var[c] + (double)momentum * unbiased);
+  }
+}
+
 void cpu_batchnorm_train_act(const float *x, Shape s, const float *gamma, const float *beta, float *running_mean,
                              float *running_var, float momentum, float eps, int act, float *y, float *save_mean,
                              float *save_invstd) {
@@ -110,16 +128,7 @@ void cpu_batchnorm_train_act(const float *x, Shape s, const float *gamma, const 
   for (int c = 0; c < s.c; c++) {
     double sum = 0.0, sumsq = 0.0;
     if (m) channel_moments(x, s, c, &sum, &sumsq);
-    const double mean = m ? sum / (double)m : 0.0;
-    const double sq = m ? sumsq / (double)m - mean * mean : 0.0, var = sq > 0.0 ? sq : 0.0;
-    const double invstd = 1.0 / sqrt(var + (double)eps);
-    save_mean[c] = (float)mean;
-    save_invstd[c] = (float)invstd;
-    if (running_mean) running_mean[c] = (float)((1.0 - momentum) * running_mean[c] + (double)momentum * mean);
-    if (running_var) {
-      const double unbiased = m > 1 ? var * (double)m / (double)(m - 1) : var;
-      running_var[c] = (float)((1.0 - momentum) * running_var[c] + (double)momentum * unbiased);
-    }
+    channel_stats(c, sum, sumsq, (double)m, momentum, eps, running_mean, running_var, save_mean, save_invstd);
     float alpha, shift;
     bn_coeffs(c, gamma, beta, save_mean, save_invstd, &alpha, &shift);
     channel_affine(x, s, c, alpha, shift, act, y, false);
@@ -168,6 +177,17 @@ static void channel_bn_dx(const float *x, const float *dz, ActMask am, Shape s, 
   }
 }
 
+/* channel c of dx from the sums over its m values (batch-wide, over every rank with SyncBN):
+   dx = gamma*invstd * (dy - sum(dy)/m - xhat * sum(dy*xhat)/m), as PyTorch's CPU kernel writes it */
+static void channel_dx(const float *x, const float *dz, ActMask am, Shape s, int c, const float *gamma,
+                       const float *save_mean, const float *save_invstd, double sdy, double sdyxmu, double m, float *dx,
+                       bool acc) {
+  const double invstd = save_invstd[c];
+  const float k = (float)(sdyxmu * invstd * invstd / m), mean_dy = (float)(sdy / m);
+  const float scale = (float)invstd * (gamma ? gamma[c] : 1.0f);
+  channel_bn_dx(x, dz, am, s, c, save_mean[c], mean_dy, k, scale, dx, acc);
+}
+
 void cpu_batchnorm_backward_act(const float *x, const float *dz, int act, Shape s, const float *gamma, const float *beta,
                                 const float *save_mean, const float *save_invstd, float *dx, bool acc, float *dgamma,
                                 float *dbeta) {
@@ -180,11 +200,7 @@ void cpu_batchnorm_backward_act(const float *x, const float *dz, int act, Shape 
     channel_dy_sums(x, dz, am, s, c, mean, &sdy, &sdyxmu);
     if (dgamma) dgamma[c] += (float)(sdyxmu * invstd); /* sum(dy * xhat) */
     if (dbeta) dbeta[c] += (float)sdy;
-    if (!dx || !m) continue;
-    /* dx = gamma*invstd * (dy - sum(dy)/m - xhat * sum(dy*xhat)/m), as PyTorch's CPU kernel writes it */
-    const float k = (float)(sdyxmu * invstd * invstd / (double)m), mean_dy = (float)(sdy / (double)m);
-    const float scale = (float)invstd * (gamma ? gamma[c] : 1.0f);
-    channel_bn_dx(x, dz, am, s, c, (float)mean, mean_dy, k, scale, dx, acc);
+    if (dx && m) channel_dx(x, dz, am, s, c, gamma, save_mean, save_invstd, sdy, sdyxmu, (double)m, dx, acc);
   }
 }
 
@@ -206,4 +222,50 @@ void cpu_batchnorm_backward_eval(const float *x, const float *dy, Shape s, const
     }
     if (dx) channel_affine(dy, s, c, (float)invstd * (gamma ? gamma[c] : 1.0f), 0.0f, CONV_ACT_NONE, dx, acc);
   }
+}
+
+/* ---- SyncBN: the same with the per-channel sums added up over every rank by `sum` (cpu_grad.h) ---- */
+
+bool cpu_batchnorm_train_sync(const float *x, Shape s, const float *gamma, const float *beta, float *running_mean,
+                              float *running_var, float momentum, float eps, int act, float *y, float *save_mean,
+                              float *save_invstd, CpuSum sum) {
+  double *acc = malloc(sizeof *acc * (2 * (size_t)s.c + 1));
+  if (!acc) return false;
+  OMP(omp parallel for schedule(dynamic, 1) if (shape_numel(s) > PAR_MIN))
+  for (int c = 0; c < s.c; c++) channel_moments(x, s, c, &acc[2 * c], &acc[2 * c + 1]);
+  acc[2 * s.c] = (double)s.n * s.h * s.w;
+  sum(acc, 2 * (size_t)s.c + 1);
+  OMP(omp parallel for schedule(dynamic, 1) if (shape_numel(s) > PAR_MIN))
+  for (int c = 0; c < s.c; c++) {
+    channel_stats(c, acc[2 * c], acc[2 * c + 1], acc[2 * s.c], momentum, eps, running_mean, running_var, save_mean,
+                  save_invstd);
+    float alpha, shift;
+    bn_coeffs(c, gamma, beta, save_mean, save_invstd, &alpha, &shift);
+    channel_affine(x, s, c, alpha, shift, act, y, false);
+  }
+  free(acc);
+  return true;
+}
+
+bool cpu_batchnorm_backward_sync(const float *x, const float *dz, int act, Shape s, const float *gamma, const float *beta,
+                                 const float *save_mean, const float *save_invstd, float *dx, bool acc, float *dgamma,
+                                 float *dbeta, CpuSum sum) {
+  double *t = malloc(sizeof *t * (2 * (size_t)s.c + 1));
+  if (!t) return false;
+  OMP(omp parallel for schedule(dynamic, 1) if (shape_numel(s) > PAR_MIN))
+  for (int c = 0; c < s.c; c++) {
+    const ActMask am = act_mask(act, c, gamma, beta, save_mean, save_invstd);
+    channel_dy_sums(x, dz, am, s, c, save_mean[c], &t[2 * c], &t[2 * c + 1]);
+    if (dgamma) dgamma[c] += (float)(t[2 * c + 1] * save_invstd[c]); /* this rank's part: summed with the others' */
+    if (dbeta) dbeta[c] += (float)t[2 * c];
+  }
+  t[2 * s.c] = (double)s.n * s.h * s.w;
+  sum(t, 2 * (size_t)s.c + 1);
+  OMP(omp parallel for schedule(dynamic, 1) if (shape_numel(s) > PAR_MIN))
+  for (int c = 0; c < s.c; c++) {
+    const ActMask am = act_mask(act, c, gamma, beta, save_mean, save_invstd);
+    if (dx && t[2 * s.c] > 0) channel_dx(x, dz, am, s, c, gamma, save_mean, save_invstd, t[2 * c], t[2 * c + 1], t[2 * s.c], dx, acc);
+  }
+  free(t);
+  return true;
 }

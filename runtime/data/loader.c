@@ -37,6 +37,7 @@ struct Loader {
   bool shuffle, drop_last;
   uint64_t seed;
   int samples, batches; /* per epoch */
+  int shard_rank, shard_size; /* this process's part of every batch (loader_set_shard); 0 of 1: all of it */
   int *order;           /* dataset index of each sample position of the epoch */
   int epoch;
   bool started, failed, quit;
@@ -147,9 +148,33 @@ static bool apply_augment(const AugPlan *p, const unsigned char *rgb, const unsi
 
 /* ---- slots ---- */
 
+/* Positions [*lo, *hi) of batch b that this process loads: its shard of the batch's samples. */
+static void shard_range(const Loader *l, int b, int *lo, int *hi) {
+  int left = l->samples - b * l->batch, n = left < l->batch ? left : l->batch;
+  *lo = (int)((long)n * l->shard_rank / l->shard_size), *hi = (int)((long)n * (l->shard_rank + 1) / l->shard_size);
+}
+
 static int batch_size_of(const Loader *l, int b) {
-  int left = l->samples - b * l->batch;
-  return left < l->batch ? left : l->batch;
+  int lo, hi;
+  shard_range(l, b, &lo, &hi);
+  return hi - lo;
+}
+
+/* The first sample position from t on that is in this process's shard (samples when none is left). */
+static int in_shard(const Loader *l, int t) {
+  while (t < l->samples) {
+    int b = t / l->batch, p = t % l->batch, lo, hi;
+    shard_range(l, b, &lo, &hi);
+    if (p >= lo && p < hi) break;
+    t = p < lo ? b * l->batch + lo : (b + 1) * l->batch;
+  }
+  return t;
+}
+
+static int shard_first(const Loader *l, int b) {
+  int lo, hi;
+  shard_range(l, b, &lo, &hi);
+  return b * l->batch + lo;
 }
 
 /* Prepares slot s for batch b (-1: none). Sizes reset unless a crop fixes them. */
@@ -198,7 +223,7 @@ static bool claim_place(Loader *l, Slot *s, int pos, int index, int h, int w, fl
    without the lock; takes it only to claim the sample's place and to report. */
 static void run_task(Loader *l, int t, int index) {
   Slot *s = slot_of(l, t / l->batch);
-  int pos = t % l->batch, h, w;
+  int pos = t - shard_first(l, t / l->batch), h, w;
   unsigned char *rgb, *ids, *arg = NULL, *aid = NULL;
   char why[768] = "";
   bool ok = dataset_load(l->d, index, &rgb, &ids, &h, &w, why, sizeof why);
@@ -244,7 +269,8 @@ static void *worker_main(void *arg) {
   for (;;) {
     while (!l->quit && !task_ready(l)) pthread_cond_wait(&l->work, &l->mu);
     if (l->quit) break;
-    int t = l->next_task++, index = l->order[t];
+    int t = l->next_task, index = l->order[t];
+    l->next_task = in_shard(l, t + 1);
     l->active++;
     pthread_mutex_unlock(&l->mu);
     run_task(l, t, index);
@@ -258,7 +284,7 @@ static void *worker_main(void *arg) {
 
 /* Without workers: the caller's thread produces batch b. */
 static void produce_inline(Loader *l, int b) {
-  for (int t = b * l->batch; t < b * l->batch + batch_size_of(l, b); t++) {
+  for (int t = shard_first(l, b); t < shard_first(l, b) + batch_size_of(l, b); t++) {
     run_task(l, t, l->order[t]);
     pthread_mutex_lock(&l->mu);
     finish_task(l, t);
@@ -311,7 +337,7 @@ Loader *loader_new(Dataset *d, int batch, const AugmentOptions *a, bool shuffle,
   l->samples = drop_last ? batches * batch : n, l->batches = batches;
   l->nslots = 1 + (threads + batch - 1) / batch;
   if (l->nslots < 2) l->nslots = 2;
-  l->held = -1;
+  l->held = -1, l->shard_size = 1;
   pthread_mutex_init(&l->mu, NULL);
   pthread_cond_init(&l->work, NULL);
   pthread_cond_init(&l->done, NULL);
@@ -348,7 +374,7 @@ bool loader_start_epoch(Loader *l, int epoch, char *err, size_t errlen) {
   make_order(l);
   for (int i = 0; i < l->nslots; i++) reset_slot(l, &l->slots[i], i < l->batches ? i : -1);
   l->started = true, l->failed = false, l->fail_msg[0] = 0;
-  l->next_task = 0, l->next_batch = 0, l->held = -1;
+  l->next_task = in_shard(l, 0), l->next_batch = 0, l->held = -1;
   pthread_cond_broadcast(&l->work);
   pthread_mutex_unlock(&l->mu);
   return true;
@@ -382,8 +408,9 @@ bool loader_next(Loader *l, Batch *b, char *err, size_t errlen) {
   while (s->done < s->n) pthread_cond_wait(&l->done, &l->mu);
   bool ok = s->err_pos == INT_MAX;
   if (ok) {
+    int first = shard_first(l, k);
     *b = (Batch){.n = s->n, .h = s->h, .w = s->w, .image = s->image, .labels = s->labels,
-                 .first_index = l->order[k * l->batch], .indices = l->order + (size_t)k * l->batch};
+                 .first_index = s->n ? l->order[first] : -1, .indices = l->order + first};
     l->held = k, l->next_batch++;
   } else {
     l->failed = true;
@@ -394,6 +421,12 @@ bool loader_next(Loader *l, Batch *b, char *err, size_t errlen) {
 }
 
 int loader_batches_per_epoch(const Loader *l) { return l ? l->batches : 0; }
+
+bool loader_set_shard(Loader *l, int rank, int size) {
+  if (!l || size < 1 || rank < 0 || rank >= size || l->started) return false;
+  l->shard_rank = rank, l->shard_size = size;
+  return true;
+}
 
 void loader_free(Loader *l) {
   if (!l) return;

@@ -46,6 +46,10 @@ bool loader_start_epoch(Loader *l, int epoch, char *err, size_t errlen);
    a batch must have one size: different sizes are an error at batch > 1 (fine at batch 1). */
 bool loader_next(Loader *l, Batch *b, char *err, size_t errlen);
 int loader_batches_per_epoch(const Loader *l);
+/* Data-parallel runs: this process loads only its shard of every batch, positions [n*rank/size, n*(rank+1)/size) of
+   a batch of n (the same order, augmentation and batch boundaries as one process loading all of it), so Batch.n is
+   the shard's size (0 for an empty shard: first_index -1). Before the first epoch; false on bad arguments. */
+bool loader_set_shard(Loader *l, int rank, int size);
 void loader_free(Loader *l);
 
 #endif

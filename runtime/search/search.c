@@ -72,7 +72,7 @@ static double uniform_at(uint64_t seed, long step, uint64_t index) {
   return ((z >> 11) + 0.5) * (1.0 / 9007199254740992.0);
 }
 
-void search_mix(const Search *s, Trainer *t, double tau, uint64_t seed, long step, int batch, float *w) {
+void search_mix(const Search *s, Trainer *t, double tau, uint64_t seed, long step, int first, int batch, float *w) {
   int M = s->maxc;
   memset(w, 0, sizeof *w * (size_t)s->nsb * M * batch);
   double *z = malloc(sizeof *z * (size_t)M);
@@ -83,7 +83,7 @@ void search_mix(const Search *s, Trainer *t, double tau, uint64_t seed, long ste
       double mx = -INFINITY, sum = 0;
       for (int k = 0; k < nc; k++) {
         if (!s->active[i * M + k]) continue;
-        double g = -log(-log(uniform_at(seed, step, ((uint64_t)i * M + k) * 65536u + (uint64_t)b)));
+        double g = -log(-log(uniform_at(seed, step, ((uint64_t)i * M + k) * 65536u + (uint64_t)(first + b))));
         z[k] = (th[k] + g) / tau;
         mx = z[k] > mx ? z[k] : mx;
       }
@@ -96,12 +96,9 @@ void search_mix(const Search *s, Trainer *t, double tau, uint64_t seed, long ste
   free(z);
 }
 
-void search_theta_grad(const Search *s, Trainer *t, const float *w, int batch, double tau, double alpha,
-                       double *dtheta, double *resource_loss, double *expected_cost) {
+void search_theta_grad_ce(const Search *s, Trainer *t, const float *w, int batch, double tau, double *dtheta) {
   int M = s->maxc;
   const float *dw = trainer_mix_grad(t);
-  double *prob = malloc(sizeof *prob * (size_t)M);
-  *resource_loss = 0, *expected_cost = s->cost.fixed;
   for (int i = 0; i < s->nsb; i++) {
     int nc = s->p->sb[i].ncand;
     for (int k = 0; k < M; k++) dtheta[i * M + k] = 0;
@@ -113,6 +110,16 @@ void search_theta_grad(const Search *s, Trainer *t, const float *w, int batch, d
         if (s->active[i * M + k]) dtheta[i * M + k] += w[at] * (dw[at] - dot) / tau;
       }
     }
+  }
+}
+
+void search_theta_grad_resource(const Search *s, Trainer *t, double alpha, double *dtheta, double *resource_loss,
+                                double *expected_cost) {
+  int M = s->maxc;
+  double *prob = malloc(sizeof *prob * (size_t)M);
+  *resource_loss = 0, *expected_cost = s->cost.fixed;
+  for (int i = 0; i < s->nsb; i++) {
+    int nc = s->p->sb[i].ncand;
     search_probs(s, t, i, prob);
     double mean = 0;
     for (int k = 0; k < nc; k++) mean += prob[k] * s->cost.cand[i * M + k];

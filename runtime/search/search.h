@@ -38,14 +38,18 @@ void search_free(Search *s);
 /* p(k | theta) of superblock sb over its active candidates (0 for pruned ones). */
 void search_probs(const Search *s, Trainer *t, int sb, double *prob);
 /* Mixing weights for a batch: w[sb][k][b] = softmax_k((theta_k + g_kb) / tau) over active k, with
-   Gumbel noise g from a counter-based generator keyed by (seed, step), so a resumed run draws the
-   same noise. */
-void search_mix(const Search *s, Trainer *t, double tau, uint64_t seed, long step, int batch, float *w);
-/* d loss / d theta into dtheta[sb * maxc + k]: the cross-entropy part through the Gumbel-softmax
-   (from d loss / d w of the trainer's last step) plus alpha times the resource loss's; also returns
-   the resource loss and the expected cost (fixed + sum of p * C). */
-void search_theta_grad(const Search *s, Trainer *t, const float *w, int batch, double tau, double alpha,
-                       double *dtheta, double *resource_loss, double *expected_cost);
+   Gumbel noise g from a counter-based generator keyed by (seed, step) and the sample's index in the global
+   batch (first + b: a data-parallel rank's shard starts at `first`), so a resumed run, or one on any number
+   of processes, draws the same noise. */
+void search_mix(const Search *s, Trainer *t, double tau, uint64_t seed, long step, int first, int batch, float *w);
+/* d loss / d theta into dtheta[sb * maxc + k] (overwritten): the cross-entropy part through the Gumbel-softmax,
+   from d loss / d w of the trainer's last step (a sum over the batch's samples: in a data-parallel run sum it
+   over the ranks before the next call) */
+void search_theta_grad_ce(const Search *s, Trainer *t, const float *w, int batch, double tau, double *dtheta);
+/* Then adds alpha times the resource loss's gradient; returns the resource loss and the expected cost (fixed +
+   sum of p * C). */
+void search_theta_grad_resource(const Search *s, Trainer *t, double alpha, double *dtheta, double *resource_loss,
+                                double *expected_cost);
 /* Prunes active candidates whose probability fell below `below` (never the last one of a
    superblock); returns how many, and describes each on `log` (may be NULL). */
 int search_prune(Search *s, Trainer *t, double below, FILE *log);

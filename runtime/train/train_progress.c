@@ -1,6 +1,7 @@
-/* train_progress.c - the training progress display (train_progress.h). */
+/* train_progress.c - the training progress display (train_progress.h); rank 0 alone shows it in a data-parallel run. */
 #include "train_progress.h"
 #include "clock.h"
+#include "dist.h"
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@ static void format_eta(double s, char *buf, size_t n) {
 }
 
 void progress_step(Progress *p, int epoch, int step, int steps, double loss, double images_per_s) {
+  if (dist_rank() != 0) return;
   p->ema_rate = p->steps_done ? 0.9 * p->ema_rate + 0.1 * images_per_s : images_per_s;
   if (step == 1) p->epoch_loss_sum = 0, p->epoch_loss_n = 0;
   p->epoch_loss_sum += loss, p->epoch_loss_n++;
@@ -42,6 +44,7 @@ void progress_break(Progress *p) {
 }
 
 void progress_epoch(int epoch, int epochs, double loss, double miou, double pixel_acc, double seconds, bool best) {
+  if (dist_rank() != 0) return;
   fprintf(stderr, "%sepoch %d/%d: train loss %.4f, val mIoU %.4f, pixel acc %.4f, %.1f s%s\n", isatty(2) ? "\r\033[K" : "",
           epoch + 1, epochs, loss, miou, pixel_acc, seconds, best ? " (best)" : "");
 }

@@ -16,6 +16,7 @@
 #include "weights_bind.h"
 #include "weights_init.h"
 #include "clock.h"
+#include "dist.h"
 
 static bool copy_weights(Trainer *t, const TensorSet *src, char *err, size_t n) {
   const Plan *p = t->p;
@@ -287,6 +288,7 @@ static BackendTrain train_view(Trainer *t) {
   bt.mix_w = (const float *const *)t->mix_w;
   bt.mix_dw = t->mix_dwp;
   bt.state = t->dv->state;
+  bt.bn_sum = t->data_parallel ? dist_allreduce_f64 : NULL;
   return bt;
 }
 
@@ -363,9 +365,11 @@ bool trainer_step(Trainer *t, const float *images, Shape in, const unsigned char
   if (!forward(t, images, &bt, err, n)) return false;
   Shape ls = {in.n, o.c, o.h, o.w};
   if (!loss(t, labels, ls, st, err, n)) return false;
+  if (t->data_parallel) trainer_dist_loss(t, ls, st);
   if (!isfinite(st->loss)) return explain_nonfinite_forward(t, err, n);
   if ((t->keep_logits && !host_logits(t, true, err, n)) || !backward(t, &bt, err, n)) return false;
   if (!trainer_dev_pull_grads(t, err, n)) return false;
+  if (t->data_parallel) trainer_dist_grads(t);
   st->grad_norm = grad_norm(t);
   if (!isfinite(st->grad_norm)) return explain_nonfinite_grad(t, err, n);
   return true;

@@ -34,6 +34,12 @@ bool trainer_check_input(const Plan *p, Shape in, const char *backend, char *err
    an input size the network cannot take, a non-finite loss or gradient (naming the first bad tensor). */
 bool trainer_step(Trainer *t, const float *images, Shape in, const unsigned char *labels, TrainStats *st, char *err,
                   size_t n);
+/* Data-parallel training (docs/distributed.md, trainer_dist.c): on, every rank of the job (dist.h) runs the same
+   steps on its shard of the global batch; the loss is the global batch's mean, BN uses the global batch's statistics
+   (SyncBN), and the gradients after trainer_step are the global batch's (summed over the ranks), so the updates
+   equal one process's on the whole batch. Turning it on makes every rank's parameters rank 0's (a collective call:
+   every rank at once). CPU backend only (no NCCL yet): false with a message on others. Off by default. */
+bool trainer_set_data_parallel(Trainer *t, bool on, char *err, size_t n);
 /* Supernets (plans of a search space): the mixing weights of the next steps, w[sb][cand][batch] for
    every superblock (superblock-major, then candidate, then sample), copied. The batch of the next
    step must be `batch`. After a step, trainer_mix_grad gives d loss / d w in the same layout. */

@@ -36,6 +36,7 @@ struct Trainer {
   float **adam_m, **adam_v;  /* per parameter: Adam moments of architecture parameters */
   long adam_t;
   bool keep_logits, keep_running;
+  bool data_parallel;        /* trainer_set_data_parallel */
   const float *logits;       /* the logits of the last forward on the host, NULL when none (trainer_logits) */
   void *logits_copy;         /* their host copy, where one is needed */
   size_t logits_cap;
@@ -45,4 +46,8 @@ struct Trainer {
 
 /* trainer_new on a given backend (tests: one that backend_get does not know). */
 Trainer *trainer_new_on(const Plan *p, const TensorSet *weights, uint64_t seed, const Backend *be, char *err, size_t n);
+/* Data-parallel steps (trainer_dist.c): the global loss and this rank's d loss / d logits rescaled to it; the
+   gradient block summed over the ranks. */
+void trainer_dist_loss(Trainer *t, Shape ls, TrainStats *st);
+void trainer_dist_grads(Trainer *t);
 #endif

@@ -1,0 +1,29 @@
+/* mode_dist.c - the data-parallel parts of --train and --search (mode_dist.h). */
+#include "mode_dist.h"
+#include "dist.h"
+
+bool dist_writer(void) { return dist_rank() == 0; }
+
+bool dist_run_start(Loader *l, int batch, Trainer *t, char *err, size_t n) {
+  const int ranks = dist_size();
+  if (ranks < 2) return true;
+  if (batch % ranks)
+    return snprintf(err, n, "the global batch %d does not divide by the %d processes of the job: give a --batch that "
+                            "is a multiple of %d (each process takes batch / processes samples of every batch)",
+                    batch, ranks, ranks), false;
+  if (!loader_set_shard(l, dist_rank(), ranks)) return snprintf(err, n, "cannot shard the training data"), false;
+  return trainer_set_data_parallel(t, true, err, n);
+}
+
+bool dist_run_dir_open(RunDir *d, const char *path, RunDirUse use, char *err, size_t n) {
+  if (dist_writer()) return run_dir_open(d, path, use, err, n);
+  *d = (RunDir){.lock_fd = -1};
+  return true;
+}
+
+FILE *dist_run_log_open(const RunDir *d, bool resume, int epoch, char *err, size_t n) {
+  if (dist_writer()) return run_log_open(d, resume, epoch, err, n);
+  FILE *f = fopen("/dev/null", "w");
+  if (!f) snprintf(err, n, "cannot open /dev/null");
+  return f;
+}

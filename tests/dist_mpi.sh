@@ -1,0 +1,74 @@
+#!/bin/bash
+# dist_mpi.sh SQNRUN NET.plan SPACE.plan WORKDIR: data-parallel sqnrun under mpirun (docs/distributed.md) against one
+# process with the same global batch and seed: --train on 2 ranks (batch 4) and 3 ranks (batch 6), --search on 2 and
+# 3 ranks (batch 6), a run stopped on 2 ranks and resumed on 3, a batch that does not divide, and a rank killed with
+# SIGKILL (the job stops within 60 s with a message, the last checkpoint still resumes). Exits 77 (skipped) without
+# mpirun or python3.
+# Tolerances: per-step losses 1e-5 absolute, every float32 tensor of last.safetensors (weights, SyncBN's running
+# statistics, theta, momentum and Adam state) 1e-4 * (1 + |value|): float32 sums in another order (each rank's
+# partial GEMMs and BN sums, then the all-reduce) differ in the last bits. The runs are kept to their first steps
+# at --lr 0.001: at the plan's lr 0.05 these tiny networks take steps so large (gradient norm ~100) that the last
+# bits grow to percent differences within two steps (measured: momentum 0.08 relative), as they would between two
+# BLAS builds.
+set -u
+sqnrun=$1 plan=$2 space=$3 work=$4
+here=$(dirname "$0")
+command -v mpirun >/dev/null || { echo "SKIP: no mpirun (Debian: openmpi-bin libopenmpi-dev)"; exit 77; }
+command -v python3 >/dev/null || { echo "SKIP: no python3 to compare checkpoints"; exit 77; }
+"$sqnrun" --help 2>&1 | grep -q . || exit 1
+rm -rf "$work" && mkdir -p "$work" || exit 1
+# containers: shared memory without CMA, no core binding, root allowed
+export OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+mpi() { local np=$1; shift; timeout 300 mpirun --oversubscribe --bind-to none --mca btl self,vader -np "$np" "$@"; }
+fail() { echo "FAIL: $*"; exit 1; }
+cmpruns() { python3 "$here/dist_compare.py" "$1" "$2" 1e-5 1e-4 || fail "$2 differs from $1"; }
+data="--data synthetic --synthetic-size 64x128 --synthetic-val 3 --crop 64x64 --workers 1 --threads 1"
+
+# --train: 2 ranks x 2 samples and 3 ranks x 2 samples against one process; 2 steps each
+t="$plan --train $data --synthetic-train 12 --seed 5 --epochs 1 --max-steps 2 --lr 0.001"
+"$sqnrun" $t --batch 4 --out "$work/train1_b4" >/dev/null 2>&1 || fail "one-process train"
+mpi 2 "$sqnrun" $t --batch 4 --out "$work/train2_b4" >/dev/null || fail "2-rank train"
+cmpruns "$work/train1_b4" "$work/train2_b4"
+"$sqnrun" $t --batch 6 --out "$work/train1_b6" >/dev/null 2>&1 || fail "one-process train"
+mpi 3 "$sqnrun" $t --batch 6 --out "$work/train3_b6" >/dev/null || fail "3-rank train"
+cmpruns "$work/train1_b6" "$work/train3_b6"
+
+# --search: theta, its Adam state and the Gumbel noise per global sample; rank 0 derives
+s="$space --search $data --synthetic-train 12 --seed 3 --epochs 1 --max-steps 1 --warmup-epochs 0 --samples 2 --derive-val 1 --batch 6 --lr 0.001"
+"$sqnrun" $s --out "$work/search1" >/dev/null 2>&1 || fail "one-process search"
+for np in 2 3; do
+  mpi $np "$sqnrun" $s --out "$work/search$np" >/dev/null || fail "$np-rank search"
+  cmpruns "$work/search1" "$work/search$np"
+  test -s "$work/search$np/derived.sqn" || fail "no derived.sqn from the $np-rank search"
+done
+
+# the global batch must divide by the ranks
+out=$(mpi 2 "$sqnrun" $t --batch 3 --out "$work/odd" 2>&1) && fail "batch 3 on 2 ranks was accepted"
+echo "$out" | grep -q "global batch 3 does not divide by the 2 processes" || fail "no clear message for batch 3 on 2 ranks: $out"
+
+# resume with another number of ranks: 1 epoch on 2 ranks, the 2nd on 3, equals 2 epochs in one process
+r="$plan --train $data --synthetic-train 12 --seed 7 --epochs 2 --max-steps 1 --batch 6 --lr 0.001"
+"$sqnrun" $r --out "$work/straight" >/dev/null 2>&1 || fail "one-process run"
+mpi 2 "$sqnrun" $r --out "$work/resumed" --stop-after 1 >/dev/null || fail "2-rank first epoch"
+mpi 3 "$sqnrun" $r --out "$work/resumed" --resume >/dev/null || fail "3-rank resume"
+cmpruns "$work/straight" "$work/resumed"
+
+# a rank killed with SIGKILL stops the job (bounded time, a message) and the last checkpoint stays valid
+k="$plan --train $data --synthetic-train 400 --seed 9 --epochs 50 --max-steps 20 --batch 2 --val-limit 2"
+mpi 2 "$sqnrun" $k --out "$work/killed" >"$work/killed.log" 2>&1 &
+job=$!
+for _ in $(seq 600); do [ -s "$work/killed/last.safetensors" ] && break; sleep 0.1; done
+[ -s "$work/killed/last.safetensors" ] || fail "no checkpoint after 60 s"
+victim=""
+for p in $(pgrep -f "out $work/killed"); do
+  tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=1" && victim=$p
+done
+[ -n "$victim" ] || fail "rank 1 not found"
+kill -9 "$victim"
+start=$(date +%s)
+wait $job && fail "the job went on after rank 1 was killed"
+took=$(( $(date +%s) - start ))
+[ "$took" -le 60 ] || fail "the job took $took s to stop"
+grep -qiE "signal 9|killed|exited on signal" "$work/killed.log" || fail "no message about the killed rank: $(tail -5 "$work/killed.log")"
+"$sqnrun" $k --out "$work/killed" --resume --stop-after 1 >/dev/null 2>&1 || fail "cannot resume from the last checkpoint"
+echo "data-parallel runs equal one process's; the killed job stopped in $took s and resumed"
