@@ -89,6 +89,13 @@ typedef struct PlanSearch {
   int samples, warmup_epochs;
   double arch_lr;
   int epochs;
+  /* version 4 (docs/search.md "Budgets"): */
+  bool costs_relative;    /* resource costs as fractions of the space's cost range */
+  double target;          /* budget in the objective's unit (GMACs, M params, ms); 0: none */
+  double target_fraction; /* budget as a fraction of the cost range; < 0: none */
+  double budget_lr;       /* step of the Lagrange multipliers (budget, skip limit) */
+  double skip_limit;      /* the expected fraction of skipping superblocks stays below it; >= 1: no limit */
+  double arch_lr_end;     /* arch_lr at the last search epoch; 0: constant */
 } PlanSearch;
 
 typedef struct PlanTrain {
@@ -189,6 +196,8 @@ uint32_t plan_checksum(const unsigned char *buf, size_t len);
 void plan_print_info(const Plan *p, FILE *out, bool json);
 
 const char *plan_objective_name(PlanObjective o);
+/* The unit of an objective's costs: "GMACs", "M params" or "ms". */
+const char *plan_objective_unit(PlanObjective o);
 const char *plan_schedule_name(PlanLrSchedule s);
 const char *plan_kernel_kind_name(PlanKernelKind k);
 

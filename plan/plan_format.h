@@ -14,10 +14,12 @@
     24  u64   total file size in bytes                                                   */
 #define SQN_PLAN_MAGIC "SQNPLAN\0"
 #define SQN_PLAN_MAGIC_LEN 8
-#define SQN_PLAN_VERSION 3u
+#define SQN_PLAN_VERSION 4u
 #define SQN_PLAN_MIN_VERSION 2u /* version 1 had no training program: recompile */
 /* Version 3 added twelve ops (silu .. affine, maxpool .. channel_shuffle, after output) and node fields
-   (alpha, beta, pad_value, slice); a version 2 plan has none of them and reads as before. */
+   (alpha, beta, pad_value, slice); a version 2 plan has none of them and reads as before.
+   Version 4 added the search's budget and anti-collapse settings to SRCH (100-byte record); a version 2
+   or 3 plan's 56-byte SRCH reads with absolute costs, no budget and no skip limit. */
 #define SQN_PLAN_HEADER_SIZE 32u
 #define SQN_PLAN_OFF_VERSION 8u
 #define SQN_PLAN_OFF_FLAGS 12u
@@ -71,7 +73,8 @@
 #define SQN_SUPB_RECORD 76u
 #define SQN_CAND_RECORD 40u
 #define SQN_KERN_RECORD 88u
-#define SQN_SRCH_RECORD 56u  /* count must be 1 */
+#define SQN_SRCH_RECORD 100u /* count must be 1 */
+#define SQN_SRCH_RECORD_V3 56u /* versions 2 and 3: up to `epochs` */
 #define SQN_TRAN_RECORD 96u  /* count must be 1 */
 #define SQN_TNOD_RECORD 16u  /* GRAD: per node, count must be the node count */
 #define SQN_STEP_RECORD 16u  /* GRAD: backward and recompute steps */

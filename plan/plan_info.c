@@ -10,6 +10,11 @@ const char *plan_objective_name(PlanObjective o) {
   return (unsigned)o < PLAN_OBJ__COUNT ? names[o] : "?";
 }
 
+const char *plan_objective_unit(PlanObjective o) {
+  static const char *const units[PLAN_OBJ__COUNT] = {"GMACs", "M params", "ms"};
+  return (unsigned)o < PLAN_OBJ__COUNT ? units[o] : "?";
+}
+
 const char *plan_schedule_name(PlanLrSchedule s) {
   static const char *const names[PLAN_SCHED__COUNT] = {"step", "poly", "constant"};
   return (unsigned)s < PLAN_SCHED__COUNT ? names[s] : "?";
@@ -140,7 +145,13 @@ static void print_settings_text(const Plan *p, FILE *out) {
   const PlanTrain *t = &p->train;
   fprintf(out, "search       objective %s, alpha %g, temperature %g -> %g, prune below %g%%, %d samples,\n",
           plan_objective_name(s->objective), s->alpha, s->temp_start, s->temp_end, s->prune_below * 100, s->samples);
-  fprintf(out, "             %d epochs (%d warm-up), architecture lr %g\n", s->epochs, s->warmup_epochs, s->arch_lr);
+  fprintf(out, "             %d epochs (%d warm-up), architecture lr %g", s->epochs, s->warmup_epochs, s->arch_lr);
+  if (s->arch_lr_end > 0) fprintf(out, " -> %g", s->arch_lr_end);
+  fprintf(out, ", %s costs", s->costs_relative ? "relative" : "absolute");
+  if (s->target > 0) fprintf(out, ", target %g %s", s->target, plan_objective_unit(s->objective));
+  if (s->target_fraction >= 0) fprintf(out, ", target %g%% of the cost range", s->target_fraction * 100);
+  if (s->skip_limit < 1) fprintf(out, ", skip limit %g%%", s->skip_limit * 100);
+  fputc('\n', out);
   fprintf(out, "train        SGD lr %g, momentum %g, weight decay %g, %s schedule", t->lr, t->momentum,
           t->weight_decay, plan_schedule_name(t->schedule));
   if (t->schedule == PLAN_SCHED_STEP) {
@@ -205,8 +216,11 @@ static void json_settings(const Plan *p, FILE *out) {
   char a[32], b[32], c[32], d[32];
   fprintf(out, "  \"search\": {\"objective\": \"%s\", \"alpha\": %s, \"temp_start\": %s, \"temp_end\": %s, ",
           plan_objective_name(s->objective), num(a, s->alpha), num(b, s->temp_start), num(c, s->temp_end));
-  fprintf(out, "\"prune_below\": %s, \"samples\": %d, \"warmup_epochs\": %d, \"arch_lr\": %s, \"epochs\": %d},\n",
+  fprintf(out, "\"prune_below\": %s, \"samples\": %d, \"warmup_epochs\": %d, \"arch_lr\": %s, \"epochs\": %d, ",
           num(a, s->prune_below), s->samples, s->warmup_epochs, num(b, s->arch_lr), s->epochs);
+  fprintf(out, "\"arch_lr_end\": %s, \"costs\": \"%s\", \"target\": %s, \"target_fraction\": %s, ", num(a, s->arch_lr_end),
+          s->costs_relative ? "relative" : "absolute", num(b, s->target), num(c, s->target_fraction));
+  fprintf(out, "\"budget_lr\": %s, \"skip_limit\": %s},\n", num(a, s->budget_lr), num(b, s->skip_limit));
   fprintf(out, "  \"train\": {\"lr\": %s, \"momentum\": %s, \"weight_decay\": %s, \"schedule\": \"%s\", ",
           num(a, t->lr), num(b, t->momentum), num(c, t->weight_decay), plan_schedule_name(t->schedule));
   fputs("\"milestones\": [", out);

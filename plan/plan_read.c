@@ -131,6 +131,11 @@ static bool finite_ok(Ctx *c, double v, const char *what) {
   return bad(c, "%s is not a finite number", what);
 }
 
+static bool between(Ctx *c, double v, double lo, double hi, const char *what) {
+  if (v >= lo && v <= hi) return true;
+  return bad(c, "%s is %g, outside [%g, %g]", what, v, lo, hi);
+}
+
 /* node id reference: -1 allowed when none is true */
 static bool node_ref(Ctx *c, int id, bool none, const char *what) {
   if ((none && id == -1) || (id >= 0 && id < c->p->nnodes)) return true;
@@ -583,9 +588,19 @@ static bool read_search(Ctx *c, Rd *r, void *out) {
   s->samples = rd_i32(r), s->warmup_epochs = rd_i32(r);
   s->arch_lr = rd_f64(r);
   s->epochs = rd_i32(r);
+  s->target_fraction = -1, s->skip_limit = 1, s->budget_lr = 0.05;
+  uint32_t relative = 0;
+  if (c->p->version >= 4) { /* the record size was checked: version 4 records hold these */
+    relative = rd_u32(r);
+    s->target = rd_f64(r), s->target_fraction = rd_f64(r), s->budget_lr = rd_f64(r);
+    s->skip_limit = rd_f64(r), s->arch_lr_end = rd_f64(r);
+  }
   if (obj >= PLAN_OBJ__COUNT) return bad(c, "unknown objective %u", obj);
   s->objective = (PlanObjective)obj;
-  return finite_ok(c, s->alpha, "alpha") && finite_ok(c, s->temp_start, "temp_start") &&
+  return get_bool(c, relative, &s->costs_relative, "costs_relative") && between(c, s->target, 0, 1e9, "target") &&
+         between(c, s->target_fraction, -1, 1, "target_fraction") && between(c, s->budget_lr, 0, 1000, "budget_lr") &&
+         between(c, s->skip_limit, 0, 1, "skip_limit") && between(c, s->arch_lr_end, 0, 10, "arch_lr_end") &&
+         finite_ok(c, s->alpha, "alpha") && finite_ok(c, s->temp_start, "temp_start") &&
          finite_ok(c, s->temp_end, "temp_end") && finite_ok(c, s->prune_below, "prune_below") &&
          finite_ok(c, s->arch_lr, "arch_lr") && in_range(c, s->samples, 0, INT32_MAX, "samples") &&
          in_range(c, s->warmup_epochs, 0, INT32_MAX, "warmup_epochs") && in_range(c, s->epochs, 0, INT32_MAX, "epochs");
@@ -823,7 +838,7 @@ static bool read_all(Ctx *c) {
                     (void **)&p->params, &p->nparams) && section_done(c, S_PARM) && read_supb(c) &&
          read_table(c, &c->sec[S_KERN], SQN_TAG_KERN, SQN_KERN_RECORD, sizeof *p->kernels, read_kernel,
                     (void **)&p->kernels, &p->nkernels) && section_done(c, S_KERN) &&
-         read_single(c, S_SRCH, SQN_SRCH_RECORD, sizeof p->search, read_search, &p->search) &&
+         read_single(c, S_SRCH, p->version >= 4 ? SQN_SRCH_RECORD : SQN_SRCH_RECORD_V3, sizeof p->search, read_search, &p->search) &&
          read_single(c, S_TRAN, SQN_TRAN_RECORD, sizeof p->train, read_train, &p->train) && check_links(c) &&
          read_grad(c) && read_kptx(c);
 }

@@ -174,7 +174,7 @@ static void fake_init(Fake *f, int nsb, const char *name) {
 }
 
 static Arch arch(int *choice, double miou, double gmacs, double ms) {
-  return (Arch){choice, miou, gmacs, ms, false, false, false};
+  return (Arch){.choice = choice, .miou = miou, .gmacs = gmacs, .ms = ms, .cost = gmacs};
 }
 
 /* ---- pareto.svg ---- */

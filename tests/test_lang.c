@@ -218,7 +218,27 @@ static void test_settings(void) {
   CHECK(g->train.lr == 0.1 && g->train.schedule == SCHED_POLY && g->train.poly_power == 0.8);
   CHECK(g->train.crop_h == 512 && g->train.crop_w == 1024 && g->train.batch == 4 && g->train.epochs == 10);
   CHECK(g->train.momentum == 0.9 && g->train.weight_decay == 1e-5); /* paper defaults */
+  CHECK(!g->search.costs_relative && g->search.target == 0 && g->search.target_fraction == -1); /* no budget */
+  CHECK(g->search.skip_limit == 1 && g->search.arch_lr_end == 0 && g->search.budget_lr == 0.05);
   arena_free(&a);
+  /* budgets in each objective's units, a fraction of the cost range, the anti-collapse settings */
+  static const struct { const char *setting; Objective obj; double target, fraction; } budgets[] = {
+      {"objective macs target 0.05G", OBJ_MACS, 0.05, -1},      {"objective macs target 50M", OBJ_MACS, 0.05, -1},
+      {"objective macs target 2", OBJ_MACS, 2, -1},             {"objective latency target 2.5ms", OBJ_LATENCY, 2.5, -1},
+      {"objective latency target 1500us", OBJ_LATENCY, 1.5, -1}, {"objective params target 300K", OBJ_PARAMS, 0.3, -1},
+      {"objective macs target 30%", OBJ_MACS, 0, 0.3}};
+  for (size_t i = 0; i < sizeof budgets / sizeof *budgets; i++) {
+    snprintf(src, sizeof src, "%snetwork n = s [a, a, b] {\n  search { %s; costs relative; skip_limit 25%%; "
+             "arch_lr 0.05 -> 0.005; budget_lr 0.2 }\n}\n", prelude, budgets[i].setting);
+    g = compile_text(&a, src, NULL);
+    CHECK(g != NULL);
+    if (!g) return (void)fprintf(stderr, "%s: %s", budgets[i].setting, diag_buf);
+    CHECK_EQ_I64(g->search.objective, budgets[i].obj);
+    CHECK(fabs(g->search.target - budgets[i].target) < 1e-12 && fabs(g->search.target_fraction - budgets[i].fraction) < 1e-12);
+    CHECK(g->search.costs_relative && fabs(g->search.skip_limit - 0.25) < 1e-12 && g->search.budget_lr == 0.2);
+    CHECK(g->search.arch_lr == 0.05 && g->search.arch_lr_end == 0.005);
+    arena_free(&a);
+  }
   CompileOptions opt = {.has_input = true, .input = {0, 3, 128, 256}};
   g = compile_text(&a, prelude, &opt);
   CHECK(g && g->input.h == 128 && g->nodes[g->output].out.w == 256);
@@ -304,6 +324,18 @@ static const DiagCase diag_cases[] = {
     {"+network n = s [a, a, a] { search { objectiv macs } }\n", {"unknown search setting `objectiv`", "did you mean `objective`?"}},
     {"+network n = s [a, a, a] { search { objective flops } }\n", {"unknown objective `flops`"}},
     {"+network n = s [a, a, a] { train { crop 7 7 } }\n", {"bad crop size"}},
+    {"+network n = s [a, a, a] { search { objective macs target 2ms } }\n", {"bad target unit `ms`", "G, GMACs, M or MMACs"}},
+    {"+network n = s [a, a, a] { search { objective latency target 2G } }\n", {"bad target unit `G`", "ms, us or s"}},
+    {"+network n = s [a, a, a] { search { objective macs target } }\n", {"`target` needs a number"}},
+    {"+network n = s [a, a, a] { search { objective macs target -1 } }\n", {"`target` needs a number"}},
+    {"+network n = s [a, a, a] { search { objective macs target 0 } }\n", {"target must be positive"}},
+    {"+network n = s [a, a, a] { search { objective macs target 150% } }\n", {"between 0% and 100%"}},
+    {"+network n = s [a, a, a] { search { objective macs target 30.0% G } }\n", {"a percentage target takes no unit"}},
+    {"+network n = s [a, a, a] { search { objective macs budget 2 } }\n", {"only `target VALUE [UNIT]` may follow"}},
+    {"+network n = s [a, a, a] { search { costs normalised } }\n", {"write `costs relative` or `costs absolute`"}},
+    {"+network n = s [a, a, a] { search { skip_limit 2 } }\n", {"`skip_limit` must be between 0 and 1"}},
+    {"+network n = s [a, a, a] { search { arch_lr 0.1 -> x } }\n", {"bad arch_lr schedule"}},
+    {"+network n = s [a, a, a] { search { skip_limt 0.2 } }\n", {"did you mean `skip_limit`?"}},
     {"+network n = s [a, a, a] { stage 8 }\n", {"a network cannot add stages"}},
     {"+decoder d2(low: tensor) { out = conv(in, classes) }\nnetwork n = s [a, a, a] { decoder d2(low=tap(0)) }\n",
      {"the decoder produces 5x16x32 but the network must output 5x64x128 logits"}},

@@ -163,7 +163,8 @@ static void build_kernels(IrGraph *g) {
 static void set_settings(IrGraph *g) {
   g->search = (SearchSettings){.objective = OBJ_LATENCY, .alpha = 0.25, .temp_start = 4.5, .temp_end = 1.5,
                                .prune_below = 0.01, .samples = 123, .warmup_epochs = 3, .arch_lr = 3e-4,
-                               .epochs = 17};
+                               .epochs = 17, .costs_relative = true, .target = 2.5, .target_fraction = 0.35,
+                               .budget_lr = 0.07, .skip_limit = 0.3, .arch_lr_end = 1e-5};
   g->train = (TrainSettings){.lr = 0.1, .momentum = 0.95, .weight_decay = 4e-5, .schedule = SCHED_POLY,
                              .milestones = {0.3, 0.6, 0.9}, .nmilestones = 3, .gamma = 0.2, .poly_power = 0.85,
                              .epochs = 33, .batch = 4, .crop_h = 512, .crop_w = 1024};
@@ -336,6 +337,8 @@ static void compare_settings(const IrGraph *g, const Plan *p) {
   CHECK((int)s->objective == (int)t->objective && s->alpha == t->alpha && s->temp_start == t->temp_start);
   CHECK(s->temp_end == t->temp_end && s->prune_below == t->prune_below && s->samples == t->samples);
   CHECK(s->warmup_epochs == t->warmup_epochs && s->arch_lr == t->arch_lr && s->epochs == t->epochs);
+  CHECK(s->costs_relative == t->costs_relative && s->target == t->target && s->target_fraction == t->target_fraction);
+  CHECK(s->budget_lr == t->budget_lr && s->skip_limit == t->skip_limit && s->arch_lr_end == t->arch_lr_end);
   const TrainSettings *a = &g->train;
   const PlanTrain *b = &p->train;
   CHECK(a->lr == b->lr && a->momentum == b->momentum && a->weight_decay == b->weight_decay);
@@ -476,13 +479,13 @@ static void test_bad_magic(void) {
 static void test_versions(void) {
   Blob b = sample();
   put32(b.p + SQN_PLAN_OFF_VERSION, 7); /* no new checksum: the version is checked first */
-  CHECK(rejects(b, "plan format version 7 is newer than this sqnrun supports (3); rebuild the plan with this sqnc "
+  CHECK(rejects(b, "plan format version 7 is newer than this sqnrun supports (4); rebuild the plan with this sqnc "
                    "or update sqnrun"));
   recrc(b.p, b.len);
   CHECK(rejects(b, "plan format version 7 is newer"));
   put32(b.p + SQN_PLAN_OFF_VERSION, SQN_PLAN_VERSION);
   CHECK(patched_rejects(b, SQN_PLAN_OFF_VERSION, 0, "version 0"));
-  CHECK(patched_rejects(b, SQN_PLAN_OFF_VERSION, 1, "version 1 is older than this sqnrun reads (2..3); recompile"));
+  CHECK(patched_rejects(b, SQN_PLAN_OFF_VERSION, 1, "version 1 is older than this sqnrun reads (2..4); recompile"));
   CHECK(patched_rejects(b, SQN_PLAN_OFF_FLAGS, 4, "features this sqnrun does not support"));
   free(b.p);
 }
@@ -661,6 +664,34 @@ static void test_longer_records(void) {
   Blob c = replace_section(b, "NODE", d, len);
   CHECK(reads_like_sample(c));
   free(c.p), free(d), free(b.p);
+}
+
+/* A version 3 plan: the 56-byte SRCH record of before budgets reads with absolute costs, no budget, no skip limit. */
+static void test_version3_search(void) {
+  Blob b = sample();
+  unsigned char *s = section(b.p, "SRCH"), d[SQN_PLAN_TABLE_HEADER + SQN_SRCH_RECORD_V3];
+  memcpy(d, s, sizeof d);
+  put32(d + 4, SQN_SRCH_RECORD_V3);
+  Blob c = replace_section(b, "SRCH", d, sizeof d);
+  put32(c.p + SQN_PLAN_OFF_VERSION, 3);
+  recrc(c.p, c.len);
+  char err[256];
+  Plan *p = plan_read_mem(c.p, c.len, err, sizeof err);
+  CHECK(p != NULL);
+  if (p) {
+    CHECK(p->version == 3 && p->search.epochs == 17 && p->search.arch_lr == 3e-4);
+    CHECK(!p->search.costs_relative && p->search.target == 0 && p->search.target_fraction == -1);
+    CHECK(p->search.skip_limit == 1 && p->search.arch_lr_end == 0 && p->search.budget_lr == 0.05);
+  } else {
+    fprintf(stderr, "  rejected: %s\n", err);
+  }
+  plan_free(p);
+  put32(c.p + SQN_PLAN_OFF_VERSION, 4); /* a version 4 plan needs the longer record */
+  recrc(c.p, c.len);
+  CHECK(rejects(c, "records are 56 bytes, at least 100 expected"));
+  free(c.p);
+  CHECK(patched_rejects(b, off_in(b, "SRCH", 0, 64), 0x7ff00000, "target is inf, outside")); /* target's high word */
+  free(b.p);
 }
 
 static void test_unknown_section(void) {
@@ -926,6 +957,7 @@ int main(int argc, char **argv) {
   run("counts", test_counts);
   run("longer_records", test_longer_records);
   run("unknown_section", test_unknown_section);
+  run("version3_search", test_version3_search);
   run("gpu_modules", test_gpu_modules);
   run("random_mutations", test_random_mutations);
   run("file_roundtrip", test_file_roundtrip);

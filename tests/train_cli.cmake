@@ -120,3 +120,12 @@ else() # ranks of a sqnrun without MPI would be separate one-process runs: nothi
   add_test(NAME dist_mpi COMMAND sh -c "echo 'dist_mpi: SKIP: sqnrun is built without MPI (SQN_MPI=OFF or no MPI found)'; exit 77")
   set_tests_properties(dist_mpi PROPERTIES SKIP_RETURN_CODE 77)
 endif()
+
+# The search's resource term: gradients of every form, relative costs and budgets at two input sizes, the skip
+# limit (tests/test_search_budget.c), on the README's space compiled at 64x128 and 128x256.
+add_executable(test_search_budget ${CMAKE_CURRENT_SOURCE_DIR}/test_search_budget.c)
+target_link_libraries(test_search_budget PRIVATE sqnsearch m)
+add_test(NAME search_budget_plans COMMAND sh -c "$<TARGET_FILE:sqnc> ${PROJECT_SOURCE_DIR}/spaces/small_quick.sqn --input 3x64x128 -q -o ${TCLI}/budget_64.plan && $<TARGET_FILE:sqnc> ${PROJECT_SOURCE_DIR}/spaces/small_quick.sqn --input 3x128x256 -q -o ${TCLI}/budget_128.plan")
+set_tests_properties(search_budget_plans PROPERTIES FIXTURES_SETUP search_budget_plans)
+add_test(NAME search_budget COMMAND test_search_budget ${TCLI}/budget_64.plan ${TCLI}/budget_128.plan)
+set_tests_properties(search_budget PROPERTIES FIXTURES_REQUIRED search_budget_plans)

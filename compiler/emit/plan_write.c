@@ -355,6 +355,12 @@ static void write_search(Buf *b, const SearchSettings *s) {
   put_i32(b, s->warmup_epochs);
   put_f64(b, s->arch_lr);
   put_i32(b, s->epochs);
+  put_bool(b, s->costs_relative);
+  put_f64(b, s->target);
+  put_f64(b, s->target_fraction);
+  put_f64(b, s->budget_lr);
+  put_f64(b, s->skip_limit);
+  put_f64(b, s->arch_lr_end);
   end_table(b, start, 1, SQN_SRCH_RECORD);
 }
 

@@ -50,21 +50,103 @@ static void one_int(Elab *e, const Setting *st, int lo, int hi, int *out) {
   else *out = (int)x;
 }
 
-static void read_objective(Elab *e, const Setting *st, Objective *out) {
-  static const char *names[] = {"macs", "params", "latency"};
-  const Expr *x = st->values ? st->values->value : NULL;
-  if (st->nvalues != 1 || x->kind != EX_IDENT) {
-    elab_error(e, st->loc, "write `objective macs`, `objective params` or `objective latency`", "bad objective");
+/* A budget's unit: its factor to the objective's own unit (GMACs, M params, ms); 0 if it is not one. */
+static double target_unit(Objective o, const char *u) {
+  static const struct { Objective o; const char *name; double f; } units[] = {
+      {OBJ_MACS, "G", 1}, {OBJ_MACS, "GMACs", 1}, {OBJ_MACS, "M", 1e-3}, {OBJ_MACS, "MMACs", 1e-3},
+      {OBJ_PARAMS, "M", 1}, {OBJ_PARAMS, "K", 1e-3}, {OBJ_PARAMS, "k", 1e-3},
+      {OBJ_LATENCY, "ms", 1}, {OBJ_LATENCY, "us", 1e-3}, {OBJ_LATENCY, "s", 1e3}};
+  for (size_t i = 0; i < sizeof units / sizeof *units; i++)
+    if (units[i].o == o && !strcmp(units[i].name, u)) return units[i].f;
+  return 0;
+}
+
+static const char *const objective_units[] = {"G, GMACs, M or MMACs", "M or K (parameters)", "ms, us or s"};
+
+/* `target VALUE [UNIT]` after the objective's name: an absolute budget, or `target 30%` of the cost range. */
+static void read_target(Elab *e, const Setting *st, const Arg *g, SearchSettings *s) {
+  const char *form = "write e.g. `objective macs target 0.05G`, `objective latency target 2ms` or `objective macs target 30%`";
+  const Expr *v = g ? g->value : NULL;
+  if (!v || (v->kind != EX_FLOAT && v->kind != EX_INT)) {
+    elab_error(e, v ? v->loc : st->loc, form, "`target` needs a number");
     return;
   }
-  for (int i = 0; i < 3; i++)
-    if (!strcmp(x->str, names[i])) {
-      *out = (Objective)i;
-      return;
+  double x = v->kind == EX_INT ? (double)v->ival : v->fval;
+  const Expr *u = g->next ? g->next->value : NULL;
+  if (v->percent) {
+    if (u) elab_error(e, u->loc, form, "a percentage target takes no unit");
+    else if (!(x > 0 && x < 1))
+      elab_error(e, v->loc, "the cheapest architecture is 0%, the dearest 100%", "target must be between 0%% and 100%%");
+    else s->target_fraction = x;
+    return;
+  }
+  double f = 1;
+  if (u && (u->kind != EX_IDENT || !(f = target_unit(s->objective, u->str)))) {
+    elab_error(e, u->loc, arena_printf(e->a, "units for objective %s: %s", (const char *[]){"macs", "params", "latency"}[s->objective],
+                                       objective_units[s->objective]), "bad target unit `%s`", u->kind == EX_IDENT ? u->str : "?");
+    return;
+  }
+  if (!(x > 0 && x * f < 1e9)) elab_error(e, v->loc, form, "target must be positive, got %g", x);
+  else s->target = x * f;
+}
+
+static void read_objective(Elab *e, const Setting *st, SearchSettings *s) {
+  static const char *names[] = {"macs", "params", "latency"};
+  const Expr *x = st->values ? st->values->value : NULL;
+  const Arg *rest = st->values ? st->values->next : NULL;
+  if (!x || x->kind != EX_IDENT) {
+    elab_error(e, st->loc, "write `objective macs`, `objective params` or `objective latency`, optionally with `target ...`",
+               "bad objective");
+    return;
+  }
+  int i = 0;
+  while (i < 3 && strcmp(x->str, names[i])) i++;
+  if (i == 3) {
+    const char *best = diag_closest(x->str, names, 3);
+    elab_error(e, x->loc, best ? arena_printf(e->a, "did you mean `%s`?", best) : "use macs, params or latency",
+               "unknown objective `%s`", x->str);
+    return;
+  }
+  s->objective = (Objective)i, s->target = 0, s->target_fraction = -1;
+  if (!rest) return;
+  const Expr *t = rest->value;
+  if (t->kind != EX_IDENT || strcmp(t->str, "target") || st->nvalues > 4) {
+    elab_error(e, t->loc, "write e.g. `objective macs target 0.05G`", "after the objective only `target VALUE [UNIT]` may follow");
+    return;
+  }
+  read_target(e, st, rest->next, s);
+}
+
+static void read_costs(Elab *e, const Setting *st, SearchSettings *s) {
+  const Expr *x = st->values ? st->values->value : NULL;
+  if (st->nvalues == 1 && x->kind == EX_IDENT && !strcmp(x->str, "relative")) s->costs_relative = true;
+  else if (st->nvalues == 1 && x->kind == EX_IDENT && !strcmp(x->str, "absolute")) s->costs_relative = false;
+  else elab_error(e, st->loc, "relative: fractions of the space's cost range (the same alpha at any input size); "
+                              "absolute: the objective's unit at the plan's input size", "write `costs relative` or `costs absolute`");
+}
+
+/* `arch_lr 0.01` or `arch_lr 0.01 -> 0.001` (geometric over the search epochs after warm-up). */
+static void read_arch_lr(Elab *e, const Setting *st, SearchSettings *s) {
+  const Expr *x = st->values ? st->values->value : NULL;
+  double v;
+  if (st->nvalues == 1 && x->kind == EX_RANGE) {
+    const Expr *ends[2] = {x->a, x->b};
+    double out[2];
+    for (int i = 0; i < 2; i++) {
+      if (ends[i]->kind != EX_FLOAT && ends[i]->kind != EX_INT) {
+        elab_error(e, ends[i]->loc, "write e.g. `arch_lr 0.01 -> 0.001`", "bad arch_lr schedule");
+        return;
+      }
+      out[i] = ends[i]->kind == EX_INT ? (double)ends[i]->ival : ends[i]->fval;
+      if (!(out[i] > 0 && out[i] <= 10)) {
+        elab_error(e, ends[i]->loc, NULL, "`arch_lr` must be between 0 and 10, got %g", out[i]);
+        return;
+      }
     }
-  const char *best = diag_closest(x->str, names, 3);
-  elab_error(e, x->loc, best ? arena_printf(e->a, "did you mean `%s`?", best) : "use macs, params or latency",
-             "unknown objective `%s`", x->str);
+    s->arch_lr = out[0], s->arch_lr_end = out[1];
+  } else if (one_number(e, st, 0, 10, &v)) {
+    s->arch_lr = v, s->arch_lr_end = 0;
+  }
 }
 
 static void read_temperature(Elab *e, const Setting *st, SearchSettings *s) {
@@ -84,18 +166,22 @@ static void read_temperature(Elab *e, const Setting *st, SearchSettings *s) {
 }
 
 void settings_search(Elab *e, const Setting *body, SearchSettings *s) {
-  static const char *keys[] = {"objective", "alpha", "temperature", "prune", "samples", "warmup", "arch_lr", "epochs"};
+  static const char *keys[] = {"objective", "alpha", "temperature", "prune", "samples", "warmup", "arch_lr", "epochs",
+                               "costs", "budget_lr", "skip_limit"};
   for (const Setting *st = body; st; st = st->next) {
     double x;
-    if (!strcmp(st->key, "objective")) read_objective(e, st, &s->objective);
+    if (!strcmp(st->key, "objective")) read_objective(e, st, s);
     else if (!strcmp(st->key, "alpha")) { if (one_number(e, st, 0, 1e6, &x)) s->alpha = x; }
     else if (!strcmp(st->key, "temperature")) read_temperature(e, st, s);
     else if (!strcmp(st->key, "prune")) { if (one_number(e, st, 0, 1, &x)) s->prune_below = x; }
     else if (!strcmp(st->key, "samples")) one_int(e, st, 1, 1000000, &s->samples);
     else if (!strcmp(st->key, "warmup")) one_int(e, st, 0, 100000, &s->warmup_epochs);
-    else if (!strcmp(st->key, "arch_lr")) { if (one_number(e, st, 0, 10, &x)) s->arch_lr = x; }
+    else if (!strcmp(st->key, "arch_lr")) read_arch_lr(e, st, s);
     else if (!strcmp(st->key, "epochs")) one_int(e, st, 1, 100000, &s->epochs);
-    else setting_unknown(e, st, "search", keys, 8);
+    else if (!strcmp(st->key, "costs")) read_costs(e, st, s);
+    else if (!strcmp(st->key, "budget_lr")) { if (one_number(e, st, 0, 1000, &x)) s->budget_lr = x; }
+    else if (!strcmp(st->key, "skip_limit")) { if (one_number(e, st, 0, 1, &x)) s->skip_limit = x; }
+    else setting_unknown(e, st, "search", keys, 11);
   }
 }
 

@@ -64,7 +64,8 @@ void ir_default_settings(IrGraph *g) {
   /* Defaults from the SqueezeNAS paper (sections 4, 5.3). */
   g->search = (SearchSettings){.objective = OBJ_MACS, .alpha = 0.2, .temp_start = 5.0, .temp_end = 1.0,
                                .prune_below = 0.005, .samples = 200, .warmup_epochs = 0,
-                               .arch_lr = 0.001, .epochs = 50};
+                               .arch_lr = 0.001, .epochs = 50, .target_fraction = -1,
+                               .budget_lr = 0.05, .skip_limit = 1.0};
   g->train = (TrainSettings){.lr = 0.05, .momentum = 0.9, .weight_decay = 1e-5, .schedule = SCHED_STEP,
                              .milestones = {0.5, 0.75}, .nmilestones = 2, .gamma = 0.1, .poly_power = 0.9,
                              .epochs = 100, .batch = 8, .crop_h = 768, .crop_w = 768};

@@ -89,8 +89,15 @@ typedef struct SearchSettings {
   double prune_below;      /* probability threshold, 0.005 = 0.5% */
   int samples;             /* architectures sampled when deriving */
   int warmup_epochs;
-  double arch_lr;          /* Adam LR for theta */
+  double arch_lr;          /* Adam LR for theta (at the first search epoch) */
   int epochs;
+  /* Budgets and anti-collapse (docs/search.md "Budgets"): */
+  bool costs_relative;     /* costs as fractions of the space's cost range (cheapest 0, dearest 1) */
+  double target;           /* budget in the objective's unit (GMACs, M params, ms); 0: none */
+  double target_fraction;  /* budget as a fraction of the cost range (`target 30%`); < 0: none */
+  double budget_lr;        /* step of the budget's (and skip limit's) Lagrange multiplier */
+  double skip_limit;       /* at most this expected fraction of superblocks skip; >= 1: no limit */
+  double arch_lr_end;      /* arch_lr at the last search epoch (geometric schedule); 0: constant */
 } SearchSettings;
 
 typedef struct TrainSettings {

@@ -96,6 +96,19 @@ static bool costs(Run *r, char *err, size_t n) {
   return true;
 }
 
+/* The resource term's form: the plan's (a budget only where the objective is the plan's: its unit is). */
+static bool budget(Run *r, char *err, size_t n) {
+  const PlanSearch *ps = &r->p->search;
+  bool own = r->objective == ps->objective;
+  if (!own && ps->target > 0)
+    fprintf(stderr, "sqnrun: warning: --objective %s drops the plan's budget (%g %s): it is in another unit\n",
+            plan_objective_name(r->objective), ps->target, plan_objective_unit(ps->objective));
+  BudgetSettings b = {ps->costs_relative, r->alpha, own ? ps->target : 0, ps->target_fraction, ps->budget_lr, ps->skip_limit};
+  if (!budget_init(&r->s, &b, err, n)) return false;
+  r->s.budget.lambda = r->st.budget_lambda, r->s.budget.mu = r->st.skip_mu; /* 0 unless resumed */
+  return true;
+}
+
 static bool open_data(Run *r, char *err, size_t n) {
   const CliArgs *a = r->a;
   DatasetOptions o = {a->synth_train, r->p->input.h, r->p->input.w, (uint64_t)a->seed}, v = o;
@@ -160,14 +173,27 @@ static bool setup(Run *r, char *err, size_t n) {
   snprintf(r->last, sizeof r->last, "%s/last.safetensors", r->dir);
   if (!open_data(r, err, n)) return false;
   if (!dist_run_dir_open(&r->rd, r->dir, cli_run_dir_use(r->a), err, n) || !start_trainer(r, err, n) ||
-      !dist_run_start(r->loader, r->batch, r->t, err, n))
+      !budget(r, err, n) || !dist_run_start(r->loader, r->batch, r->t, err, n))
     return false;
   return (r->log = dist_run_log_open(&r->rd, a->resume, r->st.epoch, err, n)) != NULL;
 }
 
+/* x0 at the first search epoch after warm-up (and during warm-up), x1 at the last, geometric between. */
+static double per_phase(const Run *r, int epoch, double x0, double x1) {
+  int span = r->epochs - 1 - r->warmup, at = epoch - r->warmup;
+  if (at <= 0) return span > 0 || at < 0 ? x0 : x1;
+  return span > 0 ? x0 * pow(x1 / x0, (double)(at < span ? at : span) / span) : x1;
+}
+
 static double temperature(const Run *r, int epoch) {
   double t0 = r->p->search.temp_start > 0 ? r->p->search.temp_start : 5, t1 = r->p->search.temp_end > 0 ? r->p->search.temp_end : 1;
-  return r->epochs > 1 ? t0 * pow(t1 / t0, (double)epoch / (r->epochs - 1)) : t1;
+  return per_phase(r, epoch, t0, t1);
+}
+
+static double arch_lr_at(const Run *r, int epoch) {
+  const PlanSearch *ps = &r->p->search;
+  bool schedule = ps->arch_lr_end > 0 && r->a->arch_lr < 0; /* --arch-lr: constant */
+  return schedule ? per_phase(r, epoch, r->arch_lr, ps->arch_lr_end) : r->arch_lr;
 }
 
 static double lr_at(const Run *r, int epoch) {
@@ -179,45 +205,49 @@ static double lr_at(const Run *r, int epoch) {
   return lr;
 }
 
-typedef struct EpochStats { double ce, res, cost; int steps; } EpochStats;
+typedef struct EpochStats { double ce, res, cost, rel, skip; int steps; } EpochStats;
 
-static bool search_step(Run *r, const Batch *b, double tau, bool warm, double lr, EpochStats *es, double *ce, char *err,
-                        size_t n) {
+static bool search_step(Run *r, const Batch *b, double tau, bool warm, double lr, double arch_lr, EpochStats *es, double *ce,
+                        char *err, size_t n) {
   search_mix(&r->s, r->t, tau, r->st.seed, r->st.step, dist_rank() * b->n, b->n, r->mix); /* equal shards */
   TrainStats ts;
   if (!trainer_set_mix(r->t, r->mix, b->n, err, n) ||
       !trainer_step(r->t, b->image, (Shape){b->n, 3, b->h, b->w}, b->labels, &ts, err, n))
     return false;
-  double res, cost;
+  ResourceTerm rt;
   search_theta_grad_ce(&r->s, r->t, r->mix, b->n, tau, r->dtheta);
   dist_allreduce_f64(r->dtheta, (size_t)r->s.nsb * r->s.maxc);
-  search_theta_grad_resource(&r->s, r->t, r->alpha, r->dtheta, &res, &cost);
+  search_theta_grad_resource(&r->s, r->t, r->dtheta, &rt);
   trainer_sgd_weights(r->t, lr, r->momentum, r->wd);
-  if (!warm) trainer_adam_arch(r->t, r->dtheta, r->arch_lr, 0);
+  if (!warm) trainer_adam_arch(r->t, r->dtheta, arch_lr, 0), budget_step(&r->s, &rt);
   r->st.step++, r->st.lr = lr, r->st.last_loss = ts.loss;
-  es->ce += ts.loss, es->res += res, es->cost += cost, es->steps++;
+  r->st.budget_lambda = r->s.budget.lambda, r->st.skip_mu = r->s.budget.mu;
+  es->ce += ts.loss, es->res += rt.loss, es->cost += rt.expected_cost, es->rel += rt.relative_cost;
+  es->skip += rt.skip_fraction, es->steps++;
   *ce = ts.loss;
   fprintf(r->log, "{\"type\": \"step\", \"step\": %ld, \"ce_loss\": %.6f, \"resource_loss\": %.6f, \"expected_cost\": %.6f, "
-                  "\"temperature\": %.4f, \"lr\": %.6g, \"grad_norm\": %.6g}\n",
-          r->st.step, ts.loss, res, cost, tau, lr, ts.grad_norm);
+                  "\"relative_cost\": %.6f, \"skip_fraction\": %.6f, \"lambda\": %.6g, \"mu\": %.6g, "
+                  "\"temperature\": %.4f, \"lr\": %.6g, \"arch_lr\": %.6g, \"grad_norm\": %.6g}\n",
+          r->st.step, ts.loss, rt.loss, rt.expected_cost, rt.relative_cost, rt.skip_fraction, r->s.budget.lambda,
+          r->s.budget.mu, tau, lr, arch_lr, ts.grad_norm);
   return true;
 }
 
 /* A search step of one epoch (epoch.h). */
 typedef struct SearchEpoch {
   Run *r;
-  double tau, lr;
+  double tau, lr, arch_lr;
   bool warm;
   EpochStats *es;
 } SearchEpoch;
 
 static bool search_epoch_step(void *ctx, const Batch *b, double *loss, char *err, size_t n) {
   SearchEpoch *e = ctx;
-  return search_step(e->r, b, e->tau, e->warm, e->lr, e->es, loss, err, n);
+  return search_step(e->r, b, e->tau, e->warm, e->lr, e->arch_lr, e->es, loss, err, n);
 }
 
 static bool run_epoch(Run *r, int e, Progress *pg, EpochStats *es, char *err, size_t n) {
-  SearchEpoch se = {r, temperature(r, e), lr_at(r, e), e < r->warmup, es};
+  SearchEpoch se = {r, temperature(r, e), lr_at(r, e), arch_lr_at(r, e), e < r->warmup, es};
   EpochStep step = {search_epoch_step, NULL, &se};
   double mean_loss;
   return epoch_run(r->loader, e, epoch_steps(r->loader, r->a->max_steps), pg, &step, &mean_loss, err, n);
@@ -260,10 +290,10 @@ static void log_epoch(Run *r, int e, const EpochStats *es, int pruned, double se
   int steps = es->steps ? es->steps : 1;
   log_probs(r, e);
   fprintf(r->log, "{\"type\": \"epoch\", \"epoch\": %d, \"step\": %ld, \"ce_loss\": %.6f, \"resource_loss\": %.6f, "
-                  "\"expected_cost\": %.6f, \"cost_unit\": \"%s\", \"temperature\": %.4f, \"pruned\": %d, \"seconds\": %.2f, "
-                  "\"superblocks\": [",
-          e + 1, r->st.step, es->ce / steps, es->res / steps, es->cost / steps, r->s.cost.unit, temperature(r, e), pruned,
-          seconds);
+                  "\"expected_cost\": %.6f, \"cost_unit\": \"%s\", \"relative_cost\": %.6f, \"skip_fraction\": %.6f, "
+                  "\"lambda\": %.6g, \"mu\": %.6g, \"temperature\": %.4f, \"pruned\": %d, \"seconds\": %.2f, \"superblocks\": [",
+          e + 1, r->st.step, es->ce / steps, es->res / steps, es->cost / steps, r->s.cost.unit, es->rel / steps,
+          es->skip / steps, r->s.budget.lambda, r->s.budget.mu, temperature(r, e), pruned, seconds);
   for (int i = 0; i < r->s.nsb; i++) {
     int top;
     double p, h = search_entropy(&r->s, r->t, i, &top, &p);
@@ -272,9 +302,10 @@ static void log_epoch(Run *r, int e, const EpochStats *es, int pruned, double se
   fprintf(r->log, "]}\n");
   fflush(r->log);
   if (dist_writer())
-    fprintf(stderr, "epoch %d/%d: CE %.4f, resource %.4f, expected cost %.4f %s, temperature %.2f, %d pruned, %.1f s\n",
-          e + 1, r->epochs, es->ce / steps, es->res / steps, es->cost / steps, r->s.cost.unit, temperature(r, e), pruned,
-          seconds);
+    fprintf(stderr, "epoch %d/%d: CE %.4f, resource %.4f, expected cost %.4f %s (%.0f%% of the range), skips %.0f%%, "
+                    "temperature %.2f, %d pruned, %.1f s\n",
+            e + 1, r->epochs, es->ce / steps, es->res / steps, es->cost / steps, r->s.cost.unit, 100 * es->rel / steps,
+            100 * es->skip / steps, temperature(r, e), pruned, seconds);
 }
 
 static bool save(Run *r, int epochs_done, char *err, size_t n) {
@@ -293,9 +324,23 @@ static bool derive(Run *r, char *err, size_t n) {
   if (!dist_writer()) return true;
   if (!trainer_set_data_parallel(r->t, false, err, n)) return false;
   const char *space_file = r->p->space_file ? r->p->space_file : r->p->nsb ? r->p->sb[0].loc.file : NULL;
-  DeriveOptions o = {r->samples, r->a->derive_val, 4, r->st.seed, r->a->target_macs, r->a->target_ms,
-                     r->have_latency ? &r->latency : NULL, space_file, r->dir};
+  const Budget *b = &r->s.budget;
+  double target = b->target >= 0 && b->target < 1 ? b->lo + b->target * b->range : 0; /* the budget, in cost units */
+  DeriveOptions o = {r->samples,  r->a->derive_val, 4, r->st.seed, r->a->target_macs, r->a->target_ms, target,
+                     r->p->search.skip_limit, r->have_latency ? &r->latency : NULL, space_file, r->dir};
   return derive_run(&r->s, r->t, r->val, &o, err, n);
+}
+
+/* "alpha 2", "alpha 0.1 on relative costs" or "budget 0.05 GMACs = 30% of the range 0.03 .. 0.1", and the skip limit. */
+static void describe_resource(const Run *r, char *out, size_t n) {
+  const Budget *b = &r->s.budget;
+  size_t k;
+  if (b->target >= 0)
+    k = (size_t)snprintf(out, n, "budget %.4g %s = %.0f%% of the range %.4g .. %.4g", b->lo + b->target * b->range,
+                         r->s.cost.unit, 100 * b->target, b->lo, b->lo + b->range);
+  else
+    k = (size_t)snprintf(out, n, "alpha %g%s", b->alpha, b->relative ? " on relative costs" : "");
+  if (b->skip_limit < 1 && k < n) snprintf(out + k, n - k, ", skips <= %.0f%%", 100 * b->skip_limit);
 }
 
 /* The settings of this invocation as the log's "run" line (report.h). */
@@ -315,6 +360,12 @@ static void log_run(Run *r) {
   run_line_num(&l, "lr", r->lr), run_line_num(&l, "momentum", r->momentum), run_line_num(&l, "weight_decay", r->wd);
   run_line_str(&l, "objective", plan_objective_name(r->objective)), run_line_str(&l, "cost_unit", r->s.cost.unit);
   run_line_num(&l, "alpha", r->alpha), run_line_num(&l, "arch_lr", r->arch_lr);
+  run_line_num(&l, "arch_lr_end", ps->arch_lr_end > 0 && a->arch_lr < 0 ? ps->arch_lr_end : NAN);
+  run_line_str(&l, "costs", r->s.budget.relative ? "relative" : "absolute");
+  run_line_num(&l, "cost_min", r->s.budget.lo), run_line_num(&l, "cost_max", r->s.budget.lo + r->s.budget.range);
+  run_line_num(&l, "budget", r->s.budget.target >= 0 ? r->s.budget.lo + r->s.budget.target * r->s.budget.range : NAN);
+  run_line_num(&l, "budget_lr", r->s.budget.lr);
+  run_line_num(&l, "skip_limit", r->s.budget.skip_limit < 1 ? r->s.budget.skip_limit : NAN);
   run_line_num(&l, "temperature_start", ps->temp_start > 0 ? ps->temp_start : 5);
   run_line_num(&l, "temperature_end", ps->temp_end > 0 ? ps->temp_end : 1);
   run_line_num(&l, "prune_below", ps->prune_below);
@@ -356,13 +407,13 @@ int mode_search(const Plan *p, const CliArgs *a) {
   }
   Run r = {.p = p, .a = a};
   bool ok = setup(&r, err, sizeof err);
+  char form[300];
+  if (ok) describe_resource(&r, form, sizeof form);
   if (ok && dist_writer())
-    fprintf(stderr, "searching %s: %d superblocks, %d epochs (%d warm-up), batch %d, crop %dx%d, objective %s (alpha %g), "
+    fprintf(stderr, "searching %s: %d superblocks, %d epochs (%d warm-up), batch %d, crop %dx%d, objective %s (%s), "
                     "%d steps per epoch -> %s\n",
-            p->name, p->nsb, r.epochs, r.warmup, r.batch, r.crop_h, r.crop_w, plan_objective_name(r.objective),
-            r.alpha,
-            epoch_steps(r.loader, a->max_steps),
-            r.dir);
+            p->name, p->nsb, r.epochs, r.warmup, r.batch, r.crop_h, r.crop_w, plan_objective_name(r.objective), form,
+            epoch_steps(r.loader, a->max_steps), r.dir);
   if (ok) log_run(&r);
   Progress pg;
   progress_init(&pg, r.epochs);

@@ -21,7 +21,7 @@ static void add_pair(JsonOut *o, const char *key, const char *value, bool first)
 
 /* safetensors metadata values are strings: every field as text. */
 static char *metadata_json(const RunState *s) {
-  char v[8][64];
+  char v[10][64];
   snprintf(v[0], 64, "%d", s->epoch);
   snprintf(v[1], 64, "%ld", s->step);
   snprintf(v[2], 64, "%.17g", s->lr);
@@ -30,11 +30,14 @@ static char *metadata_json(const RunState *s) {
   snprintf(v[5], 64, "%d", s->best_epoch);
   snprintf(v[6], 64, "%.17g", s->last_loss);
   snprintf(v[7], 64, "%ld", s->adam_steps);
-  static const char *keys[8] = {"epoch", "step", "lr", "seed", "best_miou", "best_epoch", "last_loss", "adam_steps"};
+  snprintf(v[8], 64, "%.17g", s->budget_lambda);
+  snprintf(v[9], 64, "%.17g", s->skip_mu);
+  static const char *keys[10] = {"epoch",     "step",       "lr",         "seed",          "best_miou",
+                                 "best_epoch", "last_loss", "adam_steps", "budget_lambda", "skip_mu"};
   JsonOut o = {0};
   json_raw(&o, "{", 1);
   add_pair(&o, "format", FORMAT_TAG, true);
-  for (int i = 0; i < 8; i++) add_pair(&o, keys[i], v[i], false);
+  for (int i = 0; i < 10; i++) add_pair(&o, keys[i], v[i], false);
   add_pair(&o, "pruned", s->pruned, false);
   json_raw(&o, "}", 2); /* with the NUL */
   if (o.oom) json_out_free(&o);
@@ -99,6 +102,8 @@ static bool parse_metadata(const char *json, RunState *s, char *err, size_t n) {
     else if (!strcmp(key, "best_epoch")) s->best_epoch = atoi(val);
     else if (!strcmp(key, "last_loss")) s->last_loss = strtod(val, NULL);
     else if (!strcmp(key, "adam_steps")) s->adam_steps = atol(val);
+    else if (!strcmp(key, "budget_lambda")) s->budget_lambda = strtod(val, NULL);
+    else if (!strcmp(key, "skip_mu")) s->skip_mu = strtod(val, NULL);
     else if (!strcmp(key, "pruned")) snprintf(s->pruned, sizeof s->pruned, "%s", val);
     free(key), free(val);
     key = val = NULL;

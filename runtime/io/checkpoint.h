@@ -18,6 +18,8 @@ typedef struct RunState {
   double last_loss;
   /* searches only */
   long adam_steps;       /* Adam's step count for the architecture parameters */
+  double budget_lambda;  /* the budget's and the skip limit's Lagrange multipliers (search.h Budget) */
+  double skip_mu;
   char pruned[8192];     /* "sb:k,sb:k,..." of pruned candidates ("" none) */
 } RunState;
 

@@ -127,18 +127,30 @@ static void mark_pareto(Arch *a, int na, bool by_ms) {
   }
 }
 
-static int pick(Arch *a, int na, const DeriveOptions *o) {
-  int best = -1;
-  for (int i = 0; i < na; i++) {
-    if (o->target_macs > 0 && a[i].gmacs > o->target_macs) continue;
-    if (o->target_ms > 0 && a[i].ms > o->target_ms) continue;
-    if (best < 0 || a[i].miou > a[best].miou) best = i;
+/* The cost a budget is about: --target-ms, else --target-macs, else the plan's budget; < 0: no budget. */
+static double budget_cost(const Arch *a, const DeriveOptions *o, double *limit) {
+  *limit = o->target_ms > 0 ? o->target_ms : o->target_macs > 0 ? o->target_macs : o->target_cost > 0 ? o->target_cost : -1;
+  return o->target_ms > 0 ? a->ms : o->target_macs > 0 ? a->gmacs : a->cost;
+}
+
+static bool within(const Arch *a, const DeriveOptions *o, const Search *s, bool skips_too) {
+  double limit, c = budget_cost(a, o, &limit);
+  if (limit > 0 && c > limit) return false;
+  return !skips_too || o->skip_limit >= 1 || a->skips <= (int)floor(o->skip_limit * s->nsb + 1e-9);
+}
+
+/* The best mIoU within the budget and the skip limit; else within the budget alone; else the cheapest. */
+static int pick(const Search *s, Arch *a, int na, const DeriveOptions *o) {
+  for (int pass = 0; pass < 2; pass++) {
+    int best = -1;
+    for (int i = 0; i < na; i++)
+      if (within(&a[i], o, s, pass == 0) && (best < 0 || a[i].miou > a[best].miou)) best = i;
+    if (best >= 0) return best;
   }
-  if (best < 0) /* nothing fits the budget: the cheapest */
-    for (int i = 0; i < na; i++) {
-      double ci = o->target_ms > 0 ? a[i].ms : a[i].gmacs, cb = best < 0 ? INFINITY : o->target_ms > 0 ? a[best].ms : a[best].gmacs;
-      if (ci < cb) best = i;
-    }
+  int best = 0;
+  double limit;
+  for (int i = 1; i < na; i++)
+    if (budget_cost(&a[i], o, &limit) < budget_cost(&a[best], o, &limit)) best = i;
   return best;
 }
 
@@ -156,6 +168,7 @@ bool derive_run(const Search *s, Trainer *t, Dataset *val, const DeriveOptions *
   for (int i = 0; ok && i < na; i++) {
     ok = score(s, t, &v, &a[i], err, n);
     a[i].gmacs = cost_of(&macs, a[i].choice);
+    a[i].cost = cost_of(&s->cost, a[i].choice), a[i].skips = arch_skips(s, a[i].choice);
     if (o->latency) a[i].ms = cost_of(o->latency, a[i].choice);
     if (ok) phase_tick(&pp, i + 1);
   }
@@ -168,7 +181,7 @@ bool derive_run(const Search *s, Trainer *t, Dataset *val, const DeriveOptions *
   }
   if (ok) {
     mark_pareto(a, na, o->latency != NULL && o->target_ms > 0);
-    int c = pick(a, na, o);
+    int c = pick(s, a, na, o);
     a[c].chosen = true;
     char path[1100];
     snprintf(path, sizeof path, "%s/pareto.svg", o->out_dir);

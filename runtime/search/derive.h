@@ -14,6 +14,9 @@ typedef struct DeriveOptions {
   uint64_t seed;
   double target_macs;       /* GMACs; > 0: the best mIoU at or under it */
   double target_ms;         /* ms (needs a latency table); > 0: the best mIoU at or under it */
+  double target_cost;       /* in the search's cost unit (the plan's budget); > 0: the best mIoU at or under it
+                               (when neither target above is given) */
+  double skip_limit;        /* < 1: prefer architectures where at most this fraction of superblocks skip */
   const CostTable *latency; /* NULL when no latency table was given */
   const char *space_file;   /* the .sqn that defines the space (imported by derived.sqn) */
   const char *out_dir;
@@ -22,6 +25,8 @@ typedef struct DeriveOptions {
 typedef struct Arch {
   int *choice;              /* candidate per superblock */
   double miou, gmacs, ms;   /* ms < 0 without a latency table */
+  double cost;              /* in the search's cost unit */
+  int skips;                /* superblocks that skip */
   bool pareto, chosen, most_probable;
 } Arch;
 

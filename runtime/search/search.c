@@ -113,24 +113,6 @@ void search_theta_grad_ce(const Search *s, Trainer *t, const float *w, int batch
   }
 }
 
-void search_theta_grad_resource(const Search *s, Trainer *t, double alpha, double *dtheta, double *resource_loss,
-                                double *expected_cost) {
-  int M = s->maxc;
-  double *prob = malloc(sizeof *prob * (size_t)M);
-  *resource_loss = 0, *expected_cost = s->cost.fixed;
-  for (int i = 0; i < s->nsb; i++) {
-    int nc = s->p->sb[i].ncand;
-    search_probs(s, t, i, prob);
-    double mean = 0;
-    for (int k = 0; k < nc; k++) mean += prob[k] * s->cost.cand[i * M + k];
-    *expected_cost += mean;
-    *resource_loss += alpha * mean;
-    for (int k = 0; k < nc; k++)
-      if (s->active[i * M + k]) dtheta[i * M + k] += alpha * prob[k] * (s->cost.cand[i * M + k] - mean);
-  }
-  free(prob);
-}
-
 /* The log line of a pruned candidate (before its epoch's line in log.jsonl). */
 static void log_pruned(FILE *log, int sb, const char *name, double p, double below) {
   JsonOut quoted = {0};

@@ -18,12 +18,37 @@ typedef struct CostTable {
   PlanObjective objective;
 } CostTable;
 
+/* The resource term's form (search_budget.c; docs/search.md "Budgets"). */
+typedef struct Budget {
+  bool relative;           /* costs as fractions of the cost range: (C - lo) / range */
+  double lo, range;        /* the cheapest architecture's cost, and the dearest's minus it (objective's unit) */
+  double alpha;            /* weight of the expected cost when there is no target */
+  double target;           /* the budget as a fraction of the range; < 0: none (then alpha weighs the cost) */
+  double lr;               /* step of the multipliers */
+  double lambda;           /* the budget's Lagrange multiplier (>= 0) */
+  double skip_limit, mu;   /* limit on the expected fraction of skipping superblocks (>= 1: none) and its multiplier */
+} Budget;
+
+typedef struct BudgetSettings {
+  bool relative;
+  double alpha, target, target_fraction, lr, skip_limit; /* as PlanSearch; target in the cost table's unit */
+} BudgetSettings;
+
 typedef struct Search {
   const Plan *p;
   int nsb, maxc;
   bool *active;            /* [sb * maxc + k]: not pruned */
   CostTable cost;
+  Budget budget;
 } Search;
+
+/* What the resource term came to at a step. */
+typedef struct ResourceTerm {
+  double loss;             /* its part of the search loss */
+  double expected_cost;    /* fixed + sum over superblocks of E[C] (objective's unit) */
+  double relative_cost;    /* (expected_cost - lo) / range */
+  double skip_fraction;    /* expected fraction of superblocks that skip */
+} ResourceTerm;
 
 /* MAC (GMACs at the plan's input size) or parameter (millions) costs from the plan's cost tables. */
 bool cost_from_plan(const Plan *p, PlanObjective obj, CostTable *c);
@@ -46,10 +71,17 @@ void search_mix(const Search *s, Trainer *t, double tau, uint64_t seed, long ste
    from d loss / d w of the trainer's last step (a sum over the batch's samples: in a data-parallel run sum it
    over the ranks before the next call) */
 void search_theta_grad_ce(const Search *s, Trainer *t, const float *w, int batch, double tau, double *dtheta);
-/* Then adds alpha times the resource loss's gradient; returns the resource loss and the expected cost (fixed +
-   sum of p * C). */
-void search_theta_grad_resource(const Search *s, Trainer *t, double alpha, double *dtheta, double *resource_loss,
-                                double *expected_cost);
+/* search_budget.c. After search_init and the cost table: the range of the space's costs and the form of
+   the resource term; false (err) when a budget cannot be met by any architecture. */
+bool budget_init(Search *s, const BudgetSettings *b, char *err, size_t n);
+/* Then adds the resource term's gradient (alpha or the budget's multiplier on the expected cost, and the skip
+   limit's multiplier on the expected skip fraction) to dtheta; *out says what the term came to. */
+void search_theta_grad_resource(const Search *s, Trainer *t, double *dtheta, ResourceTerm *out);
+/* Dual ascent on the multipliers after a theta step: lambda += lr * (relative cost - target), mu likewise
+   for the skip fraction; both stay >= 0. */
+void budget_step(Search *s, const ResourceTerm *r);
+/* How many superblocks of an architecture skip (a zero or identity candidate). */
+int arch_skips(const Search *s, const int *choice);
 /* Prunes active candidates whose probability fell below `below` (never the last one of a
    superblock); returns how many, and describes each on `log` (may be NULL). */
 int search_prune(Search *s, Trainer *t, double below, FILE *log);
