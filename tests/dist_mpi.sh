@@ -33,13 +33,32 @@ cmpruns "$work/train1_b4" "$work/train2_b4"
 mpi 3 "$sqnrun" $t --batch 6 --out "$work/train3_b6" >/dev/null || fail "3-rank train"
 cmpruns "$work/train1_b6" "$work/train3_b6"
 
-# --search: theta, its Adam state and the Gumbel noise per global sample; rank 0 derives
+# --search: theta, its Adam state and the Gumbel noise per global sample
 s="$space --search $data --synthetic-train 12 --seed 3 --epochs 1 --max-steps 1 --warmup-epochs 0 --samples 2 --derive-val 1 --batch 6 --lr 0.001"
 "$sqnrun" $s --out "$work/search1" >/dev/null 2>&1 || fail "one-process search"
 for np in 2 3; do
   mpi $np "$sqnrun" $s --out "$work/search$np" >/dev/null || fail "$np-rank search"
   cmpruns "$work/search1" "$work/search$np"
   test -s "$work/search$np/derived.sqn" || fail "no derived.sqn from the $np-rank search"
+done
+# the derivation's scoring is split over the ranks (rank r scores every N-th architecture) and gives the one-process
+# scores (mIoU within 1e-3: the weights differ in their last bits) and the same pick. A warm-up epoch keeps theta
+# uniform, so that every run samples the same architectures (after a theta step, near-ties between candidates
+# could break differently on the last bits).
+d="$space --search $data --synthetic-train 12 --seed 3 --epochs 1 --max-steps 1 --warmup-epochs 1 --samples 5 --derive-val 2 --batch 6 --lr 0.001"
+"$sqnrun" $d --out "$work/derive1" >/dev/null 2>&1 || fail "one-process derivation"
+for np in 2 3; do
+  mpi $np "$sqnrun" $d --out "$work/derive$np" >"$work/derive$np.log" 2>&1 || fail "$np-rank derivation: $(tail -5 "$work/derive$np.log")"
+  grep -q "split over the ranks" "$work/derive$np.log" || fail "the $np-rank derivation did not split its scoring"
+  python3 - "$work/derive1/pareto.json" "$work/derive$np/pareto.json" <<'PY' || fail "$np-rank derivation scores differ"
+import json, sys
+a, b = (json.load(open(p))["architectures"] for p in sys.argv[1:3])
+assert len(a) == len(b) and len(a) >= 4, (len(a), len(b))
+for x, y in zip(a, b):
+    assert x["candidates"] == y["candidates"] and abs(x["miou"] - y["miou"]) < 1e-3, (x, y)
+assert [x["chosen"] for x in a] == [y["chosen"] for y in b]
+print(f"derivation on {len(a)} architectures: max |mIoU difference| {max(abs(x['miou'] - y['miou']) for x, y in zip(a, b)):.2g}")
+PY
 done
 
 # the global batch must divide by the ranks

@@ -319,9 +319,9 @@ static bool save(Run *r, int epochs_done, char *err, size_t n) {
   return ok;
 }
 
-/* Rank 0 alone, with the trainer back to one process (its sample scoring is not split over the ranks). */
+/* Every rank, each with its trainer back to one process: the architectures' scoring is split over the ranks,
+   rank 0 picks and writes (derive.h). */
 static bool derive(Run *r, char *err, size_t n) {
-  if (!dist_writer()) return true;
   if (!trainer_set_data_parallel(r->t, false, err, n)) return false;
   const char *space_file = r->p->space_file ? r->p->space_file : r->p->nsb ? r->p->sb[0].loc.file : NULL;
   const Budget *b = &r->s.budget;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cpu_grad.h"
+#include "dist.h"
 #include "loader.h"
 #include "metrics.h"
 #include "phase_progress.h"
@@ -154,6 +155,35 @@ static int pick(const Search *s, Arch *a, int na, const DeriveOptions *o) {
   return best;
 }
 
+/* Under mpirun every rank scores every size-th architecture; the sums give all ranks every mIoU (and how many
+   ranks failed, so that none waits for the others). */
+static bool score_all(const Search *s, Trainer *t, const ValSet *v, Arch *a, int na, CostTable *macs,
+                      const DeriveOptions *o, bool ok, char *err, size_t n) {
+  int rank = dist_rank(), size = dist_size();
+  PhaseProgress pp;
+  phase_begin(&pp, "scoring architectures", na, rank != 0 || !ok);
+  for (int i = 0; i < na; i++) {
+    a[i].gmacs = cost_of(macs, a[i].choice);
+    a[i].cost = cost_of(&s->cost, a[i].choice), a[i].skips = arch_skips(s, a[i].choice);
+    if (o->latency) a[i].ms = cost_of(o->latency, a[i].choice);
+    if (ok && i % size == rank) ok = score(s, t, v, &a[i], err, n);
+    if (ok) phase_tick(&pp, i + 1);
+  }
+  if (ok) phase_end(&pp);
+  else phase_break(&pp);
+  if (size == 1) return ok;
+  double *m = calloc((size_t)na + 1, sizeof *m);
+  if (!m) return snprintf(err, n, "out of memory"), false;
+  for (int i = rank; i < na; i += size) m[i] = a[i].miou;
+  m[na] = ok ? 0 : 1;
+  dist_allreduce_f64(m, (size_t)na + 1);
+  for (int i = 0; i < na; i++) a[i].miou = m[i];
+  bool failed = m[na] > 0;
+  free(m);
+  if (failed && ok) snprintf(err, n, "another rank failed while scoring architectures (its message is above)");
+  return !failed;
+}
+
 bool derive_run(const Search *s, Trainer *t, Dataset *val, const DeriveOptions *o, char *err, size_t n) {
   ValSet v = {0};
   CostTable macs;
@@ -162,22 +192,19 @@ bool derive_run(const Search *s, Trainer *t, Dataset *val, const DeriveOptions *
   int na = sample_all(s, t, o, a);
   bool ok = load_val(val, o, &v, err, n);
   trainer_keep_running_stats(t, true);
-  fprintf(stderr, "deriving: scoring %d distinct architectures on %d validation batches\n", na, v.nb);
-  PhaseProgress pp;
-  phase_begin(&pp, "scoring architectures", na, !ok);
-  for (int i = 0; ok && i < na; i++) {
-    ok = score(s, t, &v, &a[i], err, n);
-    a[i].gmacs = cost_of(&macs, a[i].choice);
-    a[i].cost = cost_of(&s->cost, a[i].choice), a[i].skips = arch_skips(s, a[i].choice);
-    if (o->latency) a[i].ms = cost_of(o->latency, a[i].choice);
-    if (ok) phase_tick(&pp, i + 1);
-  }
-  if (ok) phase_end(&pp);
-  else phase_break(&pp);
+  if (dist_rank() == 0)
+    fprintf(stderr, "deriving: scoring %d distinct architectures on %d validation batches%s\n", na, v.nb,
+            dist_size() > 1 ? " (split over the ranks)" : "");
+  ok = score_all(s, t, &v, a, na, &macs, o, ok, err, n); /* every rank joins its collective, even one that failed */
   trainer_keep_running_stats(t, false);
   trainer_set_active(t, s->active, s->maxc);
   if (ok) {
     if (o->target_ms > 0 && !o->latency) ok = snprintf(err, n, "--target-ms needs a latency table (--lut lut.json)") < 0;
+  }
+  if (ok && dist_rank() != 0) { /* rank 0 writes */
+    for (int i = 0; i < na; i++) free(a[i].choice);
+    free(a), free_val(&v), cost_free(&macs);
+    return true;
   }
   if (ok) {
     mark_pareto(a, na, o->latency != NULL && o->target_ms > 0);

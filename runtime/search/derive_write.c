@@ -54,6 +54,7 @@ bool derive_write_tables(const Search *s, const Arch *a, int na, const DeriveOpt
     fputs("  {\"miou\": ", f), number_or(f, "%.6f", a[i].miou, false, "null");
     fputs(", \"gmacs\": ", f), number_or(f, "%.6f", a[i].gmacs, false, "null");
     fputs(", \"latency_ms\": ", f), number_or(f, "%.4f", a[i].ms, true, "null");
+    fprintf(f, ", \"skips\": %d", a[i].skips);
     fprintf(f, ", \"pareto\": %s, \"chosen\": %s, \"most_probable\": %s, \"candidates\": [\"", a[i].pareto ? "true" : "false",
             a[i].chosen ? "true" : "false", a[i].most_probable ? "true" : "false");
     write_choice(f, s, a[i].choice, "\", \"");

@@ -1,0 +1,115 @@
+#!/usr/bin/python3
+"""search_budget_e2e.py SQNC SQNRUN REPO WORKDIR - budgets and the skip limit from the command line.
+
+One space with `objective macs target 20%`, `skip_limit 25%` and `costs relative`, compiled at two input
+sizes (64x128 and 128x256) and searched with the same settings: at both sizes the run line states the
+budget in GMACs at that size, the budget's multiplier rises while the expected cost is over it, the
+expected cost (as a fraction of the cost range) falls towards the target, and the derived network is
+within the budget whenever a scored architecture is. A search stopped after one epoch and resumed ends
+with the uninterrupted search's bytes (the multipliers are in the checkpoint). Exit 0 when all hold."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+SPACE = """import "squeezenas.sqn"
+
+space budget_test {
+  input 3x64x128
+  classes 19
+  stem conv_bn_relu(cout=16, k=3, stride=2)
+  stage 16 repeat 2 stride 2 choose squeezenas13
+  stage 24 repeat 2 stride 2 choose squeezenas13
+  stage 32 repeat 2 stride 2 choose squeezenas13
+  head conv_bn_relu(cout=64)
+  decoder lr_aspp(low=tap(3), mid=32, pool_fit=true)
+  residual (stride == 1 && cin == cout)
+  search {
+    objective macs target 20%
+    costs relative
+    skip_limit 25%
+    budget_lr 2.0
+    arch_lr 0.2 -> 0.05
+    temperature 5.0 -> 1.0
+    warmup 0
+    epochs 3
+  }
+  train { lr 0.05; batch 2; crop 64x128 }
+}
+"""
+
+
+def run(*args):
+    p = subprocess.run(args, capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"FAILED ({p.returncode}): {' '.join(args)}\n{p.stdout}\n{p.stderr}")
+    return p.stdout + p.stderr
+
+
+def lines(path, kind):
+    with open(path) as f:
+        return [j for j in map(json.loads, f) if j.get("type") == kind]
+
+
+def check(cond, what):
+    if not cond:
+        sys.exit(f"FAILED: {what}")
+    print(f"ok: {what}")
+
+
+def search_at(sqnc, sqnrun, repo, work, size, out, *extra):
+    plan = os.path.join(work, f"budget_{size}.plan")
+    run(sqnc, os.path.join(work, "budget.sqn"), "-I", os.path.join(repo, "spaces"), "--input", f"3x{size}", "-q", "-o", plan)
+    h, w = size.split("x")
+    data = ["--data", "synthetic", "--synthetic-size", size, "--synthetic-train", "8", "--synthetic-val", "2",
+            "--batch", "2", "--crop", size, "--seed", "5", "--samples", "6", "--derive-val", "2", "--max-steps", "4"]
+    return run(sqnrun, plan, "--search", *data, "--overwrite", "--out", os.path.join(work, out), *extra)
+
+
+def main():
+    sqnc, sqnrun, repo, work = sys.argv[1:5]
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    with open(os.path.join(work, "budget.sqn"), "w") as f:
+        f.write(SPACE)
+    budgets = {}
+    for size in ("64x128", "128x256"):
+        out = f"search_{size}"
+        text = search_at(sqnc, sqnrun, repo, work, size, out)
+        check("budget" in text and "20% of the range" in text and "skips <= 25%" in text,
+              f"{size}: the start line states the budget and the skip limit")
+        log = os.path.join(work, out, "log.jsonl")
+        r = lines(log, "run")[0]
+        check(r["costs"] == "relative" and r["cost_min"] < r["budget"] < r["cost_max"],
+              f"{size}: budget {r['budget']:.4g} GMACs between the cheapest {r['cost_min']:.4g} and the dearest {r['cost_max']:.4g}")
+        check(abs((r["budget"] - r["cost_min"]) / (r["cost_max"] - r["cost_min"]) - 0.2) < 1e-6, f"{size}: budget = 20% of the range")
+        budgets[size] = r["budget"]
+        steps = lines(log, "step")
+        first, last = steps[0], steps[-1]
+        check(first["relative_cost"] > 0.3, f"{size}: the uniform start is over budget ({first['relative_cost']:.3f} of the range)")
+        check(last["lambda"] > 0, f"{size}: the budget's multiplier rose to {last['lambda']:.3g}")
+        check(last["relative_cost"] < first["relative_cost"] - 0.05,
+              f"{size}: expected cost fell from {first['relative_cost']:.3f} to {last['relative_cost']:.3f} of the range")
+        check(all(s["arch_lr"] <= 0.2 + 1e-12 for s in steps) and steps[-1]["arch_lr"] < 0.2, f"{size}: arch_lr anneals")
+        with open(os.path.join(work, out, "pareto.json")) as f:
+            archs = json.load(f)
+        archs = archs["architectures"] if isinstance(archs, dict) else archs
+        chosen = [a for a in archs if a["chosen"]][0]
+        fits = [a for a in archs if a["gmacs"] <= r["budget"] + 1e-12]
+        check(not fits or chosen["gmacs"] <= r["budget"] + 1e-12,
+              f"{size}: derived network {chosen['gmacs']:.4g} GMACs within the budget ({len(fits)} of {len(archs)} scored fit)")
+    ratio = budgets["128x256"] / budgets["64x128"]
+    check(abs(ratio - 4) < 0.05, f"the same `target 20%` is {ratio:.3f}x as many GMACs at 4x the pixels")
+    # resume: one epoch, then the rest, equals the uninterrupted search
+    search_at(sqnc, sqnrun, repo, work, "64x128", "resumed", "--stop-after", "1")
+    run(sqnrun, os.path.join(work, "budget_64x128.plan"), "--search", "--data", "synthetic", "--synthetic-size", "64x128",
+        "--synthetic-train", "8", "--synthetic-val", "2", "--batch", "2", "--crop", "64x128", "--seed", "5", "--samples", "6",
+        "--derive-val", "2", "--max-steps", "4", "--resume", "--out", os.path.join(work, "resumed"))
+    with open(os.path.join(work, "search_64x128", "last.safetensors"), "rb") as a, \
+            open(os.path.join(work, "resumed", "last.safetensors"), "rb") as b:
+        check(a.read() == b.read(), "a resumed budgeted search ends with the uninterrupted one's bytes")
+
+
+if __name__ == "__main__":
+    main()
