@@ -67,6 +67,7 @@ typedef struct PlanCandidate {
 typedef struct PlanSuperblock {
   int index, stage, cin, cout, stride;
   bool residual;
+  bool is_decoder;        /* the decoder's choice (version 4): the last superblock, stage one past the last */
   Shape in_shape, out_shape;
   int input, output;      /* node ids */
   int first_cand, ncand;  /* this superblock's candidates: Plan.cands[first_cand ..] */

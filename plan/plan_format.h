@@ -18,8 +18,9 @@
 #define SQN_PLAN_MIN_VERSION 2u /* version 1 had no training program: recompile */
 /* Version 3 added twelve ops (silu .. affine, maxpool .. channel_shuffle, after output) and node fields
    (alpha, beta, pad_value, slice); a version 2 plan has none of them and reads as before.
-   Version 4 added the search's budget and anti-collapse settings to SRCH (100-byte record); a version 2
-   or 3 plan's 56-byte SRCH reads with absolute costs, no budget and no skip limit. */
+   Version 4 added the search's budget and anti-collapse settings to SRCH (100-byte record) and is_decoder to
+   SUPB (80-byte record; a decoder chosen by the search); a version 2 or 3 plan's 56-byte SRCH reads with
+   absolute costs, no budget and no skip limit, its 76-byte SUPB with encoder superblocks only. */
 #define SQN_PLAN_HEADER_SIZE 32u
 #define SQN_PLAN_OFF_VERSION 8u
 #define SQN_PLAN_OFF_FLAGS 12u
@@ -70,7 +71,8 @@
 #define SQN_NODE_RECORD 208u
 #define SQN_NODE_RECORD_V2 176u /* version 2: no alpha, beta, pad_value, slice */
 #define SQN_PARM_RECORD 44u
-#define SQN_SUPB_RECORD 76u
+#define SQN_SUPB_RECORD 80u
+#define SQN_SUPB_RECORD_V3 76u /* versions 2 and 3: no is_decoder */
 #define SQN_CAND_RECORD 40u
 #define SQN_KERN_RECORD 88u
 #define SQN_SRCH_RECORD 100u /* count must be 1 */

@@ -116,7 +116,9 @@ static void print_superblocks_text(const Plan *p, FILE *out) {
     const PlanSuperblock *sb = &p->sb[s];
     int64_t mn, mx;
     cand_range(sb, &mn, &mx);
-    fprintf(out, "  %3d  %5d  %4d -> %-4d  %6d  %-8s  %5d  %9s  %9s\n", sb->index, sb->stage + 1, sb->cin, sb->cout,
+    char stage[16];
+    snprintf(stage, sizeof stage, sb->is_decoder ? "dec" : "%d", sb->stage + 1);
+    fprintf(out, "  %3d  %5s  %4d -> %-4d  %6d  %-8s  %5d  %9s  %9s\n", sb->index, stage, sb->cin, sb->cout,
             sb->stride, sb->residual ? "yes" : "no", sb->ncand, si(a, mn), si(b, mx));
   }
 }
@@ -193,8 +195,8 @@ static void json_candidate(FILE *out, const PlanCandidate *c) {
 static void json_superblock(FILE *out, const PlanSuperblock *sb) {
   int64_t mn, mx;
   cand_range(sb, &mn, &mx);
-  fprintf(out, "{\"index\": %d, \"stage\": %d, \"cin\": %d, \"cout\": %d, \"stride\": %d, \"residual\": %s, ",
-          sb->index, sb->stage, sb->cin, sb->cout, sb->stride, sb->residual ? "true" : "false");
+  fprintf(out, "{\"index\": %d, \"stage\": %d, \"decoder\": %s, \"cin\": %d, \"cout\": %d, \"stride\": %d, \"residual\": %s, ",
+          sb->index, sb->stage, sb->is_decoder ? "true" : "false", sb->cin, sb->cout, sb->stride, sb->residual ? "true" : "false");
   fprintf(out, "\"macs_min\": %" PRId64 ", \"macs_max\": %" PRId64 ", \"candidates\": [", mn, mx);
   for (int k = 0; k < sb->ncand; k++) {
     if (k) fputs(", ", out);

@@ -521,7 +521,9 @@ static bool read_superblock(Ctx *c, Rd *r, void *out) {
   s->in_shape = rd_shape(r), s->out_shape = rd_shape(r);
   s->input = rd_i32(r), s->output = rd_i32(r);
   s->first_cand = rd_i32(r), s->ncand = rd_i32(r);
-  return read_loc(c, r, &s->loc) && get_bool(c, residual, &s->residual, "residual") &&
+  bool loc_ok = read_loc(c, r, &s->loc);
+  uint32_t dec = c->p->version >= 4 ? rd_u32(r) : 0;
+  return loc_ok && get_bool(c, residual, &s->residual, "residual") && get_bool(c, dec, &s->is_decoder, "is_decoder") &&
          in_range(c, s->index, c->rec, c->rec, "index") && in_range(c, s->stage, 0, SQN_PLAN_MAX_DIM, "stage") &&
          in_range(c, s->cin, 1, SQN_PLAN_MAX_DIM, "cin") && in_range(c, s->cout, 1, SQN_PLAN_MAX_DIM, "cout") &&
          in_range(c, s->stride, 1, SQN_PLAN_MAX_DIM, "stride") && shape_ok(c, s->in_shape, "in") &&
@@ -547,6 +549,7 @@ static bool link_candidates(Ctx *c) {
     PlanSuperblock *sb = &p->sb[s];
     c->rec = s;
     if (sb->first_cand != next) return bad(c, "first candidate is %d, expected %d", sb->first_cand, next);
+    if (sb->is_decoder && s != p->nsb - 1) return bad(c, "only the last superblock may choose the decoder");
     if (sb->ncand > p->ncands - next) return bad(c, "%d candidates run past the candidate table", sb->ncand);
     sb->cand = p->cands + next;
     next += sb->ncand;
@@ -559,7 +562,8 @@ static bool link_candidates(Ctx *c) {
 static bool read_supb(Ctx *c) {
   Plan *p = c->p;
   Rd *r = &c->sec[S_SUPB];
-  return read_table(c, r, SQN_TAG_SUPB, SQN_SUPB_RECORD, sizeof *p->sb, read_superblock, (void **)&p->sb, &p->nsb) &&
+  uint32_t size = p->version >= 4 ? SQN_SUPB_RECORD : SQN_SUPB_RECORD_V3;
+  return read_table(c, r, SQN_TAG_SUPB, size, sizeof *p->sb, read_superblock, (void **)&p->sb, &p->nsb) &&
          read_table(c, r, SQN_TAG_SUPB, SQN_CAND_RECORD, sizeof *p->cands, read_candidate, (void **)&p->cands,
                     &p->ncands) &&
          section_done(c, S_SUPB) && link_candidates(c);

@@ -1,12 +1,16 @@
 #!/usr/bin/python3
-"""search_budget_e2e.py SQNC SQNRUN REPO WORKDIR - budgets and the skip limit from the command line.
+"""search_budget_e2e.py SQNC SQNRUN TEST_INHERIT REPO WORKDIR - budgets, the skip limit and a decoder choice
+from the command line.
 
-One space with `objective macs target 20%`, `skip_limit 25%` and `costs relative`, compiled at two input
-sizes (64x128 and 128x256) and searched with the same settings: at both sizes the run line states the
-budget in GMACs at that size, the budget's multiplier rises while the expected cost is over it, the
-expected cost (as a fraction of the cost range) falls towards the target, and the derived network is
-within the budget whenever a scored architecture is. A search stopped after one epoch and resumed ends
-with the uninterrupted search's bytes (the multipliers are in the checkpoint). Exit 0 when all hold."""
+One space with `objective macs target 20%`, `skip_limit 25%`, `costs relative` and `decoder choose` over two
+decoders (LR-ASPP and depthwise ASPP), compiled at two input sizes (64x128 and 128x256) and searched with the
+same settings: at both sizes the run line states the budget in GMACs at that size, the budget's multiplier
+rises while the expected cost is over it, the expected cost (as a fraction of the cost range) falls towards
+the target, and the derived network is within the budget whenever a scored architecture is. The derived
+network (its decoder chosen by the search) compiles, fine-tunes from the supernet's weights, and with them
+computes the supernet's logits under one-hot mixing (test_inherit), for either decoder. A search stopped
+after one epoch and resumed ends with the uninterrupted search's bytes (the multipliers are in the
+checkpoint). Exit 0 when all hold."""
 import json
 import os
 import shutil
@@ -23,7 +27,7 @@ space budget_test {
   stage 24 repeat 2 stride 2 choose squeezenas13
   stage 32 repeat 2 stride 2 choose squeezenas13
   head conv_bn_relu(cout=64)
-  decoder lr_aspp(low=tap(3), mid=32, pool_fit=true)
+  decoder choose [lr_aspp(low=tap(3), mid=32, pool_fit=true), aspp(low=tap(1), mid=32, r1=2, r2=4, r3=6)]
   residual (stride == 1 && cin == cout)
   search {
     objective macs target 20%
@@ -67,8 +71,39 @@ def search_at(sqnc, sqnrun, repo, work, size, out, *extra):
     return run(sqnrun, plan, "--search", *data, "--overwrite", "--out", os.path.join(work, out), *extra)
 
 
+def inherit(sqnc, sqnrun, test_inherit, repo, work, size, run_dir):
+    """The derived network, and the same with the other decoder: compile, fine-tune a step from the supernet's
+    weights, and match the supernet's logits."""
+    with open(os.path.join(run_dir, "derived.sqn")) as f:
+        text = f.read()
+    lines_ = text.splitlines()
+    dec = [i for i, l in enumerate(lines_) if "// the decoder:" in l]
+    check(len(dec) == 1, f"{size}: derived.sqn chooses the decoder: {lines_[dec[0]].strip() if dec else '(none)'}")
+    chosen = lines_[dec[0]].split(",")[0].strip()
+    with open(os.path.join(work, f"budget_{size}.info.json"), "w") as f:
+        f.write(run(sqnrun, os.path.join(work, f"budget_{size}.plan"), "--info", "--json"))
+    with open(os.path.join(work, f"budget_{size}.info.json")) as f:
+        info = json.load(f)
+    names = [c["name"] for c in info["superblocks"][-1]["candidates"]]
+    check(info["superblocks"][-1]["decoder"] and len(names) == 2, f"{size}: the space's last superblock chooses between {names}")
+    other = [n for n in names if n != chosen][0]
+    lines_[dec[0]] = lines_[dec[0]].replace(chosen + ",", other + ",", 1)
+    variants = {"derived": text, "other_decoder": "\n".join(lines_) + "\n"}
+    for name, src in variants.items():
+        path = os.path.join(run_dir, f"{name}.sqn")
+        with open(path, "w") as f:
+            f.write(src)
+        plan = os.path.join(work, f"{name}_{size}.plan")
+        run(sqnc, path, "-I", os.path.join(repo, "spaces"), "-q", "-o", plan)
+        run(sqnrun, plan, "--train", "--data", "synthetic", "--synthetic-size", size, "--synthetic-train", "2",
+            "--synthetic-val", "2", "--batch", "2", "--crop", size, "--epochs", "1", "--max-steps", "1",
+            "--weights", os.path.join(run_dir, "last.safetensors"), "--overwrite", "--out", os.path.join(work, f"ft_{name}_{size}"))
+        out = run(test_inherit, os.path.join(work, f"budget_{size}.plan"), plan, os.path.join(run_dir, "last.safetensors"))
+        check("max |diff| 0 " in out, f"{size}: {name} network with inherited weights = supernet one-hot ({out.splitlines()[0]})")
+
+
 def main():
-    sqnc, sqnrun, repo, work = sys.argv[1:5]
+    sqnc, sqnrun, test_inherit, repo, work = sys.argv[1:6]
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     with open(os.path.join(work, "budget.sqn"), "w") as f:
@@ -99,6 +134,7 @@ def main():
         fits = [a for a in archs if a["gmacs"] <= r["budget"] + 1e-12]
         check(not fits or chosen["gmacs"] <= r["budget"] + 1e-12,
               f"{size}: derived network {chosen['gmacs']:.4g} GMACs within the budget ({len(fits)} of {len(archs)} scored fit)")
+        inherit(sqnc, sqnrun, test_inherit, repo, work, size, os.path.join(work, out))
     ratio = budgets["128x256"] / budgets["64x128"]
     check(abs(ratio - 4) < 0.05, f"the same `target 20%` is {ratio:.3f}x as many GMACs at 4x the pixels")
     # resume: one epoch, then the rest, equals the uninterrupted search

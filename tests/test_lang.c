@@ -440,7 +440,71 @@ static void test_op_table(void) {
   CHECK(op_info(OP__COUNT) == NULL && !strcmp(op_name(OP__COUNT), "?"));
 }
 
+/* `decoder choose`: the decoders become the last superblock (its own theta, decoder.ops.NAME.* parameters,
+   absolute names under the candidate's prefix); a network picks one with a last list item. */
+static const char *const decoder_space =
+    "import \"std/blocks.sqn\"\n"
+    "decoder tiny(low: tensor, k: int = 1) {\n"
+    "  out = conv(in, classes, k=k, bias=true) -> bilinear(like=image)\n"
+    "}\n"
+    "decoder fuse(low: tensor) {\n"
+    "  x = conv(in, low.c, name=\"/proj\") -> bilinear(like=low)\n"
+    "  out = conv(x + low, classes, bias=true) -> bilinear(like=image)\n"
+    "}\n"
+    "candidates c = [ a = ir(k=3, e=1), skip ]\n"
+    "candidates decs = [ t1 = tiny(low=tap(0)), t3 = tiny(low=tap(0), k=3), f = fuse(low=tap(0)) ]\n"
+    "space s {\n  input 3x64x128\n  classes 5\n  stem conv_bn_relu(cout=8, k=3, stride=2)\n"
+    "  stage 8 repeat 2 stride 1 choose c\n  stage 16 repeat 1 stride 2 choose c\n"
+    "  decoder choose decs\n}\n";
+
+static void test_decoder_choice(void) {
+  Arena a = {0};
+  IrGraph *g = compile_text(&a, decoder_space, NULL);
+  CHECK(g != NULL);
+  if (!g) return (void)fprintf(stderr, "%s", diag_buf);
+  CHECK_EQ_I64(g->nsb, 4);
+  const IrSuperblock *d = &g->sb[3];
+  CHECK(d->is_decoder && !g->sb[2].is_decoder && d->ncand == 3 && d->stage == 2 && d->cout == 5 && d->cin == 16);
+  CHECK(!strcmp(d->cand[0].name, "t1") && !strcmp(d->cand[2].name, "f"));
+  CHECK(find_param(g, "decoder.gumble_arch_params") >= 0);
+  CHECK(find_param(g, "decoder.ops.t1.0.weight") >= 0 && find_param(g, "decoder.ops.t3.0.weight") >= 0);
+  CHECK(find_param(g, "decoder.ops.f.proj.weight") >= 0 && find_param(g, "proj.weight") < 0); /* absolute, rooted */
+  CHECK(g->nodes[g->nodes[g->output].inputs[0]].kind == OP_MIX);
+  IrCostTotals t;
+  ir_compute_costs(g, &t);
+  CHECK(d->cand[0].macs > 0 && d->cand[1].macs > 2 * d->cand[0].macs); /* 3x3 vs 1x1 classifier: own costs */
+  CHECK(t.macs_max - t.macs_min >= d->cand[1].macs - d->cand[0].macs); /* the decoder choice is in the range */
+  arena_free(&a);
+  char src[8192];
+  snprintf(src, sizeof src, "%snetwork n = s [a, skip, a, f]\n", decoder_space);
+  g = compile_text(&a, src, NULL);
+  CHECK(g != NULL);
+  if (!g) return (void)fprintf(stderr, "%s", diag_buf);
+  CHECK(g->nsb == 4 && g->sb[3].is_decoder && g->sb[3].ncand == 1 && !strcmp(g->sb[3].cand[0].name, "f"));
+  CHECK(find_param(g, "decoder.proj.weight") >= 0 && find_param(g, "decoder.gumble_arch_params") < 0);
+  arena_free(&a);
+  snprintf(src, sizeof src, "%snetwork n = s [a, skip, a] { decoder tiny(low=tap(1)) }\n", decoder_space);
+  g = compile_text(&a, src, NULL); /* a network's own decoder replaces the choice */
+  CHECK(g && g->nsb == 3 && find_param(g, "decoder.0.weight") >= 0);
+  arena_free(&a);
+  static const struct { const char *tail; const char *expect[2]; } bad[] = {
+      {"network n = s [a, skip, a]\n", {"gives 3 choices but space `s` has 3 superblocks and a decoder choice", "then the decoder"}},
+      {"network n = s [a, skip, a, t2]\n", {"`t2` is not a candidate of set `decs`", "did you mean `t1`?"}},
+      {"space s2 { input 3x64x128; classes 5; stage 8 choose c; decoder choose }\n", {"`decoder choose` takes one candidate set"}},
+      {"space s2 { input 3x64x128; classes 5; stage 8 choose c; decoder choose decs extra }\n", {"`decoder choose` takes one candidate set"}},
+      {"space s2 { input 3x64x128; classes 5; stage 8 choose c; decoder choose [tiny(low=tap(0)), conv_bn_relu(cout=6)] }\n",
+       {"the decoder `conv_bn_relu(cout=6)` produces 6x64x128", "classes x input size"}},
+      {"space s2 { input 3x64x128; classes 5; stage 8 choose c; decoder choose nodecs }\n", {"unknown candidate set `nodecs`"}},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    snprintf(src, sizeof src, "!%s%s", decoder_space, bad[i].tail);
+    DiagCase dc = {src, {bad[i].expect[0], bad[i].expect[1]}};
+    CHECK(run_diag_case(&dc));
+  }
+}
+
 int main(void) {
+  test_decoder_choice();
   test_spatial_ops();
   test_op_table();
   test_dead_code();

@@ -315,7 +315,7 @@ static void compare_sb(const IrSuperblock *a, const PlanSuperblock *b) {
   CHECK(a->index == b->index && a->stage == b->stage && a->cin == b->cin && a->cout == b->cout);
   CHECK(a->stride == b->stride && a->residual == b->residual && shape_eq(a->in_shape, b->in_shape));
   CHECK(shape_eq(a->out_shape, b->out_shape) && a->input == b->input && a->output == b->output);
-  CHECK(a->ncand == b->ncand && loc_eq(a->loc, b->loc));
+  CHECK(a->ncand == b->ncand && loc_eq(a->loc, b->loc) && a->is_decoder == b->is_decoder);
   for (int k = 0; k < a->ncand && k < b->ncand; k++) {
     const IrCandidate *x = &a->cand[k];
     const PlanCandidate *y = &b->cand[k];
@@ -578,6 +578,16 @@ static void test_other_records(void) {
   CHECK(patched_rejects(b, off_in(b, "SUPB", 1, 56), 0, "first candidate is 0, expected 3"));
   CHECK(patched_rejects(b, off_in(b, "SUPB", 0, 48), 99, "input refers to node 99"));
   CHECK(patched_rejects(b, off_in(b, "SUPB", 0, 0), 1, "index is 1"));
+  CHECK(patched_rejects(b, off_in(b, "SUPB", 0, 76), 2, "is_decoder is 2, not a boolean"));
+  CHECK(patched_rejects(b, off_in(b, "SUPB", 0, 76), 1, "only the last superblock may choose the decoder"));
+  Blob d = copy(b); /* the last superblock may */
+  int last = (int)le32(section(d.p, "SUPB")) - 1; /* the table's record count */
+  put32(d.p + off_in(d, "SUPB", last, 76), 1);
+  recrc(d.p, d.len);
+  char why[256];
+  Plan *p = plan_read_mem(d.p, d.len, why, sizeof why);
+  CHECK(p && p->sb[p->nsb - 1].is_decoder && !p->sb[0].is_decoder);
+  plan_free(p), free(d.p);
   free(b.p);
 }
 

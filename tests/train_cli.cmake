@@ -129,10 +129,11 @@ add_test(NAME search_budget_plans COMMAND sh -c "$<TARGET_FILE:sqnc> ${PROJECT_S
 set_tests_properties(search_budget_plans PROPERTIES FIXTURES_SETUP search_budget_plans)
 add_test(NAME search_budget COMMAND test_search_budget ${TCLI}/budget_64.plan ${TCLI}/budget_128.plan)
 set_tests_properties(search_budget PROPERTIES FIXTURES_REQUIRED search_budget_plans)
-# Budgets from the command line: `target 20%` and a skip limit at two input sizes, derivation within the
-# budget, resume identical (tests/search_budget_e2e.py; ~50 s, so heavy: not in the sanitizer pass).
+# Budgets and a decoder choice from the command line: `target 20%` and a skip limit at two input sizes,
+# derivation within the budget, the derived network (either decoder) fine-tuned from and equal to the supernet,
+# resume identical (tests/search_budget_e2e.py; ~1 min, so heavy: not in the sanitizer pass).
 add_test(NAME search_budget_e2e
          COMMAND sh -c "if [ ! -x /usr/bin/python3 ]; then echo 'SKIP: no /usr/bin/python3'; exit 77; fi; \
 exec /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/search_budget_e2e.py $<TARGET_FILE:sqnc> $<TARGET_FILE:sqnrun> \
-${PROJECT_SOURCE_DIR} ${TCLI}/search_budget_e2e")
+$<TARGET_FILE:test_inherit> ${PROJECT_SOURCE_DIR} ${TCLI}/search_budget_e2e")
 set_tests_properties(search_budget_e2e PROPERTIES LABELS heavy SKIP_RETURN_CODE 77 TIMEOUT 600)

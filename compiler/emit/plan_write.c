@@ -301,6 +301,7 @@ static void write_superblock(Buf *b, StrTab *t, const IrSuperblock *sb, int firs
   put_i32(b, first_cand);
   put_i32(b, sb->ncand);
   put_loc(b, t, sb->loc);
+  put_bool(b, sb->is_decoder);
 }
 
 static void write_candidate(Buf *b, StrTab *t, const IrCandidate *c) {

@@ -56,6 +56,7 @@ typedef struct Elab {
   const char **file_keys;
   int nfiles, cap_files;
   int superblock, candidate; /* where new nodes go */
+  const char *name_root;     /* what absolute names (name="/x") are relative to: "" (NULL), or a chosen decoder's prefix */
   Scope *scope;              /* innermost scope, for "instantiated from" notes */
   bool abort;                /* a limit was hit: stop elaborating (every evaluation returns an error) */
   int eval_depth;            /* nesting of eval_expr, bounded */

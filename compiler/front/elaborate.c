@@ -116,10 +116,11 @@ static void load_module(Elab *e, const SourceFile *file, int depth) {
 }
 
 /* The name of the next op or block in scope s: its sequential index, or the explicit name= given;
-   an explicit name starting with '/' is absolute (outside the scope's prefix). */
+   an explicit name starting with '/' is absolute (outside the scope's prefix; inside a decoder the search chooses,
+   under that decoder's prefix, so that two candidate decoders cannot collide). */
 const char *scope_next_name(Elab *e, Scope *s, const char *explicit_name) {
   int idx = s->counter++;
-  if (explicit_name && explicit_name[0] == '/') return arena_strdup(e->a, explicit_name + 1);
+  if (explicit_name && explicit_name[0] == '/') return arena_printf(e->a, "%s%s", e->name_root ? e->name_root : "", explicit_name + 1);
   if (explicit_name) return arena_printf(e->a, "%s%s", s->prefix, explicit_name);
   return arena_printf(e->a, "%s%d", s->prefix, idx);
 }

@@ -20,6 +20,7 @@ typedef struct SpaceSpec {
   const Setting *net_search, *net_train; /* a network's search/train settings, applied over the space's */
   StageSpec stages[MAX_STAGES];
   int nstages, nblocks;
+  StageSpec dec;             /* `decoder choose SET`: its candidates (dec.nchoices 0: one decoder block) */
 } SpaceSpec;
 
 static const char *space_keys[] = {"input", "classes", "stem", "stage", "head", "decoder", "residual", "search", "train"};
@@ -356,7 +357,7 @@ static Value build_superblock(Elab *e, SpaceSpec *sp, Scope *s, int stage, int r
 
 static Value build_encoder(Elab *e, SpaceSpec *sp, Scope *s, Value x, Value *taps) {
   IrGraph *g = e->g;
-  g->sb = ARENA_ARRAY(e->a, IrSuperblock, sp->nblocks ? sp->nblocks : 1);
+  g->sb = ARENA_ARRAY(e->a, IrSuperblock, sp->nblocks + 1); /* + the decoder's choice */
   for (int st = 0; st < sp->nstages && x.kind == V_TENSOR; st++)
     for (int r = 0; r < sp->stages[st].repeats && x.kind == V_TENSOR; r++) {
       x = build_superblock(e, sp, s, st, r, x);
@@ -366,22 +367,46 @@ static Value build_encoder(Elab *e, SpaceSpec *sp, Scope *s, Value x, Value *tap
 }
 
 static bool check_genotype_length(Elab *e, SpaceSpec *sp) {
-  if (!sp->network || sp->network->nitems == sp->nblocks) return true;
-  elab_error(e, sp->network->loc, "give one choice per superblock, in order",
-             "network `%s` gives %d choices but space `%s` has %d superblocks", sp->network->name,
-             sp->network->nitems, sp->space->name, sp->nblocks);
+  int want = sp->nblocks + (sp->dec.nchoices > 0);
+  if (!sp->network || sp->network->nitems == want) return true;
+  elab_error(e, sp->network->loc,
+             sp->dec.nchoices ? "give one choice per superblock, in order, then the decoder" : "give one choice per superblock, in order",
+             "network `%s` gives %d choices but space `%s` has %d superblocks%s", sp->network->name, sp->network->nitems,
+             sp->space->name, sp->nblocks, sp->dec.nchoices ? " and a decoder choice" : "");
+  return false;
+}
+
+/* `decoder choose SET` (or `choose [..]`, `choose f(..)`): the decoder's candidates, searched like a superblock's. */
+static bool parse_decoder_choice(Elab *e, SpaceSpec *sp) {
+  const Setting *st = sp->decoder;
+  const Expr *x = st->values ? st->values->value : NULL;
+  if (!x || x->kind != EX_IDENT || strcmp(x->str, "choose")) return true;
+  if (st->nvalues != 2) {
+    elab_error(e, st->loc, "e.g. `decoder choose decoders` or `decoder choose [lr_aspp(low=tap(7)), dwaspp(low=tap(7))]`",
+               "`decoder choose` takes one candidate set");
+    return false;
+  }
+  sp->dec.st = st;
+  sp->dec.choices = ARENA_ARRAY(e->a, Choice, IR_MAX_INPUTS);
+  sp->dec.nchoices = candidate_set_expand(e, st->values->next->value, sp->dec.choices, IR_MAX_INPUTS, &sp->dec.set);
+  if (sp->dec.nchoices < 0) sp->dec.nchoices = 0;
+  return sp->dec.nchoices > 0;
+}
+
+static bool logits_shape_ok(Elab *e, SrcLoc loc, const char *which, Value out) {
+  IrGraph *g = e->g;
+  Shape o = g->nodes[out.node].out;
+  if (o.c == g->classes && o.h == g->input.h && o.w == g->input.w) return true;
+  elab_error(e, loc, "end the decoder with a resize to the input size, e.g. bilinear(x, like=image)",
+             "the decoder%s produces %dx%dx%d but the network must output %dx%dx%d logits (classes x input size)", which,
+             o.c, o.h, o.w, g->classes, g->input.h, g->input.w);
   return false;
 }
 
 static void check_output(Elab *e, SpaceSpec *sp, Value out) {
   IrGraph *g = e->g;
   Shape o = g->nodes[out.node].out;
-  if (o.c != g->classes || o.h != g->input.h || o.w != g->input.w) {
-    elab_error(e, sp->decoder->loc, "end the decoder with a resize to the input size, e.g. bilinear(x, like=image)",
-               "the decoder produces %dx%dx%d but the network must output %dx%dx%d logits (classes x input size)", o.c,
-               o.h, o.w, g->classes, g->input.h, g->input.w);
-    return;
-  }
+  if (!logits_shape_ok(e, sp->decoder->loc, "", out)) return;
   g->output = elab_add_node(e, OP_OUTPUT, &out.node, 1, sp->decoder->loc, "output");
   g->nodes[g->output].out = o;
 }
@@ -428,7 +453,58 @@ static bool prepare(Elab *e, const Decl *target, SpaceSpec *sp) {
   if (e->d->errors > before) return false; /* avoid cascades (e.g. "no stages" after a bad stage) */
   if (!sp->nstages) elab_error(e, sp->space->loc, "add e.g. `stage 16 repeat 4 stride 2 choose squeezenas13`", "space `%s` has no stages", sp->space->name);
   if (!sp->decoder) elab_error(e, sp->space->loc, "add e.g. `decoder lr_aspp(low=tap(7))`", "space `%s` has no decoder", sp->space->name);
-  return !e->d->errors && check_genotype_length(e, sp);
+  return !e->d->errors && parse_decoder_choice(e, sp) && check_genotype_length(e, sp);
+}
+
+/* The decoder's choice as the last superblock: every candidate decoder (space: mixed by their own theta,
+   decoder.gumble_arch_params; parameters decoder.ops.NAME.*) or the network's one (decoder.*). */
+static Value build_decoder_choice(Elab *e, SpaceSpec *sp, Scope *ds, Value x, Value *image) {
+  IrGraph *g = e->g;
+  IrSuperblock *sb = &g->sb[g->nsb];
+  *sb = (IrSuperblock){.index = g->nsb, .stage = sp->nstages, .is_decoder = true, .cin = g->nodes[x.node].out.c,
+                       .cout = g->classes, .stride = 1, .in_shape = g->nodes[x.node].out, .input = x.node,
+                       .loc = sp->decoder->loc};
+  Choice ch[IR_MAX_INPUTS];
+  int n = sp->dec.nchoices;
+  if (sp->network) {
+    const Arg *item = sp->network->items;
+    for (int k = 0; k < sp->nblocks && item; k++) item = item->next;
+    if (!item || !genotype_choice(e, &sp->dec, item, &ch[0])) return v_error();
+    n = 1;
+  } else {
+    memcpy(ch, sp->dec.choices, sizeof *ch * (size_t)n);
+  }
+  sb->cand = ARENA_ARRAY(e->a, IrCandidate, n);
+  e->superblock = sb->index;
+  Value outs[IR_MAX_INPUTS] = {v_error()};
+  bool ok = true;
+  for (int k = 0; k < n; k++) {
+    e->candidate = k;
+    const char *prefix = g->is_space ? arena_printf(e->a, "decoder.ops.%s.", ch[k].name) : "decoder.";
+    BlockCtx ctx = {.input = x, .cout = -1, .stride = -1, .prefix = prefix, .classes = g->classes, .image = image};
+    e->name_root = prefix;
+    outs[k] = instantiate(e, ds, ch[k].expr, "decoder", &ctx);
+    e->name_root = NULL;
+    ok = outs[k].kind == V_TENSOR && logits_shape_ok(e, ch[k].expr->loc, arena_printf(e->a, " `%s`", ch[k].display), outs[k]) && ok;
+    add_candidate(e, sb, ch[k], outs[k]);
+  }
+  e->candidate = -1;
+  g->nsb++;
+  Value out = v_error();
+  if (ok && !g->is_space) {
+    out = outs[0];
+  } else if (ok) {
+    int ins[IR_MAX_INPUTS];
+    for (int k = 0; k < n; k++) ins[k] = sb->cand[k].output;
+    int mix = elab_add_node(e, OP_MIX, ins, n, sb->loc, "decoder.mix");
+    g->nodes[mix].out = g->nodes[outs[0].node].out;
+    int theta[2] = {n, 1};
+    ir_add_param(g, mix, PARAM_ARCH, "decoder.gumble_arch_params", 2, theta);
+    out = v_tensor(mix);
+  }
+  e->superblock = -1;
+  if (out.kind == V_TENSOR) sb->out_shape = g->nodes[out.node].out, sb->output = out.node;
+  return out;
 }
 
 static void build_graph(Elab *e, SpaceSpec *sp) {
@@ -445,12 +521,17 @@ static void build_graph(Elab *e, SpaceSpec *sp) {
   if (x.kind != V_TENSOR) return;
   g->encoder_output = x.node;
   Scope ds = {.prefix = "", .taps = taps, .ntaps = g->nsb};
-  if (sp->decoder->nvalues != 1) {
-    elab_error(e, sp->decoder->loc, NULL, "`decoder` takes one block");
+  if (sp->decoder->nvalues != 1 && !sp->dec.nchoices) {
+    elab_error(e, sp->decoder->loc, "or let the search choose: `decoder choose SET`", "`decoder` takes one block");
     return;
   }
-  BlockCtx ctx = {.input = x, .cout = -1, .stride = -1, .prefix = "decoder.", .classes = g->classes, .image = &image};
-  Value out = instantiate(e, &ds, sp->decoder->values->value, "decoder", &ctx);
+  Value out;
+  if (sp->dec.nchoices) {
+    out = build_decoder_choice(e, sp, &ds, x, &image);
+  } else {
+    BlockCtx ctx = {.input = x, .cout = -1, .stride = -1, .prefix = "decoder.", .classes = g->classes, .image = &image};
+    out = instantiate(e, &ds, sp->decoder->values->value, "decoder", &ctx);
+  }
   if (out.kind == V_TENSOR) check_output(e, sp, out);
 }
 

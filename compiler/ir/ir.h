@@ -68,7 +68,8 @@ typedef struct IrCandidate {
 
 typedef struct IrSuperblock {
   int index;               /* 0-based position in the encoder */
-  int stage;               /* stage number (0-based) */
+  int stage;               /* stage number (0-based); the decoder's choice: one past the last stage */
+  bool is_decoder;         /* `decoder choose SET`: the candidates are decoders, the last superblock */
   int cin, cout, stride;
   bool residual;           /* output = input + mix */
   Shape in_shape, out_shape;

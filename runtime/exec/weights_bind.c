@@ -16,9 +16,15 @@ static void shape_text(char *buf, size_t n, int ndim, const int64_t *dims) {
 
 /* Where a fixed network's parameter is in a supernet's weights: encoder.residuals.N.op.REST is
    encoder.residuals.N.ops.CAND.REST, CAND the candidate the network chose in superblock N (weight
-   inheritance: a derived network starts from its search); every other name is the same. */
+   inheritance: a derived network starts from its search), and where the space chose the decoder,
+   decoder.REST is decoder.ops.CAND.REST; every other name is the same. */
 static const char *supernet_name(const Plan *p, const char *name, char *buf, size_t n) {
   int sb, used = 0;
+  const PlanSuperblock *last = p->nsb ? &p->sb[p->nsb - 1] : NULL;
+  if (last && last->is_decoder && last->ncand == 1 && !strncmp(name, "decoder.", 8)) {
+    snprintf(buf, n, "decoder.ops.%s.%s", last->cand[0].name, name + 8);
+    return buf;
+  }
   if (sscanf(name, "encoder.residuals.%d.op.%n", &sb, &used) != 1 || !used || sb < 0 || sb >= p->nsb ||
       p->sb[sb].ncand != 1)
     return name;
@@ -30,7 +36,9 @@ static const char *supernet_name(const Plan *p, const char *name, char *buf, siz
 static bool is_supernet(const Plan *p, const TensorSet *w) {
   if (p->is_space) return false;
   for (int i = 0; i < w->n; i++)
-    if (!strncmp(w->t[i].name, "encoder.residuals.", 18) && strstr(w->t[i].name, ".ops.")) return true;
+    if ((!strncmp(w->t[i].name, "encoder.residuals.", 18) && strstr(w->t[i].name, ".ops.")) ||
+        !strncmp(w->t[i].name, "decoder.ops.", 12))
+      return true;
   return false;
 }
 
@@ -77,7 +85,8 @@ static bool name_in_plan(const Plan *p, const char *name) {
 
 /* In a supernet's weights, the other candidates and the architecture parameters. */
 static bool supernet_only(const char *name) {
-  return !strncmp(name, "encoder.residuals.", 18) && (strstr(name, ".ops.") || ends_with(name, ".gumble_arch_params"));
+  return (!strncmp(name, "encoder.residuals.", 18) && (strstr(name, ".ops.") || ends_with(name, ".gumble_arch_params"))) ||
+         !strncmp(name, "decoder.ops.", 12) || !strcmp(name, "decoder.gumble_arch_params");
 }
 
 bool weights_bind(const Plan *p, const TensorSet *w, const float **params, char *err, size_t n) {

@@ -137,7 +137,7 @@ static double budget_cost(const Arch *a, const DeriveOptions *o, double *limit) 
 static bool within(const Arch *a, const DeriveOptions *o, const Search *s, bool skips_too) {
   double limit, c = budget_cost(a, o, &limit);
   if (limit > 0 && c > limit) return false;
-  return !skips_too || o->skip_limit >= 1 || a->skips <= (int)floor(o->skip_limit * s->nsb + 1e-9);
+  return !skips_too || o->skip_limit >= 1 || a->skips <= (int)floor(o->skip_limit * search_encoder_superblocks(s) + 1e-9);
 }
 
 /* The best mIoU within the budget and the skip limit; else within the budget alone; else the cheapest. */

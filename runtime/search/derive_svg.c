@@ -458,7 +458,8 @@ static void stage_band(FILE *f, const Search *s, const ArchLayout *l, int i, int
   fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" rx=\"6\" fill=\"%s\" stroke=\"#d0d7e2\"/>\n", x0,
           yc - 88, x1 - x0, 150, tint[abs(a->stage) % 2]);
   bool wide = x1 - x0 >= 104;
-  snprintf(label, sizeof label, wide ? "stage %d: %d->%d" : "%d: %d->%d", a->stage + 1, a->cin, b->cout);
+  if (a->is_decoder) snprintf(label, sizeof label, "decoder");
+  else snprintf(label, sizeof label, wide ? "stage %d: %d->%d" : "%d: %d->%d", a->stage + 1, a->cin, b->cout);
   svg_label(f, x0 + 5, yc - 75, "start", wide ? 11 : 9, "fill=\"#445\"", label);
 }
 
@@ -479,8 +480,10 @@ static void human(char *buf, size_t n, long long v) {
 static void sb_title(FILE *f, const PlanSuperblock *sb, const PlanCandidate *c) {
   char m[32], p[32];
   human(m, sizeof m, (long long)c->macs), human(p, sizeof p, (long long)c->params);
-  fprintf(f, "<title>superblock %d (stage %d, %d-&gt;%d, stride %d%s): ", sb->index, sb->stage + 1, sb->cin, sb->cout,
-          sb->stride, sb->residual ? ", residual" : "");
+  if (sb->is_decoder) fprintf(f, "<title>decoder (%d-&gt;%d classes): ", sb->cin, sb->cout);
+  else
+    fprintf(f, "<title>superblock %d (stage %d, %d-&gt;%d, stride %d%s): ", sb->index, sb->stage + 1, sb->cin, sb->cout,
+            sb->stride, sb->residual ? ", residual" : "");
   xml_text(f, c->name), fputs(" = ", f), xml_text(f, c->display);
   fprintf(f, "; MACs %s, params %s</title>\n", m, p);
 }

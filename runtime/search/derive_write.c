@@ -228,8 +228,9 @@ bool derive_write_sqn(const Search *s, const Arch *c, const DeriveOptions *o, ch
   free_sources(&src);
   for (int i = 0; i < s->nsb; i++) {
     const PlanCandidate *k = &s->p->sb[i].cand[c->choice[i]];
-    fprintf(f, "  %s,%*s// superblock %d: %s\n", k->name, (int)(32 - strlen(k->name) > 0 ? 32 - strlen(k->name) : 1), "",
-            i, k->display ? k->display : k->name);
+    int pad = (int)(32 - strlen(k->name) > 0 ? 32 - strlen(k->name) : 1);
+    if (s->p->sb[i].is_decoder) fprintf(f, "  %s,%*s// the decoder: %s\n", k->name, pad, "", k->display ? k->display : k->name);
+    else fprintf(f, "  %s,%*s// superblock %d: %s\n", k->name, pad, "", i, k->display ? k->display : k->name);
   }
   fprintf(f, "]\n");
   return atomic_close(&af, true, err, n);

@@ -82,6 +82,8 @@ void search_theta_grad_resource(const Search *s, Trainer *t, double *dtheta, Res
 void budget_step(Search *s, const ResourceTerm *r);
 /* How many superblocks of an architecture skip (a zero or identity candidate). */
 int arch_skips(const Search *s, const int *choice);
+/* The superblocks of the encoder: all but the decoder's choice (the last superblock, where the space has one). */
+int search_encoder_superblocks(const Search *s);
 /* Prunes active candidates whose probability fell below `below` (never the last one of a
    superblock); returns how many, and describes each on `log` (may be NULL). */
 int search_prune(Search *s, Trainer *t, double below, FILE *log);

@@ -50,10 +50,15 @@ bool budget_init(Search *s, const BudgetSettings *b, char *err, size_t n) {
   return true;
 }
 
+/* The encoder's superblocks (not the decoder's choice, the last one where the space has it). */
+static int encoder_superblocks(const Search *s) { return s->nsb - (s->nsb && s->p->sb[s->nsb - 1].is_decoder); }
+
 /* Expected fraction of skipping superblocks and its gradient (added with weight w into dtheta). */
 static double skip_fraction(const Search *s, Trainer *t, double w, double *dtheta, double *prob) {
   double total = 0;
-  for (int i = 0; i < s->nsb; i++) {
+  int nenc = encoder_superblocks(s);
+  if (!nenc) return 0;
+  for (int i = 0; i < nenc; i++) {
     const PlanSuperblock *sb = &s->p->sb[i];
     search_probs(s, t, i, prob);
     double ps = 0;
@@ -61,9 +66,9 @@ static double skip_fraction(const Search *s, Trainer *t, double w, double *dthet
     total += ps;
     if (w != 0)
       for (int k = 0; k < sb->ncand; k++) /* d p_skip / d theta_k = p_k (1[k skips] - p_skip) */
-        if (s->active[i * s->maxc + k]) dtheta[i * s->maxc + k] += w / s->nsb * prob[k] * ((is_skip(&sb->cand[k]) ? 1 : 0) - ps);
+        if (s->active[i * s->maxc + k]) dtheta[i * s->maxc + k] += w / nenc * prob[k] * ((is_skip(&sb->cand[k]) ? 1 : 0) - ps);
   }
-  return total / s->nsb;
+  return total / nenc;
 }
 
 void search_theta_grad_resource(const Search *s, Trainer *t, double *dtheta, ResourceTerm *out) {
@@ -97,6 +102,8 @@ void budget_step(Search *s, const ResourceTerm *r) {
 
 int arch_skips(const Search *s, const int *choice) {
   int k = 0;
-  for (int i = 0; i < s->nsb; i++) k += is_skip(&s->p->sb[i].cand[choice[i]]);
+  for (int i = 0; i < encoder_superblocks(s); i++) k += is_skip(&s->p->sb[i].cand[choice[i]]);
   return k;
 }
+
+int search_encoder_superblocks(const Search *s) { return encoder_superblocks(s); }
