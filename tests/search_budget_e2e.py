@@ -1,9 +1,10 @@
 #!/usr/bin/python3
-"""search_budget_e2e.py SQNC SQNRUN TEST_INHERIT REPO WORKDIR - budgets, the skip limit and a decoder choice
-from the command line.
+"""search_budget_e2e.py SQNC SQNRUN TEST_INHERIT REPO WORKDIR - budgets, the skip limit, a searchable depth and a
+decoder choice from the command line.
 
-One space with `objective macs target 20%`, `skip_limit 25%`, `costs relative` and `decoder choose` over two
-decoders (LR-ASPP and depthwise ASPP), compiled at two input sizes (64x128 and 128x256) and searched with the
+One space with `objective macs target 20%`, `skip_limit 25%`, `costs relative`, a stage of searchable depth
+(`repeat 1 -> 3`: its last two superblocks may skip) and `decoder choose` over two decoders (LR-ASPP and
+depthwise ASPP), compiled at two input sizes (64x128 and 128x256) and searched with the
 same settings: at both sizes the run line states the budget in GMACs at that size, the budget's multiplier
 rises while the expected cost is over it, the expected cost (as a fraction of the cost range) falls towards
 the target, and the derived network is within the budget whenever a scored architecture is. The derived
@@ -25,7 +26,7 @@ space budget_test {
   stem conv_bn_relu(cout=16, k=3, stride=2)
   stage 16 repeat 2 stride 2 choose squeezenas13
   stage 24 repeat 2 stride 2 choose squeezenas13
-  stage 32 repeat 2 stride 2 choose squeezenas13
+  stage 32 repeat 1 -> 3 stride 2 choose [ir(k=3, e=3), ir(k=5, e=6)]
   head conv_bn_relu(cout=64)
   decoder choose [lr_aspp(low=tap(3), mid=32, pool_fit=true), aspp(low=tap(1), mid=32, r1=2, r2=4, r3=6)]
   residual (stride == 1 && cin == cout)
@@ -102,6 +103,11 @@ def inherit(sqnc, sqnrun, test_inherit, repo, work, size, run_dir):
         check("max |diff| 0 " in out, f"{size}: {name} network with inherited weights = supernet one-hot ({out.splitlines()[0]})")
 
 
+def info_of(sqnrun, work, size):
+    with open(os.path.join(work, f"budget_{size}.info.json")) as f:
+        return json.load(f)
+
+
 def main():
     sqnc, sqnrun, test_inherit, repo, work = sys.argv[1:6]
     shutil.rmtree(work, ignore_errors=True)
@@ -137,6 +143,22 @@ def main():
         inherit(sqnc, sqnrun, test_inherit, repo, work, size, os.path.join(work, out))
     ratio = budgets["128x256"] / budgets["64x128"]
     check(abs(ratio - 4) < 0.05, f"the same `target 20%` is {ratio:.3f}x as many GMACs at 4x the pixels")
+    names = [[c["name"] for c in sb["candidates"]] for sb in info_of(sqnrun, work, "64x128")["superblocks"]]
+    check(names[4] == names[4][:2] and "skip_depth" in names[5] and "skip_depth" in names[6] and len(names[6]) == 3,
+          "the searchable depth adds skip_depth to the last two superblocks of its stage")
+    # a network that skips both optional superblocks compiles and runs
+    with open(os.path.join(work, "search_64x128", "derived.sqn")) as f:
+        lines_ = f.read().splitlines()
+    for sb in (5, 6):
+        at = [i for i, l in enumerate(lines_) if f"// superblock {sb}:" in l][0]
+        lines_[at] = "  skip_depth,"
+    shallow = os.path.join(work, "search_64x128", "shallow.sqn")
+    with open(shallow, "w") as f:
+        f.write("\n".join(lines_) + "\n")
+    run(sqnc, shallow, "-I", os.path.join(repo, "spaces"), "-q", "-o", os.path.join(work, "shallow.plan"))
+    out = run(test_inherit, os.path.join(work, "budget_64x128.plan"), os.path.join(work, "shallow.plan"),
+              os.path.join(work, "search_64x128", "last.safetensors"))
+    check("max |diff| 0 " in out, "a network skipping the optional superblocks = the supernet one-hot on skip_depth")
     # resume: one epoch, then the rest, equals the uninterrupted search
     search_at(sqnc, sqnrun, repo, work, "64x128", "resumed", "--stop-after", "1")
     run(sqnrun, os.path.join(work, "budget_64x128.plan"), "--search", "--data", "synthetic", "--synthetic-size", "64x128",

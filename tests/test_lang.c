@@ -503,7 +503,47 @@ static void test_decoder_choice(void) {
   }
 }
 
+/* `repeat MIN -> MAX`: the superblocks past MIN gain a skip (unless their set has one); a network may skip them. */
+static void test_depth_choice(void) {
+  static const char *const space =
+      "import \"std/blocks.sqn\"\n"
+      "decoder tiny(low: tensor) { out = conv(in, classes, bias=true) -> bilinear(like=image) }\n"
+      "space s {\n  input 3x64x128\n  classes 5\n  stem conv_bn_relu(cout=8, k=3, stride=2)\n"
+      "  stage 16 repeat 1 -> 3 stride 2 choose [ir(k=3, e=1), ir(k=5, e=3)]\n"
+      "  stage 24 repeat 2 -> 3 stride 2 choose [ir(k=3, e=1), skip]\n"
+      "  decoder tiny(low=tap(0))\n}\n";
+  Arena a = {0};
+  IrGraph *g = compile_text(&a, space, NULL);
+  CHECK(g != NULL);
+  if (!g) return (void)fprintf(stderr, "%s", diag_buf);
+  CHECK_EQ_I64(g->nsb, 6);
+  CHECK(g->sb[0].ncand == 2 && g->sb[1].ncand == 3 && g->sb[2].ncand == 3); /* + skip_depth past the first */
+  CHECK(!strcmp(g->sb[1].cand[2].name, "skip_depth") && g->sb[1].cand[2].is_zero && g->sb[1].residual);
+  CHECK(g->sb[3].ncand == 2 && g->sb[5].ncand == 2); /* the set's own skip serves */
+  arena_free(&a);
+  char src[4096];
+  snprintf(src, sizeof src, "%snetwork n = s [ir(k=3, e=1), skip_depth, skip_depth, ir(k=3, e=1), skip, skip]\n", space);
+  g = compile_text(&a, src, NULL);
+  CHECK(g != NULL);
+  if (!g) return (void)fprintf(stderr, "%s", diag_buf);
+  CHECK(g->nsb == 6 && g->sb[1].cand[0].is_zero && g->sb[2].output == g->sb[0].output); /* skipped: identity */
+  arena_free(&a);
+  static const struct { const char *tail; const char *expect; } bad[] = {
+      {"network n = s [skip_depth, skip_depth, skip_depth, ir(k=3, e=1), skip, skip]\n", "`skip_depth` is not a candidate"},
+      {"space t { input 3x64x128; stage 8 repeat 3 -> 2 choose [ir(k=3, e=1)]; decoder tiny(low=tap(0)) }\n",
+       "a searchable depth needs 1 <= MIN < MAX, got 3 -> 2"},
+      {"space t { input 3x64x128; stage 8 repeat 0 -> 2 choose [ir(k=3, e=1)]; decoder tiny(low=tap(0)) }\n",
+       "stage repeat must be positive, got 0"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    snprintf(src, sizeof src, "!%s%s", space, bad[i].tail);
+    DiagCase dc = {src, {bad[i].expect}};
+    CHECK(run_diag_case(&dc));
+  }
+}
+
 int main(void) {
+  test_depth_choice();
   test_decoder_choice();
   test_spatial_ops();
   test_op_table();

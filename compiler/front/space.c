@@ -9,6 +9,7 @@
 typedef struct StageSpec {
   const Setting *st;
   int channels, repeats, stride;
+  int min_repeats;           /* `repeat MIN -> MAX`: superblocks past the first MIN may skip (a searchable depth) */
   const char *set;           /* candidate set's name (NULL for networks that give calls) */
   Choice *choices;           /* its candidates, expanded (candidate_sets.c) */
   int nchoices;
@@ -51,11 +52,23 @@ static int stage_int(Elab *e, const Setting *st, const Arg *g, const char *what)
 }
 
 /* stage CHANNELS [repeat N] [stride S] [choose SET] */
+/* `repeat MIN -> MAX`: MAX superblocks, the last MAX - MIN of them optional. */
+static bool parse_depth(Elab *e, const Setting *st, const Arg *g, StageSpec *out) {
+  const Expr *r = g->value;
+  Arg lo = {.value = r->a, .loc = r->a->loc}, hi = {.value = r->b, .loc = r->b->loc};
+  if ((out->min_repeats = stage_int(e, st, &lo, "repeat")) < 0 || (out->repeats = stage_int(e, st, &hi, "repeat")) < 0)
+    return false;
+  if (out->min_repeats >= 1 && out->min_repeats < out->repeats) return true;
+  elab_error(e, r->loc, "e.g. `repeat 2 -> 4`: four superblocks, the last two of which the search may skip",
+             "a searchable depth needs 1 <= MIN < MAX, got %d -> %d", out->min_repeats, out->repeats);
+  return false;
+}
+
 static bool parse_stage(Elab *e, const Setting *st, StageSpec *out) {
   static const char *keys[] = {"repeat", "stride", "choose"};
   memset(out, 0, sizeof *out);
   out->st = st;
-  out->repeats = out->stride = 1;
+  out->repeats = out->stride = out->min_repeats = 1;
   const Arg *g = st->values;
   if (!g || (out->channels = stage_int(e, st, g, "channels")) < 0) {
     if (!g) elab_error(e, st->loc, "write e.g. `stage 24 repeat 4 stride 2 choose squeezenas13`", "stage needs a channel count");
@@ -71,7 +84,12 @@ static bool parse_stage(Elab *e, const Setting *st, StageSpec *out) {
       return false;
     }
     g = g->next;
-    if (!strcmp(key, "repeat") && (out->repeats = stage_int(e, st, g, "repeat")) < 0) return false;
+    if (!strcmp(key, "repeat") && g->value->kind == EX_RANGE) {
+      if (!parse_depth(e, st, g, out)) return false;
+    } else if (!strcmp(key, "repeat")) {
+      if ((out->repeats = stage_int(e, st, g, "repeat")) < 0) return false;
+      out->min_repeats = out->repeats;
+    }
     if (!strcmp(key, "stride") && (out->stride = stage_int(e, st, g, "stride")) < 0) return false;
     if (!strcmp(key, "choose")) {
       out->choices = ARENA_ARRAY(e->a, Choice, IR_MAX_INPUTS);
@@ -218,7 +236,7 @@ static void add_candidate(Elab *e, IrSuperblock *sb, Choice c, Value out) {
   IrCandidate *cd = &sb->cand[sb->ncand++];
   cd->name = c.name;
   cd->display = c.display;
-  cd->block = c.expr->str;
+  cd->block = c.expr ? c.expr->str : c.name;
   cd->output = out.kind == V_TENSOR ? out.node : -1;
   cd->is_zero = out.kind == V_TENSOR && e->g->nodes[out.node].kind == OP_ZERO;
   cd->is_identity = out.kind == V_TENSOR && out.node == sb->input;
@@ -299,11 +317,20 @@ static Value mix_candidates(Elab *e, IrSuperblock *sb, Shape out) {
   return residual_add(e, sb, mix, out);
 }
 
-static int stage_choices(Elab *e, SpaceSpec *sp, int stage, int index, Choice *out) {
+/* The name of the skip a searchable depth adds to an optional superblock (and a network may choose there). */
+#define DEPTH_SKIP "skip_depth"
+
+static bool is_depth_skip(const Choice *c) { return c->expr == NULL; }
+
+static int stage_choices(Elab *e, SpaceSpec *sp, int stage, int index, bool optional, Choice *out) {
   const StageSpec *stg = &sp->stages[stage];
   if (sp->network) {
     const Arg *item = sp->network->items;
     for (int k = 0; k < index && item; k++) item = item->next;
+    if (item && optional && item->value->kind == EX_IDENT && !strcmp(item->value->str, DEPTH_SKIP)) {
+      out[0] = (Choice){DEPTH_SKIP, "skip (depth)", NULL};
+      return 1;
+    }
     return item && genotype_choice(e, stg, item, &out[0]) ? 1 : 0;
   }
   if (!stg->set) {
@@ -312,6 +339,24 @@ static int stage_choices(Elab *e, SpaceSpec *sp, int stage, int index, Choice *o
   }
   memcpy(out, stg->choices, sizeof *out * (size_t)stg->nchoices);
   return stg->nchoices;
+}
+
+/* A skip that makes the superblock the identity: the Zero op where the residual add goes around it, else the
+   input itself (an optional superblock keeps its shape: stride 1, cin = cout). */
+static Value depth_skip(Elab *e, const IrSuperblock *sb, Value x) {
+  if (!sb->residual) return x;
+  int z = elab_add_node(e, OP_ZERO, &x.node, 1, sb->loc, arena_printf(e->a, "encoder.residuals.%d.%s", sb->index, DEPTH_SKIP));
+  e->g->nodes[z].out = e->g->nodes[x.node].out;
+  return v_tensor(z);
+}
+
+/* Whether a candidate already makes the superblock the identity (a set with `skip`). */
+static bool has_skip(const Elab *e, const IrSuperblock *sb, const Value *outs, int n) {
+  for (int k = 0; k < n; k++) {
+    if (outs[k].kind != V_TENSOR) continue;
+    if (outs[k].node == sb->input || (sb->residual && e->g->nodes[outs[k].node].kind == OP_ZERO)) return true;
+  }
+  return false;
 }
 
 static Value build_superblock(Elab *e, SpaceSpec *sp, Scope *s, int stage, int rep, Value x) {
@@ -328,23 +373,39 @@ static Value build_superblock(Elab *e, SpaceSpec *sp, Scope *s, int stage, int r
   sb->input = x.node;
   sb->loc = stg->st->loc;
   Choice ch[IR_MAX_INPUTS];
-  int n = stage_choices(e, sp, stage, sb->index, ch);
+  bool optional = rep >= stg->min_repeats;
+  int n = stage_choices(e, sp, stage, sb->index, optional, ch);
   if (!n) return v_error();
-  sb->cand = ARENA_ARRAY(e->a, IrCandidate, n);
+  sb->cand = ARENA_ARRAY(e->a, IrCandidate, n + 1);
   e->superblock = sb->index;
-  Value outs[IR_MAX_INPUTS];
+  Value outs[IR_MAX_INPUTS + 1];
   for (int k = 0; k < n; k++) {
     e->candidate = k;
+    if (is_depth_skip(&ch[k])) {
+      outs[k] = depth_skip(e, sb, x);
+      continue;
+    }
     const char *prefix = g->is_space ? arena_printf(e->a, "encoder.residuals.%d.ops.%s.", sb->index, ch[k].name)
                                      : arena_printf(e->a, "encoder.residuals.%d.op.", sb->index);
     BlockCtx ctx = {.input = x, .cout = sb->cout, .stride = sb->stride, .prefix = prefix};
     outs[k] = instantiate(e, s, ch[k].expr, "candidate", &ctx);
   }
+  if (g->is_space && optional && !has_skip(e, sb, outs, n) && n == IR_MAX_INPUTS) {
+    elab_error(e, stg->st->loc, "drop a candidate, or put `skip` in the set", "a searchable depth adds a skip candidate, "
+               "and the set already has %d (the most a superblock may have)", n);
+    return v_error();
+  }
+  if (g->is_space && optional && !has_skip(e, sb, outs, n)) { /* the searchable depth's skip */
+    ch[n] = (Choice){DEPTH_SKIP, "skip (depth)", NULL};
+    e->candidate = n;
+    outs[n] = depth_skip(e, sb, x);
+    n++;
+  }
   Shape expect = expected_size(e, sb, outs, n);
   bool ok = true;
   for (int k = 0; k < n; k++) {
     e->candidate = k;
-    ok = check_candidate(e, sb, &ch[k], outs[k], expect, n) && ok;
+    ok = (is_depth_skip(&ch[k]) || check_candidate(e, sb, &ch[k], outs[k], expect, n)) && ok;
     add_candidate(e, sb, ch[k], outs[k]);
   }
   e->candidate = -1;
