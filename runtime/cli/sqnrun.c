@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include "cli.h"
 #include "dist.h"
+#include "omp_wait.h"
 #include "mode_bench.h"
 #include "mode_check_step.h"
 #include "mode_export.h"
@@ -83,9 +84,10 @@ static int run(int argc, char **argv) {
   return rc;
 }
 
-/* Under mpirun (docs/distributed.md) rank 0 prints the results; a rank that fails stops the whole job, since
-   the others may be waiting for it in a collective. */
+/* First the OpenMP wait policy (omp_wait.h: may re-execute once). Under mpirun (docs/distributed.md) rank 0 prints
+   the results; a rank that fails stops the whole job, since the others may be waiting for it in a collective. */
 int main(int argc, char **argv) {
+  omp_wait_choose(argv);
   dist_init(&argc, &argv);
   if (dist_rank() != 0 && !freopen("/dev/null", "w", stdout)) return 1;
   int rc = run(argc, argv);
