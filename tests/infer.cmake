@@ -74,3 +74,28 @@ add_test(NAME infer_tap_unknown COMMAND ${EXPECT} 2 "network mac_small has no op
          $<TARGET_FILE:sqnrun> ${GOLDEN_OUT}/mac_small.plan --weights ${REF}/weights/mac_small.pth
          --infer ${REF}/input_1x3x784x1568.npy --tap decoder.ad=${GOLDEN_OUT}/x.npy --argmax ${GOLDEN_OUT}/x.npy)
 set_tests_properties(infer_tap_unknown PROPERTIES FIXTURES_REQUIRED golden_plan_mac_small)
+
+# Class ids only (--argmax/-o/--labels without --logits): the final x8 upsampling fused with the argmax gives
+# upstream's argmax (>= 99.99%) and exactly the ids of the run that writes the logits (golden_NET_infer).
+foreach(net mac_small lat_small)
+  add_test(NAME golden_${net}_classes
+           COMMAND sh -c "if [ ! -f '${REF}/weights/${net}.pth' ]; then echo 'SKIPPED: ${REF} not found'; exit 77; fi; \
+'$<TARGET_FILE:sqnrun>' '${GOLDEN_OUT}/${net}.plan' --weights '${REF}/weights/${net}.pth' \
+--infer '${REF}/input_1x3x784x1568.npy' --argmax '${GOLDEN_OUT}/${net}.classes.npy' && \
+'$<TARGET_FILE:compare_npy>' argmax '${GOLDEN_OUT}/${net}.classes.npy' '${REF}/${net}.argmax.npy' 0.9999 && \
+exec '$<TARGET_FILE:compare_npy>' argmax '${GOLDEN_OUT}/${net}.classes.npy' '${GOLDEN_OUT}/${net}.argmax.npy' 1")
+  set_tests_properties(golden_${net}_classes PROPERTIES FIXTURES_REQUIRED "golden_plan_${net};golden_out_${net}"
+                       SKIP_RETURN_CODE 77 TIMEOUT 900)
+endforeach()
+# The six published architectures with random weights at 784x1568 (tests/test_classes.c).
+add_executable(test_classes ${CMAKE_CURRENT_SOURCE_DIR}/test_classes.c)
+target_link_libraries(test_classes PRIVATE sqnexec m)
+set(CLASSES_PLANS)
+foreach(net mac_small lat_small mac_large lat_large mac_xlarge lat_xlarge)
+  add_test(NAME classes_plan_${net} COMMAND sqnc ${PROJECT_SOURCE_DIR}/examples/${net}.sqn --input 3x784x1568 -q
+           -o ${GOLDEN_OUT}/classes_${net}.plan)
+  set_tests_properties(classes_plan_${net} PROPERTIES FIXTURES_SETUP classes_plans)
+  list(APPEND CLASSES_PLANS ${GOLDEN_OUT}/classes_${net}.plan)
+endforeach()
+add_test(NAME infer_classes_fused COMMAND test_classes ${CLASSES_PLANS})
+set_tests_properties(infer_classes_fused PROPERTIES FIXTURES_REQUIRED classes_plans TIMEOUT 900)

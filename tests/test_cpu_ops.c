@@ -1,6 +1,7 @@
 /* test_cpu_ops.c - the CPU op kernels (runtime/cpu/cpu_ops.h) against naive double-precision references written
  * here from the PyTorch definitions, on random shapes, plus a few values worked out by hand (and checked
  * once against PyTorch 1.13). Run with --bench to time the conv kinds of a segmentation net at 784x1568. */
+#include "cpu_grad.h"
 #include "cpu_ops.h"
 #include "spatial_ref.h"
 #include "test_util.h"
@@ -479,6 +480,34 @@ static void check_bilinear_random(Shape xs, int oh, int ow, bool ac) {
   free(x), free(y), free(ref);
 }
 
+/* cpu_bilinear_argmax = cpu_bilinear then cpu_argmax_channels, pixel for pixel (the same arithmetic), including
+   exact ties (quantized inputs: the first maximum wins) and NaN (it counts as the largest, as in torch.argmax). */
+static void check_bilinear_argmax(Shape xs, int oh, int ow, bool ac, bool ties, bool nan) {
+  const Shape ys = {xs.n, xs.c, oh, ow};
+  float *x = rand_buf(shape_numel(xs)), *y = zero_buf(shape_numel(ys));
+  if (ties)
+    for (size_t i = 0; i < shape_numel(xs); i++) x[i] = floorf(x[i] * 2) / 2;
+  if (nan) x[shape_numel(xs) / 2] = NAN;
+  unsigned char *want = malloc((size_t)xs.n * oh * ow), *got = malloc((size_t)xs.n * oh * ow);
+  cpu_bilinear(x, xs, y, ys, ac);
+  cpu_argmax_channels(y, ys, want);
+  cpu_bilinear_argmax(x, xs, got, oh, ow, ac);
+  size_t differ = 0;
+  for (size_t i = 0; i < (size_t)xs.n * oh * ow; i++) differ += want[i] != got[i];
+  if (differ) fprintf(stderr, "bilinear_argmax [%d,%d,%d,%d] -> %dx%d ac=%d ties=%d nan=%d: %zu pixels differ\n", xs.n,
+                      xs.c, xs.h, xs.w, oh, ow, ac, ties, nan, differ);
+  CHECK(differ == 0);
+  free(x), free(y), free(want), free(got);
+}
+
+static void test_bilinear_argmax(void) {
+  const Shape shapes[] = {{2, 19, 7, 9}, {1, 19, 49, 98}, {1, 1, 5, 7}, {2, 3, 1, 1}, {1, 256, 4, 5}, {1, 19, 13, 1}};
+  const int outs[][2] = {{56, 72}, {392, 784}, {11, 13}, {3, 2}, {31, 37}, {104, 8}};
+  for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+    for (int ac = 0; ac < 2; ac++)
+      for (int v = 0; v < 3; v++) check_bilinear_argmax(shapes[i], outs[i][0], outs[i][1], ac, v == 1, v == 2);
+}
+
 /* x = arange(h * w) as [1, 1, h, w] is linear, so bilinear gives w_in * src_y + src_x wherever no edge clamps */
 static float bilinear_arange(int h, int w, int oh, int ow, bool ac, int oy, int ox) {
   float *x = malloc((size_t)h * w * sizeof(float)), *y = malloc((size_t)oh * ow * sizeof(float));
@@ -665,6 +694,7 @@ int main(int argc, char **argv) {
     test_concat_mix_crop();
     test_pools();
     test_bilinear();
+    test_bilinear_argmax();
     test_nearest();
     test_spatial();
   }

@@ -56,6 +56,8 @@ const CliOption cli_options[] = {
      "untimed runs first (default 3)"},
     {"--profile-ops", FLAG(profile_ops), 0, 0, 0, BENCHES, NULL,
      "also time every op and show where the time goes"},
+    {"--classes", FLAG(classes), 0, 0, 0, CLI_BENCH, NULL,
+     "time runs that output class ids (as --infer -o does: the final upsampling fused with the argmax)"},
     {"--data", STRING(data), 0, 0, 0, DATA, "DIR|synthetic",
      "Cityscapes layout (leftImg8bit/, gtFine/ with *_labelIds.png), or 'synthetic': street scenes "
      "generated on the fly"},

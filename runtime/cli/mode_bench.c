@@ -45,28 +45,36 @@ Shape bench_input(const Plan *p, const CliArgs *a) {
 }
 
 static void print_stats(const Plan *p, Shape in, double gmacs, const BenchStats *s, double peak_act, double rss,
-                        bool json) {
+                        const char *output, bool json) {
   if (json) {
-    printf("{\"network\": \"%s\", \"input\": [1, %d, %d, %d], \"iters\": %d, \"min_ms\": %.4f, \"median_ms\": %.4f, "
+    printf("{\"network\": \"%s\", \"output\": \"%s\", \"input\": [1, %d, %d, %d], \"iters\": %d, \"min_ms\": %.4f, \"median_ms\": %.4f, "
            "\"mean_ms\": %.4f, \"p90_ms\": %.4f, \"p99_ms\": %.4f, \"throughput_ips\": %.4f, \"gmacs\": %.6f, "
            "\"gmac_per_s\": %.3f, \"peak_activation_mib\": %.2f, \"peak_rss_mib\": %.2f}\n",
-           p->name, in.c, in.h, in.w, s->n, s->min * 1e3, s->median * 1e3, s->mean * 1e3,
+           p->name, output, in.c, in.h, in.w, s->n, s->min * 1e3, s->median * 1e3, s->mean * 1e3,
            s->p90 * 1e3, s->p99 * 1e3, 1 / s->median, gmacs, gmacs / s->median, peak_act, rss);
     return;
   }
-  printf("network     %s, batch 1, input %dx%dx%d, %.3f GMACs\n", p->name, in.c, in.h, in.w, gmacs);
+  printf("network     %s, batch 1, input %dx%dx%d, %.3f GMACs; output %s\n", p->name, in.c, in.h, in.w, gmacs, output);
   printf("latency     min %.2f ms, median %.2f ms, mean %.2f ms, p90 %.2f ms, p99 %.2f ms (%d runs)\n", s->min * 1e3,
          s->median * 1e3, s->mean * 1e3, s->p90 * 1e3, s->p99 * 1e3, s->n);
   printf("throughput  %.2f images/s, %.1f GMAC/s\n", 1 / s->median, gmacs / s->median);
   printf("memory      peak activations %.1f MiB, peak process RSS %.1f MiB\n", peak_act, rss);
 }
 
-static bool timed_runs(Executor *x, const float *in, Shape is, const CliArgs *a, double *t, char *err, size_t n) {
+/* One run: the logits, or with --classes the class ids (executor_run_classes; *fused says how). */
+static bool one_run(Executor *x, const float *in, Shape is, const CliArgs *a, bool *fused, char *err, size_t n) {
+  Shape s;
+  if (!a->classes) return executor_run(x, in, is, err, n);
+  return executor_run_classes(x, in, is, &s, fused, err, n) != NULL;
+}
+
+static bool timed_runs(Executor *x, const float *in, Shape is, const CliArgs *a, double *t, bool *fused, char *err,
+                       size_t n) {
   for (int i = 0; i < a->warmup; i++)
-    if (!executor_run(x, in, is, err, n)) return false;
+    if (!one_run(x, in, is, a, fused, err, n)) return false;
   for (int i = 0; i < a->iters; i++) {
     double t0 = now_s();
-    if (!executor_run(x, in, is, err, n)) return false;
+    if (!one_run(x, in, is, a, fused, err, n)) return false;
     t[i] = now_s() - t0;
   }
   return true;
@@ -96,19 +104,22 @@ static int run(const Plan *p, const CliArgs *a, TensorSet *w, Shape is) {
   if (!x) return free(sh), fprintf(stderr, "sqnrun: %s\n", err), 1;
   size_t numel = shape_numel(is);
   float *in = NULL;
-  if (executor_reserve(x, is, err, sizeof err) && !(in = malloc(numel * sizeof *in)))
+  if ((a->classes || executor_reserve(x, is, err, sizeof err)) && !(in = malloc(numel * sizeof *in))) /* --classes: the
+                                                                         run lays out its smaller arena itself */
     snprintf(err, sizeof err, "out of memory for a %dx%dx%d input", is.c, is.h, is.w);
   if (!in) return free(sh), executor_free(x), fprintf(stderr, "sqnrun: %s\n", err), 1;
   uint64_t s = 42;
   for (size_t i = 0; i < numel; i++) s = s * 6364136223846793005ULL + 1442695040888963407ULL, in[i] = (float)((s >> 40) / 16777216.0 * 4 - 2);
   double *t = malloc(sizeof *t * (size_t)a->iters);
   int rc = 0;
-  if (!timed_runs(x, in, is, a, t, err, sizeof err)) rc = 1, fprintf(stderr, "sqnrun: %s\n", err);
+  bool fused = false;
+  if (!timed_runs(x, in, is, a, t, &fused, err, sizeof err)) rc = 1, fprintf(stderr, "sqnrun: %s\n", err);
   else {
     BenchStats st = summarize(t, a->iters);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    print_stats(p, is, gmacs, &st, executor_peak_bytes(x) / 1048576.0, ru.ru_maxrss / 1024.0, a->json);
+    const char *output = !a->classes ? "logits" : fused ? "classes (upsampling fused with the argmax)" : "classes";
+    print_stats(p, is, gmacs, &st, executor_peak_bytes(x) / 1048576.0, ru.ru_maxrss / 1024.0, output, a->json);
     if (a->profile_ops && !a->json) rc = profile(x, p, sh, in, is, a, err, sizeof err);
   }
   free(sh);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include "cpu_grad.h"
 #include "executor.h"
 #include "image_io.h"
 #include "npy.h"
@@ -36,31 +37,39 @@ static bool write_logits(const char *path, const float *y, Shape s, char *err, s
   return npy_write(path, &t, err, n);
 }
 
-static unsigned char *argmax_of(const float *y, Shape s) {
-  size_t plane = (size_t)s.h * s.w;
-  unsigned char *am = malloc((size_t)s.n * plane);
-  for (int b = 0; am && b < s.n; b++)
-    for (size_t i = 0; i < plane; i++) {
-      const float *px = y + (size_t)b * s.c * plane + i;
-      int best = 0;
-      for (int c = 1; c < s.c; c++)
-        if (px[c * plane] > px[best * plane]) best = c;
-      am[(size_t)b * plane + i] = (unsigned char)best;
-    }
-  return am;
-}
+static bool wants_classes(const CliArgs *a) { return a->argmax || a->output || a->labels_png; }
 
-/* The per-pixel outputs: argmax .npy and the PNGs (of the first image of the batch). */
-static bool write_classes(const CliArgs *a, const float *y, Shape s, char *err, size_t n) {
-  if (!a->argmax && !a->output && !a->labels_png) return true;
-  unsigned char *am = argmax_of(y, s);
-  if (!am) return snprintf(err, n, "out of memory"), false;
-  NamedTensor t = {.dtype = DT_U8, .ndim = 3, .dims = {s.n, s.h, s.w}, .data = am, .nbytes = (size_t)s.n * s.h * s.w};
+/* The per-pixel outputs: argmax .npy and the PNGs (of the first image of the batch); s = [n, 1, h, w]. */
+static bool write_classes(const CliArgs *a, const unsigned char *am, Shape s, char *err, size_t n) {
+  NamedTensor t = {.dtype = DT_U8, .ndim = 3, .dims = {s.n, s.h, s.w}, .data = (void *)am, .nbytes = (size_t)s.n * s.h * s.w};
   bool ok = !a->argmax || npy_write(a->argmax, &t, err, n);
   if (ok && a->output) ok = image_write_palette_png(a->output, am, s.h, s.w, err, n);
   if (ok && a->labels_png) ok = image_write_gray_png(a->labels_png, am, s.h, s.w, err, n);
-  free(am);
   return ok;
+}
+
+/* The logits (and the class ids from them) when --logits asks for them; else the class ids alone, the final
+   upsampling fused with the argmax (executor_run_classes). */
+static bool forward(Executor *x, const CliArgs *a, const float *in, Shape is, double *secs, char *err, size_t n) {
+  Shape s;
+  double t0 = now_s();
+  if (a->logits || !wants_classes(a)) {
+    if (!executor_run(x, in, is, err, n)) return false;
+    *secs = now_s() - t0;
+    const float *y = executor_output(x, &s);
+    if (a->logits && !write_logits(a->logits, y, s, err, n)) return false;
+    if (!wants_classes(a)) return true;
+    unsigned char *am = malloc((size_t)s.n * s.h * s.w + 1);
+    if (!am) return snprintf(err, n, "out of memory"), false;
+    cpu_argmax_channels(y, s, am);
+    bool ok = write_classes(a, am, (Shape){s.n, 1, s.h, s.w}, err, n);
+    free(am);
+    return ok;
+  }
+  bool fused;
+  const unsigned char *am = executor_run_classes(x, in, is, &s, &fused, err, n);
+  *secs = now_s() - t0;
+  return am && write_classes(a, am, s, err, n);
 }
 
 /* Registers the --tap NAME=OUT.npy requests; false with a message for an unknown op name. */
@@ -93,16 +102,11 @@ static int run(const Plan *p, const CliArgs *a, TensorSet *w, NamedTensor *in, c
   Executor *x = executor_new(p, w, a->backend, err, n);
   if (!x) return fprintf(stderr, "sqnrun: %s\n", err), 1;
   if (!add_taps(x, p, a, err, n)) return fprintf(stderr, "sqnrun: %s\n", err), executor_free(x), 2;
-  double t0 = now_s();
   Shape is = {(int)in->dims[0], (int)in->dims[1], (int)in->dims[2], (int)in->dims[3]};
-  bool ok = executor_run(x, in->data, is, err, n);
-  double dt = now_s() - t0;
-  Shape s;
-  const float *y = ok ? executor_output(x, &s) : NULL;
+  double dt = 0;
+  bool ok = forward(x, a, in->data, is, &dt, err, n);
   if (ok) fprintf(stderr, "sqnrun: %s: %dx%dx%dx%d in %.3f s, peak activations %.1f MiB\n", p->name, is.n, is.c,
                   is.h, is.w, dt, executor_peak_bytes(x) / 1048576.0);
-  if (ok && a->logits) ok = write_logits(a->logits, y, s, err, n);
-  if (ok) ok = write_classes(a, y, s, err, n);
   if (ok) ok = write_taps(x, a, err, n);
   if (!ok) fprintf(stderr, "sqnrun: %s\n", err);
   executor_free(x);

@@ -41,6 +41,9 @@ void cpu_global_avgpool(const float *x, Shape xs, float *y); /* y is [n, c, 1, 1
 /* F.interpolate(mode='bilinear') to ys.h x ys.w; align_corners=true: src = dst * (in-1)/(out-1) (0 when out == 1);
    false: src = (dst + 0.5) * in/out - 0.5 clamped at 0 (PyTorch's area_pixel_compute_source_index with the size ratio) */
 void cpu_bilinear(const float *x, Shape xs, float *y, Shape ys, bool align_corners);
+/* The channel argmax of cpu_bilinear's output (xs.n images to OH x OW, as u8 class ids, torch.argmax's choice among
+   equal values and NaN) without writing the interpolated channels: one pass, the same arithmetic, so the same ids. */
+void cpu_bilinear_argmax(const float *x, Shape xs, unsigned char *labels, int OH, int OW, bool align_corners);
 /* F.interpolate(mode='nearest'): src = min(floor(dst * in / out), in - 1) (computed in float as PyTorch does: scale = (float)in/out; src = floor(dst * scale)) */
 void cpu_nearest(const float *x, Shape xs, float *y, Shape ys);
 void cpu_crop(const float *x, Shape xs, int top, int left, float *y, Shape ys); /* y = x[:, :, top:top+ys.h, left:left+ys.w] */

@@ -75,6 +75,59 @@ void cpu_bilinear(const float *x, Shape xs, float *y, Shape ys, bool align_corne
   free(lam);
 }
 
+/* One output row of cpu_bilinear_argmax: every channel interpolated with cpu_bilinear's arithmetic (the same
+   expressions, vectorised along the row as there), the running maximum kept per pixel (torch.argmax: the first
+   maximum, NaN counts as the largest). */
+static void bilinear_argmax_row(const float *xp, int C, size_t plane, int W, const int *x0, const int *x1,
+                                const float *lx0, const float *lx1, int ya, int yb, float wa, float wb, int OW,
+                                float *best, unsigned char *o) {
+  for (int c = 0; c < C; c++) {
+    const float *ra = xp + (size_t)c * plane + (size_t)ya * W, *rb = xp + (size_t)c * plane + (size_t)yb * W;
+    for (int ox = 0; ox < OW; ox++) {
+      const int c0 = x0[ox], c1 = x1[ox];
+      const float t0 = ra[c0] * lx0[ox] + ra[c1] * lx1[ox];
+      const float t1 = rb[c0] * lx0[ox] + rb[c1] * lx1[ox];
+      const float v = t0 * wa + t1 * wb;
+      if (c == 0 || v > best[ox] || (isnan(v) && !isnan(best[ox]))) best[ox] = v, o[ox] = (unsigned char)c;
+    }
+  }
+}
+
+void cpu_bilinear_argmax(const float *x, Shape xs, unsigned char *labels, int OH, int OW, bool align_corners) {
+  const int H = xs.h, W = xs.w;
+  if (!xs.n || !OH || !OW || xs.c <= 0) return;
+  int *idx = malloc(2 * ((size_t)OH + OW) * sizeof(int));
+  float *lam = malloc(2 * ((size_t)OH + OW) * sizeof(float));
+  if (!idx || !lam) {
+    fprintf(stderr, "cpu_bilinear_argmax: out of memory\n");
+    abort();
+  }
+  int *y0 = idx, *y1 = idx + OH, *x0 = idx + 2 * OH, *x1 = idx + 2 * OH + OW;
+  float *ly0 = lam, *ly1 = lam + OH, *lx0 = lam + 2 * OH, *lx1 = lam + 2 * OH + OW;
+  cpu_linear_weights(H, OH, align_corners, y0, y1, ly0, ly1);
+  cpu_linear_weights(W, OW, align_corners, x0, x1, lx0, lx1);
+  const long rows = (long)xs.n * OH;
+  const size_t plane = (size_t)H * W;
+  OMP(omp parallel if (rows * OW * xs.c > (1 << 15)))
+  {
+    float *best = malloc((size_t)OW * sizeof *best);
+    if (!best) {
+      fprintf(stderr, "cpu_bilinear_argmax: out of memory\n");
+      abort();
+    }
+    OMP(omp for schedule(static))
+    for (long r = 0; r < rows; r++) {
+      const long b = r / OH;
+      const int oy = (int)(r % OH);
+      bilinear_argmax_row(x + (size_t)b * xs.c * plane, xs.c, plane, W, x0, x1, lx0, lx1, y0[oy], y1[oy], ly0[oy],
+                          ly1[oy], OW, best, labels + (size_t)r * OW);
+    }
+    free(best);
+  }
+  free(idx);
+  free(lam);
+}
+
 /* PyTorch's nearest_idx: identity and exact 2x are special-cased; otherwise floor(dst * (float)in/out) in float. */
 int cpu_nearest_src(int d, int in, int out) {
   if (out == in) return d;

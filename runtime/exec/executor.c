@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "backend.h"
+#include "cpu_grad.h"
+#include "cpu_ops.h"
 #include "shapes.h"
 #include "weights_bind.h"
 
@@ -36,6 +38,9 @@ struct Executor {
   size_t tap_cap[8];
   Shape out_shape;
   bool *skip;            /* per node: not run (candidates not chosen in a space); NULL = none */
+  int stop;              /* nodes from here on are neither laid out nor run (a class-id run's fused tail) */
+  unsigned char *labels; /* the class ids of the last executor_run_classes */
+  size_t labels_cap;
   int *mix_from;         /* per mix node: the chosen input index; NULL for fixed networks */
 };
 
@@ -82,6 +87,7 @@ static Executor *executor_create(const Plan *p, const TensorSet *weights, const 
   x->slot_off = calloc((size_t)x->nslots + 1, sizeof *x->slot_off);
   x->shapes = calloc((size_t)p->nnodes, sizeof *x->shapes);
   x->be = be, x->dev = be->dev;
+  x->stop = p->nnodes;
   for (int i = 0; i < p->nnodes; i++)
     for (int k = 0; k < p->nodes[i].ninputs; k++) x->uses[p->nodes[i].inputs[k]]++;
   if (!weights_bind(p, weights, x->param, err, n)) {
@@ -117,7 +123,7 @@ static bool arena_alloc(Executor *x, size_t total, char *err, size_t n) {
 /* Sizes the slots for the current shapes (each its largest member) and lays them out in one arena. */
 static bool layout_arena(Executor *x, char *err, size_t n) {
   size_t *need = calloc((size_t)x->nslots, sizeof *need);
-  for (int i = 0; i < x->p->nnodes; i++) {
+  for (int i = 0; i < x->stop; i++) {
     size_t bytes = shape_numel(shape_of(x, i)) * sizeof(float);
     if (bytes > need[x->slot[i]]) need[x->slot[i]] = bytes;
   }
@@ -217,7 +223,7 @@ bool executor_reserve(Executor *x, Shape in, char *err, size_t n) {
 bool executor_run(Executor *x, const float *input, Shape in, char *err, size_t n) {
   if (!executor_reserve(x, in, err, n)) return false;
   BackendRun r = {x->p, x->param, x->buf, x->shapes, x->batch};
-  for (int i = 0; i < x->p->nnodes; i++) {
+  for (int i = 0; i < x->stop; i++) {
     if (!in_place_ok(x, &x->p->nodes[i]))
       return snprintf(err, n, "the buffer plan does not hold at this input size (node %d); recompile the plan for it", i), false;
     if (x->skip && x->skip[i]) continue;
@@ -225,7 +231,49 @@ bool executor_run(Executor *x, const float *input, Shape in, char *err, size_t n
     if (x->ntaps && !copy_taps(x, i, err, n)) return false;
   }
   if (x->times && !add_times(x, err, n)) return false;
-  return finish_output(x, err, n);
+  return x->stop < x->p->nnodes || finish_output(x, err, n);
+}
+
+/* Where a class-id run can stop: at the final bilinear resize when it feeds only the output (the last two nodes),
+   the activations are host memory and no tap watches it; -1 where there is none. */
+static int classes_stop(const Executor *x) {
+  const Plan *p = x->p;
+  const int out = p->output, b = out - 1;
+  if (!x->dev->host || out != p->nnodes - 1 || b < 1 || p->nodes[out].ninputs != 1 || p->nodes[out].inputs[0] != b ||
+      p->nodes[b].kind != OP_BILINEAR || x->uses[b] != 1 || x->shapes[b].c > 256 || x->times)
+    return -1;
+  for (int t = 0; t < x->ntaps; t++)
+    if (x->tap_node[t] >= b) return -1;
+  return b;
+}
+
+const unsigned char *executor_run_classes(Executor *x, const float *input, Shape in, Shape *out, bool *fused, char *err,
+                                          size_t n) {
+  x->stop = x->p->nnodes;
+  if (in.n < 1) return snprintf(err, n, "batch must be at least 1"), NULL;
+  if (!plan_shapes(x->p, (Shape){0, in.c, in.h, in.w}, x->shapes, err, n)) return NULL; /* laid out by the run */
+  x->batch = in.n;
+  const int b = classes_stop(x);
+  const Shape os = shape_of(x, x->p->output);
+  const size_t px = (size_t)os.n * os.h * os.w;
+  if (px > x->labels_cap) {
+    free(x->labels);
+    if (!(x->labels = malloc(px))) return x->labels_cap = 0, snprintf(err, n, "out of memory for the class ids"), NULL;
+    x->labels_cap = px;
+  }
+  *out = (Shape){os.n, 1, os.h, os.w}, *fused = b >= 0;
+  if (b < 0) {
+    if (!executor_run(x, input, in, err, n)) return NULL;
+    cpu_argmax_channels(x->output, x->out_shape, x->labels);
+    return x->labels;
+  }
+  x->stop = b;
+  bool ok = executor_run(x, input, in, err, n);
+  x->stop = x->p->nnodes;
+  if (!ok) return NULL;
+  const int src = x->p->nodes[b].inputs[0];
+  cpu_bilinear_argmax(x->buf[src], shape_of(x, src), x->labels, os.h, os.w, x->p->nodes[b].align_corners);
+  return x->labels;
 }
 
 const float *executor_output(const Executor *x, Shape *shape) {
@@ -247,6 +295,7 @@ void executor_free(Executor *x) {
   free(x->shapes);
   free(x->skip);
   free(x->mix_from);
+  free(x->labels);
   if (x->be_state) x->be->release(x->be_state);
   for (int t = 0; t < x->ntaps; t++) free(x->tap_buf[t]);
   free(x);

@@ -27,6 +27,13 @@ bool executor_reserve(Executor *x, Shape in, char *err, size_t errlen);
 /* The network output (logits at input resolution) of the last run, in host memory (the CPU backend's arena,
    or downloaded from a GPU), owned by the executor. */
 const float *executor_output(const Executor *x, Shape *shape);
+/* Runs the network for per-pixel class ids only (u8, n x h x w; *out = [n, 1, h, w], owned by the executor):
+   where the network ends in a bilinear resize to the output (every published network and the std decoders) and
+   the activations are host memory, that resize is fused with the argmax (cpu_bilinear_argmax: the full-resolution
+   logits are neither laid out nor written; *fused = true); elsewhere a full run and its argmax. The same ids
+   either way (torch.argmax's). The logits (executor_output) are not available after a fused run. */
+const unsigned char *executor_run_classes(Executor *x, const float *input, Shape in, Shape *out, bool *fused, char *err,
+                                          size_t errlen);
 size_t executor_peak_bytes(const Executor *x);
 /* Per-node timing: when on, every run adds each node's seconds to times[node] (nnodes entries). */
 void executor_profile(Executor *x, double *times);
