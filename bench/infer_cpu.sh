@@ -13,6 +13,8 @@
 # usage: bench/infer_cpu.sh [--nets "mac_small ..."] [--sizes "1024x2048 784x1568"] [--threads 2]
 #                           [--iters 5] [--warmup 1] [--no-torch] [--no-sqnrun]
 #                           [--infer-timing]   (time separate --infer runs even if sqnrun has --bench)
+#                           [--classes]        (sqnrun times class-id output, as --infer -o: the final upsampling
+#                                               fused with the argmax; PyTorch still times its logits)
 #                           [--device cpu|cuda] [--target sm_XY] (cuda: the GPU's, from nvidia-smi, by default)
 # environment: SQNC, SQNRUN (default $BUILD_DIR/{compiler/sqnc,runtime/sqnrun}), BUILD_DIR (default
 # /tmp/bench-build, configured and built if missing), PYTHON (default /usr/bin/python3).
@@ -28,6 +30,7 @@ iters=5
 warmup=1
 do_torch=1
 do_sqn=1
+classes=()
 force_infer=0
 device=cpu
 target=""
@@ -39,6 +42,7 @@ while [ $# -gt 0 ]; do
     --iters) iters="$2"; shift 2 ;;
     --warmup) warmup="$2"; shift 2 ;;
     --no-torch) do_torch=0; shift ;;
+    --classes) classes=(--classes); shift ;;
     --no-sqnrun) do_sqn=0; shift ;;
     --infer-timing) force_infer=1; shift ;;
     --device) device="$2"; shift 2 ;;
@@ -91,7 +95,7 @@ for hw in $sizes; do
       wargs=()
       [ -f "$p.pth" ] && wargs=(--weights "$p.pth")
       if [ "$has_bench" = 1 ]; then
-        out="$("$SQNRUN" "$p.plan" --bench "${wargs[@]}" "${sqnrun_gpu[@]}" --iters "$iters" --warmup "$warmup" \
+        out="$("$SQNRUN" "$p.plan" --bench "${classes[@]}" "${wargs[@]}" "${sqnrun_gpu[@]}" --iters "$iters" --warmup "$warmup" \
                --threads "$threads" --json 2>"$p.sqnrun.log")"
         t_sqn="$(echo "$out" | sed -n 's/.*"median_ms": \([0-9.e+-]*\).*/\1/p')"
         m_sqn="$(echo "$out" | sed -n 's/.*"min_ms": \([0-9.e+-]*\).*/\1/p')"
@@ -125,7 +129,7 @@ done
 echo
 echo "$device inference${gpu_name:+ on $gpu_name ($target)}, batch 1, $threads threads, median of $iters runs after $warmup warm-up ($(date +%Y-%m-%d);" \
      "$(nproc) CPUs, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1))"
-[ "$have_torch" = 1 ] && echo "PyTorch $("$PYTHON" -c 'import torch; print(torch.__version__)') eager; sqnrun timing: $([ "$has_bench" = 1 ] && echo '--bench median' || echo 'median of --infer runs')"
+[ "$have_torch" = 1 ] && echo "PyTorch $("$PYTHON" -c 'import torch; print(torch.__version__)') eager; sqnrun timing: $([ "$has_bench" = 1 ] && echo '--bench median' || echo 'median of --infer runs')${classes:+, sqnrun output: class ids (upsampling fused with the argmax)}"
 printf '| %-10s | %-9s | %6s | %10s | %10s | %10s | %10s | %6s | %9s | %9s |\n' net input GMACs "sqnrun med" "sqnrun min" \
   "torch med" "torch min" ratio "sqnrun RSS" "torch RSS"
 echo "|------------|-----------|--------|------------|------------|------------|------------|--------|-----------|-----------|"

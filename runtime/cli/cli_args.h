@@ -29,7 +29,8 @@ typedef struct CliArgs {
   Shape input_shape;        /* --input CxHxW (n = 0); c = 0: the plan's input */
   int iters, warmup;
   bool profile_ops;
-  bool classes;             /* --bench --classes: time the class-id output (the final upsampling fused with the argmax) */
+  bool classes;
+  bool no_fuse;             /* --no-fuse: --infer/--bench without run-time fusions (for comparisons) */             /* --bench --classes: time the class-id output (the final upsampling fused with the argmax) */
   /* --train, --eval, --search */
   const char *data;         /* a Cityscapes-layout folder, or "synthetic" */
   const char *run_dir;      /* --out (default run-<network>, search-<space>) */

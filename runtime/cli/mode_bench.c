@@ -102,6 +102,7 @@ static int run(const Plan *p, const CliArgs *a, TensorSet *w, Shape is) {
   if (!fits) return free(sh), fprintf(stderr, "sqnrun: %s\n", err), 1;
   Executor *x = executor_new(p, w, a->backend, err, sizeof err);
   if (!x) return free(sh), fprintf(stderr, "sqnrun: %s\n", err), 1;
+  executor_set_fuse(x, !a->no_fuse);
   size_t numel = shape_numel(is);
   float *in = NULL;
   if ((a->classes || executor_reserve(x, is, err, sizeof err)) && !(in = malloc(numel * sizeof *in))) /* --classes: the

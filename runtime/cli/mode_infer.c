@@ -101,6 +101,7 @@ static bool write_taps(const Executor *x, const CliArgs *a, char *err, size_t n)
 static int run(const Plan *p, const CliArgs *a, TensorSet *w, NamedTensor *in, char *err, size_t n) {
   Executor *x = executor_new(p, w, a->backend, err, n);
   if (!x) return fprintf(stderr, "sqnrun: %s\n", err), 1;
+  executor_set_fuse(x, !a->no_fuse);
   if (!add_taps(x, p, a, err, n)) return fprintf(stderr, "sqnrun: %s\n", err), executor_free(x), 2;
   Shape is = {(int)in->dims[0], (int)in->dims[1], (int)in->dims[2], (int)in->dims[3]};
   double dt = 0;

@@ -80,15 +80,26 @@ void cpu_bilinear(const float *x, Shape xs, float *y, Shape ys, bool align_corne
    maximum, NaN counts as the largest). */
 static void bilinear_argmax_row(const float *xp, int C, size_t plane, int W, const int *x0, const int *x1,
                                 const float *lx0, const float *lx1, int ya, int yb, float wa, float wb, int OW,
-                                float *best, unsigned char *o) {
+                                float *best, float *val, unsigned char *o) {
   for (int c = 0; c < C; c++) {
     const float *ra = xp + (size_t)c * plane + (size_t)ya * W, *rb = xp + (size_t)c * plane + (size_t)yb * W;
+    float *v = c ? val : best;
     for (int ox = 0; ox < OW; ox++) {
       const int c0 = x0[ox], c1 = x1[ox];
       const float t0 = ra[c0] * lx0[ox] + ra[c1] * lx1[ox];
       const float t1 = rb[c0] * lx0[ox] + rb[c1] * lx1[ox];
-      const float v = t0 * wa + t1 * wb;
-      if (c == 0 || v > best[ox] || (isnan(v) && !isnan(best[ox]))) best[ox] = v, o[ox] = (unsigned char)c;
+      v[ox] = t0 * wa + t1 * wb;
+    }
+    if (!c) {
+      memset(o, 0, (size_t)OW);
+      continue;
+    }
+    const unsigned char cc = (unsigned char)c;
+    for (int ox = 0; ox < OW; ox++) { /* branch-free, so that it vectorises */
+      const float b = best[ox], x = val[ox];
+      const bool take = x > b || (x != x && b == b);
+      best[ox] = take ? x : b;
+      o[ox] = take ? cc : o[ox];
     }
   }
 }
@@ -110,7 +121,7 @@ void cpu_bilinear_argmax(const float *x, Shape xs, unsigned char *labels, int OH
   const size_t plane = (size_t)H * W;
   OMP(omp parallel if (rows * OW * xs.c > (1 << 15)))
   {
-    float *best = malloc((size_t)OW * sizeof *best);
+    float *best = malloc(2 * (size_t)OW * sizeof *best);
     if (!best) {
       fprintf(stderr, "cpu_bilinear_argmax: out of memory\n");
       abort();
@@ -120,7 +131,7 @@ void cpu_bilinear_argmax(const float *x, Shape xs, unsigned char *labels, int OH
       const long b = r / OH;
       const int oy = (int)(r % OH);
       bilinear_argmax_row(x + (size_t)b * xs.c * plane, xs.c, plane, W, x0, x1, lx0, lx1, y0[oy], y1[oy], ly0[oy],
-                          ly1[oy], OW, best, labels + (size_t)r * OW);
+                          ly1[oy], OW, best, best + OW, labels + (size_t)r * OW);
     }
     free(best);
   }

@@ -39,6 +39,7 @@ struct Executor {
   Shape out_shape;
   bool *skip;            /* per node: not run (candidates not chosen in a space); NULL = none */
   int stop;              /* nodes from here on are neither laid out nor run (a class-id run's fused tail) */
+  bool no_fuse;          /* executor_set_fuse(false): class-id runs take the full run and a separate argmax */
   unsigned char *labels; /* the class ids of the last executor_run_classes */
   size_t labels_cap;
   int *mix_from;         /* per mix node: the chosen input index; NULL for fixed networks */
@@ -144,6 +145,8 @@ static bool in_place_ok(const Executor *x, const PlanNode *nd) {
 
 void executor_profile(Executor *x, double *times) { x->times = times; }
 
+void executor_set_fuse(Executor *x, bool on) { x->no_fuse = !on; }
+
 int executor_add_tap(Executor *x, int node) {
   if (x->ntaps == 8 || node < 0 || node >= x->p->nnodes) return -1;
   x->tap_node[x->ntaps] = node;
@@ -240,7 +243,7 @@ static int classes_stop(const Executor *x) {
   const Plan *p = x->p;
   const int out = p->output, b = out - 1;
   if (!x->dev->host || out != p->nnodes - 1 || b < 1 || p->nodes[out].ninputs != 1 || p->nodes[out].inputs[0] != b ||
-      p->nodes[b].kind != OP_BILINEAR || x->uses[b] != 1 || x->shapes[b].c > 256 || x->times)
+      p->nodes[b].kind != OP_BILINEAR || x->uses[b] != 1 || x->shapes[b].c > 256 || x->times || x->no_fuse)
     return -1;
   for (int t = 0; t < x->ntaps; t++)
     if (x->tap_node[t] >= b) return -1;

@@ -34,6 +34,8 @@ const float *executor_output(const Executor *x, Shape *shape);
    either way (torch.argmax's). The logits (executor_output) are not available after a fused run. */
 const unsigned char *executor_run_classes(Executor *x, const float *input, Shape in, Shape *out, bool *fused, char *err,
                                           size_t errlen);
+/* Run-time fusions on (the default) or off (`--no-fuse`: for comparisons): today the class-id run's. */
+void executor_set_fuse(Executor *x, bool on);
 size_t executor_peak_bytes(const Executor *x);
 /* Per-node timing: when on, every run adds each node's seconds to times[node] (nnodes entries). */
 void executor_profile(Executor *x, double *times);
