@@ -79,7 +79,7 @@ add_test(NAME bench_compile COMMAND sqnc ${PROJECT_SOURCE_DIR}/examples/mac_xlar
          -o ${SQNC_OUT}/mac_xlarge_256.plan)
 set_tests_properties(bench_compile PROPERTIES FIXTURES_SETUP bench_plan)
 set(XL256 ${SQNC_OUT}/mac_xlarge_256.plan)
-add_test(NAME sqnrun_bench_json COMMAND ${EXPECT} 0 "^\\{\"network\": \"mac_xlarge\", \"input\": \\[1, 3, 256, 512\\], \"iters\": 2, .*\"gmacs\": 1.364894,"
+add_test(NAME sqnrun_bench_json COMMAND ${EXPECT} 0 "^\\{\"network\": \"mac_xlarge\", \"output\": \"logits\", \"input\": \\[1, 3, 256, 512\\], \"iters\": 2, .*\"gmacs\": 1.364894,"
          -- $<TARGET_FILE:sqnrun> ${XL256} --bench --iters 2 --warmup 1 --json)
 add_test(NAME sqnrun_bench_table COMMAND ${EXPECT} 0 "latency +min .* median .* p99 .*throughput .*peak activations"
          -- $<TARGET_FILE:sqnrun> ${XL256} --bench --iters 1 --warmup 0 --threads 1)
@@ -91,7 +91,13 @@ add_test(NAME sqnrun_bench_bad_size COMMAND ${EXPECT} 1 "cannot take a 3x250x500
 add_test(NAME sqnrun_bench_bad_iters COMMAND ${EXPECT} 2 "bad --iters '0'" -- $<TARGET_FILE:sqnrun> ${XL256} --bench --iters 0)
 add_test(NAME sqnrun_infer_space COMMAND ${EXPECT} 1 "is a search space: inference needs a fixed network"
          -- $<TARGET_FILE:sqnrun> ${SQNC_OUT}/small.plan --bench --iters 1)
+# --classes: the upsampling fused with the argmax; --no-fuse: the logits laid out, then the argmax.
+add_test(NAME sqnrun_bench_classes COMMAND ${EXPECT} 0 "^\\{\"network\": \"mac_xlarge\", \"output\": \"classes \\(upsampling fused with the argmax\\)\", .*\"gmacs\": 1.364894,"
+         -- $<TARGET_FILE:sqnrun> ${XL256} --bench --classes --iters 1 --warmup 0 --json)
+add_test(NAME sqnrun_bench_classes_unfused COMMAND ${EXPECT} 0 "\"output\": \"classes\", \"input\""
+         -- $<TARGET_FILE:sqnrun> ${XL256} --bench --classes --no-fuse --iters 1 --warmup 0 --json)
 set_tests_properties(sqnrun_bench_json sqnrun_bench_table sqnrun_bench_other_size sqnrun_bench_bad_size sqnrun_bench_bad_iters
+                     sqnrun_bench_classes sqnrun_bench_classes_unfused
                      PROPERTIES FIXTURES_REQUIRED bench_plan)
 set_tests_properties(sqnrun_infer_space PROPERTIES FIXTURES_REQUIRED cli_small)
 sqnc_cli(stats_memory 0 "activation memory \\(inference, batch 1\\): 199.5 MiB in [0-9]+ planned buffers \\(one buffer per op: 1487.6 MiB\\)" ${MAC_SMALL} --stats)
