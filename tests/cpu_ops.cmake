@@ -2,3 +2,7 @@
 add_executable(test_cpu_ops ${CMAKE_CURRENT_LIST_DIR}/test_cpu_ops.c)
 target_link_libraries(test_cpu_ops PRIVATE sqncpu m)
 add_test(NAME cpu_ops COMMAND test_cpu_ops)
+# The fused inverted residual (cpu_fused_ir) against the op-by-op path, over strides, kernels, dilations, groups, threads.
+add_executable(test_fused_ir ${CMAKE_CURRENT_LIST_DIR}/test_fused_ir.c)
+target_link_libraries(test_fused_ir PRIVATE sqncpu m)
+add_test(NAME fused_ir COMMAND test_fused_ir)

@@ -99,3 +99,11 @@ foreach(net mac_small lat_small mac_large lat_large mac_xlarge lat_xlarge)
 endforeach()
 add_test(NAME infer_classes_fused COMMAND test_classes ${CLASSES_PLANS})
 set_tests_properties(infer_classes_fused PROPERTIES FIXTURES_REQUIRED classes_plans TIMEOUT 900)
+# The fused inverted residuals on the same six networks, and on the Small space with random choices (tests/test_fused_net.c).
+add_executable(test_fused_net ${CMAKE_CURRENT_SOURCE_DIR}/test_fused_net.c)
+target_link_libraries(test_fused_net PRIVATE sqnexec m)
+add_test(NAME fused_net_small_plan COMMAND sqnc ${PROJECT_SOURCE_DIR}/spaces/small.sqn --input 3x256x512 -q
+         -o ${GOLDEN_OUT}/fused_small_space.plan)
+set_tests_properties(fused_net_small_plan PROPERTIES FIXTURES_SETUP fused_space_plan)
+add_test(NAME infer_fused_groups COMMAND test_fused_net ${CLASSES_PLANS} ${GOLDEN_OUT}/fused_small_space.plan)
+set_tests_properties(infer_fused_groups PROPERTIES FIXTURES_REQUIRED "classes_plans;fused_space_plan" TIMEOUT 900)

@@ -104,6 +104,11 @@ typedef struct Backend {
   /* Computes node i into r->buf[i]; false for an op this backend cannot run. */
   bool (*run_node)(void *state, const BackendRun *r, int i);
   void (*release)(void *state);
+  /* Fused groups (NULL where the backend has none): the plan kernel that starts at node i and that the backend
+     can compute in one call, or -1; run_group computes that kernel's output node from its head's input and
+     leaves the nodes in between unwritten, so the executor neither runs nor lays them out. */
+  int (*group_at)(void *state, int i);
+  bool (*run_group)(void *state, const BackendRun *r, int kernel);
   /* Training (NULL when a backend cannot train): node i's forward in training mode (BN with batch
      statistics), and one step of the plan's backward program. */
   bool (*train_node)(const BackendTrain *t, int i);

@@ -1,6 +1,7 @@
 /* backend_cpu.c - the CPU backend: every op of an inference program through the kernels of
    cpu_ops.h. At prepare time BN is folded into the preceding conv and relu/relu6 become conv
-   epilogues wherever the plan's fused kernels group them (backend_fold.h). */
+   epilogues wherever the plan's fused kernels group them (backend_fold.h), and the inverted residuals whose
+   BN and activations all folded run as one kernel (cpu_fused_ir) when the executor asks (Backend.run_group). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,16 +112,64 @@ void cpu_release(void *state) {
   if (!x) return;
   backend_fold_free(&x->f, x->p);
   free(x->marks);
+  free(x->group);
+  free(x->scratch);
   free(x);
+}
+
+static bool is_1x1(const PlanNode *c) {
+  return c->kind == OP_CONV && c->kh == 1 && c->kw == 1 && c->sh == 1 && c->sw == 1 && c->ph == 0 && c->pw == 0;
+}
+
+/* Whether cpu_fused_ir computes plan kernel k: an inverted residual whose three BNs were folded and whose two
+   activations became conv epilogues, with 1x1 convs of stride 1 around the depthwise one. */
+static bool fusable(const CpuState *x, const PlanKernel *k) {
+  const Plan *p = x->p;
+  if (k->kind != PLAN_KERNEL_INVERTED_RESIDUAL || (k->nnodes != 8 && k->nnodes != 9)) return false;
+  const int *v = k->nodes;
+  const PlanNode *dw = &p->nodes[v[3]];
+  return is_1x1(&p->nodes[v[0]]) && is_1x1(&p->nodes[v[6]]) && dw->kind == OP_CONV && dw->groups == dw->out.c &&
+         x->f.bn_folded[v[1]] && x->f.bn_folded[v[4]] && x->f.bn_folded[v[7]] && x->f.act_fused[v[2]] &&
+         x->f.act_fused[v[5]] && x->f.folded_w[v[0]] && x->f.folded_w[v[3]] && x->f.folded_w[v[6]] &&
+         (k->nnodes == 8 || p->nodes[v[8]].kind == OP_ADD);
+}
+
+static int cpu_group_at(void *state, int i) {
+  const CpuState *x = state;
+  return x->group ? x->group[i] : -1;
+}
+
+static bool cpu_run_group(void *state, const BackendRun *r, int kernel) {
+  CpuState *x = state;
+  const PlanKernel *k = &x->p->kernels[kernel];
+  const PlanNode *c1 = &r->p->nodes[k->nodes[0]], *dw = &r->p->nodes[k->nodes[3]], *c2 = &r->p->nodes[k->nodes[6]];
+  const BackendFold *f = &x->f;
+  FusedIr ir = {f->folded_w[c1->id], f->folded_b[c1->id], c1->groups, f->conv_act[c1->id],
+                f->folded_w[dw->id], f->folded_b[dw->id], dw->kh, dw->kw, dw->sh, dw->sw, dw->ph, dw->pw, dw->dh, dw->dw,
+                f->conv_act[dw->id], f->folded_w[c2->id], f->folded_b[c2->id], c2->groups, dw->out.c, k->nnodes == 9};
+  const Shape xs = in_shape(r, c1, 0), ys = shape_of(r, k->output);
+  const size_t need = cpu_fused_ir_scratch(&ir, xs, ys);
+  if (need > x->scratch_floats) {
+    free(x->scratch);
+    if (!(x->scratch = malloc(need * sizeof(float)))) return x->scratch_floats = 0, false;
+    x->scratch_floats = need;
+  }
+  cpu_fused_ir(in_buf(r, c1, 0), xs, &ir, x->scratch, r->buf[k->output], ys);
+  return true;
 }
 
 static void *cpu_prepare(const Plan *p, const float *const *param, const int *uses, char *err, size_t n) {
   CpuState *x = calloc(1, sizeof *x);
-  if (x) x->p = p;
-  if (!x || !backend_fold(&x->f, p, param, uses)) return cpu_release(x), snprintf(err, n, "out of memory"), NULL;
+  if (x) x->p = p, x->group = malloc(sizeof *x->group * (size_t)(p->nnodes + 1));
+  if (!x || !x->group || !backend_fold(&x->f, p, param, uses))
+    return cpu_release(x), snprintf(err, n, "out of memory"), NULL;
+  for (int i = 0; i < p->nnodes; i++) x->group[i] = -1;
+  for (int k = 0; k < p->nkernels; k++)
+    if (fusable(x, &p->kernels[k])) x->group[p->kernels[k].nodes[0]] = k;
   return x;
 }
 
 const Backend backend_cpu = {.name = "cpu", .prepare = cpu_prepare, .run_node = cpu_run_node, .release = cpu_release,
+                             .group_at = cpu_group_at, .run_group = cpu_run_group,
                              .train_node = cpu_train_node, .backward_step = cpu_backward_step, .dev = &backend_cpu_device,
                              .train_bn_act = true};

@@ -9,6 +9,9 @@ typedef struct CpuState {
   const Plan *p;
   BackendFold f;  /* folded BN, conv epilogues (inference; none in training) */
   double *marks;  /* BackendDevice.mark's timestamps, 2 per node, allocated on first use */
+  int *group;     /* per node: the inverted-residual kernel it heads that cpu_fused_ir can run, or -1 (inference) */
+  float *scratch; /* cpu_fused_ir's rings, grown as needed */
+  size_t scratch_floats;
 } CpuState;
 
 /* Backend.release: frees a state of either kind. */

@@ -3,6 +3,6 @@
 #define SQN_BENCH_PROFILE_H
 #include "plan.h"
 
-/* times: accumulated seconds per node over `runs` runs at shapes sh. */
-void bench_print_profile(const Plan *p, const Shape *sh, const double *times, int runs, int top);
+/* times: accumulated seconds per node over `runs` runs at shapes sh; groups: executor_groups (NULL: none). */
+void bench_print_profile(const Plan *p, const Shape *sh, const int *groups, const double *times, int runs, int top);
 #endif

@@ -57,7 +57,7 @@ const CliOption cli_options[] = {
     {"--profile-ops", FLAG(profile_ops), 0, 0, 0, BENCHES, NULL,
      "also time every op and show where the time goes"},
     {"--no-fuse", FLAG(no_fuse), 0, 0, 0, CLI_BENCH | CLI_INFER, NULL,
-     "no run-time fusions (class ids from the full logits): for comparisons"},
+     "no run-time fusions (op-by-op inverted residuals, class ids from the full logits): for comparisons"},
     {"--classes", FLAG(classes), 0, 0, 0, CLI_BENCH, NULL,
      "time runs that output class ids (as --infer -o does: the final upsampling fused with the argmax)"},
     {"--data", STRING(data), 0, 0, 0, DATA, "DIR|synthetic",

@@ -88,7 +88,7 @@ static int profile(Executor *x, const Plan *p, const Shape *sh, const float *in,
   bool ok = true;
   for (int i = 0; ok && i < a->iters; i++) ok = executor_run(x, in, is, err, n);
   executor_profile(x, NULL);
-  if (ok) bench_print_profile(p, sh, times, a->iters, 15);
+  if (ok) bench_print_profile(p, sh, executor_groups(x), times, a->iters, 15);
   else fprintf(stderr, "sqnrun: %s\n", err);
   free(times);
   return ok ? 0 : 1;

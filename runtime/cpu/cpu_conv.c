@@ -8,6 +8,7 @@
  *    else a plain blocked loop.
  * Everything accumulates in float, as PyTorch does. */
 #include "cpu_ops.h"
+#include "cpu_conv_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,7 @@
 #include <cblas.h>
 #endif
 
-static int conv_threads(void) {
+int cpu_conv_threads(void) {
 #ifdef _OPENMP
   return omp_get_max_threads();
 #else
@@ -33,11 +34,11 @@ static int conv_threads(void) {
    2 cores fight). Only for the pthreads build (openblas_get_parallel() == 1): the OpenMP build runs
    single-threaded inside a parallel region by itself, and its openblas_set_num_threads would also change the
    OpenMP thread count. Idempotent and cheap, so it is simply called before every parallel sgemm. */
-static void blas_single_thread(void) {
+void cpu_blas_single_thread(void) {
   if (openblas_get_parallel() == 1) openblas_set_num_threads(1);
 }
 #else
-static void blas_single_thread(void) {}
+void cpu_blas_single_thread(void) {}
 #endif
 
 static inline int floor_div(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); } /* b > 0 */
@@ -46,14 +47,14 @@ static inline int imin(int a, int b) { return a < b ? a : b; }
 static inline int imax(int a, int b) { return a > b ? a : b; }
 
 /* Output columns ox whose input column ox*sw + off lies in [0, W): [*lo, *hi) (may be empty). */
-static void valid_cols(int off, int sw, int W, int OW, int *lo, int *hi) {
+void cpu_conv_valid_cols(int off, int sw, int W, int OW, int *lo, int *hi) {
   *lo = imin(OW, imax(0, ceil_div(-off, sw)));
   *hi = imin(OW, floor_div(W - 1 - off, sw) + 1);
   if (*hi < *lo) *hi = *lo;
 }
 
 /* C[m x n] (ldc) = A[m x k] (lda) * B[k x n] (ldb), row-major, in the calling thread. */
-static void gemm(int m, int n, int k, const float *A, int lda, const float *B, int ldb, float *C, int ldc) {
+void cpu_sgemm(int m, int n, int k, const float *A, int lda, const float *B, int ldb, float *C, int ldc) {
 #ifdef SQN_HAVE_CBLAS
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, A, lda, B, ldb, 0.0f, C, ldc);
 #else
@@ -99,7 +100,7 @@ typedef struct ConvGeom {
 } ConvGeom;
 
 /* Bias and activation over n outputs of one channel. */
-static void epilogue(float *restrict r, size_t n, const float *bias, int co, int act) {
+void cpu_conv_epilogue(float *restrict r, size_t n, const float *bias, int co, int act) {
   if (bias) {
     const float b = bias[co];
     for (size_t j = 0; j < n; j++) r[j] += b;
@@ -144,7 +145,7 @@ static void conv_direct_rows(const ConvGeom *gm, const float *x, const float *w,
         }
       }
     }
-    epilogue(yr, (size_t)OW, bias, co, p->act);
+    cpu_conv_epilogue(yr, (size_t)OW, bias, co, p->act);
   }
 }
 
@@ -192,9 +193,9 @@ void cpu_conv2d(const float *x, Shape xs, const float *w, const float *bias, con
   int *lo = lohi, *hi = lohi + kw;
   gm.lo = lo;
   gm.hi = hi;
-  for (int kx = 0; kx < kw; kx++) valid_cols(kx * p->dw - p->pw, p->sw, gm.W, OW, &lo[kx], &hi[kx]);
+  for (int kx = 0; kx < kw; kx++) cpu_conv_valid_cols(kx * p->dw - p->pw, p->sw, gm.W, OW, &lo[kx], &hi[kx]);
 
-  const int T = conv_threads();
+  const int T = cpu_conv_threads();
   const double macs = (double)shape_numel(ys) * gm.cin_g * p->kh * kw;
   const int par = macs > 2e5; /* below this a parallel region costs more than it saves */
   (void)par;
@@ -216,7 +217,7 @@ void cpu_conv2d(const float *x, Shape xs, const float *w, const float *bias, con
       conv_direct_rows(&gm, x, w, bias, y, n, co, rb * rows, imin(OH, (rb + 1) * rows));
     }
   } else { /* sgemm per (sample, group, block of output rows) */
-    blas_single_thread();
+    cpu_blas_single_thread();
     const int pointwise = p->kh == 1 && kw == 1 && p->sh == 1 && p->sw == 1 && p->ph == 0 && p->pw == 0 &&
                           OH == gm.H && OW == gm.W;
     const int K = gm.cin_g * p->kh * kw;
@@ -258,9 +259,9 @@ void cpu_conv2d(const float *x, Shape xs, const float *w, const float *bias, con
           ldb = L;
         }
         float *C = y + ((size_t)n * gm.cout + (size_t)g * gm.cout_g) * OHW + (size_t)oy0 * OW;
-        gemm(gm.cout_g, L, K, w + (size_t)g * gm.cout_g * K, K, B, ldb, C, (int)OHW);
+        cpu_sgemm(gm.cout_g, L, K, w + (size_t)g * gm.cout_g * K, K, B, ldb, C, (int)OHW);
         if (bias || p->act)
-          for (int c = 0; c < gm.cout_g; c++) epilogue(C + (size_t)c * OHW, (size_t)L, bias, g * gm.cout_g + c, p->act);
+          for (int c = 0; c < gm.cout_g; c++) cpu_conv_epilogue(C + (size_t)c * OHW, (size_t)L, bias, g * gm.cout_g + c, p->act);
       }
       free(col);
     }

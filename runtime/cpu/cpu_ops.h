@@ -18,6 +18,23 @@ typedef struct ConvParams { int kh, kw, sh, sw, ph, pw, dh, dw, groups, act; } C
 /* y[n, co, oy, ox] = bias[co] + sum over ci in group, ky, kx of x[n, ci, oy*sh - ph + ky*dh, ox*sw - pw + kx*dw] * w[co, ci - g*cin_g, ky, kx]
    (zero padding); w is [cout, cin/groups, kh, kw]; bias may be NULL. */
 void cpu_conv2d(const float *x, Shape xs, const float *w, const float *bias, const ConvParams *p, float *y, Shape ys);
+/* A whole inverted residual with BN folded (cpu_fused_ir.c): y = project(act2(dw(act1(expand(x) + b1)) + bd)) + b2
+   [+ x]. expand: w1 [hidden, cin/g1] (1x1, stride 1); dw: wd [hidden, 1, kh, kw] (stride, pad, dilation, groups =
+   hidden); project: w2 [cout, hidden/g2] (1x1, stride 1); residual needs ys = xs, and then y may be x (in place).
+   Biases may be NULL. The result equals the three cpu_conv2d calls (and cpu_add) up to sgemm rounding; the hidden
+   tensor is kept to a ring of rows per thread. */
+typedef struct FusedIr {
+  const float *w1, *b1;
+  int g1, act1;
+  const float *wd, *bd;
+  int kh, kw, sh, sw, ph, pw, dh, dw, act2;
+  const float *w2, *b2;
+  int g2, hidden;
+  bool residual;
+} FusedIr;
+/* The floats of scratch cpu_fused_ir needs for these shapes (all threads together). */
+size_t cpu_fused_ir_scratch(const FusedIr *f, Shape xs, Shape ys);
+void cpu_fused_ir(const float *x, Shape xs, const FusedIr *f, float *scratch, float *y, Shape ys);
 /* inference BN: y = (x - mean) / sqrt(var + eps) * gamma + beta, per channel */
 void cpu_batchnorm_infer(const float *x, Shape s, const float *gamma, const float *beta, const float *mean, const float *var, float eps, float *y);
 void cpu_relu(const float *x, size_t n, float *y);

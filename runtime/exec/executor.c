@@ -43,6 +43,8 @@ struct Executor {
   unsigned char *labels; /* the class ids of the last executor_run_classes */
   size_t labels_cap;
   int *mix_from;         /* per mix node: the chosen input index; NULL for fixed networks */
+  int *group;            /* per node: the plan kernel the backend runs as one group this run (run at its head;
+                            its other nodes but the output neither run nor get memory), or -1 */
 };
 
 static Executor *executor_create(const Plan *p, const TensorSet *weights, const char *backend, char *err, size_t n);
@@ -87,10 +89,16 @@ static Executor *executor_create(const Plan *p, const TensorSet *weights, const 
   x->nslots += p->nnodes;
   x->slot_off = calloc((size_t)x->nslots + 1, sizeof *x->slot_off);
   x->shapes = calloc((size_t)p->nnodes, sizeof *x->shapes);
+  x->group = malloc(sizeof *x->group * (size_t)(p->nnodes + 1));
   x->be = be, x->dev = be->dev;
   x->stop = p->nnodes;
   for (int i = 0; i < p->nnodes; i++)
     for (int k = 0; k < p->nodes[i].ninputs; k++) x->uses[p->nodes[i].inputs[k]]++;
+  if (!x->group) {
+    executor_free(x);
+    return snprintf(err, n, "out of memory"), NULL;
+  }
+  for (int i = 0; i < p->nnodes; i++) x->group[i] = -1;
   if (!weights_bind(p, weights, x->param, err, n)) {
     executor_free(x);
     return NULL;
@@ -121,10 +129,40 @@ static bool arena_alloc(Executor *x, size_t total, char *err, size_t n) {
   return true;
 }
 
+/* Whether a tap watches a node of kernel k other than its output. */
+static bool taps_inside(const Executor *x, const PlanKernel *k) {
+  for (int t = 0; t < x->ntaps; t++)
+    for (int j = 0; j < k->nnodes; j++)
+      if (x->tap_node[t] == k->nodes[j] && k->nodes[j] != k->output) return true;
+  return false;
+}
+
+/* The groups the backend runs in one call this run: not with --no-fuse, not past a class-id run's stop, not where a
+   tap reads inside, not where the output would overwrite the input's buffer while the group still reads it (the
+   in-place residual add is the exception the backend handles: Backend.run_group). */
+static void choose_groups(Executor *x) {
+  const Plan *p = x->p;
+  for (int i = 0; i < p->nnodes; i++) x->group[i] = -1;
+  for (int i = 0; x->be->group_at && !x->no_fuse && i < x->stop; i++) {
+    const int g = x->be->group_at(x->be_state, i);
+    if (g < 0 || (x->skip && x->skip[i])) continue;
+    const PlanKernel *k = &p->kernels[g];
+    const bool residual = p->nodes[k->output].kind == OP_ADD; /* may write over its input (cpu_fused_ir) */
+    if (k->output >= x->stop || taps_inside(x, k) || (!residual && x->slot[k->output] == x->slot[p->nodes[i].inputs[0]]))
+      continue;
+    for (int j = 0; j < k->nnodes; j++) x->group[k->nodes[j]] = g;
+  }
+}
+
+/* Whether node i holds no value this run (a group's node before its output). */
+static bool elided(const Executor *x, int i) { return x->group[i] >= 0 && x->p->kernels[x->group[i]].output != i; }
+
 /* Sizes the slots for the current shapes (each its largest member) and lays them out in one arena. */
 static bool layout_arena(Executor *x, char *err, size_t n) {
   size_t *need = calloc((size_t)x->nslots, sizeof *need);
+  choose_groups(x);
   for (int i = 0; i < x->stop; i++) {
+    if (elided(x, i)) continue;
     size_t bytes = shape_numel(shape_of(x, i)) * sizeof(float);
     if (bytes > need[x->slot[i]]) need[x->slot[i]] = bytes;
   }
@@ -183,6 +221,12 @@ static bool run_one(Executor *x, const BackendRun *r, int i, const float *input,
   if (nd->kind == OP_INPUT)
     return x->dev->upload(x->be_state, x->buf[i], input, shape_numel(shape_of(x, i)) * sizeof(float), err, n);
   if (nd->kind == OP_MIX && x->mix_from) return run_chosen(x, nd, x->buf[i], err, n);
+  if (x->group[i] >= 0 && x->p->kernels[x->group[i]].nodes[0] != i) return true; /* computed with its group's head */
+  if (x->group[i] >= 0) {
+    if (x->be->run_group(x->be_state, r, x->group[i])) return true;
+    return snprintf(err, n, "the fused kernel at node %d (%s): out of memory for its scratch; try --no-fuse", i,
+                    nd->name ? nd->name : op_name(nd->kind)), false;
+  }
   if (x->be->run_node(x->be_state, r, i)) return true;
   const char *why = x->dev->error(x->be_state);
   if (*why) return snprintf(err, n, "op %s (node %d) on the %s backend: %s", op_name(nd->kind), i, x->be->name, why), false;
@@ -286,6 +330,14 @@ const float *executor_output(const Executor *x, Shape *shape) {
 
 size_t executor_peak_bytes(const Executor *x) { return x->arena_bytes; }
 
+int executor_fused_groups(const Executor *x) {
+  int count = 0;
+  for (int i = 0; i < x->p->nnodes; i++) count += x->group[i] >= 0 && x->p->kernels[x->group[i]].nodes[0] == i;
+  return count;
+}
+
+const int *executor_groups(const Executor *x) { return x->group; }
+
 void executor_free(Executor *x) {
   if (!x) return;
   free(x->buf);
@@ -298,6 +350,7 @@ void executor_free(Executor *x) {
   free(x->shapes);
   free(x->skip);
   free(x->mix_from);
+  free(x->group);
   free(x->labels);
   if (x->be_state) x->be->release(x->be_state);
   for (int t = 0; t < x->ntaps; t++) free(x->tap_buf[t]);

@@ -34,8 +34,13 @@ const float *executor_output(const Executor *x, Shape *shape);
    either way (torch.argmax's). The logits (executor_output) are not available after a fused run. */
 const unsigned char *executor_run_classes(Executor *x, const float *input, Shape in, Shape *out, bool *fused, char *err,
                                           size_t errlen);
-/* Run-time fusions on (the default) or off (`--no-fuse`: for comparisons): today the class-id run's. */
+/* Run-time fusions on (the default) or off (`--no-fuse`: for comparisons): the class-id run's upsampling + argmax,
+   and the backend's fused groups (on the CPU: whole inverted residuals, cpu_fused_ir). */
 void executor_set_fuse(Executor *x, bool on);
+/* The fused groups the last run (or reserve) used, and per node the plan kernel it was computed in (-1: on its own;
+   nnodes entries, valid until the next run): its head carries the group's time in a profile. */
+int executor_fused_groups(const Executor *x);
+const int *executor_groups(const Executor *x);
 size_t executor_peak_bytes(const Executor *x);
 /* Per-node timing: when on, every run adds each node's seconds to times[node] (nnodes entries). */
 void executor_profile(Executor *x, double *times);
