@@ -30,7 +30,7 @@ typedef struct IrGeom {
   int R;           /* ring rows: what one batch's taps span */
   int rows, nb;    /* output rows per band, bands per sample */
   int hrows;       /* the most input rows a band reads outside its own rows (in place: kept in its halo copy) */
-  size_t per_task; /* floats of scratch per thread: the ring, D and (residual) the projected rows */
+  size_t per_task; /* floats of scratch per thread: the ring, D, (residual) the projected rows, one input row */
   size_t halo;     /* floats of one band's halo copy (residual blocks) */
 } IrGeom;
 
@@ -47,7 +47,7 @@ static IrGeom geometry(const FusedIr *f, Shape xs, Shape ys) {
   g.nb = (g.OH + g.rows - 1) / g.rows;
   g.hrows = (f->kh - 1) * f->dh;
   g.per_task = round16((size_t)g.hid * g.R * g.W) + round16((size_t)g.hid * g.BO * g.OW) +
-               (f->residual ? round16((size_t)g.cout * g.BO * g.OW) : 0);
+               (f->residual ? round16((size_t)g.cout * g.BO * g.OW) : 0) + round16((size_t)g.W);
   g.halo = f->residual ? round16((size_t)g.cin * g.hrows * g.W) : 0;
   return g;
 }
@@ -102,41 +102,119 @@ static const float *source_rows(const IrGeom *g, const Band *b, int r0, int *r1,
   return b->halo + (size_t)(r0 < b->oa ? r0 - b->lo : top + r0 - b->ob) * g->W;
 }
 
-/* Step 1: input rows [r0, r1) (not wrapping around the ring; from one source) expanded into the ring. */
-static void expand_rows(const FusedIr *f, const IrGeom *g, const float *src, int ldb, int r0, int r1, float *E) {
+/* A row as its even columns, then its odd ones: a stride-2 depthwise conv then reads both contiguously. */
+static void deinterleave(float *restrict row, int W, float *restrict tmp) {
+  const int half = (W + 1) / 2;
+  for (int i = 0; i < half; i++) tmp[i] = row[2 * i];
+  for (int i = 0; i < W / 2; i++) tmp[half + i] = row[2 * i + 1];
+  memcpy(row, tmp, (size_t)W * sizeof *row);
+}
+
+/* Step 1: input rows [r0, r1) (not wrapping around the ring; from one source) expanded into the ring; for a
+   stride-2 depthwise conv each row is stored deinterleaved. */
+static void expand_rows(const FusedIr *f, const IrGeom *g, const float *src, int ldb, int r0, int r1, float *E,
+                        float *tmp) {
   const int M = g->hid / f->g1, K = g->cin / f->g1, L = (r1 - r0) * g->W;
   const size_t ring = (size_t)g->R * g->W;
   for (int gr = 0; gr < f->g1; gr++) {
     float *C = E + (size_t)gr * M * ring + (size_t)(r0 % g->R) * g->W;
     cpu_sgemm(M, L, K, f->w1 + (size_t)gr * M * K, K, src + (size_t)gr * K * ldb, ldb, C, (int)ring);
-    for (int c = 0; c < M; c++) cpu_conv_epilogue(C + (size_t)c * ring, (size_t)L, f->b1, gr * M + c, f->act1);
+    for (int c = 0; c < M; c++) {
+      cpu_conv_epilogue(C + (size_t)c * ring, (size_t)L, f->b1, gr * M + c, f->act1);
+      for (int r = 0; f->sw == 2 && r < r1 - r0; r++) deinterleave(C + (size_t)c * ring + (size_t)r * g->W, g->W, tmp);
+    }
+  }
+}
+
+/* Eight floats as one value (GCC/Clang vector extension: AVX registers where the clone has them, two SSE ones
+   otherwise); v8u loads and stores at any float alignment. */
+typedef float v8 __attribute__((vector_size(32)));
+typedef float v8u __attribute__((vector_size(32), aligned(4), may_alias));
+
+/* Where tap column kx reads in a ring row: row[colo[kx] + ox * step] for output columns ox in [lo[kx], hi[kx]).
+   Stride 1: colo = the offset, step 1; stride 2 (deinterleaved rows): into the even or odd half, step 1; other
+   strides: the offset, step = stride. */
+typedef struct DwCols {
+  int colo[32], lo[32], hi[32];
+  int step, L, H; /* [L, H): the columns every tap reads in bounds */
+} DwCols;
+
+static bool dw_cols(const FusedIr *f, const IrGeom *g, DwCols *dc) {
+  if (f->kw > 32) return false;
+  dc->step = f->sw == 2 ? 1 : f->sw;
+  dc->L = 0, dc->H = g->OW;
+  for (int kx = 0; kx < f->kw; kx++) {
+    const int off = kx * f->dw - f->pw;
+    cpu_conv_valid_cols(off, f->sw, g->W, g->OW, &dc->lo[kx], &dc->hi[kx]);
+    dc->colo[kx] = f->sw != 2 ? off : (off & 1) ? (g->W + 1) / 2 + (off - 1) / 2 : off / 2;
+    dc->L = imax(dc->L, dc->lo[kx]), dc->H = imin(dc->H, dc->hi[kx]);
+  }
+  if (dc->H < dc->L) dc->H = dc->L;
+  return true;
+}
+
+/* One output row of one channel: yr[ox] = sum over ky, kx (in that order, as cpu_conv2d's direct path) of
+   w[ky][kx] * rows[ky][colo[kx] + ox * step] over the taps in bounds; rows[ky] NULL: padding. The columns where
+   every tap is in bounds go 16 at a time with the sums in two 8-float registers. Compiled for AVX-512, AVX2+FMA and baseline
+   x86-64, chosen at run time (one binary for every x86-64 machine). */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#endif
+#endif
+static void dw_row(float *restrict yr, const float *const *rows, const float *restrict wc, int kh, int kw, int OW,
+                   const DwCols *dc) {
+  enum { B = 16 };
+  const int step = dc->step;
+  int ox = 0;
+  for (; step == 1 && ox < dc->L; ox++) yr[ox] = 0.0f;
+  for (; step == 1 && ox + B <= dc->H; ox += B) {
+    v8 a0 = {0}, a1 = {0};
+    for (int ky = 0; ky < kh; ky++) {
+      if (!rows[ky]) continue;
+      const float *base = rows[ky] + ox;
+      for (int kx = 0; kx < kw; kx++) {
+        const float wv = wc[ky * kw + kx];
+        const float *p = base + dc->colo[kx];
+        a0 += wv * *(const v8u *)p;
+        a1 += wv * *(const v8u *)(p + 8);
+      }
+    }
+    *(v8u *)(yr + ox) = a0;
+    *(v8u *)(yr + ox + 8) = a1;
+  }
+  const int done_lo = step == 1 ? dc->L : 0, done_hi = step == 1 ? ox : 0; /* [done_lo, done_hi) is written */
+  for (int x = done_hi; x < OW; x++) yr[x] = 0.0f;
+  for (int ky = 0; ky < kh; ky++) {
+    if (!rows[ky]) continue;
+    for (int kx = 0; kx < kw; kx++) {
+      const float wv = wc[ky * kw + kx];
+      const float *restrict xr = rows[ky] + dc->colo[kx];
+      const int l = imax(dc->lo[kx], done_hi), h = dc->hi[kx];
+      if (step == 1) {
+        for (int x = dc->lo[kx]; x < imin(h, done_lo); x++) yr[x] += wv * xr[x];
+        for (int x = l; x < h; x++) yr[x] += wv * xr[x];
+      } else {
+        for (int x = dc->lo[kx]; x < h; x++) yr[x] += wv * xr[(size_t)x * step];
+      }
+    }
   }
 }
 
 /* Step 2: depthwise output rows [o0, o1) of every hidden channel from the ring into D. */
-static void depthwise_rows(const FusedIr *f, const IrGeom *g, const float *E, int o0, int o1, const int *lo,
-                           const int *hi, float *D) {
-  const int W = g->W, OW = g->OW, kh = f->kh, kw = f->kw, sw = f->sw;
-  const size_t ring = (size_t)g->R * W;
+static void depthwise_rows(const FusedIr *f, const IrGeom *g, const float *E, int o0, int o1, const DwCols *dc,
+                           float *D) {
+  const size_t ring = (size_t)g->R * g->W;
+  const float *rows[32];
   for (int c = 0; c < g->hid; c++) {
-    const float *wc = f->wd + (size_t)c * kh * kw;
     for (int oy = o0; oy < o1; oy++) {
-      float *restrict yr = D + ((size_t)c * g->BO + (oy - o0)) * OW;
-      for (int ox = 0; ox < OW; ox++) yr[ox] = 0.0f;
-      for (int ky = 0; ky < kh; ky++) {
+      for (int ky = 0; ky < f->kh; ky++) {
         const int iy = oy * f->sh - f->ph + ky * f->dh;
-        if (iy < 0 || iy >= g->H) continue;
-        const float *xrow = E + (size_t)c * ring + (size_t)(iy % g->R) * W;
-        for (int kx = 0; kx < kw; kx++) {
-          const float wv = wc[ky * kw + kx];
-          const float *restrict xr = xrow + (kx * f->dw - f->pw);
-          if (sw == 1)
-            for (int ox = lo[kx]; ox < hi[kx]; ox++) yr[ox] += wv * xr[ox];
-          else
-            for (int ox = lo[kx]; ox < hi[kx]; ox++) yr[ox] += wv * xr[(size_t)ox * sw];
-        }
+        rows[ky] = iy < 0 || iy >= g->H ? NULL : E + (size_t)c * ring + (size_t)(iy % g->R) * g->W;
       }
-      cpu_conv_epilogue(yr, (size_t)OW, f->bd, c, f->act2);
+      float *yr = D + ((size_t)c * g->BO + (oy - o0)) * g->OW;
+      dw_row(yr, rows, f->wd + (size_t)c * f->kh * f->kw, f->kh, f->kw, g->OW, dc);
+      cpu_conv_epilogue(yr, (size_t)g->OW, f->bd, c, f->act2);
     }
   }
 }
@@ -163,9 +241,9 @@ static void project_rows(const FusedIr *f, const IrGeom *g, const Band *b, const
   }
 }
 
-static void run_band(const FusedIr *f, const IrGeom *g, const Band *b, const int *lo, const int *hi, float *scratch,
-                     float *y) {
+static void run_band(const FusedIr *f, const IrGeom *g, const Band *b, const DwCols *dc, float *scratch, float *y) {
   float *E = scratch, *D = E + round16((size_t)g->hid * g->R * g->W), *P = D + round16((size_t)g->hid * g->BO * g->OW);
+  float *tmp = P + (f->residual ? round16((size_t)g->cout * g->BO * g->OW) : 0);
   int next = b->lo; /* the first input row not in the ring yet */
   for (int o0 = b->oa; o0 < b->ob; o0 += g->BO) {
     const int o1 = imin(b->ob, o0 + g->BO);
@@ -174,10 +252,10 @@ static void run_band(const FusedIr *f, const IrGeom *g, const Band *b, const int
     while (next < need) {
       int r1 = imin(need, next + (g->R - next % g->R)), ldb;
       const float *src = source_rows(g, b, next, &r1, &ldb);
-      expand_rows(f, g, src, ldb, next, r1, E);
+      expand_rows(f, g, src, ldb, next, r1, E, tmp);
       next = r1;
     }
-    depthwise_rows(f, g, E, o0, o1, lo, hi, D);
+    depthwise_rows(f, g, E, o0, o1, dc, D);
     project_rows(f, g, b, D, P, o0, o1, y);
   }
 }
@@ -185,13 +263,11 @@ static void run_band(const FusedIr *f, const IrGeom *g, const Band *b, const int
 void cpu_fused_ir(const float *x, Shape xs, const FusedIr *f, float *scratch, float *y, Shape ys) {
   if (shape_numel(ys) == 0) return;
   const IrGeom g = geometry(f, xs, ys);
-  int lohi_small[2 * 16], *lohi = lohi_small;
-  if (f->kw > 16 && !(lohi = malloc(2 * (size_t)f->kw * sizeof(int)))) {
-    fprintf(stderr, "cpu_fused_ir: out of memory\n");
+  DwCols dc;
+  if (!dw_cols(f, &g, &dc) || f->kh > 32) {
+    fprintf(stderr, "cpu_fused_ir: kernels wider than 32 are not supported\n");
     abort();
   }
-  int *lo = lohi, *hi = lohi + f->kw;
-  for (int kx = 0; kx < f->kw; kx++) cpu_conv_valid_cols(kx * f->dw - f->pw, f->sw, g.W, g.OW, &lo[kx], &hi[kx]);
   const long tasks = (long)g.N * g.nb;
   const bool in_place = f->residual && y == x;
   float *halos = scratch + g.per_task * (size_t)cpu_conv_threads();
@@ -213,8 +289,7 @@ void cpu_fused_ir(const float *x, Shape xs, const FusedIr *f, float *scratch, fl
     OMP(omp for schedule(dynamic, 1))
     for (long t = 0; t < tasks; t++) {
       const Band b = band_of(f, &g, x, t, halos, in_place);
-      run_band(f, &g, &b, lo, hi, mine, y);
+      run_band(f, &g, &b, &dc, mine, y);
     }
   }
-  if (lohi != lohi_small) free(lohi);
 }
