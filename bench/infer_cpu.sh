@@ -3,7 +3,8 @@
 # sqnrun vs PyTorch eager (bench/squeezenas_torch.py: eval(), torch.no_grad(), torch.set_num_threads(N)),
 # same thread count, same weights and input. --device cuda (bench/infer_gpu.sh) compares sqnrun
 # --backend cuda (plans compiled with sqnc --target for the GPU) with PyTorch eager on the same GPU. Prints a table with ratio = PyTorch time / sqnrun time
-# (> 1: sqnrun is faster). A benchmark, not a test: always exits 0.
+# (> 1: sqnrun is faster), the op-by-op run (sqnrun --no-fuse) beside the fused one, and each net's GMAC/s as a share
+# of the machine's sgemm rate measured in the same run (bench/sgemm_peak.c). A benchmark, not a test: always exits 0.
 #
 # sqnrun time: `sqnrun --bench` median (warm-up, then --iters timed runs; load excluded) when the build
 # has --bench, otherwise the median of --iters separate `--infer` runs, each timed by sqnrun itself
@@ -59,9 +60,15 @@ SQNRUN="${SQNRUN:-$BUILD_DIR/runtime/sqnrun}"
 if [ ! -x "$SQNC" ] || [ ! -x "$SQNRUN" ]; then
   echo "infer_cpu.sh: building into $BUILD_DIR" >&2
   cmake -S "$root" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null && \
-    cmake --build "$BUILD_DIR" -j2 --target sqnc sqnrun >/dev/null || { echo "infer_cpu.sh: build failed" >&2; exit 0; }
+    cmake --build "$BUILD_DIR" -j2 --target sqnc sqnrun sgemm_peak >/dev/null || { echo "infer_cpu.sh: build failed" >&2; exit 0; }
 fi
 . "$here/gpu_args.sh" || exit 0
+SGEMM_PEAK="${SGEMM_PEAK:-$(dirname "$SQNRUN")/../tests/sgemm_peak}"
+peak="-" # the machine's sgemm GMAC/s at this thread count, measured now (bench/sgemm_peak.c)
+if [ "$device" = cpu ] && [ -x "$SGEMM_PEAK" ]; then
+  peak="$("$SGEMM_PEAK" "$threads" | sed -n 's/^sgemm \([0-9.]*\) GMAC.*/\1/p')"
+  [ -n "$peak" ] || peak="-"
+fi
 has_bench=0
 [ "$force_infer" = 0 ] && "$SQNRUN" --help 2>&1 | grep -q '^  --bench' && has_bench=1
 
@@ -74,7 +81,7 @@ rows=()
 for hw in $sizes; do
   for net in $nets; do
     p="$work/${net}_$hw"
-    gmacs="-"; t_sqn="-"; t_torch="-"; m_sqn="-"; m_torch="-"; r_sqn="-"; r_torch="-"
+    gmacs="-"; t_sqn="-"; t_torch="-"; m_sqn="-"; m_torch="-"; r_sqn="-"; r_torch="-"; t_unf="-"
     # Weights (PyTorch constructor init) and input: written by the PyTorch side so both use the same data.
     if [ "$have_torch" = 1 ]; then
       if [ "$do_torch" = 1 ]; then
@@ -100,6 +107,12 @@ for hw in $sizes; do
         t_sqn="$(echo "$out" | sed -n 's/.*"median_ms": \([0-9.e+-]*\).*/\1/p')"
         m_sqn="$(echo "$out" | sed -n 's/.*"min_ms": \([0-9.e+-]*\).*/\1/p')"
         r_sqn="$(echo "$out" | sed -n 's/.*"peak_rss_mib": \([0-9.e+-]*\).*/\1/p')"
+        if [ "$device" = cpu ]; then # the same runs op by op (--no-fuse)
+          out="$("$SQNRUN" "$p.plan" --bench --no-fuse "${classes[@]}" "${wargs[@]}" --iters "$iters" --warmup "$warmup" \
+                 --threads "$threads" --json 2>>"$p.sqnrun.log")"
+          t_unf="$(echo "$out" | sed -n 's/.*"median_ms": \([0-9.e+-]*\).*/\1/p')"
+          [ -n "$t_unf" ] || t_unf="-"
+        fi
       elif [ -f "$p.in.npy" ]; then
         for i in $(seq 1 "$iters"); do
           "$SQNRUN" "$p.plan" "${wargs[@]}" "${sqnrun_gpu[@]}" --infer "$p.in.npy" --argmax "$p.am.npy" --threads "$threads" 2>&1 | \
@@ -117,9 +130,13 @@ for hw in $sizes; do
       ratio="$(awk -v a="$t_torch" -v b="$t_sqn" 'BEGIN {printf "%.2f", a / b}')"
     fi
     fmt() { [ "$1" = "-" ] && echo "-" || awk -v v="$1" 'BEGIN {printf "%.1f", v}'; }
-    row="$(printf '| %-10s | %-9s | %6s | %10s | %10s | %10s | %10s | %6s | %9s | %9s |' "$net" "$hw" "${gmacs:--}" \
-           "$(fmt "$t_sqn")" "$(fmt "${m_sqn:--}")" "$(fmt "$t_torch")" "$(fmt "${m_torch:--}")" "$ratio" \
-           "$(fmt "${r_sqn:--}")" "$(fmt "${r_torch:--}")")"
+    of_peak="-"
+    if [ "$peak" != "-" ] && [ "$t_sqn" != "-" ] && [ -n "$gmacs" ] && [ "$gmacs" != "-" ]; then
+      of_peak="$(awk -v g="$gmacs" -v t="$t_sqn" -v p="$peak" 'BEGIN {printf "%.0f%%", 100 * g / (t / 1000) / p}')"
+    fi
+    row="$(printf '| %-10s | %-9s | %6s | %10s | %10s | %10s | %6s | %10s | %10s | %6s | %9s | %9s |' "$net" "$hw" "${gmacs:--}" \
+           "$(fmt "$t_sqn")" "$(fmt "${m_sqn:--}")" "$(fmt "$t_unf")" "$of_peak" "$(fmt "$t_torch")" "$(fmt "${m_torch:--}")" \
+           "$ratio" "$(fmt "${r_sqn:--}")" "$(fmt "${r_torch:--}")")"
     echo "$row" >&2
     rows+=("$row")
     rm -f "$p".*
@@ -130,9 +147,11 @@ echo
 echo "$device inference${gpu_name:+ on $gpu_name ($target)}, batch 1, $threads threads, median of $iters runs after $warmup warm-up ($(date +%Y-%m-%d);" \
      "$(nproc) CPUs, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1))"
 [ "$have_torch" = 1 ] && echo "PyTorch $("$PYTHON" -c 'import torch; print(torch.__version__)') eager; sqnrun timing: $([ "$has_bench" = 1 ] && echo '--bench median' || echo 'median of --infer runs')${classes:+, sqnrun output: class ids (upsampling fused with the argmax)}"
-printf '| %-10s | %-9s | %6s | %10s | %10s | %10s | %10s | %6s | %9s | %9s |\n' net input GMACs "sqnrun med" "sqnrun min" \
-  "torch med" "torch min" ratio "sqnrun RSS" "torch RSS"
-echo "|------------|-----------|--------|------------|------------|------------|------------|--------|-----------|-----------|"
+printf '| %-10s | %-9s | %6s | %10s | %10s | %10s | %6s | %10s | %10s | %6s | %9s | %9s |\n' net input GMACs "sqnrun med" "sqnrun min" \
+  "unfused" "%sgemm" "torch med" "torch min" ratio "sqnrun RSS" "torch RSS"
+echo "|------------|-----------|--------|------------|------------|------------|--------|------------|------------|--------|-----------|-----------|"
 for r in "${rows[@]}"; do echo "$r"; done
-echo "times in ms; ratio = PyTorch median / sqnrun median (> 1: sqnrun faster); peak RSS of each process in MiB"
+echo "times in ms; unfused = sqnrun --no-fuse median (op-by-op inverted residuals); %sgemm = the net's GMAC/s at the sqnrun"
+echo "median as a share of this machine's sgemm rate, $peak GMAC/s with $threads threads (bench/sgemm_peak.c, measured now);"
+echo "ratio = PyTorch median / sqnrun median (> 1: sqnrun faster); peak RSS of each process in MiB"
 exit 0
