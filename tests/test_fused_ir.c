@@ -4,12 +4,14 @@
  * std library and the spaces use, plus the edge cases of the row ring: one-row outputs, bands shorter than a batch,
  * and inputs narrower than the padding; residual blocks also in place (y == x). Agreement within float32 rounding of sgemm (the expand and project gemms
  * cover other column ranges than cpu_conv2d's, so OpenBLAS may round differently): 2e-6 of the output's scale. */
+#include "cpu_conv_internal.h"
 #include "cpu_ops.h"
 #include "test_util.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -99,7 +101,35 @@ static void set_threads(int t) {
 #endif
 }
 
+/* cpu_gemm_smallk against a double-precision product: every m, n tail, k up to 32, bias or none, each activation;
+   NaN inputs give NaN outputs through relu and relu6 (PyTorch's). */
+static void test_gemm_smallk(void) {
+  for (int i = 0; i < 40; i++) {
+    const int m = rng_int(1, 13), n = rng_int(1, 70), k = rng_int(1, 32), act = i % 3, ldb = n + rng_int(0, 5);
+    float *a = rand_buf((size_t)m * k, 1.0f), *b = rand_buf((size_t)k * ldb, 1.0f), *bias = rand_buf((size_t)m, 1.0f);
+    float *c = malloc(sizeof(float) * (size_t)m * n);
+    if (!c) abort();
+    if (i % 5 == 0) b[0] = NAN; /* column 0 of every row */
+    const bool with_bias = i % 2;
+    cpu_gemm_smallk(m, n, k, a, k, b, ldb, c, n, with_bias ? bias : NULL, act);
+    int bad = 0;
+    for (int r = 0; r < m; r++)
+      for (int j = 0; j < n; j++) {
+        double s = with_bias ? bias[r] : 0;
+        for (int q = 0; q < k; q++) s += (double)a[r * k + q] * b[(size_t)q * ldb + j];
+        if (act && s < 0) s = 0;
+        if (act == CONV_ACT_RELU6 && s > 6) s = 6;
+        const float got = c[(size_t)r * n + j];
+        if (s != s ? got == got : !(fabs(got - s) <= 1e-5 * (1 + fabs(s)))) bad++;
+      }
+    if (bad) fprintf(stderr, "gemm_smallk m%d n%d k%d act%d: %d wrong\n", m, n, k, act, bad);
+    CHECK(bad == 0);
+    free(a), free(b), free(bias), free(c);
+  }
+}
+
 int main(void) {
+  test_gemm_smallk();
   static const Case fixed[] = {
       {1, 16, 64, 128, 6, 24, 5, 2, 1, 1, CONV_ACT_RELU, false}, /* squeezenas: stride-2 5x5 */
       {2, 24, 33, 47, 3, 24, 3, 1, 1, 1, CONV_ACT_RELU6, true}, /* residual, odd sizes, batch 2, in place */

@@ -19,7 +19,10 @@
 #include <omp.h>
 #endif
 #include "cpu_conv_internal.h"
+#include "cpu_simd.h"
 #include "omp_pragma.h"
+
+enum { SMALL_K = 32 }; /* 1x1 convs with at most this many inputs per group: cpu_gemm_smallk, else sgemm */
 
 static inline int imin(int a, int b) { return a < b ? a : b; }
 static inline int imax(int a, int b) { return a > b ? a : b; }
@@ -118,18 +121,15 @@ static void expand_rows(const FusedIr *f, const IrGeom *g, const float *src, int
   const size_t ring = (size_t)g->R * g->W;
   for (int gr = 0; gr < f->g1; gr++) {
     float *C = E + (size_t)gr * M * ring + (size_t)(r0 % g->R) * g->W;
-    cpu_sgemm(M, L, K, f->w1 + (size_t)gr * M * K, K, src + (size_t)gr * K * ldb, ldb, C, (int)ring);
+    const float *A = f->w1 + (size_t)gr * M * K, *B = src + (size_t)gr * K * ldb;
+    if (K <= SMALL_K) cpu_gemm_smallk(M, L, K, A, K, B, ldb, C, (int)ring, f->b1 ? f->b1 + gr * M : NULL, f->act1);
+    else cpu_sgemm(M, L, K, A, K, B, ldb, C, (int)ring);
     for (int c = 0; c < M; c++) {
-      cpu_conv_epilogue(C + (size_t)c * ring, (size_t)L, f->b1, gr * M + c, f->act1);
+      if (K > SMALL_K) cpu_conv_epilogue(C + (size_t)c * ring, (size_t)L, f->b1, gr * M + c, f->act1);
       for (int r = 0; f->sw == 2 && r < r1 - r0; r++) deinterleave(C + (size_t)c * ring + (size_t)r * g->W, g->W, tmp);
     }
   }
 }
-
-/* Eight floats as one value (GCC/Clang vector extension: AVX registers where the clone has them, two SSE ones
-   otherwise); v8u loads and stores at any float alignment. */
-typedef float v8 __attribute__((vector_size(32)));
-typedef float v8u __attribute__((vector_size(32), aligned(4), may_alias));
 
 /* Where tap column kx reads in a ring row: row[colo[kx] + ox * step] for output columns ox in [lo[kx], hi[kx]).
    Stride 1: colo = the offset, step 1; stride 2 (deinterleaved rows): into the even or odd half, step 1; other
@@ -157,11 +157,7 @@ static bool dw_cols(const FusedIr *f, const IrGeom *g, DwCols *dc) {
    w[ky][kx] * rows[ky][colo[kx] + ox * step] over the taps in bounds; rows[ky] NULL: padding. The columns where
    every tap is in bounds go 16 at a time with the sums in two 8-float registers. Compiled for AVX-512, AVX2+FMA and baseline
    x86-64, chosen at run time (one binary for every x86-64 machine). */
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#endif
-#endif
+SQN_ISA_CLONES
 static void dw_row(float *restrict yr, const float *const *rows, const float *restrict wc, int kh, int kw, int OW,
                    const DwCols *dc) {
   enum { B = 16 };
@@ -229,10 +225,12 @@ static void project_rows(const FusedIr *f, const IrGeom *g, const Band *b, const
     float *out = y + ((size_t)b->n * g->cout + (size_t)gr * M) * OHW + (size_t)o0 * g->OW;
     float *C = f->residual ? P + (size_t)gr * M * ldp : out;
     const size_t ldc = f->residual ? ldp : OHW;
-    cpu_sgemm(M, L, K, f->w2 + (size_t)gr * M * K, K, D + (size_t)gr * K * ldp, (int)ldp, C, (int)ldc);
+    const float *A = f->w2 + (size_t)gr * M * K, *B = D + (size_t)gr * K * ldp;
+    if (K <= SMALL_K) cpu_gemm_smallk(M, L, K, A, K, B, (int)ldp, C, (int)ldc, f->b2 ? f->b2 + gr * M : NULL, CONV_ACT_NONE);
+    else cpu_sgemm(M, L, K, A, K, B, (int)ldp, C, (int)ldc);
     for (int c = 0; c < M; c++) {
       float *restrict r = C + (size_t)c * ldc;
-      cpu_conv_epilogue(r, (size_t)L, f->b2, gr * M + c, CONV_ACT_NONE);
+      if (K > SMALL_K) cpu_conv_epilogue(r, (size_t)L, f->b2, gr * M + c, CONV_ACT_NONE);
       if (!f->residual) continue;
       const float *xr = b->x + ((size_t)b->n * g->cin + (size_t)gr * M + c) * OHW + (size_t)o0 * g->OW;
       float *yr = out + (size_t)c * OHW;
