@@ -16,7 +16,7 @@ typedef int v8i __attribute__((vector_size(32)));
 
 /* act_scalar on eight lanes with compare masks: a lane below 0 (above 6) is replaced; NaN compares false and
    passes, as in PyTorch. */
-static inline v8 act_vec(v8 v, int act) {
+__attribute__((always_inline)) static inline v8 act_vec(v8 v, int act) {
   const v8 zero = {0}, six = zero + 6.0f;
   if (act == CONV_ACT_NONE) return v;
   v = (v8)((v8i)v & ~(v < zero));
@@ -26,7 +26,7 @@ static inline v8 act_vec(v8 v, int act) {
 }
 
 /* Rows [m0, m0 + 4) x columns [j, j + 16). */
-static inline void block4x16(int k, const float *A, int lda, const float *B, int ldb, float *C, int ldc,
+__attribute__((always_inline)) static inline void block4x16(int k, const float *A, int lda, const float *B, int ldb, float *C, int ldc,
                              const float *bias, int act, int m0, int j) {
   v8 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0}, c30 = {0}, c31 = {0};
   const float *a = A + (size_t)m0 * lda;
