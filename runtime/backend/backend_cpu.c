@@ -122,13 +122,14 @@ static bool is_1x1(const PlanNode *c) {
 }
 
 /* Whether cpu_fused_ir computes plan kernel k: an inverted residual whose three BNs were folded and whose two
-   activations became conv epilogues, with 1x1 convs of stride 1 around the depthwise one. */
+   activations became conv epilogues, with 1x1 convs of stride 1 around a depthwise one cpu_fused_ir takes. */
 static bool fusable(const CpuState *x, const PlanKernel *k) {
   const Plan *p = x->p;
   if (k->kind != PLAN_KERNEL_INVERTED_RESIDUAL || (k->nnodes != 8 && k->nnodes != 9)) return false;
   const int *v = k->nodes;
   const PlanNode *dw = &p->nodes[v[3]];
   return is_1x1(&p->nodes[v[0]]) && is_1x1(&p->nodes[v[6]]) && dw->kind == OP_CONV && dw->groups == dw->out.c &&
+         dw->kh <= CPU_FUSED_IR_MAX_K && dw->kw <= CPU_FUSED_IR_MAX_K &&
          x->f.bn_folded[v[1]] && x->f.bn_folded[v[4]] && x->f.bn_folded[v[7]] && x->f.act_fused[v[2]] &&
          x->f.act_fused[v[5]] && x->f.folded_w[v[0]] && x->f.folded_w[v[3]] && x->f.folded_w[v[6]] &&
          (k->nnodes == 8 || p->nodes[v[8]].kind == OP_ADD);

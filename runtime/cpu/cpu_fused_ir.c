@@ -135,12 +135,12 @@ static void expand_rows(const FusedIr *f, const IrGeom *g, const float *src, int
    Stride 1: colo = the offset, step 1; stride 2 (deinterleaved rows): into the even or odd half, step 1; other
    strides: the offset, step = stride. */
 typedef struct DwCols {
-  int colo[32], lo[32], hi[32];
+  int colo[CPU_FUSED_IR_MAX_K], lo[CPU_FUSED_IR_MAX_K], hi[CPU_FUSED_IR_MAX_K];
   int step, L, H; /* [L, H): the columns every tap reads in bounds */
 } DwCols;
 
 static bool dw_cols(const FusedIr *f, const IrGeom *g, DwCols *dc) {
-  if (f->kw > 32) return false;
+  if (f->kw > CPU_FUSED_IR_MAX_K) return false;
   dc->step = f->sw == 2 ? 1 : f->sw;
   dc->L = 0, dc->H = g->OW;
   for (int kx = 0; kx < f->kw; kx++) {
@@ -201,7 +201,7 @@ static void dw_row(float *restrict yr, const float *const *rows, const float *re
 static void depthwise_rows(const FusedIr *f, const IrGeom *g, const float *E, int o0, int o1, const DwCols *dc,
                            float *D) {
   const size_t ring = (size_t)g->R * g->W;
-  const float *rows[32];
+  const float *rows[CPU_FUSED_IR_MAX_K];
   for (int c = 0; c < g->hid; c++) {
     for (int oy = o0; oy < o1; oy++) {
       for (int ky = 0; ky < f->kh; ky++) {
@@ -262,8 +262,8 @@ void cpu_fused_ir(const float *x, Shape xs, const FusedIr *f, float *scratch, fl
   if (shape_numel(ys) == 0) return;
   const IrGeom g = geometry(f, xs, ys);
   DwCols dc;
-  if (!dw_cols(f, &g, &dc) || f->kh > 32) {
-    fprintf(stderr, "cpu_fused_ir: kernels wider than 32 are not supported\n");
+  if (!dw_cols(f, &g, &dc) || f->kh > CPU_FUSED_IR_MAX_K) { /* the backend never asks (backend_cpu.c fusable) */
+    fprintf(stderr, "cpu_fused_ir: depthwise kernels over %d wide are not supported\n", CPU_FUSED_IR_MAX_K);
     abort();
   }
   const long tasks = (long)g.N * g.nb;

@@ -32,6 +32,8 @@ typedef struct FusedIr {
   int g2, hidden;
   bool residual;
 } FusedIr;
+/* The widest depthwise kernel (kh and kw) cpu_fused_ir takes; wider ones run op by op. */
+enum { CPU_FUSED_IR_MAX_K = 32 };
 /* The floats of scratch cpu_fused_ir needs for these shapes (all threads together). */
 size_t cpu_fused_ir_scratch(const FusedIr *f, Shape xs, Shape ys);
 void cpu_fused_ir(const float *x, Shape xs, const FusedIr *f, float *scratch, float *y, Shape ys);
