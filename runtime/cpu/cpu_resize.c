@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cpu_resize_index.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include "omp_pragma.h"
 
 /* For each output index: the two source indices and their weights along one axis. As PyTorch 1.13's CPU
@@ -41,102 +44,156 @@ void cpu_linear_weights(int in, int out, bool align_corners, int *i0, int *i1, f
   }
 }
 
+/* The source row `sy` of plane `xp` interpolated along w (PyTorch's Interpolate<2> does w first, then h). */
+static void bilinear_hrow(const float *xp, int W, int sy, const int *x0, const int *x1, const float *lx0,
+                          const float *lx1, int OW, float *t) {
+  const float *r = xp + (size_t)sy * W;
+  for (int ox = 0; ox < OW; ox++) t[ox] = r[x0[ox]] * lx0[ox] + r[x1[ox]] * lx1[ox];
+}
+
+/* Rows interpolated along w, cached by (plane, source row): consecutive output rows share their source rows
+   (8 of them at x8), so each source row is interpolated along w once per thread instead of once per use. */
+typedef struct {
+  float *buf[2];
+  long key[2]; /* plane * H + source row, -1 when empty */
+} HRowCache;
+
+static const float *hrow_get(HRowCache *c, const float *xp, long plane_index, int H, int W, int sy, const int *x0,
+                             const int *x1, const float *lx0, const float *lx1, int OW, long pin) {
+  const long key = plane_index * H + sy;
+  for (int i = 0; i < 2; i++)
+    if (c->key[i] == key) return c->buf[i];
+  const int slot = c->key[0] == pin ? 1 : 0; /* never evict the row the caller still holds */
+  bilinear_hrow(xp, W, sy, x0, x1, lx0, lx1, OW, c->buf[slot]);
+  c->key[slot] = key;
+  return c->buf[slot];
+}
+
+/* The interpolation tables of one resize: source rows/columns and their weights. */
+typedef struct {
+  int *y0, *y1, *x0, *x1;
+  float *ly0, *ly1, *lx0, *lx1;
+  void *mem;
+} LinearTables;
+
+static void linear_tables(LinearTables *t, int H, int W, int OH, int OW, bool align_corners, const char *who) {
+  t->mem = malloc(2 * ((size_t)OH + OW) * (sizeof(int) + sizeof(float)));
+  if (!t->mem) {
+    fprintf(stderr, "%s: out of memory\n", who);
+    abort();
+  }
+  t->y0 = t->mem;
+  t->y1 = t->y0 + OH;
+  t->x0 = t->y1 + OH;
+  t->x1 = t->x0 + OW;
+  t->ly0 = (float *)(t->x1 + OW);
+  t->ly1 = t->ly0 + OH;
+  t->lx0 = t->ly1 + OH;
+  t->lx1 = t->lx0 + OW;
+  cpu_linear_weights(H, OH, align_corners, t->y0, t->y1, t->ly0, t->ly1);
+  cpu_linear_weights(W, OW, align_corners, t->x0, t->x1, t->lx0, t->lx1);
+}
+
+/* This thread's share [*lo, *hi) of n rows (contiguous, so that neighbouring rows share cached source rows). */
+static void thread_rows(long n, long *lo, long *hi) {
+#ifdef _OPENMP
+  const long nt = omp_get_num_threads(), id = omp_get_thread_num();
+#else
+  const long nt = 1, id = 0;
+#endif
+  *lo = n * id / nt;
+  *hi = n * (id + 1) / nt;
+}
+
 void cpu_bilinear(const float *x, Shape xs, float *y, Shape ys, bool align_corners) {
   const int H = xs.h, W = xs.w, OH = ys.h, OW = ys.w;
   if (shape_numel(ys) == 0) return;
-  int *idx = malloc(2 * ((size_t)OH + OW) * sizeof(int));
-  float *lam = malloc(2 * ((size_t)OH + OW) * sizeof(float));
-  if (!idx || !lam) {
-    fprintf(stderr, "cpu_bilinear: out of memory\n");
-    abort();
-  }
-  int *y0 = idx, *y1 = idx + OH, *x0 = idx + 2 * OH, *x1 = idx + 2 * OH + OW;
-  float *ly0 = lam, *ly1 = lam + OH, *lx0 = lam + 2 * OH, *lx1 = lam + 2 * OH + OW;
-  cpu_linear_weights(H, OH, align_corners, y0, y1, ly0, ly1);
-  cpu_linear_weights(W, OW, align_corners, x0, x1, lx0, lx1);
+  LinearTables t;
+  linear_tables(&t, H, W, OH, OW, align_corners, "cpu_bilinear");
   const long rows = (long)ys.n * ys.c * OH;
-  OMP(omp parallel for schedule(static) if (shape_numel(ys) > (1 << 15)))
-  for (long r = 0; r < rows; r++) {
-    const long pl = r / OH;
-    const int oy = (int)(r % OH);
-    const float *xp = x + (size_t)pl * H * W;
-    const float *ra = xp + (size_t)y0[oy] * W, *rb = xp + (size_t)y1[oy] * W;
-    const float wa = ly0[oy], wb = ly1[oy];
-    float *yr = y + (size_t)r * OW;
-    for (int ox = 0; ox < OW; ox++) {
-      /* PyTorch's Interpolate<2>: interpolate along w within each of the two rows, then along h */
-      const int c0 = x0[ox], c1 = x1[ox];
-      const float t0 = ra[c0] * lx0[ox] + ra[c1] * lx1[ox];
-      const float t1 = rb[c0] * lx0[ox] + rb[c1] * lx1[ox];
-      yr[ox] = t0 * wa + t1 * wb;
+  OMP(omp parallel if (shape_numel(ys) > (1 << 15)))
+  {
+    HRowCache cache = {{malloc(2 * (size_t)OW * sizeof(float)), NULL}, {-1, -1}};
+    if (!cache.buf[0]) {
+      fprintf(stderr, "cpu_bilinear: out of memory\n");
+      abort();
     }
+    cache.buf[1] = cache.buf[0] + OW;
+    long lo, hi;
+    thread_rows(rows, &lo, &hi);
+    for (long r = lo; r < hi; r++) {
+      const long pl = r / OH;
+      const int oy = (int)(r % OH);
+      const float *xp = x + (size_t)pl * H * W;
+      const float *ta = hrow_get(&cache, xp, pl, H, W, t.y0[oy], t.x0, t.x1, t.lx0, t.lx1, OW, -1);
+      const float *tb = hrow_get(&cache, xp, pl, H, W, t.y1[oy], t.x0, t.x1, t.lx0, t.lx1, OW, pl * H + t.y0[oy]);
+      const float wa = t.ly0[oy], wb = t.ly1[oy];
+      float *yr = y + (size_t)r * OW;
+      for (int ox = 0; ox < OW; ox++) yr[ox] = ta[ox] * wa + tb[ox] * wb;
+    }
+    free(cache.buf[0]);
   }
-  free(idx);
-  free(lam);
+  free(t.mem);
 }
 
-/* One output row of cpu_bilinear_argmax: every channel interpolated with cpu_bilinear's arithmetic (the same
-   expressions, vectorised along the row as there), the running maximum kept per pixel (torch.argmax: the first
+/* Output rows [lo, hi) of cpu_bilinear_argmax: every channel interpolated with cpu_bilinear's arithmetic (the
+   rows along w cached per channel the same way), the running maximum kept per pixel (torch.argmax: the first
    maximum, NaN counts as the largest). */
-static void bilinear_argmax_row(const float *xp, int C, size_t plane, int W, const int *x0, const int *x1,
-                                const float *lx0, const float *lx1, int ya, int yb, float wa, float wb, int OW,
-                                float *best, float *val, unsigned char *o) {
-  for (int c = 0; c < C; c++) {
-    const float *ra = xp + (size_t)c * plane + (size_t)ya * W, *rb = xp + (size_t)c * plane + (size_t)yb * W;
-    float *v = c ? val : best;
-    for (int ox = 0; ox < OW; ox++) {
-      const int c0 = x0[ox], c1 = x1[ox];
-      const float t0 = ra[c0] * lx0[ox] + ra[c1] * lx1[ox];
-      const float t1 = rb[c0] * lx0[ox] + rb[c1] * lx1[ox];
-      v[ox] = t0 * wa + t1 * wb;
-    }
-    if (!c) {
-      memset(o, 0, (size_t)OW);
-      continue;
-    }
-    const unsigned char cc = (unsigned char)c;
-    for (int ox = 0; ox < OW; ox++) { /* branch-free, so that it vectorises */
-      const float b = best[ox], x = val[ox];
-      const bool take = x > b || (x != x && b == b);
-      best[ox] = take ? x : b;
-      o[ox] = take ? cc : o[ox];
-    }
-  }
-}
-
-void cpu_bilinear_argmax(const float *x, Shape xs, unsigned char *labels, int OH, int OW, bool align_corners) {
-  const int H = xs.h, W = xs.w;
-  if (!xs.n || !OH || !OW || xs.c <= 0) return;
-  int *idx = malloc(2 * ((size_t)OH + OW) * sizeof(int));
-  float *lam = malloc(2 * ((size_t)OH + OW) * sizeof(float));
-  if (!idx || !lam) {
+static void bilinear_argmax_rows(const float *x, Shape xs, const LinearTables *t, long lo, long hi, int OH, int OW,
+                                 unsigned char *labels) {
+  const int C = xs.c, H = xs.h, W = xs.w;
+  const size_t plane = (size_t)H * W;
+  float *mem = malloc((size_t)OW * (2 + 2 * (size_t)C) * sizeof(float));
+  HRowCache *caches = malloc((size_t)C * sizeof *caches);
+  if (!mem || !caches) {
     fprintf(stderr, "cpu_bilinear_argmax: out of memory\n");
     abort();
   }
-  int *y0 = idx, *y1 = idx + OH, *x0 = idx + 2 * OH, *x1 = idx + 2 * OH + OW;
-  float *ly0 = lam, *ly1 = lam + OH, *lx0 = lam + 2 * OH, *lx1 = lam + 2 * OH + OW;
-  cpu_linear_weights(H, OH, align_corners, y0, y1, ly0, ly1);
-  cpu_linear_weights(W, OW, align_corners, x0, x1, lx0, lx1);
+  float *best = mem, *val = mem + OW;
+  for (int c = 0; c < C; c++)
+    caches[c] = (HRowCache){{val + OW * (size_t)(1 + 2 * c), val + OW * (size_t)(2 + 2 * c)}, {-1, -1}};
+  for (long r = lo; r < hi; r++) {
+    const long b = r / OH;
+    const int oy = (int)(r % OH);
+    const float wa = t->ly0[oy], wb = t->ly1[oy];
+    unsigned char *o = labels + (size_t)r * OW;
+    for (int c = 0; c < C; c++) {
+      const long pi = b * C + c;
+      const float *xp = x + (size_t)pi * plane;
+      const float *ta = hrow_get(&caches[c], xp, pi, H, W, t->y0[oy], t->x0, t->x1, t->lx0, t->lx1, OW, -1);
+      const float *tb = hrow_get(&caches[c], xp, pi, H, W, t->y1[oy], t->x0, t->x1, t->lx0, t->lx1, OW,
+                                 pi * H + t->y0[oy]);
+      float *v = c ? val : best;
+      for (int ox = 0; ox < OW; ox++) v[ox] = ta[ox] * wa + tb[ox] * wb;
+      if (!c) {
+        memset(o, 0, (size_t)OW);
+        continue;
+      }
+      const unsigned char cc = (unsigned char)c;
+      for (int ox = 0; ox < OW; ox++) { /* branch-free, so that it vectorises */
+        const float bv = best[ox], xv = val[ox];
+        const bool take = xv > bv || (xv != xv && bv == bv);
+        best[ox] = take ? xv : bv;
+        o[ox] = take ? cc : o[ox];
+      }
+    }
+  }
+  free(caches);
+  free(mem);
+}
+
+void cpu_bilinear_argmax(const float *x, Shape xs, unsigned char *labels, int OH, int OW, bool align_corners) {
+  if (!xs.n || !OH || !OW || xs.c <= 0) return;
+  LinearTables t;
+  linear_tables(&t, xs.h, xs.w, OH, OW, align_corners, "cpu_bilinear_argmax");
   const long rows = (long)xs.n * OH;
-  const size_t plane = (size_t)H * W;
   OMP(omp parallel if (rows * OW * xs.c > (1 << 15)))
   {
-    float *best = malloc(2 * (size_t)OW * sizeof *best);
-    if (!best) {
-      fprintf(stderr, "cpu_bilinear_argmax: out of memory\n");
-      abort();
-    }
-    OMP(omp for schedule(static))
-    for (long r = 0; r < rows; r++) {
-      const long b = r / OH;
-      const int oy = (int)(r % OH);
-      bilinear_argmax_row(x + (size_t)b * xs.c * plane, xs.c, plane, W, x0, x1, lx0, lx1, y0[oy], y1[oy], ly0[oy],
-                          ly1[oy], OW, best, best + OW, labels + (size_t)r * OW);
-    }
-    free(best);
+    long lo, hi;
+    thread_rows(rows, &lo, &hi);
+    bilinear_argmax_rows(x, xs, &t, lo, hi, OH, OW, labels);
   }
-  free(idx);
-  free(lam);
+  free(t.mem);
 }
 
 /* PyTorch's nearest_idx: identity and exact 2x are special-cased; otherwise floor(dst * (float)in/out) in float. */
