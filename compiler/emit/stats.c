@@ -58,6 +58,9 @@ void stats_print_table(const IrGraph *g, const IrCostTotals *t, FILE *out) {
   if (g->nslots)
     fprintf(out, "activation memory (inference, batch 1): %.1f MiB in %d planned buffers (one buffer per op: %.1f MiB)\n",
             g->slot_bytes / 1048576.0, g->nslots, g->naive_bytes / 1048576.0);
+  if (g->grad.nslots)
+    fprintf(out, "activation memory (training, batch 1): %.1f MiB in %d planned buffers (most live at once: %.1f MiB)\n",
+            g->grad.slot_bytes / 1048576.0, g->grad.nslots, g->grad.peak_bytes / 1048576.0);
 }
 
 void json_string(FILE *out, const char *s) {

@@ -211,6 +211,66 @@ static void assign_slots(IrGraph *g, const int *start, const int *end, int *slot
   free(size), free(busy), free(by_start), free(by_end), free(cnt), free(cnt2);
 }
 
+/* A slot's values as time intervals, sorted by start (they never overlap). */
+typedef struct SlotTimes { int *start, *end; int n, cap; } SlotTimes;
+
+static bool slot_free_during(const SlotTimes *st, int s, int e) {
+  int lo = 0, hi = st->n; /* first interval starting after s */
+  while (lo < hi) {
+    int mid = (lo + hi) / 2;
+    if (st->start[mid] <= s) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo > 0 && st->end[lo - 1] >= s) return false;
+  return lo == st->n || st->start[lo] > e;
+}
+
+static void slot_take(SlotTimes *st, int s, int e) {
+  if (st->n == st->cap) {
+    st->cap = st->cap ? 2 * st->cap : 8;
+    st->start = realloc(st->start, sizeof(int) * (size_t)st->cap);
+    st->end = realloc(st->end, sizeof(int) * (size_t)st->cap);
+    if (!st->start || !st->end) abort();
+  }
+  int at = st->n;
+  while (at > 0 && st->start[at - 1] > s) at--;
+  memmove(st->start + at + 1, st->start + at, sizeof(int) * (size_t)(st->n - at));
+  memmove(st->end + at + 1, st->end + at, sizeof(int) * (size_t)(st->n - at));
+  st->start[at] = s, st->end[at] = e, st->n++;
+}
+
+static const IrGraph *sort_graph;
+static int cmp_value_size(const void *a, const void *b) {
+  int va = *(const int *)a, vb = *(const int *)b;
+  int64_t sa = value_bytes(sort_graph, va), sb = value_bytes(sort_graph, vb);
+  return sa != sb ? (sa < sb ? 1 : -1) : (va > vb) - (va < vb);
+}
+
+/* Greedy by size: the largest values first, each into the smallest slot that is free for its whole lifetime
+   (every slot is then as large as its first value). Long-lived saved values of the same size pack into few
+   slots, where the linear scan leaves gaps; the caller keeps whichever plan is smaller. Returns its bytes. */
+static int64_t assign_slots_by_size(const IrGraph *g, const int *start, const int *end, int *slot, int *nslots_out) {
+  int nv = 3 * g->nnodes, n = 0, nslots = 0;
+  int *order = malloc(sizeof(int) * (size_t)(nv + 1));
+  for (int v = 0; v < nv; v++) if (start[v] >= 0) order[n++] = v;
+  sort_graph = g;
+  qsort(order, (size_t)n, sizeof(int), cmp_value_size);
+  SlotTimes *st = calloc((size_t)n + 1, sizeof *st);
+  int64_t *size = calloc((size_t)n + 1, sizeof *size), total = 0;
+  for (int i = 0; i < n; i++) {
+    int v = order[i], best = -1;
+    for (int s = 0; s < nslots; s++)
+      if ((best < 0 || size[s] < size[best]) && slot_free_during(&st[s], start[v], end[v])) best = s;
+    if (best < 0) best = nslots++, size[best] = value_bytes(g, v), total += size[best];
+    slot_take(&st[best], start[v], end[v]);
+    slot[v] = best;
+  }
+  for (int s = 0; s < nslots; s++) free(st[s].start), free(st[s].end);
+  free(st), free(size), free(order);
+  *nslots_out = nslots;
+  return total;
+}
+
 static void build_update(IrGraph *g) {
   IrGradInfo *gi = &g->grad;
   gi->update_params = arena_alloc(g->arena, sizeof(int) * (size_t)(g->nparams + 1));
@@ -266,6 +326,14 @@ void autodiff(IrGraph *g) {
   lifetimes(g, rec, start, end);
   for (int v = 0; v < nv; v++) slot[v] = -1;
   assign_slots(g, start, end, slot);
+  int *slot2 = malloc(sizeof(int) * (size_t)(nv + 1)), nslots2 = 0;
+  for (int v = 0; v < nv; v++) slot2[v] = -1;
+  int64_t bytes2 = assign_slots_by_size(g, start, end, slot2, &nslots2);
+  if (bytes2 < gi->slot_bytes) {
+    memcpy(slot, slot2, sizeof(int) * (size_t)nv);
+    gi->slot_bytes = bytes2, gi->nslots = nslots2;
+  }
+  free(slot2);
   gi->train_slot = arena_alloc(g->arena, sizeof(int) * (size_t)(n + 1));
   gi->grad_slot = arena_alloc(g->arena, sizeof(int) * (size_t)(n + 1));
   gi->recompute_slot = arena_alloc(g->arena, sizeof(int) * (size_t)(n + 1));
