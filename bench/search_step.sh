@@ -15,8 +15,11 @@
 # --device cuda: sqnrun --backend cuda (plan compiled with sqnc --target for the GPU: --target sm_XY, default
 # the GPU's from nvidia-smi) vs PyTorch eager on the same GPU (steps timed with torch.cuda.synchronize).
 #
+# --recompute "act dw all": one sqnrun row per level of sqnc --recompute (what the backward pass recomputes
+# instead of keeping; default: the sqnc default, dw), PyTorch measured once per size.
+#
 # usage: bench/search_step.sh [--sizes "784x784 256x512"] [--batch 2] [--threads 2] [--iters 3] [--warmup 1]
-#                             [--no-torch] [--no-sqnrun] [--device cpu|cuda] [--target sm_XY]
+#                             [--recompute "act dw all"] [--no-torch] [--no-sqnrun] [--device cpu|cuda] [--target sm_XY]
 # environment: SQNC, SQNRUN (default $BUILD_DIR/{compiler/sqnc,runtime/sqnrun}), BUILD_DIR (default
 # /tmp/bench-build: a Release build, configured if missing, and sqnc/sqnrun brought up to date (make's
 # incremental build) unless SQNC and SQNRUN are given), PYTHON (default /usr/bin/python3).
@@ -34,6 +37,7 @@ do_torch=1
 do_sqn=1
 device=cpu
 target=""
+levels="dw"
 while [ $# -gt 0 ]; do
   case "$1" in
     --sizes) sizes="$2"; shift 2 ;;
@@ -45,6 +49,7 @@ while [ $# -gt 0 ]; do
     --no-sqnrun) do_sqn=0; shift ;;
     --device) device="$2"; shift 2 ;;
     --target) target="$2"; shift 2 ;;
+    --recompute) levels="$2"; shift 2 ;;
     -h|--help) awk 'NR > 1 && /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$0"; exit 0 ;;
     *) echo "search_step.sh: unknown argument '$1'" >&2; exit 0 ;;
   esac
@@ -92,28 +97,14 @@ json_field() { sed -n "s/.*\"$1\": \([0-9.e+-]*\).*/\1/p" | head -1 | awk '{prin
 sec() { case "$1" in -|skipped) echo "$1" ;; *) awk -v v="$1" 'BEGIN {printf "%.2f", v / 1000}' ;; esac; }
 gib() { case "$1" in -|skipped) echo "$1" ;; *) awk -v v="$1" 'BEGIN {printf "%.2f", v / 1024}' ;; esac; }
 
-hdr="$(printf '| %-9s | %5s | %9s | %9s | %9s | %9s | %6s | %9s | %9s | %9s |' size batch "sqn med" "sqn min" \
+hdr="$(printf '| %-9s | %5s | %9s | %9s | %9s | %9s | %9s | %6s | %9s | %9s | %9s |' size batch recompute "sqn med" "sqn min" \
        "torch med" "torch min" ratio "sqn RSS" "torch RSS" "sqn buf")"
-sep="|-----------|-------|-----------|-----------|-----------|-----------|--------|-----------|-----------|-----------|"
+sep="|-----------|-------|-----------|-----------|-----------|-----------|-----------|--------|-----------|-----------|-----------|"
 load0="$(cut -d' ' -f1-3 /proc/loadavg)"
 rows=()
 for hw in $sizes; do
   p="$work/small_$hw"
-  t_sqn="-"; m_sqn="-"; r_sqn="-"; b_sqn="-"; t_torch="-"; m_torch="-"; r_torch="-"
-  if [ "$do_sqn" = 1 ]; then
-    if "$SQNC" "$root/spaces/small.sqn" --input "3x$hw" "${sqnc_gpu[@]}" -q -o "$p.plan" 2>"$p.sqnc.log"; then
-      out="$("$SQNRUN" "$p.plan" --bench --train "${sqnrun_gpu[@]}" --batch "$batch" --input "3x$hw" --iters "$iters" \
-             --warmup "$warmup" --threads "$threads" --json 2>"$p.sqnrun.log")"
-      t_sqn="$(echo "$out" | json_field median_ms)"
-      m_sqn="$(echo "$out" | json_field min_ms)"
-      r_sqn="$(echo "$out" | json_field peak_rss_mib)"
-      b_sqn="$(echo "$out" | json_field trainer_mib)"
-      [ "$t_sqn" != "-" ] || { echo "search_step.sh: sqnrun failed at $hw:" >&2; tail -3 "$p.sqnrun.log" >&2; }
-    else
-      echo "search_step.sh: sqnc failed at $hw:" >&2; tail -3 "$p.sqnc.log" >&2
-    fi
-    rm -f "$p.plan"
-  fi
+  t_torch="-"; m_torch="-"; r_torch="-"
   if [ "$have_torch" = 1 ]; then
     out="$("$PYTHON" "$here/supernet_torch.py" --input "$hw" --batch "$batch" --threads "$threads" \
            --iters "$iters" --warmup "$warmup" --device "$device" --json 2>"$p.torch.log")"
@@ -121,19 +112,37 @@ for hw in $sizes; do
     m_torch="$(echo "$out" | json_field min_ms)"
     r_torch="$(echo "$out" | json_field peak_rss_mib)"
     [ "$t_torch" != "-" ] || { echo "search_step.sh: PyTorch failed at $hw:" >&2; tail -3 "$p.torch.log" >&2; }
-  fi
-  ratio="-"
-  if [ "$t_sqn" != "-" ] && [ "$t_torch" != "-" ]; then
-    ratio="$(awk -v a="$t_torch" -v b="$t_sqn" 'BEGIN {printf "%.2f", a / b}')"
-  fi
-  if [ "$have_torch" = 0 ]; then
+  else
     t_torch="skipped"; m_torch="skipped"; r_torch="skipped"
   fi
-  row="$(printf '| %-9s | %5s | %9s | %9s | %9s | %9s | %6s | %9s | %9s | %9s |' "$hw" "$batch" "$(sec "$t_sqn")" \
-         "$(sec "$m_sqn")" "$(sec "$t_torch")" "$(sec "$m_torch")" "$ratio" "$(gib "$r_sqn")" "$(gib "$r_torch")" \
-         "$(gib "$b_sqn")")"
-  echo "$row" >&2
-  rows+=("$row")
+  for level in $levels; do
+    t_sqn="-"; m_sqn="-"; r_sqn="-"; b_sqn="-"
+    if [ "$do_sqn" = 1 ]; then
+      if "$SQNC" "$root/spaces/small.sqn" --input "3x$hw" --recompute "$level" "${sqnc_gpu[@]}" -q -o "$p.plan" \
+           2>"$p.sqnc.log"; then
+        out="$("$SQNRUN" "$p.plan" --bench --train "${sqnrun_gpu[@]}" --batch "$batch" --input "3x$hw" --iters "$iters" \
+               --warmup "$warmup" --threads "$threads" --json 2>"$p.sqnrun.log")"
+        t_sqn="$(echo "$out" | json_field median_ms)"
+        m_sqn="$(echo "$out" | json_field min_ms)"
+        r_sqn="$(echo "$out" | json_field peak_rss_mib)"
+        b_sqn="$(echo "$out" | json_field trainer_mib)"
+        [ "$t_sqn" != "-" ] || { echo "search_step.sh: sqnrun failed at $hw:" >&2; tail -3 "$p.sqnrun.log" >&2; }
+      else
+        echo "search_step.sh: sqnc failed at $hw:" >&2; tail -3 "$p.sqnc.log" >&2
+      fi
+      rm -f "$p.plan"
+    fi
+    ratio="-"
+    case "$t_sqn/$t_torch" in
+      -/*|*/-|*/skipped) ;;
+      *) ratio="$(awk -v a="$t_torch" -v b="$t_sqn" 'BEGIN {printf "%.2f", a / b}')" ;;
+    esac
+    row="$(printf '| %-9s | %5s | %9s | %9s | %9s | %9s | %9s | %6s | %9s | %9s | %9s |' "$hw" "$batch" "$level" \
+           "$(sec "$t_sqn")" "$(sec "$m_sqn")" "$(sec "$t_torch")" "$(sec "$m_torch")" "$ratio" "$(gib "$r_sqn")" \
+           "$(gib "$r_torch")" "$(gib "$b_sqn")")"
+    echo "$row" >&2
+    rows+=("$row")
+  done
   rm -f "$p".*
 done
 
@@ -145,6 +154,7 @@ echo "$torch_note; sqnrun: --bench --train on spaces/small.sqn"
 echo "$hdr"
 echo "$sep"
 for r in "${rows[@]}"; do echo "$r"; done
+echo "recompute = sqnc --recompute (what the backward pass recomputes instead of keeping: act, dw, all)"
 echo "times in s per step; ratio = PyTorch median / sqnrun median (> 1: sqnrun faster); RSS = peak RSS of each"
 echo "process in GiB; sqn buf = sqnrun's trainer buffers (activations, weights, gradients, momentum) in GiB"
 exit 0

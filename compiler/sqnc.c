@@ -21,6 +21,7 @@ typedef struct Cli {
   const char *input_file, *output, *dump_ir;
   const char *targets, *ptx_dir; /* --target LIST, --emit-ptx DIR */
   bool stats, json, dot, quiet;
+  IrRecompute recompute;
   CompileOptions opt;
 } Cli;
 
@@ -34,6 +35,9 @@ static void usage(FILE *out) {
         "  -I DIR                add DIR to the import search path\n"
         "  --dump-ir[=WHEN]      print the graph IR before and/or after passes (WHEN: before, after, both)\n"
         "  --dot                 print the fused graph in graphviz DOT format\n"
+        "  --recompute LEVEL     what training recomputes in the backward pass instead of keeping:\n"
+        "                        act (ReLUs of BNs), dw (also depthwise convs; the default),\n"
+        "                        all (also widening convs: least memory, about 10-20% more time)\n"
         "  --target LIST         embed GPU kernels (PTX) for these targets, e.g. sm_72,sm_75,sm_90\n"
         "  --emit-ptx DIR        write the GPU kernels' PTX: DIR/<target>.ptx (the module) and\n"
         "                        DIR/<target>/<kernel>.ptx (each kernel alone)\n"
@@ -71,7 +75,7 @@ static bool parse_shape(const char *s, Shape *out) {
 }
 
 static const char *known_flags[] = {"-o", "--stats", "--json", "--input", "--name", "-I", "--dump-ir", "--dot",
-                                    "--quiet", "--help", "--version", "--target", "--emit-ptx"};
+                                    "--quiet", "--help", "--version", "--target", "--emit-ptx", "--recompute"};
 
 static int unknown_flag(const char *arg) {
   const char *best = diag_closest(arg, known_flags, (int)(sizeof known_flags / sizeof *known_flags));
@@ -88,12 +92,18 @@ static int parse_args(int argc, char **argv, Cli *c) {
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) return usage(stdout), 0;
     if (!strcmp(a, "--version")) return printf("sqnc %s\n", SQN_VERSION), 0;
     if (!strcmp(a, "-o") || !strcmp(a, "--input") || !strcmp(a, "--name") || !strcmp(a, "-I") ||
-        !strcmp(a, "--target") || !strcmp(a, "--emit-ptx")) {
+        !strcmp(a, "--target") || !strcmp(a, "--emit-ptx") || !strcmp(a, "--recompute")) {
       if (!has_next) return usage_error("option '%s' needs a value", a, NULL);
       const char *v = argv[++i];
       if (!strcmp(a, "-o")) c->output = v;
       else if (!strcmp(a, "--target")) c->targets = v;
       else if (!strcmp(a, "--emit-ptx")) c->ptx_dir = v;
+      else if (!strcmp(a, "--recompute")) {
+        if (!strcmp(v, "act")) c->recompute = IR_RECOMPUTE_ACT;
+        else if (!strcmp(v, "dw")) c->recompute = IR_RECOMPUTE_DW;
+        else if (!strcmp(v, "all")) c->recompute = IR_RECOMPUTE_ALL;
+        else return usage_error("bad --recompute '%s'", v, "use act, dw or all");
+      }
       else if (!strcmp(a, "--name")) c->opt.select = v;
       else if (!strcmp(a, "-I")) {
         if (c->opt.ninclude == 8) return usage_error("too many -I folders (at most %s)", "8", NULL);
@@ -166,6 +176,7 @@ static int emit(Cli *c, IrGraph *g, const IrCostTotals *t) {
   }
   fuse_graph(g, true);
   memplan(g);
+  g->recompute = c->recompute;
   autodiff(g);
   if (c->dump_ir && (both || !strcmp(c->dump_ir, "after"))) {
     if (both) printf("\n== IR after fusion ==\n");

@@ -119,7 +119,8 @@ typedef struct PlanTrainNode {
 typedef enum { PLAN_STEP_BACKWARD, PLAN_STEP_RECOMPUTE, PLAN_STEP__COUNT } PlanStepKind;
 
 typedef struct PlanGradStep {
-  PlanStepKind kind;      /* backward of node, or recompute node's value (a ReLU/ReLU6 of a BN) from the BN's input */
+  PlanStepKind kind;      /* backward of node, or recompute node's value: a ReLU/ReLU6 of a BN from the
+                             BN's input and saved statistics, or a conv from its input (autodiff.c chooses) */
   int node;               /* the forward node whose backward runs (or whose value is recomputed) */
   uint32_t need_dx;       /* bit k: input k receives a gradient */
   uint32_t acc_dx;        /* bit k: add to input k's gradient (an earlier step wrote it) */

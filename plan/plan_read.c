@@ -652,9 +652,10 @@ static bool read_step(Ctx *c, Rd *r, void *out) {
   if (!in_range(c, s->node, 0, c->p->nnodes - 1, "node")) return false;
   const PlanNode *n = &c->p->nodes[s->node];
   if (s->kind == PLAN_STEP_RECOMPUTE) {
-    bool relu = n->kind == OP_RELU || n->kind == OP_RELU6;
-    if (!relu || c->p->nodes[n->inputs[0]].kind != OP_BN || s->need_dx || s->acc_dx)
-      return bad(c, "a recompute step must name a ReLU/ReLU6 of a BN and no inputs (node %d)", s->node);
+    bool relu = (n->kind == OP_RELU || n->kind == OP_RELU6) && c->p->nodes[n->inputs[0]].kind == OP_BN;
+    bool conv = n->kind == OP_CONV && n->ninputs == 1;
+    if (!(relu || conv) || s->need_dx || s->acc_dx)
+      return bad(c, "a recompute step must name a conv or a ReLU/ReLU6 of a BN, and no inputs (node %d)", s->node);
     return true;
   }
   uint32_t inputs = n->ninputs >= 32 ? 0xFFFFFFFFu : (1u << n->ninputs) - 1;

@@ -8,7 +8,9 @@
    the momentum buffers, the logits of trainer_forward. Everything agrees to 1e-5 (the CPU trainer fuses BN and
    ReLU; any rounding difference is amplified by the ill-conditioned batch norms of tiny inputs), in practice
    bit for bit.
-   usage: test_trainer_device PLAN (a network or a space) */
+   With --against PLAN2 (the same source compiled differently, e.g. sqnc --recompute all vs act), the second
+   trainer is the CPU trainer on PLAN2 instead: what the backward pass recomputes must not change a result.
+   usage: test_trainer_device PLAN [--against PLAN2] (a network or a space) */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,11 +82,21 @@ static void compare_state(const Plan *p, Trainer *a, Trainer *b) {
   tensor_set_free(oa), tensor_set_free(ob);
 }
 
+/* The same parameters in the same order (one source compiled twice). */
+static bool same_params(const Plan *a, const Plan *b) {
+  if (a->nparams != b->nparams || a->nsb != b->nsb) return false;
+  for (int i = 0; i < a->nparams; i++)
+    if (strcmp(a->params[i].name, b->params[i].name) || a->params[i].numel != b->params[i].numel) return false;
+  return true;
+}
+
 int main(int argc, char **argv) {
-  if (argc != 2) return fprintf(stderr, "usage: test_trainer_device PLAN\n"), 2;
+  bool against = argc == 4 && !strcmp(argv[2], "--against");
+  if (argc != 2 && !against) return fprintf(stderr, "usage: test_trainer_device PLAN [--against PLAN2]\n"), 2;
   char err[512];
-  Plan *p = plan_read_file(argv[1], err, sizeof err);
-  if (!p) return fprintf(stderr, "%s: %s\n", argv[1], err), 1;
+  Plan *p = plan_read_file(argv[1], err, sizeof err), *p2 = against ? plan_read_file(argv[3], err, sizeof err) : p;
+  if (!p || !p2) return fprintf(stderr, "%s: %s\n", argv[p ? 3 : 1], err), 1;
+  if (!same_params(p, p2)) return fprintf(stderr, "%s and %s have different parameters\n", argv[1], argv[3]), 1;
   TensorSet *w = weights_init(p, 3);
   Shape is = p->nodes[0].out;
   Run r = {{2, is.c, is.h, is.w}, NULL, NULL, NULL, 1};
@@ -101,7 +113,7 @@ int main(int argc, char **argv) {
   }
   Trainer *cpu = trainer_new(p, w, 3, "cpu", err, sizeof err);
   fake_setup();
-  Trainer *dev = trainer_new_on(p, w, 3, &fake_backend, err, sizeof err);
+  Trainer *dev = against ? trainer_new(p2, w, 3, "cpu", err, sizeof err) : trainer_new_on(p, w, 3, &fake_backend, err, sizeof err);
   CHECK(cpu && dev);
   TrainStats sa, sb;
   for (int it = 0; cpu && dev && it < 2; it++) {
@@ -109,7 +121,8 @@ int main(int argc, char **argv) {
     if (!ok) fprintf(stderr, "step %d: %s\n", it, err);
     CHECK(ok);
     if (!ok) break;
-    printf("step %d: loss %.7f (cpu) %.7f (device memory path), %ld pixels\n", it, sa.loss, sb.loss, sb.valid_pixels);
+    printf("step %d: loss %.7f (cpu) %.7f (%s), %ld pixels\n", it, sa.loss, sb.loss, against ? argv[3] : "device memory path",
+           sb.valid_pixels);
     CHECK(fabs(sa.loss - sb.loss) <= 1e-5 * fabs(sa.loss) && sa.valid_pixels == sb.valid_pixels);
     CHECK(fabs(sa.grad_norm - sb.grad_norm) <= 1e-5 * sa.grad_norm);
     compare(p, cpu, dev, &r, it ? "step 2" : "step 1");
@@ -126,5 +139,6 @@ int main(int argc, char **argv) {
   trainer_free(cpu), trainer_free(dev);
   free(r.x), free(r.lab), free(r.mix);
   tensor_set_free(w), plan_free(p);
+  if (against) plan_free(p2);
   return test_summary();
 }

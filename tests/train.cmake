@@ -52,3 +52,20 @@ add_test(NAME trainer_device_space_plan COMMAND sqnc ${PROJECT_SOURCE_DIR}/space
 set_tests_properties(trainer_device_space_plan PROPERTIES FIXTURES_SETUP small_quick_plan)
 add_test(NAME trainer_device_space COMMAND test_trainer_device ${TRAIN_OUT}/small_quick_32.plan)
 set_tests_properties(trainer_device_space PROPERTIES FIXTURES_REQUIRED small_quick_plan)
+
+# What the backward pass recomputes (sqnc --recompute act|dw|all) changes memory, never a result: the whole
+# backward program under finite differences with everything recomputed, and act against all on a network
+# with every op and on the Small quick space (gradients, weights, momentum, logits after an update).
+foreach(level act all)
+  add_test(NAME train_recompute_plans_${level}
+           COMMAND sh -c "'$<TARGET_FILE:sqnc>' '${CMAKE_CURRENT_LIST_DIR}/data/gradcheck.sqn' --recompute ${level} -q -o '${TRAIN_OUT}/gradcheck_${level}.plan' && \
+'$<TARGET_FILE:sqnc>' '${PROJECT_SOURCE_DIR}/spaces/small_quick.sqn' --input 3x32x64 --recompute ${level} -q -o '${TRAIN_OUT}/small_quick_32_${level}.plan'")
+  set_tests_properties(train_recompute_plans_${level} PROPERTIES FIXTURES_SETUP recompute_plans)
+endforeach()
+add_test(NAME train_gradcheck_recompute_all COMMAND test_train_gradcheck ${TRAIN_OUT}/gradcheck_all.plan)
+add_test(NAME train_recompute_network COMMAND test_trainer_device ${TRAIN_OUT}/gradcheck_act.plan --against
+         ${TRAIN_OUT}/gradcheck_all.plan)
+add_test(NAME train_recompute_space COMMAND test_trainer_device ${TRAIN_OUT}/small_quick_32_act.plan --against
+         ${TRAIN_OUT}/small_quick_32_all.plan)
+set_tests_properties(train_gradcheck_recompute_all train_recompute_network train_recompute_space PROPERTIES
+                     FIXTURES_REQUIRED recompute_plans)

@@ -128,5 +128,7 @@ void stats_print_json(const IrGraph *g, const IrCostTotals *t, FILE *out) {
   fprintf(out, "  \"arch_params\": %" PRId64 ",\n", t->arch_params);
   fprintf(out, "  \"activation_buffers\": %d,\n  \"activation_bytes\": %" PRId64 ",\n  \"activation_bytes_unplanned\": %" PRId64 ",\n",
           g->nslots, g->slot_bytes, g->naive_bytes);
+  fprintf(out, "  \"training_buffers\": %d,\n  \"training_bytes\": %" PRId64 ",\n  \"training_bytes_lower_bound\": %" PRId64 ",\n",
+          g->grad.nslots, g->grad.slot_bytes, g->grad.peak_bytes);
   fprintf(out, "  \"fixed_macs\": %" PRId64 ",\n  \"fixed_params\": %" PRId64 "\n}\n", t->fixed_macs, t->fixed_params);
 }

@@ -137,8 +137,9 @@ typedef struct IrKernel {
 #define GRAD_READS_OUTPUT (1u << 31)
 enum { GRAD_STEP_BACKWARD, GRAD_STEP_RECOMPUTE };
 typedef struct IrGradStep {
-  int kind;                /* GRAD_STEP_BACKWARD, or GRAD_STEP_RECOMPUTE: recompute node's value (a ReLU of a BN)
-                              from the BN's saved input into its recompute slot, just before a step reads it */
+  int kind;                /* GRAD_STEP_BACKWARD, or GRAD_STEP_RECOMPUTE: recompute node's value (a ReLU of a BN
+                              from the BN's input, or a conv from its input) into its recompute slot, before a step
+                              reads it */
   int node;                /* the forward node whose backward runs (or whose value is recomputed) */
   uint32_t need_dx;        /* bit k: input k receives a gradient */
   uint32_t acc_dx;         /* bit k: input k's gradient buffer already holds a contribution: add to it */
@@ -165,6 +166,14 @@ typedef struct IrPtx {
   const char *text;        /* PTX text */
 } IrPtx;
 
+/* What the backward pass recomputes instead of keeping from the forward pass (sqnc --recompute). The ReLU of a BN
+   is always recomputed (it costs one pass fused with the BN's backward). */
+typedef enum {
+  IR_RECOMPUTE_DW = 0, /* default: also depthwise convs (k*k MACs per element) */
+  IR_RECOMPUTE_ACT,    /* only the ReLUs of BNs */
+  IR_RECOMPUTE_ALL,    /* also widening convs (1x1 expansions, the stem) */
+} IrRecompute;
+
 typedef struct IrGraph {
   Arena *arena;
   const char *name;        /* space or network name */
@@ -187,6 +196,7 @@ typedef struct IrGraph {
   SearchSettings search;
   TrainSettings train;
   IrGradInfo grad;         /* autodiff.c */
+  IrRecompute recompute;   /* autodiff.c: the values it recomputes */
   const char *space_file;  /* absolute path of the .sqn that declares the stages (derived networks import it) */
   IrPtx *ptx;              /* GPU kernels per target (sqnc --target), none by default */
   int nptx;

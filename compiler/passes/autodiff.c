@@ -68,8 +68,8 @@ static void build_steps(IrGraph *g, const bool *req, bool *has) {
 /* Calls fn(node) for every forward value backward step s reads. */
 static void for_reads(const IrGraph *g, const IrGradStep *s, void (*fn)(void *ctx, int v), void *ctx) {
   const IrNode *nd = &g->nodes[s->node];
-  if (s->kind == GRAD_STEP_RECOMPUTE) { /* the BN's input */
-    fn(ctx, g->nodes[nd->inputs[0]].inputs[0]);
+  if (s->kind == GRAD_STEP_RECOMPUTE) { /* a ReLU: the BN's input; a conv: its input */
+    fn(ctx, nd->kind == OP_CONV ? nd->inputs[0] : g->nodes[nd->inputs[0]].inputs[0]);
     return;
   }
   uint32_t reads = autodiff_reads(g, nd);
@@ -80,8 +80,27 @@ static void for_reads(const IrGraph *g, const IrGradStep *s, void (*fn)(void *ct
 
 static void count_read(void *ctx, int v) { ((bool *)ctx)[v] = true; }
 
-/* ReLU/ReLU6 of a BN that only they read: their value is recomputed from the BN's input (kept for the
-   BN's backward anyway) instead of being kept from the forward pass to the backward pass. */
+/* A conv whose output only a BN reads and that is cheap to run again for the memory it holds: a depthwise
+   conv (unless g->recompute is IR_RECOMPUTE_ACT), or with IR_RECOMPUTE_ALL one that widens (1x1 expansions,
+   the stem: they cost a second run of their MACs). Its input must be there in the backward pass anyway
+   (read by a backward step, its own dW in particular, or itself recomputed). */
+static bool recompute_conv(const IrGraph *g, const IrNode *n, const int *uses, const bool *read, const bool *rec) {
+  if (n->kind != OP_CONV || n->ninputs != 1 || n->id == g->output || !read[n->id] || uses[n->id] != 1) return false;
+  const IrNode *in = &g->nodes[n->inputs[0]];
+  bool consumer_bn = false;
+  for (int j = n->id + 1; j < g->nnodes && !consumer_bn; j++)
+    consumer_bn = g->nodes[j].kind == OP_BN && g->nodes[j].ninputs == 1 && g->nodes[j].inputs[0] == n->id;
+  if (!consumer_bn || in->kind == OP_INPUT || !(read[in->id] || rec[in->id])) return false;
+  bool depthwise = n->groups == in->out.c && n->out.c == in->out.c;
+  return depthwise ? g->recompute != IR_RECOMPUTE_ACT : g->recompute == IR_RECOMPUTE_ALL && n->out.c > in->out.c;
+}
+
+/* Values recomputed in the backward pass instead of being kept from the forward pass to it:
+   - a ReLU/ReLU6 of a BN that only it reads, from the BN's input (kept for the BN's backward anyway) and the
+     BN's saved statistics;
+   - the convs recompute_conv picks: by default the depthwise ones, so an inverted residual keeps one of its
+     two expanded tensors to the backward pass; with IR_RECOMPUTE_ALL it keeps only its input and its
+     projection's output, and its expanded tensors exist only while its backward runs. */
 static void choose_recompute(const IrGraph *g, bool *rec) {
   int *uses = calloc((size_t)g->nnodes + 1, sizeof *uses);
   bool *read = calloc((size_t)g->nnodes + 1, sizeof *read);
@@ -91,6 +110,10 @@ static void choose_recompute(const IrGraph *g, bool *rec) {
   for (int i = 0; i < g->nnodes; i++) {
     const IrNode *n = &g->nodes[i];
     rec[i] = false;
+    if (recompute_conv(g, n, uses, read, rec)) {
+      rec[i] = true;
+      continue;
+    }
     if ((n->kind != OP_RELU && n->kind != OP_RELU6) || i == g->output || !read[i]) continue;
     const IrNode *bn = &g->nodes[n->inputs[0]];
     rec[i] = bn->kind == OP_BN && uses[bn->id] == 1 && bn->id != g->output;
@@ -104,7 +127,9 @@ static void recompute_before(void *ctx, int v) {
   Insert *x = ctx;
   if (!x->rec[v] || x->done[v]) return;
   x->done[v] = true;
-  x->out[x->n++] = (IrGradStep){GRAD_STEP_RECOMPUTE, v, 0, 0};
+  IrGradStep step = {GRAD_STEP_RECOMPUTE, v, 0, 0};
+  for_reads(x->g, &step, recompute_before, x); /* what it is computed from, when that is recomputed too */
+  x->out[x->n++] = step;
 }
 
 /* A recompute step right before the first step that reads each recomputed value. */
@@ -147,9 +172,7 @@ static void lifetimes(const IrGraph *g, const bool *rec, int *start, int *end) {
     l.t = n + 1 + s;
     if (st->kind == GRAD_STEP_RECOMPUTE) {
       start[3 * st->node + 2] = end[3 * st->node + 2] = l.t;
-      Life raw = l;
-      raw.rec = NULL; /* the BN's input is a forward value */
-      for_reads(g, st, extend_read, &raw);
+      for_reads(g, st, extend_read, &l); /* a forward value, or one recomputed before */
       continue;
     }
     for_reads(g, st, extend_read, &l);
@@ -245,7 +268,6 @@ static int cmp_value_size(const void *a, const void *b) {
   int64_t sa = value_bytes(sort_graph, va), sb = value_bytes(sort_graph, vb);
   return sa != sb ? (sa < sb ? 1 : -1) : (va > vb) - (va < vb);
 }
-
 /* Greedy by size: the largest values first, each into the smallest slot that is free for its whole lifetime
    (every slot is then as large as its first value). Long-lived saved values of the same size pack into few
    slots, where the linear scan leaves gaps; the caller keeps whichever plan is smaller. Returns its bytes. */

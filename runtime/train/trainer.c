@@ -243,7 +243,9 @@ static bool backward(Trainer *t, BackendTrain *bt, char *err, size_t n) {
       t->buf[ps->node] = (float *)((char *)t->arena + t->slot_off[t->p->grad.node[ps->node].recompute_slot]);
     PlanGradStep step = ps->kind == PLAN_STEP_RECOMPUTE ? *ps : live_step(t, ps);
     double t0 = t->prof_bwd ? now_s() : 0;
-    bool ok = t->be->backward_step(bt, &step);
+    /* a recomputed conv runs its forward again (into its recompute slot); a ReLU of a BN is the backend's */
+    bool rerun = ps->kind == PLAN_STEP_RECOMPUTE && t->p->nodes[ps->node].kind == OP_CONV;
+    bool ok = rerun ? t->be->train_node(bt, ps->node) : t->be->backward_step(bt, &step);
     if (ok && t->prof_bwd) ok = t->dv->dev->sync(t->dv->state, err, n);
     if (t->prof_bwd) t->prof_bwd[step.node] += now_s() - t0;
     if (!ok) {
