@@ -419,6 +419,12 @@ static void check_bn_act(int act) {
   check_rel(what, dg, wdg, C, 1e-6);
   snprintf(what, sizeof what, "bn+%s backward dbeta", name);
   check_rel(what, db, wdb, C, 1e-6);
+  float *inplace = copy_buf(x, n); /* the forward written over its input (train_fusion.c lets the ReLU take
+                                       the slot of a BN input that dies at the BN) */
+  cpu_batchnorm_train_act(inplace, s, gamma, beta, NULL, NULL, 0.1f, 1e-5f, act, inplace, mean2, invstd2);
+  snprintf(what, sizeof what, "bn+%s train forward in place", name);
+  check_rel(what, inplace, want, n, 1e-6);
+  free(inplace);
   float *alias = copy_buf(dz, n); /* dx written over dz */
   cpu_batchnorm_backward_act(x, alias, act, s, gamma, beta, mean, invstd, alias, false, NULL, NULL);
   snprintf(what, sizeof what, "bn+%s backward dx over dz", name);

@@ -25,9 +25,18 @@ add_test(NAME supernet_golden_plan COMMAND sqnc ${PROJECT_SOURCE_DIR}/spaces/sma
          -o ${TRAIN_OUT}/supernet_small_784.plan)
 set_tests_properties(supernet_golden_plan PROPERTIES FIXTURES_SETUP supernet_plan)
 add_test(NAME supernet_golden COMMAND test_supernet_golden ${TRAIN_OUT}/supernet_small_784.plan ${SQN_SHARED_DIR}/reference)
-# 9 GiB and a minute in a release build: the sanitizer pass of .ci/run leaves it out (label heavy).
+# 4 GiB (9 before conv recompute) and a minute in a release build: the sanitizer pass of .ci/run leaves it out (label heavy).
 set_tests_properties(supernet_golden PROPERTIES FIXTURES_REQUIRED supernet_plan SKIP_RETURN_CODE 77 TIMEOUT 1200
                      LABELS heavy RUN_SERIAL TRUE)
+
+# The same golden step with everything recomputed (sqnc --recompute all; the plan above has the default, dw).
+add_test(NAME supernet_golden_all_plan COMMAND sqnc ${PROJECT_SOURCE_DIR}/spaces/small.sqn --input 3x784x784 -q
+         --recompute all -o ${TRAIN_OUT}/supernet_small_784_all.plan)
+set_tests_properties(supernet_golden_all_plan PROPERTIES FIXTURES_SETUP supernet_all_plan)
+add_test(NAME supernet_golden_recompute_all COMMAND test_supernet_golden ${TRAIN_OUT}/supernet_small_784_all.plan
+         ${SQN_SHARED_DIR}/reference)
+set_tests_properties(supernet_golden_recompute_all PROPERTIES FIXTURES_REQUIRED supernet_all_plan SKIP_RETURN_CODE 77
+                     TIMEOUT 1200 LABELS heavy RUN_SERIAL TRUE)
 
 # sqnrun --check-step: the same SGD-step data through the CLI, loss and a gradient dumped as .npy.
 add_test(NAME check_step_cli

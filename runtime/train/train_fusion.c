@@ -2,8 +2,9 @@
    A pair (i, j = i + 1) is fused only where that cannot change a result:
    - j is i's only consumer, i is not the network output, and both belong to the same candidate (so a
      skipped candidate skips both);
-   - forward: the BN writes j's buffer at i's turn, so j's slot must not hold i's input (the only value
-     whose life may end at i and whose slot j may therefore reuse);
+   - forward: the BN writes j's buffer at i's turn. j's slot may be that of i's input (a value recomputed for
+     the backward pass dies at i): the fused kernels read each channel's statistics before writing the
+     channel, element for element, so they work in place (test_cpu_grad checks it);
    - backward: i's step must follow j's step directly, so that j's output gradient and its (recomputed)
      output are still where they were (the fused kernel reads each element before it writes dx). */
 #include "train_fusion.h"
@@ -25,7 +26,6 @@ static bool fusable(const Plan *p, const int *uses, const int *step, int i) {
   if (act->ninputs != 1 || act->inputs[0] != i || uses[i] != 1 || p->output == i || bn->ninputs != 1) return false;
   if (bn->superblock != act->superblock || bn->candidate != act->candidate) return false;
   const PlanTrainNode *g = p->grad.node;
-  if (g[i + 1].train_slot == g[bn->inputs[0]].train_slot) return false;
   return step[i] >= 0 && step[i + 1] >= 0 && step[i] == step[i + 1] + 1 && g[i].grad_slot >= 0 && g[i + 1].grad_slot >= 0;
 }
 
