@@ -25,7 +25,7 @@ add_test(NAME supernet_golden_plan COMMAND sqnc ${PROJECT_SOURCE_DIR}/spaces/sma
          -o ${TRAIN_OUT}/supernet_small_784.plan)
 set_tests_properties(supernet_golden_plan PROPERTIES FIXTURES_SETUP supernet_plan)
 add_test(NAME supernet_golden COMMAND test_supernet_golden ${TRAIN_OUT}/supernet_small_784.plan ${SQN_SHARED_DIR}/reference)
-# 4 GiB (9 before conv recompute) and a minute in a release build: the sanitizer pass of .ci/run leaves it out (label heavy).
+# Several GiB (9 before conv recompute) and a minute in a release build: the sanitizer pass of .ci/run leaves it out (label heavy).
 set_tests_properties(supernet_golden PROPERTIES FIXTURES_REQUIRED supernet_plan SKIP_RETURN_CODE 77 TIMEOUT 1200
                      LABELS heavy RUN_SERIAL TRUE)
 
