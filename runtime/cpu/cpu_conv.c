@@ -223,7 +223,8 @@ void cpu_conv2d(const float *x, Shape xs, const float *w, const float *bias, con
     const int K = gm.cin_g * p->kh * kw;
     const long units = (long)N * gm.G;
     int rows = OH;
-    if (!pointwise) rows = imax(1, imin(OH, (1 << 18) / imax(1, K * OW))); /* im2col chunk <= 1 MiB-ish */
+    /* im2col chunk <= 1 MiB-ish; for cpu_gemm_smallk, which reads it once per 4 output channels, <= 128 KiB (L2) */
+    if (!pointwise) rows = imax(1, imin(OH, (K <= CPU_SMALL_K ? 1 << 15 : 1 << 18) / imax(1, K * OW)));
     if (units < 2L * T) {
       const int want = (int)((2L * T + units - 1) / units);
       rows = imin(rows, imax(1, (OH + want - 1) / want));
@@ -259,7 +260,14 @@ void cpu_conv2d(const float *x, Shape xs, const float *w, const float *bias, con
           ldb = L;
         }
         float *C = y + ((size_t)n * gm.cout + (size_t)g * gm.cout_g) * OHW + (size_t)oy0 * OW;
-        cpu_sgemm(gm.cout_g, L, K, w + (size_t)g * gm.cout_g * K, K, B, ldb, C, (int)OHW);
+        const float *wg = w + (size_t)g * gm.cout_g * K;
+        const float *bg = bias ? bias + g * gm.cout_g : NULL;
+        if (cpu_gemm_wide(gm.cout_g, L, K, wg, K, B, ldb, C, (int)OHW, bg, p->act)) continue;
+        if (K <= CPU_SMALL_K) { /* the stem (3 -> 16, 3x3: K = 27): sums in registers, bias and act fused */
+          cpu_gemm_smallk(gm.cout_g, L, K, wg, K, B, ldb, C, (int)OHW, bg, p->act);
+          continue;
+        }
+        cpu_sgemm(gm.cout_g, L, K, wg, K, B, ldb, C, (int)OHW);
         if (bias || p->act)
           for (int c = 0; c < gm.cout_g; c++) cpu_conv_epilogue(C + (size_t)c * OHW, (size_t)L, bias, g * gm.cout_g + c, p->act);
       }

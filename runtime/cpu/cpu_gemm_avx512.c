@@ -1,0 +1,139 @@
+/* cpu_gemm_avx512.c - cpu_gemm_wide: C = act(A * B + bias) with AVX-512 registers, for the 1x1 convs (plain and
+   inside the fused inverted residuals) and the im2col convs on machines that have AVX-512. OpenBLAS may be held to
+   its AVX2 kernels (OPENBLAS_CORETYPE=Haswell, or a build for an older CPU), and it packs A and B for every call,
+   which costs as much as the multiply at these shapes (k of 16..576, m of 16..576). Here nothing is packed:
+   panels of 32 columns of B (k in blocks of KC rows, so a panel stays in L1) are swept by blocks of 8 rows of A
+   with the 16 sums in registers, and bias and activation are applied before the one store of each sum.
+   The sums run over k in order, in float, as in cpu_gemm_smallk. Elsewhere (no AVX-512, another architecture,
+   SQN_CPU_GEMM=blas) cpu_gemm_wide returns false and the caller uses sgemm or cpu_gemm_smallk. */
+#include "cpu_conv_internal.h"
+#include "cpu_ops.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define T512 __attribute__((target("arch=x86-64-v4")))
+
+typedef float v16 __attribute__((vector_size(64)));
+typedef float v16u __attribute__((vector_size(64), aligned(4), may_alias));
+typedef int v16i __attribute__((vector_size(64)));
+
+enum { KC = 256 }; /* k rows per pass: a 32-column panel of B is then 32 KiB */
+
+T512 static inline float act1(float v, int act) {
+  if (act == CONV_ACT_RELU) return v < 0.0f ? 0.0f : v;
+  if (act == CONV_ACT_RELU6) return v < 0.0f ? 0.0f : v > 6.0f ? 6.0f : v;
+  return v;
+}
+
+/* The activation on 16 lanes with compare masks; NaN compares false and passes, as in PyTorch. */
+T512 __attribute__((always_inline)) static inline v16 act16(v16 v, int act) {
+  const v16 zero = {0}, six = zero + 6.0f;
+  if (act == CONV_ACT_NONE) return v;
+  v = (v16)((v16i)v & ~(v < zero));
+  if (act != CONV_ACT_RELU6) return v;
+  const v16i over = v > six;
+  return (v16)(((v16i)v & ~over) | ((v16i)six & over));
+}
+
+typedef struct Gemm {
+  const float *A, *B, *bias;
+  float *C;
+  int lda, ldb, ldc, act;
+  int k0, k1;         /* this pass's k rows */
+  bool first, last;   /* the first pass writes C, the others add to it; the last applies bias and act */
+} Gemm;
+
+/* Rows [m0, m0 + MR) x columns [j, j + 16 * NV) over k in [k0, k1). MR and NV are constants at every call, so
+   the loops unroll and acc stays in registers. */
+T512 __attribute__((always_inline)) static inline void block(const Gemm *g, int MR, int NV, int m0, int j) {
+  v16 acc[8][2];
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; r++)
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; v++)
+      acc[r][v] = g->first ? (v16){0} : (v16) * (const v16u *)(g->C + (size_t)(m0 + r) * g->ldc + j + 16 * v);
+  const float *a = g->A + (size_t)m0 * g->lda;
+  for (int kk = g->k0; kk < g->k1; kk++) {
+    const float *b = g->B + (size_t)kk * g->ldb + j;
+    const v16 b0 = *(const v16u *)b, b1 = NV > 1 ? (v16) * (const v16u *)(b + 16) : (v16){0};
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; r++) {
+      const float ar = a[(size_t)r * g->lda + kk];
+      acc[r][0] += ar * b0;
+      if (NV > 1) acc[r][1] += ar * b1;
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; r++) {
+    const float bv = g->last && g->bias ? g->bias[m0 + r] : 0.0f;
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; v++) {
+      v16 s = acc[r][v];
+      if (g->last) s = act16(s + bv, g->act);
+      *(v16u *)(g->C + (size_t)(m0 + r) * g->ldc + j + 16 * v) = s;
+    }
+  }
+}
+
+/* Every row of columns [j, j + 16 * NV). */
+T512 __attribute__((always_inline)) static inline void column_panel(const Gemm *g, int m, int NV, int j) {
+  int m0 = 0;
+  for (; m0 + 8 <= m; m0 += 8) block(g, 8, NV, m0, j);
+  for (; m0 + 4 <= m; m0 += 4) block(g, 4, NV, m0, j);
+  for (; m0 < m; m0++) block(g, 1, NV, m0, j);
+}
+
+/* Columns [j0, n), one at a time (fewer than 16). */
+T512 static void column_tail(const Gemm *g, int m, int j0, int n) {
+  for (int r = 0; r < m; r++)
+    for (int j = j0; j < n; j++) {
+      float *c = g->C + (size_t)r * g->ldc + j;
+      float s = g->first ? 0.0f : *c;
+      for (int kk = g->k0; kk < g->k1; kk++) s += g->A[(size_t)r * g->lda + kk] * g->B[(size_t)kk * g->ldb + j];
+      *c = g->last ? act1(s + (g->bias ? g->bias[r] : 0.0f), g->act) : s;
+    }
+}
+
+T512 static void gemm512(int m, int n, int k, const float *A, int lda, const float *B, int ldb, float *C, int ldc,
+                         const float *bias, int act) {
+  Gemm g = {A, B, bias, C, lda, ldb, ldc, act, 0, 0, true, true};
+  for (int k0 = 0; k0 < k || k0 == 0; k0 += KC) {
+    g.k0 = k0, g.k1 = k - k0 > KC ? k0 + KC : k;
+    g.first = k0 == 0, g.last = g.k1 == k;
+    int j = 0;
+    for (; j + 32 <= n; j += 32) column_panel(&g, m, 2, j);
+    for (; j + 16 <= n; j += 16) column_panel(&g, m, 1, j);
+    if (j < n) column_tail(&g, m, j, n);
+    if (k == 0) break;
+  }
+}
+
+static int wide_state = -1; /* -1: not decided yet; 0 off; 1 on */
+
+static bool wide_available(void) {
+  int s = __atomic_load_n(&wide_state, __ATOMIC_RELAXED);
+  if (s < 0) {
+    const char *e = getenv("SQN_CPU_GEMM");
+    __builtin_cpu_init();
+    s = (!e || strcmp(e, "blas")) && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
+    __atomic_store_n(&wide_state, s, __ATOMIC_RELAXED);
+  }
+  return s;
+}
+
+bool cpu_gemm_wide(int m, int n, int k, const float *A, int lda, const float *B, int ldb, float *C, int ldc,
+                   const float *bias, int act) {
+  if (!wide_available()) return false;
+  gemm512(m, n, k, A, lda, B, ldb, C, ldc, bias, act);
+  return true;
+}
+#else
+bool cpu_gemm_wide(int m, int n, int k, const float *A, int lda, const float *B, int ldb, float *C, int ldc,
+                   const float *bias, int act) {
+  (void)m, (void)n, (void)k, (void)A, (void)lda, (void)B, (void)ldb, (void)C, (void)ldc, (void)bias, (void)act;
+  return false;
+}
+#endif
