@@ -128,8 +128,41 @@ static void test_gemm_smallk(void) {
   }
 }
 
+/* cpu_gemm_wide (AVX-512) against a double-precision product: the 8-, 4- and 1-row blocks, the 32- and 16-column
+   panels and the scalar tail, k over several passes of 256, ldc wider than n, bias or none, each activation. */
+static void test_gemm_wide(void) {
+  float one = 0;
+  if (!cpu_gemm_wide(1, 1, 1, &one, 1, &one, 1, &one, 1, NULL, CONV_ACT_NONE)) {
+    fprintf(stderr, "gemm_wide: skipped (no AVX-512 on this CPU, or SQN_CPU_GEMM=blas)\n");
+    return;
+  }
+  for (int i = 0; i < 60; i++) {
+    const int m = rng_int(1, 21), n = rng_int(1, 100), k = i < 6 ? rng_int(257, 700) : rng_int(1, 120), act = i % 3;
+    const int ldb = n + rng_int(0, 5), ldc = n + rng_int(0, 3);
+    float *a = rand_buf((size_t)m * k, 1.0f), *b = rand_buf((size_t)k * ldb, 1.0f), *bias = rand_buf((size_t)m, 1.0f);
+    float *c = rand_buf((size_t)m * ldc, 1.0f);
+    if (i % 5 == 0) b[0] = NAN; /* column 0 of every row */
+    const bool with_bias = i % 2;
+    CHECK(cpu_gemm_wide(m, n, k, a, k, b, ldb, c, ldc, with_bias ? bias : NULL, act));
+    int bad = 0;
+    for (int r = 0; r < m; r++)
+      for (int j = 0; j < n; j++) {
+        double s = with_bias ? bias[r] : 0, mag = 1;
+        for (int q = 0; q < k; q++) s += (double)a[r * k + q] * b[(size_t)q * ldb + j], mag += fabs((double)a[r * k + q] * b[(size_t)q * ldb + j]);
+        if (act && s < 0) s = 0;
+        if (act == CONV_ACT_RELU6 && s > 6) s = 6;
+        const float got = c[(size_t)r * ldc + j];
+        if (s != s ? got == got : !(fabs(got - s) <= 1e-6 * mag)) bad++;
+      }
+    if (bad) fprintf(stderr, "gemm_wide m%d n%d k%d act%d: %d wrong\n", m, n, k, act, bad);
+    CHECK(bad == 0);
+    free(a), free(b), free(bias), free(c);
+  }
+}
+
 int main(void) {
   test_gemm_smallk();
+  test_gemm_wide();
   static const Case fixed[] = {
       {1, 16, 64, 128, 6, 24, 5, 2, 1, 1, CONV_ACT_RELU, false}, /* squeezenas: stride-2 5x5 */
       {2, 24, 33, 47, 3, 24, 3, 1, 1, 1, CONV_ACT_RELU6, true}, /* residual, odd sizes, batch 2, in place */
