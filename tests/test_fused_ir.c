@@ -129,7 +129,8 @@ static void test_gemm_smallk(void) {
 }
 
 /* cpu_gemm_wide (AVX-512) against a double-precision product: the 8-, 4- and 1-row blocks, the 32- and 16-column
-   panels and the scalar tail, k over several passes of 256, ldc wider than n, bias or none, each activation. */
+   panels and the scalar tail, k over several passes of 256, B's rows close or far apart (packed), ldc wider than n,
+   bias or none, each activation. */
 static void test_gemm_wide(void) {
   float one = 0;
   if (!cpu_gemm_wide(1, 1, 1, &one, 1, &one, 1, &one, 1, NULL, CONV_ACT_NONE)) {
@@ -138,7 +139,7 @@ static void test_gemm_wide(void) {
   }
   for (int i = 0; i < 60; i++) {
     const int m = rng_int(1, 21), n = rng_int(1, 100), k = i < 6 ? rng_int(257, 700) : rng_int(1, 120), act = i % 3;
-    const int ldb = n + rng_int(0, 5), ldc = n + rng_int(0, 3);
+    const int ldb = n + (i % 3 == 2 ? 1024 + rng_int(0, 40) : rng_int(0, 5)), ldc = n + rng_int(0, 3); /* far: packed */
     float *a = rand_buf((size_t)m * k, 1.0f), *b = rand_buf((size_t)k * ldb, 1.0f), *bias = rand_buf((size_t)m, 1.0f);
     float *c = rand_buf((size_t)m * ldc, 1.0f);
     if (i % 5 == 0) b[0] = NAN; /* column 0 of every row */

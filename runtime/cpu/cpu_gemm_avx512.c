@@ -1,13 +1,15 @@
 /* cpu_gemm_avx512.c - cpu_gemm_wide: C = act(A * B + bias) with AVX-512 registers, for the 1x1 convs (plain and
    inside the fused inverted residuals) and the im2col convs on machines that have AVX-512. OpenBLAS may be held to
    its AVX2 kernels (OPENBLAS_CORETYPE=Haswell, or a build for an older CPU), and it packs A and B for every call,
-   which costs as much as the multiply at these shapes (k of 16..576, m of 16..576). Here nothing is packed:
-   panels of 32 columns of B (k in blocks of KC rows, so a panel stays in L1) are swept by blocks of 8 rows of A
-   with the 16 sums in registers, and bias and activation are applied before the one store of each sum.
+   which costs as much as the multiply at these shapes (k of 16..576, m of 16..576). Here A is never packed:
+   panels of 32 columns of B (k in blocks of KC rows, so a panel stays in L1; copied together first where B's rows
+   lie pages apart) are swept by blocks of 8 rows of A with the 16 sums in registers, and bias and activation are
+   applied before the one store of each sum.
    The sums run over k in order, in float, as in cpu_gemm_smallk. Elsewhere (no AVX-512, another architecture,
    SQN_CPU_GEMM=blas) cpu_gemm_wide returns false and the caller uses sgemm or cpu_gemm_smallk. */
 #include "cpu_conv_internal.h"
 #include "cpu_ops.h"
+#include "cpu_simd.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +17,10 @@
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define T512 __attribute__((target("arch=x86-64-v4")))
 
-typedef float v16 __attribute__((vector_size(64)));
-typedef float v16u __attribute__((vector_size(64), aligned(4), may_alias));
 typedef int v16i __attribute__((vector_size(64)));
 
-enum { KC = 256 }; /* k rows per pass: a 32-column panel of B is then 32 KiB */
+enum { KC = 256 };        /* k rows per pass: a 32-column panel of B is then 32 KiB */
+enum { PACK_LDB = 1024 }; /* B rows at least this far apart (floats) are packed per panel */
 
 T512 static inline float act1(float v, int act) {
   if (act == CONV_ACT_RELU) return v < 0.0f ? 0.0f : v;
@@ -47,16 +48,17 @@ typedef struct Gemm {
 
 /* Rows [m0, m0 + MR) x columns [j, j + 16 * NV) over k in [k0, k1). MR and NV are constants at every call, so
    the loops unroll and acc stays in registers. */
-T512 __attribute__((always_inline)) static inline void block(const Gemm *g, int MR, int NV, int m0, int j) {
+T512 __attribute__((always_inline)) static inline void block(const Gemm *g, int MR, int NV, int m0, int j,
+                                                            const float *bp, int ldbp) {
   v16 acc[8][2];
 #pragma GCC unroll 8
   for (int r = 0; r < MR; r++)
 #pragma GCC unroll 2
     for (int v = 0; v < NV; v++)
       acc[r][v] = g->first ? (v16){0} : (v16) * (const v16u *)(g->C + (size_t)(m0 + r) * g->ldc + j + 16 * v);
-  const float *a = g->A + (size_t)m0 * g->lda;
-  for (int kk = g->k0; kk < g->k1; kk++) {
-    const float *b = g->B + (size_t)kk * g->ldb + j;
+  const float *a = g->A + (size_t)m0 * g->lda + g->k0;
+  for (int kk = 0; kk < g->k1 - g->k0; kk++) {
+    const float *b = bp + (size_t)kk * ldbp;
     const v16 b0 = *(const v16u *)b, b1 = NV > 1 ? (v16) * (const v16u *)(b + 16) : (v16){0};
 #pragma GCC unroll 8
     for (int r = 0; r < MR; r++) {
@@ -77,12 +79,23 @@ T512 __attribute__((always_inline)) static inline void block(const Gemm *g, int 
   }
 }
 
-/* Every row of columns [j, j + 16 * NV). */
-T512 __attribute__((always_inline)) static inline void column_panel(const Gemm *g, int m, int NV, int j) {
+/* Every row of columns [j, j + 16 * NV). Where B's rows lie far apart (a 1x1 conv reading its input planes: one
+   page per row) and more than one block of rows sweeps the panel, its k rows are first copied together (pack, 64-byte
+   aligned): the sweeps then read one contiguous block instead of touching a page per row each time. */
+T512 __attribute__((always_inline)) static inline void column_panel(const Gemm *g, int m, int NV, int j, float *pack) {
+  const float *bp = g->B + (size_t)g->k0 * g->ldb + j;
+  int ldbp = g->ldb;
+  if (pack) {
+    for (int kk = 0; kk < g->k1 - g->k0; kk++) {
+      *(v16 *)(pack + (size_t)kk * 32) = (v16) * (const v16u *)(bp + (size_t)kk * g->ldb);
+      if (NV > 1) *(v16 *)(pack + (size_t)kk * 32 + 16) = (v16) * (const v16u *)(bp + (size_t)kk * g->ldb + 16);
+    }
+    bp = pack, ldbp = 32;
+  }
   int m0 = 0;
-  for (; m0 + 8 <= m; m0 += 8) block(g, 8, NV, m0, j);
-  for (; m0 + 4 <= m; m0 += 4) block(g, 4, NV, m0, j);
-  for (; m0 < m; m0++) block(g, 1, NV, m0, j);
+  for (; m0 + 8 <= m; m0 += 8) block(g, 8, NV, m0, j, bp, ldbp);
+  for (; m0 + 4 <= m; m0 += 4) block(g, 4, NV, m0, j, bp, ldbp);
+  for (; m0 < m; m0++) block(g, 1, NV, m0, j, bp, ldbp);
 }
 
 /* Columns [j0, n), one at a time (fewer than 16). */
@@ -99,12 +112,14 @@ T512 static void column_tail(const Gemm *g, int m, int j0, int n) {
 T512 static void gemm512(int m, int n, int k, const float *A, int lda, const float *B, int ldb, float *C, int ldc,
                          const float *bias, int act) {
   Gemm g = {A, B, bias, C, lda, ldb, ldc, act, 0, 0, true, true};
+  float pack_buf[KC * 32] __attribute__((aligned(64)));
+  float *pack = ldb >= PACK_LDB && m > 8 ? pack_buf : NULL;
   for (int k0 = 0; k0 < k || k0 == 0; k0 += KC) {
     g.k0 = k0, g.k1 = k - k0 > KC ? k0 + KC : k;
     g.first = k0 == 0, g.last = g.k1 == k;
     int j = 0;
-    for (; j + 32 <= n; j += 32) column_panel(&g, m, 2, j);
-    for (; j + 16 <= n; j += 16) column_panel(&g, m, 1, j);
+    for (; j + 32 <= n; j += 32) column_panel(&g, m, 2, j, pack);
+    for (; j + 16 <= n; j += 16) column_panel(&g, m, 1, j, pack);
     if (j < n) column_tail(&g, m, j, n);
     if (k == 0) break;
   }

@@ -1,4 +1,4 @@
-/* cpu_simd.h - what the hand-vectorized CPU kernels share: eight floats as one value (the GCC/Clang vector
+/* cpu_simd.h - what the hand-vectorized CPU kernels share: eight (and sixteen) floats as one value (the GCC/Clang vector
    extension: AVX registers where the function is compiled for them, two SSE registers otherwise; v8u loads and
    stores at any float alignment), and SQN_ISA_CLONES, which compiles a function for AVX-512, AVX2+FMA and the
    build's baseline and picks one at run time (GCC target_clones; nothing elsewhere or under ASan). */
@@ -7,6 +7,10 @@
 
 typedef float v8 __attribute__((vector_size(32)));
 typedef float v8u __attribute__((vector_size(32), aligned(4), may_alias));
+/* Sixteen floats: one AVX-512 register where the function is compiled for it, two AVX or four SSE registers
+   otherwise. */
+typedef float v16 __attribute__((vector_size(64)));
+typedef float v16u __attribute__((vector_size(64), aligned(4), may_alias));
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
 #define SQN_ISA_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
