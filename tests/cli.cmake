@@ -110,3 +110,9 @@ endif()
 add_test(NAME sqnrun_backend_unknown COMMAND ${EXPECT} 1 "unknown backend 'tpu' \\(this build has: cpu(, cuda)?\\)"
          -- $<TARGET_FILE:sqnrun> ${XL256} --bench --backend tpu)
 set_tests_properties(sqnrun_backend_unknown PROPERTIES FIXTURES_REQUIRED bench_plan)
+# A build whose CPU kernels are compiled for x86-64-v3 (runtime/cpu/CMakeLists.txt) refuses, with a message, to run
+# on a CPU without AVX2/FMA instead of dying of SIGILL (SQN_CPU_PRETEND=x86-64 plays that CPU).
+if(SQN_AVX2 AND SQN_CPU_HAS_AVX2)
+  add_test(NAME sqnrun_cpu_without_avx2 COMMAND ${EXPECT} 1 "need AVX2 and FMA .*SQN_AVX2=OFF" -- $<TARGET_FILE:sqnrun> --help)
+  set_tests_properties(sqnrun_cpu_without_avx2 PROPERTIES ENVIRONMENT SQN_CPU_PRETEND=x86-64)
+endif()

@@ -3,6 +3,8 @@
    its CLI_* bit in cli.h, and that bit on the rows of cli_options.c it takes).
    Exit codes: 0 success, 1 the plan, a file or the run failed, 2 bad command line. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include "cli.h"
 #include "dist.h"
 #include "omp_wait.h"
@@ -86,7 +88,24 @@ static int run(int argc, char **argv) {
 
 /* First the OpenMP wait policy (omp_wait.h: may re-execute once). Under mpirun (docs/distributed.md) rank 0 prints
    the results; a rank that fails stops the whole job, since the others may be waiting for it in a collective. */
+/* Where the build machine had AVX2 and FMA, sqncpu is compiled for x86-64-v3 (runtime/cpu/CMakeLists.txt): on a
+   CPU without them its first instruction would end the process with SIGILL, so this (baseline code) checks first.
+   SQN_CPU_PRETEND=x86-64 plays such a CPU, for the test. */
+static bool cpu_can_run_kernels(void) {
+#if defined(SQN_CPU_BUILT_FOR_AVX2) && (defined(__x86_64__) || defined(__i386__))
+  const char *pretend = getenv("SQN_CPU_PRETEND");
+  __builtin_cpu_init();
+  if ((pretend && !strcmp(pretend, "x86-64")) || !__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
+    fprintf(stderr, "sqnrun: this build's CPU kernels need AVX2 and FMA (x86-64-v3), and this CPU has not both\n"
+                    "  hint: build sqn on this machine, or with `cmake -DSQN_AVX2=OFF` for any x86-64 CPU\n");
+    return false;
+  }
+#endif
+  return true;
+}
+
 int main(int argc, char **argv) {
+  if (!cpu_can_run_kernels()) return 1;
   omp_wait_choose(argv);
   dist_init(&argc, &argv);
   if (dist_rank() != 0 && !freopen("/dev/null", "w", stdout)) return 1;

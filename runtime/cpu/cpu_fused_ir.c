@@ -195,6 +195,18 @@ static void dw_row(float *restrict yr, const float *const *rows, const float *re
     *(v8u *)(yr + ox) = a0;
     *(v8u *)(yr + ox + 8) = a1;
   }
+  for (; step == 1 && ox + 8 <= dc->H; ox += 8) { /* the row's last in-bounds columns: 8, then 4 at a time */
+    v8 a = {0};
+    for (int ky = 0; ky < kh; ky++)
+      for (int kx = 0; rows[ky] && kx < kw; kx++) a += wc[ky * kw + kx] * *(const v8u *)(rows[ky] + ox + dc->colo[kx]);
+    *(v8u *)(yr + ox) = a;
+  }
+  for (; step == 1 && ox + 4 <= dc->H; ox += 4) {
+    v4 a = {0};
+    for (int ky = 0; ky < kh; ky++)
+      for (int kx = 0; rows[ky] && kx < kw; kx++) a += wc[ky * kw + kx] * *(const v4u *)(rows[ky] + ox + dc->colo[kx]);
+    *(v4u *)(yr + ox) = a;
+  }
   const int done_lo = step == 1 ? dc->L : 0, done_hi = step == 1 ? ox : 0; /* [done_lo, done_hi) is written */
   for (int x = done_hi; x < OW; x++) yr[x] = 0.0f;
   for (int ky = 0; ky < kh; ky++) {

@@ -7,6 +7,9 @@
 
 typedef float v8 __attribute__((vector_size(32)));
 typedef float v8u __attribute__((vector_size(32), aligned(4), may_alias));
+/* Four floats: one SSE register. */
+typedef float v4 __attribute__((vector_size(16)));
+typedef float v4u __attribute__((vector_size(16), aligned(4), may_alias));
 /* Sixteen floats: one AVX-512 register where the function is compiled for it, two AVX or four SSE registers
    otherwise. */
 typedef float v16 __attribute__((vector_size(64)));
