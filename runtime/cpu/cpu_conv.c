@@ -1,7 +1,8 @@
 /* cpu_conv.c - cpu_conv2d (float32, NCHW, zero padding, groups, dilation).
  * Two paths:
  *  - direct loops when a group has few output channels (depthwise, ASPP's 2-channel groups): one task per
- *    (sample, output channel, block of rows), each output row accumulated over its taps in cache;
+ *    (sample, output channel, block of rows), each output row accumulated over its taps in cache; depthwise convs of
+ *    stride 1 or 2 with the sums in registers (cpu_dw_row.c, shared with the fused inverted residual);
  *  - sgemm otherwise: per (sample, group, block of output rows) C[cout_g x rows*OW] = W_g[cout_g x K] * B,
  *    where B is the input itself for 1x1 stride-1 unpadded convs and an im2col buffer (K = cin_g*kh*kw rows)
  *    for the rest. sgemm is CBLAS (OpenBLAS, single-threaded inside our OpenMP tasks) when SQN_HAVE_CBLAS,
@@ -149,6 +150,34 @@ static void conv_direct_rows(const ConvGeom *gm, const float *x, const float *w,
   }
 }
 
+/* Depthwise path (one input and one output channel per group, stride 1 or 2): output rows [oy0, oy1) of channel co of
+   sample n with cpu_dw_row, reading the input rows in place (stride 1) or deinterleaved into `ring` (stride 2: R rows,
+   row iy in slot iy % R, keys[slot] = the row held there, -1 none). */
+static void conv_dw_rows(const ConvGeom *gm, const CpuDwCols *dc, const float *x, const float *w, const float *bias,
+                         float *y, int n, int co, int oy0, int oy1, float *ring, int *keys, int R) {
+  const ConvParams *p = gm->p;
+  const int H = gm->H, W = gm->W, OW = gm->OW, kh = p->kh;
+  const float *xc = x + ((size_t)n * gm->cin + co) * H * W, *wc = w + (size_t)co * kh * p->kw;
+  float *yp = y + ((size_t)n * gm->cout + co) * gm->OH * OW;
+  const float *rows[CPU_FUSED_IR_MAX_K];
+  for (int r = 0; r < R; r++) keys[r] = -1;
+  for (int oy = oy0; oy < oy1; oy++) {
+    for (int ky = 0; ky < kh; ky++) {
+      const int iy = oy * p->sh - p->ph + ky * p->dh;
+      if (iy < 0 || iy >= H) rows[ky] = NULL;
+      else if (p->sw == 1) rows[ky] = xc + (size_t)iy * W;
+      else {
+        float *slot = ring + (size_t)(iy % R) * W;
+        if (keys[iy % R] != iy) cpu_deinterleave(xc + (size_t)iy * W, W, slot), keys[iy % R] = iy;
+        rows[ky] = slot;
+      }
+    }
+    float *yr = yp + (size_t)oy * OW;
+    cpu_dw_row(yr, rows, wc, kh, p->kw, OW, dc);
+    cpu_conv_epilogue(yr, (size_t)OW, bias, co, p->act);
+  }
+}
+
 /* im2col of output rows [oy0, oy1) of group g of sample n: col[(ci*kh + ky)*kw + kx][(oy-oy0)*OW + ox]. */
 static void im2col_rows(const ConvGeom *gm, const float *x, int n, int g, int oy0, int oy1, float *col) {
   const ConvParams *p = gm->p;
@@ -209,12 +238,27 @@ void cpu_conv2d(const float *x, Shape xs, const float *w, const float *bias, con
     }
     const int nrb = (OH + rows - 1) / rows;
     const long tasks = planes * nrb;
-    OMP(omp parallel for schedule(dynamic, 1) if (par))
-    for (long t = 0; t < tasks; t++) {
-      const int rb = (int)(t % nrb);
-      const long pl = t / nrb;
-      const int n = (int)(pl / gm.cout), co = (int)(pl % gm.cout);
-      conv_direct_rows(&gm, x, w, bias, y, n, co, rb * rows, imin(OH, (rb + 1) * rows));
+    CpuDwCols dc;
+    const bool dw = gm.cin_g == 1 && gm.cout_g == 1 && (p->sw == 1 || p->sw == 2) && p->kh <= CPU_FUSED_IR_MAX_K &&
+                    cpu_dw_cols(kw, p->sw, p->dw, p->pw, gm.W, OW, &dc);
+    const int R = dw && p->sw == 2 ? (p->kh - 1) * p->dh + 1 : 0; /* deinterleaved rows a stride-2 task keeps */
+    OMP(omp parallel if (par))
+    {
+      float *ring = R ? malloc((size_t)R * gm.W * sizeof(float) + (size_t)R * sizeof(int)) : NULL;
+      if (R && !ring) {
+        fprintf(stderr, "cpu_conv2d: out of memory\n");
+        abort();
+      }
+      OMP(omp for schedule(dynamic, 1))
+      for (long t = 0; t < tasks; t++) {
+        const int rb = (int)(t % nrb);
+        const long pl = t / nrb;
+        const int n = (int)(pl / gm.cout), co = (int)(pl % gm.cout);
+        if (dw) conv_dw_rows(&gm, &dc, x, w, bias, y, n, co, rb * rows, imin(OH, (rb + 1) * rows), ring,
+                             ring ? (int *)(ring + (size_t)R * gm.W) : NULL, R);
+        else conv_direct_rows(&gm, x, w, bias, y, n, co, rb * rows, imin(OH, (rb + 1) * rows));
+      }
+      free(ring);
     }
   } else { /* sgemm per (sample, group, block of output rows) */
     cpu_blas_single_thread();

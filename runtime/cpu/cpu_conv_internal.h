@@ -4,6 +4,7 @@
 #define SQN_CPU_CONV_INTERNAL_H
 #include <stdbool.h>
 #include <stddef.h>
+#include "cpu_ops.h"
 
 /* The OpenMP thread count (1 without OpenMP). */
 int cpu_conv_threads(void);
@@ -24,4 +25,21 @@ bool cpu_gemm_wide(int m, int n, int k, const float *A, int lda, const float *B,
 void cpu_conv_epilogue(float *restrict r, size_t n, const float *bias, int co, int act);
 /* Output columns ox whose input column ox*sw + off lies in [0, W): [*lo, *hi) (may be empty). */
 void cpu_conv_valid_cols(int off, int sw, int W, int OW, int *lo, int *hi);
+/* Where tap column kx of a depthwise conv reads in an input row (cpu_dw_row.c): row[colo[kx] + ox * step] for output columns ox in [lo[kx], hi[kx]).
+   Stride 1: colo = the offset, step 1; stride 2 (deinterleaved rows): into the even or odd half, step 1; other
+   strides: the offset, step = stride. */
+typedef struct CpuDwCols {
+  int colo[CPU_FUSED_IR_MAX_K], lo[CPU_FUSED_IR_MAX_K], hi[CPU_FUSED_IR_MAX_K];
+  int step, L, H; /* [L, H): the columns every tap reads in bounds */
+} CpuDwCols;
+
+/* The columns of a depthwise conv with kernel width kw, stride sw, dilation dw and padding pw from width W to OW;
+   false where kw > CPU_FUSED_IR_MAX_K. */
+bool cpu_dw_cols(int kw, int sw, int dw, int pw, int W, int OW, CpuDwCols *dc);
+/* yr[ox] = sum over ky, kx (in that order) of wc[ky * kw + kx] * rows[ky][colo[kx] + ox * step] over the taps in bounds;
+   rows[ky] NULL: a padding row. Stride 2: rows deinterleaved (cpu_deinterleave). No bias or activation. */
+void cpu_dw_row(float *restrict yr, const float *const *rows, const float *restrict wc, int kh, int kw, int OW,
+                const CpuDwCols *dc);
+/* out = row's even columns, then its odd ones (W floats; out must not overlap row). */
+void cpu_deinterleave(const float *restrict row, int W, float *restrict out);
 #endif

@@ -104,11 +104,9 @@ static const float *source_rows(const IrGeom *g, const Band *b, int r0, int *r1,
   return b->halo + (size_t)(r0 < b->oa ? r0 - b->lo : top + r0 - b->ob) * g->W;
 }
 
-/* A row as its even columns, then its odd ones: a stride-2 depthwise conv then reads both contiguously. */
+/* A ring row deinterleaved in place (through tmp). */
 static void deinterleave(float *restrict row, int W, float *restrict tmp) {
-  const int half = (W + 1) / 2;
-  for (int i = 0; i < half; i++) tmp[i] = row[2 * i];
-  for (int i = 0; i < W / 2; i++) tmp[half + i] = row[2 * i + 1];
+  cpu_deinterleave(row, W, tmp);
   memcpy(row, tmp, (size_t)W * sizeof *row);
 }
 
@@ -132,101 +130,8 @@ static void expand_rows(const FusedIr *f, const IrGeom *g, const float *src, int
   }
 }
 
-/* Where tap column kx reads in a ring row: row[colo[kx] + ox * step] for output columns ox in [lo[kx], hi[kx]).
-   Stride 1: colo = the offset, step 1; stride 2 (deinterleaved rows): into the even or odd half, step 1; other
-   strides: the offset, step = stride. */
-typedef struct DwCols {
-  int colo[CPU_FUSED_IR_MAX_K], lo[CPU_FUSED_IR_MAX_K], hi[CPU_FUSED_IR_MAX_K];
-  int step, L, H; /* [L, H): the columns every tap reads in bounds */
-} DwCols;
-
-static bool dw_cols(const FusedIr *f, const IrGeom *g, DwCols *dc) {
-  if (f->kw > CPU_FUSED_IR_MAX_K) return false;
-  dc->step = f->sw == 2 ? 1 : f->sw;
-  dc->L = 0, dc->H = g->OW;
-  for (int kx = 0; kx < f->kw; kx++) {
-    const int off = kx * f->dw - f->pw;
-    cpu_conv_valid_cols(off, f->sw, g->W, g->OW, &dc->lo[kx], &dc->hi[kx]);
-    dc->colo[kx] = f->sw != 2 ? off : (off & 1) ? (g->W + 1) / 2 + (off - 1) / 2 : off / 2;
-    dc->L = imax(dc->L, dc->lo[kx]), dc->H = imin(dc->H, dc->hi[kx]);
-  }
-  if (dc->H < dc->L) dc->H = dc->L;
-  return true;
-}
-
-/* One output row of one channel: yr[ox] = sum over ky, kx (in that order, as cpu_conv2d's direct path) of
-   w[ky][kx] * rows[ky][colo[kx] + ox * step] over the taps in bounds; rows[ky] NULL: padding. The columns where
-   every tap is in bounds go 16 at a time with the sums in two 8-float registers. Compiled for AVX-512, AVX2+FMA and baseline
-   x86-64, chosen at run time (one binary for every x86-64 machine). */
-SQN_ISA_CLONES
-static void dw_row(float *restrict yr, const float *const *rows, const float *restrict wc, int kh, int kw, int OW,
-                   const DwCols *dc) {
-  enum { B = 16 };
-  const int step = dc->step;
-  int ox = 0;
-  for (; step == 1 && ox < dc->L; ox++) yr[ox] = 0.0f;
-  for (; step == 1 && ox + 2 * B <= dc->H; ox += 2 * B) { /* 32 columns: two AVX-512 registers where there are */
-    v16 a0 = {0}, a1 = {0};
-    for (int ky = 0; ky < kh; ky++) {
-      if (!rows[ky]) continue;
-      const float *base = rows[ky] + ox;
-      for (int kx = 0; kx < kw; kx++) {
-        const float wv = wc[ky * kw + kx];
-        const float *p = base + dc->colo[kx];
-        a0 += wv * *(const v16u *)p;
-        a1 += wv * *(const v16u *)(p + 16);
-      }
-    }
-    *(v16u *)(yr + ox) = a0;
-    *(v16u *)(yr + ox + 16) = a1;
-  }
-  for (; step == 1 && ox + B <= dc->H; ox += B) {
-    v8 a0 = {0}, a1 = {0};
-    for (int ky = 0; ky < kh; ky++) {
-      if (!rows[ky]) continue;
-      const float *base = rows[ky] + ox;
-      for (int kx = 0; kx < kw; kx++) {
-        const float wv = wc[ky * kw + kx];
-        const float *p = base + dc->colo[kx];
-        a0 += wv * *(const v8u *)p;
-        a1 += wv * *(const v8u *)(p + 8);
-      }
-    }
-    *(v8u *)(yr + ox) = a0;
-    *(v8u *)(yr + ox + 8) = a1;
-  }
-  for (; step == 1 && ox + 8 <= dc->H; ox += 8) { /* the row's last in-bounds columns: 8, then 4 at a time */
-    v8 a = {0};
-    for (int ky = 0; ky < kh; ky++)
-      for (int kx = 0; rows[ky] && kx < kw; kx++) a += wc[ky * kw + kx] * *(const v8u *)(rows[ky] + ox + dc->colo[kx]);
-    *(v8u *)(yr + ox) = a;
-  }
-  for (; step == 1 && ox + 4 <= dc->H; ox += 4) {
-    v4 a = {0};
-    for (int ky = 0; ky < kh; ky++)
-      for (int kx = 0; rows[ky] && kx < kw; kx++) a += wc[ky * kw + kx] * *(const v4u *)(rows[ky] + ox + dc->colo[kx]);
-    *(v4u *)(yr + ox) = a;
-  }
-  const int done_lo = step == 1 ? dc->L : 0, done_hi = step == 1 ? ox : 0; /* [done_lo, done_hi) is written */
-  for (int x = done_hi; x < OW; x++) yr[x] = 0.0f;
-  for (int ky = 0; ky < kh; ky++) {
-    if (!rows[ky]) continue;
-    for (int kx = 0; kx < kw; kx++) {
-      const float wv = wc[ky * kw + kx];
-      const float *restrict xr = rows[ky] + dc->colo[kx];
-      const int l = imax(dc->lo[kx], done_hi), h = dc->hi[kx];
-      if (step == 1) {
-        for (int x = dc->lo[kx]; x < imin(h, done_lo); x++) yr[x] += wv * xr[x];
-        for (int x = l; x < h; x++) yr[x] += wv * xr[x];
-      } else {
-        for (int x = dc->lo[kx]; x < h; x++) yr[x] += wv * xr[(size_t)x * step];
-      }
-    }
-  }
-}
-
 /* Step 2: depthwise output rows [o0, o1) of every hidden channel from the ring into D. */
-static void depthwise_rows(const FusedIr *f, const IrGeom *g, const float *E, int o0, int o1, const DwCols *dc,
+static void depthwise_rows(const FusedIr *f, const IrGeom *g, const float *E, int o0, int o1, const CpuDwCols *dc,
                            float *D) {
   const size_t ring = (size_t)g->R * g->W;
   const float *rows[CPU_FUSED_IR_MAX_K];
@@ -237,7 +142,7 @@ static void depthwise_rows(const FusedIr *f, const IrGeom *g, const float *E, in
         rows[ky] = iy < 0 || iy >= g->H ? NULL : E + (size_t)c * ring + (size_t)(iy % g->R) * g->W;
       }
       float *yr = D + ((size_t)c * g->BO + (oy - o0)) * g->OW;
-      dw_row(yr, rows, f->wd + (size_t)c * f->kh * f->kw, f->kh, f->kw, g->OW, dc);
+      cpu_dw_row(yr, rows, f->wd + (size_t)c * f->kh * f->kw, f->kh, f->kw, g->OW, dc);
       cpu_conv_epilogue(yr, (size_t)g->OW, f->bd, c, f->act2);
     }
   }
@@ -269,7 +174,7 @@ static void project_rows(const FusedIr *f, const IrGeom *g, const Band *b, const
   }
 }
 
-static void run_band(const FusedIr *f, const IrGeom *g, const Band *b, const DwCols *dc, float *scratch, float *y) {
+static void run_band(const FusedIr *f, const IrGeom *g, const Band *b, const CpuDwCols *dc, float *scratch, float *y) {
   float *E = scratch, *D = E + round16((size_t)g->hid * g->R * g->W), *P = D + round16((size_t)g->hid * g->BO * g->OW);
   float *tmp = P + (f->residual ? round16((size_t)g->cout * g->BO * g->OW) : 0);
   int next = b->lo; /* the first input row not in the ring yet */
@@ -291,8 +196,8 @@ static void run_band(const FusedIr *f, const IrGeom *g, const Band *b, const DwC
 void cpu_fused_ir(const float *x, Shape xs, const FusedIr *f, float *scratch, float *y, Shape ys) {
   if (shape_numel(ys) == 0) return;
   const IrGeom g = geometry(f, xs, ys);
-  DwCols dc;
-  if (!dw_cols(f, &g, &dc) || f->kh > CPU_FUSED_IR_MAX_K) { /* the backend never asks (backend_cpu.c fusable) */
+  CpuDwCols dc;
+  if (!cpu_dw_cols(f->kw, f->sw, f->dw, f->pw, g.W, g.OW, &dc) || f->kh > CPU_FUSED_IR_MAX_K) { /* the backend never asks (backend_cpu.c fusable) */
     fprintf(stderr, "cpu_fused_ir: depthwise kernels over %d wide are not supported\n", CPU_FUSED_IR_MAX_K);
     abort();
   }
