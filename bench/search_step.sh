@@ -16,7 +16,7 @@
 # the GPU's from nvidia-smi) vs PyTorch eager on the same GPU (steps timed with torch.cuda.synchronize).
 #
 # --recompute "act dw all": one sqnrun row per level of sqnc --recompute (what the backward pass recomputes
-# instead of keeping; default: the sqnc default, dw), PyTorch measured once per size.
+# instead of keeping; default: the sqnc default, all), PyTorch measured once per size.
 #
 # usage: bench/search_step.sh [--sizes "784x784 256x512"] [--batch 2] [--threads 2] [--iters 3] [--warmup 1]
 #                             [--recompute "act dw all"] [--no-torch] [--no-sqnrun] [--device cpu|cuda] [--target sm_XY]

@@ -29,9 +29,10 @@ static void check_file(const char *repo, const char *rel) {
     if (bad) fprintf(stderr, "%s: training plan: %s\n", rel, err);
     CHECK(g->grad.nsteps > 0 && g->grad.nupdate > 0);
     CHECK(g->grad.slot_bytes < g->grad.naive_bytes);
-    /* the plan stays near the lower bound: with greedy by size the spaces are at 1.03-1.13x, the networks (few
-       distinct sizes, one size per slot) at 1.10-1.28x; the linear scan alone gave the Small space 1.81x */
-    CHECK(g->grad.slot_bytes <= 1.35 * (double)g->grad.peak_bytes);
+    /* the plan stays near the lower bound: with greedy by size and the default recompute level (all) the spaces are
+       at 1.06-1.41x, the networks (few distinct sizes, one size per slot) at 1.21-1.44x (at level dw: 1.03-1.13x
+       and 1.10-1.28x); the linear scan alone gave the Small space 1.81x */
+    CHECK(g->grad.slot_bytes <= 1.5 * (double)g->grad.peak_bytes);
     printf("%-24s training: %d steps, %4d buffers %8.1f MiB (live at once at most %.1f MiB; one per value and gradient: "
            "%.1f MiB)\n", rel, g->grad.nsteps, g->grad.nslots, g->grad.slot_bytes / 1048576.0, g->grad.peak_bytes / 1048576.0,
            g->grad.naive_bytes / 1048576.0);

@@ -29,13 +29,13 @@ add_test(NAME supernet_golden COMMAND test_supernet_golden ${TRAIN_OUT}/supernet
 set_tests_properties(supernet_golden PROPERTIES FIXTURES_REQUIRED supernet_plan SKIP_RETURN_CODE 77 TIMEOUT 1200
                      LABELS heavy RUN_SERIAL TRUE)
 
-# The same golden step with everything recomputed (sqnc --recompute all; the plan above has the default, dw).
-add_test(NAME supernet_golden_all_plan COMMAND sqnc ${PROJECT_SOURCE_DIR}/spaces/small.sqn --input 3x784x784 -q
-         --recompute all -o ${TRAIN_OUT}/supernet_small_784_all.plan)
-set_tests_properties(supernet_golden_all_plan PROPERTIES FIXTURES_SETUP supernet_all_plan)
-add_test(NAME supernet_golden_recompute_all COMMAND test_supernet_golden ${TRAIN_OUT}/supernet_small_784_all.plan
+# The same golden step with only depthwise convs recomputed (sqnc --recompute dw; the plan above has the default, all).
+add_test(NAME supernet_golden_dw_plan COMMAND sqnc ${PROJECT_SOURCE_DIR}/spaces/small.sqn --input 3x784x784 -q
+         --recompute dw -o ${TRAIN_OUT}/supernet_small_784_dw.plan)
+set_tests_properties(supernet_golden_dw_plan PROPERTIES FIXTURES_SETUP supernet_dw_plan)
+add_test(NAME supernet_golden_recompute_dw COMMAND test_supernet_golden ${TRAIN_OUT}/supernet_small_784_dw.plan
          ${SQN_SHARED_DIR}/reference)
-set_tests_properties(supernet_golden_recompute_all PROPERTIES FIXTURES_REQUIRED supernet_all_plan SKIP_RETURN_CODE 77
+set_tests_properties(supernet_golden_recompute_dw PROPERTIES FIXTURES_REQUIRED supernet_dw_plan SKIP_RETURN_CODE 77
                      TIMEOUT 1200 LABELS heavy RUN_SERIAL TRUE)
 
 # sqnrun --check-step: the same SGD-step data through the CLI, loss and a gradient dumped as .npy.
@@ -63,18 +63,21 @@ add_test(NAME trainer_device_space COMMAND test_trainer_device ${TRAIN_OUT}/smal
 set_tests_properties(trainer_device_space PROPERTIES FIXTURES_REQUIRED small_quick_plan)
 
 # What the backward pass recomputes (sqnc --recompute act|dw|all) changes memory, never a result: the whole
-# backward program under finite differences with everything recomputed, and act against all on a network
-# with every op and on the Small quick space (gradients, weights, momentum, logits after an update).
-foreach(level act all)
+# backward program under finite differences at level dw (train_gradcheck covers the default, all), and act and dw
+# against all on a network with every op, act against all on the Small quick space (gradients, weights, momentum,
+# logits after an update).
+foreach(level act dw all)
   add_test(NAME train_recompute_plans_${level}
            COMMAND sh -c "'$<TARGET_FILE:sqnc>' '${CMAKE_CURRENT_LIST_DIR}/data/gradcheck.sqn' --recompute ${level} -q -o '${TRAIN_OUT}/gradcheck_${level}.plan' && \
 '$<TARGET_FILE:sqnc>' '${PROJECT_SOURCE_DIR}/spaces/small_quick.sqn' --input 3x32x64 --recompute ${level} -q -o '${TRAIN_OUT}/small_quick_32_${level}.plan'")
   set_tests_properties(train_recompute_plans_${level} PROPERTIES FIXTURES_SETUP recompute_plans)
 endforeach()
-add_test(NAME train_gradcheck_recompute_all COMMAND test_train_gradcheck ${TRAIN_OUT}/gradcheck_all.plan)
+add_test(NAME train_gradcheck_recompute_dw COMMAND test_train_gradcheck ${TRAIN_OUT}/gradcheck_dw.plan)
 add_test(NAME train_recompute_network COMMAND test_trainer_device ${TRAIN_OUT}/gradcheck_act.plan --against
+         ${TRAIN_OUT}/gradcheck_all.plan)
+add_test(NAME train_recompute_network_dw COMMAND test_trainer_device ${TRAIN_OUT}/gradcheck_dw.plan --against
          ${TRAIN_OUT}/gradcheck_all.plan)
 add_test(NAME train_recompute_space COMMAND test_trainer_device ${TRAIN_OUT}/small_quick_32_act.plan --against
          ${TRAIN_OUT}/small_quick_32_all.plan)
-set_tests_properties(train_gradcheck_recompute_all train_recompute_network train_recompute_space PROPERTIES
+set_tests_properties(train_gradcheck_recompute_dw train_recompute_network train_recompute_network_dw train_recompute_space PROPERTIES
                      FIXTURES_REQUIRED recompute_plans)

@@ -169,9 +169,9 @@ typedef struct IrPtx {
 /* What the backward pass recomputes instead of keeping from the forward pass (sqnc --recompute). The ReLU of a BN
    is always recomputed (it costs one pass fused with the BN's backward). */
 typedef enum {
-  IR_RECOMPUTE_DW = 0, /* default: also depthwise convs (k*k MACs per element) */
-  IR_RECOMPUTE_ACT,    /* only the ReLUs of BNs */
-  IR_RECOMPUTE_ALL,    /* also widening convs (1x1 expansions, the stem) */
+  IR_RECOMPUTE_ALL = 0, /* default: also widening convs (1x1 expansions, the stem) */
+  IR_RECOMPUTE_DW,      /* also depthwise convs (k*k MACs per element) */
+  IR_RECOMPUTE_ACT,     /* only the ReLUs of BNs */
 } IrRecompute;
 
 typedef struct IrGraph {
