@@ -62,12 +62,23 @@ typedef struct PlanCandidate {
   int output;             /* node producing the candidate's output */
   bool is_zero, is_identity;
   int64_t macs, params;
+  int width;              /* a width choice's candidate: its channel count (version 5); 0 otherwise */
+  int first_cost;         /* its first entry in Plan.wcosts, -1: none (its cost does not depend on widths) */
+  int cost_in, cost_out;  /* the width choices its cost depends on (superblock indices; -1 none) */
+  const struct PlanWidthCost *wcost; /* == Plan.wcosts + first_cost: [a * widths(cost_out) + b], or NULL */
 } PlanCandidate;
+
+/* A candidate's cost at one (input width, output width) pair; -1: a pair it cannot have. */
+typedef struct PlanWidthCost {
+  int64_t macs, params;
+} PlanWidthCost;
 
 typedef struct PlanSuperblock {
   int index, stage, cin, cout, stride;
   bool residual;
   bool is_decoder;        /* the decoder's choice (version 4): the last superblock, stage one past the last */
+  bool is_width;          /* a stage's width choice (version 5): candidates are widths, its nodes are OP_WIDTH */
+  int width_in, width_out;/* the width choices that set its input and output channels; -1: fixed */
   Shape in_shape, out_shape;
   int input, output;      /* node ids */
   int first_cand, ncand;  /* this superblock's candidates: Plan.cands[first_cand ..] */
@@ -173,6 +184,8 @@ typedef struct Plan {
   int nsb;
   PlanCandidate *cands;   /* all candidates, superblock by superblock */
   int ncands;
+  PlanWidthCost *wcosts;  /* the candidates' costs per width pair (version 5) */
+  int nwcosts;
   PlanKernel *kernels;
   int nkernels;
   PlanSearch search;
@@ -202,5 +215,9 @@ const char *plan_objective_name(PlanObjective o);
 const char *plan_objective_unit(PlanObjective o);
 const char *plan_schedule_name(PlanLrSchedule s);
 const char *plan_kernel_kind_name(PlanKernelKind k);
+
+/* The widths of width choice sb (its candidates' channel counts, ascending) into out[SQN_PLAN_MAX_INPUTS]; their
+   number. */
+int plan_widths(const Plan *p, int sb, int *out);
 
 #endif

@@ -14,13 +14,16 @@
     24  u64   total file size in bytes                                                   */
 #define SQN_PLAN_MAGIC "SQNPLAN\0"
 #define SQN_PLAN_MAGIC_LEN 8
-#define SQN_PLAN_VERSION 4u
+#define SQN_PLAN_VERSION 5u
 #define SQN_PLAN_MIN_VERSION 2u /* version 1 had no training program: recompile */
 /* Version 3 added twelve ops (silu .. affine, maxpool .. channel_shuffle, after output) and node fields
    (alpha, beta, pad_value, slice); a version 2 plan has none of them and reads as before.
    Version 4 added the search's budget and anti-collapse settings to SRCH (100-byte record) and is_decoder to
    SUPB (80-byte record; a decoder chosen by the search); a version 2 or 3 plan's 56-byte SRCH reads with
-   absolute costs, no budget and no skip limit, its 76-byte SUPB with encoder superblocks only. */
+   absolute costs, no budget and no skip limit, its 76-byte SUPB with encoder superblocks only.
+   Version 5 added width choices: the op width, is_width/width_in/width_out to SUPB (92-byte record), width,
+   first_cost, cost_in and cost_out to CAND (56 bytes), and a third SUPB table of per-width costs; a version 2-4
+   plan has none. */
 #define SQN_PLAN_HEADER_SIZE 32u
 #define SQN_PLAN_OFF_VERSION 8u
 #define SQN_PLAN_OFF_FLAGS 12u
@@ -60,7 +63,9 @@
    reads the fields it knows and skips the rest. A shorter record is an error.
    NODE holds two tables back to back: the input lists of all nodes (one i32 node id per record,
    node by node), then the nodes, each naming its run of that list (first, count).
-   SUPB holds two tables back to back: superblocks, then candidates.
+   SUPB holds two tables back to back: superblocks, then candidates; version 5 a third: the width costs
+   (i64 macs, i64 params per pair of widths of the candidate's cost_in and cost_out width choices, for each
+   candidate whose first_cost is not -1, row-major, -1 for a pair it cannot have).
    GRAD holds three tables back to back: one training record per node (its forward value's
    training slot, its gradient's slot or -1, whether the backward reads the value), the backward
    steps in execution order (node, need_dx and acc_dx input bit masks), and the update list (the
@@ -71,9 +76,12 @@
 #define SQN_NODE_RECORD 208u
 #define SQN_NODE_RECORD_V2 176u /* version 2: no alpha, beta, pad_value, slice */
 #define SQN_PARM_RECORD 44u
-#define SQN_SUPB_RECORD 80u
+#define SQN_SUPB_RECORD 92u
+#define SQN_SUPB_RECORD_V4 80u /* version 4: no is_width, width_in, width_out */
 #define SQN_SUPB_RECORD_V3 76u /* versions 2 and 3: no is_decoder */
-#define SQN_CAND_RECORD 40u
+#define SQN_CAND_RECORD 56u
+#define SQN_CAND_RECORD_V4 40u /* versions 2 to 4: no width, first_cost */
+#define SQN_WCST_RECORD 16u    /* SUPB's width costs (version 5) */
 #define SQN_KERN_RECORD 88u
 #define SQN_SRCH_RECORD 100u /* count must be 1 */
 #define SQN_SRCH_RECORD_V3 56u /* versions 2 and 3: up to `epochs` */
@@ -86,10 +94,10 @@
 #define SQN_KPTX_RECORD 12u
 
 /* Enumerations as stored (the IR and the runtime both use these exact values). */
-#define SQN_PLAN_OP_COUNT 30       /* input conv bn relu relu6 sigmoid hswish add mul concat
+#define SQN_PLAN_OP_COUNT 31       /* input conv bn relu relu6 sigmoid hswish add mul concat
                                       avgpool gap bilinear nearest crop zero mix output
                                       silu hsigmoid tanh leaky_relu sub affine
-                                      maxpool gmp pad softmax slice channel_shuffle (version 3) */
+                                      maxpool gmp pad softmax slice channel_shuffle (version 3) width (version 5) */
 #define SQN_PLAN_PARAM_ROLE_COUNT 7 /* conv_weight conv_bias bn_weight bn_bias bn_mean bn_var arch */
 #define SQN_PLAN_KERNEL_KIND_COUNT 4 /* single conv inverted_residual elementwise */
 #define SQN_PLAN_OBJECTIVE_COUNT 3  /* macs params latency */

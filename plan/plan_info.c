@@ -25,14 +25,28 @@ const char *plan_kernel_kind_name(PlanKernelKind k) {
   return (unsigned)k < PLAN_KERNEL__COUNT ? names[k] : "?";
 }
 
+int plan_widths(const Plan *p, int sb, int *out) {
+  int k = 0;
+  for (; sb >= 0 && sb < p->nsb && k < p->sb[sb].ncand && k < SQN_PLAN_MAX_INPUTS; k++) out[k] = p->sb[sb].cand[k].width;
+  return k;
+}
+
 /* ---- shared helpers ---- */
 
-static void cand_range(const PlanSuperblock *s, int64_t *mn, int64_t *mx) {
+static int widths_of(const Plan *p, int ws) { return ws < 0 ? 1 : p->sb[ws].ncand; }
+
+/* The least and most MACs of superblock s's candidates, at every width pair they may have. */
+static void cand_range(const Plan *p, const PlanSuperblock *s, int64_t *mn, int64_t *mx) {
   *mn = *mx = 0;
-  for (int k = 0; k < s->ncand; k++) {
-    if (k == 0 || s->cand[k].macs < *mn) *mn = s->cand[k].macs;
-    if (k == 0 || s->cand[k].macs > *mx) *mx = s->cand[k].macs;
-  }
+  bool any = false;
+  for (int k = 0; k < s->ncand; k++)
+    for (int j = -1; j < (s->cand[k].wcost ? widths_of(p, s->cand[k].cost_in) * widths_of(p, s->cand[k].cost_out) : 0); j++) {
+      int64_t m = j < 0 ? s->cand[k].macs : s->cand[k].wcost[j].macs;
+      if (m < 0) continue;
+      if (!any || m < *mn) *mn = m;
+      if (!any || m > *mx) *mx = m;
+      any = true;
+    }
 }
 
 static const char *cand_name(const PlanCandidate *c) {
@@ -115,11 +129,15 @@ static void print_superblocks_text(const Plan *p, FILE *out) {
   for (int s = 0; s < p->nsb; s++) {
     const PlanSuperblock *sb = &p->sb[s];
     int64_t mn, mx;
-    cand_range(sb, &mn, &mx);
+    cand_range(p, sb, &mn, &mx);
     char stage[16];
     snprintf(stage, sizeof stage, sb->is_decoder ? "dec" : "%d", sb->stage + 1);
-    fprintf(out, "  %3d  %5s  %4d -> %-4d  %6d  %-8s  %5d  %9s  %9s\n", sb->index, stage, sb->cin, sb->cout,
-            sb->stride, sb->residual ? "yes" : "no", sb->ncand, si(a, mn), si(b, mx));
+    if (sb->is_width) /* a stage's width choice: its widths, and the head and decoder's extra cost */
+      fprintf(out, "  %3d  %5s  %4d .. %-4d  %6s  %-8s  %5d  %9s  %9s\n", sb->index, stage, sb->cand[0].width,
+              sb->cand[sb->ncand - 1].width, "-", "width", sb->ncand, si(a, mn), si(b, mx));
+    else
+      fprintf(out, "  %3d  %5s  %4d -> %-4d  %6d  %-8s  %5d  %9s  %9s\n", sb->index, stage, sb->cin, sb->cout,
+              sb->stride, sb->residual ? "yes" : "no", sb->ncand, si(a, mn), si(b, mx));
   }
 }
 
@@ -188,15 +206,19 @@ static void json_candidate(FILE *out, const PlanCandidate *c) {
   json_str(out, c->name);
   fputs(", \"display\": ", out);
   json_str(out, c->display);
-  fprintf(out, ", \"is_zero\": %s, \"is_identity\": %s, \"macs\": %" PRId64 ", \"params\": %" PRId64 "}",
+  fprintf(out, ", \"is_zero\": %s, \"is_identity\": %s, \"macs\": %" PRId64 ", \"params\": %" PRId64,
           c->is_zero ? "true" : "false", c->is_identity ? "true" : "false", c->macs, c->params);
+  if (c->width) fprintf(out, ", \"width\": %d", c->width);
+  fputc('}', out);
 }
 
-static void json_superblock(FILE *out, const PlanSuperblock *sb) {
+static void json_superblock(FILE *out, const Plan *p, const PlanSuperblock *sb) {
   int64_t mn, mx;
-  cand_range(sb, &mn, &mx);
+  cand_range(p, sb, &mn, &mx);
   fprintf(out, "{\"index\": %d, \"stage\": %d, \"decoder\": %s, \"cin\": %d, \"cout\": %d, \"stride\": %d, \"residual\": %s, ",
           sb->index, sb->stage, sb->is_decoder ? "true" : "false", sb->cin, sb->cout, sb->stride, sb->residual ? "true" : "false");
+  fprintf(out, "\"width\": %s, \"width_in\": %d, \"width_out\": %d, ", sb->is_width ? "true" : "false", sb->width_in,
+          sb->width_out);
   fprintf(out, "\"macs_min\": %" PRId64 ", \"macs_max\": %" PRId64 ", \"candidates\": [", mn, mx);
   for (int k = 0; k < sb->ncand; k++) {
     if (k) fputs(", ", out);
@@ -255,7 +277,7 @@ static void print_json(const Plan *p, FILE *out) {
   fputs("  \"superblocks\": [", out);
   for (int s = 0; s < p->nsb; s++) {
     fputs(s ? ",\n    " : "\n    ", out);
-    json_superblock(out, &p->sb[s]);
+    json_superblock(out, p, &p->sb[s]);
   }
   fputs(p->nsb ? "\n  ],\n" : "],\n", out);
   json_settings(p, out);

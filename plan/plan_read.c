@@ -522,8 +522,11 @@ static bool read_superblock(Ctx *c, Rd *r, void *out) {
   s->input = rd_i32(r), s->output = rd_i32(r);
   s->first_cand = rd_i32(r), s->ncand = rd_i32(r);
   bool loc_ok = read_loc(c, r, &s->loc);
-  uint32_t dec = c->p->version >= 4 ? rd_u32(r) : 0;
+  uint32_t dec = c->p->version >= 4 ? rd_u32(r) : 0, width = c->p->version >= 5 ? rd_u32(r) : 0;
+  s->width_in = c->p->version >= 5 ? rd_i32(r) : -1;
+  s->width_out = c->p->version >= 5 ? rd_i32(r) : -1;
   return loc_ok && get_bool(c, residual, &s->residual, "residual") && get_bool(c, dec, &s->is_decoder, "is_decoder") &&
+         get_bool(c, width, &s->is_width, "is_width") &&
          in_range(c, s->index, c->rec, c->rec, "index") && in_range(c, s->stage, 0, SQN_PLAN_MAX_DIM, "stage") &&
          in_range(c, s->cin, 1, SQN_PLAN_MAX_DIM, "cin") && in_range(c, s->cout, 1, SQN_PLAN_MAX_DIM, "cout") &&
          in_range(c, s->stride, 1, SQN_PLAN_MAX_DIM, "stride") && shape_ok(c, s->in_shape, "in") &&
@@ -536,9 +539,56 @@ static bool read_candidate(Ctx *c, Rd *r, void *out) {
   k->output = rd_i32(r);
   uint32_t zero = rd_u32(r), ident = rd_u32(r);
   k->macs = rd_i64(r), k->params = rd_i64(r);
-  return get_str(c, name, &k->name) && get_str(c, display, &k->display) && get_str(c, block, &k->block) &&
+  k->width = c->p->version >= 5 ? rd_i32(r) : 0;
+  k->first_cost = c->p->version >= 5 ? rd_i32(r) : -1;
+  k->cost_in = c->p->version >= 5 ? rd_i32(r) : -1;
+  k->cost_out = c->p->version >= 5 ? rd_i32(r) : -1;
+  return in_range(c, k->width, 0, SQN_PLAN_MAX_DIM, "width") && in_range(c, k->first_cost, -1, INT32_MAX, "first_cost") &&
+         get_str(c, name, &k->name) && get_str(c, display, &k->display) && get_str(c, block, &k->block) &&
          get_bool(c, zero, &k->is_zero, "is_zero") && get_bool(c, ident, &k->is_identity, "is_identity") &&
          cost_ok(c, k->macs, "macs") && cost_ok(c, k->params, "params");
+}
+
+static bool read_width_cost(Ctx *c, Rd *r, void *out) {
+  PlanWidthCost *w = out;
+  w->macs = rd_i64(r), w->params = rd_i64(r);
+  return (w->macs == -1 || cost_ok(c, w->macs, "macs")) && (w->params == -1 || cost_ok(c, w->params, "params"));
+}
+
+/* A width choice a superblock names: -1 or an earlier or later width choice's superblock. */
+static bool width_ref(Ctx *c, int ws, const char *what) {
+  if (ws == -1) return true;
+  if (ws < 0 || ws >= c->p->nsb || !c->p->sb[ws].is_width) return bad(c, "%s %d is not a width choice", what, ws);
+  return true;
+}
+
+static int widths_of(const Plan *p, int ws) { return ws < 0 ? 1 : p->sb[ws].ncand; }
+
+/* Width choices and their costs: each candidate's run of the width cost table. */
+static bool link_widths(Ctx *c) {
+  Plan *p = c->p;
+  for (int s = 0; s < p->nsb; s++) {
+    PlanSuperblock *sb = &p->sb[s];
+    c->rec = s;
+    if (!width_ref(c, sb->width_in, "width_in") || !width_ref(c, sb->width_out, "width_out")) return false;
+    if (sb->is_width && (sb->is_decoder || sb->width_in != -1 || sb->width_out != -1))
+      return bad(c, "a width choice is neither a decoder choice nor sized by another width choice");
+    for (int k = 0; k < sb->ncand; k++) {
+      PlanCandidate *cd = &sb->cand[k];
+      if (sb->is_width != (cd->width > 0)) return bad(c, "candidate %d: a width where there is no width choice, or none", k);
+      cd->wcost = NULL;
+      if (cd->first_cost < 0) continue;
+      if (sb->is_width || !width_ref(c, cd->cost_in, "cost_in") || !width_ref(c, cd->cost_out, "cost_out"))
+        return sb->is_width ? bad(c, "a width choice's candidate %d has width costs", k) : false;
+      int64_t pairs = (int64_t)widths_of(p, cd->cost_in) * widths_of(p, cd->cost_out);
+      if (pairs < 2 || cd->first_cost > p->nwcosts - pairs)
+        return bad(c, "candidate %d's width costs (%lld from %d) do not fit the table of %d", k, (long long)pairs,
+                   cd->first_cost, p->nwcosts);
+      cd->wcost = p->wcosts + cd->first_cost;
+    }
+  }
+  c->rec = -1;
+  return true;
 }
 
 /* Superblocks own consecutive runs of the candidate table, in order. */
@@ -562,11 +612,13 @@ static bool link_candidates(Ctx *c) {
 static bool read_supb(Ctx *c) {
   Plan *p = c->p;
   Rd *r = &c->sec[S_SUPB];
-  uint32_t size = p->version >= 4 ? SQN_SUPB_RECORD : SQN_SUPB_RECORD_V3;
+  uint32_t size = p->version >= 5 ? SQN_SUPB_RECORD : p->version >= 4 ? SQN_SUPB_RECORD_V4 : SQN_SUPB_RECORD_V3;
+  uint32_t csize = p->version >= 5 ? SQN_CAND_RECORD : SQN_CAND_RECORD_V4;
   return read_table(c, r, SQN_TAG_SUPB, size, sizeof *p->sb, read_superblock, (void **)&p->sb, &p->nsb) &&
-         read_table(c, r, SQN_TAG_SUPB, SQN_CAND_RECORD, sizeof *p->cands, read_candidate, (void **)&p->cands,
-                    &p->ncands) &&
-         section_done(c, S_SUPB) && link_candidates(c);
+         read_table(c, r, SQN_TAG_SUPB, csize, sizeof *p->cands, read_candidate, (void **)&p->cands, &p->ncands) &&
+         (p->version < 5 || read_table(c, r, SQN_TAG_SUPB, SQN_WCST_RECORD, sizeof *p->wcosts, read_width_cost,
+                                       (void **)&p->wcosts, &p->nwcosts)) &&
+         section_done(c, S_SUPB) && link_candidates(c) && link_widths(c);
 }
 
 /* ---- KERN, SRCH, TRAN ---- */
@@ -729,9 +781,12 @@ static bool kernel_has_node(const PlanKernel *k, int id) {
 
 /* A mix node belongs to a superblock and mixes exactly its candidates' outputs, in order. */
 static bool check_mix(Ctx *c, const PlanNode *n) {
+  if (n->kind == OP_WIDTH && (n->superblock < 0 || n->candidate != -1 || !c->p->sb[n->superblock].is_width))
+    return bad(c, "width node outside a width choice");
   if (n->kind != OP_MIX) return true;
   if (n->superblock < 0 || n->candidate != -1) return bad(c, "mix node outside a superblock");
   const PlanSuperblock *sb = &c->p->sb[n->superblock];
+  if (sb->is_width) return bad(c, "mix node in width choice %d", sb->index);
   if (n->ninputs != sb->ncand)
     return bad(c, "mix node has %d inputs, superblock %d has %d candidates", n->ninputs, sb->index, sb->ncand);
   for (int k = 0; k < sb->ncand; k++)
@@ -782,6 +837,33 @@ static bool check_sb_links(Ctx *c, const PlanSuperblock *s) {
   return true;
 }
 
+/* A space's superblocks each have one node holding their theta (a mix, or a width choice's first width node),
+   an architecture parameter with one entry per candidate. */
+static bool check_thetas(Ctx *c) {
+  const Plan *p = c->p;
+  if (!p->is_space) return true;
+  int *owner = malloc(sizeof(int) * ((size_t)p->nsb + 1));
+  if (!owner) return fail(c, "out of memory");
+  for (int s = 0; s < p->nsb; s++) owner[s] = -1;
+  bool ok = true;
+  for (int i = 0; ok && i < p->nnodes; i++) {
+    const PlanNode *n = &p->nodes[i];
+    if ((n->kind != OP_MIX && n->kind != OP_WIDTH) || n->nparams == 0) continue;
+    const PlanParam *q = &p->params[n->param[0]];
+    c->rec = i;
+    if (n->nparams != 1 || q->role != PLAN_PARAM_ARCH || q->numel != p->sb[n->superblock].ncand)
+      ok = bad(c, "a %s node's parameter must be its superblock's theta (%d entries)", op_name(n->kind),
+               p->sb[n->superblock].ncand);
+    else if (owner[n->superblock] >= 0)
+      ok = bad(c, "superblock %d has a second theta", n->superblock);
+    owner[n->superblock] = i;
+  }
+  for (int s = 0; ok && s < p->nsb; s++)
+    if (owner[s] < 0) c->rec = s, c->where = SQN_TAG_SUPB, ok = bad(c, "superblock %d of a space has no theta", s);
+  free(owner);
+  return ok;
+}
+
 /* Every parameter's numel adds up without overflow. */
 static bool sum_params(Ctx *c) {
   Plan *p = c->p;
@@ -804,6 +886,8 @@ static bool check_links(Ctx *c) {
   for (c->rec = 0; ok && c->rec < p->nparams; c->rec++) ok = check_param_links(c, c->rec);
   c->where = SQN_TAG_SUPB;
   for (c->rec = 0; ok && c->rec < p->nsb; c->rec++) ok = check_sb_links(c, &p->sb[c->rec]);
+  c->where = SQN_TAG_NODE;
+  ok = ok && check_thetas(c);
   c->rec = -1;
   return ok && sum_params(c);
 }
@@ -900,6 +984,7 @@ void plan_free(Plan *p) {
   free(p->params);
   free(p->sb);
   free(p->cands);
+  free(p->wcosts);
   free(p->kernels);
   free(p->grad.node);
   free(p->grad.steps);

@@ -17,7 +17,7 @@ endfunction()
 
 sqnrun_cli(no_args 2 "usage: sqnrun")
 sqnrun_cli(help 0 "usage: sqnrun FILE.plan --info" --help)
-sqnrun_cli(version 0 "^sqnrun [0-9.]+ \\(plan format 4\\)" --version)
+sqnrun_cli(version 0 "^sqnrun [0-9.]+ \\(plan format 5\\)" --version)
 sqnrun_cli(unknown_flag 2 "sqnrun: unknown option '--inf' \\(did you mean '--info'\\?\\)" ${SQN_PLAN_FIXTURES}/sample.plan --inf)
 sqnrun_cli(unknown_flag_far 2 "unknown option '--zzzzzzzz' \\(see sqnrun --help\\)" --zzzzzzzz)
 sqnrun_cli(value_is_option 2 "option .--make-synthetic. needs a value, not the option .--help. \\(a file of that name: ./--help\\)" --make-synthetic --help)
@@ -35,7 +35,7 @@ sqnrun_cli(empty_file 1 "empty\\.plan: empty file" ${SQN_PLAN_FIXTURES}/empty.pl
 sqnrun_cli(foreign_file 1 "foreign\\.plan: not an sqn plan \\(bad magic\\)" ${SQN_PLAN_FIXTURES}/foreign.plan --info)
 sqnrun_cli(truncated_file 1 "truncated: header says [0-9]+ bytes, file has [0-9]+" ${SQN_PLAN_FIXTURES}/truncated.plan --info)
 sqnrun_cli(corrupt_file 1 "corrupt: checksum mismatch" ${SQN_PLAN_FIXTURES}/corrupt.plan --info)
-sqnrun_cli(newer_file 1 "plan format version 7 is newer than this sqnrun supports \\(4\\)" ${SQN_PLAN_FIXTURES}/newer.plan --info)
+sqnrun_cli(newer_file 1 "plan format version 7 is newer than this sqnrun supports \\(5\\)" ${SQN_PLAN_FIXTURES}/newer.plan --info)
 sqnrun_cli(info 0 "tiny_space \\(search space\\).*superblocks +2.*candidates" ${SQN_PLAN_FIXTURES}/sample.plan --info)
 sqnrun_cli(info_json 0 "^\\{.*\"kind\": \"space\".*\"superblocks\": \\[" ${SQN_PLAN_FIXTURES}/sample.plan --info --json)
 

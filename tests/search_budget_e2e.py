@@ -15,8 +15,10 @@ checkpoint). Exit 0 when all hold."""
 import json
 import os
 import shutil
-import subprocess
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e_util import check, lines, run  # noqa: E402
 
 SPACE = """import "squeezenas.sqn"
 
@@ -45,22 +47,7 @@ space budget_test {
 """
 
 
-def run(*args):
-    p = subprocess.run(args, capture_output=True, text=True)
-    if p.returncode != 0:
-        sys.exit(f"FAILED ({p.returncode}): {' '.join(args)}\n{p.stdout}\n{p.stderr}")
-    return p.stdout + p.stderr
 
-
-def lines(path, kind):
-    with open(path) as f:
-        return [j for j in map(json.loads, f) if j.get("type") == kind]
-
-
-def check(cond, what):
-    if not cond:
-        sys.exit(f"FAILED: {what}")
-    print(f"ok: {what}")
 
 
 def search_at(sqnc, sqnrun, repo, work, size, out, *extra):

@@ -945,6 +945,42 @@ static void mix_case(Shape s, bool fd) {
   free(x[0]), free(x[2]), free(w), free(r), free(m.x[0]), free(m.x[2]), free(m.w), free(m.r), free(gx0), free(gw), free(junk);
 }
 
+/* ---- width mask (a stage's width choice) ---- */
+
+typedef struct WidthRef { Shape s; int k; const int *widths; double *x, *w, *r; } WidthRef;
+
+/* y[b, c] = x[b, c] * sum over j with widths[j] > c of w[j * n + b]: the definition, in double. */
+static double width_objective(const void *ctx) {
+  const WidthRef *m = ctx;
+  const size_t hw = (size_t)m->s.h * m->s.w;
+  double L = 0.0;
+  for (int b = 0; b < m->s.n; b++)
+    for (int c = 0; c < m->s.c; c++) {
+      double mask = 0.0;
+      for (int j = 0; j < m->k; j++) mask += c < m->widths[j] ? m->w[(size_t)j * m->s.n + b] : 0.0;
+      for (size_t i = 0; i < hw; i++) {
+        const size_t at = ((size_t)b * m->s.c + c) * hw + i;
+        L += m->r[at] * m->x[at] * mask;
+      }
+    }
+  return L;
+}
+
+static void width_case(Shape s, const int *widths, int k) {
+  const size_t n = shape_numel(s), nw = (size_t)k * s.n;
+  float *x = rand_buf(n, -1, 1), *w = rand_buf(nw, 0, 1), *r = rand_buf(n, -1, 1), *y = nan_buf(n);
+  WidthRef m = {s, k, widths, to_double(x, n), to_double(w, nw), to_double(r, n)};
+  double *gx = fd_grad(width_objective, &m, m.x, n, 1e-3), *gw = fd_grad(width_objective, &m, m.w, nw, 1e-3);
+  /* forward: sum(r * y) is the objective */
+  CHECK(cpu_width_mask(x, s, widths, k, w, y));
+  double L = 0.0, want = width_objective(&m);
+  for (size_t i = 0; i < n; i++) L += (double)r[i] * y[i];
+  CHECK(fabs(L - want) <= 1e-4 * (1 + fabs(want)));
+  CHECK_BACKWARD("width dx", n, gx, LIN_TOL, CHECK(cpu_width_mask_backward(x, r, s, widths, k, w, dx, acc, NULL)));
+  CHECK_PARAM_GRAD("width dw", nw, gw, LIN_TOL, CHECK(cpu_width_mask_backward(x, r, s, widths, k, w, NULL, false, dp)));
+  free(x), free(w), free(r), free(y), free(m.x), free(m.w), free(m.r), free(gx), free(gw);
+}
+
 /* ---- softmax cross-entropy and argmax ---- */
 
 typedef struct XentRef { Shape s; double *z; const unsigned char *lab; int ignore; } XentRef;
@@ -1171,6 +1207,8 @@ int main(int argc, char **argv) {
   test_avgpool();
   test_resize();
   mix_case((Shape){2, 3, 4, 5}, true);
+  width_case((Shape){2, 6, 3, 4}, (const int[]){2, 4, 6}, 3);
+  width_case((Shape){3, 5, 2, 3}, (const int[]){1, 5}, 2); /* the widest keeps every channel */
   test_xent();
   test_argmax();
   for (int i = 0; i < SP_NCASES; i++) test_spatial_fd(&sp_cases[i]);

@@ -75,6 +75,7 @@ static IrSuperblock *one_superblock(IrGraph *g, int ncand, int in, int out, bool
   g->nsb = 1;
   g->sb = ARENA_ARRAY(g->arena, IrSuperblock, 1);
   IrSuperblock *sb = &g->sb[0];
+  sb->width_in = sb->width_out = -1;
   sb->ncand = ncand;
   sb->cand = ARENA_ARRAY(g->arena, IrCandidate, ncand);
   sb->input = in;

@@ -1,7 +1,9 @@
 /* test_inherit.c SPACE.plan DERIVED.plan SUPERNET.safetensors - weight inheritance: the derived network
    given the supernet's weights computes the same logits as the supernet with one-hot mixing of the
    candidates the network chose (both with batch-statistics BN, as the derivation scores them), on a
-   random batch. Also: the network takes the supernet's weights for the stem, head and decoder too. */
+   random batch. Also: the network takes the supernet's weights for the stem, head and decoder too. Where the space
+   chooses widths, the supernet's width choices take the widths of the network's stages, and the network's tensors
+   are the leading slices of the supernet's (exact where no layer's width follows its input's: test it there). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +13,21 @@
 #include "trainer.h"
 #include "weights_file.h"
 
-/* The index in the space's superblock sb of the candidate the network chose there; -1 if none. */
+/* The network's superblock for the space's sb: the same index in the encoder, the last for the decoder's choice;
+   -1 for a width choice. */
+static int net_superblock(const Plan *space, const Plan *net, int sb) {
+  if (space->sb[sb].is_width) return -1;
+  return space->sb[sb].is_decoder ? net->nsb - 1 : sb;
+}
+
+/* The index in the space's superblock sb of the candidate (or width) the network chose there; -1 if none. */
 static int chosen(const Plan *space, const Plan *net, int sb) {
-  for (int k = 0; k < space->sb[sb].ncand; k++)
-    if (!strcmp(space->sb[sb].cand[k].name, net->sb[sb].cand[0].name)) return k;
+  const PlanSuperblock *s = &space->sb[sb];
+  int j = net_superblock(space, net, sb), width = 0;
+  for (int i = 0; j < 0 && i < net->nsb; i++) /* a width choice: the cout of the network's superblocks of that stage */
+    if (net->sb[i].stage == s->stage && !net->sb[i].is_decoder) width = net->sb[i].cout;
+  for (int k = 0; k < s->ncand; k++)
+    if (j < 0 ? s->cand[k].width == width : !strcmp(s->cand[k].name, net->sb[j].cand[0].name)) return k;
   return -1;
 }
 
@@ -26,7 +39,7 @@ static bool one_hot(Trainer *t, const Plan *space, const Plan *net, int batch, c
   bool ok = w && active;
   for (int i = 0; ok && i < space->nsb; i++) {
     int k = chosen(space, net, i);
-    if (k < 0) ok = false, snprintf(err, n, "superblock %d: candidate %s not in the space", i, net->sb[i].cand[0].name);
+    if (k < 0) ok = false, snprintf(err, n, "superblock %d: the network's choice is not in the space", i);
     else active[i * maxc + k] = true;
     for (int b = 0; ok && b < batch; b++) w[((size_t)i * maxc + k) * batch + b] = 1;
   }

@@ -542,7 +542,70 @@ static void test_depth_choice(void) {
   }
 }
 
+/* Width choices: `stage [W1, W2] ...` builds the stage at its widest, masks each superblock output (an OP_WIDTH
+   node; the stage's first holds the theta), adds a width choice superblock after the encoder's, and costs every
+   candidate at each width pair it may have; a network takes its widths from `widths`. */
+static void test_width_choice(void) {
+  static const char *const space =
+      "import \"std/blocks.sqn\"\n"
+      "decoder tiny(low: tensor) { out = conv(in, classes, bias=true) -> bilinear(like=image) }\n"
+      "space s {\n  input 3x64x128\n  classes 5\n  stem conv_bn_relu(cout=8, k=3, stride=2)\n"
+      "  stage [16, 8] repeat 2 stride 2 choose [ir(k=3, e=1), ir(k=5, e=3)]\n"
+      "  stage [24, 32] repeat 1 -> 2 stride 2 choose [ir(k=3, e=1), skip]\n"
+      "  decoder tiny(low=tap(0))\n}\n";
+  Arena a = {0};
+  IrGraph *g = compile_text(&a, space, NULL);
+  CHECK(g != NULL);
+  if (!g) return (void)fprintf(stderr, "%s", diag_buf);
+  IrCostTotals totals;
+  ir_compute_costs(g, &totals);
+  CHECK_EQ_I64(g->nsb, 6); /* four superblocks, then the two stages' width choices */
+  CHECK(g->sb[4].is_width && g->sb[5].is_width && g->sb[4].ncand == 2 && g->sb[4].cand[0].width == 8 &&
+        g->sb[4].cand[1].width == 16 && g->sb[5].cand[1].width == 32 && !strcmp(g->sb[5].cand[0].name, "w24"));
+  CHECK(g->sb[0].cout == 16 && g->sb[2].cin == 16 && g->sb[2].cout == 32); /* built at the widest */
+  CHECK(g->sb[0].width_in == -1 && g->sb[0].width_out == 4 && g->sb[1].width_in == 4 && g->sb[1].width_out == 4);
+  CHECK(g->sb[2].width_in == 4 && g->sb[2].width_out == 5 && g->sb[3].width_in == 5);
+  int thetas = 0;
+  for (int s = 0; s < 4; s++) { /* each output masked; one theta per stage */
+    const IrNode *m = &g->nodes[g->sb[s].output];
+    CHECK(m->kind == OP_WIDTH && m->superblock == (s < 2 ? 4 : 5) && m->candidate == -1);
+    thetas += m->nparams == 1 && g->params[m->param[0]].role == PARAM_ARCH;
+  }
+  CHECK_EQ_I64(thetas, 2);
+  const IrCandidate *c = &g->sb[0].cand[1], *d = &g->sb[1].cand[0], *e2 = &g->sb[2].cand[0];
+  CHECK(c->wmacs && c->wmacs[1] == c->macs && c->wmacs[0] > 0 && c->wmacs[0] < c->macs); /* in 8; out 8 or 16 */
+  CHECK(d->wmacs && d->wmacs[3] == d->macs && d->wmacs[0] > 0 && d->wmacs[1] == -1 && d->wmacs[2] == -1); /* one width */
+  CHECK(e2->wmacs[3] == e2->macs && e2->wmacs[0] < e2->wmacs[1] && e2->wmacs[0] < e2->wmacs[2]); /* 8|16 -> 24|32 */
+  CHECK(g->sb[2].cand[1].wmacs && g->sb[2].cand[1].wmacs[0] > 0); /* skip: a factorized reduce at stride 2 */
+  CHECK(g->sb[3].cand[1].is_zero && g->sb[3].cand[1].wmacs[0] == 0);
+  arena_free(&a);
+  char src[4096];
+  snprintf(src, sizeof src, "%snetwork n = s [ir(k=3, e=1), ir(k=5, e=3), ir(k=3, e=1), skip] { widths 8 24 }\n", space);
+  g = compile_text(&a, src, NULL);
+  CHECK(g != NULL);
+  if (!g) return (void)fprintf(stderr, "%s", diag_buf);
+  CHECK(g->nsb == 4 && g->sb[0].cout == 8 && g->sb[1].cin == 8 && g->sb[2].cin == 8 && g->sb[2].cout == 24);
+  for (int i = 0; i < g->nnodes; i++) CHECK(g->nodes[i].kind != OP_WIDTH);
+  arena_free(&a);
+  static const struct { const char *tail; const char *expect; } bad[] = {
+      {"network n = s [ir(k=3, e=1), ir(k=3, e=1), ir(k=3, e=1), skip] { widths 8 }\n", "`widths` gives 1 widths but space `s` has 2 stages"},
+      {"network n = s [ir(k=3, e=1), ir(k=3, e=1), ir(k=3, e=1), skip] { widths [12, 24] }\n", "stage 1 cannot have width 12"},
+      {"space t { input 3x64x128; stage [8, 8] choose [ir(k=3, e=1)]; decoder tiny(low=tap(0)) }\n", "width 8 is listed twice"},
+      {"space t { input 3x64x128; stage [8] choose [ir(k=3, e=1)]; decoder tiny(low=tap(0)) }\n", "at least two widths"},
+      {"space t { input 3x64x128; stage 8 choose [ir(k=3, e=1)]; widths 8; decoder tiny(low=tap(0)) }\n",
+       "`widths` belongs to a network"},
+      {"space t { input 3x64x128; stage [8, 16] stride 2 choose [ir(k=3, e=1)]; stage [16, 24] choose [ir(k=3, e=1)]; "
+       "decoder tiny(low=tap(0)) }\n", "superblock 1 is not residual at 16 -> 24 channels but residual at 16 -> 16"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    snprintf(src, sizeof src, "!%s%s", space, bad[i].tail);
+    DiagCase dc = {src, {bad[i].expect}};
+    CHECK(run_diag_case(&dc));
+  }
+}
+
 int main(void) {
+  test_width_choice();
   test_depth_choice();
   test_decoder_choice();
   test_spatial_ops();

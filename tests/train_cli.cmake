@@ -137,3 +137,11 @@ add_test(NAME search_budget_e2e
 exec /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/search_budget_e2e.py $<TARGET_FILE:sqnc> $<TARGET_FILE:sqnrun> \
 $<TARGET_FILE:test_inherit> ${PROJECT_SOURCE_DIR} ${TCLI}/search_budget_e2e")
 set_tests_properties(search_budget_e2e PROPERTIES LABELS heavy SKIP_RETURN_CODE 77 TIMEOUT 600)
+# Width choices with a searchable depth and a decoder choice from the command line: search, derive (widths in
+# derived.sqn), predicted MACs = the compiled network's, fine-tune from the supernet's sliced weights, and exact
+# inheritance where no inner width follows the input's (tests/search_width_e2e.py; heavy).
+add_test(NAME search_width_e2e
+         COMMAND sh -c "if [ ! -x /usr/bin/python3 ]; then echo 'SKIP: no /usr/bin/python3'; exit 77; fi; \
+exec /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/search_width_e2e.py $<TARGET_FILE:sqnc> $<TARGET_FILE:sqnrun> \
+$<TARGET_FILE:test_inherit> ${PROJECT_SOURCE_DIR} ${TCLI}/search_width_e2e")
+set_tests_properties(search_width_e2e PROPERTIES LABELS heavy SKIP_RETURN_CODE 77 TIMEOUT 600)

@@ -194,19 +194,15 @@ static void graph_costs(const IrGraph *g, int64_t c[8]) {
     c[1] += n->params;
     if (n->candidate < 0) c[2] += n->macs, c[3] += n->params;
   }
+  int64_t shift[2];
+  ir_width_shift(g, shift);
+  c[2] -= shift[0], c[3] -= shift[1];
   c[4] = c[5] = c[2];
   c[6] = c[7] = c[3];
-  for (int s = 0; s < g->nsb; s++) {
-    const IrSuperblock *sb = &g->sb[s];
-    int64_t mn = 0, mx = 0, pmn = 0, pmx = 0;
-    for (int k = 0; k < sb->ncand; k++) {
-      const IrCandidate *cd = &sb->cand[k];
-      if (k == 0 || cd->macs < mn) mn = cd->macs;
-      if (k == 0 || cd->macs > mx) mx = cd->macs;
-      if (k == 0 || cd->params < pmn) pmn = cd->params;
-      if (k == 0 || cd->params > pmx) pmx = cd->params;
-    }
-    c[4] += mn, c[5] += mx, c[6] += pmn, c[7] += pmx;
+  for (int s = 0; s < g->nsb; s++) { /* bounds over the architectures (cost.c; widths included) */
+    int64_t b[4];
+    ir_superblock_bounds(g, &g->sb[s], b);
+    c[4] += b[0], c[5] += b[1], c[6] += b[2], c[7] += b[3];
   }
 }
 
@@ -302,9 +298,12 @@ static void write_superblock(Buf *b, StrTab *t, const IrSuperblock *sb, int firs
   put_i32(b, sb->ncand);
   put_loc(b, t, sb->loc);
   put_bool(b, sb->is_decoder);
+  put_bool(b, sb->is_width);
+  put_i32(b, sb->width_in);
+  put_i32(b, sb->width_out);
 }
 
-static void write_candidate(Buf *b, StrTab *t, const IrCandidate *c) {
+static void write_candidate(Buf *b, StrTab *t, const IrCandidate *c, int first_cost) {
   put_str(b, t, c->name);
   put_str(b, t, c->display);
   put_str(b, t, c->block);
@@ -313,6 +312,10 @@ static void write_candidate(Buf *b, StrTab *t, const IrCandidate *c) {
   put_bool(b, c->is_identity);
   put_i64(b, c->macs);
   put_i64(b, c->params);
+  put_i32(b, c->width);
+  put_i32(b, c->wmacs ? first_cost : -1);
+  put_i32(b, c->wmacs ? c->cost_in : -1);
+  put_i32(b, c->wmacs ? c->cost_out : -1);
 }
 
 static void write_superblocks(Buf *b, StrTab *t, const IrGraph *g) {
@@ -325,9 +328,22 @@ static void write_superblocks(Buf *b, StrTab *t, const IrGraph *g) {
   end_table(b, start, g->nsb, SQN_SUPB_RECORD);
   if (ncand > INT32_MAX) b->bad = true;
   start = put_table(b, (int)ncand, SQN_CAND_RECORD);
+  int64_t ncost = 0;
   for (int s = 0; s < g->nsb; s++)
-    for (int k = 0; k < g->sb[s].ncand; k++) write_candidate(b, t, &g->sb[s].cand[k]);
+    for (int k = 0; k < g->sb[s].ncand; k++) {
+      write_candidate(b, t, &g->sb[s].cand[k], (int)ncost);
+      ncost += ir_width_pairs(g, &g->sb[s].cand[k]);
+    }
   end_table(b, start, (int)ncand, SQN_CAND_RECORD);
+  if (ncost > INT32_MAX) b->bad = true;
+  start = put_table(b, (int)ncost, SQN_WCST_RECORD);
+  for (int s = 0; s < g->nsb; s++)
+    for (int k = 0; k < g->sb[s].ncand; k++)
+      for (int w = 0; w < ir_width_pairs(g, &g->sb[s].cand[k]); w++) {
+        put_i64(b, g->sb[s].cand[k].wmacs[w]);
+        put_i64(b, g->sb[s].cand[k].wparams[w]);
+      }
+  end_table(b, start, (int)ncost, SQN_WCST_RECORD);
 }
 
 static void write_kernels(Buf *b, const IrGraph *g) {

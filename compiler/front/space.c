@@ -4,27 +4,9 @@
 #include <string.h>
 #include "prune.h"
 #include "space.h"
+#include "space_internal.h"
 
-#define MAX_STAGES 64
-typedef struct StageSpec {
-  const Setting *st;
-  int channels, repeats, stride;
-  int min_repeats;           /* `repeat MIN -> MAX`: superblocks past the first MIN may skip (a searchable depth) */
-  const char *set;           /* candidate set's name (NULL for networks that give calls) */
-  Choice *choices;           /* its candidates, expanded (candidate_sets.c) */
-  int nchoices;
-} StageSpec;
-
-typedef struct SpaceSpec {
-  const Decl *space, *network;
-  const Setting *input, *classes, *stem, *head, *decoder, *residual, *search, *train;
-  const Setting *net_search, *net_train; /* a network's search/train settings, applied over the space's */
-  StageSpec stages[MAX_STAGES];
-  int nstages, nblocks;
-  StageSpec dec;             /* `decoder choose SET`: its candidates (dec.nchoices 0: one decoder block) */
-} SpaceSpec;
-
-static const char *space_keys[] = {"input", "classes", "stem", "stage", "head", "decoder", "residual", "search", "train"};
+static const char *space_keys[] = {"input", "classes", "stem", "stage", "head", "decoder", "residual", "search", "train", "widths"};
 
 static const Setting **slot_for(SpaceSpec *sp, const char *key) {
   if (!strcmp(key, "input")) return &sp->input;
@@ -35,6 +17,7 @@ static const Setting **slot_for(SpaceSpec *sp, const char *key) {
   if (!strcmp(key, "residual")) return &sp->residual;
   if (!strcmp(key, "search")) return &sp->search;
   if (!strcmp(key, "train")) return &sp->train;
+  if (!strcmp(key, "widths")) return &sp->widths;
   return NULL;
 }
 
@@ -69,8 +52,9 @@ static bool parse_stage(Elab *e, const Setting *st, StageSpec *out) {
   memset(out, 0, sizeof *out);
   out->st = st;
   out->repeats = out->stride = out->min_repeats = 1;
+  out->width_sb = -1;
   const Arg *g = st->values;
-  if (!g || (out->channels = stage_int(e, st, g, "channels")) < 0) {
+  if (!g || (g->value->kind == EX_LIST ? !widths_parse(e, st, g, out) : (out->channels = stage_int(e, st, g, "channels")) < 0)) {
     if (!g) elab_error(e, st->loc, "write e.g. `stage 24 repeat 4 stride 2 choose squeezenas13`", "stage needs a channel count");
     return false;
   }
@@ -120,7 +104,12 @@ static void collect(Elab *e, const Setting *list, SpaceSpec *sp, bool allow_stag
       continue;
     }
     if (slot && block_key && !allow_stages) slot = !strcmp(st->key, "search") ? &sp->net_search : &sp->net_train;
-    if (!slot) setting_unknown(e, st, "space", space_keys, 9);
+    if (slot == &sp->widths && allow_stages) {
+      elab_error(e, st->loc, "a space gives its widths per stage: `stage [16, 24] repeat 4 ...`",
+                 "`widths` belongs to a network (one width per stage)");
+      continue;
+    }
+    if (!slot) setting_unknown(e, st, "space", space_keys, 10);
     else if (*slot && allow_stages) elab_error(e, st->loc, NULL, "`%s` is set twice", st->key);
     else *slot = st; /* a network's setting overrides its space's */
   }
@@ -159,7 +148,7 @@ static bool build_input(Elab *e, SpaceSpec *sp) {
 }
 
 /* Instantiates `blockname(args)` or `blockname` with an implicit input, as stem/head/candidate/decoder. */
-static Value instantiate(Elab *e, Scope *s, const Expr *x, const char *role, const BlockCtx *ctx) {
+Value space_instantiate(Elab *e, Scope *s, const Expr *x, const char *role, const BlockCtx *ctx) {
   if (x->kind != EX_CALL && x->kind != EX_IDENT) {
     elab_error(e, x->loc, "e.g. conv_bn_relu(cout=16, k=3, stride=2)", "%s must be a block, got `%s`", role,
                ast_expr_text(e->a, x));
@@ -190,10 +179,10 @@ static Value build_part(Elab *e, Scope *s, const Setting *st, Value input, const
     return v_error();
   }
   BlockCtx ctx = {.input = input, .cout = -1, .stride = -1, .prefix = prefix};
-  return instantiate(e, s, st->values->value, role, &ctx);
+  return space_instantiate(e, s, st->values->value, role, &ctx);
 }
 
-static bool residual_rule(Elab *e, SpaceSpec *sp, int stride, int cin, int cout) {
+bool space_residual_rule(Elab *e, SpaceSpec *sp, int stride, int cin, int cout) {
   if (!sp->residual) return stride == 1 && cin == cout;
   Scope s = {0};
   scope_bind(e, &s, "stride", v_int(stride));
@@ -368,7 +357,10 @@ static Value build_superblock(Elab *e, SpaceSpec *sp, Scope *s, int stage, int r
   sb->cin = g->nodes[x.node].out.c;
   sb->cout = stg->channels;
   sb->stride = rep == 0 ? stg->stride : 1;
-  sb->residual = residual_rule(e, sp, sb->stride, sb->cin, sb->cout);
+  sb->residual = space_residual_rule(e, sp, sb->stride, sb->cin, sb->cout);
+  sb->width_out = stg->width_sb;
+  sb->width_in = rep > 0 ? stg->width_sb : stage > 0 ? sp->stages[stage - 1].width_sb : -1;
+  if (!widths_check_residual(e, sp, stage, rep, sb)) return v_error();
   sb->in_shape = g->nodes[x.node].out;
   sb->input = x.node;
   sb->loc = stg->st->loc;
@@ -388,7 +380,7 @@ static Value build_superblock(Elab *e, SpaceSpec *sp, Scope *s, int stage, int r
     const char *prefix = g->is_space ? arena_printf(e->a, "encoder.residuals.%d.ops.%s.", sb->index, ch[k].name)
                                      : arena_printf(e->a, "encoder.residuals.%d.op.", sb->index);
     BlockCtx ctx = {.input = x, .cout = sb->cout, .stride = sb->stride, .prefix = prefix};
-    outs[k] = instantiate(e, s, ch[k].expr, "candidate", &ctx);
+    outs[k] = space_instantiate(e, s, ch[k].expr, "candidate", &ctx);
   }
   if (g->is_space && optional && !has_skip(e, sb, outs, n) && n == IR_MAX_INPUTS) {
     elab_error(e, stg->st->loc, "drop a candidate, or put `skip` in the set", "a searchable depth adds a skip candidate, "
@@ -410,20 +402,23 @@ static Value build_superblock(Elab *e, SpaceSpec *sp, Scope *s, int stage, int r
   }
   e->candidate = -1;
   g->nsb++;
+  if (ok && g->is_space) ok = widths_costs(e, sp, s, stage, rep, sb, ch);
   Value out = ok ? mix_candidates(e, sb, expect) : v_error();
   e->superblock = -1;
+  if (out.kind == V_TENSOR && g->is_space && stg->nwidths) out = widths_mask(e, sp, stage, sb, out);
   if (out.kind == V_TENSOR) sb->out_shape = g->nodes[out.node].out, sb->output = out.node;
   return out;
 }
 
 static Value build_encoder(Elab *e, SpaceSpec *sp, Scope *s, Value x, Value *taps) {
   IrGraph *g = e->g;
-  g->sb = ARENA_ARRAY(e->a, IrSuperblock, sp->nblocks + 1); /* + the decoder's choice */
+  g->sb = ARENA_ARRAY(e->a, IrSuperblock, sp->nblocks + sp->nwidth_stages + 1); /* + widths, the decoder's choice */
   for (int st = 0; st < sp->nstages && x.kind == V_TENSOR; st++)
     for (int r = 0; r < sp->stages[st].repeats && x.kind == V_TENSOR; r++) {
       x = build_superblock(e, sp, s, st, r, x);
       taps[g->nsb - 1] = x;
     }
+  if (x.kind == V_TENSOR && g->is_space) widths_add_choices(e, sp);
   return x;
 }
 
@@ -514,7 +509,7 @@ static bool prepare(Elab *e, const Decl *target, SpaceSpec *sp) {
   if (e->d->errors > before) return false; /* avoid cascades (e.g. "no stages" after a bad stage) */
   if (!sp->nstages) elab_error(e, sp->space->loc, "add e.g. `stage 16 repeat 4 stride 2 choose squeezenas13`", "space `%s` has no stages", sp->space->name);
   if (!sp->decoder) elab_error(e, sp->space->loc, "add e.g. `decoder lr_aspp(low=tap(7))`", "space `%s` has no decoder", sp->space->name);
-  return !e->d->errors && parse_decoder_choice(e, sp) && check_genotype_length(e, sp);
+  return !e->d->errors && widths_prepare(e, sp) && parse_decoder_choice(e, sp) && check_genotype_length(e, sp);
 }
 
 /* The decoder's choice as the last superblock: every candidate decoder (space: mixed by their own theta,
@@ -524,7 +519,7 @@ static Value build_decoder_choice(Elab *e, SpaceSpec *sp, Scope *ds, Value x, Va
   IrSuperblock *sb = &g->sb[g->nsb];
   *sb = (IrSuperblock){.index = g->nsb, .stage = sp->nstages, .is_decoder = true, .cin = g->nodes[x.node].out.c,
                        .cout = g->classes, .stride = 1, .in_shape = g->nodes[x.node].out, .input = x.node,
-                       .loc = sp->decoder->loc};
+                       .loc = sp->decoder->loc, .width_in = -1, .width_out = -1};
   Choice ch[IR_MAX_INPUTS];
   int n = sp->dec.nchoices;
   if (sp->network) {
@@ -544,7 +539,7 @@ static Value build_decoder_choice(Elab *e, SpaceSpec *sp, Scope *ds, Value x, Va
     const char *prefix = g->is_space ? arena_printf(e->a, "decoder.ops.%s.", ch[k].name) : "decoder.";
     BlockCtx ctx = {.input = x, .cout = -1, .stride = -1, .prefix = prefix, .classes = g->classes, .image = image};
     e->name_root = prefix;
-    outs[k] = instantiate(e, ds, ch[k].expr, "decoder", &ctx);
+    outs[k] = space_instantiate(e, ds, ch[k].expr, "decoder", &ctx);
     e->name_root = NULL;
     ok = outs[k].kind == V_TENSOR && logits_shape_ok(e, ch[k].expr->loc, arena_printf(e->a, " `%s`", ch[k].display), outs[k]) && ok;
     add_candidate(e, sb, ch[k], outs[k]);
@@ -581,7 +576,7 @@ static void build_graph(Elab *e, SpaceSpec *sp) {
   if (x.kind == V_TENSOR && sp->head) x = build_part(e, &s, sp->head, x, "head", "encoder.last_conv.");
   if (x.kind != V_TENSOR) return;
   g->encoder_output = x.node;
-  Scope ds = {.prefix = "", .taps = taps, .ntaps = g->nsb};
+  Scope ds = {.prefix = "", .taps = taps, .ntaps = sp->nblocks};
   if (sp->decoder->nvalues != 1 && !sp->dec.nchoices) {
     elab_error(e, sp->decoder->loc, "or let the search choose: `decoder choose SET`", "`decoder` takes one block");
     return;
@@ -591,9 +586,40 @@ static void build_graph(Elab *e, SpaceSpec *sp) {
     out = build_decoder_choice(e, sp, &ds, x, &image);
   } else {
     BlockCtx ctx = {.input = x, .cout = -1, .stride = -1, .prefix = "decoder.", .classes = g->classes, .image = &image};
-    out = instantiate(e, &ds, sp->decoder->values->value, "decoder", &ctx);
+    out = space_instantiate(e, &ds, sp->decoder->values->value, "decoder", &ctx);
   }
   if (out.kind == V_TENSOR) check_output(e, sp, out);
+  if (out.kind == V_TENSOR && g->is_space && sp->nwidth_stages) widths_tail_costs(e, sp);
+}
+
+bool space_tail_cost(Elab *e, SpaceSpec *sp, const int *widths, int dec, int64_t *macs, int64_t *params) {
+  IrGraph *real = e->g, *g = ir_new(e->a);
+  int ssb = e->superblock, scand = e->candidate;
+  g->input = real->input, g->classes = real->classes;
+  e->g = g, e->superblock = e->candidate = -1;
+  Value image = v_tensor(elab_add_node(e, OP_INPUT, NULL, 0, sp->space->loc, "input"));
+  g->nodes[image.node].out = g->input;
+  Value *taps = ARENA_ARRAY(e->a, Value, sp->nblocks);
+  for (int i = 0; i < sp->nblocks; i++) { /* the encoder's outputs as inputs, the stage's at this width */
+    Shape o = real->sb[i].out_shape;
+    if (widths[real->sb[i].stage] > 0) o.c = widths[real->sb[i].stage];
+    taps[i] = v_tensor(elab_add_node(e, OP_INPUT, NULL, 0, sp->space->loc, "tap"));
+    g->nodes[taps[i].node].out = o;
+  }
+  Scope s = {.prefix = ""}, ds = {.prefix = "", .taps = taps, .ntaps = sp->nblocks};
+  Value x = taps[sp->nblocks - 1];
+  if (sp->head) x = build_part(e, &s, sp->head, x, "head", "encoder.last_conv.");
+  if (x.kind == V_TENSOR && (!sp->dec.nchoices || dec >= 0)) {
+    BlockCtx ctx = {.input = x, .cout = -1, .stride = -1, .prefix = "decoder.", .classes = g->classes, .image = &image};
+    x = space_instantiate(e, &ds, dec >= 0 ? sp->dec.choices[dec].expr : sp->decoder->values->value, "decoder", &ctx);
+  }
+  if (x.kind == V_TENSOR) {
+    IrCostTotals t;
+    ir_compute_costs(g, &t);
+    *macs = t.fixed_macs, *params = t.fixed_params;
+  }
+  e->g = real, e->superblock = ssb, e->candidate = scand;
+  return x.kind == V_TENSOR;
 }
 
 /* After a failed build: when the input is not a multiple of the output stride of the stem and the

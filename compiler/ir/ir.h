@@ -64,12 +64,25 @@ typedef struct IrCandidate {
   bool is_zero;            /* the candidate is the Zero op: contributes nothing */
   bool is_identity;        /* the candidate returns its input unchanged */
   int64_t macs, params;    /* cost.c */
+  int width;               /* a width choice's candidate: its channel count (0 otherwise) */
+  /* Where its cost depends on width choices: those (cost_in, cost_out: superblock indices, -1 none; for a block,
+     the choices setting its cin and cout) and its cost at each pair of their widths, [a * widths(cost_out) + b],
+     from the candidate built at those widths (space_widths.c); -1 where it cannot have that pair (within a stage,
+     input and output widths are one). NULL: its cost does not depend on widths. */
+  int64_t *wmacs, *wparams;
+  int cost_in, cost_out;
+  /* A width choice's candidate: what the head and decoder cost beyond their cheapest with the stage at this width
+     (its cost; the graph's fixed cost is the rest). */
+  int64_t tail_macs, tail_params;
 } IrCandidate;
 
 typedef struct IrSuperblock {
   int index;               /* 0-based position in the encoder */
   int stage;               /* stage number (0-based); the decoder's choice: one past the last stage */
   bool is_decoder;         /* `decoder choose SET`: the candidates are decoders, the last superblock */
+  bool is_width;           /* a stage's width choice (`stage [16, 24] ...`): candidates are channel counts,
+                              its OP_WIDTH nodes mask the stage's superblock outputs; after the encoder's */
+  int width_in, width_out; /* the width choices (superblock indices) that set cin and cout; -1: fixed */
   int cin, cout, stride;
   bool residual;           /* output = input + mix */
   Shape in_shape, out_shape;
@@ -218,5 +231,15 @@ typedef struct IrCostTotals {
   int64_t arch_params;           /* architecture weights theta: one per candidate of each superblock (spaces) */
 } IrCostTotals;
 void ir_compute_costs(IrGraph *g, IrCostTotals *t);
+/* The least and most MACs and parameters of sb's candidates, at every width pair they may have: b = {macs min,
+   macs max, params min, params max}. */
+void ir_superblock_bounds(const IrGraph *g, const IrSuperblock *sb, int64_t b[4]);
+/* What the head and decoder, built at the widest widths, cost beyond their cheapest widths: {macs, params}
+   (the fixed cost of a space with width choices leaves it out; each width choice's candidates carry theirs). */
+void ir_width_shift(const IrGraph *g, int64_t shift[2]);
+/* How many widths the width choice (superblock index) offers; 1 for -1 (a fixed width). */
+int ir_width_count(const IrGraph *g, int width_sb);
+/* The entries of a candidate's width cost table (0 without one). */
+int ir_width_pairs(const IrGraph *g, const IrCandidate *c);
 
 #endif

@@ -20,6 +20,7 @@ uint32_t autodiff_reads(const IrGraph *g, const IrNode *n) {
   case OP_SOFTMAX: return GRAD_READS_OUTPUT;                       /* dx = y * (dy - sum(dy * y)) */
   case OP_MUL: return 3u;                                          /* each factor's gradient needs the other */
   case OP_MIX: return n->ninputs >= 32 ? 0xFFFFFFFFu >> 1 : (1u << n->ninputs) - 1; /* d mixing weights */
+  case OP_WIDTH: return 1u;                                        /* d mixing weights: sums of x * dy per channel */
   default: return 0; /* add, sub, affine, concat, avg pools, resizes, crop, pad, slice, channel_shuffle: shapes only */
   }
 }

@@ -68,6 +68,10 @@ bool cpu_train_node(const BackendTrain *t, int i) {
     cpu_mix(xs, nd->ninputs, t->mix_w[i], ys, r->buf[i]);
     return true;
   }
+  case OP_WIDTH: {
+    int widths[SQN_PLAN_MAX_INPUTS], k = plan_widths(r->p, nd->superblock, widths);
+    return t->mix_w && t->mix_w[i] && cpu_width_mask(x, ys, widths, k, t->mix_w[i], r->buf[i]);
+  }
   default: return backend_cpu_forward_op(r, i);
   }
 }
@@ -160,6 +164,14 @@ static bool mix_backward(const BackendTrain *t, const PlanNode *nd, const PlanGr
   return true;
 }
 
+static bool width_backward(const BackendTrain *t, const PlanNode *nd, const PlanGradStep *s) {
+  const BackendRun *r = &t->run;
+  if (!t->mix_w || !t->mix_w[nd->id]) return false;
+  int widths[SQN_PLAN_MAX_INPUTS], k = plan_widths(r->p, nd->superblock, widths);
+  return cpu_width_mask_backward(r->buf[nd->inputs[0]], t->grad[nd->id], shape_of(r, nd->id), widths, k,
+                                 t->mix_w[nd->id], dx_of(t, nd, s, 0), acc_of(s, 0), t->mix_dw ? t->mix_dw[nd->id] : NULL);
+}
+
 /* maxpool, gmp, pad, softmax, slice, channel_shuffle; false for any other op. */
 static bool spatial_backward(const PlanNode *nd, const float *x, Shape xs, const float *y, const float *dy, Shape ys,
                              float *dx, bool acc) {
@@ -240,6 +252,7 @@ bool cpu_backward_step(const BackendTrain *t, const PlanGradStep *s) {
   case OP_ADD: case OP_SUB: case OP_MUL: binary_backward(t, nd, s); return true;
   case OP_CONCAT: concat_backward(t, nd, s); return true;
   case OP_MIX: return mix_backward(t, nd, s);
+  case OP_WIDTH: return width_backward(t, nd, s);
   default: return unary_backward(t, nd, s);
   }
 }

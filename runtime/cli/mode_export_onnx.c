@@ -28,8 +28,10 @@ static int export_bound(const Plan *p, const CliArgs *a, const TensorSet *w, Sha
   bool ok = param && sh;
   if (!ok) snprintf(err, n, "out of memory");
   if (ok) ok = plan_shapes(p, in, sh, err, n);
-  if (ok) ok = weights_bind(p, w, param, err, n);
+  TensorSet *slices = NULL;
+  if (ok) ok = weights_bind(p, w, param, &slices, err, n);
   if (ok) ok = onnx_export(p, sh, param, &o, a->export_onnx, &st, err, n);
+  tensor_set_free(slices);
   if (ok)
     fprintf(stderr, "sqnrun: wrote %s (network %s, input batch x %dx%dx%d, opset %d, %d nodes, %d initializers, BN %s, "
             "%.2f MiB)\n", a->export_onnx, p->name, in.c, in.h, in.w, a->opset, st.nodes, st.initializers,

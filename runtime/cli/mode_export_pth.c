@@ -19,6 +19,7 @@
 
 typedef struct Export {
   const TensorSet *in;
+  const float *const *bound; /* per plan parameter: its data (weights_bind: a supernet's candidate, a slice) */
   TensorSet *out;
   int nbuffers;
   char *err;
@@ -30,12 +31,11 @@ static bool add(Export *x, const char *name, DType dt, int ndim, const int64_t *
   return snprintf(x->err, x->n, "cannot add tensor '%s' (out of memory)", name), false;
 }
 
-/* A plan parameter from W (weights_bind checked it), or zeros for absent architecture weights. */
-static bool add_param(Export *x, const PlanParam *pp) {
-  const NamedTensor *t = tensor_set_find(x->in, pp->name);
+/* A plan parameter as weights_bind found it in W, or zeros for absent architecture weights. */
+static bool add_param(Export *x, const PlanParam *pp, int i) {
   int64_t dims[TENSOR_MAX_DIMS];
   for (int d = 0; d < pp->ndim; d++) dims[d] = pp->dims[d];
-  return add(x, pp->name, DT_F32, pp->ndim, dims, t ? t->data : NULL);
+  return add(x, pp->name, DT_F32, pp->ndim, dims, x->bound[i]);
 }
 
 static void shape_text(char *buf, size_t n, DType dt, int ndim, const int64_t *dims) {
@@ -97,12 +97,13 @@ static int arch_position(const Plan *p, int arch) {
   return arch;
 }
 
-static bool add_arch(Export *x, const PlanParam *pp) { return add_param(x, pp) && add_arch_buffers(x, pp); }
+static bool add_arch(Export *x, const PlanParam *pp, int i) { return add_param(x, pp, i) && add_arch_buffers(x, pp); }
 
 /* The state_dict to write: the plan's parameters in its order (upstream's module order, architecture
    weights moved to the front of their superblock) with the buffers; NULL with err. */
-static TensorSet *state_dict(const Plan *p, const TensorSet *w, int *nbuffers, char *err, size_t n) {
-  Export x = {.in = w, .out = tensor_set_new(), .err = err, .n = n};
+static TensorSet *state_dict(const Plan *p, const TensorSet *w, const float *const *bound, int *nbuffers, char *err,
+                             size_t n) {
+  Export x = {.in = w, .bound = bound, .out = tensor_set_new(), .err = err, .n = n};
   int *at = calloc((size_t)p->nparams + 1, sizeof *at);
   bool ok = x.out && at;
   if (!ok) snprintf(err, n, "out of memory");
@@ -110,9 +111,9 @@ static TensorSet *state_dict(const Plan *p, const TensorSet *w, int *nbuffers, c
   for (int i = 0; ok && i < p->nparams; i++) {
     const PlanParam *pp = &p->params[i];
     for (int j = i; ok && j < p->nparams; j++)
-      if (at[j] == i) ok = add_arch(&x, &p->params[j]);
+      if (at[j] == i) ok = add_arch(&x, &p->params[j], j);
     if (pp->role == PLAN_PARAM_ARCH) continue;
-    ok = ok && add_param(&x, pp);
+    ok = ok && add_param(&x, pp, i);
     if (ok && pp->role == PLAN_PARAM_BN_VAR) ok = add_bn_buffers(&x, pp);
   }
   free(at);
@@ -121,13 +122,13 @@ static TensorSet *state_dict(const Plan *p, const TensorSet *w, int *nbuffers, c
   return x.out;
 }
 
-/* W fits the plan: weights_bind's checks (its messages name the tensor). */
-static bool check_fit(const Plan *p, const TensorSet *w, char *err, size_t n) {
+/* W fits the plan: weights_bind's checks (its messages name the tensor), and each parameter's data. */
+static const float **bind(const Plan *p, const TensorSet *w, TensorSet **slices, char *err, size_t n) {
   const float **bound = calloc((size_t)p->nparams + 1, sizeof *bound);
-  if (!bound) return snprintf(err, n, "out of memory"), false;
-  bool ok = weights_bind(p, w, bound, err, n);
+  if (!bound) return snprintf(err, n, "out of memory"), NULL;
+  if (weights_bind(p, w, bound, slices, err, n)) return bound;
   free(bound);
-  return ok;
+  return NULL;
 }
 
 static int optimizer_tensors(const TensorSet *w) {
@@ -151,11 +152,13 @@ int mode_export_pth(const Plan *p, const CliArgs *a) {
   TensorSet *w = weights_load(a->weights, err, sizeof err);
   if (!w) return fprintf(stderr, "sqnrun: %s\n", err), 1;
   int nbuffers = 0;
-  TensorSet *sd = NULL;
-  if (!check_fit(p, w, why, sizeof why) || !(sd = state_dict(p, w, &nbuffers, why, sizeof why))) {
+  TensorSet *sd = NULL, *slices = NULL;
+  const float **bound = bind(p, w, &slices, why, sizeof why);
+  if (!bound || !(sd = state_dict(p, w, bound, &nbuffers, why, sizeof why))) {
     fprintf(stderr, "sqnrun: %s does not fit %s %s: %s\n", a->weights, p->is_space ? "space" : "network", p->name, why);
-    return tensor_set_free(w), 1;
+    return free(bound), tensor_set_free(slices), tensor_set_free(w), 1;
   }
+  free(bound), tensor_set_free(slices);
   PhaseProgress progress;
   phase_begin(&progress, "export-pth", sd->n, false);
   bool ok = pth_write(sd, a->export_pth, &progress, err, sizeof err);

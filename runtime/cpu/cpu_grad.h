@@ -104,6 +104,10 @@ void cpu_softmax_backward(const float *y, const float *dy, Shape s, float *dx, b
    dxs[k] (+)= w[k*n+b]*dy[b] for the k with dxs[k] != NULL; dw[k*n+b] += sum(dy[b]*x_k[b]) for the k with xs[k] != NULL */
 void cpu_mix_backward(const float *dy, Shape s, const float *const *xs, int k, const float *w, float *const *dxs,
                       bool acc, float *dw);
+/* the width mask's backward: dx (+)= dy * m (dx may be NULL); dw[j * n + b] += sum over the channels c < widths[j] of
+   sum(x * dy) (dw may be NULL). False when out of memory. */
+bool cpu_width_mask_backward(const float *x, const float *dy, Shape s, const int *widths, int k, const float *w,
+                             float *dx, bool acc, float *dw);
 
 /* pixel-wise softmax cross-entropy, PyTorch F.cross_entropy(logits, labels, ignore_index=ignore, reduction='mean'):
    logits [n, C, h, w]; labels uint8 [n, h, w], each < C or == ignore (another label aborts, as PyTorch raises).

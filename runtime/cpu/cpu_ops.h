@@ -79,6 +79,9 @@ void cpu_softmax(const float *x, Shape s, float *y);
 void cpu_channel_gather(const float *x, Shape xs, int c0, int groups, float *y, Shape ys, bool acc);
 /* the superblock mixture: y = sum_k w[k * n + b] * x_k[b] for each sample b (x_k may be NULL = the Zero op) */
 void cpu_mix(const float *const *xs, int k, const float *w, Shape s, float *y);
+/* a width choice's channel mask (cpu_width.c): y[b, c] = x[b, c] * sum over j with widths[j] > c of w[j * n + b];
+   y may equal x. False when out of memory. */
+bool cpu_width_mask(const float *x, Shape s, const int *widths, int k, const float *w, float *y);
 void cpu_set_threads(int n);  /* 0 = all cores */
 
 #endif

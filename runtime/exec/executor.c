@@ -18,6 +18,7 @@
 struct Executor {
   const Plan *p;
   const float **param;   /* per plan parameter */
+  TensorSet *slices;     /* narrower slices of a width search's tensors (weights_bind), or NULL */
   float **buf;           /* per node: its slot in the arena, for the current run */
   int *uses;             /* consumers per node */
   int *slot, nslots;     /* the plan's buffer slots (nodes without one get their own) */
@@ -70,7 +71,7 @@ Executor *executor_new_arch(const Plan *p, const TensorSet *weights, const char 
   for (int i = 0; i < p->nnodes; i++) {
     const PlanNode *nd = &p->nodes[i];
     x->skip[i] = nd->superblock >= 0 && nd->candidate >= 0 && nd->candidate != choice[nd->superblock];
-    if (nd->kind == OP_MIX) x->mix_from[i] = choice[nd->superblock];
+    if (nd->kind == OP_MIX || nd->kind == OP_WIDTH) x->mix_from[i] = choice[nd->superblock];
   }
   return x;
 }
@@ -99,7 +100,7 @@ static Executor *executor_create(const Plan *p, const TensorSet *weights, const 
     return snprintf(err, n, "out of memory"), NULL;
   }
   for (int i = 0; i < p->nnodes; i++) x->group[i] = -1;
-  if (!weights_bind(p, weights, x->param, err, n)) {
+  if (!weights_bind(p, weights, x->param, &x->slices, err, n)) {
     executor_free(x);
     return NULL;
   }
@@ -215,12 +216,27 @@ static bool run_chosen(const Executor *x, const PlanNode *nd, float *y, char *er
   return x->buf[from] == y || x->dev->copy(x->be_state, y, x->buf[from], bytes, err, n);
 }
 
+/* A width choice with one chosen width: the input with the channels past it zeroed, sample by sample. */
+static bool run_width_chosen(const Executor *x, const PlanNode *nd, float *y, char *err, size_t n) {
+  Shape s = shape_of(x, nd->id);
+  const float *in = x->buf[nd->inputs[0]];
+  size_t bytes = shape_numel(s) * sizeof *y, plane = (size_t)s.h * s.w;
+  int keep = x->p->sb[nd->superblock].cand[x->mix_from[nd->id]].width;
+  if (keep >= s.c) return in == y || x->dev->copy(x->be_state, y, in, bytes, err, n);
+  if (in != y && !x->dev->copy(x->be_state, y, in, bytes, err, n)) return false;
+  for (int b = 0; b < s.n; b++)
+    if (!x->dev->zero(x->be_state, y + ((size_t)b * s.c + keep) * plane, (size_t)(s.c - keep) * plane * sizeof *y, err, n))
+      return false;
+  return true;
+}
+
 /* Node i: the input, a chosen mixing, or the backend's op. */
 static bool run_one(Executor *x, const BackendRun *r, int i, const float *input, char *err, size_t n) {
   const PlanNode *nd = &x->p->nodes[i];
   if (nd->kind == OP_INPUT)
     return x->dev->upload(x->be_state, x->buf[i], input, shape_numel(shape_of(x, i)) * sizeof(float), err, n);
   if (nd->kind == OP_MIX && x->mix_from) return run_chosen(x, nd, x->buf[i], err, n);
+  if (nd->kind == OP_WIDTH && x->mix_from) return run_width_chosen(x, nd, x->buf[i], err, n);
   if (x->group[i] >= 0 && x->p->kernels[x->group[i]].nodes[0] != i) return true; /* computed with its group's head */
   if (x->group[i] >= 0) {
     if (x->be->run_group(x->be_state, r, x->group[i])) return true;
@@ -346,6 +362,7 @@ void executor_free(Executor *x) {
   free(x->slot);
   free(x->slot_off);
   free(x->param);
+  tensor_set_free(x->slices);
   free(x->uses);
   free(x->shapes);
   free(x->skip);

@@ -2,7 +2,8 @@
    dtype, no tensor the network does not have (BN's num_batches_tracked and the supernet buffers
    ops_cost / gumbel_temperature, and the momentum.* optimizer state of sqn training checkpoints, are
    accepted and ignored). A fixed network given a supernet's weights (a search's checkpoint) takes
-   each superblock's tensors from the candidate it chose. Errors name the tensor. */
+   each superblock's tensors from the candidate it chose, and where the search chose widths, the leading channels
+   of each tensor (FBNetV2's masks keep the first channels). Errors name the tensor. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -42,8 +43,47 @@ static bool is_supernet(const Plan *p, const TensorSet *w) {
   return false;
 }
 
-static bool bind_one(const Plan *p, const PlanParam *pp, const TensorSet *w, bool supernet, const float **out, char *err,
-                     size_t n) {
+static bool ends_with(const char *s, const char *suffix) {
+  size_t a = strlen(s), b = strlen(suffix);
+  return a >= b && !strcmp(s + a - b, suffix);
+}
+
+/* A search with width choices: its weights hold their theta. */
+static bool has_widths(const TensorSet *w) {
+  for (int i = 0; i < w->n; i++)
+    if (!strncmp(w->t[i].name, "encoder.stages.", 15) && ends_with(w->t[i].name, ".width.gumble_arch_params")) return true;
+  return false;
+}
+
+/* t's leading want[0] x want[1] x ... block, row-major, into *slices; NULL when out of memory. */
+static const float *leading_slice(const NamedTensor *t, const PlanParam *pp, TensorSet **slices) {
+  int64_t dims[SQN_PLAN_MAX_DIMS], numel = 1;
+  for (int d = 0; d < pp->ndim; d++) dims[d] = pp->dims[d], numel *= dims[d];
+  if (!*slices && !(*slices = tensor_set_new())) return NULL;
+  NamedTensor *s = tensor_set_add(*slices, pp->name, DT_F32, pp->ndim, dims, NULL);
+  if (!s) return NULL;
+  float *out = s->data;
+  const float *in = t->data;
+  for (int64_t i = 0; i < numel; i++) { /* the source offset of output element i */
+    int64_t rest = i, at = 0, stride = 1;
+    for (int d = pp->ndim - 1; d >= 0; d--) {
+      at += (rest % dims[d]) * stride;
+      rest /= dims[d], stride *= t->dims[d];
+    }
+    out[i] = in[at];
+  }
+  return out;
+}
+
+/* Every dimension of t at least the plan's, one larger: a slice of a wider supernet's tensor. */
+static bool sliceable(const NamedTensor *t, const PlanParam *pp) {
+  bool larger = false, fits = t->ndim == pp->ndim;
+  for (int d = 0; fits && d < pp->ndim; d++) fits = t->dims[d] >= pp->dims[d], larger = larger || t->dims[d] > pp->dims[d];
+  return fits && larger;
+}
+
+static bool bind_one(const Plan *p, const PlanParam *pp, const TensorSet *w, int supernet, const float **out,
+                     TensorSet **slices, char *err, size_t n) {
   char buf[512];
   const char *name = supernet ? supernet_name(p, pp->name, buf, sizeof buf) : pp->name;
   const NamedTensor *t = tensor_set_find(w, name);
@@ -58,16 +98,15 @@ static bool bind_one(const Plan *p, const PlanParam *pp, const TensorSet *w, boo
   shape_text(gs, sizeof gs, t->ndim, t->dims);
   bool same = t->ndim == pp->ndim;
   for (int d = 0; same && d < pp->ndim; d++) same = t->dims[d] == want[d];
-  if (!same) return snprintf(err, n, "tensor '%s' has shape %s, the network needs %s", pp->name, gs, ws), false;
   if (t->dtype != DT_F32)
     return snprintf(err, n, "tensor '%s' is %s, the network needs float32", pp->name, dtype_name(t->dtype)), false;
+  if (!same && supernet == 2 && sliceable(t, pp)) { /* the search chose a narrower width */
+    *out = leading_slice(t, pp, slices);
+    return *out ? true : (snprintf(err, n, "out of memory for a slice of '%s'", name), false);
+  }
+  if (!same) return snprintf(err, n, "tensor '%s' has shape %s, the network needs %s", pp->name, gs, ws), false;
   *out = t->data;
   return true;
-}
-
-static bool ends_with(const char *s, const char *suffix) {
-  size_t a = strlen(s), b = strlen(suffix);
-  return a >= b && !strcmp(s + a - b, suffix);
 }
 
 /* Buffers upstream's state_dicts carry that a plan does not need. */
@@ -86,21 +125,25 @@ static bool name_in_plan(const Plan *p, const char *name) {
 /* In a supernet's weights, the other candidates and the architecture parameters. */
 static bool supernet_only(const char *name) {
   return (!strncmp(name, "encoder.residuals.", 18) && (strstr(name, ".ops.") || ends_with(name, ".gumble_arch_params"))) ||
+         (!strncmp(name, "encoder.stages.", 15) && ends_with(name, ".width.gumble_arch_params")) ||
          !strncmp(name, "decoder.ops.", 12) || !strcmp(name, "decoder.gumble_arch_params");
 }
 
-bool weights_bind(const Plan *p, const TensorSet *w, const float **params, char *err, size_t n) {
-  bool supernet = is_supernet(p, w);
+bool weights_bind(const Plan *p, const TensorSet *w, const float **params, TensorSet **slices, char *err, size_t n) {
+  int supernet = is_supernet(p, w) ? 1 + has_widths(w) : 0; /* 2: a search with width choices */
+  *slices = NULL;
   for (int i = 0; i < p->nparams; i++) {
     if (p->params[i].role == PLAN_PARAM_ARCH && !tensor_set_find(w, p->params[i].name)) {
       params[i] = NULL; /* architecture weights are optional: a search starts them at zero */
       continue;
     }
-    if (!bind_one(p, &p->params[i], w, supernet, &params[i], err, n)) return false;
+    if (!bind_one(p, &p->params[i], w, supernet, &params[i], slices, err, n))
+      return tensor_set_free(*slices), *slices = NULL, false;
   }
   for (int i = 0; i < w->n; i++)
     if (!ignorable(w->t[i].name) && !(supernet && supernet_only(w->t[i].name)) && !name_in_plan(p, w->t[i].name))
-      return snprintf(err, n, "unexpected tensor '%s' in the weights: network %s has no such parameter", w->t[i].name,
+      return tensor_set_free(*slices), *slices = NULL,
+             snprintf(err, n, "unexpected tensor '%s' in the weights: network %s has no such parameter", w->t[i].name,
                       p->name), false;
   return true;
 }

@@ -583,9 +583,9 @@ static void arch_title(FILE *f, const Search *s, const Arch *c, const ArchLayout
   svg_label(f, l->width / 2.0, 48, "middle", 12, "fill=\"#555\"", buf);
 }
 
-bool derive_write_arch_svg(const Search *s, const Arch *chosen, const char *path, char *err, size_t n) {
+static bool write_arch_svg(const Search *s, const Arch *chosen, const char *path, char *err, size_t n) {
   SvgFile o;
-  if (!check_choice(s, chosen, path, err, n) || !svg_open(&o, path, err, n)) return false;
+  if (!svg_open(&o, path, err, n)) return false;
   FILE *f = o.f;
   ArchLayout l = arch_layout(s);
   char io[64];
@@ -605,4 +605,29 @@ bool derive_write_arch_svg(const Search *s, const Arch *chosen, const char *path
   arch_legend(f, &l);
   fputs("</svg>\n", f);
   return svg_close(&o, err, n);
+}
+
+/* The chosen network as drawn: width choices are not boxes; each superblock's cin and cout are its chosen widths. */
+bool derive_write_arch_svg(const Search *s, const Arch *chosen, const char *path, char *err, size_t n) {
+  if (!check_choice(s, chosen, path, err, n)) return false;
+  Plan view = *s->p;
+  Search sv = *s;
+  Arch ch = *chosen;
+  view.sb = malloc(sizeof *view.sb * ((size_t)s->nsb + 1));
+  ch.choice = malloc(sizeof *ch.choice * ((size_t)s->nsb + 1));
+  if (!view.sb || !ch.choice) return free(view.sb), free(ch.choice), snprintf(err, n, "out of memory"), false;
+  view.nsb = 0;
+  for (int i = 0; i < s->nsb; i++) {
+    const PlanSuperblock *sb = &s->p->sb[i];
+    if (sb->is_width) continue;
+    PlanSuperblock *v = &view.sb[view.nsb];
+    *v = *sb;
+    if (sb->width_in >= 0) v->cin = s->p->sb[sb->width_in].cand[chosen->choice[sb->width_in]].width;
+    if (sb->width_out >= 0) v->cout = s->p->sb[sb->width_out].cand[chosen->choice[sb->width_out]].width;
+    ch.choice[view.nsb++] = chosen->choice[i];
+  }
+  sv.p = &view, sv.nsb = view.nsb;
+  bool ok = write_arch_svg(&sv, &ch, path, err, n);
+  free(view.sb), free(ch.choice);
+  return ok;
 }

@@ -206,6 +206,22 @@ static bool copy_sources(const Sources *s, const char *out_dir, const char **spa
 
 /* ---- derived.sqn ---- */
 
+/* `{ widths W1 W2 ... }`, one per stage, where the space chooses widths: a stage's chosen width, or its fixed
+   channels (the cout of its superblocks). */
+static void write_widths(FILE *f, const Search *s, const Arch *c) {
+  const Plan *p = s->p;
+  bool any = false;
+  for (int i = 0; i < p->nsb; i++) any = any || p->sb[i].is_width;
+  if (!any) return;
+  fprintf(f, " {\n  widths");
+  for (int i = 0; i < search_encoder_superblocks(s); i++) {
+    const PlanSuperblock *sb = &p->sb[i];
+    if (i > 0 && sb->stage == p->sb[i - 1].stage) continue; /* a stage's first superblock speaks for it */
+    fprintf(f, " %d", sb->width_out >= 0 ? p->sb[sb->width_out].cand[c->choice[sb->width_out]].width : sb->cout);
+  }
+  fprintf(f, "\n}");
+}
+
 bool derive_write_sqn(const Search *s, const Arch *c, const DeriveOptions *o, char *err, size_t n) {
   char name[256];
   const char *rel = NULL;
@@ -229,9 +245,12 @@ bool derive_write_sqn(const Search *s, const Arch *c, const DeriveOptions *o, ch
   for (int i = 0; i < s->nsb; i++) {
     const PlanCandidate *k = &s->p->sb[i].cand[c->choice[i]];
     int pad = (int)(32 - strlen(k->name) > 0 ? 32 - strlen(k->name) : 1);
+    if (s->p->sb[i].is_width) continue; /* in `widths` below */
     if (s->p->sb[i].is_decoder) fprintf(f, "  %s,%*s// the decoder: %s\n", k->name, pad, "", k->display ? k->display : k->name);
     else fprintf(f, "  %s,%*s// superblock %d: %s\n", k->name, pad, "", i, k->display ? k->display : k->name);
   }
-  fprintf(f, "]\n");
+  fprintf(f, "]");
+  write_widths(f, s, c);
+  fprintf(f, "\n");
   return atomic_close(&af, true, err, n);
 }

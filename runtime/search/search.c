@@ -12,9 +12,38 @@ static int max_candidates(const Plan *p) {
   return m;
 }
 
+static int widths_of(const Plan *p, int ws) { return ws < 0 ? 1 : p->sb[ws].ncand; }
+static int pairs_of(const Plan *p, const PlanCandidate *c) { return widths_of(p, c->cost_in) * widths_of(p, c->cost_out); }
+
+/* Costs at every width pair from the plan's width costs: MACs and parameters as they are; a latency (measured at the
+   supernet's widths) scaled by the pair's share of the candidate's MACs there. */
+bool cost_widths(CostTable *c) {
+  const Plan *p = c->p;
+  for (int i = 0; c->wcand && i < c->nsb * c->maxc; i++) free(c->wcand[i]); /* again, for another objective */
+  free(c->wcand);
+  c->wcand = calloc((size_t)c->nsb * c->maxc + 1, sizeof *c->wcand);
+  if (!c->wcand) return false;
+  for (int s = 0; s < p->nsb; s++)
+    for (int k = 0; k < p->sb[s].ncand; k++) {
+      const PlanCandidate *cd = &p->sb[s].cand[k];
+      if (!cd->wcost) continue;
+      int np = pairs_of(p, cd);
+      double *w = c->wcand[s * c->maxc + k] = malloc(sizeof *w * (size_t)np), base = c->cand[s * c->maxc + k];
+      if (!w) return false;
+      for (int j = 0; j < np; j++) {
+        const PlanWidthCost *x = &cd->wcost[j];
+        if (x->macs < 0) w[j] = -1;
+        else if (c->objective == PLAN_OBJ_MACS) w[j] = (double)x->macs * 1e-9;
+        else if (c->objective == PLAN_OBJ_PARAMS) w[j] = (double)x->params * 1e-6;
+        else w[j] = cd->macs > 0 ? base * (double)x->macs / (double)cd->macs : base;
+      }
+    }
+  return true;
+}
+
 bool cost_from_plan(const Plan *p, PlanObjective obj, CostTable *c) {
   memset(c, 0, sizeof *c);
-  c->nsb = p->nsb, c->maxc = max_candidates(p), c->objective = obj;
+  c->p = p, c->nsb = p->nsb, c->maxc = max_candidates(p), c->objective = obj;
   c->cand = calloc((size_t)c->nsb * c->maxc + 1, sizeof *c->cand);
   if (!c->cand) return false;
   double scale = obj == PLAN_OBJ_PARAMS ? 1e-6 : 1e-9;
@@ -23,18 +52,75 @@ bool cost_from_plan(const Plan *p, PlanObjective obj, CostTable *c) {
     for (int k = 0; k < p->sb[s].ncand; k++)
       c->cand[s * c->maxc + k] = (double)(obj == PLAN_OBJ_PARAMS ? p->sb[s].cand[k].params : p->sb[s].cand[k].macs) * scale;
   c->fixed = (double)(obj == PLAN_OBJ_PARAMS ? p->costs.params_fixed : p->costs.macs_fixed) * scale;
-  return true;
+  return obj == PLAN_OBJ_LATENCY || cost_widths(c);
 }
 
 void cost_free(CostTable *c) {
-  free(c->cand);
-  c->cand = NULL;
+  for (int i = 0; c->wcand && i < c->nsb * c->maxc; i++) free(c->wcand[i]);
+  free(c->wcand), free(c->cand);
+  c->cand = NULL, c->wcand = NULL;
 }
+
+static const double *width_costs(const CostTable *c, int sb, int k) { return c->wcand ? c->wcand[sb * c->maxc + k] : NULL; }
 
 double cost_of(const CostTable *c, const int *choice) {
   double total = c->fixed;
-  for (int s = 0; s < c->nsb; s++) total += c->cand[s * c->maxc + choice[s]];
+  for (int s = 0; s < c->nsb; s++) {
+    const double *w = width_costs(c, s, choice[s]);
+    const PlanCandidate *cd = &c->p->sb[s].cand[choice[s]];
+    if (!w) {
+      total += c->cand[s * c->maxc + choice[s]];
+      continue;
+    }
+    int a = cd->cost_in < 0 ? 0 : choice[cd->cost_in], b = cd->cost_out < 0 ? 0 : choice[cd->cost_out];
+    total += w[a * widths_of(c->p, cd->cost_out) + b];
+  }
   return total;
+}
+
+double cost_expected(const CostTable *c, int sb, int k, const double *prob) {
+  const double *w = width_costs(c, sb, k);
+  if (!w) return c->cand[sb * c->maxc + k];
+  const PlanCandidate *cd = &c->p->sb[sb].cand[k];
+  int na = widths_of(c->p, cd->cost_in), nb = widths_of(c->p, cd->cost_out), M = c->maxc, wi = cd->cost_in, wo = cd->cost_out;
+  double e = 0;
+  for (int a = 0; a < na; a++)
+    for (int b = 0; b < nb; b++) {
+      if (w[a * nb + b] < 0) continue;
+      if (wi == wo) e += a == b ? prob[wi * M + a] * w[a * nb + b] : 0;
+      else e += (wi < 0 ? 1 : prob[wi * M + a]) * (wo < 0 ? 1 : prob[wo * M + b]) * w[a * nb + b];
+    }
+  return e;
+}
+
+void cost_bounds(const CostTable *c, int sb, int k, double *lo, double *hi) {
+  const double *w = width_costs(c, sb, k);
+  if (!w) {
+    *lo = *hi = c->cand[sb * c->maxc + k];
+    return;
+  }
+  *lo = INFINITY, *hi = -INFINITY;
+  for (int j = 0; j < pairs_of(c->p, &c->p->sb[sb].cand[k]); j++)
+    if (w[j] >= 0) *lo = w[j] < *lo ? w[j] : *lo, *hi = w[j] > *hi ? w[j] : *hi;
+  if (*lo > *hi) *lo = *hi = 0;
+}
+
+void cost_width_grad(const CostTable *c, int sb, int k, double pk, const double *prob, double *dprob) {
+  const double *w = width_costs(c, sb, k);
+  if (!w) return;
+  const PlanCandidate *cd = &c->p->sb[sb].cand[k];
+  int na = widths_of(c->p, cd->cost_in), nb = widths_of(c->p, cd->cost_out), M = c->maxc, wi = cd->cost_in, wo = cd->cost_out;
+  for (int a = 0; a < na; a++)
+    for (int b = 0; b < nb; b++) {
+      double v = w[a * nb + b];
+      if (v < 0) continue;
+      if (wi == wo) {
+        if (a == b) dprob[wi * M + a] += pk * v;
+        continue;
+      }
+      if (wi >= 0) dprob[wi * M + a] += pk * (wo < 0 ? 1 : prob[wo * M + b]) * v;
+      if (wo >= 0) dprob[wo * M + b] += pk * (wi < 0 ? 1 : prob[wi * M + a]) * v;
+    }
 }
 
 bool search_init(Search *s, const Plan *p) {

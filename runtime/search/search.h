@@ -11,8 +11,11 @@
 #include "trainer.h"
 
 typedef struct CostTable {
+  const Plan *p;
   int nsb, maxc;
-  double *cand;            /* [sb * maxc + k]: the candidate's cost */
+  double *cand;            /* [sb * maxc + k]: the candidate's cost (at the supernet's widths) */
+  double **wcand;          /* [sb * maxc + k]: NULL, or its cost at each pair of widths of the candidate's cost_in
+                              and cost_out width choices, [a * widths(cost_out) + b]; < 0 where it cannot have it */
   double fixed;            /* stem, head, decoder (and the mixing itself) */
   const char *unit;        /* "GMACs", "M params" or "ms" */
   PlanObjective objective;
@@ -55,8 +58,18 @@ bool cost_from_plan(const Plan *p, PlanObjective obj, CostTable *c);
 /* Latency costs (ms) from a lookup table written by `sqnrun --profile` (lut.json). */
 bool cost_from_lut(const Plan *p, const char *path, CostTable *c, char *err, size_t n);
 void cost_free(CostTable *c);
-/* Total cost of one architecture (choice[sb] = candidate index). */
+/* The costs at each width pair (c->wcand) from the plan and c->cand (search.c; cost_from_* call it). */
+bool cost_widths(CostTable *c);
+/* Total cost of one architecture (choice[sb] = candidate index, or width index for a width choice). */
 double cost_of(const CostTable *c, const int *choice);
+/* Candidate k of superblock sb's expected cost over its width choices' probabilities prob[sb' * maxc + j]
+   (its plain cost where its widths are fixed). */
+double cost_expected(const CostTable *c, int sb, int k, const double *prob);
+/* Its cost bounds over every width pair it may have. */
+void cost_bounds(const CostTable *c, int sb, int k, double *lo, double *hi);
+/* Adds the derivative of p(k) * cost_expected(k) with respect to the width choices' probabilities, times pk,
+   into dprob[sb' * maxc + j]. */
+void cost_width_grad(const CostTable *c, int sb, int k, double pk, const double *prob, double *dprob);
 
 bool search_init(Search *s, const Plan *p);
 void search_free(Search *s);
@@ -82,7 +95,8 @@ void search_theta_grad_resource(const Search *s, Trainer *t, double *dtheta, Res
 void budget_step(Search *s, const ResourceTerm *r);
 /* How many superblocks of an architecture skip (a zero or identity candidate). */
 int arch_skips(const Search *s, const int *choice);
-/* The superblocks of the encoder: all but the decoder's choice (the last superblock, where the space has one). */
+/* The superblocks of the encoder: all but the width choices and the decoder's choice (the last superblock, where
+   the space has one). Width choices follow the encoder's superblocks. */
 int search_encoder_superblocks(const Search *s);
 /* Prunes active candidates whose probability fell below `below` (never the last one of a
    superblock); returns how many, and describes each on `log` (may be NULL). */

@@ -11,15 +11,17 @@
 static bool is_skip(const PlanCandidate *c) { return c->is_zero || c->is_identity; }
 
 /* Cheapest and dearest architecture of the whole space (pruned candidates included: the scale is fixed). */
+/* With width choices it is a bound: each superblock at its cheapest (dearest) width pair on its own. */
 static void cost_range(const Search *s, double *lo, double *hi) {
   *lo = *hi = s->cost.fixed;
   for (int i = 0; i < s->nsb; i++) {
     double mn = INFINITY, mx = -INFINITY;
     for (int k = 0; k < s->p->sb[i].ncand; k++) {
-      double c = s->cost.cand[i * s->maxc + k];
-      mn = c < mn ? c : mn, mx = c > mx ? c : mx;
+      double clo, chi;
+      cost_bounds(&s->cost, i, k, &clo, &chi);
+      mn = clo < mn ? clo : mn, mx = chi > mx ? chi : mx;
     }
-    *lo += mn, *hi += mx;
+    if (s->p->sb[i].ncand) *lo += mn, *hi += mx;
   }
 }
 
@@ -51,7 +53,11 @@ bool budget_init(Search *s, const BudgetSettings *b, char *err, size_t n) {
 }
 
 /* The encoder's superblocks (not the decoder's choice, the last one where the space has it). */
-static int encoder_superblocks(const Search *s) { return s->nsb - (s->nsb && s->p->sb[s->nsb - 1].is_decoder); }
+static int encoder_superblocks(const Search *s) {
+  int n = 0;
+  while (n < s->nsb && !s->p->sb[n].is_width && !s->p->sb[n].is_decoder) n++;
+  return n;
+}
 
 /* Expected fraction of skipping superblocks and its gradient (added with weight w into dtheta). */
 static double skip_fraction(const Search *s, Trainer *t, double w, double *dtheta, double *prob) {
@@ -71,20 +77,36 @@ static double skip_fraction(const Search *s, Trainer *t, double w, double *dthet
   return total / nenc;
 }
 
+/* The expected cost E[C] = fixed + sum_i sum_k p_ik E_widths[C_ik] (multilinear in the probabilities; width
+   choices make a candidate's cost depend on them) and its derivative dE/dp into dprob. */
+static double expected_cost(const Search *s, const double *prob, double *dprob) {
+  int M = s->maxc;
+  double e = s->cost.fixed;
+  for (int i = 0; i < s->nsb; i++)
+    for (int k = 0; k < s->p->sb[i].ncand; k++) {
+      double ck = cost_expected(&s->cost, i, k, prob);
+      e += prob[i * M + k] * ck;
+      dprob[i * M + k] += ck;
+      cost_width_grad(&s->cost, i, k, prob[i * M + k], prob, dprob);
+    }
+  return e;
+}
+
 void search_theta_grad_resource(const Search *s, Trainer *t, double *dtheta, ResourceTerm *out) {
   const Budget *g = &s->budget;
   int M = s->maxc;
-  double *prob = malloc(sizeof *prob * (size_t)M + 1), expected = s->cost.fixed;
+  double *prob = malloc(sizeof *prob * (size_t)M * s->nsb + 1), *dprob = calloc((size_t)M * s->nsb + 1, sizeof *dprob);
   double scale = g->relative ? 1 / g->range : 1, weight = g->target >= 0 ? g->lambda : g->alpha;
-  for (int i = 0; i < s->nsb; i++) {
-    int nc = s->p->sb[i].ncand;
-    search_probs(s, t, i, prob);
+  for (int i = 0; i < s->nsb; i++) search_probs(s, t, i, prob + (size_t)i * M);
+  double expected = expected_cost(s, prob, dprob);
+  for (int i = 0; i < s->nsb; i++) { /* d E / d theta_k = p_k (dE/dp_k - sum_j p_j dE/dp_j) */
+    const double *p = prob + (size_t)i * M, *d = dprob + (size_t)i * M;
     double mean = 0;
-    for (int k = 0; k < nc; k++) mean += prob[k] * s->cost.cand[i * M + k];
-    expected += mean;
-    for (int k = 0; k < nc; k++) /* d E[C] / d theta_k = p_k (C_k - E_i[C]) */
-      if (s->active[i * M + k]) dtheta[i * M + k] += weight * scale * prob[k] * (s->cost.cand[i * M + k] - mean);
+    for (int k = 0; k < s->p->sb[i].ncand; k++) mean += p[k] * d[k];
+    for (int k = 0; k < s->p->sb[i].ncand; k++)
+      if (s->active[i * M + k]) dtheta[i * M + k] += weight * scale * p[k] * (d[k] - mean);
   }
+  free(dprob);
   out->expected_cost = expected;
   out->relative_cost = g->range > 0 ? (expected - g->lo) / g->range : 0;
   double c = g->relative ? out->relative_cost : expected;

@@ -88,5 +88,6 @@ bool cost_from_lut(const Plan *p, const char *path, CostTable *c, char *err, siz
   free(text);
   if (ok && c->fixed < 0) ok = snprintf(e2, sizeof e2, "no \"fixed_ms\"") < 0;
   if (!ok) return cost_free(c), snprintf(err, n, "latency table %s: %s", path, e2[0] ? e2 : "not a table written by --profile"), false;
+  if (!cost_widths(c)) return cost_free(c), snprintf(err, n, "out of memory"), false;
   return true;
 }

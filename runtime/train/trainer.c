@@ -21,7 +21,8 @@
 static bool copy_weights(Trainer *t, const TensorSet *src, char *err, size_t n) {
   const Plan *p = t->p;
   const float **from = calloc((size_t)p->nparams + 1, sizeof *from);
-  bool ok = weights_bind(p, src, from, err, n);
+  TensorSet *slices = NULL;
+  bool ok = from && weights_bind(p, src, from, &slices, err, n);
   t->w = tensor_set_new();
   for (int i = 0; ok && i < p->nparams; i++) {
     const PlanParam *pp = &p->params[i];
@@ -32,6 +33,7 @@ static bool copy_weights(Trainer *t, const TensorSet *src, char *err, size_t n) 
   }
   for (int i = 0; ok && i < p->nparams; i++) t->param[i] = t->w->t[i].data;
   free(from);
+  tensor_set_free(slices);
   return ok;
 }
 
@@ -77,8 +79,9 @@ Trainer *trainer_new_on(const Plan *p, const TensorSet *weights, uint64_t seed, 
     t->mix_node[s] = -1;
     if (p->sb[s].ncand > t->maxc) t->maxc = p->sb[s].ncand;
   }
-  for (int i = 0; i < p->nnodes; i++)
-    if (p->nodes[i].kind == OP_MIX) t->mix_node[p->nodes[i].superblock] = i, t->nmix++;
+  for (int i = 0; i < p->nnodes; i++) /* the node holding each superblock's theta: its mix, or a width choice's first */
+    if (p->nodes[i].kind == OP_MIX || (p->nodes[i].kind == OP_WIDTH && p->nodes[i].nparams > 0))
+      t->mix_node[p->nodes[i].superblock] = i, t->nmix++;
   TensorSet *init = weights ? NULL : weights_init(p, seed);
   bool ok = t->param && t->pgrad && t->mom && t->buf && t->grad && t->shapes && t->slot_off &&
             t->mix_node && t->mix_w && t->mix_dwp && t->skip && t->written && t->adam_m && t->adam_v && t->bn_act && t->fused &&
@@ -427,11 +430,11 @@ bool trainer_set_mix(Trainer *t, const float *w, int batch, char *err, size_t n)
     if (!t->mix_batch) return snprintf(err, n, "out of memory"), false;
   }
   memcpy(t->mix, w, count * sizeof(float));
-  for (int s = 0; s < t->p->nsb; s++) {
-    int i = t->mix_node[s];
-    if (i < 0) continue;
-    t->mix_w[i] = t->mix + (size_t)s * t->maxc * batch;
-    t->mix_dwp[i] = t->mix_dw + (size_t)s * t->maxc * batch;
+  for (int i = 0; i < t->p->nnodes; i++) { /* every width node of a width choice shares its weights */
+    const PlanNode *nd = &t->p->nodes[i];
+    if (nd->kind != OP_MIX && nd->kind != OP_WIDTH) continue;
+    t->mix_w[i] = t->mix + (size_t)nd->superblock * t->maxc * batch;
+    t->mix_dwp[i] = t->mix_dw + (size_t)nd->superblock * t->maxc * batch;
   }
   return true;
 }
