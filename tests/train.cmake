@@ -17,6 +17,11 @@ add_test(NAME train_gradcheck_plan COMMAND sqnc ${CMAKE_CURRENT_LIST_DIR}/data/g
 set_tests_properties(train_gradcheck_plan PROPERTIES FIXTURES_SETUP gradcheck_plan)
 add_test(NAME train_gradcheck COMMAND test_train_gradcheck ${TRAIN_OUT}/gradcheck.plan)
 set_tests_properties(train_gradcheck PROPERTIES FIXTURES_REQUIRED gradcheck_plan)
+# Finite differences of the loss in a supernet's mixing weights: candidate mixes and width choices (the width
+# nodes of a stage share their weights), tests/data/width_space.sqn.
+add_executable(test_mix_grad ${CMAKE_CURRENT_LIST_DIR}/test_mix_grad.c)
+target_link_libraries(test_mix_grad PRIVATE sqntrain m)
+add_test(NAME train_mix_grad COMMAND sh -c "$<TARGET_FILE:sqnc> ${CMAKE_CURRENT_LIST_DIR}/data/width_space.sqn -q -o ${TRAIN_OUT}/width_space.plan && $<TARGET_FILE:test_mix_grad> ${TRAIN_OUT}/width_space.plan")
 
 # One step of the Small supernet with upstream's fixed mixing weights (../shared/reference/supernet_small.*).
 add_executable(test_supernet_golden ${CMAKE_CURRENT_LIST_DIR}/test_supernet_golden.c)
