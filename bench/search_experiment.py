@@ -14,7 +14,15 @@ Phases (each skips work whose output exists, so the script can be stopped and re
   measure  time every network with --bench (run it on an idle machine)
   report   print the tables (markdown)
 
-usage: bench/search_experiment.py --bin BUILD --out DIR [--phase all|prepare|train|measure|report]
+--phase preset (issue 18; its own folder DIR/preset, not part of `all`): the spaces' shipped presets (relative costs,
+skip limit, annealed arch_lr and temperature), MAC objective:
+  (c) the network spaces/small_quick.sqn's preset derives, trained with three seeds, against --random architectures
+      of the same space whose MACs are within +-5% of it, trained with seed 1;
+  (d) the same preset on spaces/small_quick_widths.sqn (a width choice per stage): its derived network, trained with
+      three seeds;
+  (e) the preset with a budget (`target 25%` of the cost range instead of alpha), derived and trained with three seeds.
+
+usage: bench/search_experiment.py --bin BUILD --out DIR [--phase all|prepare|train|measure|report|preset]
        [--epochs 20] [--random 20] [--threads 2]
 """
 import argparse
@@ -210,16 +218,119 @@ class Exp:
               (d[0], sum(d[0] > m for m in rm), len(rm), statistics.mean(d), max(d) - min(d)))
 
 
+class Preset:
+    """The shipped presets: derived networks against random ones of the same MACs, with widths, with a budget."""
+
+    SPACES = {"plain": "small_quick.sqn", "widths": "small_quick_widths.sqn", "budget": None}
+
+    def __init__(self, e):
+        self.e, self.a = e, e.a
+        self.out = e.p("preset")
+        os.makedirs(os.path.join(self.out, "nets"), exist_ok=True)
+
+    def p(self, *names):
+        return os.path.join(self.out, *names)
+
+    def searches(self):
+        spaces = os.path.dirname(SPACE)
+        with open(SPACE) as f:  # the budget: `objective macs target 25%` in place of the preset's alpha
+            text = f.read().replace("    objective macs\n", "    objective macs target 25%\n")
+        with open(self.p("small_quick_budget.sqn"), "w") as f:
+            f.write(text.replace("space small_quick {", "space small_quick_budget {"))
+        for name, src in self.SPACES.items():
+            plan = self.p(name + ".plan")
+            src = self.p("small_quick_budget.sqn") if name == "budget" else os.path.join(spaces, src)
+            if not os.path.exists(plan):
+                run([self.e.sqnc, src, "-I", spaces, "-o", plan])
+            if not os.path.exists(self.p(name, "derived.sqn")):
+                run([self.e.sqnrun, plan, "--search", "--data", "synthetic", *self.e.th, *self.steps(), "--overwrite",
+                     "--out", self.p(name)], log=self.p(name + ".log"))
+            net = self.p("nets", name + "_derived.plan")
+            if not os.path.exists(net):
+                run([self.e.sqnc, self.p(name, "derived.sqn"), "-I", spaces, "-o", net])
+
+    def steps(self):
+        return ["--max-steps", str(self.a.max_steps)] if self.a.max_steps else []
+
+    def pick_random(self):
+        """Uniform architectures of the plain space whose MACs are within 5% of its derived network's."""
+        info = json.loads(subprocess.run([self.e.sqnrun, self.p("plain.plan"), "--info", "--json"], check=True,
+                                         capture_output=True, text=True).stdout)
+        target = self.macs("plain_derived")
+        sbs = [[(c["name"], c["macs"]) for c in sb["candidates"]] for sb in info["superblocks"]]
+        rng, picked = random.Random(2026), []
+        while len(picked) < self.a.random:
+            arch = [rng.choice(c) for c in sbs]
+            if abs(info["macs_fixed"] + sum(m for _, m in arch) - target) <= 0.05 * target and arch not in picked:
+                picked.append(arch)
+        for k, arch in enumerate(picked):
+            name = "random%02d" % k
+            if not os.path.exists(self.p("nets", name + ".plan")):
+                with open(self.p("nets", name + ".sqn"), "w") as f:
+                    f.write('import "%s"\nnetwork %s = small_quick [\n%s\n]\n' % (os.path.abspath(SPACE), name,
+                                                                                 ",\n".join(n for n, _ in arch)))
+                run([self.e.sqnc, self.p("nets", name + ".sqn"), "-o", self.p("nets", name + ".plan")])
+
+    def macs(self, net):
+        text = subprocess.run([self.e.sqnrun, self.p("nets", net + ".plan"), "--info", "--json"], check=True,
+                              capture_output=True, text=True).stdout
+        return json.loads(text)["macs_min"]  # a network: min = max
+
+    def nets(self):
+        return ["%s_derived" % n for n in self.SPACES] + ["random%02d" % k for k in range(self.a.random)]
+
+    def train(self):
+        for net in self.nets():
+            for seed in (SEEDS if net.endswith("derived") else SEEDS[:1]):
+                d = self.p("train", "%s_s%d" % (net, seed))
+                if self.e.final(d) is not None:
+                    continue
+                run([self.e.sqnrun, self.p("nets", net + ".plan"), "--train", "--data", "synthetic", "--epochs",
+                     str(self.a.epochs), "--synthetic-val", "100", "--seed", str(seed), *self.e.th, *self.steps(),
+                     "--overwrite", "--out", d], log=d + ".log")
+
+    def report(self):
+        print("| network | GMACs | val mIoU (seed 1 / 2 / 3) | mean |\n|---|---|---|---|")
+        rand = []
+        for net in self.nets():
+            seeds = SEEDS if net.endswith("derived") else SEEDS[:1]
+            miou = [self.e.final(self.p("train", "%s_s%d" % (net, s))) for s in seeds]
+            if net.startswith("random"):
+                rand.append(miou[0])
+            print("| %s | %.4f | %s | %.4f |" % (net, self.macs(net) * 1e-9, " / ".join("%.4f" % m for m in miou),
+                                                 statistics.mean(miou)))
+        print("\nrandom (%d): median mIoU %.4f (min %.4f, max %.4f)" % (len(rand), statistics.median(rand), min(rand),
+                                                                         max(rand)))
+        for name in self.SPACES:
+            with open(self.p(name, "log.jsonl")) as f:
+                ep = [json.loads(line) for line in f if '"type": "epoch"' in line]
+            with open(self.p(name, "derived.sqn")) as f:
+                widths = [line.strip() for line in f if line.strip().startswith("widths")]
+            print("%s search: expected cost %.4g -> %.4g %s (%.0f%% of the range), skips %.0f%%, derived %s%s" % (
+                name, ep[0]["expected_cost"], ep[-1]["expected_cost"], ep[-1]["cost_unit"],
+                100 * ep[-1].get("relative_cost", float("nan")), 100 * ep[-1].get("skip_fraction", float("nan")),
+                self.p(name, "derived.sqn"), " (" + widths[0] + ")" if widths else ""))
+
+    def all(self):
+        self.searches()
+        self.pick_random()
+        self.train()
+        self.report()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bin", required=True, help="build folder with compiler/sqnc and runtime/sqnrun")
     ap.add_argument("--out", required=True)
-    ap.add_argument("--phase", default="all", choices=["all", "prepare", "train", "measure", "report"])
+    ap.add_argument("--phase", default="all", choices=["all", "prepare", "train", "measure", "report", "preset"])
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--random", type=int, default=20)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--max-steps", type=int, default=0, help="preset: steps per search/training epoch (a quick check)")
     a = ap.parse_args()
     e = Exp(a)
+    if a.phase == "preset":
+        return Preset(e).all()
     for phase in ("prepare", "train", "measure", "report"):
         if a.phase in ("all", phase):
             getattr(e, phase)()
