@@ -94,22 +94,24 @@ bool widths_prepare(Elab *e, SpaceSpec *sp) {
   return !sp->network || !sp->widths || network_widths(e, sp);
 }
 
-/* The widths superblock (stage, rep) may take in and out: lists of one where they are fixed. */
-static void width_lists(const SpaceSpec *sp, int stage, int rep, const IrSuperblock *sb, const int **in, int *nin,
-                        const int **out, int *nout) {
-  static int fixed_in, fixed_out; /* the single-threaded compiler's scratch */
+/* The widths a superblock may take in and out: lists of one where they are fixed. */
+typedef struct WidthLists {
+  int in[IR_MAX_INPUTS], out[IR_MAX_INPUTS], nin, nout;
+} WidthLists;
+
+static void width_lists(const SpaceSpec *sp, int stage, int rep, const IrSuperblock *sb, WidthLists *w) {
   const StageSpec *stg = &sp->stages[stage], *prev = stage > 0 ? &sp->stages[stage - 1] : NULL;
-  fixed_in = sb->cin, fixed_out = sb->cout;
-  *out = stg->nwidths ? stg->widths : &fixed_out, *nout = stg->nwidths ? stg->nwidths : 1;
-  if (rep > 0) *in = *out, *nin = *nout;
-  else if (prev && prev->nwidths) *in = prev->widths, *nin = prev->nwidths;
-  else *in = &fixed_in, *nin = 1;
+  const StageSpec *from = rep > 0 ? stg : prev; /* past the stage's first superblock: the stage's own width */
+  if (from && !from->nwidths) from = NULL;
+  w->nout = stg->nwidths ? stg->nwidths : 1, w->nin = from ? from->nwidths : 1;
+  for (int i = 0; i < w->nout; i++) w->out[i] = stg->nwidths ? stg->widths[i] : sb->cout;
+  for (int i = 0; i < w->nin; i++) w->in[i] = from ? from->widths[i] : sb->cin;
 }
 
 bool widths_check_residual(Elab *e, SpaceSpec *sp, int stage, int rep, const IrSuperblock *sb) {
-  const int *in, *out;
-  int nin, nout;
-  width_lists(sp, stage, rep, sb, &in, &nin, &out, &nout);
+  WidthLists w;
+  width_lists(sp, stage, rep, sb, &w);
+  const int *in = w.in, *out = w.out, nin = w.nin, nout = w.nout;
   if (nin == 1 && nout == 1) return true;
   for (int a = 0; a < nin; a++)
     for (int b = 0; b < nout; b++) {
@@ -174,9 +176,9 @@ static bool cost_at(Elab *e, Scope *s, const IrSuperblock *sb, const Choice *c, 
 
 bool widths_costs(Elab *e, SpaceSpec *sp, Scope *s, int stage, int rep, IrSuperblock *sb, const Choice *ch) {
   if (sb->width_in < 0 && sb->width_out < 0) return true;
-  const int *in, *out;
-  int nin, nout;
-  width_lists(sp, stage, rep, sb, &in, &nin, &out, &nout);
+  WidthLists w;
+  width_lists(sp, stage, rep, sb, &w);
+  const int *in = w.in, *out = w.out, nin = w.nin, nout = w.nout;
   for (int k = 0; k < sb->ncand; k++) {
     IrCandidate *c = &sb->cand[k];
     c->wmacs = ARENA_ARRAY(e->a, int64_t, nin * nout);
