@@ -52,6 +52,11 @@ Trainer *trainer_new(const Plan *p, const TensorSet *weights, uint64_t seed, con
 }
 
 Trainer *trainer_new_on(const Plan *p, const TensorSet *weights, uint64_t seed, const Backend *be, char *err, size_t n) {
+  for (int i = 0; i < p->nnodes; i++)
+    if (p->nodes[i].kind == OP_WIDTH && strcmp(be->name, "cpu"))
+      return snprintf(err, n, "%s searches widths (stage [W1, W2, ...]); the %s backend does not run width choices in "
+                              "training yet: search on the cpu backend (a derived network trains on any)", p->name,
+                      be->name), NULL;
   if (p->grad.nsteps == 0) return snprintf(err, n, "%s has nothing to train (no trainable parameters)", p->name), NULL;
   Trainer *t = calloc(1, sizeof *t);
   size_t np = (size_t)p->nparams + 1, nn = (size_t)p->nnodes;
