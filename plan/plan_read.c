@@ -571,8 +571,8 @@ static bool link_widths(Ctx *c) {
     PlanSuperblock *sb = &p->sb[s];
     c->rec = s;
     if (!width_ref(c, sb->width_in, "width_in") || !width_ref(c, sb->width_out, "width_out")) return false;
-    if (sb->is_width && (sb->is_decoder || sb->width_in != -1 || sb->width_out != -1))
-      return bad(c, "a width choice is neither a decoder choice nor sized by another width choice");
+    if (sb->is_width && (sb->is_decoder || sb->width_in != -1 || sb->width_out != -1 || sb->ncand < 2))
+      return bad(c, "a width choice has two or more widths, is no decoder choice and is not sized by another");
     for (int k = 0; k < sb->ncand; k++) {
       PlanCandidate *cd = &sb->cand[k];
       if (sb->is_width != (cd->width > 0)) return bad(c, "candidate %d: a width where there is no width choice, or none", k);
