@@ -94,6 +94,27 @@ void cpu_sgemm(int m, int n, int k, const float *A, int lda, const float *B, int
 #endif
 }
 
+/* C = act(A * B + bias[row]) by the fastest way the CPU has: cpu_gemm_wide (AVX-512), else cpu_gemm_smallk for
+   k <= CPU_SMALL_K, else sgemm and then the epilogue over each row. */
+void cpu_gemm_bias_act(int m, int n, int k, const float *A, int lda, const float *B, int ldb, float *C, int ldc,
+                       const float *bias, int act) {
+  if (cpu_gemm_wide(m, n, k, A, lda, B, ldb, C, ldc, bias, act)) return;
+  if (k <= CPU_SMALL_K) return cpu_gemm_smallk(m, n, k, A, lda, B, ldb, C, ldc, bias, act);
+  cpu_sgemm(m, n, k, A, lda, B, ldb, C, ldc);
+  if (bias || act)
+    for (int r = 0; r < m; r++) cpu_conv_epilogue(C + (size_t)r * ldc, (size_t)n, bias, r, act);
+}
+
+/* A thread's scratch of `bytes` (NULL for none); running out of memory here ends the process, as in sgemm. */
+static void *scratch_or_abort(size_t bytes) {
+  void *p = bytes ? malloc(bytes) : NULL;
+  if (bytes && !p) {
+    fprintf(stderr, "cpu_conv2d: out of memory\n");
+    abort();
+  }
+  return p;
+}
+
 typedef struct ConvGeom {
   int N, cin, H, W, cout, OH, OW, G, cin_g, cout_g;
   const ConvParams *p;
@@ -244,11 +265,7 @@ void cpu_conv2d(const float *x, Shape xs, const float *w, const float *bias, con
     const int R = dw && p->sw == 2 ? (p->kh - 1) * p->dh + 1 : 0; /* deinterleaved rows a stride-2 task keeps */
     OMP(omp parallel if (par))
     {
-      float *ring = R ? malloc((size_t)R * gm.W * sizeof(float) + (size_t)R * sizeof(int)) : NULL;
-      if (R && !ring) {
-        fprintf(stderr, "cpu_conv2d: out of memory\n");
-        abort();
-      }
+      float *ring = scratch_or_abort(R ? (size_t)R * gm.W * sizeof(float) + (size_t)R * sizeof(int) : 0);
       OMP(omp for schedule(dynamic, 1))
       for (long t = 0; t < tasks; t++) {
         const int rb = (int)(t % nrb);
@@ -278,14 +295,7 @@ void cpu_conv2d(const float *x, Shape xs, const float *w, const float *bias, con
     const size_t OHW = (size_t)OH * OW;
     OMP(omp parallel if (par))
     {
-      float *col = NULL;
-      if (!pointwise) {
-        col = malloc((size_t)K * rows * OW * sizeof(float));
-        if (!col) {
-          fprintf(stderr, "cpu_conv2d: out of memory\n");
-          abort();
-        }
-      }
+      float *col = scratch_or_abort(pointwise ? 0 : (size_t)K * rows * OW * sizeof(float));
       OMP(omp for schedule(dynamic, 1))
       for (long t = 0; t < tasks; t++) {
         const int rb = (int)(t % nrb);
@@ -304,16 +314,8 @@ void cpu_conv2d(const float *x, Shape xs, const float *w, const float *bias, con
           ldb = L;
         }
         float *C = y + ((size_t)n * gm.cout + (size_t)g * gm.cout_g) * OHW + (size_t)oy0 * OW;
-        const float *wg = w + (size_t)g * gm.cout_g * K;
-        const float *bg = bias ? bias + g * gm.cout_g : NULL;
-        if (cpu_gemm_wide(gm.cout_g, L, K, wg, K, B, ldb, C, (int)OHW, bg, p->act)) continue;
-        if (K <= CPU_SMALL_K) { /* the stem (3 -> 16, 3x3: K = 27): sums in registers, bias and act fused */
-          cpu_gemm_smallk(gm.cout_g, L, K, wg, K, B, ldb, C, (int)OHW, bg, p->act);
-          continue;
-        }
-        cpu_sgemm(gm.cout_g, L, K, wg, K, B, ldb, C, (int)OHW);
-        if (bias || p->act)
-          for (int c = 0; c < gm.cout_g; c++) cpu_conv_epilogue(C + (size_t)c * OHW, (size_t)L, bias, g * gm.cout_g + c, p->act);
+        cpu_gemm_bias_act(gm.cout_g, L, K, w + (size_t)g * gm.cout_g * K, K, B, ldb, C, (int)OHW,
+                          bias ? bias + g * gm.cout_g : NULL, p->act);
       }
       free(col);
     }

@@ -21,6 +21,9 @@ void cpu_gemm_smallk(int m, int n, int k, const float *A, int lda, const float *
    has no AVX-512 or SQN_CPU_GEMM=blas: then the caller uses cpu_gemm_smallk or sgemm. */
 bool cpu_gemm_wide(int m, int n, int k, const float *A, int lda, const float *B, int ldb, float *C, int ldc,
                    const float *bias, int act);
+/* C = act(A * B + bias[row]) (bias may be NULL) by the fastest of the three above the CPU allows (cpu_conv.c). */
+void cpu_gemm_bias_act(int m, int n, int k, const float *A, int lda, const float *B, int ldb, float *C, int ldc,
+                       const float *bias, int act);
 /* r[j] += bias[co] (bias may be NULL), then the CONV_ACT_* act, over n outputs of channel co. */
 void cpu_conv_epilogue(float *restrict r, size_t n, const float *bias, int co, int act);
 /* Output columns ox whose input column ox*sw + off lies in [0, W): [*lo, *hi) (may be empty). */

@@ -119,14 +119,9 @@ static void expand_rows(const FusedIr *f, const IrGeom *g, const float *src, int
   for (int gr = 0; gr < f->g1; gr++) {
     float *C = E + (size_t)gr * M * ring + (size_t)(r0 % g->R) * g->W;
     const float *A = f->w1 + (size_t)gr * M * K, *B = src + (size_t)gr * K * ldb;
-    const float *bias = f->b1 ? f->b1 + gr * M : NULL;
-    const bool fused = cpu_gemm_wide(M, L, K, A, K, B, ldb, C, (int)ring, bias, f->act1) ||
-                       (K <= CPU_SMALL_K && (cpu_gemm_smallk(M, L, K, A, K, B, ldb, C, (int)ring, bias, f->act1), true));
-    if (!fused) cpu_sgemm(M, L, K, A, K, B, ldb, C, (int)ring);
-    for (int c = 0; c < M; c++) {
-      if (!fused) cpu_conv_epilogue(C + (size_t)c * ring, (size_t)L, f->b1, gr * M + c, f->act1);
-      for (int r = 0; f->sw == 2 && r < r1 - r0; r++) deinterleave(C + (size_t)c * ring + (size_t)r * g->W, g->W, tmp);
-    }
+    cpu_gemm_bias_act(M, L, K, A, K, B, ldb, C, (int)ring, f->b1 ? f->b1 + gr * M : NULL, f->act1);
+    for (int c = 0; f->sw == 2 && c < M; c++)
+      for (int r = 0; r < r1 - r0; r++) deinterleave(C + (size_t)c * ring + (size_t)r * g->W, g->W, tmp);
   }
 }
 
@@ -159,14 +154,9 @@ static void project_rows(const FusedIr *f, const IrGeom *g, const Band *b, const
     float *C = f->residual ? P + (size_t)gr * M * ldp : out;
     const size_t ldc = f->residual ? ldp : OHW;
     const float *A = f->w2 + (size_t)gr * M * K, *B = D + (size_t)gr * K * ldp;
-    const float *bias = f->b2 ? f->b2 + gr * M : NULL;
-    const bool fused = cpu_gemm_wide(M, L, K, A, K, B, (int)ldp, C, (int)ldc, bias, CONV_ACT_NONE) ||
-                       (K <= CPU_SMALL_K && (cpu_gemm_smallk(M, L, K, A, K, B, (int)ldp, C, (int)ldc, bias, CONV_ACT_NONE), true));
-    if (!fused) cpu_sgemm(M, L, K, A, K, B, (int)ldp, C, (int)ldc);
-    for (int c = 0; c < M; c++) {
-      float *restrict r = C + (size_t)c * ldc;
-      if (!fused) cpu_conv_epilogue(r, (size_t)L, f->b2, gr * M + c, CONV_ACT_NONE);
-      if (!f->residual) continue;
+    cpu_gemm_bias_act(M, L, K, A, K, B, (int)ldp, C, (int)ldc, f->b2 ? f->b2 + gr * M : NULL, CONV_ACT_NONE);
+    for (int c = 0; f->residual && c < M; c++) {
+      const float *restrict r = C + (size_t)c * ldc;
       const float *xr = b->x + ((size_t)b->n * g->cin + (size_t)gr * M + c) * OHW + (size_t)o0 * g->OW;
       float *yr = out + (size_t)c * OHW;
       for (int j = 0; j < L; j++) yr[j] = r[j] + xr[j];
