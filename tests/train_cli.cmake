@@ -129,6 +129,9 @@ add_test(NAME search_budget_plans COMMAND sh -c "$<TARGET_FILE:sqnc> ${PROJECT_S
 set_tests_properties(search_budget_plans PROPERTIES FIXTURES_SETUP search_budget_plans)
 add_test(NAME search_budget COMMAND test_search_budget ${TCLI}/budget_64.plan ${TCLI}/budget_128.plan)
 set_tests_properties(search_budget PROPERTIES FIXTURES_REQUIRED search_budget_plans)
+# The same on the space with a width choice per stage: the gradient reaches the width choices' theta through
+# costs that depend on two of them (spaces/small_quick_widths.sqn).
+add_test(NAME search_budget_widths COMMAND sh -c "$<TARGET_FILE:sqnc> ${PROJECT_SOURCE_DIR}/spaces/small_quick_widths.sqn --input 3x64x128 -q -o ${TCLI}/budget_w64.plan && $<TARGET_FILE:sqnc> ${PROJECT_SOURCE_DIR}/spaces/small_quick_widths.sqn --input 3x128x256 -q -o ${TCLI}/budget_w128.plan && $<TARGET_FILE:test_search_budget> ${TCLI}/budget_w64.plan ${TCLI}/budget_w128.plan")
 # Budgets and a decoder choice from the command line: `target 20%` and a skip limit at two input sizes,
 # derivation within the budget, the derived network (either decoder) fine-tuned from and equal to the supernet,
 # resume identical (tests/search_budget_e2e.py; ~1 min, so heavy: not in the sanitizer pass).
