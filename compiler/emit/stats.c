@@ -27,7 +27,8 @@ static void print_superblocks(const IrGraph *g, FILE *out) {
       snprintf(io, sizeof io, "%d->%d", sb->cin, sb->cout);
       fprintf(out, "%-4d %-5d %-10s %-6d %-3s %-34s %14" PRId64 " %9" PRId64 "%s\n", s, sb->stage + 1, k ? "" : io,
               sb->stride, sb->residual ? "yes" : "no", c->name, c->macs, c->params,
-              c->is_zero ? "  (zero)" : c->is_identity ? "  (identity)" : "");
+              c->is_zero ? "  (zero)" : c->is_identity ? "  (identity)" : sb->is_width ? "  (width: the head and decoder's part)"
+                                                                                    : "");
     }
   }
 }
