@@ -79,6 +79,7 @@ typedef struct PlanSuperblock {
   bool is_decoder;        /* the decoder's choice (version 4): the last superblock, stage one past the last */
   bool is_width;          /* a stage's width choice (version 5): candidates are widths, its nodes are OP_WIDTH */
   int width_in, width_out;/* the width choices that set its input and output channels; -1: fixed */
+  bool is_stem, is_head;  /* the stem's or the head's choice (version 5): after the width choices, before the decoder's */
   Shape in_shape, out_shape;
   int input, output;      /* node ids */
   int first_cand, ncand;  /* this superblock's candidates: Plan.cands[first_cand ..] */

@@ -21,7 +21,8 @@
    Version 4 added the search's budget and anti-collapse settings to SRCH (100-byte record) and is_decoder to
    SUPB (80-byte record; a decoder chosen by the search); a version 2 or 3 plan's 56-byte SRCH reads with
    absolute costs, no budget and no skip limit, its 76-byte SUPB with encoder superblocks only.
-   Version 5 added width choices: the op width, is_width/width_in/width_out to SUPB (92-byte record), width,
+   Version 5 added width choices and stem and head choices: the op width, is_width/width_in/width_out/is_stem/is_head
+   to SUPB (100-byte record), width,
    first_cost, cost_in and cost_out to CAND (56 bytes), and a third SUPB table of per-width costs; a version 2-4
    plan has none. */
 #define SQN_PLAN_HEADER_SIZE 32u
@@ -76,7 +77,7 @@
 #define SQN_NODE_RECORD 208u
 #define SQN_NODE_RECORD_V2 176u /* version 2: no alpha, beta, pad_value, slice */
 #define SQN_PARM_RECORD 44u
-#define SQN_SUPB_RECORD 92u
+#define SQN_SUPB_RECORD 100u
 #define SQN_SUPB_RECORD_V4 80u /* version 4: no is_width, width_in, width_out */
 #define SQN_SUPB_RECORD_V3 76u /* versions 2 and 3: no is_decoder */
 #define SQN_CAND_RECORD 56u

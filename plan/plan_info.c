@@ -131,7 +131,7 @@ static void print_superblocks_text(const Plan *p, FILE *out) {
     int64_t mn, mx;
     cand_range(p, sb, &mn, &mx);
     char stage[16];
-    snprintf(stage, sizeof stage, sb->is_decoder ? "dec" : "%d", sb->stage + 1);
+    snprintf(stage, sizeof stage, sb->is_decoder ? "dec" : sb->is_stem ? "stem" : sb->is_head ? "head" : "%d", sb->stage + 1);
     if (sb->is_width) /* a stage's width choice: its widths, and the head and decoder's extra cost */
       fprintf(out, "  %3d  %5s  %4d .. %-4d  %6s  %-8s  %5d  %9s  %9s\n", sb->index, stage, sb->cand[0].width,
               sb->cand[sb->ncand - 1].width, "-", "width", sb->ncand, si(a, mn), si(b, mx));
@@ -217,8 +217,9 @@ static void json_superblock(FILE *out, const Plan *p, const PlanSuperblock *sb) 
   cand_range(p, sb, &mn, &mx);
   fprintf(out, "{\"index\": %d, \"stage\": %d, \"decoder\": %s, \"cin\": %d, \"cout\": %d, \"stride\": %d, \"residual\": %s, ",
           sb->index, sb->stage, sb->is_decoder ? "true" : "false", sb->cin, sb->cout, sb->stride, sb->residual ? "true" : "false");
-  fprintf(out, "\"width\": %s, \"width_in\": %d, \"width_out\": %d, ", sb->is_width ? "true" : "false", sb->width_in,
-          sb->width_out);
+  fprintf(out, "\"width\": %s, \"width_in\": %d, \"width_out\": %d, \"stem\": %s, \"head\": %s, ",
+          sb->is_width ? "true" : "false", sb->width_in, sb->width_out, sb->is_stem ? "true" : "false",
+          sb->is_head ? "true" : "false");
   fprintf(out, "\"macs_min\": %" PRId64 ", \"macs_max\": %" PRId64 ", \"candidates\": [", mn, mx);
   for (int k = 0; k < sb->ncand; k++) {
     if (k) fputs(", ", out);

@@ -525,8 +525,10 @@ static bool read_superblock(Ctx *c, Rd *r, void *out) {
   uint32_t dec = c->p->version >= 4 ? rd_u32(r) : 0, width = c->p->version >= 5 ? rd_u32(r) : 0;
   s->width_in = c->p->version >= 5 ? rd_i32(r) : -1;
   s->width_out = c->p->version >= 5 ? rd_i32(r) : -1;
+  uint32_t stem = c->p->version >= 5 ? rd_u32(r) : 0, head = c->p->version >= 5 ? rd_u32(r) : 0;
   return loc_ok && get_bool(c, residual, &s->residual, "residual") && get_bool(c, dec, &s->is_decoder, "is_decoder") &&
-         get_bool(c, width, &s->is_width, "is_width") &&
+         get_bool(c, width, &s->is_width, "is_width") && get_bool(c, stem, &s->is_stem, "is_stem") &&
+         get_bool(c, head, &s->is_head, "is_head") &&
          in_range(c, s->index, c->rec, c->rec, "index") && in_range(c, s->stage, 0, SQN_PLAN_MAX_DIM, "stage") &&
          in_range(c, s->cin, 1, SQN_PLAN_MAX_DIM, "cin") && in_range(c, s->cout, 1, SQN_PLAN_MAX_DIM, "cout") &&
          in_range(c, s->stride, 1, SQN_PLAN_MAX_DIM, "stride") && shape_ok(c, s->in_shape, "in") &&
@@ -591,6 +593,20 @@ static bool link_widths(Ctx *c) {
   return true;
 }
 
+/* The rank of a superblock's kind in the order they must come in: encoder 0, width choice 1, stem 2, head 3,
+   decoder 4; -1 for two kinds at once. */
+static int part_rank(const PlanSuperblock *sb) {
+  int kinds = sb->is_width + sb->is_stem + sb->is_head + sb->is_decoder;
+  if (kinds > 1) return -1;
+  return sb->is_width ? 1 : sb->is_stem ? 2 : sb->is_head ? 3 : sb->is_decoder ? 4 : 0;
+}
+
+/* Superblock s comes after the one before it in that order (stem, head and decoder once each). */
+static bool part_order_ok(const Plan *p, int s) {
+  int r = part_rank(&p->sb[s]), before = s > 0 ? part_rank(&p->sb[s - 1]) : 0;
+  return r >= 0 && r >= before && !(r >= 2 && r == before);
+}
+
 /* Superblocks own consecutive runs of the candidate table, in order. */
 static bool link_candidates(Ctx *c) {
   Plan *p = c->p;
@@ -600,6 +616,8 @@ static bool link_candidates(Ctx *c) {
     c->rec = s;
     if (sb->first_cand != next) return bad(c, "first candidate is %d, expected %d", sb->first_cand, next);
     if (sb->is_decoder && s != p->nsb - 1) return bad(c, "only the last superblock may choose the decoder");
+    if (!part_order_ok(p, s)) return bad(c, "superblocks come in the order: the encoder's, the width choices, the "
+                                            "stem's, the head's, the decoder's (each at most once)");
     if (sb->ncand > p->ncands - next) return bad(c, "%d candidates run past the candidate table", sb->ncand);
     sb->cand = p->cands + next;
     next += sb->ncand;

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
-"""search_width_e2e.py SQNC SQNRUN TEST_INHERIT REPO WORKDIR - width, depth and decoder choices from the command line.
+"""search_width_e2e.py SQNC SQNRUN TEST_INHERIT REPO WORKDIR - width, depth, stem, head and decoder choices from the
+command line.
 
-Two spaces with width choices (`stage [W1, W2] ...`), a searchable depth (`repeat 1 -> 2`) and `decoder choose`:
+Two spaces with width choices (`stage [W1, W2] ...`), a searchable depth (`repeat 1 -> 2`) and `decoder choose`
+(the first also `stem choose` and `head choose`):
 - `exact`: candidates whose inner widths do not follow their input's (a fixed hidden width), so that a network
   with the leading channels of the supernet's tensors computes exactly what the supernet computes with its
   channels masked. Searched, derived (derived.sqn states the widths), compiled, fine-tuned from the supernet,
@@ -32,11 +34,11 @@ block mbh(k: int = 3, hidden: int = 24) {
 space width_exact {
   input 3x64x128
   classes 19
-  stem conv_bn_relu(cout=16, k=3, stride=2)
+  stem choose [conv_bn_relu(cout=16, k=3, stride=2), conv_bn_relu(cout=16, k=5, stride=2)]
   stage [16, 24] repeat 2 stride 2 choose [mbh(k=3), mbh(k=5, hidden=32)]
   stage [24, 40] repeat 1 -> 2 stride 2 choose [mbh(k=3), mbh(k=5, hidden=48)]
   stage [48, 64] repeat 1 stride 2 choose [mbh(k=3, hidden=64), mbh(k=5, hidden=96)]
-  head conv_bn_relu(cout=64)
+  head choose [conv_bn_relu(cout=64), conv_bn_relu(cout=64, k=3)]
   decoder choose [lr_aspp(low=tap(2), mid=32, pool_fit=true), aspp(low=tap(1), mid=32, r1=2, r2=4, r3=6)]
   residual (stride == 1 && cin == cout)
   search {
@@ -141,6 +143,8 @@ def main():
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     plan, dplan, out, derived, _ = search_derive_train(sqnc, sqnrun, repo, work, "exact", EXACT)
+    parts = [line.split("// the ")[1].split(":")[0] for line in derived.splitlines() if "// the " in line]
+    check(parts == ["stem", "head", "decoder"], f"exact: derived.sqn names the chosen stem, head and decoder ({parts})")
     res = run(test_inherit, plan, dplan, os.path.join(out, "last.safetensors"))
     check("max |diff|" in res, f"exact: the derived network with inherited weights = supernet one-hot ({res.splitlines()[0]})")
     # every width of each stage (the others at their narrowest) compiles and inherits exactly

@@ -160,7 +160,7 @@ static void fake_init(Fake *f, int nsb, const char *name) {
     PlanSuperblock *b = &f->sb[i];
     bool first = i % 4 == 0;
     b->index = i, b->stage = i / 4, b->cin = c, b->cout = first ? c + 8 : c, c = b->cout;
-    b->stride = first ? 2 : 1, b->residual = !first;
+    b->stride = first ? 2 : 1, b->residual = !first, b->width_in = b->width_out = -1; /* as the plan reader gives */
     b->first_cand = i * MAXC, b->ncand = MAXC, b->cand = f->cand + i * MAXC;
     for (int k = 0; k < MAXC; k++) {
       PlanCandidate *pc = &b->cand[k];

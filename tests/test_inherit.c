@@ -13,19 +13,26 @@
 #include "trainer.h"
 #include "weights_file.h"
 
-/* The network's superblock for the space's sb: the same index in the encoder, the last for the decoder's choice;
-   -1 for a width choice. */
+/* The network's superblock for the space's sb: the same index in the encoder, the same part for a stem, head or
+   decoder choice; -1 for a width choice (or none). */
 static int net_superblock(const Plan *space, const Plan *net, int sb) {
-  if (space->sb[sb].is_width) return -1;
-  return space->sb[sb].is_decoder ? net->nsb - 1 : sb;
+  const PlanSuperblock *s = &space->sb[sb];
+  if (s->is_width) return -1;
+  if (!s->is_decoder && !s->is_stem && !s->is_head) return sb;
+  for (int i = 0; i < net->nsb; i++) /* the network's superblock of the same part */
+    if (net->sb[i].is_decoder == s->is_decoder && net->sb[i].is_stem == s->is_stem && net->sb[i].is_head == s->is_head)
+      return i;
+  return -1;
 }
 
 /* The index in the space's superblock sb of the candidate (or width) the network chose there; -1 if none. */
 static int chosen(const Plan *space, const Plan *net, int sb) {
   const PlanSuperblock *s = &space->sb[sb];
   int j = net_superblock(space, net, sb), width = 0;
+  if (j < 0 && !s->is_width) return -1;
   for (int i = 0; j < 0 && i < net->nsb; i++) /* a width choice: the cout of the network's superblocks of that stage */
-    if (net->sb[i].stage == s->stage && !net->sb[i].is_decoder) width = net->sb[i].cout;
+    if (net->sb[i].stage == s->stage && !net->sb[i].is_decoder && !net->sb[i].is_stem && !net->sb[i].is_head)
+      width = net->sb[i].cout;
   for (int k = 0; k < s->ncand; k++)
     if (j < 0 ? s->cand[k].width == width : !strcmp(s->cand[k].name, net->sb[j].cand[0].name)) return k;
   return -1;

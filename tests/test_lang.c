@@ -488,7 +488,7 @@ static void test_decoder_choice(void) {
   CHECK(g && g->nsb == 3 && find_param(g, "decoder.0.weight") >= 0);
   arena_free(&a);
   static const struct { const char *tail; const char *expect[2]; } bad[] = {
-      {"network n = s [a, skip, a]\n", {"gives 3 choices but space `s` has 3 superblocks and a decoder choice", "then the decoder"}},
+      {"network n = s [a, skip, a]\n", {"gives 3 choices but space `s` has 3 superblocks and chooses the decoder", "then the decoder"}},
       {"network n = s [a, skip, a, t2]\n", {"`t2` is not a candidate of set `decs`", "did you mean `t1`?"}},
       {"space s2 { input 3x64x128; classes 5; stage 8 choose c; decoder choose }\n", {"`decoder choose` takes one candidate set"}},
       {"space s2 { input 3x64x128; classes 5; stage 8 choose c; decoder choose decs extra }\n", {"`decoder choose` takes one candidate set"}},
@@ -604,7 +604,61 @@ static void test_width_choice(void) {
   }
 }
 
+/* `stem choose SET` and `head choose SET`: superblocks after the encoder's (stem, then head; the decoder's last), their
+   candidates under PREFIX.ops.NAME. and mixed by PREFIX.gumble_arch_params; a network names them after its superblocks. */
+static bool has_param(const IrGraph *g, const char *name) {
+  for (int i = 0; i < g->nparams; i++)
+    if (!strcmp(g->params[i].name, name)) return true;
+  return false;
+}
+
+static void test_part_choice(void) {
+  static const char *const space =
+      "import \"std/blocks.sqn\"\n"
+      "decoder tiny(low: tensor) { out = conv(in, classes, bias=true) -> bilinear(like=image) }\n"
+      "space s {\n  input 3x64x128\n  classes 5\n"
+      "  stem choose [s3 = conv_bn_relu(cout=8, k=3, stride=2), s5 = conv_bn_relu(cout=8, k=5, stride=2)]\n"
+      "  stage 16 repeat 2 stride 2 choose [ir(k=3, e=1), skip]\n"
+      "  head choose [h1 = conv_bn_relu(cout=32), h3 = conv_bn_relu(cout=32, k=3)]\n"
+      "  decoder choose [tiny(low=tap(0))]\n}\n";
+  Arena a = {0};
+  IrGraph *g = compile_text(&a, space, NULL);
+  CHECK(g != NULL);
+  if (!g) return (void)fprintf(stderr, "%s", diag_buf);
+  CHECK_EQ_I64(g->nsb, 5);
+  CHECK(g->sb[2].is_stem && g->sb[3].is_head && g->sb[4].is_decoder && g->sb[2].ncand == 2 && g->sb[3].ncand == 2);
+  CHECK(g->nodes[g->sb[2].output].kind == OP_MIX && !strcmp(g->nodes[g->sb[2].output].name, "encoder.conv1.mix"));
+  CHECK(g->stem_output == g->sb[2].output && g->sb[0].input == g->sb[2].output && g->sb[3].input == g->sb[1].output);
+  CHECK(has_param(g, "encoder.conv1.ops.s5.0.weight") && has_param(g, "encoder.conv1.gumble_arch_params"));
+  CHECK(has_param(g, "encoder.last_conv.ops.h3.1.running_var") && has_param(g, "encoder.last_conv.gumble_arch_params"));
+  arena_free(&a);
+  char src[4096];
+  snprintf(src, sizeof src, "%snetwork n = s [ir(k=3, e=1), skip, s5, h1, tiny(low=tap(0))]\n", space);
+  g = compile_text(&a, src, NULL);
+  CHECK(g != NULL);
+  if (!g) return (void)fprintf(stderr, "%s", diag_buf);
+  CHECK(g->nsb == 5 && g->sb[2].is_stem && !strcmp(g->sb[2].cand[0].name, "s5") && g->sb[3].is_head);
+  CHECK(has_param(g, "encoder.conv1.0.weight") && g->params[0].dims[2] == 5 && has_param(g, "encoder.last_conv.0.weight"));
+  arena_free(&a);
+  static const struct { const char *tail; const char *expect[2]; } bad[] = {
+      {"network n = s [ir(k=3, e=1), skip, s5]\n",
+       {"gives 3 choices but space `s` has 2 superblocks and chooses the stem, the head, the decoder", NULL}},
+      {"network n = s [ir(k=3, e=1), skip, s7, h1, tiny(low=tap(0))]\n", {"`s7` is not a candidate of set `(the list written here)` nor a block", "did you mean"}},
+      {"space t { input 3x64x128; stem choose [conv_bn_relu(cout=8, stride=2), conv_bn_relu(cout=12, stride=2)]; stage 8 "
+       "choose [ir(k=3, e=1)]; decoder tiny(low=tap(0)) }\n",
+       {"stem `conv_bn_relu(cout=12, stride=2)` produces 12x32x64, the first candidate 8x32x64", "same output shape"}},
+      {"space t { input 3x64x128; stage 8 choose [ir(k=3, e=1)]; head choose; decoder tiny(low=tap(0)) }\n",
+       {"`head choose` takes one candidate set", NULL}},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    snprintf(src, sizeof src, "!%s%s", space, bad[i].tail);
+    DiagCase dc = {src, {bad[i].expect[0], bad[i].expect[1]}};
+    CHECK(run_diag_case(&dc));
+  }
+}
+
 int main(void) {
+  test_part_choice();
   test_width_choice();
   test_depth_choice();
   test_decoder_choice();

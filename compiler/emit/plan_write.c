@@ -301,6 +301,8 @@ static void write_superblock(Buf *b, StrTab *t, const IrSuperblock *sb, int firs
   put_bool(b, sb->is_width);
   put_i32(b, sb->width_in);
   put_i32(b, sb->width_out);
+  put_bool(b, sb->is_stem);
+  put_bool(b, sb->is_head);
 }
 
 static void write_candidate(Buf *b, StrTab *t, const IrCandidate *c, int first_cost) {

@@ -210,7 +210,7 @@ static bool expand(Elab *e, Scope *env, const Expr *x, Expansion *out, int depth
 
 int candidate_set_expand(Elab *e, const Expr *use, Choice *out, int cap, const char **set_name) {
   bool inline_set = use->kind == EX_LIST || use->kind == EX_COMP; /* choose [ir(k=3), skip] */
-  Expansion ex = {out, 0, cap, inline_set ? "(the stage's list)" : use->kind == EX_IDENT || use->kind == EX_CALL ? use->str : "?"};
+  Expansion ex = {out, 0, cap, inline_set ? "(the list written here)" : use->kind == EX_IDENT || use->kind == EX_CALL ? use->str : "?"};
   *set_name = ex.set_name;
   if (!inline_set && ((use->kind != EX_IDENT && use->kind != EX_CALL) || !elab_find(e, DECL_CANDIDATES, use->str))) {
     elab_error(e, use->loc, "define it with `candidates NAME = [ ... ]` or import it", "unknown candidate set `%s`",

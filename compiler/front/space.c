@@ -8,6 +8,10 @@
 
 static const char *space_keys[] = {"input", "classes", "stem", "stage", "head", "decoder", "residual", "search", "train", "widths"};
 
+const Setting *space_part_setting(const SpaceSpec *sp, PartKind k) {
+  return k == PART_STEM ? sp->stem : k == PART_HEAD ? sp->head : sp->decoder;
+}
+
 static const Setting **slot_for(SpaceSpec *sp, const char *key) {
   if (!strcmp(key, "input")) return &sp->input;
   if (!strcmp(key, "classes")) return &sp->classes;
@@ -198,7 +202,7 @@ bool space_residual_rule(Elab *e, SpaceSpec *sp, int stride, int cin, int cout) 
   return v.i != 0;
 }
 
-static bool genotype_choice(Elab *e, const StageSpec *stg, const Arg *item, Choice *out) {
+bool space_genotype_choice(Elab *e, const StageSpec *stg, const Arg *item, Choice *out) {
   const Expr *x = item->value;
   const char *text = ast_expr_text(e->a, x);
   for (int i = 0; i < stg->nchoices; i++) {
@@ -221,7 +225,7 @@ static bool genotype_choice(Elab *e, const StageSpec *stg, const Arg *item, Choi
   return false;
 }
 
-static void add_candidate(Elab *e, IrSuperblock *sb, Choice c, Value out) {
+void space_add_candidate(Elab *e, IrSuperblock *sb, Choice c, Value out) {
   IrCandidate *cd = &sb->cand[sb->ncand++];
   cd->name = c.name;
   cd->display = c.display;
@@ -320,7 +324,7 @@ static int stage_choices(Elab *e, SpaceSpec *sp, int stage, int index, bool opti
       out[0] = (Choice){DEPTH_SKIP, "skip (depth)", NULL};
       return 1;
     }
-    return item && genotype_choice(e, stg, item, &out[0]) ? 1 : 0;
+    return item && space_genotype_choice(e, stg, item, &out[0]) ? 1 : 0;
   }
   if (!stg->set) {
     elab_error(e, stg->st->loc, "add `choose SET` to the stage", "stage %d of a space needs a candidate set", stage + 1);
@@ -398,7 +402,7 @@ static Value build_superblock(Elab *e, SpaceSpec *sp, Scope *s, int stage, int r
   for (int k = 0; k < n; k++) {
     e->candidate = k;
     ok = (is_depth_skip(&ch[k]) || check_candidate(e, sb, &ch[k], outs[k], expect, n)) && ok;
-    add_candidate(e, sb, ch[k], outs[k]);
+    space_add_candidate(e, sb, ch[k], outs[k]);
   }
   e->candidate = -1;
   g->nsb++;
@@ -412,7 +416,6 @@ static Value build_superblock(Elab *e, SpaceSpec *sp, Scope *s, int stage, int r
 
 static Value build_encoder(Elab *e, SpaceSpec *sp, Scope *s, Value x, Value *taps) {
   IrGraph *g = e->g;
-  g->sb = ARENA_ARRAY(e->a, IrSuperblock, sp->nblocks + sp->nwidth_stages + 1); /* + widths, the decoder's choice */
   for (int st = 0; st < sp->nstages && x.kind == V_TENSOR; st++)
     for (int r = 0; r < sp->stages[st].repeats && x.kind == V_TENSOR; r++) {
       x = build_superblock(e, sp, s, st, r, x);
@@ -422,34 +425,20 @@ static Value build_encoder(Elab *e, SpaceSpec *sp, Scope *s, Value x, Value *tap
   return x;
 }
 
-static bool check_genotype_length(Elab *e, SpaceSpec *sp) {
-  int want = sp->nblocks + (sp->dec.nchoices > 0);
+static bool check_genotype_length(Elab *e, SpaceSpec *sp, int nparts) {
+  int want = sp->nblocks + nparts;
   if (!sp->network || sp->network->nitems == want) return true;
+  const char *parts = "";
+  for (int k = 0; k < PART__COUNT; k++)
+    if (sp->part[k].nchoices) parts = arena_printf(e->a, "%s%s%s", parts, *parts ? ", " : "", k == PART_STEM ? "the stem" : k == PART_HEAD ? "the head" : "the decoder");
   elab_error(e, sp->network->loc,
-             sp->dec.nchoices ? "give one choice per superblock, in order, then the decoder" : "give one choice per superblock, in order",
-             "network `%s` gives %d choices but space `%s` has %d superblocks%s", sp->network->name, sp->network->nitems,
-             sp->space->name, sp->nblocks, sp->dec.nchoices ? " and a decoder choice" : "");
+             nparts ? arena_printf(e->a, "give one choice per superblock, in order, then %s", parts) : "give one choice per superblock, in order",
+             "network `%s` gives %d choices but space `%s` has %d superblocks%s%s", sp->network->name, sp->network->nitems,
+             sp->space->name, sp->nblocks, nparts ? " and chooses " : "", parts);
   return false;
 }
 
-/* `decoder choose SET` (or `choose [..]`, `choose f(..)`): the decoder's candidates, searched like a superblock's. */
-static bool parse_decoder_choice(Elab *e, SpaceSpec *sp) {
-  const Setting *st = sp->decoder;
-  const Expr *x = st->values ? st->values->value : NULL;
-  if (!x || x->kind != EX_IDENT || strcmp(x->str, "choose")) return true;
-  if (st->nvalues != 2) {
-    elab_error(e, st->loc, "e.g. `decoder choose decoders` or `decoder choose [lr_aspp(low=tap(7)), dwaspp(low=tap(7))]`",
-               "`decoder choose` takes one candidate set");
-    return false;
-  }
-  sp->dec.st = st;
-  sp->dec.choices = ARENA_ARRAY(e->a, Choice, IR_MAX_INPUTS);
-  sp->dec.nchoices = candidate_set_expand(e, st->values->next->value, sp->dec.choices, IR_MAX_INPUTS, &sp->dec.set);
-  if (sp->dec.nchoices < 0) sp->dec.nchoices = 0;
-  return sp->dec.nchoices > 0;
-}
-
-static bool logits_shape_ok(Elab *e, SrcLoc loc, const char *which, Value out) {
+bool space_logits_ok(Elab *e, SrcLoc loc, const char *which, Value out) {
   IrGraph *g = e->g;
   Shape o = g->nodes[out.node].out;
   if (o.c == g->classes && o.h == g->input.h && o.w == g->input.w) return true;
@@ -462,7 +451,7 @@ static bool logits_shape_ok(Elab *e, SrcLoc loc, const char *which, Value out) {
 static void check_output(Elab *e, SpaceSpec *sp, Value out) {
   IrGraph *g = e->g;
   Shape o = g->nodes[out.node].out;
-  if (!logits_shape_ok(e, sp->decoder->loc, "", out)) return;
+  if (!space_logits_ok(e, sp->decoder->loc, "", out)) return;
   g->output = elab_add_node(e, OP_OUTPUT, &out.node, 1, sp->decoder->loc, "output");
   g->nodes[g->output].out = o;
 }
@@ -509,90 +498,68 @@ static bool prepare(Elab *e, const Decl *target, SpaceSpec *sp) {
   if (e->d->errors > before) return false; /* avoid cascades (e.g. "no stages" after a bad stage) */
   if (!sp->nstages) elab_error(e, sp->space->loc, "add e.g. `stage 16 repeat 4 stride 2 choose squeezenas13`", "space `%s` has no stages", sp->space->name);
   if (!sp->decoder) elab_error(e, sp->space->loc, "add e.g. `decoder lr_aspp(low=tap(7))`", "space `%s` has no decoder", sp->space->name);
-  return !e->d->errors && widths_prepare(e, sp) && parse_decoder_choice(e, sp) && check_genotype_length(e, sp);
+  if (e->d->errors || !widths_prepare(e, sp) || !parts_parse(e, sp)) return false;
+  int nparts = parts_number(sp, sp->nblocks + sp->nwidth_stages);
+  return check_genotype_length(e, sp, nparts);
 }
 
-/* The decoder's choice as the last superblock: every candidate decoder (space: mixed by their own theta,
-   decoder.gumble_arch_params; parameters decoder.ops.NAME.*) or the network's one (decoder.*). */
-static Value build_decoder_choice(Elab *e, SpaceSpec *sp, Scope *ds, Value x, Value *image) {
-  IrGraph *g = e->g;
-  IrSuperblock *sb = &g->sb[g->nsb];
-  *sb = (IrSuperblock){.index = g->nsb, .stage = sp->nstages, .is_decoder = true, .cin = g->nodes[x.node].out.c,
-                       .cout = g->classes, .stride = 1, .in_shape = g->nodes[x.node].out, .input = x.node,
-                       .loc = sp->decoder->loc, .width_in = -1, .width_out = -1};
-  Choice ch[IR_MAX_INPUTS];
-  int n = sp->dec.nchoices;
-  if (sp->network) {
-    const Arg *item = sp->network->items;
-    for (int k = 0; k < sp->nblocks && item; k++) item = item->next;
-    if (!item || !genotype_choice(e, &sp->dec, item, &ch[0])) return v_error();
-    n = 1;
-  } else {
-    memcpy(ch, sp->dec.choices, sizeof *ch * (size_t)n);
-  }
-  sb->cand = ARENA_ARRAY(e->a, IrCandidate, n);
-  e->superblock = sb->index;
-  Value outs[IR_MAX_INPUTS] = {v_error()};
-  bool ok = true;
-  for (int k = 0; k < n; k++) {
-    e->candidate = k;
-    const char *prefix = g->is_space ? arena_printf(e->a, "decoder.ops.%s.", ch[k].name) : "decoder.";
-    BlockCtx ctx = {.input = x, .cout = -1, .stride = -1, .prefix = prefix, .classes = g->classes, .image = image};
-    e->name_root = prefix;
-    outs[k] = space_instantiate(e, ds, ch[k].expr, "decoder", &ctx);
-    e->name_root = NULL;
-    ok = outs[k].kind == V_TENSOR && logits_shape_ok(e, ch[k].expr->loc, arena_printf(e->a, " `%s`", ch[k].display), outs[k]) && ok;
-    add_candidate(e, sb, ch[k], outs[k]);
-  }
-  e->candidate = -1;
-  g->nsb++;
-  Value out = v_error();
-  if (ok && !g->is_space) {
-    out = outs[0];
-  } else if (ok) {
-    int ins[IR_MAX_INPUTS];
-    for (int k = 0; k < n; k++) ins[k] = sb->cand[k].output;
-    int mix = elab_add_node(e, OP_MIX, ins, n, sb->loc, "decoder.mix");
-    g->nodes[mix].out = g->nodes[outs[0].node].out;
-    int theta[2] = {n, 1};
-    ir_add_param(g, mix, PARAM_ARCH, "decoder.gumble_arch_params", 2, theta);
-    out = v_tensor(mix);
-  }
-  e->superblock = -1;
-  if (out.kind == V_TENSOR) sb->out_shape = g->nodes[out.node].out, sb->output = out.node;
-  return out;
+/* The stem or head: the search's choice, the block the setting gives, or none (x). */
+static Value build_stem_head(Elab *e, SpaceSpec *sp, PartKind k, Scope *s, Value x) {
+  if (sp->part[k].nchoices) return parts_build(e, sp, k, s, x, NULL);
+  const Setting *st = space_part_setting(sp, k);
+  if (!st) return x;
+  return k == PART_STEM ? build_part(e, s, st, x, "stem", parts_prefix(k)) : build_part(e, s, st, x, "head", parts_prefix(k));
 }
 
 static void build_graph(Elab *e, SpaceSpec *sp) {
   IrGraph *g = e->g;
   Scope s = {.prefix = ""};
   if (!build_input(e, sp)) return;
+  int nparts = 0;
+  for (int k = 0; k < PART__COUNT; k++) nparts += sp->part[k].nchoices > 0;
+  /* the encoder's superblocks, the width choices, the chosen parts (stem, head, decoder) */
+  g->sb = ARENA_ARRAY(e->a, IrSuperblock, sp->nblocks + sp->nwidth_stages + nparts + 1);
   Value x = v_tensor(0), image = x;
-  if (sp->stem) x = build_part(e, &s, sp->stem, x, "stem", "encoder.conv1.");
+  x = build_stem_head(e, sp, PART_STEM, &s, x);
   if (x.kind != V_TENSOR) return;
   g->stem_output = x.node;
   Value *taps = ARENA_ARRAY(e->a, Value, sp->nblocks ? sp->nblocks : 1);
   x = build_encoder(e, sp, &s, x, taps);
-  if (x.kind == V_TENSOR && sp->head) x = build_part(e, &s, sp->head, x, "head", "encoder.last_conv.");
+  if (x.kind == V_TENSOR) x = build_stem_head(e, sp, PART_HEAD, &s, x);
   if (x.kind != V_TENSOR) return;
   g->encoder_output = x.node;
   Scope ds = {.prefix = "", .taps = taps, .ntaps = sp->nblocks};
-  if (sp->decoder->nvalues != 1 && !sp->dec.nchoices) {
+  if (sp->decoder->nvalues != 1 && !sp->part[PART_DECODER].nchoices) {
     elab_error(e, sp->decoder->loc, "or let the search choose: `decoder choose SET`", "`decoder` takes one block");
     return;
   }
   Value out;
-  if (sp->dec.nchoices) {
-    out = build_decoder_choice(e, sp, &ds, x, &image);
+  if (sp->part[PART_DECODER].nchoices) {
+    out = parts_build(e, sp, PART_DECODER, &ds, x, &image);
   } else {
     BlockCtx ctx = {.input = x, .cout = -1, .stride = -1, .prefix = "decoder.", .classes = g->classes, .image = &image};
     out = space_instantiate(e, &ds, sp->decoder->values->value, "decoder", &ctx);
   }
+  g->nsb = sp->nblocks + (g->is_space ? sp->nwidth_stages : 0) + nparts;
   if (out.kind == V_TENSOR) check_output(e, sp, out);
   if (out.kind == V_TENSOR && g->is_space && sp->nwidth_stages) widths_tail_costs(e, sp);
 }
 
-bool space_tail_cost(Elab *e, SpaceSpec *sp, const int *widths, int dec, int64_t *macs, int64_t *params) {
+/* The MACs and parameters of nodes [from, to) of g, added to sum. */
+static void range_cost(IrGraph *g, int from, int to, int64_t sum[2]) {
+  for (int i = from; i < to; i++) sum[0] += g->nodes[i].macs, sum[1] += g->nodes[i].params;
+}
+
+/* The head (the one block, or head choice candidate `head`) on x: its output; the part's nodes are from *first on. */
+static Value tail_head(Elab *e, SpaceSpec *sp, Scope *s, Value x, int head) {
+  if (sp->part[PART_HEAD].nchoices) {
+    BlockCtx ctx = {.input = x, .cout = -1, .stride = -1, .prefix = parts_prefix(PART_HEAD)};
+    return space_instantiate(e, s, sp->part[PART_HEAD].choices[head].expr, "head", &ctx);
+  }
+  return sp->head ? build_part(e, s, sp->head, x, "head", parts_prefix(PART_HEAD)) : x;
+}
+
+bool space_tail_cost(Elab *e, SpaceSpec *sp, const int *widths, int head, int dec, int64_t part[PART__COUNT][2]) {
   IrGraph *real = e->g, *g = ir_new(e->a);
   int ssb = e->superblock, scand = e->candidate;
   g->input = real->input, g->classes = real->classes;
@@ -607,16 +574,20 @@ bool space_tail_cost(Elab *e, SpaceSpec *sp, const int *widths, int dec, int64_t
     g->nodes[taps[i].node].out = o;
   }
   Scope s = {.prefix = ""}, ds = {.prefix = "", .taps = taps, .ntaps = sp->nblocks};
-  Value x = taps[sp->nblocks - 1];
-  if (sp->head) x = build_part(e, &s, sp->head, x, "head", "encoder.last_conv.");
-  if (x.kind == V_TENSOR && (!sp->dec.nchoices || dec >= 0)) {
+  int h0 = g->nnodes;
+  Value x = tail_head(e, sp, &s, taps[sp->nblocks - 1], head);
+  int d0 = g->nnodes;
+  if (x.kind == V_TENSOR) {
     BlockCtx ctx = {.input = x, .cout = -1, .stride = -1, .prefix = "decoder.", .classes = g->classes, .image = &image};
-    x = space_instantiate(e, &ds, dec >= 0 ? sp->dec.choices[dec].expr : sp->decoder->values->value, "decoder", &ctx);
+    const StageSpec *dc = &sp->part[PART_DECODER];
+    x = space_instantiate(e, &ds, dc->nchoices ? dc->choices[dec].expr : sp->decoder->values->value, "decoder", &ctx);
   }
+  memset(part, 0, sizeof(int64_t) * PART__COUNT * 2);
   if (x.kind == V_TENSOR) {
     IrCostTotals t;
     ir_compute_costs(g, &t);
-    *macs = t.fixed_macs, *params = t.fixed_params;
+    range_cost(g, h0, d0, part[PART_HEAD]);
+    range_cost(g, d0, g->nnodes, part[PART_DECODER]);
   }
   e->g = real, e->superblock = ssb, e->candidate = scand;
   return x.kind == V_TENSOR;

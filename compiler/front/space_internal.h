@@ -25,16 +25,36 @@ typedef struct SpaceSpec {
   StageSpec stages[MAX_STAGES];
   int nstages, nblocks;
   int nwidth_stages;         /* stages with a width choice */
-  StageSpec dec;             /* `decoder choose SET`: its candidates (dec.nchoices 0: one decoder block) */
+  StageSpec part[3];         /* PartKind: `stem|head|decoder choose SET`: its candidates (nchoices 0: one block) */
+  int part_sb[3];            /* their superblocks (after the encoder's and the width choices), -1 where not chosen */
 } SpaceSpec;
 
+/* The parts of the macro-architecture the search may choose, in the order of their superblocks. */
+typedef enum { PART_STEM, PART_HEAD, PART_DECODER, PART__COUNT } PartKind;
+
 /* space.c */
+const Setting *space_part_setting(const SpaceSpec *sp, PartKind k);
+bool space_genotype_choice(Elab *e, const StageSpec *stg, const Arg *item, Choice *out);
+void space_add_candidate(Elab *e, IrSuperblock *sb, Choice c, Value out);
+bool space_logits_ok(Elab *e, SrcLoc loc, const char *which, Value out);
 Value space_instantiate(Elab *e, Scope *s, const Expr *x, const char *role, const BlockCtx *ctx);
 bool space_residual_rule(Elab *e, SpaceSpec *sp, int stride, int cin, int cout);
-/* The cost of the head and the decoder with the outputs of each stage s at widths[s] channels (0: as built):
-   elaborated apart, in a scratch graph. dec: the decoder choice's candidate to build (-1: the one decoder; none
-   where the search chooses it). False (reported) on errors. */
-bool space_tail_cost(Elab *e, SpaceSpec *sp, const int *widths, int dec, int64_t *macs, int64_t *params);
+/* The cost ({macs, params}) of the head (part[PART_HEAD]) and the decoder (part[PART_DECODER]) with the outputs of
+   each stage s at widths[s] channels (0: as built), elaborated apart in a scratch graph; head and dec: the
+   candidates to build where the search chooses the head or the decoder. False (reported) on errors. */
+bool space_tail_cost(Elab *e, SpaceSpec *sp, const int *widths, int head, int dec, int64_t part[PART__COUNT][2]);
+
+/* space_parts.c. `stem|head|decoder choose SET`: the sets (false, reported, on errors). */
+bool parts_parse(Elab *e, SpaceSpec *sp);
+/* How many parts are chosen; their superblock indices from base (the encoder's and the width choices' count). */
+int parts_number(SpaceSpec *sp, int base);
+/* A network's choice item for part k (after its superblocks' items); NULL when missing. */
+const Arg *parts_item(const SpaceSpec *sp, PartKind k);
+/* Part k's superblock: its candidates on input x (space: mixed per sample by PREFIX.gumble_arch_params) or the
+   network's choice; the output, or an error value (reported). */
+Value parts_build(Elab *e, SpaceSpec *sp, PartKind k, Scope *s, Value x, Value *image);
+/* The prefix of part k's parameters ("encoder.conv1.", "encoder.last_conv.", "decoder."). */
+const char *parts_prefix(PartKind k);
 
 /* space_widths.c. `stage [W1, W2, ...]`: the stage's widths (g: the channels argument); false (reported). */
 bool widths_parse(Elab *e, const Setting *st, const Arg *g, StageSpec *out);

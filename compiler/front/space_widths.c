@@ -227,29 +227,29 @@ void widths_add_choices(Elab *e, SpaceSpec *sp) {
   g->nsb = sp->nblocks + sp->nwidth_stages;
 }
 
-/* Decoder candidate k's cost with stage s1 at width a and s2 at b (-1: as built), the head's taken off. */
-static bool decoder_cost_at(Elab *e, SpaceSpec *sp, int k, int s1, int a, int s2, int b, int64_t *m, int64_t *p) {
+/* Candidate c of chosen part k (head or decoder)'s cost with stage s1 at width a and s2 at b (-1: as built). */
+static bool part_cost_at(Elab *e, SpaceSpec *sp, PartKind k, int c, int s1, int a, int s2, int b, int64_t cost[2]) {
   int widths[MAX_STAGES] = {0};
   if (s1 >= 0) widths[s1] = a;
   if (s2 >= 0) widths[s2] = b;
-  int64_t hm, hp;
-  if (!space_tail_cost(e, sp, widths, -1, &hm, &hp) || !space_tail_cost(e, sp, widths, k, m, p)) return false;
-  *m -= hm, *p -= hp;
+  int64_t part[PART__COUNT][2];
+  if (!space_tail_cost(e, sp, widths, k == PART_HEAD ? c : 0, k == PART_DECODER ? c : 0, part)) return false;
+  cost[0] = part[k][0], cost[1] = part[k][1];
   return true;
 }
 
-/* The stages with a width choice whose width changes decoder candidate k's cost (at most cap, into out); -1 on errors. */
-static int decoder_depends(Elab *e, SpaceSpec *sp, int k, int *out, int cap) {
+/* The stages with a width choice whose width changes the candidate's cost (at most cap, into out); -1 on errors. */
+static int part_depends(Elab *e, SpaceSpec *sp, PartKind k, int c, int *out, int cap) {
   int n = 0;
   for (int i = 0; i < sp->nstages; i++) {
     const StageSpec *stg = &sp->stages[i];
     if (stg->width_sb < 0) continue;
-    int64_t m0, p0, m, p;
+    int64_t first[2] = {0, 0}, cost[2];
     bool varies = false;
     for (int a = 0; a < stg->nwidths && !varies; a++) {
-      if (!decoder_cost_at(e, sp, k, i, stg->widths[a], -1, 0, &m, &p)) return -1;
-      if (a == 0) m0 = m, p0 = p;
-      varies = a > 0 && (m != m0 || p != p0);
+      if (!part_cost_at(e, sp, k, c, i, stg->widths[a], -1, 0, cost)) return -1;
+      if (a == 0) first[0] = cost[0], first[1] = cost[1];
+      varies = cost[0] != first[0] || cost[1] != first[1];
     }
     if (varies && n < cap) out[n] = i;
     n += varies;
@@ -257,47 +257,51 @@ static int decoder_depends(Elab *e, SpaceSpec *sp, int k, int *out, int cap) {
   return n;
 }
 
-/* A decoder the search chooses: each candidate's cost at the widths of the (at most two) width choices it depends
-   on, as the cost of the head and the decoder less the head's. One that depends on more is costed at their widest
-   (with a warning). */
-static bool decoder_width_costs(Elab *e, SpaceSpec *sp) {
-  IrGraph *g = e->g;
-  IrSuperblock *dec = &g->sb[g->nsb - 1];
-  for (int k = 0; k < dec->ncand; k++) {
-    IrCandidate *c = &dec->cand[k];
-    int st[2] = {-1, -1}, n = decoder_depends(e, sp, k, st, 2);
+/* A head or decoder the search chooses: each candidate's cost at the widths of the (at most two) width choices
+   it depends on. One that depends on more is costed at their widest (with a warning). */
+static bool part_width_costs(Elab *e, SpaceSpec *sp, PartKind k) {
+  IrSuperblock *part = &e->g->sb[sp->part_sb[k]];
+  for (int c = 0; c < part->ncand; c++) {
+    IrCandidate *cd = &part->cand[c];
+    int st[2] = {-1, -1}, n = part_depends(e, sp, k, c, st, 2);
     if (n < 0) return false;
     if (n > 2)
-      elab_warning(e, sp->decoder->loc, NULL, "decoder `%s` reads the outputs of %d stages with a width choice: the "
-                   "search costs it at their widest widths", c->display, n);
+      elab_warning(e, sp->part[k].st->loc, NULL, "`%s` reads the outputs of %d stages with a width choice: the search "
+                   "costs it at their widest widths", cd->display, n);
     if (n == 0 || n > 2) continue;
     const StageSpec *s1 = &sp->stages[st[0]], *s2 = st[1] >= 0 ? &sp->stages[st[1]] : NULL;
     int na = s1->nwidths, nb = s2 ? s2->nwidths : 1;
-    c->cost_in = s1->width_sb, c->cost_out = s2 ? s2->width_sb : -1;
-    c->wmacs = ARENA_ARRAY(e->a, int64_t, na * nb);
-    c->wparams = ARENA_ARRAY(e->a, int64_t, na * nb);
+    cd->cost_in = s1->width_sb, cd->cost_out = s2 ? s2->width_sb : -1;
+    cd->wmacs = ARENA_ARRAY(e->a, int64_t, na * nb);
+    cd->wparams = ARENA_ARRAY(e->a, int64_t, na * nb);
     for (int a = 0; a < na; a++)
-      for (int b = 0; b < nb; b++)
-        if (!decoder_cost_at(e, sp, k, st[0], s1->widths[a], st[1], s2 ? s2->widths[b] : 0, &c->wmacs[a * nb + b],
-                             &c->wparams[a * nb + b]))
-          return false;
+      for (int b = 0; b < nb; b++) {
+        int64_t cost[2];
+        if (!part_cost_at(e, sp, k, c, st[0], s1->widths[a], st[1], s2 ? s2->widths[b] : 0, cost)) return false;
+        cd->wmacs[a * nb + b] = cost[0], cd->wparams[a * nb + b] = cost[1];
+      }
   }
   return true;
 }
 
 bool widths_tail_costs(Elab *e, SpaceSpec *sp) {
   IrGraph *g = e->g;
-  if (sp->dec.nchoices && !decoder_width_costs(e, sp)) return false;
+  for (int k = PART_HEAD; k <= PART_DECODER; k++)
+    if (sp->part[k].nchoices && !part_width_costs(e, sp, (PartKind)k)) return false;
   for (int i = 0; i < sp->nstages; i++) {
     const StageSpec *stg = &sp->stages[i];
     if (stg->width_sb < 0) continue;
     IrSuperblock *sb = &g->sb[stg->width_sb];
     int64_t lo_m = INT64_MAX, lo_p = INT64_MAX;
-    for (int k = 0; k < sb->ncand; k++) {
+    for (int k = 0; k < sb->ncand; k++) { /* the head and decoder where they are fixed parts */
       IrCandidate *c = &sb->cand[k];
       int widths[MAX_STAGES] = {0};
+      int64_t part[PART__COUNT][2];
       widths[i] = c->width;
-      if (!space_tail_cost(e, sp, widths, -1, &c->tail_macs, &c->tail_params)) return false;
+      if (!space_tail_cost(e, sp, widths, 0, 0, part)) return false;
+      c->tail_macs = c->tail_params = 0;
+      for (int p = PART_HEAD; p <= PART_DECODER; p++)
+        if (!sp->part[p].nchoices) c->tail_macs += part[p][0], c->tail_params += part[p][1];
       if (c->tail_macs < lo_m) lo_m = c->tail_macs;
       if (c->tail_params < lo_p) lo_p = c->tail_params;
     }

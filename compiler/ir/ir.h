@@ -80,6 +80,7 @@ typedef struct IrSuperblock {
   int index;               /* 0-based position in the encoder */
   int stage;               /* stage number (0-based); the decoder's choice: one past the last stage */
   bool is_decoder;         /* `decoder choose SET`: the candidates are decoders, the last superblock */
+  bool is_stem, is_head;   /* `stem choose SET`, `head choose SET`: after the width choices, before the decoder's */
   bool is_width;           /* a stage's width choice (`stage [16, 24] ...`): candidates are channel counts,
                               its OP_WIDTH nodes mask the stage's superblock outputs; after the encoder's */
   int width_in, width_out; /* the width choices (superblock indices) that set cin and cout; -1: fixed */

@@ -17,13 +17,16 @@ static void shape_text(char *buf, size_t n, int ndim, const int64_t *dims) {
 
 /* Where a fixed network's parameter is in a supernet's weights: encoder.residuals.N.op.REST is
    encoder.residuals.N.ops.CAND.REST, CAND the candidate the network chose in superblock N (weight
-   inheritance: a derived network starts from its search), and where the space chose the decoder,
-   decoder.REST is decoder.ops.CAND.REST; every other name is the same. */
+   inheritance: a derived network starts from its search), and where the space chose the stem, head or decoder,
+   PREFIX.REST is PREFIX.ops.CAND.REST (encoder.conv1., encoder.last_conv., decoder.); every other name is the same. */
 static const char *supernet_name(const Plan *p, const char *name, char *buf, size_t n) {
   int sb, used = 0;
-  const PlanSuperblock *last = p->nsb ? &p->sb[p->nsb - 1] : NULL;
-  if (last && last->is_decoder && last->ncand == 1 && !strncmp(name, "decoder.", 8)) {
-    snprintf(buf, n, "decoder.ops.%s.%s", last->cand[0].name, name + 8);
+  for (int s = 0; s < p->nsb; s++) { /* a chosen stem, head or decoder: PREFIX.REST is PREFIX.ops.CAND.REST */
+    const PlanSuperblock *part = &p->sb[s];
+    const char *prefix = part->is_stem ? "encoder.conv1." : part->is_head ? "encoder.last_conv." : part->is_decoder ? "decoder." : NULL;
+    size_t len = prefix ? strlen(prefix) : 0;
+    if (!prefix || part->ncand != 1 || strncmp(name, prefix, len)) continue;
+    snprintf(buf, n, "%sops.%s.%s", prefix, part->cand[0].name, name + len);
     return buf;
   }
   if (sscanf(name, "encoder.residuals.%d.op.%n", &sb, &used) != 1 || !used || sb < 0 || sb >= p->nsb ||
@@ -38,7 +41,8 @@ static bool is_supernet(const Plan *p, const TensorSet *w) {
   if (p->is_space) return false;
   for (int i = 0; i < w->n; i++)
     if ((!strncmp(w->t[i].name, "encoder.residuals.", 18) && strstr(w->t[i].name, ".ops.")) ||
-        !strncmp(w->t[i].name, "decoder.ops.", 12))
+        !strncmp(w->t[i].name, "decoder.ops.", 12) || !strncmp(w->t[i].name, "encoder.conv1.ops.", 18) ||
+        !strncmp(w->t[i].name, "encoder.last_conv.ops.", 22))
       return true;
   return false;
 }
@@ -126,7 +130,9 @@ static bool name_in_plan(const Plan *p, const char *name) {
 static bool supernet_only(const char *name) {
   return (!strncmp(name, "encoder.residuals.", 18) && (strstr(name, ".ops.") || ends_with(name, ".gumble_arch_params"))) ||
          (!strncmp(name, "encoder.stages.", 15) && ends_with(name, ".width.gumble_arch_params")) ||
-         !strncmp(name, "decoder.ops.", 12) || !strcmp(name, "decoder.gumble_arch_params");
+         !strncmp(name, "decoder.ops.", 12) || !strcmp(name, "decoder.gumble_arch_params") ||
+         !strncmp(name, "encoder.conv1.ops.", 18) || !strcmp(name, "encoder.conv1.gumble_arch_params") ||
+         !strncmp(name, "encoder.last_conv.ops.", 22) || !strcmp(name, "encoder.last_conv.gumble_arch_params");
 }
 
 bool weights_bind(const Plan *p, const TensorSet *w, const float **params, TensorSet **slices, char *err, size_t n) {

@@ -583,7 +583,9 @@ static void arch_title(FILE *f, const Search *s, const Arch *c, const ArchLayout
   svg_label(f, l->width / 2.0, 48, "middle", 12, "fill=\"#555\"", buf);
 }
 
-static bool write_arch_svg(const Search *s, const Arch *chosen, const char *path, char *err, size_t n) {
+/* stem, head: the chosen stem's and head's calls where the search chose them (NULL otherwise), for the boxes' tips. */
+static bool write_arch_svg(const Search *s, const Arch *chosen, const char *stem, const char *head_call, const char *path,
+                           char *err, size_t n) {
   SvgFile o;
   if (!svg_open(&o, path, err, n)) return false;
   FILE *f = o.f;
@@ -595,19 +597,25 @@ static bool write_arch_svg(const Search *s, const Arch *chosen, const char *path
   stage_bands(f, s, &l);
   arch_arrows(f, s, &l);
   snprintf(io, sizeof io, "%d->%d", s->p->input.c, s->nsb > 0 ? s->p->sb[0].cin : 0);
-  if (has_part(s->p, "encoder.conv1.")) plain_box(f, AM, TOP, STEMW, "#fdd0a2", "stem", io, "stem");
+  char tip[512];
+  snprintf(tip, sizeof tip, "stem%s%s", stem ? ", chosen by the search: " : "", stem ? stem : "");
+  if (has_part(s->p, "encoder.conv1.")) plain_box(f, AM, TOP, STEMW, "#fdd0a2", "stem", io, tip);
   else plain_box(f, AM, TOP, STEMW, "#f0f0f0", "input", io, "input (no stem)");
   for (int i = 0; i < s->nsb; i++) sb_box(f, s, &l, i, chosen->choice[i]);
   double hx = s->nsb > 0 ? sb_left(&l, s->nsb - 1) + STEP : AM + STEMW + GAP;
   bool head = has_part(s->p, "encoder.last_conv.");
+  snprintf(tip, sizeof tip, "%s%s%s", head ? "head" : "decoder (no head)", head_call ? ", chosen by the search: " : "",
+           head_call ? head_call : "");
+  if (head) snprintf(tip + strlen(tip), sizeof tip - strlen(tip), ", and decoder");
   plain_box(f, hx, s->nsb > 0 ? row_centre(&l, s->nsb - 1) : TOP, HEADW, "#dadaeb", head ? "head" : "decoder",
-            head ? "+ decoder" : NULL, head ? "head and decoder" : "decoder (no head)");
+            head ? "+ decoder" : NULL, tip);
   arch_legend(f, &l);
   fputs("</svg>\n", f);
   return svg_close(&o, err, n);
 }
 
-/* The chosen network as drawn: width choices are not boxes; each superblock's cin and cout are its chosen widths. */
+/* The chosen network as drawn: width, stem and head choices are not boxes (the stem and head boxes name the chosen
+   calls); each superblock's cin and cout are its chosen widths. */
 bool derive_write_arch_svg(const Search *s, const Arch *chosen, const char *path, char *err, size_t n) {
   if (!check_choice(s, chosen, path, err, n)) return false;
   Plan view = *s->p;
@@ -617,9 +625,13 @@ bool derive_write_arch_svg(const Search *s, const Arch *chosen, const char *path
   ch.choice = malloc(sizeof *ch.choice * ((size_t)s->nsb + 1));
   if (!view.sb || !ch.choice) return free(view.sb), free(ch.choice), snprintf(err, n, "out of memory"), false;
   view.nsb = 0;
+  const char *stem = NULL, *head = NULL;
   for (int i = 0; i < s->nsb; i++) {
     const PlanSuperblock *sb = &s->p->sb[i];
-    if (sb->is_width) continue;
+    const PlanCandidate *c = &sb->cand[chosen->choice[i]];
+    if (sb->is_stem) stem = c->display ? c->display : c->name;
+    if (sb->is_head) head = c->display ? c->display : c->name;
+    if (sb->is_width || sb->is_stem || sb->is_head) continue;
     PlanSuperblock *v = &view.sb[view.nsb];
     *v = *sb;
     if (sb->width_in >= 0) v->cin = s->p->sb[sb->width_in].cand[chosen->choice[sb->width_in]].width;
@@ -627,7 +639,7 @@ bool derive_write_arch_svg(const Search *s, const Arch *chosen, const char *path
     ch.choice[view.nsb++] = chosen->choice[i];
   }
   sv.p = &view, sv.nsb = view.nsb;
-  bool ok = write_arch_svg(&sv, &ch, path, err, n);
+  bool ok = write_arch_svg(&sv, &ch, stem, head, path, err, n);
   free(view.sb), free(ch.choice);
   return ok;
 }

@@ -245,8 +245,11 @@ bool derive_write_sqn(const Search *s, const Arch *c, const DeriveOptions *o, ch
   for (int i = 0; i < s->nsb; i++) {
     const PlanCandidate *k = &s->p->sb[i].cand[c->choice[i]];
     int pad = (int)(32 - strlen(k->name) > 0 ? 32 - strlen(k->name) : 1);
-    if (s->p->sb[i].is_width) continue; /* in `widths` below */
-    if (s->p->sb[i].is_decoder) fprintf(f, "  %s,%*s// the decoder: %s\n", k->name, pad, "", k->display ? k->display : k->name);
+    const PlanSuperblock *sb = &s->p->sb[i];
+    if (sb->is_width) continue; /* in `widths` below */
+    if (sb->is_decoder || sb->is_stem || sb->is_head)
+      fprintf(f, "  %s,%*s// the %s: %s\n", k->name, pad, "", sb->is_stem ? "stem" : sb->is_head ? "head" : "decoder",
+              k->display ? k->display : k->name);
     else fprintf(f, "  %s,%*s// superblock %d: %s\n", k->name, pad, "", i, k->display ? k->display : k->name);
   }
   fprintf(f, "]");

@@ -55,7 +55,7 @@ bool budget_init(Search *s, const BudgetSettings *b, char *err, size_t n) {
 /* The encoder's superblocks (not the decoder's choice, the last one where the space has it). */
 static int encoder_superblocks(const Search *s) {
   int n = 0;
-  while (n < s->nsb && !s->p->sb[n].is_width && !s->p->sb[n].is_decoder) n++;
+  while (n < s->nsb && !s->p->sb[n].is_width && !s->p->sb[n].is_stem && !s->p->sb[n].is_head && !s->p->sb[n].is_decoder) n++;
   return n;
 }
 
