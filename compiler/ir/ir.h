@@ -29,7 +29,8 @@ typedef struct IrParam {
 #define IR_MAX_DIM 1000000               /* channels, height, width */
 #define IR_MAX_TENSOR_ELEMS (1LL << 36)  /* c * h * w of one tensor */
 #define IR_MAX_CONV_MACS 10000000000000LL /* 1e13 per op */
-#define IR_MAX_NODES 500000
+#define IR_MAX_NODES 200000 /* a block nesting that doubles at every level reaches it in about 2 s (each op costs its
+                                  elaboration about 1.7 KB) */
 #define IR_MAX_SUPERBLOCKS 4096
 
 #define IR_MAX_INPUTS 32 /* also the most candidates a superblock may have */
