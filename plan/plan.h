@@ -220,5 +220,9 @@ const char *plan_kernel_kind_name(PlanKernelKind k);
 /* The widths of width choice sb (its candidates' channel counts, ascending) into out[SQN_PLAN_MAX_INPUTS]; their
    number. */
 int plan_widths(const Plan *p, int sb, int *out);
+/* How many widths width choice ws offers (1 for -1, a fixed width), and the entries of a candidate's width cost
+   table (the product over its cost_in and cost_out). */
+int plan_width_count(const Plan *p, int ws);
+int plan_width_pairs(const Plan *p, const PlanCandidate *c);
 
 #endif

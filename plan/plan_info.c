@@ -31,16 +31,21 @@ int plan_widths(const Plan *p, int sb, int *out) {
   return k;
 }
 
+int plan_width_count(const Plan *p, int ws) { return ws < 0 ? 1 : p->sb[ws].ncand; }
+
+int plan_width_pairs(const Plan *p, const PlanCandidate *c) {
+  return plan_width_count(p, c->cost_in) * plan_width_count(p, c->cost_out);
+}
+
 /* ---- shared helpers ---- */
 
-static int widths_of(const Plan *p, int ws) { return ws < 0 ? 1 : p->sb[ws].ncand; }
 
 /* The least and most MACs of superblock s's candidates, at every width pair they may have. */
 static void cand_range(const Plan *p, const PlanSuperblock *s, int64_t *mn, int64_t *mx) {
   *mn = *mx = 0;
   bool any = false;
   for (int k = 0; k < s->ncand; k++)
-    for (int j = -1; j < (s->cand[k].wcost ? widths_of(p, s->cand[k].cost_in) * widths_of(p, s->cand[k].cost_out) : 0); j++) {
+    for (int j = -1; j < (s->cand[k].wcost ? plan_width_pairs(p, &s->cand[k]) : 0); j++) {
       int64_t m = j < 0 ? s->cand[k].macs : s->cand[k].wcost[j].macs;
       if (m < 0) continue;
       if (!any || m < *mn) *mn = m;

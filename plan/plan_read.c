@@ -564,7 +564,6 @@ static bool width_ref(Ctx *c, int ws, const char *what) {
   return true;
 }
 
-static int widths_of(const Plan *p, int ws) { return ws < 0 ? 1 : p->sb[ws].ncand; }
 
 /* Width choices and their costs: each candidate's run of the width cost table. */
 static bool link_widths(Ctx *c) {
@@ -582,7 +581,7 @@ static bool link_widths(Ctx *c) {
       if (cd->first_cost < 0) continue;
       if (sb->is_width || !width_ref(c, cd->cost_in, "cost_in") || !width_ref(c, cd->cost_out, "cost_out"))
         return sb->is_width ? bad(c, "a width choice's candidate %d has width costs", k) : false;
-      int64_t pairs = (int64_t)widths_of(p, cd->cost_in) * widths_of(p, cd->cost_out);
+      int64_t pairs = (int64_t)plan_width_pairs(p, cd);
       if (pairs < 2 || cd->first_cost > p->nwcosts - pairs)
         return bad(c, "candidate %d's width costs (%lld from %d) do not fit the table of %d", k, (long long)pairs,
                    cd->first_cost, p->nwcosts);

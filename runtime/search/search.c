@@ -12,8 +12,6 @@ static int max_candidates(const Plan *p) {
   return m;
 }
 
-static int widths_of(const Plan *p, int ws) { return ws < 0 ? 1 : p->sb[ws].ncand; }
-static int pairs_of(const Plan *p, const PlanCandidate *c) { return widths_of(p, c->cost_in) * widths_of(p, c->cost_out); }
 
 /* Costs at every width pair from the plan's width costs: MACs and parameters as they are; a latency (measured at the
    supernet's widths) scaled by the pair's share of the candidate's MACs there. */
@@ -27,7 +25,7 @@ bool cost_widths(CostTable *c) {
     for (int k = 0; k < p->sb[s].ncand; k++) {
       const PlanCandidate *cd = &p->sb[s].cand[k];
       if (!cd->wcost) continue;
-      int np = pairs_of(p, cd);
+      int np = plan_width_pairs(p, cd);
       double *w = c->wcand[s * c->maxc + k] = malloc(sizeof *w * (size_t)np), base = c->cand[s * c->maxc + k];
       if (!w) return false;
       for (int j = 0; j < np; j++) {
@@ -73,7 +71,7 @@ double cost_of(const CostTable *c, const int *choice) {
       continue;
     }
     int a = cd->cost_in < 0 ? 0 : choice[cd->cost_in], b = cd->cost_out < 0 ? 0 : choice[cd->cost_out];
-    total += w[a * widths_of(c->p, cd->cost_out) + b];
+    total += w[a * plan_width_count(c->p, cd->cost_out) + b];
   }
   return total;
 }
@@ -82,7 +80,7 @@ double cost_expected(const CostTable *c, int sb, int k, const double *prob) {
   const double *w = width_costs(c, sb, k);
   if (!w) return c->cand[sb * c->maxc + k];
   const PlanCandidate *cd = &c->p->sb[sb].cand[k];
-  int na = widths_of(c->p, cd->cost_in), nb = widths_of(c->p, cd->cost_out), M = c->maxc, wi = cd->cost_in, wo = cd->cost_out;
+  int na = plan_width_count(c->p, cd->cost_in), nb = plan_width_count(c->p, cd->cost_out), M = c->maxc, wi = cd->cost_in, wo = cd->cost_out;
   double e = 0;
   for (int a = 0; a < na; a++)
     for (int b = 0; b < nb; b++) {
@@ -100,7 +98,7 @@ void cost_bounds(const CostTable *c, int sb, int k, double *lo, double *hi) {
     return;
   }
   *lo = INFINITY, *hi = -INFINITY;
-  for (int j = 0; j < pairs_of(c->p, &c->p->sb[sb].cand[k]); j++)
+  for (int j = 0; j < plan_width_pairs(c->p, &c->p->sb[sb].cand[k]); j++)
     if (w[j] >= 0) *lo = w[j] < *lo ? w[j] : *lo, *hi = w[j] > *hi ? w[j] : *hi;
   if (*lo > *hi) *lo = *hi = 0;
 }
@@ -109,7 +107,7 @@ void cost_width_grad(const CostTable *c, int sb, int k, double pk, const double 
   const double *w = width_costs(c, sb, k);
   if (!w) return;
   const PlanCandidate *cd = &c->p->sb[sb].cand[k];
-  int na = widths_of(c->p, cd->cost_in), nb = widths_of(c->p, cd->cost_out), M = c->maxc, wi = cd->cost_in, wo = cd->cost_out;
+  int na = plan_width_count(c->p, cd->cost_in), nb = plan_width_count(c->p, cd->cost_out), M = c->maxc, wi = cd->cost_in, wo = cd->cost_out;
   for (int a = 0; a < na; a++)
     for (int b = 0; b < nb; b++) {
       double v = w[a * nb + b];
