@@ -419,7 +419,7 @@ static Value build_encoder(Elab *e, SpaceSpec *sp, Scope *s, Value x, Value *tap
   for (int st = 0; st < sp->nstages && x.kind == V_TENSOR; st++)
     for (int r = 0; r < sp->stages[st].repeats && x.kind == V_TENSOR; r++) {
       x = build_superblock(e, sp, s, st, r, x);
-      taps[g->nsb - 1] = x;
+      if (x.kind == V_TENSOR) taps[g->nsb - 1] = x; /* a failed superblock may not have been added */
     }
   if (x.kind == V_TENSOR && g->is_space) widths_add_choices(e, sp);
   return x;
