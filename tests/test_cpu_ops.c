@@ -1,6 +1,7 @@
 /* test_cpu_ops.c - the CPU op kernels (runtime/cpu/cpu_ops.h) against naive double-precision references written
  * here from the PyTorch definitions, on random shapes, plus a few values worked out by hand (and checked
  * once against PyTorch 1.13). Run with --bench to time the conv kinds of a segmentation net at 784x1568. */
+#include "cpu_conv_internal.h"
 #include "cpu_grad.h"
 #include "cpu_ops.h"
 #include "spatial_ref.h"
@@ -190,6 +191,39 @@ static void test_conv(void) {
     cc.w = rng_int(min_w, small ? (min_w > 4 ? min_w : 4) : min_w + 22);
     cc.bias = rng_int(0, 1);
     run_conv_case(&cc, "random");
+  }
+}
+
+/* Convolutions with at most CPU_NARROW_K taps per output (the stem): cpu_conv2d's direct register-blocked path
+   (cpu_conv_narrow.c). Every case must take it; widths cover whole, partial and two-block column runs, cout whole and
+   partial blocks of 8 channels, padding beyond the kernel, stride (2, 1), dilation, and the activations. */
+static void test_conv_narrow(void) {
+  static const ConvCase cases[] = {
+      {2, 3, 33, 70, 16, CP(3, 3, 2, 2, 1, 1, 1, 1, 1), 1},  /* the stem, odd height */
+      {1, 3, 20, 64, 16, CP(3, 3, 2, 2, 1, 1, 1, 1, 1), 0},  /* OW 32: exactly two column blocks */
+      {1, 3, 9, 97, 17, CP(3, 3, 1, 1, 1, 1, 1, 1, 1), 1},   /* stride 1, cout one past a block */
+      {1, 2, 11, 50, 8, CP(5, 5, 2, 2, 2, 2, 1, 1, 1), 1},   /* K = 50: too many taps, must not fit (im2col) */
+      {1, 3, 12, 40, 10, CP(3, 3, 1, 2, 3, 3, 2, 2, 1), 1},  /* stride (1, 2), dilation 2, padding past the kernel */
+      {2, 1, 14, 45, 24, CP(5, 5, 2, 1, 4, 4, 2, 3, 1), 0},  /* stride (2, 1), dilation (2, 3) */
+      {1, 32, 5, 35, 8, CP(1, 1, 2, 2, 0, 0, 1, 1, 1), 1},   /* 1x1 stride 2, K = 32 */
+      {1, 3, 7, 33, 12, CP(3, 3, 2, 2, 0, 0, 1, 1, 1), 1},   /* unpadded, OW 16: one whole block */
+      {1, 3, 6, 36, 9, CP(3, 3, 1, 1, 7, 7, 1, 1, 1), 1},    /* padding wider than the kernel reaches */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const ConvCase *cc = &cases[i];
+    const ConvParams *p = &cc->p;
+    const Shape xs = {cc->n, cc->cin, cc->h, cc->w};
+    const Shape ys = {cc->n, cc->cout, conv_out(cc->h, p->kh, p->sh, p->ph, p->dh), conv_out(cc->w, p->kw, p->sw, p->pw, p->dw)};
+    const bool fits = cpu_conv_narrow_fits(xs, p, ys);
+    if (fits != (cc->cin * p->kh * p->kw <= CPU_NARROW_K))
+      t_failed++, fprintf(stderr, "narrow conv case %zu: cpu_conv_narrow_fits says %d\n", i, fits);
+    else
+      t_passed++;
+    for (int act = CONV_ACT_NONE; act <= CONV_ACT_RELU6; act++) {
+      ConvCase c = *cc;
+      c.p.act = act;
+      run_conv_case(&c, fits ? "narrow" : "narrow (too many taps: im2col)");
+    }
   }
 }
 
@@ -688,6 +722,7 @@ int main(int argc, char **argv) {
     cpu_set_threads(threads);
     test_conv();
   test_conv_epilogue();
+  test_conv_narrow();
     test_batchnorm();
     test_activations();
     test_binops();

@@ -1,5 +1,6 @@
 /* cpu_conv.c - cpu_conv2d (float32, NCHW, zero padding, groups, dilation).
- * Two paths:
+ * Three paths:
+ *  - convolutions with at most CPU_NARROW_K taps per output (the stem) go to cpu_conv_narrow.c;
  *  - direct loops when a group has few output channels (depthwise, ASPP's 2-channel groups): one task per
  *    (sample, output channel, block of rows), each output row accumulated over its taps in cache; depthwise convs of
  *    stride 1 or 2 with the sums in registers (cpu_dw_row.c, shared with the fused inverted residual);
@@ -234,6 +235,7 @@ void cpu_conv2d(const float *x, Shape xs, const float *w, const float *bias, con
   gm.cin_g = gm.cin / gm.G;
   gm.cout_g = gm.cout / gm.G;
   if (shape_numel(ys) == 0) return;
+  if (cpu_conv_narrow_fits(xs, p, ys)) return cpu_conv_narrow(x, xs, w, bias, p, y, ys);
   const int kw = p->kw, OW = gm.OW, OH = gm.OH, N = gm.N;
   int lohi_small[2 * 16], *lohi = lohi_small;
   if (kw > 16 && !(lohi = malloc(2 * (size_t)kw * sizeof(int)))) {

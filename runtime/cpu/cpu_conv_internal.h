@@ -43,6 +43,14 @@ bool cpu_dw_cols(int kw, int sw, int dw, int pw, int W, int OW, CpuDwCols *dc);
    rows[ky] NULL: a padding row. Stride 2: rows deinterleaved (cpu_deinterleave). No bias or activation. */
 void cpu_dw_row(float *restrict yr, const float *const *rows, const float *restrict wc, int kh, int kw, int OW,
                 const CpuDwCols *dc);
+/* Convolutions whose outputs each read at most CPU_NARROW_K inputs (the stem; not 1x1 stride-1 ones, which need no
+   im2col), at least 8 output channels and 16 output columns, groups 1, computed directly with the sums in
+   registers (cpu_conv_narrow.c): whether cpu_conv_narrow takes these shapes, and the conv itself (cpu_conv2d's
+   semantics; the sums run over the taps in weight order). */
+enum { CPU_NARROW_K = 32 };
+bool cpu_conv_narrow_fits(Shape xs, const ConvParams *p, Shape ys);
+void cpu_conv_narrow(const float *x, Shape xs, const float *w, const float *bias, const ConvParams *p, float *y,
+                     Shape ys);
 /* out = row's even columns, then its odd ones (W floats; out must not overlap row). */
 void cpu_deinterleave(const float *restrict row, int W, float *restrict out);
 #endif

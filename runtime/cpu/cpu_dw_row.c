@@ -9,10 +9,19 @@
 static inline int imin(int a, int b) { return a < b ? a : b; }
 static inline int imax(int a, int b) { return a > b ? a : b; }
 
+/* 32 columns at a time through two shuffles (vpermt2ps where there is AVX-512), the rest one by one. */
+SQN_ISA_CLONES
 void cpu_deinterleave(const float *restrict row, int W, float *restrict out) {
   const int half = (W + 1) / 2;
-  for (int i = 0; i < half; i++) out[i] = row[2 * i];
-  for (int i = 0; i < W / 2; i++) out[half + i] = row[2 * i + 1];
+  int i = 0;
+  for (; 2 * i + 32 <= W; i += 16) {
+    const v16 a = *(const v16u *)(row + 2 * i), b = *(const v16u *)(row + 2 * i + 16);
+    *(v16u *)(out + i) = __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    *(v16u *)(out + half + i) =
+        __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  }
+  for (int j = i; j < half; j++) out[j] = row[2 * j];
+  for (int j = i; j < W / 2; j++) out[half + j] = row[2 * j + 1];
 }
 
 bool cpu_dw_cols(int kw, int sw, int dw, int pw, int W, int OW, CpuDwCols *dc) {

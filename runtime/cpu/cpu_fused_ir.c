@@ -49,7 +49,8 @@ static IrGeom geometry(const FusedIr *f, Shape xs, Shape ys) {
   g.nb = (g.OH + g.rows - 1) / g.rows;
   g.hrows = (f->kh - 1) * f->dh;
   g.per_task = round16((size_t)g.hid * g.R * g.W) + round16((size_t)g.hid * g.BO * g.OW) +
-               (f->residual ? round16((size_t)g.cout * g.BO * g.OW) : 0) + round16((size_t)g.W);
+               (f->residual ? round16((size_t)g.cout * g.BO * g.OW) : 0) +
+               round16((size_t)(f->sw == 2 ? g.cin * g.R : 1) * g.W);
   g.halo = f->residual ? round16((size_t)g.cin * g.hrows * g.W) : 0;
   return g;
 }
@@ -104,24 +105,23 @@ static const float *source_rows(const IrGeom *g, const Band *b, int r0, int *r1,
   return b->halo + (size_t)(r0 < b->oa ? r0 - b->lo : top + r0 - b->ob) * g->W;
 }
 
-/* A ring row deinterleaved in place (through tmp). */
-static void deinterleave(float *restrict row, int W, float *restrict tmp) {
-  cpu_deinterleave(row, W, tmp);
-  memcpy(row, tmp, (size_t)W * sizeof *row);
-}
-
-/* Step 1: input rows [r0, r1) (not wrapping around the ring; from one source) expanded into the ring; for a
-   stride-2 depthwise conv each row is stored deinterleaved. */
+/* Step 1: input rows [r0, r1) (not wrapping around the ring; from one source) expanded into the ring. For a
+   stride-2 depthwise conv the ring rows are stored deinterleaved: the 1x1 expand acts on each pixel alone, so the
+   input rows are deinterleaved into tmp ([cin][r1 - r0][W]) first, which moves cin rather than hid channels. */
 static void expand_rows(const FusedIr *f, const IrGeom *g, const float *src, int ldb, int r0, int r1, float *E,
                         float *tmp) {
   const int M = g->hid / f->g1, K = g->cin / f->g1, L = (r1 - r0) * g->W;
   const size_t ring = (size_t)g->R * g->W;
+  if (f->sw == 2) {
+    for (int c = 0; c < g->cin; c++)
+      for (int r = 0; r < r1 - r0; r++)
+        cpu_deinterleave(src + (size_t)c * ldb + (size_t)r * g->W, g->W, tmp + ((size_t)c * (r1 - r0) + r) * g->W);
+    src = tmp, ldb = L;
+  }
   for (int gr = 0; gr < f->g1; gr++) {
     float *C = E + (size_t)gr * M * ring + (size_t)(r0 % g->R) * g->W;
     const float *A = f->w1 + (size_t)gr * M * K, *B = src + (size_t)gr * K * ldb;
     cpu_gemm_bias_act(M, L, K, A, K, B, ldb, C, (int)ring, f->b1 ? f->b1 + gr * M : NULL, f->act1);
-    for (int c = 0; f->sw == 2 && c < M; c++)
-      for (int r = 0; r < r1 - r0; r++) deinterleave(C + (size_t)c * ring + (size_t)r * g->W, g->W, tmp);
   }
 }
 
