@@ -16,15 +16,8 @@
 set -u
 sqnrun=$1 plan=$2 space=$3 work=$4
 here=$(dirname "$0")
-command -v mpirun >/dev/null || { echo "SKIP: no mpirun (Debian: openmpi-bin libopenmpi-dev)"; exit 77; }
-command -v python3 >/dev/null || { echo "SKIP: no python3 to compare checkpoints"; exit 77; }
 "$sqnrun" --help 2>&1 | grep -q . || exit 1
-rm -rf "$work" && mkdir -p "$work" || exit 1
-# containers: shared memory without CMA, no core binding, root allowed
-export OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-mpi() { local np=$1; shift; timeout 300 mpirun --oversubscribe --bind-to none --mca btl self,vader -np "$np" "$@"; }
-fail() { echo "FAIL: $*"; exit 1; }
-cmpruns() { python3 "$here/dist_compare.py" "$1" "$2" 1e-5 "${3:-1e-4}" || fail "$2 differs from $1"; }
+. "$here/mpi_env.sh"
 data="--data synthetic --synthetic-size 64x128 --synthetic-val 3 --crop 64x64 --workers 1 --threads 1"
 
 # --train: 2 ranks x 2 samples and 3 ranks x 2 samples against one process: the losses of 2 steps, every tensor after 1

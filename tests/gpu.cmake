@@ -21,6 +21,20 @@ if(SQN_HAVE_CUDA)
   add_test(NAME gpu_train_cli COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/gpu_train_cli.sh $<TARGET_FILE:gpu_probe> $<TARGET_FILE:sqnc>
            $<TARGET_FILE:sqnrun> ${PROJECT_SOURCE_DIR} ${GPU_OUT}/train_cli)
   set_tests_properties(${GPU_TESTS} PROPERTIES LABELS gpu SKIP_RETURN_CODE 77 TIMEOUT 600)
+  # Data parallelism on GPUs: which GPU a rank takes and NCCL loaded at run time (no GPU needed; skipped without
+  # libnccl.so.2), a one-rank NCCL communicator where there is a GPU; and 2-rank CUDA training and search under
+  # mpirun against one process (tests/gpu_dist.sh: skipped without a GPU or mpirun).
+  add_executable(test_cuda_nccl test_cuda_nccl.c)
+  target_link_libraries(test_cuda_nccl PRIVATE sqncuda)
+  add_test(NAME cuda_nccl COMMAND test_cuda_nccl)
+  set_tests_properties(cuda_nccl PROPERTIES LABELS gpu SKIP_RETURN_CODE 77)
+  if(SQN_HAVE_MPI AND SQN_HAVE_LLVM)
+    add_test(NAME gpu_dist COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/gpu_dist.sh $<TARGET_FILE:sqnrun>
+             ${CMAKE_CURRENT_BINARY_DIR}/train_cli/lat_small_64.plan ${CMAKE_CURRENT_BINARY_DIR}/train_cli/space.plan ${GPU_OUT}/dist
+             $<TARGET_FILE:gpu_probe>)
+    set_tests_properties(gpu_dist PROPERTIES LABELS gpu SKIP_RETURN_CODE 77 TIMEOUT 900
+                         FIXTURES_REQUIRED "train_cli_plan;train_cli_space")
+  endif()
   if(NOT SQN_HAVE_LLVM)
     # without LLVM sqnc cannot embed kernels: nothing to run on the GPU
     foreach(t ${GPU_TESTS})

@@ -40,8 +40,19 @@ typedef struct BackendTrain {
                                 gradient), or -1; NULL = no fusion (trainer.c decides where it is safe) */
   void *state;               /* the backend's training state (BackendDevice.prepare_train) */
   void (*bn_sum)(double *v, size_t n); /* SyncBN: sums BN's per-channel statistics over the ranks of a data-parallel
-                                          run (dist.h); NULL = this process's batch only. The CPU backend's. */
+                                          run (dist.h, host memory); NULL = this process's batch only. */
 } BackendTrain;
+
+/* The processes of a data-parallel run (dist.h) as a backend sees them: this one's rank among size, and the job's
+   host collectives (dist_bcast, dist_allreduce_f32/_f64), which a device backend may use to bootstrap its own or
+   fall back on. `how` is the backend's answer (BackendDevice.dist_join). */
+typedef struct BackendJob {
+  int rank, size;
+  void (*bcast)(void *buf, size_t bytes, int root);
+  void (*sum_f32)(float *v, size_t n);
+  void (*sum_f64)(double *v, size_t n);
+  char how[160];
+} BackendJob;
 
 /* Where a backend's buffers live, and how to reach them: every backend gives these hooks, so that the executor
    and the trainer have one code path. The CUDA backend's memory is the GPU's; the CPU backend's "device" is host
@@ -82,6 +93,13 @@ typedef struct BackendDevice {
      or w -= lr * d where mom is NULL) queued. */
   bool (*sgd)(void *state, float *w, const float *g, float *mom, size_t n, float lr, float momentum, float wd,
               bool first, char *err, size_t errlen);
+  /* Data parallelism on device memory (docs/distributed.md); NULL where device memory is host memory (the trainer
+     sums host buffers through dist.h there) or where the backend has no such path. dist_join: this process's device
+     joins the job (a collective call; job->how gets how its sums will run, for the log); allreduce: n floats (f64:
+     doubles) at buf summed over the ranks in place, queued; scale: x[i] *= a over n floats, queued. */
+  bool (*dist_join)(void *state, BackendJob *job, char *err, size_t errlen);
+  bool (*allreduce)(void *state, void *buf, size_t n, bool f64, char *err, size_t errlen);
+  bool (*scale)(void *state, float *x, size_t n, float a, char *err, size_t errlen);
 } BackendDevice;
 
 /* Whether `bytes` of device memory for WHAT can fit: on host memory, false with host_memory_check's message ("WHAT

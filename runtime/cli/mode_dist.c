@@ -1,5 +1,6 @@
 /* mode_dist.c - the data-parallel parts of --train and --search (mode_dist.h). */
 #include "mode_dist.h"
+#include <stdio.h>
 #include "dist.h"
 
 bool dist_writer(void) { return dist_rank() == 0; }
@@ -12,7 +13,10 @@ bool dist_run_start(Loader *l, int batch, Trainer *t, char *err, size_t n) {
                             "is a multiple of %d (each process takes batch / processes samples of every batch)",
                     batch, ranks, ranks), false;
   if (!loader_set_shard(l, dist_rank(), ranks)) return snprintf(err, n, "cannot shard the training data"), false;
-  return trainer_set_data_parallel(t, true, err, n);
+  if (!trainer_set_data_parallel(t, true, err, n)) return false;
+  if (dist_writer() && trainer_data_parallel_how(t)[0])
+    fprintf(stderr, "sqnrun: %d ranks: gradients summed %s\n", ranks, trainer_data_parallel_how(t));
+  return true;
 }
 
 bool dist_run_dir_open(RunDir *d, const char *path, RunDirUse use, char *err, size_t n) {

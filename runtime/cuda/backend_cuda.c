@@ -4,6 +4,7 @@
    variants, other convs through cuDNN plus an AFFINE epilogue (bias, relu/relu6). run_node:
    backend_cuda_run.c; the device memory hooks and the Backend table: backend_cuda_device.c. */
 #include "backend_cuda.h"
+#include "cuda_nccl.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,12 +128,13 @@ void cuda_release(void *state) {
     if (x->ev[i]) cudaEventDestroy(x->ev[i]);
   for (int i = 0; i < x->nowned; i++) cudaFree(x->owned[i]);
   if (x->train_free) x->train_free(x->train);
+  cuda_nccl_close(x->nccl, x->error[0] != 0); /* after a failure: aborted, so that no peer waits on this rank */
   cuda_conv_lib_free(x->dnn);
   cuda_kernels_free(x->k);
   if (x->stream) cudaStreamDestroy(x->stream);
   backend_fold_free(&x->f, x->p);
   free(x->conv), free(x->fn), free(x->conv_w), free(x->conv_b), free(x->bn_scale), free(x->bn_shift);
-  free(x->owned), free(x->ev);
+  free(x->owned), free(x->ev), free(x->dist_stage);
   free(x);
 }
 

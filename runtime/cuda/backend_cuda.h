@@ -28,6 +28,11 @@ typedef struct CudaState {
   cudaEvent_t *ev;          /* profiling timestamps (BackendDevice.mark), created on first use */
   int nev;
   char error[1024];         /* why the last run_node failed ("" = op not supported) */
+  struct CudaNccl *nccl;    /* a data-parallel run's GPUs joined by NCCL (backend_cuda_dist.c), else NULL */
+  bool dist_host;           /* ... or summed through the host (the job's MPI) */
+  BackendJob job;           /* the job (dist_join) */
+  void *dist_stage;         /* the host copy for dist_host */
+  size_t dist_stage_cap;
   CudaTrain *train;         /* a training state's extras, else NULL */
   void (*train_free)(CudaTrain *); /* frees them (set by backend_cuda_train.c: the core does not call training code) */
 } CudaState;
@@ -54,6 +59,10 @@ bool cuda_loss(void *state, const float *logits, Shape s, const unsigned char *l
                double *loss, long *nvalid, char *err, size_t errlen);
 bool cuda_sgd(void *state, float *w, const float *g, float *mom, size_t n, float lr, float momentum, float wd, bool first,
               char *err, size_t errlen);
+/* Data parallelism (backend_cuda_dist.c): BackendDevice dist_join, allreduce, scale. */
+bool cuda_dist_join(void *state, BackendJob *job, char *err, size_t errlen);
+bool cuda_allreduce(void *state, void *buf, size_t n, bool f64, char *err, size_t errlen);
+bool cuda_scale(void *state, float *x, size_t n, float a, char *err, size_t errlen);
 /* Records a CUDA runtime failure in x->error; false unless e is cudaSuccess. */
 bool cuda_check(CudaState *x, cudaError_t e, const char *what);
 #endif

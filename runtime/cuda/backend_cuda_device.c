@@ -69,7 +69,8 @@ static const char *dev_error(void *state) { return ((CudaState *)state)->error; 
 static const BackendDevice cuda_device = {
     .host = false, .align = 256, .alloc = dev_alloc, .free = dev_free, .upload = dev_upload, .download = dev_download,
     .copy = dev_copy, .zero = dev_zero, .sync = dev_sync, .mark = dev_mark, .elapsed = dev_elapsed, .error = dev_error,
-    .prepare_train = cuda_prepare_train, .loss = cuda_loss, .sgd = cuda_sgd};
+    .prepare_train = cuda_prepare_train, .loss = cuda_loss, .sgd = cuda_sgd, .dist_join = cuda_dist_join,
+    .allreduce = cuda_allreduce, .scale = cuda_scale};
 
 /* No BN + activation fusion in training (BackendTrain.bn_act): cuDNN's batch norm computes BN alone. */
 const Backend backend_cuda = {.name = "cuda", .prepare = cuda_prepare, .run_node = cuda_run_node, .release = cuda_release,

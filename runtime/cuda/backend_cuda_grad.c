@@ -75,6 +75,7 @@ static bool bn_backward(CudaState *x, const BackendTrain *t, const PlanNode *nd,
   if (!dg) dg = x->train->chan;
   if (!db) db = x->train->chan + d.c;
   if (t->bn_eval) return bn_backward_eval(x, t, nd, dx, acc, dg, db);
+  if (t->bn_sum) return cuda_syncbn_backward(x, t, nd, dx, acc, dg, db);
   if (!dx) dx = t->scratch, acc = false;
   const float *save = t->bn_save[nd->id], *dy = t->grad[nd->id];
   float *out = dx == dy ? t->scratch : dx; /* in place (the plan may alias them when not accumulating): via scratch */

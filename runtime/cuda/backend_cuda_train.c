@@ -44,6 +44,8 @@ void cuda_train_free(CudaTrain *t) {
   if (t->chan) cudaFree(t->chan);
   if (t->labels) cudaFree(t->labels);
   if (t->px_loss) cudaFree(t->px_loss);
+  if (t->sync) cudaFree(t->sync);
+  free(t->sync_hf), free(t->sync_sum);
   free(t->mix), free(t->mix_host), free(t->mix_cap), free(t->dw_host), free(t->px_loss_host);
   free(t);
 }
@@ -79,6 +81,7 @@ static bool prepare_nodes(CudaState *x, char *err, size_t n) {
     KernelSpec s = {.family = KFAM_AFFINE, .act = KACT_NONE};
     if (nd->bias && !(x->fn[i] = cuda_kernels_get(x->k, &s, err, n))) return false;
   }
+  x->train->maxc = maxc;
   return alloc_chan(x, maxc, err, n);
 }
 
@@ -126,9 +129,10 @@ static bool bn_forward(CudaState *x, const BackendTrain *t, const PlanNode *nd) 
   float *y = r->buf[nd->id], *out = y == in ? t->scratch : y; /* in place (the plan may alias them): via scratch */
   size_t bytes = sizeof(float) * (size_t)s.n * s.c * s.h * s.w;
   const float *g = r->param[nd->param[0]], *b = r->param[nd->param[1]];
-  bool ok = t->bn_eval ? cuda_dnn_bn_infer(x->train->dnn, in, s, g, b, r->param[nd->param[2]], r->param[nd->param[3]], out,
-                                           false, x->error, sizeof x->error)
-                       : cuda_dnn_bn_train(x->train->dnn, in, s, g, b, rm, rv, t->bn_momentum, out, t->bn_save[nd->id],
+  bool ok = t->bn_eval  ? cuda_dnn_bn_infer(x->train->dnn, in, s, g, b, r->param[nd->param[2]], r->param[nd->param[3]], out,
+                                            false, x->error, sizeof x->error)
+            : t->bn_sum ? cuda_syncbn_forward(x, t, nd, in, out)
+                        : cuda_dnn_bn_train(x->train->dnn, in, s, g, b, rm, rv, t->bn_momentum, out, t->bn_save[nd->id],
                                            t->bn_save[nd->id] + s.c, x->error, sizeof x->error);
   return ok && (out == y || cuda_check(x, cudaMemcpyAsync(y, out, bytes, cudaMemcpyDeviceToDevice, x->stream), "cudaMemcpyAsync"));
 }
@@ -195,6 +199,8 @@ static bool grow_pixels(CudaTrain *t, size_t px, char *err, size_t n) {
   if (px <= t->px_cap) return true;
   if (t->labels) cudaFree(t->labels);
   if (t->px_loss) cudaFree(t->px_loss);
+  if (t->sync) cudaFree(t->sync);
+  free(t->sync_hf), free(t->sync_sum);
   free(t->px_loss_host);
   t->labels = NULL, t->px_loss = t->px_loss_host = NULL, t->px_cap = 0;
   if (!cuda_rt(cudaMalloc((void **)&t->labels, px), "cudaMalloc", err, n) ||

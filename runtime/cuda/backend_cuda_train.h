@@ -20,6 +20,10 @@ struct CudaTrain {
   unsigned char *labels; /* the loss: the step's labels (device), the per-pixel losses (device, and a host copy) */
   float *px_loss, *px_loss_host;
   size_t px_cap;         /* pixels of all three */
+  int maxc;              /* the most BN channels (m above) */
+  float *sync;           /* SyncBN (backend_cuda_syncbn.c): device [6m], its host staging [5m] floats, [2m + 1] sums */
+  float *sync_hf;
+  double *sync_sum;
 };
 
 /* Launches library kernel s (looked up in the plan's module, cached); false with x->error set. */
@@ -32,6 +36,12 @@ const float *cuda_train_mix_w(const CudaState *x, const PlanNode *nd);
 void cuda_train_mix_inputs(const BackendTrain *t, const PlanNode *nd, const float **xs);
 /* Shapes as cuDNN takes them. */
 ConvDims cuda_train_dims(const BackendRun *r, int node);
+/* backend_cuda_syncbn.c: batch norm in training mode with the statistics (forward: y = BN(in) into out) and the
+   backward sums (dx, acc adding; dg, db: where this rank's dgamma, dbeta go) of every rank's part of the batch
+   (BackendTrain.bn_sum); false with x->error set. */
+bool cuda_syncbn_forward(CudaState *x, const BackendTrain *t, const PlanNode *nd, const float *in, float *out);
+bool cuda_syncbn_backward(CudaState *x, const BackendTrain *t, const PlanNode *nd, float *dx, bool acc, float *dg,
+                          float *db);
 /* backend_cuda_spatial.c: maxpool, gmp, pad, softmax, slice, channel_shuffle forward (into y) and backward
    (into dx, acc adding); false for other ops or with x->error set. */
 bool cuda_spatial_forward(CudaState *x, const BackendRun *r, const PlanNode *nd, float *y);

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include "cuda_conv_internal.h"
 
-#define BN_EPS 1e-5
+#define BN_EPS CUDA_DNN_BN_EPS
 
 struct CudaDnn {
   CudaConvLib *l;
@@ -120,6 +120,24 @@ bool cuda_dnn_reduce_to(CudaDnn *d, const float *dy, ConvDims ys, float *dx, Con
          cuda_conv_workspace(d->l, ws, err, n) &&
          dnn_ok(cudnnReduceTensor(d->l->h, d->red, NULL, 0, d->l->ws, ws, &alpha, d->t[0], dy, &beta, d->t[1], dx),
                 "cudnnReduceTensor", err, n);
+}
+
+bool cuda_dnn_scale(CudaDnn *d, float *x, size_t n, float alpha, char *err, size_t errlen) {
+  for (size_t at = 0; at < n; at += 1u << 30) { /* cuDNN's dims are ints */
+    const size_t k = n - at < (1u << 30) ? n - at : (1u << 30);
+    if (!set4(d, 0, (ConvDims){1, 1, 1, (int)k}, err, errlen) ||
+        !dnn_ok(cudnnScaleTensor(d->l->h, d->t[0], x + at, &alpha), "cudnnScaleTensor", err, errlen))
+      return false;
+  }
+  return true;
+}
+
+bool cuda_dnn_mul_channels(CudaDnn *d, const float *x, ConvDims s, const float *v, float *y, bool acc, char *err,
+                           size_t n) {
+  const float one = 1.0f, beta = acc ? 1.0f : 0.0f;
+  return set4(d, 0, s, err, n) && set4(d, 1, channels(s.c), err, n) &&
+         dnn_ok(cudnnOpTensor(d->l->h, d->mul, &one, d->t[0], x, &one, d->t[1], v, &beta, d->t[0], y), "cudnnOpTensor",
+                err, n);
 }
 
 static bool set4_strided(CudaDnn *d, int k, ConvDims s, const int64_t st[4], char *err, size_t n) {

@@ -1,6 +1,6 @@
 /* cuda_dnn.h - the cuDNN tensor operations the CUDA backend trains with (float32, NCHW, queued on the
    conv library's stream, its workspace shared): training-mode batch norm and its backward, reductions to a
-   broadcast shape, strided copies that add or overwrite, pooling backward, and per-channel arithmetic. */
+   broadcast shape, strided copies that add or overwrite, pooling backward, per-channel arithmetic and scaling. */
 #ifndef SQN_CUDA_DNN_H
 #define SQN_CUDA_DNN_H
 #include <stdbool.h>
@@ -9,6 +9,7 @@
 #include "cuda_conv.h"
 
 typedef struct CudaDnn CudaDnn;
+#define CUDA_DNN_BN_EPS 1e-5 /* batch norm's eps (the CPU's 1e-5f; cuda_dnn.c) */
 
 CudaDnn *cuda_dnn_new(CudaConvLib *l, char *err, size_t errlen);
 void cuda_dnn_free(CudaDnn *d);
@@ -37,6 +38,11 @@ bool cuda_dnn_reduce_to(CudaDnn *d, const float *dy, ConvDims ys, float *dx, Con
 /* dst = (acc: dst +) alpha * src, both of shape s; src broadcast along the dims where src_shape is 1. */
 bool cuda_dnn_broadcast(CudaDnn *d, const float *src, ConvDims src_shape, float *dst, ConvDims s, bool acc, float alpha,
                         char *err, size_t errlen);
+/* x *= alpha over n floats, in place. */
+bool cuda_dnn_scale(CudaDnn *d, float *x, size_t n, float alpha, char *err, size_t errlen);
+/* y = (acc: y +) x * v[c] per channel (x and y of shape s, v: s.c floats); y must not be x. */
+bool cuda_dnn_mul_channels(CudaDnn *d, const float *x, ConvDims s, const float *v, float *y, bool acc, char *err,
+                           size_t errlen);
 /* dst = (acc: dst +) src over a [n, c, h, w] window, each side with its own element strides (NCHW order). */
 bool cuda_dnn_copy_strided(CudaDnn *d, const float *src, const int64_t src_stride[4], float *dst,
                            const int64_t dst_stride[4], ConvDims s, bool acc, char *err, size_t errlen);

@@ -2,6 +2,7 @@
 #include "cuda_driver.h"
 #include <dlfcn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define NO_GPU "no NVIDIA GPU/driver found: "
@@ -78,17 +79,45 @@ static bool open_failed(const char *what, cudaError_t e, char *err, size_t n) {
   return false;
 }
 
+/* This process's rank among those of the job on this host, as the launcher says (Open MPI, Slurm, MPICH/Hydra,
+   PMIx), or -1. */
+static int local_rank(void) {
+  static const char *const vars[] = {"OMPI_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID", "MPI_LOCALRANKID", "PMI_LOCAL_RANK",
+                                     "PMIX_LOCAL_RANK"};
+  for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+    const char *v = getenv(vars[i]);
+    char *end;
+    long r = v ? strtol(v, &end, 10) : -1;
+    if (v && *v && !*end && r >= 0 && r < 1 << 20) return (int)r;
+  }
+  return -1;
+}
+
+int cuda_device_pick(int count, char *err, size_t n) {
+  const char *v = getenv("SQN_CUDA_DEVICE");
+  if (v && *v) {
+    char *end;
+    long d = strtol(v, &end, 10);
+    if (*end || d < 0 || d >= count)
+      return snprintf(err, n, "SQN_CUDA_DEVICE=%s: not a device of this machine (it has %d: 0 to %d)", v, count, count - 1),
+             -1;
+    return (int)d;
+  }
+  const int r = local_rank();
+  return r < 0 ? 0 : r % count; /* ranks on one host take its GPUs in turn (each its own with CUDA_VISIBLE_DEVICES) */
+}
+
 bool cuda_device_open(int *device, int *cc, char *err, size_t n) {
   if (!cuda_driver(err, n)) return false;
   int count = 0, major = 0, minor = 0;
   cudaError_t e = cudaGetDeviceCount(&count);
   if (e != cudaSuccess) return open_failed("cudaGetDeviceCount", e, err, n);
   if (count < 1) return snprintf(err, n, NO_GPU "the driver sees no device" USE_CPU), false;
-  *device = 0;
-  if ((e = cudaSetDevice(0)) != cudaSuccess) return open_failed("cudaSetDevice(0)", e, err, n);
+  if ((*device = cuda_device_pick(count, err, n)) < 0) return false;
+  if ((e = cudaSetDevice(*device)) != cudaSuccess) return open_failed("cudaSetDevice", e, err, n);
   if ((e = cudaFree(NULL)) != cudaSuccess) return open_failed("creating the primary context", e, err, n);
-  if ((e = cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, 0)) != cudaSuccess ||
-      (e = cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, 0)) != cudaSuccess)
+  if ((e = cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, *device)) != cudaSuccess ||
+      (e = cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, *device)) != cudaSuccess)
     return open_failed("cudaDeviceGetAttribute", e, err, n);
   *cc = major * 10 + minor;
   CUcontext ctx = NULL;

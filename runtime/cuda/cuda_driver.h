@@ -32,7 +32,10 @@ const char *cuda_driver_error(CUresult r, char *buf, size_t n);
 /* "cudaErrorName (description)" for a runtime result, in buf. */
 const char *cuda_runtime_error(cudaError_t e, char *buf, size_t n);
 
-/* The GPU the backend runs on: device 0 made current with its primary context (cudaSetDevice +
+/* Which of `count` GPUs this process runs on: SQN_CUDA_DEVICE if set, else its local rank (mpirun, srun) modulo
+   count, else 0; -1 with a message for a bad SQN_CUDA_DEVICE. */
+int cuda_device_pick(int count, char *err, size_t errlen);
+/* The GPU the backend runs on (cuda_device_pick) made current with its primary context (cudaSetDevice +
    cudaFree(0)), the driver loaded; *cc = compute capability major * 10 + minor. False with
    "no NVIDIA GPU/driver found: ...; use --backend cpu" (or another clear reason). */
 bool cuda_device_open(int *device, int *cc, char *err, size_t errlen);

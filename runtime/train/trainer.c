@@ -375,11 +375,12 @@ bool trainer_step(Trainer *t, const float *images, Shape in, const unsigned char
   if (!forward(t, images, &bt, err, n)) return false;
   Shape ls = {in.n, o.c, o.h, o.w};
   if (!loss(t, labels, ls, st, err, n)) return false;
-  if (t->data_parallel) trainer_dist_loss(t, ls, st);
+  if (t->data_parallel && !trainer_dist_loss(t, ls, st, err, n)) return false;
   if (!isfinite(st->loss)) return explain_nonfinite_forward(t, err, n);
   if ((t->keep_logits && !host_logits(t, true, err, n)) || !backward(t, &bt, err, n)) return false;
+  if (t->data_parallel && !trainer_dist_grads_device(t, err, n)) return false;
   if (!trainer_dev_pull_grads(t, err, n)) return false;
-  if (t->data_parallel) trainer_dist_grads(t);
+  if (t->data_parallel) trainer_dist_grads_host(t);
   st->grad_norm = grad_norm(t);
   if (!isfinite(st->grad_norm)) return explain_nonfinite_grad(t, err, n);
   return true;

@@ -38,8 +38,12 @@ bool trainer_step(Trainer *t, const float *images, Shape in, const unsigned char
    steps on its shard of the global batch; the loss is the global batch's mean, BN uses the global batch's statistics
    (SyncBN), and the gradients after trainer_step are the global batch's (summed over the ranks), so the updates
    equal one process's on the whole batch. Turning it on makes every rank's parameters rank 0's (a collective call:
-   every rank at once). CPU backend only (no NCCL yet): false with a message on others. Off by default. */
+   every rank at once; on a GPU it also joins the job's GPUs: BackendDevice.dist_join). False with a message where
+   the backend has no data-parallel path. Off by default. */
 bool trainer_set_data_parallel(Trainer *t, bool on, char *err, size_t n);
+/* How a device backend sums over the ranks (e.g. "by NCCL 2.27.3 on each rank's GPU"), "" where it is dist.h on the
+   host (the CPU backend) or data parallelism is off. */
+const char *trainer_data_parallel_how(const Trainer *t);
 /* Supernets (plans of a search space): the mixing weights of the next steps, w[sb][cand][batch] for
    every superblock (superblock-major, then candidate, then sample), copied. The batch of the next
    step must be `batch`. After a step, trainer_mix_grad gives d loss / d w in the same layout. */

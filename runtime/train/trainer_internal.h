@@ -37,6 +37,7 @@ struct Trainer {
   long adam_t;
   bool keep_logits, keep_running;
   bool data_parallel;        /* trainer_set_data_parallel */
+  char dist_how[160];        /* how a device backend sums over the ranks ("" on host memory) */
   const float *logits;       /* the logits of the last forward on the host, NULL when none (trainer_logits) */
   void *logits_copy;         /* their host copy, where one is needed */
   size_t logits_cap;
@@ -47,7 +48,9 @@ struct Trainer {
 /* trainer_new on a given backend (tests: one that backend_get does not know). */
 Trainer *trainer_new_on(const Plan *p, const TensorSet *weights, uint64_t seed, const Backend *be, char *err, size_t n);
 /* Data-parallel steps (trainer_dist.c): the global loss and this rank's d loss / d logits rescaled to it; the
-   gradient block summed over the ranks. */
-void trainer_dist_loss(Trainer *t, Shape ls, TrainStats *st);
-void trainer_dist_grads(Trainer *t);
+   gradient block summed over the ranks: on the device before it comes to the host (a GPU), or on the host after
+   (host memory); each does nothing where the other applies. */
+bool trainer_dist_loss(Trainer *t, Shape ls, TrainStats *st, char *err, size_t n);
+bool trainer_dist_grads_device(Trainer *t, char *err, size_t n);
+void trainer_dist_grads_host(Trainer *t);
 #endif
