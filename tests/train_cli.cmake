@@ -121,6 +121,19 @@ else() # ranks of a sqnrun without MPI would be separate one-process runs: nothi
   set_tests_properties(dist_mpi PROPERTIES SKIP_RETURN_CODE 77)
 endif()
 
+# The trainer's data-parallel step with the ranks as threads of one process (tests/dist_threads.c, a link seam for
+# dist.h): 2 and 3 ranks against one trainer on the whole batch, SyncBN included; needs no MPI. On CUDA (label gpu)
+# it checks SyncBN on cuDNN, the loss scaling on the device and the sums through the host; skipped without a GPU.
+find_package(Threads REQUIRED)
+add_executable(test_dist_threads ${CMAKE_CURRENT_SOURCE_DIR}/test_dist_threads.c ${CMAKE_CURRENT_SOURCE_DIR}/dist_threads.c)
+target_link_libraries(test_dist_threads PRIVATE sqntrain Threads::Threads m)
+add_test(NAME dist_threads COMMAND test_dist_threads cpu ${TPLAN})
+set_tests_properties(dist_threads PROPERTIES FIXTURES_REQUIRED train_cli_plan)
+if(SQN_HAVE_CUDA)
+  add_test(NAME gpu_dist_threads COMMAND test_dist_threads cuda ${TPLAN})
+  set_tests_properties(gpu_dist_threads PROPERTIES FIXTURES_REQUIRED train_cli_plan LABELS gpu SKIP_RETURN_CODE 77)
+endif()
+
 # The search's resource term: gradients of every form, relative costs and budgets at two input sizes, the skip
 # limit (tests/test_search_budget.c), on the README's space compiled at 64x128 and 128x256.
 add_executable(test_search_budget ${CMAKE_CURRENT_SOURCE_DIR}/test_search_budget.c)
