@@ -1,7 +1,8 @@
 #!/bin/bash
 # dist_mpi.sh SQNRUN NET.plan SPACE.plan WORKDIR: data-parallel sqnrun under mpirun (docs/distributed.md) against one
-# process with the same global batch and seed: --train on 2 ranks (batch 4) and 3 ranks (batch 6), --search on 2 and
-# 3 ranks (batch 6), a run stopped on 2 ranks and resumed on 3, a batch that does not divide, and a rank killed with
+# process with the same global batch and seed: --train on 2 ranks (batch 4) and 3 ranks (batch 6, and batch 4: uneven
+# shards), --search on 2 and 3 ranks (batch 6) and on 2 ranks with batch 5, a run stopped on 2 ranks and resumed on 3,
+# a batch smaller than the ranks, and a rank killed with
 # SIGKILL (the job stops within 60 s with a message, the last checkpoint still resumes). Exits 77 (skipped) without
 # mpirun or python3.
 # Tolerances: per-step losses 1e-5 absolute, every float32 tensor of last.safetensors (weights, SyncBN's running
@@ -23,12 +24,12 @@ data="--data synthetic --synthetic-size 64x128 --synthetic-val 3 --crop 64x64 --
 # --train: 2 ranks x 2 samples and 3 ranks x 2 samples against one process: the losses of 2 steps, every tensor after 1
 t1="$plan --train $data --synthetic-train 12 --seed 5 --epochs 1 --max-steps 1 --lr 0.001"
 t="$plan --train $data --synthetic-train 12 --seed 5 --epochs 1 --max-steps 2 --lr 0.001"
-for run in "2 4" "3 6"; do
+for run in "2 4" "3 6" "3 4"; do # 3 ranks with batch 4: shards of 1, 1 and 2 samples
   set -- $run
-  "$sqnrun" $t1 --batch $2 --out "$work/train1_b$2_s1" >/dev/null 2>&1 || fail "one-process train"
+  [ -d "$work/train1_b$2_s1" ] || "$sqnrun" $t1 --batch $2 --out "$work/train1_b$2_s1" >/dev/null 2>&1 || fail "one-process train"
   mpi $1 "$sqnrun" $t1 --batch $2 --out "$work/train$1_b$2_s1" >/dev/null || fail "$1-rank train"
   cmpruns "$work/train1_b$2_s1" "$work/train$1_b$2_s1"
-  "$sqnrun" $t --batch $2 --out "$work/train1_b$2" >/dev/null 2>&1 || fail "one-process train"
+  [ -d "$work/train1_b$2" ] || "$sqnrun" $t --batch $2 --out "$work/train1_b$2" >/dev/null 2>&1 || fail "one-process train"
   mpi $1 "$sqnrun" $t --batch $2 --out "$work/train$1_b$2" >/dev/null || fail "$1-rank train"
   cmpruns "$work/train1_b$2" "$work/train$1_b$2" -
 done
@@ -61,9 +62,15 @@ print(f"derivation on {len(a)} architectures: max |mIoU difference| {max(abs(x['
 PY
 done
 
-# the global batch must divide by the ranks
-out=$(mpi 2 "$sqnrun" $t --batch 3 --out "$work/odd" 2>&1) && fail "batch 3 on 2 ranks was accepted"
-echo "$out" | grep -q "global batch 3 does not divide by the 2 processes" || fail "no clear message for batch 3 on 2 ranks: $out"
+# a search with uneven shards (2 ranks, batch 5: 2 and 3 samples): the Gumbel noise of each global sample as in one process
+u="$space --search $data --synthetic-train 10 --seed 3 --epochs 1 --max-steps 1 --warmup-epochs 0 --samples 2 --derive-val 1 --batch 5 --lr 0.001"
+"$sqnrun" $u --out "$work/search_u1" >/dev/null 2>&1 || fail "one-process search, batch 5"
+mpi 2 "$sqnrun" $u --out "$work/search_u2" >/dev/null || fail "2-rank search, batch 5"
+cmpruns "$work/search_u1" "$work/search_u2"
+
+# every rank needs a sample of each batch
+out=$(mpi 3 "$sqnrun" $t --batch 2 --out "$work/small" 2>&1) && fail "batch 2 on 3 ranks was accepted"
+echo "$out" | grep -q "global batch 2 is smaller than the 3 processes" || fail "no clear message for batch 2 on 3 ranks: $out"
 
 # resume with another number of ranks: 1 epoch on 2 ranks, the 2nd on 3, equals 2 epochs in one process
 r="$plan --train $data --synthetic-train 12 --seed 7 --epochs 2 --max-steps 1 --batch 6 --lr 0.001"

@@ -1,5 +1,5 @@
-/* test_dist_threads.c BACKEND PLAN - the trainer's data-parallel step (trainer_set_data_parallel) with 2 and 3 ranks
-   run as threads (dist_threads.c) against one trainer on the whole batch of 6: the loss and valid pixels, every
+/* test_dist_threads.c BACKEND PLAN - the trainer's data-parallel step (trainer_set_data_parallel) with 2, 3 and 4 ranks
+   (4: shards of 1 and 2 samples) run as threads (dist_threads.c) against one trainer on the whole batch of 6: the loss and valid pixels, every
    parameter gradient, and every BN running statistic after the forward (SyncBN). The labels ignore more pixels in
    the first samples, so the ranks' valid pixels differ and the loss scaling matters; every rank must end with the
    same gradients, bit for bit. On "cpu" (CI) this checks the trainer's side; on "cuda" (ctest -L gpu) the CUDA
@@ -83,8 +83,8 @@ static void free_result(const Plan *p, Result *r) {
 
 static void rank_main(int rank, void *arg) {
   Ctx *c = arg;
-  const int R = dist_size(), per = N / R;
-  c->res[rank] = run_step(c, rank * per, (rank + 1) * per, true);
+  const int R = dist_size(); /* the loader's shards: positions [N*r/R, N*(r+1)/R), uneven for R = 4 */
+  c->res[rank] = run_step(c, N * rank / R, N * (rank + 1) / R, true);
 }
 
 static double max_abs(const float *v, size_t n) {
@@ -158,7 +158,7 @@ int main(int argc, char **argv) {
     return 77;
   }
   CHECK(ref.ok);
-  for (int R = 2; ref.ok && R <= 3; R++) {
+  for (int R = 2; ref.ok && R <= 4; R++) {
     dist_threads_run(R, rank_main, &c);
     bool all = true;
     for (int r = 0; r < R; r++) all = all && c.res[r].ok;

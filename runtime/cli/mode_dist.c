@@ -8,10 +8,11 @@ bool dist_writer(void) { return dist_rank() == 0; }
 bool dist_run_start(Loader *l, int batch, Trainer *t, char *err, size_t n) {
   const int ranks = dist_size();
   if (ranks < 2) return true;
-  if (batch % ranks)
-    return snprintf(err, n, "the global batch %d does not divide by the %d processes of the job: give a --batch that "
-                            "is a multiple of %d (each process takes batch / processes samples of every batch)",
-                    batch, ranks, ranks), false;
+  if (batch < ranks)
+    return snprintf(err, n, "the global batch %d is smaller than the %d processes of the job: every process needs a "
+                            "sample of each batch; give --batch %d or more (process r takes positions [batch*r/%d, "
+                            "batch*(r+1)/%d) of every batch)",
+                    batch, ranks, ranks, ranks, ranks), false;
   if (!loader_set_shard(l, dist_rank(), ranks)) return snprintf(err, n, "cannot shard the training data"), false;
   if (!trainer_set_data_parallel(t, true, err, n)) return false;
   if (dist_writer() && trainer_data_parallel_how(t)[0])

@@ -209,7 +209,7 @@ typedef struct EpochStats { double ce, res, cost, rel, skip; int steps; } EpochS
 
 static bool search_step(Run *r, const Batch *b, double tau, bool warm, double lr, double arch_lr, EpochStats *es, double *ce,
                         char *err, size_t n) {
-  search_mix(&r->s, r->t, tau, r->st.seed, r->st.step, dist_rank() * b->n, b->n, r->mix); /* equal shards */
+  search_mix(&r->s, r->t, tau, r->st.seed, r->st.step, b->offset, b->n, r->mix); /* Gumbel noise per global sample */
   TrainStats ts;
   if (!trainer_set_mix(r->t, r->mix, b->n, err, n) ||
       !trainer_step(r->t, b->image, (Shape){b->n, 3, b->h, b->w}, b->labels, &ts, err, n))

@@ -410,7 +410,7 @@ bool loader_next(Loader *l, Batch *b, char *err, size_t errlen) {
   if (ok) {
     int first = shard_first(l, k);
     *b = (Batch){.n = s->n, .h = s->h, .w = s->w, .image = s->image, .labels = s->labels,
-                 .first_index = s->n ? l->order[first] : -1, .indices = l->order + first};
+                 .first_index = s->n ? l->order[first] : -1, .offset = first - k * l->batch, .indices = l->order + first};
     l->held = k, l->next_batch++;
   } else {
     l->failed = true;

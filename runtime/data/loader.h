@@ -26,6 +26,7 @@ typedef struct Batch {
   float *image;           /* n x 3 x h x w: (x/255 - mean) / std, ImageNet mean (0.485, 0.456, 0.406), std (0.229, 0.224, 0.225) */
   unsigned char *labels;  /* n x h x w train ids (255 = ignore, padding included) */
   int first_index;        /* dataset index of the first sample */
+  int offset;             /* position of the first sample in its batch (a data-parallel shard's start; else 0) */
   const int *indices;     /* dataset indices of the n samples */
 } Batch;
 
@@ -48,7 +49,8 @@ bool loader_next(Loader *l, Batch *b, char *err, size_t errlen);
 int loader_batches_per_epoch(const Loader *l);
 /* Data-parallel runs: this process loads only its shard of every batch, positions [n*rank/size, n*(rank+1)/size) of
    a batch of n (the same order, augmentation and batch boundaries as one process loading all of it), so Batch.n is
-   the shard's size (0 for an empty shard: first_index -1). Before the first epoch; false on bad arguments. */
+   the shard's size (0 for an empty shard: first_index -1) and Batch.offset its first position; shards may differ in
+   size by one. Before the first epoch; false on bad arguments. */
 bool loader_set_shard(Loader *l, int rank, int size);
 void loader_free(Loader *l);
 
