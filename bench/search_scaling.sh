@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # bench/search_scaling.sh - data-parallel scaling of the Small supernet's search step on one machine
 # (docs/distributed.md): the same global batch searched by
-#   1 process x 1 thread, 1 process x T threads, and N ranks x 1 thread (mpirun -np N),
+#   1 process x 1 thread, 1 process x T threads, and N ranks x 1 thread (mpirun -np N), the last twice: with the
+#   gradient sums overlapping the backward pass (SQN_DIST_BUCKET_MB=4, the default) and as one sum after it (65536),
+#   each twice in the order A B B A and averaged,
 # each a real `sqnrun --search` on the synthetic dataset (E epochs of S steps; the first epoch is the warm-up
 # of the measurement, the rest timed from the log's epoch "seconds": steps plus the end-of-epoch pruning, no
 # checkpoint writing). Prints seconds per step, the speed-up over 1 x 1 and N ranks against 1 x T threads.
@@ -48,12 +50,13 @@ print(f"{sum(x['seconds'] for x in e) / (len(e) * int(sys.argv[2])):.3f}" if e e
 PY
 }
 
-run_one() { # NAME RANKS THREADS
+run_one() { # NAME RANKS THREADS [BUCKET_MB]
   local out="$work/$1"
+  export SQN_DIST_BUCKET_MB="${4:-4}"
   if [ "$2" = 1 ]; then
     "$SQNRUN" "$work/small.plan" "${common[@]}" --threads "$3" --out "$out" >"$out.log" 2>&1
   else
-    mpirun --oversubscribe --bind-to none --mca btl self,vader -np "$2" \
+    mpirun --oversubscribe --bind-to none --mca btl self,vader -np "$2" -x SQN_DIST_BUCKET_MB \
       "$SQNRUN" "$work/small.plan" "${common[@]}" --threads "$3" --out "$out" >"$out.log" 2>&1
   fi || { echo "search_scaling.sh: $1 failed:"; tail -3 "$out.log"; echo nan; return; }
   per_step "$out"
@@ -63,13 +66,19 @@ echo "# Small supernet search step, ${size}, global batch ${batch}, ${steps} ste
 echo "# $(nproc) cores; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}; $("$SQNRUN" --version 2>&1 | head -1)"
 t11=$(run_one r1t1 1 1)
 t1n=$(run_one r1t$ranks 1 "$ranks")
-tn1=$(run_one r${ranks}t1 "$ranks" 1)
-"$PYTHON" - "$t11" "$t1n" "$tn1" "$ranks" <<'PY'
+# the two MPI variants in the order A B B A, averaged: on a noisy machine the run that comes later is often slower
+ta=$(run_one r${ranks}t1a "$ranks" 1); tb=$(run_one r${ranks}t1enda "$ranks" 1 65536)
+tc=$(run_one r${ranks}t1endb "$ranks" 1 65536); td=$(run_one r${ranks}t1b "$ranks" 1)
+tn1=$("$PYTHON" -c "print(f'{($ta + $td) / 2:.3f}')"); tend=$("$PYTHON" -c "print(f'{($tb + $tc) / 2:.3f}')")
+echo "# overlapped $ta / $td s/step, one sum after backward $tb / $tc s/step"
+"$PYTHON" - "$t11" "$t1n" "$tn1" "$tend" "$ranks" <<'PY'
 import sys
-t11, t1n, tn1, n = (*map(float, sys.argv[1:4]), int(sys.argv[4]))
-print(f"{'configuration':<28} {'s/step':>8} {'vs 1x1':>8}")
-for name, t in ((f"1 process x 1 thread", t11), (f"1 process x {n} threads", t1n), (f"{n} ranks x 1 thread (MPI)", tn1)):
-    print(f"{name:<28} {t:8.3f} {t11 / t:7.2f}x")
+t11, t1n, tn1, tend, n = (*map(float, sys.argv[1:5]), int(sys.argv[5]))
+print(f"{'configuration':<44} {'s/step':>8} {'vs 1x1':>8}")
+for name, t in ((f"1 process x 1 thread", t11), (f"1 process x {n} threads", t1n),
+                (f"{n} ranks x 1 thread (MPI)", tn1), (f"{n} ranks x 1 thread, one sum after backward", tend)):
+    print(f"{name:<44} {t:8.3f} {t11 / t:7.2f}x")
 print(f"ratio: {n} ranks x 1 thread vs 1 process x {n} threads = {t1n / tn1:.2f}x (> 1: MPI faster)")
+print(f"ratio: gradient sums overlapped vs one sum after backward = {tend / tn1:.2f}x (> 1: overlap faster)")
 PY
 exit 0

@@ -41,6 +41,11 @@ SUM(dist_allreduce_f32, float)
 SUM(dist_allreduce_f64, double)
 SUM(dist_allreduce_u64, uint64_t)
 
+/* Nonblocking sums finish at once: the ranks still meet in the same order. */
+void dist_iallreduce_f32(float *v, size_t n) { dist_allreduce_f32(v, n); }
+void dist_progress(void) {}
+void dist_wait_all(void) {}
+
 void dist_bcast(void *p, size_t bytes, int root) {
   if (job_size < 2) return;
   if (my_rank == root) parts[root] = p;

@@ -1,5 +1,5 @@
 /* test_dist_threads.c BACKEND PLAN - the trainer's data-parallel step (trainer_set_data_parallel) with 2, 3 and 4 ranks
-   (4: shards of 1 and 2 samples) run as threads (dist_threads.c) against one trainer on the whole batch of 6: the loss and valid pixels, every
+   (4: shards of 1 and 2 samples; 2 and 3 again with gradients summed in small buckets during the backward pass) run as threads (dist_threads.c) against one trainer on the whole batch of 6: the loss and valid pixels, every
    parameter gradient, and every BN running statistic after the forward (SyncBN). The labels ignore more pixels in
    the first samples, so the ranks' valid pixels differ and the loss scaling matters; every rank must end with the
    same gradients, bit for bit. On "cpu" (CI) this checks the trainer's side; on "cuda" (ctest -L gpu) the CUDA
@@ -133,6 +133,16 @@ static void compare_ranks(const Ctx *c, const Result *ref, int R) {
   printf("  worst difference %.3g of each tensor's scale (allowed %.0e)\n", worst, tol);
 }
 
+/* A bucket size that is not one is refused with a message naming the variable. */
+static void bad_bucket(const Ctx *c) {
+  char err[1024] = "";
+  setenv("SQN_DIST_BUCKET_MB", "4x", 1);
+  Trainer *t = trainer_new(c->p, c->w, 1, c->backend, err, sizeof err);
+  CHECK(t && !trainer_set_data_parallel(t, true, err, sizeof err) && strstr(err, "SQN_DIST_BUCKET_MB=4x is not a size"));
+  trainer_free(t);
+  unsetenv("SQN_DIST_BUCKET_MB");
+}
+
 int main(int argc, char **argv) {
   if (argc != 3) return fprintf(stderr, "usage: test_dist_threads BACKEND PLAN\n"), 2;
   char err[1024];
@@ -158,7 +168,14 @@ int main(int argc, char **argv) {
     return 77;
   }
   CHECK(ref.ok);
-  for (int R = 2; ref.ok && R <= 4; R++) {
+  /* 2, 3 and 4 ranks with the default bucket (4 MiB: more than this net's gradients, so summed after the backward
+     pass), then 2 and 3 with 10 KiB buckets, summed while the backward pass runs: a stretch sent before its last
+     gradient is in would differ from one process (this seam's sums finish at once) */
+  static const struct { int ranks; const char *bucket; } runs[] = {{2, NULL}, {3, NULL}, {4, NULL}, {2, "0.01"}, {3, "0.01"}};
+  for (size_t k = 0; ref.ok && k < sizeof runs / sizeof runs[0]; k++) {
+    const int R = runs[k].ranks;
+    if (runs[k].bucket) setenv("SQN_DIST_BUCKET_MB", runs[k].bucket, 1);
+    printf("%d ranks, bucket %s MiB\n", R, runs[k].bucket ? runs[k].bucket : "4");
     dist_threads_run(R, rank_main, &c);
     bool all = true;
     for (int r = 0; r < R; r++) all = all && c.res[r].ok;
@@ -166,6 +183,8 @@ int main(int argc, char **argv) {
     if (all) compare_ranks(&c, &ref, R);
     for (int r = 0; r < R; r++) free_result(p, &c.res[r]), c.res[r] = (Result){0};
   }
+  unsetenv("SQN_DIST_BUCKET_MB");
+  bad_bucket(&c);
   free_result(p, &ref);
   tensor_set_free((TensorSet *)c.w);
   free(x), free(lab);

@@ -17,6 +17,12 @@ enum { DIST_BUCKET = 1 << 22 };
 void dist_allreduce_f32(float *v, size_t n);
 void dist_allreduce_f64(double *v, size_t n);
 void dist_allreduce_u64(uint64_t *v, size_t n);
+/* Nonblocking in-place float sum: started now (by every rank, in the same order as every other collective), done
+   when dist_wait_all returns; v must not be read or written in between. MPI moves a started sum on only inside MPI
+   calls: dist_progress is one such call, cheap enough to make between pieces of other work. */
+void dist_iallreduce_f32(float *v, size_t n);
+void dist_progress(void);
+void dist_wait_all(void);
 void dist_bcast(void *p, size_t bytes, int root);
 void dist_barrier(void);
 /* Stops every rank with exit status rc (a rank that failed while others wait in a collective). */

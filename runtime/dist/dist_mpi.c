@@ -42,6 +42,30 @@ void dist_allreduce_f32(float *v, size_t n) { allreduce(v, n, sizeof *v, MPI_FLO
 void dist_allreduce_f64(double *v, size_t n) { allreduce(v, n, sizeof *v, MPI_DOUBLE); }
 void dist_allreduce_u64(uint64_t *v, size_t n) { allreduce(v, n, sizeof *v, MPI_UINT64_T); }
 
+/* The started nonblocking sums (dist_iallreduce_f32), waited for together. */
+enum { MAX_PENDING = 256 };
+static MPI_Request pending[MAX_PENDING];
+static int npending = 0;
+
+void dist_wait_all(void) {
+  if (npending) MPI_Waitall(npending, pending, MPI_STATUSES_IGNORE);
+  npending = 0;
+}
+
+void dist_iallreduce_f32(float *v, size_t n) {
+  for (size_t at = 0; g_size > 1 && at < n; at += DIST_BUCKET) {
+    size_t k = n - at < DIST_BUCKET ? n - at : DIST_BUCKET;
+    if (npending == MAX_PENDING) dist_wait_all();
+    MPI_Iallreduce(MPI_IN_PLACE, v + at, (int)k, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &pending[npending++]);
+  }
+}
+
+void dist_progress(void) {
+  int done = 0;
+  if (npending) MPI_Testall(npending, pending, &done, MPI_STATUSES_IGNORE);
+  if (done) npending = 0;
+}
+
 void dist_bcast(void *p, size_t bytes, int root) {
   for (size_t at = 0; g_size > 1 && at < bytes; at += DIST_BUCKET) {
     size_t k = bytes - at < DIST_BUCKET ? bytes - at : DIST_BUCKET;

@@ -238,30 +238,35 @@ static PlanGradStep live_step(Trainer *t, const PlanGradStep *s) {
   return l;
 }
 
+/* Backward step s of the plan (nothing for a skipped node). */
+static bool backward_at(Trainer *t, BackendTrain *bt, int s, char *err, size_t n) {
+  const PlanGradStep *ps = &t->p->grad.steps[s];
+  if (t->skip[ps->node]) return true;
+  if (ps->kind == PLAN_STEP_BACKWARD && fused_away(t, ps->node)) /* the BN's step, next, does it */
+    return live_step(t, ps), true;
+  if (ps->kind == PLAN_STEP_RECOMPUTE) /* the value lives in its recompute slot from here on */
+    t->buf[ps->node] = (float *)((char *)t->arena + t->slot_off[t->p->grad.node[ps->node].recompute_slot]);
+  PlanGradStep step = ps->kind == PLAN_STEP_RECOMPUTE ? *ps : live_step(t, ps);
+  double t0 = t->prof_bwd ? now_s() : 0;
+  /* a recomputed conv runs its forward again (into its recompute slot); a ReLU of a BN is the backend's */
+  bool rerun = ps->kind == PLAN_STEP_RECOMPUTE && t->p->nodes[ps->node].kind == OP_CONV;
+  bool ok = rerun ? t->be->train_node(bt, ps->node) : t->be->backward_step(bt, &step);
+  if (ok && t->prof_bwd) ok = t->dv->dev->sync(t->dv->state, err, n);
+  if (t->prof_bwd) t->prof_bwd[step.node] += now_s() - t0;
+  if (ok) return true;
+  char lab[300];
+  return snprintf(err, n, "the backward of %s is not available on the %s backend%s%s",
+                  node_label(&t->p->nodes[ps->node], lab, sizeof lab), t->be->name, device_error(t, 0),
+                  device_error(t, 1)), false;
+}
+
+/* The plan's backward steps; a data-parallel run on host memory sums finished gradients meanwhile. */
 static bool backward(Trainer *t, BackendTrain *bt, char *err, size_t n) {
   memset(t->written, 0, sizeof *t->written * (size_t)t->p->nnodes);
+  trainer_dist_grads_begin(t);
   for (int s = 0; s < t->p->grad.nsteps; s++) {
-    const PlanGradStep *ps = &t->p->grad.steps[s];
-    if (t->skip[ps->node]) continue;
-    if (ps->kind == PLAN_STEP_BACKWARD && fused_away(t, ps->node)) { /* the BN's step, next, does it */
-      live_step(t, ps);
-      continue;
-    }
-    if (ps->kind == PLAN_STEP_RECOMPUTE) /* the value lives in its recompute slot from here on */
-      t->buf[ps->node] = (float *)((char *)t->arena + t->slot_off[t->p->grad.node[ps->node].recompute_slot]);
-    PlanGradStep step = ps->kind == PLAN_STEP_RECOMPUTE ? *ps : live_step(t, ps);
-    double t0 = t->prof_bwd ? now_s() : 0;
-    /* a recomputed conv runs its forward again (into its recompute slot); a ReLU of a BN is the backend's */
-    bool rerun = ps->kind == PLAN_STEP_RECOMPUTE && t->p->nodes[ps->node].kind == OP_CONV;
-    bool ok = rerun ? t->be->train_node(bt, ps->node) : t->be->backward_step(bt, &step);
-    if (ok && t->prof_bwd) ok = t->dv->dev->sync(t->dv->state, err, n);
-    if (t->prof_bwd) t->prof_bwd[step.node] += now_s() - t0;
-    if (!ok) {
-      char lab[300];
-      return snprintf(err, n, "the backward of %s is not available on the %s backend%s%s",
-                      node_label(&t->p->nodes[t->p->grad.steps[s].node], lab, sizeof lab), t->be->name,
-                      device_error(t, 0), device_error(t, 1)), false;
-    }
+    if (!backward_at(t, bt, s, err, n)) return false;
+    trainer_dist_grads_after(t, s);
   }
   return true;
 }
@@ -544,7 +549,7 @@ void trainer_free(Trainer *t) {
   for (int i = 0; t->adam_m && i < t->p->nparams; i++) free(t->adam_m[i]), free(t->adam_v[i]);
   free(t->bn_act), free(t->fused);
   free(t->adam_m), free(t->adam_v), free(t->mix_node), free(t->mix), free(t->mix_dw), free(t->mix_w), free(t->mix_dwp);
-  free(t->skip), free(t->written), free(t->logits_copy);
+  free(t->skip), free(t->written), free(t->logits_copy), free(t->grad_ready), free(t->grad_order);
   tensor_set_free(t->w);
   free(t->param), free(t->pgrad), free(t->mom), free(t->buf), free(t->grad);
   free(t->slot_off), free(t->shapes);

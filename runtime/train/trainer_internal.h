@@ -38,6 +38,12 @@ struct Trainer {
   bool keep_logits, keep_running;
   bool data_parallel;        /* trainer_set_data_parallel */
   char dist_how[160];        /* how a device backend sums over the ranks ("" on host memory) */
+  int *grad_ready;           /* host memory, data-parallel: per parameter, the backward step after which its
+                                gradient is final (-1: before the first) */
+  int *grad_order;           /* ... the trainable parameters by offset in the gradient block, last first */
+  int ntrainable, grad_next; /* ... how many; the first of grad_order not yet final in this backward pass */
+  size_t grad_hi;            /* ... the gradient block from here on is being summed */
+  size_t grad_bucket;        /* ... the least floats summed at once while the backward pass runs */
   const float *logits;       /* the logits of the last forward on the host, NULL when none (trainer_logits) */
   void *logits_copy;         /* their host copy, where one is needed */
   size_t logits_cap;
@@ -52,5 +58,10 @@ Trainer *trainer_new_on(const Plan *p, const TensorSet *weights, uint64_t seed, 
    (host memory); each does nothing where the other applies. */
 bool trainer_dist_loss(Trainer *t, Shape ls, TrainStats *st, char *err, size_t n);
 bool trainer_dist_grads_device(Trainer *t, char *err, size_t n);
+/* On host memory the sum overlaps the backward pass: trainer_dist_grads_begin before its first step,
+   trainer_dist_grads_after(s) after step s (whether it ran or was skipped) starts summing each stretch of the block
+   that has become final once it is large enough, trainer_dist_grads_host sums the rest and waits for all of it. */
+void trainer_dist_grads_begin(Trainer *t);
+void trainer_dist_grads_after(Trainer *t, int step);
 void trainer_dist_grads_host(Trainer *t);
 #endif
