@@ -233,6 +233,9 @@ static bool run_width_chosen(const Executor *x, const PlanNode *nd, float *y, ch
 /* Node i: the input, a chosen mixing, or the backend's op. */
 static bool run_one(Executor *x, const BackendRun *r, int i, const float *input, char *err, size_t n) {
   const PlanNode *nd = &x->p->nodes[i];
+  /* On host memory the consumers read the caller's input where it lies (no op writes a node's input: an in-place
+     op whose slot is the input's then writes its own buffer in the arena); the output is never the caller's. */
+  if (nd->kind == OP_INPUT && x->dev->host && i != x->p->output) return x->buf[i] = (float *)input, true;
   if (nd->kind == OP_INPUT)
     return x->dev->upload(x->be_state, x->buf[i], input, shape_numel(shape_of(x, i)) * sizeof(float), err, n);
   if (nd->kind == OP_MIX && x->mix_from) return run_chosen(x, nd, x->buf[i], err, n);
