@@ -69,11 +69,11 @@ t1n=$(run_one r1t$ranks 1 "$ranks")
 # the two MPI variants in the order A B B A, averaged: on a noisy machine the run that comes later is often slower
 ta=$(run_one r${ranks}t1a "$ranks" 1); tb=$(run_one r${ranks}t1enda "$ranks" 1 65536)
 tc=$(run_one r${ranks}t1endb "$ranks" 1 65536); td=$(run_one r${ranks}t1b "$ranks" 1)
-tn1=$("$PYTHON" -c "print(f'{($ta + $td) / 2:.3f}')"); tend=$("$PYTHON" -c "print(f'{($tb + $tc) / 2:.3f}')")
-echo "# overlapped $ta / $td s/step, one sum after backward $tb / $tc s/step"
-"$PYTHON" - "$t11" "$t1n" "$tn1" "$tend" "$ranks" <<'PY'
+"$PYTHON" - "$t11" "$t1n" "$ta" "$tb" "$tc" "$td" "$ranks" <<'PY'
 import sys
-t11, t1n, tn1, tend, n = (*map(float, sys.argv[1:5]), int(sys.argv[5]))
+t11, t1n, ta, tb, tc, td, n = (*map(float, sys.argv[1:7]), int(sys.argv[7]))
+tn1, tend = (ta + td) / 2, (tb + tc) / 2
+print(f"# overlapped {ta:.3f} / {td:.3f} s/step, one sum after backward {tb:.3f} / {tc:.3f} s/step")
 print(f"{'configuration':<44} {'s/step':>8} {'vs 1x1':>8}")
 for name, t in ((f"1 process x 1 thread", t11), (f"1 process x {n} threads", t1n),
                 (f"{n} ranks x 1 thread (MPI)", tn1), (f"{n} ranks x 1 thread, one sum after backward", tend)):

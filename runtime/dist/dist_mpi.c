@@ -29,13 +29,14 @@ void dist_init(int *argc, char ***argv) {
 int dist_rank(void) { return g_rank; }
 int dist_size(void) { return g_size; }
 
+/* How many of the n elements the piece of at most DIST_BUCKET starting at element at holds. */
+static int piece(size_t n, size_t at) { return (int)(n - at < DIST_BUCKET ? n - at : DIST_BUCKET); }
+
 /* In buckets of DIST_BUCKET elements of esize bytes. */
 static void allreduce(void *v, size_t n, size_t esize, MPI_Datatype type) {
   if (g_size < 2) return;
-  for (size_t at = 0; at < n; at += DIST_BUCKET) {
-    size_t k = n - at < DIST_BUCKET ? n - at : DIST_BUCKET;
-    MPI_Allreduce(MPI_IN_PLACE, (char *)v + at * esize, (int)k, type, MPI_SUM, MPI_COMM_WORLD);
-  }
+  for (size_t at = 0; at < n; at += DIST_BUCKET)
+    MPI_Allreduce(MPI_IN_PLACE, (char *)v + at * esize, piece(n, at), type, MPI_SUM, MPI_COMM_WORLD);
 }
 
 void dist_allreduce_f32(float *v, size_t n) { allreduce(v, n, sizeof *v, MPI_FLOAT); }
@@ -54,9 +55,8 @@ void dist_wait_all(void) {
 
 void dist_iallreduce_f32(float *v, size_t n) {
   for (size_t at = 0; g_size > 1 && at < n; at += DIST_BUCKET) {
-    size_t k = n - at < DIST_BUCKET ? n - at : DIST_BUCKET;
     if (npending == MAX_PENDING) dist_wait_all();
-    MPI_Iallreduce(MPI_IN_PLACE, v + at, (int)k, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &pending[npending++]);
+    MPI_Iallreduce(MPI_IN_PLACE, v + at, piece(n, at), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &pending[npending++]);
   }
 }
 
@@ -67,10 +67,8 @@ void dist_progress(void) {
 }
 
 void dist_bcast(void *p, size_t bytes, int root) {
-  for (size_t at = 0; g_size > 1 && at < bytes; at += DIST_BUCKET) {
-    size_t k = bytes - at < DIST_BUCKET ? bytes - at : DIST_BUCKET;
-    MPI_Bcast((char *)p + at, (int)k, MPI_BYTE, root, MPI_COMM_WORLD);
-  }
+  for (size_t at = 0; g_size > 1 && at < bytes; at += DIST_BUCKET)
+    MPI_Bcast((char *)p + at, piece(bytes, at), MPI_BYTE, root, MPI_COMM_WORLD);
 }
 
 void dist_barrier(void) {

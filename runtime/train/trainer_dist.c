@@ -23,9 +23,9 @@ static bool bucket_floats(Trainer *t, char *err, size_t n) {
   return true;
 }
 
-static const Trainer *sort_trainer;
+typedef struct { size_t off; int param; } GradAt;
 static int by_offset_desc(const void *a, const void *b) {
-  size_t x = sort_trainer->dv->grad_off[*(const int *)a], y = sort_trainer->dv->grad_off[*(const int *)b];
+  size_t x = ((const GradAt *)a)->off, y = ((const GradAt *)b)->off;
   return (x < y) - (x > y);
 }
 
@@ -36,7 +36,8 @@ static bool plan_ready_steps(Trainer *t) {
   free(t->grad_ready), free(t->grad_order);
   t->grad_ready = malloc(sizeof(int) * (size_t)(p->nparams + 1));
   t->grad_order = malloc(sizeof(int) * (size_t)(p->nparams + 1));
-  if (!t->grad_ready || !t->grad_order) return false;
+  GradAt *at = malloc(sizeof *at * (size_t)(p->nparams + 1));
+  if (!t->grad_ready || !t->grad_order || !at) return free(at), false;
   for (int i = 0; i < p->nparams; i++) t->grad_ready[i] = -1;
   for (int s = 0; s < p->grad.nsteps; s++) {
     const PlanGradStep *ps = &p->grad.steps[s];
@@ -46,9 +47,10 @@ static bool plan_ready_steps(Trainer *t) {
   }
   t->ntrainable = 0;
   for (int i = 0; i < p->nparams; i++)
-    if (p->params[i].trainable) t->grad_order[t->ntrainable++] = i;
-  sort_trainer = t;
-  qsort(t->grad_order, (size_t)t->ntrainable, sizeof *t->grad_order, by_offset_desc);
+    if (p->params[i].trainable) at[t->ntrainable++] = (GradAt){t->dv->grad_off[i], i};
+  qsort(at, (size_t)t->ntrainable, sizeof *at, by_offset_desc);
+  for (int k = 0; k < t->ntrainable; k++) t->grad_order[k] = at[k].param;
+  free(at);
   return true;
 }
 
