@@ -119,7 +119,12 @@ static void test_conv_epilogue(void) {
       ConvCase dw = {1, 8, 9, 11, 8, {3, 3, 1, 1, 1, 1, 1, 1, 8, act}, bias};
       ConvCase pw = {2, 16, 7, 9, 24, {1, 1, 1, 1, 0, 0, 1, 1, 1, act}, bias};
       ConvCase k3 = {1, 6, 10, 12, 10, {3, 3, 2, 2, 1, 1, 1, 1, 1, act}, bias};
+      /* rows wide enough for cpu_dw_row's 128-, 64-, 32- and 16-column blocks and the edges after them */
+      ConvCase dw_wide = {1, 3, 4, 256, 3, {3, 3, 1, 1, 1, 1, 1, 1, 3, act}, bias};
+      ConvCase dw_wide2 = {1, 2, 5, 511, 2, {5, 5, 2, 2, 2, 2, 1, 1, 2, act}, bias};
       run_conv_case(&dw, "epilogue depthwise");
+      run_conv_case(&dw_wide, "epilogue depthwise, wide rows");
+      run_conv_case(&dw_wide2, "epilogue depthwise, wide rows, stride 2");
       run_conv_case(&pw, "epilogue pointwise");
       run_conv_case(&k3, "epilogue im2col");
     }
@@ -540,6 +545,9 @@ static void test_bilinear_argmax(void) {
   for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
     for (int ac = 0; ac < 2; ac++)
       for (int v = 0; v < 3; v++) check_bilinear_argmax(shapes[i], outs[i][0], outs[i][1], ac, v == 1, v == 2);
+  /* Outputs of 32 MiB and more are written with streaming stores (cpu_resize.c): 19 x 505 x 1021 floats (37 MiB),
+     an odd width, so that rows start at every alignment; the same labels as the argmax of the streamed logits. */
+  check_bilinear_argmax((Shape){1, 19, 63, 127}, 505, 1021, false, false, false);
 }
 
 /* x = arange(h * w) as [1, 1, h, w] is linear, so bilinear gives w_in * src_y + src_x wherever no edge clamps */
@@ -562,6 +570,8 @@ static void test_bilinear(void) {
         if (shapes[i].h != 49 && j == 7) continue;
         check_bilinear_random(shapes[i], outs[j][0], outs[j][1], ac);
       }
+  /* streamed (at least 32 MiB of output), odd width: against the double-precision reference */
+  check_bilinear_random((Shape){1, 17, 63, 127}, 505, 1021, false);
   /* by hand, on arange (PyTorch 1.13 printed the same values) */
   /* x2, align_corners=false: src = (d + 0.5) / 2 - 0.5 -> (1,1): 4 * 0.25 + 0.25 */
   check_value("bilinear 3x4->6x8 ac0 (1,1)", bilinear_arange(3, 4, 6, 8, false, 1, 1), 1.25, 1e-6);

@@ -173,6 +173,8 @@ int main(void) {
       {1, 8, 2, 300, 4, 16, 7, 2, 1, 1, CONV_ACT_RELU, false}, /* input shorter than the kernel */
       {3, 4, 9, 3, 1, 4, 5, 1, 2, 1, CONV_ACT_RELU6, true}, /* padding wider than the input */
       {1, 32, 5, 700, 6, 40, 3, 2, 1, 2, CONV_ACT_RELU, false}, /* one output row per batch */
+      {1, 8, 9, 301, 3, 8, 3, 1, 2, 1, CONV_ACT_RELU6, true},  /* stride 1, dilated: 128-column blocks, odd edges */
+      {1, 8, 6, 260, 2, 16, 5, 1, 1, 1, CONV_ACT_NONE, false},  /* 5x5 over 128 + 64 + 32 + 16 + 8 + 4 + 4 columns */
   };
   for (int t = 1; t <= 3; t++) {
     set_threads(t);

@@ -195,8 +195,7 @@ static void conv_dw_rows(const ConvGeom *gm, const CpuDwCols *dc, const float *x
       }
     }
     float *yr = yp + (size_t)oy * OW;
-    cpu_dw_row(yr, rows, wc, kh, p->kw, OW, dc);
-    cpu_conv_epilogue(yr, (size_t)OW, bias, co, p->act);
+    cpu_dw_row(yr, rows, wc, kh, p->kw, OW, dc, bias ? bias + co : NULL, p->act);
   }
 }
 

@@ -39,10 +39,11 @@ typedef struct CpuDwCols {
 /* The columns of a depthwise conv with kernel width kw, stride sw, dilation dw and padding pw from width W to OW;
    false where kw > CPU_FUSED_IR_MAX_K. */
 bool cpu_dw_cols(int kw, int sw, int dw, int pw, int W, int OW, CpuDwCols *dc);
-/* yr[ox] = sum over ky, kx (in that order) of wc[ky * kw + kx] * rows[ky][colo[kx] + ox * step] over the taps in bounds;
-   rows[ky] NULL: a padding row. Stride 2: rows deinterleaved (cpu_deinterleave). No bias or activation. */
+/* yr[ox] = sum over ky, kx (in that order) of wc[ky * kw + kx] * rows[ky][colo[kx] + ox * step] over the taps in bounds,
+   then + *bias (bias may be NULL) and the CONV_ACT_* act, as cpu_conv_epilogue; rows[ky] NULL: a padding row. Stride 2:
+   rows deinterleaved (cpu_deinterleave). */
 void cpu_dw_row(float *restrict yr, const float *const *rows, const float *restrict wc, int kh, int kw, int OW,
-                const CpuDwCols *dc);
+                const CpuDwCols *dc, const float *bias, int act);
 /* Convolutions whose outputs each read at most CPU_NARROW_K inputs (the stem; not 1x1 stride-1 ones, which need no
    im2col), at least 8 output channels and 16 output columns, groups 1, computed directly with the sums in
    registers (cpu_conv_narrow.c): whether cpu_conv_narrow takes these shapes, and the conv itself (cpu_conv2d's

@@ -38,36 +38,110 @@ bool cpu_dw_cols(int kw, int sw, int dw, int pw, int W, int OW, CpuDwCols *dc) {
   return true;
 }
 
-/* The columns where every tap is in bounds go 32, 16, 8, then 4 at a time with the sums in registers (AVX-512 where
-   the CPU has it: compiled for AVX-512, AVX2+FMA and baseline x86-64, chosen at run time); the edges one by one. */
+typedef int v16i __attribute__((vector_size(64)));
+
+/* *dst = act(*v + *bias) on sixteen lanes, as cpu_conv_epilogue: bias may be NULL; NaN compares false and passes. */
+__attribute__((always_inline)) static inline void store_epilogue16(float *dst, const v16 *v, const float *bias,
+                                                                   int act) {
+  const v16 zero = {0}, six = zero + 6.0f;
+  v16 r = *v;
+  if (bias) r += *bias;
+  if (act != CONV_ACT_NONE) r = (v16)((v16i)r & ~(r < zero));
+  if (act == CONV_ACT_RELU6) {
+    const v16i over = r > six;
+    r = (v16)(((v16i)r & ~over) | ((v16i)six & over));
+  }
+  *(v16u *)dst = r;
+}
+
+/* Columns [ox, ox + 16 * NV) where every tap is in bounds, NV independent sums in registers: one sum's taps are a
+   chain of dependent FMAs, so several columns' chains are interleaved to keep the FMA units busy. */
+__attribute__((always_inline)) static inline void dw_block(float *restrict yr, const float *const *rows,
+                                                           const float *restrict wc, int kh, int kw, const int *colo,
+                                                           int ox, int NV, const float *bias, int act) {
+  v16 a[8];
+#pragma GCC unroll 8
+  for (int v = 0; v < NV; v++) a[v] = (v16){0};
+  for (int ky = 0; ky < kh; ky++) {
+    if (!rows[ky]) continue;
+    const float *base = rows[ky] + ox;
+    for (int kx = 0; kx < kw; kx++) {
+      const float wv = wc[ky * kw + kx];
+      const float *p = base + colo[kx];
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; v++) a[v] += wv * *(const v16u *)(p + 16 * v);
+    }
+  }
+#pragma GCC unroll 8
+  for (int v = 0; v < NV; v++) store_epilogue16(yr + ox + 16 * v, &a[v], bias, act);
+}
+
+/* Whether the CPU has AVX-512 (32 vector registers): then eight sums of sixteen columns are in flight at once; with
+   fewer registers they would spill. */
+static bool dw_wide(void) {
+  static int state = -1;
+  int s = __atomic_load_n(&state, __ATOMIC_RELAXED);
+  if (s < 0) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    s = __builtin_cpu_supports("avx512f") != 0;
+#else
+    s = 0;
+#endif
+    __atomic_store_n(&state, s, __ATOMIC_RELAXED);
+  }
+  return s;
+}
+
+/* dw_block with n (1..8) sums in flight. */
+__attribute__((always_inline)) static inline void dw_blocks(float *restrict yr, const float *const *rows, const float *restrict wc, int kh, int kw,
+                             const int *colo, int ox, int n, const float *bias, int act) {
+  switch (n) {
+  case 8: dw_block(yr, rows, wc, kh, kw, colo, ox, 8, bias, act); break;
+  case 7: dw_block(yr, rows, wc, kh, kw, colo, ox, 7, bias, act); break;
+  case 6: dw_block(yr, rows, wc, kh, kw, colo, ox, 6, bias, act); break;
+  case 5: dw_block(yr, rows, wc, kh, kw, colo, ox, 5, bias, act); break;
+  case 4: dw_block(yr, rows, wc, kh, kw, colo, ox, 4, bias, act); break;
+  case 3: dw_block(yr, rows, wc, kh, kw, colo, ox, 3, bias, act); break;
+  case 2: dw_block(yr, rows, wc, kh, kw, colo, ox, 2, bias, act); break;
+  default: dw_block(yr, rows, wc, kh, kw, colo, ox, 1, bias, act); break;
+  }
+}
+
+/* The columns [L, H) where every tap is in bounds, when there are at least 16 of them: blocks of 128 columns (with
+   AVX-512; 64 otherwise), then what is left as one block that ends at H and may overlap columns already written
+   (recomputed from the same inputs: the same values), so that no row ends in narrow blocks. */
+__attribute__((always_inline)) static inline void dw_interior(float *restrict yr, const float *const *rows, const float *restrict wc, int kh, int kw,
+                               const CpuDwCols *dc, const float *bias, int act) {
+  const int nv = dw_wide() ? 8 : 4, L = dc->L, H = dc->H;
+  int ox = L;
+  for (; ox + 16 * nv <= H; ox += 16 * nv) dw_blocks(yr, rows, wc, kh, kw, dc->colo, ox, nv, bias, act);
+  while (ox < H) {
+    const int rest = (H - ox + 15) / 16, start = H - 16 * rest;
+    if (start >= L) {
+      dw_blocks(yr, rows, wc, kh, kw, dc->colo, start, rest, bias, act);
+      break;
+    }
+    const int n = (H - ox) / 16; /* at least 1: H - L >= 16 */
+    dw_blocks(yr, rows, wc, kh, kw, dc->colo, ox, n, bias, act);
+    ox += 16 * n;
+  }
+}
+
+/* The columns where every tap is in bounds in blocks of sixteen with the sums in registers (compiled for AVX-512,
+   AVX2+FMA and baseline x86-64, chosen at run time); rows with fewer such columns 8 and 4 at a time; the edges one
+   by one, and bias and activation over them at the end. */
 SQN_ISA_CLONES
 void cpu_dw_row(float *restrict yr, const float *const *rows, const float *restrict wc, int kh, int kw, int OW,
-                const CpuDwCols *dc) {
-  enum { B = 16 };
+                const CpuDwCols *dc, const float *bias, int act) {
   const int step = dc->step;
   int ox = 0;
   for (; step == 1 && ox < dc->L; ox++) yr[ox] = 0.0f;
-  for (; step == 1 && ox + 2 * B <= dc->H; ox += 2 * B) { /* 32 columns: two AVX-512 registers where there are */
-    v16 a0 = {0}, a1 = {0};
-    for (int ky = 0; ky < kh; ky++) {
-      if (!rows[ky]) continue;
-      const float *base = rows[ky] + ox;
-      for (int kx = 0; kx < kw; kx++) {
-        const float wv = wc[ky * kw + kx];
-        const float *p = base + dc->colo[kx];
-        a0 += wv * *(const v16u *)p;
-        a1 += wv * *(const v16u *)(p + 16);
-      }
-    }
-    *(v16u *)(yr + ox) = a0;
-    *(v16u *)(yr + ox + 16) = a1;
+  if (step == 1 && dc->H - dc->L >= 16) {
+    dw_interior(yr, rows, wc, kh, kw, dc, bias, act);
+    ox = dc->H;
   }
-  for (; step == 1 && ox + B <= dc->H; ox += B) { /* the row's last in-bounds columns: 16, 8, then 4 at a time */
-    v16 a = {0};
-    for (int ky = 0; ky < kh; ky++)
-      for (int kx = 0; rows[ky] && kx < kw; kx++) a += wc[ky * kw + kx] * *(const v16u *)(rows[ky] + ox + dc->colo[kx]);
-    *(v16u *)(yr + ox) = a;
-  }
+  const int vec_hi = ox; /* [L, vec_hi) is final */
   for (; step == 1 && ox + 8 <= dc->H; ox += 8) {
     v8 a = {0};
     for (int ky = 0; ky < kh; ky++)
@@ -96,5 +170,7 @@ void cpu_dw_row(float *restrict yr, const float *const *rows, const float *restr
       }
     }
   }
+  const int lo = step == 1 ? done_lo : 0, hi = step == 1 ? vec_hi : 0; /* [lo, hi) has its bias and act */
+  cpu_conv_epilogue(yr, (size_t)lo, bias, 0, act);
+  cpu_conv_epilogue(yr + hi, (size_t)(OW - hi), bias, 0, act);
 }
-

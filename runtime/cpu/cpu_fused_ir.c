@@ -137,8 +137,8 @@ static void depthwise_rows(const FusedIr *f, const IrGeom *g, const float *E, in
         rows[ky] = iy < 0 || iy >= g->H ? NULL : E + (size_t)c * ring + (size_t)(iy % g->R) * g->W;
       }
       float *yr = D + ((size_t)c * g->BO + (oy - o0)) * g->OW;
-      cpu_dw_row(yr, rows, f->wd + (size_t)c * f->kh * f->kw, f->kh, f->kw, g->OW, dc);
-      cpu_conv_epilogue(yr, (size_t)g->OW, f->bd, c, f->act2);
+      cpu_dw_row(yr, rows, f->wd + (size_t)c * f->kh * f->kw, f->kh, f->kw, g->OW, dc, f->bd ? f->bd + c : NULL,
+                 f->act2);
     }
   }
 }
