@@ -139,18 +139,21 @@ static bool taps_inside(const Executor *x, const PlanKernel *k) {
 }
 
 /* The groups the backend runs in one call this run: not with --no-fuse, not past a class-id run's stop, not where a
-   tap reads inside, not where the output would overwrite the input's buffer while the group still reads it (the
-   in-place residual add is the exception the backend handles: Backend.run_group). */
+   tap reads inside. Where sqnc put the output in the input's slot (op by op, the input is dead by then), the group
+   would overwrite its input while still reading it: its output gets a buffer of its own (the node's private slot).
+   The nodes sqnc placed in place after it then write the old slot, which holds nothing else until they are done. The
+   in-place residual add is the exception the backend handles (Backend.run_group). */
 static void choose_groups(Executor *x) {
   const Plan *p = x->p;
+  const int plan_slots = x->nslots - p->nnodes; /* slot plan_slots + i: node i's own */
   for (int i = 0; i < p->nnodes; i++) x->group[i] = -1;
   for (int i = 0; x->be->group_at && !x->no_fuse && i < x->stop; i++) {
     const int g = x->be->group_at(x->be_state, i);
     if (g < 0 || (x->skip && x->skip[i])) continue;
     const PlanKernel *k = &p->kernels[g];
     const bool residual = p->nodes[k->output].kind == OP_ADD; /* may write over its input (cpu_fused_ir) */
-    if (k->output >= x->stop || taps_inside(x, k) || (!residual && x->slot[k->output] == x->slot[p->nodes[i].inputs[0]]))
-      continue;
+    if (k->output >= x->stop || taps_inside(x, k)) continue;
+    if (!residual && x->slot[k->output] == x->slot[p->nodes[i].inputs[0]]) x->slot[k->output] = plan_slots + k->output;
     for (int j = 0; j < k->nnodes; j++) x->group[k->nodes[j]] = g;
   }
 }
