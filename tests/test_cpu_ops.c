@@ -125,6 +125,10 @@ static void test_conv_epilogue(void) {
       run_conv_case(&dw, "epilogue depthwise");
       run_conv_case(&dw_wide, "epilogue depthwise, wide rows");
       run_conv_case(&dw_wide2, "epilogue depthwise, wide rows, stride 2");
+      if (act == CONV_ACT_RELU6 && bias) { /* a stem whose output (33 MiB) is streamed past the caches (cpu_conv_narrow.c) */
+        ConvCase stem = {1, 3, 1040, 2080, 16, {3, 3, 2, 2, 1, 1, 1, 1, 1, act}, bias};
+        run_conv_case(&stem, "epilogue stem, streamed output");
+      }
       run_conv_case(&pw, "epilogue pointwise");
       run_conv_case(&k3, "epilogue im2col");
     }

@@ -5,6 +5,7 @@
  * contiguous run of one ring row; the sums of 8 output channels x 16 columns stay in registers over all K taps.
  * Stride 1 or 2, any padding and dilation, groups 1. */
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,9 @@
 #include "cpu_ops.h"
 #include "cpu_simd.h"
 #include "omp_pragma.h"
+#if defined(__SSE__)
+#include <immintrin.h>
+#endif
 
 enum { CB = 8, VW = 16 }; /* output channels x columns of one register block */
 typedef int v16i __attribute__((vector_size(64)));
@@ -29,11 +33,13 @@ bool cpu_conv_narrow_fits(Shape xs, const ConvParams *p, Shape ys) {
 typedef struct NarrowGeom {
   int cin, H, W, cout, OH, OW, K, R; /* K taps; R ring rows per input channel */
   int Wp, half;                      /* padded row length; stride 2: where its odd half starts */
+  bool stream;                       /* the output is written past the caches (CPU_STREAM_MIN_BYTES) */
   const ConvParams *p;
 } NarrowGeom;
 
 static NarrowGeom geometry(Shape xs, const ConvParams *p, Shape ys) {
-  NarrowGeom g = {xs.c, xs.h, xs.w, ys.c, ys.h, ys.w, xs.c * p->kh * p->kw, (p->kh - 1) * p->dh + 1, 0, 0, p};
+  NarrowGeom g = {xs.c, xs.h, xs.w, ys.c, ys.h, ys.w, xs.c * p->kh * p->kw, (p->kh - 1) * p->dh + 1, 0, 0,
+                  shape_numel(ys) * sizeof(float) >= CPU_STREAM_MIN_BYTES, p};
   const int owpad = (g.OW + VW - 1) / VW * VW, reach = (p->kw - 1) * p->dw;
   const int need = p->sw == 2 ? 2 * (owpad + reach / 2 + 1) : owpad + reach;
   g.Wp = (imax(need, g.W + p->pw) + 31) / 32 * 32;
@@ -60,13 +66,24 @@ static void load_row(const NarrowGeom *g, const float *xc, int iy, float *slot, 
 /* Output columns [0, OW) of channels [co, co + CB) of one row: y[c][ox] = act(bias + sum over taps t of
    wt[t][c] * tap[t][ox]); wt is [K][CB] (zero for channels past cout), y rows OHW apart, `nc` of them written. */
 /* One register block's sums, bias, activation and store (only the n columns from ox that exist). */
-__attribute__((always_inline)) static inline void store_block(v16 v, int act, float *dst, int n) {
+__attribute__((always_inline)) static inline void store_block(v16 v, int act, float *dst, int n, bool stream) {
   const v16 zero = {0}, six = zero + 6.0f;
   if (act != CONV_ACT_NONE) v = (v16)((v16i)v & ~(v < zero)); /* NaN passes, as in PyTorch */
   if (act == CONV_ACT_RELU6) {
     const v16i over = v > six;
     v = (v16)(((v16i)v & ~over) | ((v16i)six & over));
   }
+#if defined(__SSE__)
+  if (stream && n >= VW && !((uintptr_t)dst & 15)) { /* past the caches (CPU_STREAM_MIN_BYTES) */
+    _mm_stream_ps(dst, (__m128)__builtin_shufflevector(v, v, 0, 1, 2, 3));
+    _mm_stream_ps(dst + 4, (__m128)__builtin_shufflevector(v, v, 4, 5, 6, 7));
+    _mm_stream_ps(dst + 8, (__m128)__builtin_shufflevector(v, v, 8, 9, 10, 11));
+    _mm_stream_ps(dst + 12, (__m128)__builtin_shufflevector(v, v, 12, 13, 14, 15));
+    return;
+  }
+#else
+  (void)stream;
+#endif
   if (n >= VW) *(v16u *)dst = v;
   else
     for (int j = 0; j < n; j++) dst[j] = v[j];
@@ -74,10 +91,10 @@ __attribute__((always_inline)) static inline void store_block(v16 v, int act, fl
 
 /* Output columns [0, OW) of channels [co, co + CB) of one row: y[c][ox] = act(bias + sum over taps t of
    wt[t][c] * tap[t][ox]); wt is [K][CB] (zero for channels past cout), y rows OHW apart, `nc` of them written.
-   Two column blocks at a time (16 sums in registers), then one. */
+   Two column blocks at a time (16 sums in registers), then one; stream: with non-temporal stores. */
 SQN_ISA_CLONES
 static void narrow_row(const float *const *tap, int K, const float *wt, const float *bias, int act, int OW, float *y,
-                       size_t OHW, int nc) {
+                       size_t OHW, int nc, bool stream) {
   int ox = 0;
   for (; ox + VW < OW; ox += 2 * VW) {
     v16 a[CB], b[CB];
@@ -88,8 +105,8 @@ static void narrow_row(const float *const *tap, int K, const float *wt, const fl
       for (int c = 0; c < CB; c++) a[c] += w[c] * x0, b[c] += w[c] * x1;
     }
     for (int c = 0; c < nc; c++) {
-      store_block(a[c], act, y + (size_t)c * OHW + ox, VW);
-      store_block(b[c], act, y + (size_t)c * OHW + ox + VW, OW - ox - VW);
+      store_block(a[c], act, y + (size_t)c * OHW + ox, VW, stream);
+      store_block(b[c], act, y + (size_t)c * OHW + ox + VW, OW - ox - VW, stream);
     }
   }
   for (; ox < OW; ox += VW) {
@@ -100,7 +117,7 @@ static void narrow_row(const float *const *tap, int K, const float *wt, const fl
       const float *w = wt + (size_t)t * CB;
       for (int c = 0; c < CB; c++) a[c] += w[c] * xv;
     }
-    for (int c = 0; c < nc; c++) store_block(a[c], act, y + (size_t)c * OHW + ox, OW - ox);
+    for (int c = 0; c < nc; c++) store_block(a[c], act, y + (size_t)c * OHW + ox, OW - ox, stream);
   }
 }
 
@@ -124,7 +141,7 @@ static void narrow_rows(const NarrowGeom *g, const float *x, const float *wt, co
       }
     for (int co = 0; co < g->cout; co += CB)
       narrow_row(tap, g->K, wt + (size_t)co * g->K, bias ? bias + co : NULL, p->act, g->OW,
-                 y + ((size_t)n * g->cout + co) * OHW + (size_t)oy * g->OW, OHW, imin(CB, g->cout - co));
+                 y + ((size_t)n * g->cout + co) * OHW + (size_t)oy * g->OW, OHW, imin(CB, g->cout - co), g->stream);
   }
 }
 
@@ -163,6 +180,9 @@ void cpu_conv_narrow(const float *x, Shape xs, const float *w, const float *bias
       const int n = (int)(t / nrb), rb = (int)(t % nrb);
       narrow_rows(&g, x, wt, bias, y, n, rb * rows, imin(g.OH, (rb + 1) * rows), ring, keys, ring + ring_floats);
     }
+#if defined(__SSE__)
+    if (g.stream) _mm_sfence(); /* the streamed rows are visible before the region's barrier */
+#endif
     free(ring);
     free(keys);
   }

@@ -99,11 +99,6 @@ static void linear_tables(LinearTables *t, int H, int W, int OH, int OW, bool al
   cpu_linear_weights(W, OW, align_corners, t->x0, t->x1, t->lx0, t->lx1);
 }
 
-/* Outputs at least this large are written with non-temporal (streaming) stores: they cannot stay in the caches
-   anyway (the decoder's final x8 upsampling, 19 x 1024 x 2048 floats: 152 MiB), and streaming skips reading each
-   cache line before it is written (152 MiB in 6.3 -> 2.0-2.4 ms, 2 threads, on the 2-core development VM). */
-enum { STREAM_MIN_BYTES = 32 << 20 };
-
 /* yr = ta * wa + tb * wb over n columns; streamed: with non-temporal stores where the CPU build has AVX (the same
    arithmetic in eight lanes; the caller fences). */
 static void blend_rows(float *restrict yr, const float *restrict ta, const float *restrict tb, float wa, float wb,
@@ -140,7 +135,7 @@ void cpu_bilinear(const float *x, Shape xs, float *y, Shape ys, bool align_corne
   LinearTables t;
   linear_tables(&t, H, W, OH, OW, align_corners, "cpu_bilinear");
   const long rows = (long)ys.n * ys.c * OH;
-  const bool streamed = shape_numel(ys) * sizeof(float) >= STREAM_MIN_BYTES;
+  const bool streamed = shape_numel(ys) * sizeof(float) >= CPU_STREAM_MIN_BYTES;
   OMP(omp parallel if (shape_numel(ys) > (1 << 15)))
   {
     HRowCache cache = {{malloc(2 * (size_t)OW * sizeof(float)), NULL}, {-1, -1}};
