@@ -4,7 +4,8 @@
  *
  * Each task owns a band of output rows of one sample and walks it in batches of BO rows:
  *  1. expand the input rows the batch needs and not yet computed, with sgemm straight from the input
- *     planes (ldb = H*W), into a ring of R rows per hidden channel (E[hid][R][W], row r in slot r % R);
+ *     planes (ldb = H*W), into a ring of R rows per hidden channel (E[hid][R][Wp], row r in slot r % R; stride 1:
+ *     each ring row carries the depthwise conv's zero padding columns, so the depthwise rows have no edges);
  *  2. depthwise over the ring's rows into D[hid][BO*OW] (the same tap order as cpu_conv2d's direct path);
  *  3. project D with sgemm into the output rows (ldc = OH*OW), then bias and the residual add.
  * Only the first rows of a band are expanded twice (by its task and the one before). A residual block may write its
@@ -28,6 +29,7 @@ static inline int imax(int a, int b) { return a > b ? a : b; }
 
 typedef struct IrGeom {
   int N, cin, H, W, hid, cout, OH, OW;
+  int Wp, pl;      /* ring row length and the zero columns before the row in it (stride 1: the padding; else 0) */
   int BO;          /* output rows per batch */
   int R;           /* ring rows: what one batch's taps span */
   int rows, nb;    /* output rows per band, bands per sample */
@@ -39,7 +41,11 @@ typedef struct IrGeom {
 static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
 
 static IrGeom geometry(const FusedIr *f, Shape xs, Shape ys) {
-  IrGeom g = {xs.n, xs.c, xs.h, xs.w, f->hidden, ys.c, ys.h, ys.w, 1, 1, 1, 1, 0, 0, 0};
+  IrGeom g = {xs.n, xs.c, xs.h, xs.w, f->hidden, ys.c, ys.h, ys.w, xs.w, 0, 1, 1, 1, 1, 0, 0, 0};
+  if (f->sw == 1) { /* the columns the taps read: [-pw, OW - 1 + (kw - 1) * dw - pw] */
+    g.pl = f->pw;
+    g.Wp = imax(g.pl + g.W, g.OW + (f->kw - 1) * f->dw);
+  }
   g.BO = imax(1, imin(g.OH, (256 + g.OW - 1) / imax(1, g.OW))); /* project gemms at least ~256 columns wide */
   g.R = (g.BO - 1) * f->sh + (f->kh - 1) * f->dh + 1;
   const int T = cpu_conv_threads();
@@ -48,7 +54,7 @@ static IrGeom geometry(const FusedIr *f, Shape xs, Shape ys) {
   g.rows = (g.rows + g.BO - 1) / g.BO * g.BO;
   g.nb = (g.OH + g.rows - 1) / g.rows;
   g.hrows = (f->kh - 1) * f->dh;
-  g.per_task = round16((size_t)g.hid * g.R * g.W) + round16((size_t)g.hid * g.BO * g.OW) +
+  g.per_task = round16((size_t)g.hid * g.R * g.Wp) + round16((size_t)g.hid * g.BO * g.OW) +
                (f->residual ? round16((size_t)g.cout * g.BO * g.OW) : 0) +
                round16((size_t)(f->sw == 2 ? g.cin * g.R : 1) * g.W);
   g.halo = f->residual ? round16((size_t)g.cin * g.hrows * g.W) : 0;
@@ -111,30 +117,43 @@ static const float *source_rows(const IrGeom *g, const Band *b, int r0, int *r1,
 static void expand_rows(const FusedIr *f, const IrGeom *g, const float *src, int ldb, int r0, int r1, float *E,
                         float *tmp) {
   const int M = g->hid / f->g1, K = g->cin / f->g1, L = (r1 - r0) * g->W;
-  const size_t ring = (size_t)g->R * g->W;
+  const size_t ring = (size_t)g->R * g->Wp;
   if (f->sw == 2) {
     for (int c = 0; c < g->cin; c++)
       for (int r = 0; r < r1 - r0; r++)
         cpu_deinterleave(src + (size_t)c * ldb + (size_t)r * g->W, g->W, tmp + ((size_t)c * (r1 - r0) + r) * g->W);
     src = tmp, ldb = L;
   }
+  const bool padded = g->Wp != g->W; /* ring rows apart: one gemm per row */
   for (int gr = 0; gr < f->g1; gr++) {
-    float *C = E + (size_t)gr * M * ring + (size_t)(r0 % g->R) * g->W;
+    float *C = E + (size_t)gr * M * ring + (size_t)(r0 % g->R) * g->Wp + g->pl;
     const float *A = f->w1 + (size_t)gr * M * K, *B = src + (size_t)gr * K * ldb;
-    cpu_gemm_bias_act(M, L, K, A, K, B, ldb, C, (int)ring, f->b1 ? f->b1 + gr * M : NULL, f->act1);
+    for (int r = 0; r < (padded ? r1 - r0 : 1); r++)
+      cpu_gemm_bias_act(M, padded ? g->W : L, K, A, K, B + (size_t)r * g->W, ldb, C + (size_t)r * g->Wp, (int)ring,
+                        f->b1 ? f->b1 + gr * M : NULL, f->act1);
+  }
+}
+
+/* Stride 1: the padding columns of every ring row are zero (the expand writes only [pl, pl + W)). */
+static void zero_ring_pads(const IrGeom *g, float *E) {
+  if (g->Wp == g->W) return;
+  for (size_t row = 0; row < (size_t)g->hid * g->R; row++) {
+    float *r = E + row * g->Wp;
+    memset(r, 0, (size_t)g->pl * sizeof *r);
+    memset(r + g->pl + g->W, 0, (size_t)(g->Wp - g->pl - g->W) * sizeof *r);
   }
 }
 
 /* Step 2: depthwise output rows [o0, o1) of every hidden channel from the ring into D. */
 static void depthwise_rows(const FusedIr *f, const IrGeom *g, const float *E, int o0, int o1, const CpuDwCols *dc,
                            float *D) {
-  const size_t ring = (size_t)g->R * g->W;
+  const size_t ring = (size_t)g->R * g->Wp;
   const float *rows[CPU_FUSED_IR_MAX_K];
   for (int c = 0; c < g->hid; c++) {
     for (int oy = o0; oy < o1; oy++) {
       for (int ky = 0; ky < f->kh; ky++) {
         const int iy = oy * f->sh - f->ph + ky * f->dh;
-        rows[ky] = iy < 0 || iy >= g->H ? NULL : E + (size_t)c * ring + (size_t)(iy % g->R) * g->W;
+        rows[ky] = iy < 0 || iy >= g->H ? NULL : E + (size_t)c * ring + (size_t)(iy % g->R) * g->Wp;
       }
       float *yr = D + ((size_t)c * g->BO + (oy - o0)) * g->OW;
       cpu_dw_row(yr, rows, f->wd + (size_t)c * f->kh * f->kw, f->kh, f->kw, g->OW, dc, f->bd ? f->bd + c : NULL,
@@ -165,8 +184,9 @@ static void project_rows(const FusedIr *f, const IrGeom *g, const Band *b, const
 }
 
 static void run_band(const FusedIr *f, const IrGeom *g, const Band *b, const CpuDwCols *dc, float *scratch, float *y) {
-  float *E = scratch, *D = E + round16((size_t)g->hid * g->R * g->W), *P = D + round16((size_t)g->hid * g->BO * g->OW);
+  float *E = scratch, *D = E + round16((size_t)g->hid * g->R * g->Wp), *P = D + round16((size_t)g->hid * g->BO * g->OW);
   float *tmp = P + (f->residual ? round16((size_t)g->cout * g->BO * g->OW) : 0);
+  zero_ring_pads(g, E);
   int next = b->lo; /* the first input row not in the ring yet */
   for (int o0 = b->oa; o0 < b->ob; o0 += g->BO) {
     const int o1 = imin(b->ob, o0 + g->BO);
@@ -187,7 +207,7 @@ void cpu_fused_ir(const float *x, Shape xs, const FusedIr *f, float *scratch, fl
   if (shape_numel(ys) == 0) return;
   const IrGeom g = geometry(f, xs, ys);
   CpuDwCols dc;
-  if (!cpu_dw_cols(f->kw, f->sw, f->dw, f->pw, g.W, g.OW, &dc) || f->kh > CPU_FUSED_IR_MAX_K) { /* the backend never asks (backend_cpu.c fusable) */
+  if (!cpu_dw_cols(f->kw, f->sw, f->dw, f->sw == 1 ? 0 : f->pw, g.Wp, g.OW, &dc) || f->kh > CPU_FUSED_IR_MAX_K) { /* the backend never asks (backend_cpu.c fusable) */
     fprintf(stderr, "cpu_fused_ir: depthwise kernels over %d wide are not supported\n", CPU_FUSED_IR_MAX_K);
     abort();
   }
