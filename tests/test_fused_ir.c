@@ -130,7 +130,7 @@ static void test_gemm_smallk(void) {
 }
 
 /* cpu_gemm_wide (AVX-512) against a double-precision product: the 8-, 4- and 1-row blocks, the 32- and 16-column
-   panels and the scalar tail, k over several passes of 256, B's rows close or far apart (packed), ldc wider than n,
+   panels (packed one at a time and several together) and the scalar tail, k over several passes of 256, B's rows close or far apart (packed), ldc wider than n,
    bias or none, each activation. */
 static void test_gemm_wide(void) {
   float one = 0;
@@ -139,7 +139,9 @@ static void test_gemm_wide(void) {
     return;
   }
   for (int i = 0; i < 60; i++) {
-    const int m = rng_int(1, 21), n = rng_int(1, 100), k = i < 6 ? rng_int(257, 700) : rng_int(1, 120), act = i % 3;
+    /* n up to 300 in some: several groups of panels packed together (PACK_PANELS) and what is left after them */
+    const int m = rng_int(1, 21), n = i % 4 == 3 ? rng_int(100, 300) : rng_int(1, 100);
+    const int k = i < 6 ? rng_int(257, 700) : rng_int(1, 120), act = i % 3;
     const int ldb = n + (i % 3 == 2 ? 1024 + rng_int(0, 40) : rng_int(0, 5)), ldc = n + rng_int(0, 3); /* far: packed */
     float *a = rand_buf((size_t)m * k, 1.0f), *b = rand_buf((size_t)k * ldb, 1.0f), *bias = rand_buf((size_t)m, 1.0f);
     float *c = rand_buf((size_t)m * ldc, 1.0f);

@@ -2,9 +2,9 @@
    inside the fused inverted residuals) and the im2col convs on machines that have AVX-512. OpenBLAS may be held to
    its AVX2 kernels (OPENBLAS_CORETYPE=Haswell, or a build for an older CPU), and it packs A and B for every call,
    which costs as much as the multiply at these shapes (k of 16..576, m of 16..576). Here A is never packed:
-   panels of 32 columns of B (k in blocks of KC rows, so a panel stays in L1; copied together first where B's rows
-   lie pages apart) are swept by blocks of 8 rows of A with the 16 sums in registers, and bias and activation are
-   applied before the one store of each sum.
+   panels of 32 columns of B (k in blocks of KC rows, so a panel stays in L1; where B's rows lie pages apart, copied
+   together first, four panels at a time so that each row is read 512 bytes at once) are swept by blocks of 8 rows of
+   A with the 16 sums in registers, and bias and activation are applied before the one store of each sum.
    The sums run over k in order, in float, as in cpu_gemm_smallk. Elsewhere (no AVX-512, another architecture,
    SQN_CPU_GEMM=blas) cpu_gemm_wide returns false and the caller uses sgemm or cpu_gemm_smallk. */
 #include "cpu_conv_internal.h"
@@ -21,6 +21,9 @@ typedef int v16i __attribute__((vector_size(64)));
 
 enum { KC = 256 };        /* k rows per pass: a 32-column panel of B is then 32 KiB */
 enum { PACK_LDB = 1024 }; /* B rows at least this far apart (floats) are packed per panel */
+#ifndef PACK_PANELS
+#define PACK_PANELS 4 /* panels packed together (128 KiB of stack) */
+#endif
 
 T512 static inline float act1(float v, int act) {
   if (act == CONV_ACT_RELU) return v < 0.0f ? 0.0f : v;
@@ -82,10 +85,12 @@ T512 __attribute__((always_inline)) static inline void block(const Gemm *g, int 
 /* Every row of columns [j, j + 16 * NV). Where B's rows lie far apart (a 1x1 conv reading its input planes: one
    page per row) and more than one block of rows sweeps the panel, its k rows are first copied together (pack, 64-byte
    aligned): the sweeps then read one contiguous block instead of touching a page per row each time. */
-T512 __attribute__((always_inline)) static inline void column_panel(const Gemm *g, int m, int NV, int j, float *pack) {
+T512 __attribute__((always_inline)) static inline void column_panel(const Gemm *g, int m, int NV, int j, float *pack,
+                                                                   bool packed) {
   const float *bp = g->B + (size_t)g->k0 * g->ldb + j;
   int ldbp = g->ldb;
-  if (pack) {
+  if (packed) bp = pack, ldbp = 32;
+  else if (pack) {
     for (int kk = 0; kk < g->k1 - g->k0; kk++) {
       *(v16 *)(pack + (size_t)kk * 32) = (v16) * (const v16u *)(bp + (size_t)kk * g->ldb);
       if (NV > 1) *(v16 *)(pack + (size_t)kk * 32 + 16) = (v16) * (const v16u *)(bp + (size_t)kk * g->ldb + 16);
@@ -96,6 +101,20 @@ T512 __attribute__((always_inline)) static inline void column_panel(const Gemm *
   for (; m0 + 8 <= m; m0 += 8) block(g, 8, NV, m0, j, bp, ldbp);
   for (; m0 + 4 <= m; m0 += 4) block(g, 4, NV, m0, j, bp, ldbp);
   for (; m0 < m; m0++) block(g, 1, NV, m0, j, bp, ldbp);
+}
+
+/* Columns [j, j + 32 * np) of B's rows [k0, k1) into np packed 32-column panels (pack + p * KC * 32), each row's
+   128 * np bytes read at once: where B's rows lie far apart (a 1x1 conv's input planes: 192 planes of 512 KiB for the
+   xlarge nets' logits), 128 bytes a row per panel left each read waiting on memory. */
+T512 static void pack_panels(const Gemm *g, int j, int np, float *pack) {
+  for (int kk = 0; kk < g->k1 - g->k0; kk++) {
+    const float *src = g->B + (size_t)(g->k0 + kk) * g->ldb + j;
+    for (int p = 0; p < np; p++) {
+      float *d = pack + (size_t)p * KC * 32 + (size_t)kk * 32;
+      *(v16 *)d = *(const v16u *)(src + 32 * p);
+      *(v16 *)(d + 16) = *(const v16u *)(src + 32 * p + 16);
+    }
+  }
 }
 
 /* Columns [j0, n), one at a time (fewer than 16). */
@@ -112,14 +131,19 @@ T512 static void column_tail(const Gemm *g, int m, int j0, int n) {
 T512 static void gemm512(int m, int n, int k, const float *A, int lda, const float *B, int ldb, float *C, int ldc,
                          const float *bias, int act) {
   Gemm g = {A, B, bias, C, lda, ldb, ldc, act, 0, 0, true, true};
-  float pack_buf[KC * 32] __attribute__((aligned(64)));
+  float pack_buf[PACK_PANELS * KC * 32] __attribute__((aligned(64)));
   float *pack = ldb >= PACK_LDB && m > 8 ? pack_buf : NULL;
   for (int k0 = 0; k0 < k || k0 == 0; k0 += KC) {
     g.k0 = k0, g.k1 = k - k0 > KC ? k0 + KC : k;
     g.first = k0 == 0, g.last = g.k1 == k;
     int j = 0;
-    for (; j + 32 <= n; j += 32) column_panel(&g, m, 2, j, pack);
-    for (; j + 16 <= n; j += 16) column_panel(&g, m, 1, j, pack);
+    while (pack && j + 32 <= n) {
+      const int np = (n - j) / 32 < PACK_PANELS ? (n - j) / 32 : PACK_PANELS;
+      pack_panels(&g, j, np, pack);
+      for (int p = 0; p < np; p++, j += 32) column_panel(&g, m, 2, j, pack + (size_t)p * KC * 32, true);
+    }
+    for (; j + 32 <= n; j += 32) column_panel(&g, m, 2, j, pack, false);
+    for (; j + 16 <= n; j += 16) column_panel(&g, m, 1, j, pack, false);
     if (j < n) column_tail(&g, m, j, n);
     if (k == 0) break;
   }
