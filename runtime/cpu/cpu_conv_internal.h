@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "cpu_ops.h"
+#include "cpu_simd.h"
 
 /* The OpenMP thread count (1 without OpenMP). */
 int cpu_conv_threads(void);
@@ -26,6 +27,19 @@ void cpu_gemm_bias_act(int m, int n, int k, const float *A, int lda, const float
                        const float *bias, int act);
 /* r[j] += bias[co] (bias may be NULL), then the CONV_ACT_* act, over n outputs of channel co. */
 void cpu_conv_epilogue(float *restrict r, size_t n, const float *bias, int co, int act);
+typedef int v16i __attribute__((vector_size(64)));
+/* The CONV_ACT_* act on sixteen lanes in place, as cpu_conv_epilogue: with compare masks; NaN compares false and
+   passes, as in PyTorch. */
+__attribute__((always_inline)) static inline void cpu_act16(v16 *v, int act) {
+  const v16 zero = {0}, six = zero + 6.0f;
+  if (act == CONV_ACT_NONE) return;
+  *v = (v16)((v16i)*v & ~(*v < zero));
+  if (act != CONV_ACT_RELU6) return;
+  const v16i over = *v > six;
+  *v = (v16)(((v16i)*v & ~over) | ((v16i)six & over));
+}
+/* Whether the CPU has AVX-512 (F, VL, BW and DQ; cpu_gemm_avx512.c), asked once. */
+bool cpu_has_avx512(void);
 /* Output columns ox whose input column ox*sw + off lies in [0, W): [*lo, *hi) (may be empty). */
 void cpu_conv_valid_cols(int off, int sw, int W, int OW, int *lo, int *hi);
 /* Where tap column kx of a depthwise conv reads in an input row (cpu_dw_row.c): row[colo[kx] + ox * step] for output columns ox in [lo[kx], hi[kx]).

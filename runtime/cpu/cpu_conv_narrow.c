@@ -18,7 +18,6 @@
 #endif
 
 enum { CB = 8, VW = 16 }; /* output channels x columns of one register block */
-typedef int v16i __attribute__((vector_size(64)));
 
 static inline int imin(int a, int b) { return a < b ? a : b; }
 static inline int imax(int a, int b) { return a > b ? a : b; }
@@ -67,12 +66,7 @@ static void load_row(const NarrowGeom *g, const float *xc, int iy, float *slot, 
    wt[t][c] * tap[t][ox]); wt is [K][CB] (zero for channels past cout), y rows OHW apart, `nc` of them written. */
 /* One register block's sums, bias, activation and store (only the n columns from ox that exist). */
 __attribute__((always_inline)) static inline void store_block(v16 v, int act, float *dst, int n, bool stream) {
-  const v16 zero = {0}, six = zero + 6.0f;
-  if (act != CONV_ACT_NONE) v = (v16)((v16i)v & ~(v < zero)); /* NaN passes, as in PyTorch */
-  if (act == CONV_ACT_RELU6) {
-    const v16i over = v > six;
-    v = (v16)(((v16i)v & ~over) | ((v16i)six & over));
-  }
+  cpu_act16(&v, act);
 #if defined(__SSE__)
   if (stream && n >= VW && !((uintptr_t)dst & 15)) { /* past the caches (CPU_STREAM_MIN_BYTES) */
     _mm_stream_ps(dst, (__m128)__builtin_shufflevector(v, v, 0, 1, 2, 3));

@@ -38,19 +38,12 @@ bool cpu_dw_cols(int kw, int sw, int dw, int pw, int W, int OW, CpuDwCols *dc) {
   return true;
 }
 
-typedef int v16i __attribute__((vector_size(64)));
-
-/* *dst = act(*v + *bias) on sixteen lanes, as cpu_conv_epilogue: bias may be NULL; NaN compares false and passes. */
+/* *dst = act(*v + *bias) on sixteen lanes, as cpu_conv_epilogue (bias may be NULL). */
 __attribute__((always_inline)) static inline void store_epilogue16(float *dst, const v16 *v, const float *bias,
                                                                    int act) {
-  const v16 zero = {0}, six = zero + 6.0f;
   v16 r = *v;
   if (bias) r += *bias;
-  if (act != CONV_ACT_NONE) r = (v16)((v16i)r & ~(r < zero));
-  if (act == CONV_ACT_RELU6) {
-    const v16i over = r > six;
-    r = (v16)(((v16i)r & ~over) | ((v16i)six & over));
-  }
+  cpu_act16(&r, act);
   *(v16u *)dst = r;
 }
 
@@ -76,23 +69,6 @@ __attribute__((always_inline)) static inline void dw_block(float *restrict yr, c
   for (int v = 0; v < NV; v++) store_epilogue16(yr + ox + 16 * v, &a[v], bias, act);
 }
 
-/* Whether the CPU has AVX-512 (32 vector registers): then eight sums of sixteen columns are in flight at once; with
-   fewer registers they would spill. */
-static bool dw_wide(void) {
-  static int state = -1;
-  int s = __atomic_load_n(&state, __ATOMIC_RELAXED);
-  if (s < 0) {
-#if defined(__x86_64__) && defined(__GNUC__)
-    __builtin_cpu_init();
-    s = __builtin_cpu_supports("avx512f") != 0;
-#else
-    s = 0;
-#endif
-    __atomic_store_n(&state, s, __ATOMIC_RELAXED);
-  }
-  return s;
-}
-
 /* dw_block with n (1..8) sums in flight. */
 __attribute__((always_inline)) static inline void dw_blocks(float *restrict yr, const float *const *rows, const float *restrict wc, int kh, int kw,
                              const int *colo, int ox, int n, const float *bias, int act) {
@@ -113,7 +89,7 @@ __attribute__((always_inline)) static inline void dw_blocks(float *restrict yr, 
    (recomputed from the same inputs: the same values), so that no row ends in narrow blocks. */
 __attribute__((always_inline)) static inline void dw_interior(float *restrict yr, const float *const *rows, const float *restrict wc, int kh, int kw,
                                const CpuDwCols *dc, const float *bias, int act) {
-  const int nv = dw_wide() ? 8 : 4, L = dc->L, H = dc->H;
+  const int nv = cpu_has_avx512() ? 8 : 4, L = dc->L, H = dc->H; /* 32 registers hold 8 sums; fewer would spill */
   int ox = L;
   for (; ox + 16 * nv <= H; ox += 16 * nv) dw_blocks(yr, rows, wc, kh, kw, dc->colo, ox, nv, bias, act);
   while (ox < H) {

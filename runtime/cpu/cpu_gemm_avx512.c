@@ -14,10 +14,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+bool cpu_has_avx512(void) {
+  static int state = -1; /* -1: not asked yet */
+  int s = __atomic_load_n(&state, __ATOMIC_RELAXED);
+  if (s < 0) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    s = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
+#else
+    s = 0;
+#endif
+    __atomic_store_n(&state, s, __ATOMIC_RELAXED);
+  }
+  return s;
+}
+
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define T512 __attribute__((target("arch=x86-64-v4")))
-
-typedef int v16i __attribute__((vector_size(64)));
 
 enum { KC = 256 };        /* k rows per pass: a 32-column panel of B is then 32 KiB */
 enum { PACK_LDB = 1024 }; /* B rows at least this far apart (floats) are packed per panel */
@@ -29,16 +43,6 @@ T512 static inline float act1(float v, int act) {
   if (act == CONV_ACT_RELU) return v < 0.0f ? 0.0f : v;
   if (act == CONV_ACT_RELU6) return v < 0.0f ? 0.0f : v > 6.0f ? 6.0f : v;
   return v;
-}
-
-/* The activation on 16 lanes with compare masks; NaN compares false and passes, as in PyTorch. */
-T512 __attribute__((always_inline)) static inline v16 act16(v16 v, int act) {
-  const v16 zero = {0}, six = zero + 6.0f;
-  if (act == CONV_ACT_NONE) return v;
-  v = (v16)((v16i)v & ~(v < zero));
-  if (act != CONV_ACT_RELU6) return v;
-  const v16i over = v > six;
-  return (v16)(((v16i)v & ~over) | ((v16i)six & over));
 }
 
 typedef struct Gemm {
@@ -76,7 +80,7 @@ T512 __attribute__((always_inline)) static inline void block(const Gemm *g, int 
 #pragma GCC unroll 2
     for (int v = 0; v < NV; v++) {
       v16 s = acc[r][v];
-      if (g->last) s = act16(s + bv, g->act);
+      if (g->last) s += bv, cpu_act16(&s, g->act);
       *(v16u *)(g->C + (size_t)(m0 + r) * g->ldc + j + 16 * v) = s;
     }
   }
@@ -155,9 +159,7 @@ static bool wide_available(void) {
   int s = __atomic_load_n(&wide_state, __ATOMIC_RELAXED);
   if (s < 0) {
     const char *e = getenv("SQN_CPU_GEMM");
-    __builtin_cpu_init();
-    s = (!e || strcmp(e, "blas")) && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
+    s = (!e || strcmp(e, "blas")) && cpu_has_avx512();
     __atomic_store_n(&wide_state, s, __ATOMIC_RELAXED);
   }
   return s;
