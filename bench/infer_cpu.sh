@@ -23,6 +23,7 @@ set -u
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 PYTHON="${PYTHON:-/usr/bin/python3}"
+. "$here/torch_env.sh"
 BUILD_DIR="${BUILD_DIR:-/tmp/bench-build}"
 nets="mac_small lat_small mac_large lat_large mac_xlarge lat_xlarge"
 sizes="1024x2048 784x1568"
@@ -85,7 +86,7 @@ for hw in $sizes; do
     # Weights (PyTorch constructor init) and input: written by the PyTorch side so both use the same data.
     if [ "$have_torch" = 1 ]; then
       if [ "$do_torch" = 1 ]; then
-        out="$("$PYTHON" "$here/squeezenas_torch.py" "$net" --input "$hw" --bench --json --threads "$threads" --device "$device" \
+        out="$(torch_py "$here/squeezenas_torch.py" "$net" --input "$hw" --bench --json --threads "$threads" --device "$device" \
                --iters "$iters" --warmup "$warmup" --save-weights "$p.pth" --save-input "$p.in.npy" 2>"$p.torch.log")"
         t_torch="$(echo "$out" | sed -n 's/.*"median_ms": \([0-9.e+-]*\).*/\1/p')"
         m_torch="$(echo "$out" | sed -n 's/.*"min_ms": \([0-9.e+-]*\).*/\1/p')"
@@ -144,9 +145,10 @@ for hw in $sizes; do
 done
 
 echo
-echo "$device inference${gpu_name:+ on $gpu_name ($target)}, batch 1, $threads threads, median of $iters runs after $warmup warm-up ($(date +%Y-%m-%d);" \
+echo "$device inference${gpu_name:+ on $gpu_name ($target)}, batch 1, $threads threads, median of $iters runs after $warmup warm-up ($(date +%Y-%m-%d); OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset};" \
      "$(nproc) CPUs, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1))"
 [ "$have_torch" = 1 ] && echo "PyTorch $("$PYTHON" -c 'import torch; print(torch.__version__)') eager; sqnrun timing: $([ "$has_bench" = 1 ] && echo '--bench median' || echo 'median of --infer runs')${classes:+, sqnrun output: class ids (upsampling fused with the argmax)}"
+[ "$have_torch" = 1 ] && [ "$do_torch" = 1 ] && echo "$torch_alloc_note"
 printf '| %-10s | %-9s | %6s | %10s | %10s | %10s | %6s | %10s | %10s | %6s | %9s | %9s |\n' net input GMACs "sqnrun med" "sqnrun min" \
   "unfused" "%sgemm" "torch med" "torch min" ratio "sqnrun RSS" "torch RSS"
 echo "|------------|-----------|--------|------------|------------|------------|--------|------------|------------|--------|-----------|-----------|"

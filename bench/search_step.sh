@@ -27,6 +27,7 @@ set -u
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 PYTHON="${PYTHON:-/usr/bin/python3}"
+. "$here/torch_env.sh"
 BUILD_DIR="${BUILD_DIR:-/tmp/bench-build}"
 sizes="784x784"
 batch=2
@@ -106,7 +107,7 @@ for hw in $sizes; do
   p="$work/small_$hw"
   t_torch="-"; m_torch="-"; r_torch="-"
   if [ "$have_torch" = 1 ]; then
-    out="$("$PYTHON" "$here/supernet_torch.py" --input "$hw" --batch "$batch" --threads "$threads" \
+    out="$(torch_py "$here/supernet_torch.py" --input "$hw" --batch "$batch" --threads "$threads" \
            --iters "$iters" --warmup "$warmup" --device "$device" --json 2>"$p.torch.log")"
     t_torch="$(echo "$out" | json_field median_ms)"
     m_torch="$(echo "$out" | json_field min_ms)"
@@ -151,6 +152,7 @@ echo "Small supernet search step (20 superblocks x 13 candidates) on $device${gp
      "$warmup warm-up ($(date +%Y-%m-%d); $(nproc) CPUs, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1);" \
      "load average $load0 at start, $(cut -d' ' -f1-3 /proc/loadavg) at end)"
 echo "$torch_note; sqnrun: --bench --train on spaces/small.sqn"
+[ "$have_torch" = 1 ] && echo "$torch_alloc_note"
 echo "$hdr"
 echo "$sep"
 for r in "${rows[@]}"; do echo "$r"; done

@@ -13,6 +13,7 @@ set -u
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 PYTHON="${PYTHON:-/usr/bin/python3}"
+. "$here/torch_env.sh"
 BUILD_DIR="${BUILD_DIR:-$root/build}"
 SQNC="${SQNC:-$BUILD_DIR/compiler/sqnc}"
 SQNRUN="${SQNRUN:-$BUILD_DIR/runtime/sqnrun}"
@@ -41,13 +42,14 @@ sqn_ms() { # POLICY: median ms of --bench
 }
 torch_ms() {
   "$PYTHON" -c 'import torch' 2>/dev/null || { echo nan; return; }
-  "$PYTHON" "$here/squeezenas_torch.py" "$net" --input "$size" --bench --json --threads "$threads" --iters "$iters" --warmup 3 2>/dev/null |
+  torch_py "$here/squeezenas_torch.py" "$net" --input "$size" --bench --json --threads "$threads" --iters "$iters" --warmup 3 2>/dev/null |
     "$PYTHON" -c 'import json, sys; print("%.2f" % json.loads(sys.stdin.read().strip().splitlines()[-1])["median_ms"])' 2>/dev/null || echo nan
 }
 start_load() { for _ in $(seq "$load"); do "$PYTHON" -c 'while True: pass' & pids+=($!); done; sleep 1; }
 stop_load() { kill "${pids[@]}" 2>/dev/null; wait "${pids[@]}" 2>/dev/null; pids=(); }
 
 echo "# $net at $size, batch 1, --threads $threads, $iters timed runs; load: $load busy-looping processes; $(nproc) cores; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
+echo "# $torch_alloc_note"
 declare -A idle busy
 for who in active passive torch; do
   if [ "$who" = torch ]; then idle[$who]=$(torch_ms); else idle[$who]=$(sqn_ms "$who"); fi

@@ -19,6 +19,7 @@ set -u
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 PYTHON="${PYTHON:-/usr/bin/python3}"
+. "$here/torch_env.sh"
 BUILD_DIR="${BUILD_DIR:-/tmp/bench-build}"
 nets="mac_small lat_small mac_large lat_large mac_xlarge lat_xlarge"
 sizes="256x512 512x1024"
@@ -97,7 +98,7 @@ for hw in $sizes; do
       fi
     fi
     if [ "$have_torch" = 1 ]; then
-      out="$("$PYTHON" "$here/train_step_torch.py" "$net" --input "$hw" --batch "$batch" --threads "$threads" \
+      out="$(torch_py "$here/train_step_torch.py" "$net" --input "$hw" --batch "$batch" --threads "$threads" \
              --iters "$iters" --warmup "$warmup" --json 2>"$p.torch.log")"
       t_torch="$(echo "$out" | json_field median_ms)"
       m_torch="$(echo "$out" | json_field min_ms)"
@@ -126,6 +127,7 @@ echo "CPU training step, batch $batch, $threads threads, median of $iters steps 
      "($(date +%Y-%m-%d); $(nproc) CPUs, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1);" \
      "load average $load0 at start, $(cut -d' ' -f1-3 /proc/loadavg) at end)"
 echo "$torch_note; sqnrun: --bench --train"
+[ "$have_torch" = 1 ] && echo "$torch_alloc_note"
 echo "$hdr"
 echo "$sep"
 for r in "${rows[@]}"; do echo "$r"; done

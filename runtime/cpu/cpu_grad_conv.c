@@ -1,7 +1,8 @@
 /* cpu_grad_conv.c - conv2d backward (runtime/cpu/cpu_grad.h): the gradients w.r.t. the input (data) and the
  * weights and bias, float32 NCHW with zero padding, groups and dilation. Two paths, as in cpu_conv.c:
  *  - direct loops when a group has few output channels (cout/groups <= 4: depthwise, ASPP's narrow groups):
- *    data: one task per input plane (sample, channel), scattering dy through the taps into it;
+ *    data: one task per input plane (sample, channel), scattering dy through the taps into it (depthwise stride 1
+ *    without accumulation: the forward depthwise conv of dy with the turned kernel, cpu_conv2d);
  *    weight: one task per (output channel, input channel of its group), one dot product per tap;
  *  - sgemm otherwise (CBLAS when SQN_HAVE_CBLAS, else plain loops):
  *    data: per (sample, group, block of input channels) cols = W_g[:, block]^T * dy_g, a block of output rows at
@@ -20,6 +21,7 @@
 #include <omp.h>
 #endif
 #include "omp_pragma.h"
+#include "cpu_simd.h"
 #ifdef SQN_HAVE_CBLAS
 #include <cblas.h>
 #endif
@@ -164,6 +166,65 @@ static inline float dot_row(const float *restrict dyr, const float *restrict xr,
   return s;
 }
 
+enum { TAP_ROWS = 16 }; /* output rows whose products a tap sums in float before adding them to its double sum */
+
+/* sum[kx] += the correlation of dy rows [oy0, oy1) with the x rows they read through kernel row ky, for the KW tap
+   columns of a stride-1 kernel: the columns every tap reads in bounds ([L, H), L = max lo, H = min hi) sixteen at a
+   time, each dy vector loaded once for all KW taps, in float per 16 lanes over the rows; the ragged columns one by
+   one. KW is a constant at each call, so the KW sums stay in registers. */
+__attribute__((always_inline)) static inline void row_taps(const Geom *g, const float *dyp, const float *xp, int ky,
+                                                           int oy0, int oy1, int L, int H, double *sum, const int KW) {
+  v16 acc[7] = {0};
+  float edge[7] = {0};
+  for (int oy = oy0; oy < oy1; oy++) {
+    const float *restrict dyr = dyp + (size_t)oy * g->OW, *restrict xr = xp + (size_t)(oy - g->ph + ky * g->dh) * g->W;
+    int V = L;
+    for (; V + 16 <= H; V += 16) {
+      const v16 d = *(const v16u *)(dyr + V);
+#pragma GCC unroll 7
+      for (int kx = 0; kx < KW; kx++) acc[kx] += d * *(const v16u *)(xr + V + kx * g->dw - g->pw);
+    }
+    for (int kx = 0; kx < KW; kx++) {
+      const int off = kx * g->dw - g->pw, lo = g->lo[kx], hi = g->hi[kx];
+      float s = 0.0f;
+      for (int ox = lo; ox < hi && ox < L; ox++) s += dyr[ox] * xr[ox + off];
+      for (int ox = lo > V ? lo : V; ox < hi; ox++) s += dyr[ox] * xr[ox + off];
+      edge[kx] += s;
+    }
+  }
+  for (int kx = 0; kx < KW; kx++) {
+    float s = edge[kx];
+    for (int j = 0; j < 16; j++) s += acc[kx][j];
+    sum[kx] += s;
+  }
+}
+
+/* row_taps for kernels 3, 5 and 7 wide (false for others). */
+SQN_ISA_CLONES static bool weight_row_taps(const Geom *g, const float *dyp, const float *xp, int ky, int oy0, int oy1,
+                                           int L, int H, double *sum) {
+  switch (g->kw) {
+  case 3: return row_taps(g, dyp, xp, ky, oy0, oy1, L, H, sum, 3), true;
+  case 5: return row_taps(g, dyp, xp, ky, oy0, oy1, L, H, sum, 5), true;
+  case 7: return row_taps(g, dyp, xp, ky, oy0, oy1, L, H, sum, 7), true;
+  default: return false;
+  }
+}
+
+/* The stride-1 case of weight_direct_pair for kernels 3, 5 and 7 wide: per kernel row, blocks of TAP_ROWS output
+   rows (weight_row_taps); false where it does not apply. */
+static bool weight_pair_rows(const Geom *g, const float *dyp, const float *xp, double *sum) {
+  if (g->sw != 1 || g->sh != 1 || (g->kw != 3 && g->kw != 5 && g->kw != 7)) return false;
+  int L = 0, H = g->OW; /* the output columns every tap column reads in bounds */
+  for (int kx = 0; kx < g->kw; kx++) L = imax(L, g->lo[kx]), H = imin(H, g->hi[kx]);
+  for (int ky = 0; ky < g->kh; ky++) {
+    const int off = ky * g->dh - g->ph; /* output row oy reads input row oy + off */
+    const int lo = imax(0, -off), hi = imin(g->OH, g->H - off);
+    for (int oy0 = lo; oy0 < hi; oy0 += TAP_ROWS)
+      weight_row_taps(g, dyp, xp, ky, oy0, imin(hi, oy0 + TAP_ROWS), L, H, sum + ky * g->kw);
+  }
+  return true;
+}
+
 /* dw[co, cil, :, :] += the correlation of dy[:, co] with x[:, ci] per tap (rows summed in double). One
    pass over the planes: each dy row meets the x rows of all its taps while both are in cache (a pass
    per tap re-read the planes kh * kw times, which made 5x5 depthwise gradients memory-bound). */
@@ -174,6 +235,7 @@ static void weight_direct_pair(const Geom *g, const float *x, const float *dy, f
   for (int n = 0; n < g->N; n++) {
     const float *dyp = dy + ((size_t)n * g->cout + co) * g->OH * g->OW;
     const float *xp = x + ((size_t)n * g->cin + ci) * g->H * g->W;
+    if (weight_pair_rows(g, dyp, xp, sum)) continue;
     for (int oy = 0; oy < g->OH; oy++)
       for (int ky = 0; ky < kh; ky++) {
         const int iy = oy * g->sh - g->ph + ky * g->dh;
@@ -270,6 +332,24 @@ static void data_pointwise(const Geom *g, const float *dy, const float *w, float
   }
 }
 
+/* Depthwise, stride 1, written (not accumulated): dx is the forward depthwise conv of dy with the kernel turned
+   by 180 degrees and padding (k - 1) * d - p, which cpu_conv2d runs with cpu_dw_row's register sums (the
+   scatter of data_direct_plane reads and writes dx once per tap). False where that does not apply. */
+static bool data_depthwise_as_conv(const Geom *g, const float *dy, Shape ys, const float *w, float *dx, Shape xs) {
+  const int ph = (g->kh - 1) * g->dh - g->ph, pw = (g->kw - 1) * g->dw - g->pw, khw = g->kh * g->kw;
+  if (g->cin_g != 1 || g->cout_g != 1 || g->sh != 1 || g->sw != 1 || ph < 0 || pw < 0 || g->kh > CPU_FUSED_IR_MAX_K ||
+      g->kw > CPU_FUSED_IR_MAX_K)
+    return false;
+  float *wf = malloc((size_t)g->cin * khw * sizeof *wf);
+  if (!wf) return false;
+  for (int c = 0; c < g->cin; c++)
+    for (int t = 0; t < khw; t++) wf[(size_t)c * khw + t] = w[(size_t)c * khw + khw - 1 - t];
+  const ConvParams q = {g->kh, g->kw, 1, 1, ph, pw, g->dh, g->dw, g->cin, CONV_ACT_NONE};
+  cpu_conv2d(dy, ys, wf, NULL, &q, dx, xs);
+  free(wf);
+  return true;
+}
+
 void cpu_conv2d_backward_data(const float *dy, Shape ys, const float *w, const ConvParams *p, float *dx, Shape xs,
                               bool acc) {
   Geom g = geom_make(xs, ys, p, "cpu_conv2d_backward_data");
@@ -277,6 +357,7 @@ void cpu_conv2d_backward_data(const float *dy, Shape ys, const float *w, const C
   (void)par;
   if (shape_numel(ys) == 0 || g.cin_g == 0) {
     if (!acc) memset(dx, 0, shape_numel(xs) * sizeof(float));
+  } else if (!acc && data_depthwise_as_conv(&g, dy, ys, w, dx, xs)) { /* done */
   } else if (use_direct(&g)) {
     const long planes = (long)g.N * g.cin;
     OMP(omp parallel for schedule(dynamic, 1) if (par))
