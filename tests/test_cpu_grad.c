@@ -1133,6 +1133,8 @@ static void bench_conv(const char *name, Shape xs, int cout, ConvParams p) {
 static void bench(void) {
   bench_conv("1x1 96->16 @96x96 n2", (Shape){2, 96, 96, 96}, 16, (ConvParams)CP(1, 1, 1, 1, 0, 0, 1, 1, 1));
   bench_conv("1x1 16->96 @96x96 n2", (Shape){2, 16, 96, 96}, 96, (ConvParams)CP(1, 1, 1, 1, 0, 0, 1, 1, 1));
+  bench_conv("1x1 24->144 @196x196 n2", (Shape){2, 24, 196, 196}, 144, (ConvParams)CP(1, 1, 1, 1, 0, 0, 1, 1, 1));
+  bench_conv("1x1 144->24 @196x196 n2", (Shape){2, 144, 196, 196}, 24, (ConvParams)CP(1, 1, 1, 1, 0, 0, 1, 1, 1));
   bench_conv("dw 3x3 s1 96 @96x96 n2", (Shape){2, 96, 96, 96}, 96, (ConvParams)CP(3, 3, 1, 1, 1, 1, 1, 1, 96));
   bench_conv("dw 3x3 s2 96 @96x96 n2", (Shape){2, 96, 96, 96}, 96, (ConvParams)CP(3, 3, 2, 2, 1, 1, 1, 1, 96));
   bench_conv("dw 5x5 s1 144 @48x48 n2", (Shape){2, 144, 48, 48}, 144, (ConvParams)CP(5, 5, 1, 1, 2, 2, 1, 1, 144));

@@ -164,9 +164,75 @@ static void test_gemm_wide(void) {
   }
 }
 
+/* cpu_gemm_wide_tn: C (+)= A^T * B with A stored k x m (lda wider than m in some), against a double-precision
+   product; the same blocks, panels and tails as test_gemm_wide, written and accumulated. */
+static void test_gemm_wide_tn(void) {
+  float one = 0;
+  if (!cpu_gemm_wide_tn(1, 1, 1, &one, 1, &one, 1, &one, 1, false)) {
+    fprintf(stderr, "gemm_wide_tn: skipped (no AVX-512 on this CPU, or SQN_CPU_GEMM=blas)\n");
+    return;
+  }
+  for (int i = 0; i < 40; i++) {
+    const int m = rng_int(1, 21), n = i % 4 == 3 ? rng_int(100, 300) : rng_int(1, 100);
+    const int k = i < 5 ? rng_int(257, 600) : rng_int(1, 120), lda = m + rng_int(0, 4);
+    const int ldb = n + (i % 3 == 2 ? 1024 + rng_int(0, 40) : rng_int(0, 5)), ldc = n + rng_int(0, 3);
+    const bool acc = i % 2;
+    float *a = rand_buf((size_t)k * lda, 1.0f), *b = rand_buf((size_t)k * ldb, 1.0f), *c = rand_buf((size_t)m * ldc, 1.0f);
+    double *c0 = malloc(sizeof *c0 * (size_t)m * ldc);
+    for (size_t q = 0; q < (size_t)m * ldc; q++) c0[q] = c[q];
+    CHECK(cpu_gemm_wide_tn(m, n, k, a, lda, b, ldb, c, ldc, acc));
+    int bad = 0;
+    for (int r = 0; r < m; r++)
+      for (int j = 0; j < n; j++) {
+        double s = acc ? c0[(size_t)r * ldc + j] : 0, mag = 1 + fabs(s);
+        for (int q = 0; q < k; q++) {
+          const double t = (double)a[(size_t)q * lda + r] * b[(size_t)q * ldb + j];
+          s += t, mag += fabs(t);
+        }
+        if (!(fabs(c[(size_t)r * ldc + j] - s) <= 1e-6 * mag)) bad++;
+      }
+    if (bad) fprintf(stderr, "gemm_wide_tn m%d n%d k%d lda%d acc%d: %d wrong\n", m, n, k, lda, acc, bad);
+    CHECK(bad == 0);
+    free(a), free(b), free(c), free(c0);
+  }
+}
+
+/* cpu_gemm_wide_nt: C += A * B^T (both k long, row strides wider than k in some), against a double-precision
+   product: 4 x 4 tiles and the single rows and columns after them, k over several blocks of 4096 and a ragged end. */
+static void test_gemm_wide_nt(void) {
+  float one = 0;
+  if (!cpu_gemm_wide_nt(1, 1, 1, &one, 1, &one, 1, &one, 1)) {
+    fprintf(stderr, "gemm_wide_nt: skipped (no AVX-512 on this CPU, or SQN_CPU_GEMM=blas)\n");
+    return;
+  }
+  for (int i = 0; i < 30; i++) {
+    const int m = rng_int(1, 19), n = rng_int(1, 19), k = i < 4 ? rng_int(4097, 9000) : rng_int(1, 300);
+    const int lda = k + rng_int(0, 5), ldb = k + rng_int(0, 5), ldc = n + rng_int(0, 3);
+    float *a = rand_buf((size_t)m * lda, 1.0f), *b = rand_buf((size_t)n * ldb, 1.0f), *c = rand_buf((size_t)m * ldc, 1.0f);
+    double *c0 = malloc(sizeof *c0 * (size_t)m * ldc);
+    for (size_t q = 0; q < (size_t)m * ldc; q++) c0[q] = c[q];
+    CHECK(cpu_gemm_wide_nt(m, n, k, a, lda, b, ldb, c, ldc));
+    int bad = 0;
+    for (int r = 0; r < m; r++)
+      for (int j = 0; j < ldc; j++) {
+        double s = c0[(size_t)r * ldc + j], mag = 1 + fabs(s);
+        for (int q = 0; j < n && q < k; q++) {
+          const double t = (double)a[(size_t)r * lda + q] * b[(size_t)j * ldb + q];
+          s += t, mag += fabs(t);
+        }
+        if (!(fabs(c[(size_t)r * ldc + j] - s) <= 1e-6 * mag)) bad++; /* columns past n unchanged */
+      }
+    if (bad) fprintf(stderr, "gemm_wide_nt m%d n%d k%d: %d wrong\n", m, n, k, bad);
+    CHECK(bad == 0);
+    free(a), free(b), free(c), free(c0);
+  }
+}
+
 int main(void) {
   test_gemm_smallk();
   test_gemm_wide();
+  test_gemm_wide_tn();
+  test_gemm_wide_nt();
   static const Case fixed[] = {
       {1, 16, 64, 128, 6, 24, 5, 2, 1, 1, CONV_ACT_RELU, false}, /* squeezenas: stride-2 5x5 */
       {2, 24, 33, 47, 3, 24, 3, 1, 1, 1, CONV_ACT_RELU6, true}, /* residual, odd sizes, batch 2, in place */

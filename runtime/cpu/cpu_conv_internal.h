@@ -22,6 +22,15 @@ void cpu_gemm_smallk(int m, int n, int k, const float *A, int lda, const float *
    has no AVX-512 or SQN_CPU_GEMM=blas: then the caller uses cpu_gemm_smallk or sgemm. */
 bool cpu_gemm_wide(int m, int n, int k, const float *A, int lda, const float *B, int ldb, float *C, int ldc,
                    const float *bias, int act);
+/* C[m x n] (+= where acc) = A^T * B with A stored k x m (lda): the same AVX-512 kernel for the data gradient of 1x1
+   convs (dx = W^T dy; cpu_grad_conv.c); false (nothing done) where cpu_gemm_wide would be. */
+bool cpu_gemm_wide_tn(int m, int n, int k, const float *A, int lda, const float *B, int ldb, float *C, int ldc,
+                      bool acc);
+/* C[m x n] += A[m x k] * B[n x k]^T (lda, ldb, ldc) with AVX-512 registers, for the weight gradient of 1x1 convs
+   (cpu_gemm_nt.c); false (nothing done) where cpu_gemm_wide would be. */
+bool cpu_gemm_wide_nt(int m, int n, int k, const float *A, int lda, const float *B, int ldb, float *C, int ldc);
+/* Whether the cpu_gemm_wide kernels run here: the CPU has AVX-512 and SQN_CPU_GEMM is not "blas" (asked once). */
+bool cpu_gemm_wide_on(void);
 /* C = act(A * B + bias[row]) (bias may be NULL) by the fastest of the three above the CPU allows (cpu_conv.c). */
 void cpu_gemm_bias_act(int m, int n, int k, const float *A, int lda, const float *B, int ldb, float *C, int ldc,
                        const float *bias, int act);

@@ -5,8 +5,9 @@
    panels of 32 columns of B (k in blocks of KC rows, so a panel stays in L1; where B's rows lie pages apart, copied
    together first, four panels at a time so that each row is read 512 bytes at once) are swept by blocks of 8 rows of
    A with the 16 sums in registers, and bias and activation are applied before the one store of each sum.
-   The sums run over k in order, in float, as in cpu_gemm_smallk. Elsewhere (no AVX-512, another architecture,
-   SQN_CPU_GEMM=blas) cpu_gemm_wide returns false and the caller uses sgemm or cpu_gemm_smallk. */
+   The sums run over k in order, in float, as in cpu_gemm_smallk. cpu_gemm_wide_tn is the same kernel reading A
+   transposed and optionally adding to C, for the 1x1 convs' data gradient in training. Elsewhere (no AVX-512, another
+   architecture, SQN_CPU_GEMM=blas) both return false and the caller uses sgemm or cpu_gemm_smallk. */
 #include "cpu_conv_internal.h"
 #include "cpu_ops.h"
 #include "cpu_simd.h"
@@ -30,6 +31,18 @@ bool cpu_has_avx512(void) {
   return s;
 }
 
+static int wide_state = -1; /* -1: not decided yet; 0 off; 1 on */
+
+bool cpu_gemm_wide_on(void) {
+  int s = __atomic_load_n(&wide_state, __ATOMIC_RELAXED);
+  if (s < 0) {
+    const char *e = getenv("SQN_CPU_GEMM");
+    s = (!e || strcmp(e, "blas")) && cpu_has_avx512();
+    __atomic_store_n(&wide_state, s, __ATOMIC_RELAXED);
+  }
+  return s;
+}
+
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define T512 __attribute__((target("arch=x86-64-v4")))
 
@@ -49,6 +62,7 @@ typedef struct Gemm {
   const float *A, *B, *bias;
   float *C;
   int lda, ldb, ldc, act;
+  int ars, acs;       /* A's element (r, kk) is A[r * ars + kk * acs]: (lda, 1), or (1, lda) for A transposed */
   int k0, k1;         /* this pass's k rows */
   bool first, last;   /* the first pass writes C, the others add to it; the last applies bias and act */
 } Gemm;
@@ -63,13 +77,13 @@ T512 __attribute__((always_inline)) static inline void block(const Gemm *g, int 
 #pragma GCC unroll 2
     for (int v = 0; v < NV; v++)
       acc[r][v] = g->first ? (v16){0} : (v16) * (const v16u *)(g->C + (size_t)(m0 + r) * g->ldc + j + 16 * v);
-  const float *a = g->A + (size_t)m0 * g->lda + g->k0;
+  const float *a = g->A + (size_t)m0 * g->ars + (size_t)g->k0 * g->acs;
   for (int kk = 0; kk < g->k1 - g->k0; kk++) {
     const float *b = bp + (size_t)kk * ldbp;
     const v16 b0 = *(const v16u *)b, b1 = NV > 1 ? (v16) * (const v16u *)(b + 16) : (v16){0};
 #pragma GCC unroll 8
     for (int r = 0; r < MR; r++) {
-      const float ar = a[(size_t)r * g->lda + kk];
+      const float ar = a[(size_t)r * g->ars + (size_t)kk * g->acs];
       acc[r][0] += ar * b0;
       if (NV > 1) acc[r][1] += ar * b1;
     }
@@ -127,19 +141,24 @@ T512 static void column_tail(const Gemm *g, int m, int j0, int n) {
     for (int j = j0; j < n; j++) {
       float *c = g->C + (size_t)r * g->ldc + j;
       float s = g->first ? 0.0f : *c;
-      for (int kk = g->k0; kk < g->k1; kk++) s += g->A[(size_t)r * g->lda + kk] * g->B[(size_t)kk * g->ldb + j];
+      for (int kk = g->k0; kk < g->k1; kk++)
+        s += g->A[(size_t)r * g->ars + (size_t)kk * g->acs] * g->B[(size_t)kk * g->ldb + j];
       *c = g->last ? act1(s + (g->bias ? g->bias[r] : 0.0f), g->act) : s;
     }
 }
 
-T512 static void gemm512(int m, int n, int k, const float *A, int lda, const float *B, int ldb, float *C, int ldc,
-                         const float *bias, int act) {
-  Gemm g = {A, B, bias, C, lda, ldb, ldc, act, 0, 0, true, true};
+/* C (+= where acc) = act(op(A) * B + bias), op(A) = A or, where ta, A transposed (A is then k x m, lda); ta and acc
+   are constants at each call (gemm512_nn, gemm512_tn). */
+T512 __attribute__((always_inline)) static inline void gemm512_body(int m, int n, int k, const float *A, int lda,
+                                                                    const float *B, int ldb, float *C, int ldc,
+                                                                    const float *bias, int act, const bool ta,
+                                                                    const bool acc) {
+  Gemm g = {A, B, bias, C, lda, ldb, ldc, act, ta ? 1 : lda, ta ? lda : 1, 0, 0, true, true};
   float pack_buf[PACK_PANELS * KC * 32] __attribute__((aligned(64)));
   float *pack = ldb >= PACK_LDB && m > 8 ? pack_buf : NULL;
   for (int k0 = 0; k0 < k || k0 == 0; k0 += KC) {
     g.k0 = k0, g.k1 = k - k0 > KC ? k0 + KC : k;
-    g.first = k0 == 0, g.last = g.k1 == k;
+    g.first = k0 == 0 && !acc, g.last = g.k1 == k;
     int j = 0;
     while (pack && j + 32 <= n) {
       const int np = (n - j) / 32 < PACK_PANELS ? (n - j) / 32 : PACK_PANELS;
@@ -153,28 +172,40 @@ T512 static void gemm512(int m, int n, int k, const float *A, int lda, const flo
   }
 }
 
-static int wide_state = -1; /* -1: not decided yet; 0 off; 1 on */
+T512 static void gemm512_nn(int m, int n, int k, const float *A, int lda, const float *B, int ldb, float *C, int ldc,
+                            const float *bias, int act) {
+  gemm512_body(m, n, k, A, lda, B, ldb, C, ldc, bias, act, false, false);
+}
 
-static bool wide_available(void) {
-  int s = __atomic_load_n(&wide_state, __ATOMIC_RELAXED);
-  if (s < 0) {
-    const char *e = getenv("SQN_CPU_GEMM");
-    s = (!e || strcmp(e, "blas")) && cpu_has_avx512();
-    __atomic_store_n(&wide_state, s, __ATOMIC_RELAXED);
-  }
-  return s;
+T512 static void gemm512_tn(int m, int n, int k, const float *A, int lda, const float *B, int ldb, float *C, int ldc,
+                            bool acc) {
+  if (acc) gemm512_body(m, n, k, A, lda, B, ldb, C, ldc, NULL, CONV_ACT_NONE, true, true);
+  else gemm512_body(m, n, k, A, lda, B, ldb, C, ldc, NULL, CONV_ACT_NONE, true, false);
 }
 
 bool cpu_gemm_wide(int m, int n, int k, const float *A, int lda, const float *B, int ldb, float *C, int ldc,
                    const float *bias, int act) {
-  if (!wide_available()) return false;
-  gemm512(m, n, k, A, lda, B, ldb, C, ldc, bias, act);
+  if (!cpu_gemm_wide_on()) return false;
+  gemm512_nn(m, n, k, A, lda, B, ldb, C, ldc, bias, act);
+  return true;
+}
+
+bool cpu_gemm_wide_tn(int m, int n, int k, const float *A, int lda, const float *B, int ldb, float *C, int ldc,
+                      bool acc) {
+  if (!cpu_gemm_wide_on()) return false;
+  gemm512_tn(m, n, k, A, lda, B, ldb, C, ldc, acc);
   return true;
 }
 #else
 bool cpu_gemm_wide(int m, int n, int k, const float *A, int lda, const float *B, int ldb, float *C, int ldc,
                    const float *bias, int act) {
   (void)m, (void)n, (void)k, (void)A, (void)lda, (void)B, (void)ldb, (void)C, (void)ldc, (void)bias, (void)act;
+  return false;
+}
+
+bool cpu_gemm_wide_tn(int m, int n, int k, const float *A, int lda, const float *B, int ldb, float *C, int ldc,
+                      bool acc) {
+  (void)m, (void)n, (void)k, (void)A, (void)lda, (void)B, (void)ldb, (void)C, (void)ldc, (void)acc;
   return false;
 }
 #endif

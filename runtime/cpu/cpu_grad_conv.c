@@ -7,9 +7,9 @@
  *  - sgemm otherwise (CBLAS when SQN_HAVE_CBLAS, else plain loops):
  *    data: per (sample, group, block of input channels) cols = W_g[:, block]^T * dy_g, a block of output rows at
  *    a time, then col2im into the block's own dx planes; 1x1 stride-1 unpadded convs: dx_g = W_g^T * dy_g
- *    directly, per block of columns;
+ *    directly, per block of columns (with the AVX-512 kernel where the CPU has it, cpu_gemm_wide_tn);
  *    weight: per (sample, group, block of output rows) dw_g += dy_g * im2col(x)^T into a per-thread copy of dw,
- *    the copies summed into dw at the end.
+ *    the copies summed into dw at the end (with the AVX-512 kernel where the CPU has it, cpu_gemm_wide_nt).
  * Every task writes memory no other task writes: no races. The results do not depend on the scheduling: the same
  * for a given thread count (the weight path's per-thread copies take static shares of the tasks). */
 #include "cpu_grad.h"
@@ -21,7 +21,7 @@
 #include <omp.h>
 #endif
 #include "omp_pragma.h"
-#include "cpu_simd.h"
+#include "cpu_conv_internal.h"
 #ifdef SQN_HAVE_CBLAS
 #include <cblas.h>
 #endif
@@ -327,8 +327,9 @@ static void data_pointwise(const Geom *g, const float *dy, const float *w, float
     if (j0 >= j1) continue;
     const float *dyg = dy + ((size_t)n * g->cout + (size_t)grp * g->cout_g) * HW + j0;
     float *dxg = dx + ((size_t)n * g->cin + (size_t)grp * g->cin_g) * HW + j0;
-    gemm(true, false, g->cin_g, j1 - j0, g->cout_g, w + (size_t)grp * g->cout_g * g->cin_g, g->cin_g, dyg, HW,
-         acc ? 1.0f : 0.0f, dxg, HW);
+    const float *wg = w + (size_t)grp * g->cout_g * g->cin_g;
+    if (!cpu_gemm_wide_tn(g->cin_g, j1 - j0, g->cout_g, wg, g->cin_g, dyg, HW, dxg, HW, acc))
+      gemm(true, false, g->cin_g, j1 - j0, g->cout_g, wg, g->cin_g, dyg, HW, acc ? 1.0f : 0.0f, dxg, HW);
   }
 }
 
@@ -408,7 +409,9 @@ static void weight_gemm_rows(const Geom *g, const float *x, const float *dy, flo
     B = x + ((size_t)n * g->cin + (size_t)grp * g->cin_g) * OHW + (size_t)oy0 * g->OW;
     ldb = (int)OHW;
   }
-  gemm(false, true, g->cout_g, K, L, dyg, (int)OHW, B, ldb, 1.0f, dwt + (size_t)grp * g->cout_g * K, K);
+  float *dwg = dwt + (size_t)grp * g->cout_g * K;
+  if (!cpu_gemm_wide_nt(g->cout_g, K, L, dyg, (int)OHW, B, ldb, dwg, K))
+    gemm(false, true, g->cout_g, K, L, dyg, (int)OHW, B, ldb, 1.0f, dwg, K);
 }
 
 static void weight_gemm(const Geom *g, const float *x, const float *dy, float *dw) {
