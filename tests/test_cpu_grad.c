@@ -288,6 +288,8 @@ static void test_conv_big(void) {
       {2, 16, 29, 45, 16, CP(3, 3, 1, 1, 2, 2, 2, 2, 16), 0, "big depthwise 3x3 d2"},
       {1, 8, 20, 35, 8, CP(3, 3, 1, 1, 0, 0, 1, 1, 8), 0, "big depthwise 3x3 unpadded"},
       {1, 8, 12, 19, 8, CP(3, 3, 1, 1, 3, 3, 1, 1, 8), 0, "big depthwise over-padded (direct)"},
+      {2, 24, 37, 51, 24, CP(5, 5, 2, 2, 2, 2, 1, 1, 24), 1, "big depthwise 5x5 s2"},
+      {1, 8, 30, 67, 8, CP(3, 3, 2, 2, 0, 0, 1, 1, 8), 0, "big depthwise 3x3 s2 unpadded"},
       {2, 32, 20, 25, 48, CP(3, 3, 1, 1, 1, 1, 1, 1, 2), 0, "big grouped g2"},
       {2, 32, 24, 24, 32, CP(3, 3, 1, 1, 3, 3, 3, 3, 16), 1, "big ASPP-like d3 g16"},
       {2, 3, 64, 66, 16, CP(3, 3, 2, 2, 1, 1, 1, 1, 1), 1, "big stem"},
@@ -1141,6 +1143,8 @@ static void bench(void) {
   bench_conv("dw 3x3 s1 48 @392x392 n2", (Shape){2, 48, 392, 392}, 48, (ConvParams)CP(3, 3, 1, 1, 1, 1, 1, 1, 48));
   bench_conv("dw 5x5 s1 96 @196x196 n2", (Shape){2, 96, 196, 196}, 96, (ConvParams)CP(5, 5, 1, 1, 2, 2, 1, 1, 96));
   bench_conv("dw 3x3 d2 s1 96 @98x98 n2", (Shape){2, 96, 98, 98}, 96, (ConvParams)CP(3, 3, 1, 1, 2, 2, 2, 2, 96));
+  bench_conv("dw 3x3 s2 96 @392x392 n2", (Shape){2, 96, 392, 392}, 96, (ConvParams)CP(3, 3, 2, 2, 1, 1, 1, 1, 96));
+  bench_conv("dw 5x5 s2 144 @196x196 n2", (Shape){2, 144, 196, 196}, 144, (ConvParams)CP(5, 5, 2, 2, 2, 2, 1, 1, 144));
   bench_conv("stem 3x3 s2 3->16 @384x384 n2", (Shape){2, 3, 384, 384}, 16, (ConvParams)CP(3, 3, 2, 2, 1, 1, 1, 1, 1));
   bench_conv("dense 3x3 32->32 @96x96 n2", (Shape){2, 32, 96, 96}, 32, (ConvParams)CP(3, 3, 1, 1, 1, 1, 1, 1, 1));
   bench_conv("ASPP 3x3 d6 g128 256->256 @24x24 n2", (Shape){2, 256, 24, 24}, 256, (ConvParams)CP(3, 3, 1, 1, 6, 6, 6, 6, 128));

@@ -47,6 +47,11 @@ __attribute__((always_inline)) static inline void cpu_act16(v16 *v, int act) {
   const v16i over = *v > six;
   *v = (v16)(((v16i)*v & ~over) | ((v16i)six & over));
 }
+/* The data gradient of a stride-2 depthwise conv, one plane: dxp [H x W] (+= where acc) from dyp [OH x OW] through the
+   kernel wc [kh x kw] (padding ph, pw; dilation dh, dw), gathered row by row with cpu_dw_row (cpu_grad_dw.c); scratch
+   holds W + 1 floats. False (nothing done) where a kernel side exceeds CPU_FUSED_IR_MAX_K. */
+bool cpu_dw_data_s2_plane(const float *dyp, int OH, int OW, const float *wc, int kh, int kw, int ph, int pw, int dh,
+                          int dw, float *dxp, int H, int W, bool acc, float *scratch);
 /* Whether the CPU has AVX-512 (F, VL, BW and DQ; cpu_gemm_avx512.c), asked once. */
 bool cpu_has_avx512(void);
 /* Output columns ox whose input column ox*sw + off lies in [0, W): [*lo, *hi) (may be empty). */

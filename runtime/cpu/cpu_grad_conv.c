@@ -2,7 +2,8 @@
  * weights and bias, float32 NCHW with zero padding, groups and dilation. Two paths, as in cpu_conv.c:
  *  - direct loops when a group has few output channels (cout/groups <= 4: depthwise, ASPP's narrow groups):
  *    data: one task per input plane (sample, channel), scattering dy through the taps into it (depthwise stride 1
- *    without accumulation: the forward depthwise conv of dy with the turned kernel, cpu_conv2d);
+ *    without accumulation: the forward depthwise conv of dy with the turned kernel, cpu_conv2d; depthwise stride 2:
+ *    gathered row by row, cpu_grad_dw.c);
  *    weight: one task per (output channel, input channel of its group), one dot product per tap;
  *  - sgemm otherwise (CBLAS when SQN_HAVE_CBLAS, else plain loops):
  *    data: per (sample, group, block of input channels) cols = W_g[:, block]^T * dy_g, a block of output rows at
@@ -169,26 +170,30 @@ static inline float dot_row(const float *restrict dyr, const float *restrict xr,
 enum { TAP_ROWS = 16 }; /* output rows whose products a tap sums in float before adding them to its double sum */
 
 /* sum[kx] += the correlation of dy rows [oy0, oy1) with the x rows they read through kernel row ky, for the KW tap
-   columns of a stride-1 kernel: the columns every tap reads in bounds ([L, H), L = max lo, H = min hi) sixteen at a
+   columns of a stride-1 or stride-2 kernel: tap kx reads xr[dc->colo[kx] + ox] of the x row xr (stride 2: the row
+   deinterleaved into `deint` first, cpu_deinterleave). The columns every tap reads in bounds ([L, H)) sixteen at a
    time, each dy vector loaded once for all KW taps, in float per 16 lanes over the rows; the ragged columns one by
    one. KW is a constant at each call, so the KW sums stay in registers. */
-__attribute__((always_inline)) static inline void row_taps(const Geom *g, const float *dyp, const float *xp, int ky,
-                                                           int oy0, int oy1, int L, int H, double *sum, const int KW) {
+__attribute__((always_inline)) static inline void row_taps(const Geom *g, const CpuDwCols *dc, const float *dyp,
+                                                           const float *xp, int ky, int oy0, int oy1, float *deint,
+                                                           double *sum, const int KW) {
   v16 acc[7] = {0};
   float edge[7] = {0};
   for (int oy = oy0; oy < oy1; oy++) {
-    const float *restrict dyr = dyp + (size_t)oy * g->OW, *restrict xr = xp + (size_t)(oy - g->ph + ky * g->dh) * g->W;
-    int V = L;
-    for (; V + 16 <= H; V += 16) {
+    const float *restrict dyr = dyp + (size_t)oy * g->OW, *xr = xp + (size_t)(oy * g->sh - g->ph + ky * g->dh) * g->W;
+    if (deint) cpu_deinterleave(xr, g->W, deint), xr = deint;
+    int V = dc->L;
+    for (; V + 16 <= dc->H; V += 16) {
       const v16 d = *(const v16u *)(dyr + V);
 #pragma GCC unroll 7
-      for (int kx = 0; kx < KW; kx++) acc[kx] += d * *(const v16u *)(xr + V + kx * g->dw - g->pw);
+      for (int kx = 0; kx < KW; kx++) acc[kx] += d * *(const v16u *)(xr + dc->colo[kx] + V);
     }
     for (int kx = 0; kx < KW; kx++) {
-      const int off = kx * g->dw - g->pw, lo = g->lo[kx], hi = g->hi[kx];
+      const float *restrict xt = xr + dc->colo[kx];
+      const int lo = dc->lo[kx], hi = dc->hi[kx];
       float s = 0.0f;
-      for (int ox = lo; ox < hi && ox < L; ox++) s += dyr[ox] * xr[ox + off];
-      for (int ox = lo > V ? lo : V; ox < hi; ox++) s += dyr[ox] * xr[ox + off];
+      for (int ox = lo; ox < hi && ox < dc->L; ox++) s += dyr[ox] * xt[ox];
+      for (int ox = lo > V ? lo : V; ox < hi; ox++) s += dyr[ox] * xt[ox];
       edge[kx] += s;
     }
   }
@@ -200,27 +205,29 @@ __attribute__((always_inline)) static inline void row_taps(const Geom *g, const 
 }
 
 /* row_taps for kernels 3, 5 and 7 wide (false for others). */
-SQN_ISA_CLONES static bool weight_row_taps(const Geom *g, const float *dyp, const float *xp, int ky, int oy0, int oy1,
-                                           int L, int H, double *sum) {
+SQN_ISA_CLONES static bool weight_row_taps(const Geom *g, const CpuDwCols *dc, const float *dyp, const float *xp,
+                                           int ky, int oy0, int oy1, float *deint, double *sum) {
   switch (g->kw) {
-  case 3: return row_taps(g, dyp, xp, ky, oy0, oy1, L, H, sum, 3), true;
-  case 5: return row_taps(g, dyp, xp, ky, oy0, oy1, L, H, sum, 5), true;
-  case 7: return row_taps(g, dyp, xp, ky, oy0, oy1, L, H, sum, 7), true;
+  case 3: return row_taps(g, dc, dyp, xp, ky, oy0, oy1, deint, sum, 3), true;
+  case 5: return row_taps(g, dc, dyp, xp, ky, oy0, oy1, deint, sum, 5), true;
+  case 7: return row_taps(g, dc, dyp, xp, ky, oy0, oy1, deint, sum, 7), true;
   default: return false;
   }
 }
 
-/* The stride-1 case of weight_direct_pair for kernels 3, 5 and 7 wide: per kernel row, blocks of TAP_ROWS output
-   rows (weight_row_taps); false where it does not apply. */
-static bool weight_pair_rows(const Geom *g, const float *dyp, const float *xp, double *sum) {
-  if (g->sw != 1 || g->sh != 1 || (g->kw != 3 && g->kw != 5 && g->kw != 7)) return false;
-  int L = 0, H = g->OW; /* the output columns every tap column reads in bounds */
-  for (int kx = 0; kx < g->kw; kx++) L = imax(L, g->lo[kx]), H = imin(H, g->hi[kx]);
+/* The case of weight_direct_pair for stride 1 with kernels 3, 5 and 7 wide and stride 2 with 5 and 7: per kernel
+   row, blocks of TAP_ROWS output rows (weight_row_taps); false where it does not apply. deint: W floats. */
+static bool weight_pair_rows(const Geom *g, const float *dyp, const float *xp, float *deint, double *sum) {
+  CpuDwCols dc;
+  if ((g->sw != 1 && g->sw != 2) || g->sh != g->sw || (g->kw != 3 && g->kw != 5 && g->kw != 7) ||
+      (g->sw == 2 && g->kw < 5) || /* 3 taps a row do not pay for deinterleaving it (test_cpu_grad --bench) */
+      !cpu_dw_cols(g->kw, g->sw, g->dw, g->pw, g->W, g->OW, &dc))
+    return false;
   for (int ky = 0; ky < g->kh; ky++) {
-    const int off = ky * g->dh - g->ph; /* output row oy reads input row oy + off */
-    const int lo = imax(0, -off), hi = imin(g->OH, g->H - off);
+    const int off = ky * g->dh - g->ph; /* output row oy reads input row oy * sh + off */
+    const int lo = imax(0, ceil_div(-off, g->sh)), hi = imin(g->OH, floor_div(g->H - 1 - off, g->sh) + 1);
     for (int oy0 = lo; oy0 < hi; oy0 += TAP_ROWS)
-      weight_row_taps(g, dyp, xp, ky, oy0, imin(hi, oy0 + TAP_ROWS), L, H, sum + ky * g->kw);
+      weight_row_taps(g, &dc, dyp, xp, ky, oy0, imin(hi, oy0 + TAP_ROWS), g->sw == 2 ? deint : NULL, sum + ky * g->kw);
   }
   return true;
 }
@@ -232,10 +239,11 @@ static void weight_direct_pair(const Geom *g, const float *x, const float *dy, f
   const int ci = co / g->cout_g * g->cin_g + cil, kh = g->kh, kw = g->kw;
   float *dwk = dw + ((size_t)co * g->cin_g + cil) * kh * kw;
   double acc[64] = {0}, *sum = kh * kw <= 64 ? acc : xcalloc((size_t)kh * kw, sizeof *sum);
+  float *deint = g->sw == 2 ? xmalloc((size_t)g->W * sizeof *deint) : NULL;
   for (int n = 0; n < g->N; n++) {
     const float *dyp = dy + ((size_t)n * g->cout + co) * g->OH * g->OW;
     const float *xp = x + ((size_t)n * g->cin + ci) * g->H * g->W;
-    if (weight_pair_rows(g, dyp, xp, sum)) continue;
+    if (weight_pair_rows(g, dyp, xp, deint, sum)) continue;
     for (int oy = 0; oy < g->OH; oy++)
       for (int ky = 0; ky < kh; ky++) {
         const int iy = oy * g->sh - g->ph + ky * g->dh;
@@ -247,6 +255,7 @@ static void weight_direct_pair(const Geom *g, const float *x, const float *dy, f
   }
   for (int t = 0; t < kh * kw; t++) dwk[t] += (float)sum[t];
   if (sum != acc) free(sum);
+  free(deint);
 }
 
 /* ---- sgemm path: data ---- */
@@ -351,6 +360,19 @@ static bool data_depthwise_as_conv(const Geom *g, const float *dy, Shape ys, con
   return true;
 }
 
+/* Plane (n, ci) of a stride-2 depthwise conv's data gradient, gathered row by row (cpu_dw_data_s2_plane); false where
+   that does not apply (not depthwise, another stride, a kernel wider than cpu_dw_row's, out of memory). */
+static bool data_depthwise_s2(const Geom *g, const float *dy, const float *w, float *dx, int n, int ci, bool acc) {
+  if (g->cin_g != 1 || g->cout_g != 1 || g->sh != 2 || g->sw != 2) return false;
+  float *scratch = malloc(((size_t)g->W + 2) * sizeof *scratch);
+  const bool ok = scratch && cpu_dw_data_s2_plane(dy + ((size_t)n * g->cout + ci) * g->OH * g->OW, g->OH, g->OW,
+                                                  w + (size_t)ci * g->kh * g->kw, g->kh, g->kw, g->ph, g->pw, g->dh,
+                                                  g->dw, dx + ((size_t)n * g->cin + ci) * g->H * g->W, g->H, g->W, acc,
+                                                  scratch);
+  free(scratch);
+  return ok;
+}
+
 void cpu_conv2d_backward_data(const float *dy, Shape ys, const float *w, const ConvParams *p, float *dx, Shape xs,
                               bool acc) {
   Geom g = geom_make(xs, ys, p, "cpu_conv2d_backward_data");
@@ -362,7 +384,9 @@ void cpu_conv2d_backward_data(const float *dy, Shape ys, const float *w, const C
   } else if (use_direct(&g)) {
     const long planes = (long)g.N * g.cin;
     OMP(omp parallel for schedule(dynamic, 1) if (par))
-    for (long pl = 0; pl < planes; pl++) data_direct_plane(&g, dy, w, dx, (int)(pl / g.cin), (int)(pl % g.cin), acc);
+    for (long pl = 0; pl < planes; pl++)
+      if (!data_depthwise_s2(&g, dy, w, dx, (int)(pl / g.cin), (int)(pl % g.cin), acc))
+        data_direct_plane(&g, dy, w, dx, (int)(pl / g.cin), (int)(pl % g.cin), acc);
   } else if (is_pointwise(&g)) {
     data_pointwise(&g, dy, w, dx, acc);
   } else {
