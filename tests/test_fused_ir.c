@@ -130,8 +130,8 @@ static void test_gemm_smallk(void) {
 }
 
 /* cpu_gemm_wide (AVX-512) against a double-precision product: the 8-, 4- and 1-row blocks, the 32- and 16-column
-   panels (packed one at a time and several together) and the scalar tail, k over several passes of 256, B's rows close or far apart (packed), ldc wider than n,
-   bias or none, each activation. */
+   panels (packed one at a time and several together) and the scalar tail, k over several passes of 256, B's rows
+   close or far apart (packed), ldc wider than n, bias or none, each activation. */
 static void test_gemm_wide(void) {
   float one = 0;
   if (!cpu_gemm_wide(1, 1, 1, &one, 1, &one, 1, &one, 1, NULL, CONV_ACT_NONE)) {
@@ -177,7 +177,8 @@ static void test_gemm_wide_tn(void) {
     const int k = i < 5 ? rng_int(257, 600) : rng_int(1, 120), lda = m + rng_int(0, 4);
     const int ldb = n + (i % 3 == 2 ? 1024 + rng_int(0, 40) : rng_int(0, 5)), ldc = n + rng_int(0, 3);
     const bool acc = i % 2;
-    float *a = rand_buf((size_t)k * lda, 1.0f), *b = rand_buf((size_t)k * ldb, 1.0f), *c = rand_buf((size_t)m * ldc, 1.0f);
+    float *a = rand_buf((size_t)k * lda, 1.0f), *b = rand_buf((size_t)k * ldb, 1.0f);
+    float *c = rand_buf((size_t)m * ldc, 1.0f);
     double *c0 = malloc(sizeof *c0 * (size_t)m * ldc);
     for (size_t q = 0; q < (size_t)m * ldc; q++) c0[q] = c[q];
     CHECK(cpu_gemm_wide_tn(m, n, k, a, lda, b, ldb, c, ldc, acc));
@@ -208,7 +209,8 @@ static void test_gemm_wide_nt(void) {
   for (int i = 0; i < 30; i++) {
     const int m = rng_int(1, 19), n = rng_int(1, 19), k = i < 4 ? rng_int(4097, 9000) : rng_int(1, 300);
     const int lda = k + rng_int(0, 5), ldb = k + rng_int(0, 5), ldc = n + rng_int(0, 3);
-    float *a = rand_buf((size_t)m * lda, 1.0f), *b = rand_buf((size_t)n * ldb, 1.0f), *c = rand_buf((size_t)m * ldc, 1.0f);
+    float *a = rand_buf((size_t)m * lda, 1.0f), *b = rand_buf((size_t)n * ldb, 1.0f);
+    float *c = rand_buf((size_t)m * ldc, 1.0f);
     double *c0 = malloc(sizeof *c0 * (size_t)m * ldc);
     for (size_t q = 0; q < (size_t)m * ldc; q++) c0[q] = c[q];
     CHECK(cpu_gemm_wide_nt(m, n, k, a, lda, b, ldb, c, ldc));

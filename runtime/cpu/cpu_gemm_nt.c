@@ -1,9 +1,10 @@
 /* cpu_gemm_nt.c - cpu_gemm_wide_nt: C[m x n] += A[m x k] * B[n x k]^T with AVX-512 registers, for the weight gradient
    of 1x1 convs in training (dW += dy * x^T: k is the pixels, m and n the channels, 16..576). OpenBLAS packs both
    operands for every call and may be held to its AVX2 kernels (OPENBLAS_CORETYPE=Haswell). Here nothing is packed:
-   tiles of 4 rows of A by 4 rows of B keep their 16 sums (each over 16 lanes of k) in registers over blocks of KB
-   columns of k (B's block of rows kept in L2), with each loaded vector used four times; a block's sums are then reduced and added to C. Elsewhere
-   (no AVX-512, another architecture, SQN_CPU_GEMM=blas) it returns false and the caller uses sgemm. */
+   tiles of 4 rows of A by 4 rows of B keep their 16 sums (each over 16 lanes of k) in registers over blocks of k
+   columns (B's block of rows kept in L2), with each loaded vector used four times; a block's sums are then reduced
+   and added to C. Elsewhere (no AVX-512, another architecture, SQN_CPU_GEMM=blas) it returns false and the caller
+   uses sgemm. */
 #include "cpu_conv_internal.h"
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)

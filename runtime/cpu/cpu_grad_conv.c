@@ -215,35 +215,43 @@ SQN_ISA_CLONES static bool weight_row_taps(const Geom *g, const CpuDwCols *dc, c
   }
 }
 
-/* The case of weight_direct_pair for stride 1 with kernels 3, 5 and 7 wide and stride 2 with 5 and 7: per kernel
-   row, blocks of TAP_ROWS output rows (weight_row_taps); false where it does not apply. deint: W floats. */
-static bool weight_pair_rows(const Geom *g, const float *dyp, const float *xp, float *deint, double *sum) {
+/* Whether weight_pair_rows applies: stride 1 with kernels 3, 5 and 7 wide, stride 2 with 5 and 7 (3 taps a row do not
+   pay for deinterleaving it: test_cpu_grad --bench). */
+static bool pair_rows_apply(const Geom *g) {
+  return (g->sw == 1 || g->sw == 2) && g->sh == g->sw && (g->kw == 3 || g->kw == 5 || g->kw == 7) &&
+         !(g->sw == 2 && g->kw < 5);
+}
+
+/* The case of weight_direct_pair that pair_rows_apply allows: per kernel row, blocks of TAP_ROWS output rows
+   (weight_row_taps). deint: W floats at stride 2. */
+static void weight_pair_rows(const Geom *g, const float *dyp, const float *xp, float *deint, double *sum) {
   CpuDwCols dc;
-  if ((g->sw != 1 && g->sw != 2) || g->sh != g->sw || (g->kw != 3 && g->kw != 5 && g->kw != 7) ||
-      (g->sw == 2 && g->kw < 5) || /* 3 taps a row do not pay for deinterleaving it (test_cpu_grad --bench) */
-      !cpu_dw_cols(g->kw, g->sw, g->dw, g->pw, g->W, g->OW, &dc))
-    return false;
+  cpu_dw_cols(g->kw, g->sw, g->dw, g->pw, g->W, g->OW, &dc); /* kw <= 7: always fits */
   for (int ky = 0; ky < g->kh; ky++) {
     const int off = ky * g->dh - g->ph; /* output row oy reads input row oy * sh + off */
     const int lo = imax(0, ceil_div(-off, g->sh)), hi = imin(g->OH, floor_div(g->H - 1 - off, g->sh) + 1);
     for (int oy0 = lo; oy0 < hi; oy0 += TAP_ROWS)
-      weight_row_taps(g, &dc, dyp, xp, ky, oy0, imin(hi, oy0 + TAP_ROWS), g->sw == 2 ? deint : NULL, sum + ky * g->kw);
+      weight_row_taps(g, &dc, dyp, xp, ky, oy0, imin(hi, oy0 + TAP_ROWS), deint, sum + ky * g->kw);
   }
-  return true;
 }
 
-/* dw[co, cil, :, :] += the correlation of dy[:, co] with x[:, ci] per tap (rows summed in double). One
+/* dw[co, cil, :, :] += the correlation of dy[:, co] with x[:, ci] per tap (rows summed in double; by weight_pair_rows,
+   blocks of TAP_ROWS rows in float first). One
    pass over the planes: each dy row meets the x rows of all its taps while both are in cache (a pass
    per tap re-read the planes kh * kw times, which made 5x5 depthwise gradients memory-bound). */
 static void weight_direct_pair(const Geom *g, const float *x, const float *dy, float *dw, int co, int cil) {
   const int ci = co / g->cout_g * g->cin_g + cil, kh = g->kh, kw = g->kw;
   float *dwk = dw + ((size_t)co * g->cin_g + cil) * kh * kw;
   double acc[64] = {0}, *sum = kh * kw <= 64 ? acc : xcalloc((size_t)kh * kw, sizeof *sum);
-  float *deint = g->sw == 2 ? xmalloc((size_t)g->W * sizeof *deint) : NULL;
+  const bool by_rows = pair_rows_apply(g);
+  float *deint = by_rows && g->sw == 2 ? xmalloc((size_t)g->W * sizeof *deint) : NULL;
   for (int n = 0; n < g->N; n++) {
     const float *dyp = dy + ((size_t)n * g->cout + co) * g->OH * g->OW;
     const float *xp = x + ((size_t)n * g->cin + ci) * g->H * g->W;
-    if (weight_pair_rows(g, dyp, xp, deint, sum)) continue;
+    if (by_rows) {
+      weight_pair_rows(g, dyp, xp, deint, sum);
+      continue;
+    }
     for (int oy = 0; oy < g->OH; oy++)
       for (int ky = 0; ky < kh; ky++) {
         const int iy = oy * g->sh - g->ph + ky * g->dh;

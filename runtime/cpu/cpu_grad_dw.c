@@ -56,7 +56,8 @@ bool cpu_dw_data_s2_plane(const float *dyp, int OH, int OW, const float *wc, int
       rows[a] = oy >= 0 && oy < OH ? dyp + (size_t)oy * OW : NULL;
     }
     for (int pc = 0; pc < 2; pc++) {
-      if (nky[pr] && nkx[pc]) cpu_dw_row(half[pc], rows, sub[pr][pc], nky[pr], nkx[pc], width[pc], &dc[pc], NULL, CONV_ACT_NONE);
+      if (nky[pr] && nkx[pc])
+        cpu_dw_row(half[pc], rows, sub[pr][pc], nky[pr], nkx[pc], width[pc], &dc[pc], NULL, CONV_ACT_NONE);
       else memset(half[pc], 0, (size_t)width[pc] * sizeof(float));
     }
     float *restrict dxr = dxp + (size_t)iy * W;
