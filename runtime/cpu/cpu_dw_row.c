@@ -6,6 +6,8 @@
 #include "cpu_ops.h"
 #include "cpu_simd.h"
 
+#include <stddef.h>
+
 static inline int imin(int a, int b) { return a < b ? a : b; }
 static inline int imax(int a, int b) { return a > b ? a : b; }
 
@@ -104,15 +106,32 @@ __attribute__((always_inline)) static inline void dw_interior(float *restrict yr
   }
 }
 
+/* Output column x summed over the taps in bounds there, in a register and in the order dw_block adds them (rows, then
+   columns): the columns next to the edges, where a row's loop over the taps would add into memory instead, a chain of
+   store-to-load forwards per tap that cost about as much as the whole vector interior of a 392-wide row. */
+static inline float edge_col(const float *const *rows, const float *restrict wc, int kh, int kw, const CpuDwCols *dc,
+                             int x) {
+  int k0 = 0, k1 = kw; /* the taps in bounds at x, wherever the offsets grow or shrink with kx: [k0, k1) */
+  while (k0 < kw && !(x >= dc->lo[k0] && x < dc->hi[k0])) k0++;
+  while (k1 > k0 && !(x >= dc->lo[k1 - 1] && x < dc->hi[k1 - 1])) k1--;
+  float a = 0.0f;
+  for (int ky = 0; ky < kh; ky++) {
+    if (!rows[ky]) continue;
+    const float *r = rows[ky] + (ptrdiff_t)x * dc->step;
+    for (int kx = k0; kx < k1; kx++)
+      if (x >= dc->lo[kx] && x < dc->hi[kx]) a += wc[ky * kw + kx] * r[dc->colo[kx]];
+  }
+  return a;
+}
+
 /* The columns where every tap is in bounds in blocks of sixteen with the sums in registers (compiled for AVX-512,
    AVX2+FMA and baseline x86-64, chosen at run time); rows with fewer such columns 8 and 4 at a time; the edges one
-   by one, and bias and activation over them at the end. */
+   by one (edge_col), and bias and activation over them at the end. */
 SQN_ISA_CLONES
 void cpu_dw_row(float *restrict yr, const float *const *rows, const float *restrict wc, int kh, int kw, int OW,
                 const CpuDwCols *dc, const float *bias, int act) {
   const int step = dc->step;
-  int ox = 0;
-  for (; step == 1 && ox < dc->L; ox++) yr[ox] = 0.0f;
+  int ox = step == 1 ? dc->L : 0;
   if (step == 1 && dc->H - dc->L >= 16) {
     dw_interior(yr, rows, wc, kh, kw, dc, bias, act);
     ox = dc->H;
@@ -131,21 +150,8 @@ void cpu_dw_row(float *restrict yr, const float *const *rows, const float *restr
     *(v4u *)(yr + ox) = a;
   }
   const int done_lo = step == 1 ? dc->L : 0, done_hi = step == 1 ? ox : 0; /* [done_lo, done_hi) is written */
-  for (int x = done_hi; x < OW; x++) yr[x] = 0.0f;
-  for (int ky = 0; ky < kh; ky++) {
-    if (!rows[ky]) continue;
-    for (int kx = 0; kx < kw; kx++) {
-      const float wv = wc[ky * kw + kx];
-      const float *restrict xr = rows[ky] + dc->colo[kx];
-      const int l = imax(dc->lo[kx], done_hi), h = dc->hi[kx];
-      if (step == 1) {
-        for (int x = dc->lo[kx]; x < imin(h, done_lo); x++) yr[x] += wv * xr[x];
-        for (int x = l; x < h; x++) yr[x] += wv * xr[x];
-      } else {
-        for (int x = dc->lo[kx]; x < h; x++) yr[x] += wv * xr[(size_t)x * step];
-      }
-    }
-  }
+  for (int x = 0; x < done_lo; x++) yr[x] = edge_col(rows, wc, kh, kw, dc, x);
+  for (int x = done_hi; x < OW; x++) yr[x] = edge_col(rows, wc, kh, kw, dc, x);
   const int lo = step == 1 ? done_lo : 0, hi = step == 1 ? vec_hi : 0; /* [lo, hi) has its bias and act */
   cpu_conv_epilogue(yr, (size_t)lo, bias, 0, act);
   cpu_conv_epilogue(yr + hi, (size_t)(OW - hi), bias, 0, act);

@@ -5,8 +5,13 @@
  * per-channel sums are accumulated in double (PyTorch's CPU kernels accumulate in double too). */
 #include "cpu_grad.h"
 #include "cpu_mask.h"
+#include "cpu_simd.h"
 
 #include <math.h>
+#ifdef __AVX__
+#include <immintrin.h>
+#endif
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "omp_pragma.h"
@@ -23,19 +28,52 @@ static inline float act_apply(float v, bool relu, bool six) {
    NaN for ReLU, which no comparison reaches) */
 static inline float act_keep(float dz, float v, float hi) { return keep_if(!(v <= 0.0f) & !(v >= hi), dz); }
 
+/* Per-channel sums are accumulated in double, as PyTorch's CPU kernels do: a data-parallel run's statistics then
+   round to the same floats as one process's, which float sums do not (one ulp in a saved mean flips ReLU masks in
+   the deep layers of a small batch; test_dist_threads and dist_mpi see it). Sixteen floats at a time are widened to
+   four vectors of four doubles, each with its own sum, so that the adds' latency does not bound the loop: near
+   memory speed, where one vector accumulator (`omp simd reduction` into a double) ran at a quarter of it. */
+typedef double v4d __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+
+/* Four running double sums (vectors pass by pointer: by value they would change the ABI between ISA levels). */
+typedef struct Sum4 {
+  v4d s[4];
+} Sum4;
+
+/* the sixteen floats at p widened to doubles: d[0..3] */
+static inline void widen16(const float *p, v4d d[4]) {
+#ifdef __AVX__ /* one vcvtps2pd each (GCC lowers __builtin_convertvector to pairs of two-lane conversions) */
+  for (int k = 0; k < 4; k++) d[k] = (v4d)_mm256_cvtps_pd(_mm_loadu_ps(p + 4 * k));
+#else
+  for (int k = 0; k < 4; k++) d[k] = __builtin_convertvector(*(const v4u *)(p + 4 * k), v4d);
+#endif
+}
+
+static inline double sum4_total(const Sum4 *a) {
+  const v4d v = (a->s[0] + a->s[1]) + (a->s[2] + a->s[3]);
+  return (v[0] + v[1]) + (v[2] + v[3]);
+}
+
 /* sum and sum of squares over the n planes of channel c of x, in double (one pass) */
 static void channel_moments(const float *x, Shape s, int c, double *sum, double *sumsq) {
   const size_t hw = (size_t)s.h * s.w;
-  double a = 0.0, b = 0.0;
+  Sum4 a = {{{0}}}, b = {{{0}}};
+  double at = 0.0, bt = 0.0;
   for (int n = 0; n < s.n; n++) {
     const float *p = x + ((size_t)n * s.c + c) * hw;
-    OMP(omp simd reduction(+ : a, b))
-    for (size_t i = 0; i < hw; i++) {
-      a += p[i];
-      b += (double)p[i] * p[i];
+    size_t i = 0;
+    for (; i + 16 <= hw; i += 16) {
+      v4d d[4];
+      widen16(p + i, d);
+      for (int k = 0; k < 4; k++) a.s[k] += d[k], b.s[k] += d[k] * d[k];
+    }
+    for (; i < hw; i++) {
+      at += p[i];
+      bt += (double)p[i] * p[i];
     }
   }
-  *sum = a, *sumsq = b;
+  *sum = at + sum4_total(&a), *sumsq = bt + sum4_total(&b);
 }
 
 /* Channel c's affine map y = x * alpha + shift from the saved statistics, as PyTorch writes it: alpha =
@@ -60,31 +98,44 @@ static ActMask act_mask(int act, int c, const float *gamma, const float *beta, c
   return m;
 }
 
-/* sums over channel c: *sdy = sum(dy), *sdyxmu = sum(dy * (x - mean)), dy = dz masked by the activation */
+/* dz at p masked by the activation on sixteen lanes, as act_keep (the pre-activation x * alpha + shift rounded as the
+   forward's channel_affine rounds it) */
+static inline void act_keep16(const float *dz, const float *x, const ActMask *am, float *out) {
+  for (int h = 0; h < 2; h++) {
+    const v8 v = *(const v8u *)(x + 8 * h) * am->alpha + am->shift;
+    const v8i pass = ~(v <= 0.0f) & ~(v >= am->hi);
+    const v8 d = *(const v8u *)(dz + 8 * h);
+    *(v8u *)(out + 8 * h) = (v8)((v8i)d & pass);
+  }
+}
+
+/* sums over channel c: *sdy = sum(dy), *sdyxmu = sum(dy * (x - mean)), dy = dz masked by the activation (in double,
+   four vector sums each as channel_moments) */
 static void channel_dy_sums(const float *x, const float *dz, ActMask am, Shape s, int c, double mean, double *sdy,
                             double *sdyxmu) {
   const size_t hw = (size_t)s.h * s.w;
-  double a = 0.0, b = 0.0;
+  Sum4 a = {{{0}}}, b = {{{0}}};
+  double at = 0.0, bt = 0.0;
   for (int n = 0; n < s.n; n++) {
     const size_t off = ((size_t)n * s.c + c) * hw;
     const float *xp = x + off, *dp = dz + off;
-    if (am.on) {
-      OMP(omp simd reduction(+ : a, b))
-      for (size_t i = 0; i < hw; i++) {
-        const float d = act_keep(dp[i], xp[i] * am.alpha + am.shift, am.hi);
-        a += d;
-        b += (double)d * ((double)xp[i] - mean);
-      }
-    } else {
-      OMP(omp simd reduction(+ : a, b))
-      for (size_t i = 0; i < hw; i++) {
-        a += dp[i];
-        b += (double)dp[i] * ((double)xp[i] - mean);
-      }
+    size_t i = 0;
+    for (; i + 16 <= hw; i += 16) {
+      float masked[16];
+      if (am.on) act_keep16(dp + i, xp + i, &am, masked);
+      v4d d[4], xd[4];
+      widen16(am.on ? masked : dp + i, d);
+      widen16(xp + i, xd);
+      for (int k = 0; k < 4; k++) a.s[k] += d[k], b.s[k] += d[k] * (xd[k] - mean);
+    }
+    for (; i < hw; i++) {
+      const float d = am.on ? act_keep(dp[i], xp[i] * am.alpha + am.shift, am.hi) : dp[i];
+      at += d;
+      bt += (double)d * ((double)xp[i] - mean);
     }
   }
-  *sdy = a;
-  *sdyxmu = b;
+  *sdy = at + sum4_total(&a);
+  *sdyxmu = bt + sum4_total(&b);
 }
 
 /* channel c of out (+)= act(in * alpha + shift) for out = y or dx; in may equal out when !acc */
