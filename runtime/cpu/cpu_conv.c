@@ -3,7 +3,8 @@
  *  - convolutions with at most CPU_NARROW_K taps per output (the stem) go to cpu_conv_narrow.c;
  *  - direct loops when a group has few output channels (depthwise, ASPP's 2-channel groups): one task per
  *    (sample, output channel, block of rows), each output row accumulated over its taps in cache; depthwise convs of
- *    stride 1 or 2 with the sums in registers (cpu_dw_row.c, shared with the fused inverted residual);
+ *    stride 1 or 2 with the sums in registers (cpu_dw_row.c, shared with the fused inverted residual), their input
+ *    rows read in place, deinterleaved (stride 2) or zero-padded (narrow rows: dw_pad);
  *  - sgemm otherwise: per (sample, group, block of output rows) C[cout_g x rows*OW] = W_g[cout_g x K] * B,
  *    where B is the input itself for 1x1 stride-1 unpadded convs and an im2col buffer (K = cin_g*kh*kw rows)
  *    for the rest. sgemm is CBLAS (OpenBLAS, single-threaded inside our OpenMP tasks) when SQN_HAVE_CBLAS,
@@ -172,11 +173,51 @@ static void conv_direct_rows(const ConvGeom *gm, const float *x, const float *w,
   }
 }
 
+/* A stride-1 depthwise conv whose edge columns (where some tap reads outside the row) are a sixteenth or more of the
+   output row reads zero-padded copies of its input rows instead, so that cpu_dw_row runs every column with its
+   vector sums (on a 49-wide row a 5x5 kernel with dilation 2 has 16 edge columns, which cpu_dw_row would sum one by
+   one); padl zeros are put before each row and the row is padw wide. */
+typedef struct DwPad {
+  bool on;
+  int padl, padw;
+  CpuDwCols dc; /* the columns of the padded rows: every tap in bounds */
+} DwPad;
+
+static DwPad dw_pad(const ConvParams *p, int W, int OW, const CpuDwCols *dc) {
+  DwPad d = {.on = p->sw == 1 && (OW - (dc->H - dc->L)) * 16 >= OW};
+  if (!d.on) return d;
+  const int last = (p->kw - 1) * p->dw - p->pw; /* the last tap's column offset */
+  d.padl = imax(0, p->pw);
+  d.padw = d.padl + W + imax(0, OW + last - W);
+  d.dc.step = 1, d.dc.L = 0, d.dc.H = OW;
+  for (int kx = 0; kx < p->kw; kx++) d.dc.colo[kx] = kx * p->dw - p->pw + d.padl, d.dc.lo[kx] = 0, d.dc.hi[kx] = OW;
+  return d;
+}
+
+/* row iy of plane xc as the depthwise path reads it: in place (stride 1), or copied into `ring` (R rows, row iy in
+   slot iy % R, keys[slot] = the row held there, -1 none): deinterleaved at stride 2, zero-padded under pad */
+static const float *dw_input_row(const ConvGeom *gm, const DwPad *pad, const float *xc, int iy, float *ring, int *keys,
+                                 int R) {
+  const int W = gm->W;
+  if (gm->p->sw == 1 && !pad->on) return xc + (size_t)iy * W;
+  const int width = pad->on ? pad->padw : W;
+  float *slot = ring + (size_t)(iy % R) * width;
+  if (keys[iy % R] == iy) return slot;
+  keys[iy % R] = iy;
+  if (!pad->on) {
+    cpu_deinterleave(xc + (size_t)iy * W, W, slot);
+    return slot;
+  }
+  memset(slot, 0, (size_t)pad->padl * sizeof(float));
+  memcpy(slot + pad->padl, xc + (size_t)iy * W, (size_t)W * sizeof(float));
+  memset(slot + pad->padl + W, 0, (size_t)(width - pad->padl - W) * sizeof(float));
+  return slot;
+}
+
 /* Depthwise path (one input and one output channel per group, stride 1 or 2): output rows [oy0, oy1) of channel co of
-   sample n with cpu_dw_row, reading the input rows in place (stride 1) or deinterleaved into `ring` (stride 2: R rows,
-   row iy in slot iy % R, keys[slot] = the row held there, -1 none). */
-static void conv_dw_rows(const ConvGeom *gm, const CpuDwCols *dc, const float *x, const float *w, const float *bias,
-                         float *y, int n, int co, int oy0, int oy1, float *ring, int *keys, int R) {
+   sample n with cpu_dw_row, reading the input rows through dw_input_row. */
+static void conv_dw_rows(const ConvGeom *gm, const CpuDwCols *dc, const DwPad *pad, const float *x, const float *w,
+                         const float *bias, float *y, int n, int co, int oy0, int oy1, float *ring, int *keys, int R) {
   const ConvParams *p = gm->p;
   const int H = gm->H, W = gm->W, OW = gm->OW, kh = p->kh;
   const float *xc = x + ((size_t)n * gm->cin + co) * H * W, *wc = w + (size_t)co * kh * p->kw;
@@ -186,16 +227,10 @@ static void conv_dw_rows(const ConvGeom *gm, const CpuDwCols *dc, const float *x
   for (int oy = oy0; oy < oy1; oy++) {
     for (int ky = 0; ky < kh; ky++) {
       const int iy = oy * p->sh - p->ph + ky * p->dh;
-      if (iy < 0 || iy >= H) rows[ky] = NULL;
-      else if (p->sw == 1) rows[ky] = xc + (size_t)iy * W;
-      else {
-        float *slot = ring + (size_t)(iy % R) * W;
-        if (keys[iy % R] != iy) cpu_deinterleave(xc + (size_t)iy * W, W, slot), keys[iy % R] = iy;
-        rows[ky] = slot;
-      }
+      rows[ky] = iy < 0 || iy >= H ? NULL : dw_input_row(gm, pad, xc, iy, ring, keys, R);
     }
     float *yr = yp + (size_t)oy * OW;
-    cpu_dw_row(yr, rows, wc, kh, p->kw, OW, dc, bias ? bias + co : NULL, p->act);
+    cpu_dw_row(yr, rows, wc, kh, p->kw, OW, pad->on ? &pad->dc : dc, bias ? bias + co : NULL, p->act);
   }
 }
 
@@ -263,17 +298,19 @@ void cpu_conv2d(const float *x, Shape xs, const float *w, const float *bias, con
     CpuDwCols dc;
     const bool dw = gm.cin_g == 1 && gm.cout_g == 1 && (p->sw == 1 || p->sw == 2) && p->kh <= CPU_FUSED_IR_MAX_K &&
                     cpu_dw_cols(kw, p->sw, p->dw, p->pw, gm.W, OW, &dc);
-    const int R = dw && p->sw == 2 ? (p->kh - 1) * p->dh + 1 : 0; /* deinterleaved rows a stride-2 task keeps */
+    const DwPad pad = dw ? dw_pad(p, gm.W, OW, &dc) : (DwPad){0};
+    /* the rows a task keeps: deinterleaved (stride 2) or padded */
+    const int R = dw && (p->sw == 2 || pad.on) ? (p->kh - 1) * p->dh + 1 : 0, ring_w = pad.on ? pad.padw : gm.W;
     OMP(omp parallel if (par))
     {
-      float *ring = scratch_or_abort(R ? (size_t)R * gm.W * sizeof(float) + (size_t)R * sizeof(int) : 0);
+      float *ring = scratch_or_abort(R ? (size_t)R * ring_w * sizeof(float) + (size_t)R * sizeof(int) : 0);
       OMP(omp for schedule(dynamic, 1))
       for (long t = 0; t < tasks; t++) {
         const int rb = (int)(t % nrb);
         const long pl = t / nrb;
         const int n = (int)(pl / gm.cout), co = (int)(pl % gm.cout);
-        if (dw) conv_dw_rows(&gm, &dc, x, w, bias, y, n, co, rb * rows, imin(OH, (rb + 1) * rows), ring,
-                             ring ? (int *)(ring + (size_t)R * gm.W) : NULL, R);
+        if (dw) conv_dw_rows(&gm, &dc, &pad, x, w, bias, y, n, co, rb * rows, imin(OH, (rb + 1) * rows), ring,
+                             ring ? (int *)(ring + (size_t)R * ring_w) : NULL, R);
         else conv_direct_rows(&gm, x, w, bias, y, n, co, rb * rows, imin(OH, (rb + 1) * rows));
       }
       free(ring);
