@@ -175,7 +175,7 @@ static void conv_direct_rows(const ConvGeom *gm, const float *x, const float *w,
 
 /* A stride-1 depthwise conv whose edge columns (where some tap reads outside the row) are a sixteenth or more of the
    output row reads zero-padded copies of its input rows instead, so that cpu_dw_row runs every column with its
-   vector sums (on a 49-wide row a 5x5 kernel with dilation 2 has 16 edge columns, which cpu_dw_row would sum one by
+   vector sums (on a 49-wide row a 5x5 kernel with dilation 2 has 8 edge columns, which cpu_dw_row would sum one by
    one); padl zeros are put before each row and the row is padw wide. */
 typedef struct DwPad {
   bool on;
