@@ -223,15 +223,14 @@ static bool pair_rows_apply(const Geom *g) {
 }
 
 /* The case of weight_direct_pair that pair_rows_apply allows: per kernel row, blocks of TAP_ROWS output rows
-   (weight_row_taps). deint: W floats at stride 2. */
-static void weight_pair_rows(const Geom *g, const float *dyp, const float *xp, float *deint, double *sum) {
-  CpuDwCols dc;
-  cpu_dw_cols(g->kw, g->sw, g->dw, g->pw, g->W, g->OW, &dc); /* kw <= 7: always fits */
+   (weight_row_taps), with the pair's columns dc (cpu_dw_cols). deint: W floats at stride 2. */
+static void weight_pair_rows(const Geom *g, const CpuDwCols *dc, const float *dyp, const float *xp, float *deint,
+                             double *sum) {
   for (int ky = 0; ky < g->kh; ky++) {
     const int off = ky * g->dh - g->ph; /* output row oy reads input row oy * sh + off */
     const int lo = imax(0, ceil_div(-off, g->sh)), hi = imin(g->OH, floor_div(g->H - 1 - off, g->sh) + 1);
     for (int oy0 = lo; oy0 < hi; oy0 += TAP_ROWS)
-      weight_row_taps(g, &dc, dyp, xp, ky, oy0, imin(hi, oy0 + TAP_ROWS), deint, sum + ky * g->kw);
+      weight_row_taps(g, dc, dyp, xp, ky, oy0, imin(hi, oy0 + TAP_ROWS), deint, sum + ky * g->kw);
   }
 }
 
@@ -244,12 +243,14 @@ static void weight_direct_pair(const Geom *g, const float *x, const float *dy, f
   float *dwk = dw + ((size_t)co * g->cin_g + cil) * kh * kw;
   double acc[64] = {0}, *sum = kh * kw <= 64 ? acc : xcalloc((size_t)kh * kw, sizeof *sum);
   const bool by_rows = pair_rows_apply(g);
+  CpuDwCols dc;
+  if (by_rows) cpu_dw_cols(kw, g->sw, g->dw, g->pw, g->W, g->OW, &dc); /* kw <= 7: always fits */
   float *deint = by_rows && g->sw == 2 ? xmalloc((size_t)g->W * sizeof *deint) : NULL;
   for (int n = 0; n < g->N; n++) {
     const float *dyp = dy + ((size_t)n * g->cout + co) * g->OH * g->OW;
     const float *xp = x + ((size_t)n * g->cin + ci) * g->H * g->W;
     if (by_rows) {
-      weight_pair_rows(g, dyp, xp, deint, sum);
+      weight_pair_rows(g, &dc, dyp, xp, deint, sum);
       continue;
     }
     for (int oy = 0; oy < g->OH; oy++)
@@ -372,7 +373,7 @@ static bool data_depthwise_as_conv(const Geom *g, const float *dy, Shape ys, con
    that does not apply (not depthwise, another stride, a kernel wider than cpu_dw_row's, out of memory). */
 static bool data_depthwise_s2(const Geom *g, const float *dy, const float *w, float *dx, int n, int ci, bool acc) {
   if (g->cin_g != 1 || g->cout_g != 1 || g->sh != 2 || g->sw != 2) return false;
-  float *scratch = malloc(((size_t)g->W + 2) * sizeof *scratch);
+  float *scratch = malloc(((size_t)g->W + 1) * sizeof *scratch);
   const bool ok = scratch && cpu_dw_data_s2_plane(dy + ((size_t)n * g->cout + ci) * g->OH * g->OW, g->OH, g->OW,
                                                   w + (size_t)ci * g->kh * g->kw, g->kh, g->kw, g->ph, g->pw, g->dh,
                                                   g->dw, dx + ((size_t)n * g->cin + ci) * g->H * g->W, g->H, g->W, acc,
