@@ -943,11 +943,11 @@ static void mix_case(Shape s, bool fd) {
   }
   const float *const xs[K] = {x[0], x[1], x[2]};
   float *junk = zero_buf(n);
-  /* dx for candidate 0 only (2 has an input but no gradient wanted, 1 is the Zero op) */
+  /* dx for candidate 0 only (2 has an input but no gradient wanted, 1 is the Zero op; acc_mask bit 0: candidate 0) */
   CHECK_BACKWARD(fd ? "mix dx" : "mix big dx", n, gx0, LIN_TOL,
-                 cpu_mix_backward(r, s, xs, K, w, (float *const[K]){dx, NULL, NULL}, acc, junk));
+                 cpu_mix_backward(r, s, xs, K, w, (float *const[K]){dx, NULL, NULL}, acc ? 1u : 0u, junk));
   CHECK_PARAM_GRAD(fd ? "mix dw" : "mix big dw", nw, gw, LIN_TOL,
-                   cpu_mix_backward(r, s, xs, K, w, (float *const[K]){NULL, junk, NULL}, false, dp));
+                   cpu_mix_backward(r, s, xs, K, w, (float *const[K]){NULL, junk, NULL}, 0u, dp));
   free(x[0]), free(x[2]), free(w), free(r), free(m.x[0]), free(m.x[2]), free(m.w), free(m.r), free(gx0), free(gw), free(junk);
 }
 

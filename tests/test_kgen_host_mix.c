@@ -25,7 +25,7 @@ static void test_mix_bwd_dx(const float *dy, const float *w, int j, int acc) {
   float *dxs[K] = {0};
   const float *xs[K] = {0};
   dxs[j] = want;
-  cpu_mix_backward(dy, ms, xs, K, w, dxs, acc, NULL);
+  cpu_mix_backward(dy, ms, xs, K, w, dxs, acc ? 1u << j : 0u, NULL);
   KernelSpec s = {.family = KFAM_MIX_BWD_DX};
   KtArgs A = {0};
   kt_l(&A, (int64_t)n), kt_p(&A, dx), kt_p(&A, dy), kt_p(&A, w), kt_l(&A, j), kt_l(&A, ms.n), kt_l(&A, (int64_t)per);
@@ -40,7 +40,7 @@ static void test_mix_bwd_dw(float *const *xs, const float *dy, const float *w, i
   int64_t nchunks = ((int64_t)per + chunk - 1) / chunk;
   float *dw = kt_rand(K * ms.n, -1, 1), *want = kt_copy(dw, K * ms.n);
   float *dxs[K] = {0};
-  cpu_mix_backward(dy, ms, (const float *const *)xs, K, w, dxs, false, want);
+  cpu_mix_backward(dy, ms, (const float *const *)xs, K, w, dxs, 0u, want);
   for (int j = 0; j < K; j++) {
     if (!xs[j]) continue;
     KernelSpec s = {.family = KFAM_MIX_BWD_DW};

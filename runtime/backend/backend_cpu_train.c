@@ -144,24 +144,19 @@ static void concat_backward(const BackendTrain *t, const PlanNode *nd, const Pla
   }
 }
 
-/* Candidates whose gradient is first written here and those that add to one: two calls, the mixing
-   weights' gradient taken once. */
+/* The candidates' gradients (first written here or added to, as the step says) and the mixing weights' gradient, in
+   one pass over the mixture's output gradient. */
 static bool mix_backward(const BackendTrain *t, const PlanNode *nd, const PlanGradStep *s) {
   const BackendRun *r = &t->run;
   if (!t->mix_w || !t->mix_w[nd->id]) return false;
   const float *xs[SQN_PLAN_MAX_INPUTS], *none[SQN_PLAN_MAX_INPUTS] = {0};
-  float *first[SQN_PLAN_MAX_INPUTS], *add[SQN_PLAN_MAX_INPUTS];
+  float *dxs[SQN_PLAN_MAX_INPUTS];
   mix_inputs(t, nd, xs);
-  for (int k = 0; k < nd->ninputs; k++) {
-    float *dx = xs[k] || r->p->nodes[nd->inputs[k]].kind == OP_ZERO ? dx_of(t, nd, s, k) : NULL;
-    first[k] = dx && !acc_of(s, k) ? dx : NULL;
-    add[k] = dx && acc_of(s, k) ? dx : NULL;
-  }
-  Shape ys = shape_of(r, nd->id);
+  for (int k = 0; k < nd->ninputs; k++)
+    dxs[k] = xs[k] || r->p->nodes[nd->inputs[k]].kind == OP_ZERO ? dx_of(t, nd, s, k) : NULL;
   float *dw = t->mix_dw ? t->mix_dw[nd->id] : NULL;
-  cpu_mix_backward(t->grad[nd->id], ys, dw ? xs : none, nd->ninputs, t->mix_w[nd->id], first, false, dw);
-  if (s->acc_dx) cpu_mix_backward(t->grad[nd->id], ys, none, nd->ninputs, t->mix_w[nd->id], add, true, NULL);
-  return true;
+  return cpu_mix_backward(t->grad[nd->id], shape_of(r, nd->id), dw ? xs : none, nd->ninputs, t->mix_w[nd->id], dxs,
+                          s->acc_dx, dw);
 }
 
 static bool width_backward(const BackendTrain *t, const PlanNode *nd, const PlanGradStep *s) {

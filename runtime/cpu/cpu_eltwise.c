@@ -140,17 +140,3 @@ void cpu_concat(const float *const *xs, const Shape *shapes, int n, float *y, Sh
   }
 }
 
-void cpu_mix(const float *const *xs, int k, const float *w, Shape s, float *y) {
-  const size_t per = (size_t)s.c * s.h * s.w;
-  OMP(omp parallel if (shape_numel(s) > PAR_MIN))
-  for (int b = 0; b < s.n; b++) {
-    const size_t base = (size_t)b * per;
-    OMP(omp for schedule(static))
-    for (size_t i = 0; i < per; i++) {
-      float acc = 0.0f;
-      for (int j = 0; j < k; j++)
-        if (xs[j]) acc += w[(size_t)j * s.n + b] * xs[j][base + i];
-      y[base + i] = acc;
-    }
-  }
-}

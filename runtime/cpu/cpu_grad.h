@@ -101,9 +101,11 @@ void cpu_global_maxpool_backward(const float *x, Shape xs, const float *dy, floa
 void cpu_pad_backward(const float *dy, Shape ys, int top, int left, float *dx, Shape xs, bool acc);
 void cpu_softmax_backward(const float *y, const float *dy, Shape s, float *dx, bool acc);
 /* superblock mixture y = sum_k w[k*n+b]*x_k[b] (s = the shape of y and of each x_k):
-   dxs[k] (+)= w[k*n+b]*dy[b] for the k with dxs[k] != NULL; dw[k*n+b] += sum(dy[b]*x_k[b]) for the k with xs[k] != NULL */
-void cpu_mix_backward(const float *dy, Shape s, const float *const *xs, int k, const float *w, float *const *dxs,
-                      bool acc, float *dw);
+   dxs[k] = w[k*n+b]*dy[b] for the k with dxs[k] != NULL (+= where bit k of acc_mask is set); dw[k*n+b] +=
+   sum(dy[b]*x_k[b]) for the k with xs[k] != NULL (dw may be NULL). One pass over dy. False when out of memory
+   (cpu_mix.c). */
+bool cpu_mix_backward(const float *dy, Shape s, const float *const *xs, int k, const float *w, float *const *dxs,
+                      unsigned acc_mask, float *dw);
 /* the width mask's backward: dx (+)= dy * m (dx may be NULL); dw[j * n + b] += sum over the channels c < widths[j] of
    sum(x * dy) (dw may be NULL). False when out of memory. */
 bool cpu_width_mask_backward(const float *x, const float *dy, Shape s, const int *widths, int k, const float *w,

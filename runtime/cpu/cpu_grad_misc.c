@@ -304,32 +304,6 @@ void cpu_crop_backward(const float *dy, Shape ys, int top, int left, float *dx, 
   }
 }
 
-/* ---- superblock mixture ---- */
-
-/* sample b, candidate j: dxs[j] (+)= w*dy, and returns sum(dy * x_j) (0 when x_j is NULL) */
-static double mix_candidate_backward(const float *dy, const float *xj, float wj, float *dxj, size_t per, bool acc) {
-  double s = 0.0;
-  OMP(omp parallel for schedule(static) reduction(+ : s) if (per > PAR_MIN))
-  for (size_t i = 0; i < per; i++) {
-    if (dxj) dxj[i] = (acc ? dxj[i] : 0.0f) + wj * dy[i];
-    if (xj) s += (double)dy[i] * xj[i];
-  }
-  return s;
-}
-
-void cpu_mix_backward(const float *dy, Shape s, const float *const *xs, int k, const float *w, float *const *dxs,
-                      bool acc, float *dw) {
-  const size_t per = (size_t)s.c * s.h * s.w;
-  for (int b = 0; b < s.n; b++)
-    for (int j = 0; j < k; j++) {
-      const size_t base = (size_t)b * per, wi = (size_t)j * s.n + b;
-      if (!xs[j] && !dxs[j]) continue;
-      const double sum = mix_candidate_backward(dy + base, xs[j] ? xs[j] + base : NULL, w[wi],
-                                                dxs[j] ? dxs[j] + base : NULL, per, acc);
-      if (xs[j] && dw) dw[wi] += (float)sum;
-    }
-}
-
 /* ---- loss and argmax ---- */
 
 enum { PIX_BLOCK = 256 }; /* pixels processed together, channel by channel (the channels are hw apart) */

@@ -3,14 +3,11 @@
  * ReLU/ReLU6 the BN feeds (one pass over memory instead of two or three); SyncBN variants sum the per-channel
  * statistics over the ranks of a data-parallel run. One task per channel; the
  * per-channel sums are accumulated in double (PyTorch's CPU kernels accumulate in double too). */
+#include "cpu_dsum.h"
 #include "cpu_grad.h"
 #include "cpu_mask.h"
-#include "cpu_simd.h"
 
 #include <math.h>
-#ifdef __AVX__
-#include <immintrin.h>
-#endif
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,32 +25,10 @@ static inline float act_apply(float v, bool relu, bool six) {
    NaN for ReLU, which no comparison reaches) */
 static inline float act_keep(float dz, float v, float hi) { return keep_if(!(v <= 0.0f) & !(v >= hi), dz); }
 
-/* Per-channel sums are accumulated in double, as PyTorch's CPU kernels do: a data-parallel run's statistics then
-   round to the same floats as one process's, which float sums do not (one ulp in a saved mean flips ReLU masks in
-   the deep layers of a small batch; test_dist_threads and dist_mpi see it). Sixteen floats at a time are widened to
-   four vectors of four doubles, each with its own sum, so that the adds' latency does not bound the loop: near
-   memory speed, where one vector accumulator (`omp simd reduction` into a double) ran at a quarter of it. */
-typedef double v4d __attribute__((vector_size(32)));
+/* Per-channel sums are accumulated in double (cpu_dsum.h), as PyTorch's CPU kernels do: a data-parallel run's
+   statistics then round to the same floats as one process's, which float sums do not (one ulp in a saved mean flips
+   ReLU masks in the deep layers of a small batch; test_dist_threads and dist_mpi see it). */
 typedef int32_t v8i __attribute__((vector_size(32)));
-
-/* Four running double sums (vectors pass by pointer: by value they would change the ABI between ISA levels). */
-typedef struct Sum4 {
-  v4d s[4];
-} Sum4;
-
-/* the sixteen floats at p widened to doubles: d[0..3] */
-static inline void widen16(const float *p, v4d d[4]) {
-#ifdef __AVX__ /* one vcvtps2pd each (GCC lowers __builtin_convertvector to pairs of two-lane conversions) */
-  for (int k = 0; k < 4; k++) d[k] = (v4d)_mm256_cvtps_pd(_mm_loadu_ps(p + 4 * k));
-#else
-  for (int k = 0; k < 4; k++) d[k] = __builtin_convertvector(*(const v4u *)(p + 4 * k), v4d);
-#endif
-}
-
-static inline double sum4_total(const Sum4 *a) {
-  const v4d v = (a->s[0] + a->s[1]) + (a->s[2] + a->s[3]);
-  return (v[0] + v[1]) + (v[2] + v[3]);
-}
 
 /* sum and sum of squares over the n planes of channel c of x, in double (one pass) */
 static void channel_moments(const float *x, Shape s, int c, double *sum, double *sumsq) {
